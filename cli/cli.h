@@ -1,0 +1,14 @@
+/* Subcommands of the ftsim executable. Each takes argc/argv (argv[0] = its name) and
+ * returns the process exit code: 0 ok, 1 a checked guarantee violated, 2 bad input or
+ * usage, 3 internal or environment error. Only cli/ prints to the user. */
+#ifndef FTSIM_CLI_H
+#define FTSIM_CLI_H
+
+enum cli_exit { CLI_OK = 0, CLI_VIOLATED = 1, CLI_USAGE = 2, CLI_INTERNAL = 3 };
+
+int cli_example(int argc, char **argv);
+
+/* Parses a decimal uint64 seed; returns 0 or -1. */
+int cli_parse_u64(const char *s, unsigned long long *out);
+
+#endif

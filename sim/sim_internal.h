@@ -1,0 +1,153 @@
+/* Kernel internals shared by sim.c, net.c and trace.c; not for other modules.
+ * Invariants: every pending event owns exactly one slot of s->ev; a slot's gen changes
+ * whenever it is freed, so a stale timer handle never matches; message buffers come
+ * from per-size-class free lists, so the steady state allocates nothing. */
+#ifndef FTSIM_SIM_INTERNAL_H
+#define FTSIM_SIM_INTERNAL_H
+
+#include <sodium.h>
+
+#include "heap.h"
+#include "sim.h"
+
+enum ev_type {
+    EV_FREE = 0,
+    EV_START,
+    EV_TIMER,
+    EV_MSG,
+    EV_CALL,
+    EV_CRASH,
+    EV_RESTART,
+    EV_PARTITION,
+    EV_HEAL
+};
+
+struct msgbuf {
+    struct msgbuf *next_free;
+    uint64_t id, sent_ns;
+    uint32_t src, dst, kind, len;
+    uint32_t cls; /* size class: capacity = 64 << cls */
+    uint8_t data[];
+};
+#define MSG_CLASSES 11 /* 64 B .. 64 KiB */
+
+struct event {
+    uint8_t type;
+    uint8_t cancelled;
+    uint32_t node;
+    uint32_t incarnation;
+    uint32_t gen;
+    uint32_t next_free;
+    union {
+        uint64_t tag;
+        struct msgbuf *msg;
+        struct {
+            sim_call_fn fn;
+            void *arg;
+        } call;
+        uint32_t *groups; /* EV_PARTITION: owned copy */
+    } u;
+};
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t cap, used;
+    _Alignas(16) unsigned char data[];
+};
+
+struct node {
+    char name[SIM_NODE_NAME_MAX];
+    struct sim_node_ops ops;
+    void *ctx;
+    bool up;
+    bool crash_pending; /* crashed inside its own handler: reset after it returns */
+    uint32_t incarnation;
+    size_t volatile_bytes;
+    size_t arena_total;
+    struct arena_chunk *arena; /* first chunk holds the volatile block */
+    void *durable;
+    struct rng rng;
+};
+
+struct drop_rule {
+    uint32_t src, dst, kind;
+    uint64_t nth, count, seen;
+};
+
+struct fault_rule {
+    struct sim_fault_rule r;
+    uint64_t seen;
+    bool fired;
+};
+
+struct link {
+    struct rng rng;
+    uint64_t fifo_ns; /* latest delivery time scheduled in FIFO order */
+    uint64_t busy_ns; /* serialisation: the link is busy until then */
+    bool override;
+    struct net_link_cfg cfg;
+};
+
+struct net {
+    struct net_link_cfg def;
+    struct link *links;
+    uint32_t nlinks, links_cap;
+    uint64_t *tab_keys; /* open addressing: (src << 32 | dst) + 1; 0 = empty */
+    uint32_t *tab_vals;
+    uint32_t tab_cap;
+    struct drop_rule drops[SIM_DROP_RULES_MAX];
+    uint32_t ndrops;
+    uint32_t *group; /* partition side per node; NULL when healed */
+    uint32_t group_n;
+    struct net_stats st;
+    uint64_t msg_ids;
+};
+
+#define TRACE_BUF_BYTES 8192
+struct trace {
+    crypto_generichash_state st;
+    size_t n;
+    uint64_t count;
+    sim_trace_fn hook;
+    void *hook_ctx;
+    unsigned char buf[TRACE_BUF_BYTES];
+};
+
+struct sim {
+    uint64_t seed, now, seq, events_run, events_max;
+    struct heap heap;
+    struct event *ev;
+    uint32_t ev_cap, ev_free; /* free-list head; UINT32_MAX = empty */
+    struct node *nodes;
+    uint32_t nnodes, nodes_cap;
+    uint32_t current; /* node whose handler runs, or SIM_NODE_NONE */
+    bool stop;
+    int fail_code;
+    struct ft_error err;
+    struct msgbuf *msg_free[MSG_CLASSES];
+    char *steps[SIM_STEPS_MAX];
+    uint32_t nsteps;
+    struct fault_rule faults[SIM_FAULT_RULES_MAX];
+    uint32_t nfaults, faults_armed;
+    struct net net;
+    struct trace tr;
+};
+
+/* sim.c */
+int sim_fail(struct sim *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sim_schedule(struct sim *s, uint64_t at_ns, struct event *proto, uint32_t *slot_out);
+struct msgbuf *msg_alloc(struct sim *s, uint32_t len);
+void msg_release(struct sim *s, struct msgbuf *m);
+
+/* net.c */
+int net_init(struct net *n);
+void net_destroy(struct net *n);
+void net_deliver(struct sim *s, struct msgbuf *m);
+void net_apply_partition(struct sim *s, uint32_t *groups); /* takes ownership */
+
+/* trace.c */
+void trace_init(struct trace *t);
+void trace_emit(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint32_t peer,
+                uint32_t kind, uint64_t id, uint64_t arg, const void *extra, size_t extra_len);
+
+#endif
