@@ -125,20 +125,25 @@ int net_set_link(struct sim *s, uint32_t src, uint32_t dst, const struct net_lin
 
 int net_drop_rule(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint64_t nth,
                   uint64_t count) {
+    return net_drop_rule_tagged(s, src, dst, kind, SIM_ANY_TAG, nth, count);
+}
+
+int net_drop_rule_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint64_t tag,
+                         uint64_t nth, uint64_t count) {
     struct net *n = &s->net;
     if (n->ndrops >= SIM_DROP_RULES_MAX)
         return sim_fail(s, FT_ELIMIT, "more than %u drop rules", SIM_DROP_RULES_MAX);
     if (nth == 0 || count == 0) return sim_fail(s, FT_EINVAL, "drop rule: nth and count >= 1");
-    n->drops[n->ndrops++] = (struct drop_rule){src, dst, kind, nth, count, 0};
+    n->drops[n->ndrops++] = (struct drop_rule){src, dst, kind, tag, nth, count, 0};
     return 0;
 }
 
-static bool drop_by_rule(struct net *n, uint32_t src, uint32_t dst, uint32_t kind) {
+static bool drop_by_rule(struct net *n, uint32_t src, uint32_t dst, uint32_t kind, uint64_t tag) {
     bool drop = false;
     for (uint32_t i = 0; i < n->ndrops; i++) {
         struct drop_rule *r = &n->drops[i];
         if ((r->src != SIM_ANY && r->src != src) || (r->dst != SIM_ANY && r->dst != dst) ||
-            (r->kind != SIM_ANY && r->kind != kind))
+            (r->kind != SIM_ANY && r->kind != kind) || (r->tag != SIM_ANY_TAG && r->tag != tag))
             continue;
         r->seen++;
         if (r->seen >= r->nth && r->seen < r->nth + r->count) drop = true;
@@ -160,6 +165,7 @@ static void drop(struct sim *s, const struct msgbuf *m, uint8_t reason) {
     if (reason == SIM_DROP_RULE) st->dropped_rule++;
     if (reason == SIM_DROP_PARTITION) st->dropped_partition++;
     if (reason == SIM_DROP_DOWN) st->dropped_down++;
+    if (reason == SIM_DROP_DUP) st->dropped_dup++;
     trace_emit(s, SIM_TR_DROP, reason, m->src, m->dst, m->kind, m->id, m->len, NULL, 0);
 }
 
@@ -189,6 +195,11 @@ static void transmit(struct sim *s, struct link *l, const struct net_link_cfg *c
 
 int64_t sim_send(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, const void *data,
                  uint32_t len) {
+    return sim_send_tagged(s, src, dst, kind, 0, data, len);
+}
+
+int64_t sim_send_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint64_t tag,
+                        const void *data, uint32_t len) {
     if (src >= s->nnodes || dst >= s->nnodes)
         return sim_fail(s, FT_EINVAL, "send from %u to %u: no such node", src, dst);
     if (!s->nodes[src].up) return FT_EDOWN;
@@ -206,6 +217,7 @@ int64_t sim_send(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, const
     m->src = src;
     m->dst = dst;
     m->kind = kind;
+    m->tag = tag;
     if (len) memcpy(m->data, data, len);
     n->st.sent++;
     n->st.bytes += len;
@@ -214,7 +226,7 @@ int64_t sim_send(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, const
 
     uint8_t reason = SIM_DROP_NONE;
     if (!net_can_talk(s, src, dst)) reason = SIM_DROP_PARTITION;
-    else if (n->ndrops && drop_by_rule(n, src, dst, kind)) reason = SIM_DROP_RULE;
+    else if (n->ndrops && drop_by_rule(n, src, dst, kind, tag)) reason = SIM_DROP_RULE;
     if (reason) {
         drop(s, m, reason);
         msg_release(s, m);
@@ -246,11 +258,34 @@ int64_t sim_send(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, const
     return id;
 }
 
+/* True when dst already received this message id (and remembers it otherwise). */
+static bool seen_before(struct sim *s, struct node *n, uint64_t id) {
+    if (id >= n->seen_bits) {
+        uint64_t bits = n->seen_bits ? n->seen_bits : 4096;
+        while (bits <= id) bits *= 2;
+        uint64_t *seen = realloc(n->seen, bits / 8);
+        if (!seen) {
+            sim_fail(s, FT_ENOMEM, "out of memory for message ids at '%s'", n->name);
+            return true;
+        }
+        memset((unsigned char *)seen + n->seen_bits / 8, 0, (bits - n->seen_bits) / 8);
+        n->seen = seen;
+        n->seen_bits = bits;
+    }
+    uint64_t mask = 1ull << (id & 63);
+    if (n->seen[id >> 6] & mask) return true;
+    n->seen[id >> 6] |= mask;
+    return false;
+}
+
 void net_deliver(struct sim *s, struct msgbuf *m) {
-    if (!s->nodes[m->dst].up) {
+    struct node *dst = &s->nodes[m->dst];
+    if (!dst->up) {
         drop(s, m, SIM_DROP_DOWN);
     } else if (!net_can_talk(s, m->src, m->dst)) {
         drop(s, m, SIM_DROP_PARTITION);
+    } else if (dst->dedup && seen_before(s, dst, m->id)) {
+        drop(s, m, SIM_DROP_DUP);
     } else {
         s->net.st.delivered++;
         trace_emit(s, SIM_TR_DELIVER, 0, m->dst, m->src, m->kind, m->id, m->len, NULL, 0);
@@ -278,7 +313,9 @@ static uint32_t *copy_groups(struct sim *s, const uint32_t *group, uint32_t n) {
         sim_fail(s, FT_EINVAL, "a partition needs one side per node (%u), got %u", s->nnodes, n);
         return NULL;
     }
-    uint32_t *g = malloc((size_t)n * sizeof *g + 1);
+    /* Room for every node id that can exist: nodes added before a scheduled partition
+     * takes effect get side 0, as net_can_talk gives any node the partition omits. */
+    uint32_t *g = calloc(SIM_NODES_MAX, sizeof *g);
     if (!g) {
         sim_fail(s, FT_ENOMEM, "out of memory for a partition");
         return NULL;

@@ -13,7 +13,7 @@
 #define ARENA_CHUNK_MIN 4096u
 
 int sim_fail(struct sim *s, int code, const char *fmt, ...) {
-    if (s->fail_code) return s->fail_code; /* keep the first cause */
+    if (s->fail_code) return code; /* keep the first cause; report this call's own */
     va_list ap;
     va_start(ap, fmt);
     ft_vfail(&s->err, code, fmt, ap);
@@ -63,6 +63,7 @@ void sim_free(struct sim *s) {
     for (uint32_t i = 0; i < s->nnodes; i++) {
         arena_free_all(s->nodes[i].arena);
         free(s->nodes[i].durable);
+        free(s->nodes[i].seen);
     }
     free(s->nodes);
     for (int c = 0; c < MSG_CLASSES; c++) {
@@ -171,6 +172,7 @@ static size_t align16(size_t n) {
 
 /* Crash semantics in one call: all volatile memory is dropped and re-zeroed. */
 static void arena_reset(struct node *n) {
+    if (n->seen) memset(n->seen, 0, n->seen_bits / 8);
     arena_free_all(n->arena->next);
     n->arena->next = NULL;
     memset(n->arena->data, 0, n->arena->used);
@@ -254,6 +256,12 @@ void *sim_node_durable(struct sim *s, uint32_t node) {
 }
 struct rng *sim_node_rng(struct sim *s, uint32_t node) {
     return &node_get(s, node)->rng;
+}
+
+int sim_node_set_dedup(struct sim *s, uint32_t node, bool on) {
+    if (node >= s->nnodes) return sim_fail(s, FT_EINVAL, "no node with id %u", node);
+    s->nodes[node].dedup = on;
+    return 0;
 }
 
 void *sim_valloc(struct sim *s, uint32_t node, size_t bytes) {
@@ -369,6 +377,7 @@ void sim_restart(struct sim *s, uint32_t node) {
     s->current = node;
     fn(s, node, n->ctx);
     s->current = prev;
+    n = node_get(s, node); /* the handler may have added nodes and moved the table */
     if (n->crash_pending) {
         n->crash_pending = false;
         arena_reset(n);
@@ -444,7 +453,9 @@ bool sim_step(struct sim *s, uint32_t node, int step, uint64_t arg) {
 
 /* ---- the loop ---- */
 
-static void run_handler_end(struct sim *s, struct node *n) {
+/* Takes the id, not a pointer: the handler may have added nodes and moved the table. */
+static void run_handler_end(struct sim *s, uint32_t node) {
+    struct node *n = &s->nodes[node];
     s->current = SIM_NODE_NONE;
     if (n->crash_pending) {
         n->crash_pending = false;
@@ -460,7 +471,7 @@ static void dispatch(struct sim *s, const struct event *e) {
         if (!n->up || !n->ops.on_start) return;
         s->current = e->node;
         n->ops.on_start(s, e->node, n->ctx);
-        run_handler_end(s, n);
+        run_handler_end(s, e->node);
         return;
     case EV_TIMER:
         if (!n->up || n->incarnation != e->incarnation) return; /* died with a crash */
@@ -468,7 +479,7 @@ static void dispatch(struct sim *s, const struct event *e) {
         if (!n->ops.on_timer) return;
         s->current = e->node;
         n->ops.on_timer(s, e->node, e->u.tag, n->ctx);
-        run_handler_end(s, n);
+        run_handler_end(s, e->node);
         return;
     case EV_MSG: net_deliver(s, e->u.msg); return;
     case EV_CALL: e->u.call.fn(s, e->u.call.arg); return;
@@ -485,16 +496,18 @@ void sim_deliver_to(struct sim *s, struct msgbuf *m);
 void sim_deliver_to(struct sim *s, struct msgbuf *m) {
     struct node *n = &s->nodes[m->dst];
     if (!n->ops.on_message) return;
-    struct sim_msg msg = {m->id, m->sent_ns, m->src, m->dst, m->kind, m->len, m->data};
+    struct sim_msg msg = {m->id, m->sent_ns, m->src, m->dst, m->kind, m->len, m->tag, m->data};
     s->current = m->dst;
     n->ops.on_message(s, m->dst, &msg, n->ctx);
-    run_handler_end(s, n);
+    run_handler_end(s, m->dst);
 }
 
 int sim_run_until(struct sim *s, uint64_t until_ns) {
     s->stop = s->fail_code != 0;
     while (!s->stop && s->heap.n) {
         if (s->heap.a[0].time > until_ns) break;
+        /* The event's slot is a likely cache miss: fetch it while the pop sifts down. */
+        __builtin_prefetch(&s->ev[s->heap.a[0].slot]);
         struct heap_entry he = heap_pop(&s->heap);
         struct event e = s->ev[he.slot];
         slot_release(s, (uint32_t)he.slot); /* the handler may reuse the slot */

@@ -42,6 +42,7 @@ struct sim_msg {
     uint32_t src, dst;   /* node ids */
     uint32_t kind;       /* caller-defined message kind */
     uint32_t len;        /* payload bytes */
+    uint64_t tag;        /* caller's label (e.g. a record id) for drop rules and the trace */
     const uint8_t *data;
 };
 
@@ -71,6 +72,9 @@ const struct ft_error *sim_error(const struct sim *s);
  * sim_stop). Returns 0, or a negative FT_E* with sim_error() set. The clock ends at
  * the last event run (or until_ns when events remain beyond it). */
 int sim_run_until(struct sim *s, uint64_t until_ns);
+/* Stops the run with an error (the first cause is kept): for limits and failures
+ * met inside handlers. Returns code. */
+int sim_fail(struct sim *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void sim_stop(struct sim *s);
 uint64_t sim_events_run(const struct sim *s);
 size_t sim_pending(const struct sim *s);
@@ -95,6 +99,10 @@ void *sim_valloc(struct sim *s, uint32_t node, size_t bytes);
 void *sim_node_durable(struct sim *s, uint32_t node);
 /* The node's own RNG stream, derived from (seed, "node:" name). Not reset by crashes. */
 struct rng *sim_node_rng(struct sim *s, uint32_t node);
+/* Transport-level dedup, like TCP: the node discards a second copy of a message id
+ * it has already received (traced as a drop with reason "dup"). The memory of ids is
+ * volatile: a crash forgets it. Off by default. */
+int sim_node_set_dedup(struct sim *s, uint32_t node, bool on);
 
 /* ---- timers (belong to a node and die with its incarnation) ---- */
 typedef uint64_t sim_timer_t; /* 0 is never a valid handle */
@@ -107,6 +115,9 @@ void sim_timer_cancel(struct sim *s, sim_timer_t t); /* O(1); stale handles are 
  * src is down, e.g. crashed earlier in the same handler). */
 int64_t sim_send(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, const void *data,
                  uint32_t len);
+/* The same with a tag: drop rules can match it and the trace records it. */
+int64_t sim_send_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint64_t tag,
+                        const void *data, uint32_t len);
 
 /* ---- kernel callbacks (drivers, scheduled faults, experiments) ---- */
 typedef void (*sim_call_fn)(struct sim *s, void *arg);
@@ -169,6 +180,10 @@ int net_set_link(struct sim *s, uint32_t src, uint32_t dst, const struct net_lin
  * (1-based). Any of src, dst, kind may be SIM_ANY. */
 int net_drop_rule(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint64_t nth,
                   uint64_t count);
+/* The same, matching only messages whose tag equals `tag` (SIM_ANY_TAG: any). */
+#define SIM_ANY_TAG UINT64_MAX
+int net_drop_rule_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint64_t tag,
+                         uint64_t nth, uint64_t count);
 /* Partition: group[i] is node i's side; nodes on different sides cannot talk (checked
  * at send and at delivery). n must equal sim_node_count(). Heal joins every side. */
 int net_partition(struct sim *s, const uint32_t *group, uint32_t n);
@@ -179,7 +194,7 @@ bool net_can_talk(const struct sim *s, uint32_t a, uint32_t b);
 
 struct net_stats {
     uint64_t sent, delivered, lost, duplicated, reordered, dropped_rule, dropped_partition,
-        dropped_down, bytes;
+        dropped_down, dropped_dup, bytes;
 };
 void net_stats(const struct sim *s, struct net_stats *out);
 
@@ -203,7 +218,8 @@ enum sim_drop_reason {
     SIM_DROP_LOSS,      /* random loss */
     SIM_DROP_RULE,      /* targeted drop */
     SIM_DROP_PARTITION, /* cut by a partition */
-    SIM_DROP_DOWN       /* receiver down at delivery */
+    SIM_DROP_DOWN,      /* receiver down at delivery */
+    SIM_DROP_DUP        /* a copy the receiver already had (sim_node_set_dedup) */
 };
 
 /* One trace record. For messages: node = src for SEND/DROP/DUP, dst for DELIVER;

@@ -24,7 +24,7 @@ enum ev_type {
 
 struct msgbuf {
     struct msgbuf *next_free;
-    uint64_t id, sent_ns;
+    uint64_t id, sent_ns, tag;
     uint32_t src, dst, kind, len;
     uint32_t cls; /* size class: capacity = 64 << cls */
     uint8_t data[];
@@ -67,11 +67,14 @@ struct node {
     struct arena_chunk *arena; /* first chunk holds the volatile block */
     void *durable;
     struct rng rng;
+    bool dedup;
+    uint64_t *seen; /* dedup: bitset of message ids received (volatile) */
+    uint64_t seen_bits;
 };
 
 struct drop_rule {
     uint32_t src, dst, kind;
-    uint64_t nth, count, seen;
+    uint64_t tag, nth, count, seen;
 };
 
 struct fault_rule {
@@ -134,7 +137,6 @@ struct sim {
 };
 
 /* sim.c */
-int sim_fail(struct sim *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int sim_schedule(struct sim *s, uint64_t at_ns, struct event *proto, uint32_t *slot_out);
 struct msgbuf *msg_alloc(struct sim *s, uint32_t len);
 void msg_release(struct sim *s, struct msgbuf *m);

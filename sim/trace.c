@@ -22,13 +22,26 @@ static void flush(struct trace *t) {
     t->n = 0;
 }
 
-static unsigned char *put64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+/* Little-endian stores written out byte by byte: portable, and gcc/clang merge them
+ * into one store on little-endian hosts (a loop here was not merged and cost ~10%
+ * of the kernel loop). */
+static inline unsigned char *put64(unsigned char *p, uint64_t v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+    p[4] = (unsigned char)(v >> 32);
+    p[5] = (unsigned char)(v >> 40);
+    p[6] = (unsigned char)(v >> 48);
+    p[7] = (unsigned char)(v >> 56);
     return p + 8;
 }
 
-static unsigned char *put32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+static inline unsigned char *put32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
     return p + 4;
 }
 
@@ -97,6 +110,6 @@ const char *sim_trace_type_name(int type) {
 }
 
 const char *sim_drop_reason_name(int reason) {
-    static const char *const names[] = {"", "loss", "rule", "partition", "down"};
-    return reason >= 0 && reason <= SIM_DROP_DOWN ? names[reason] : "?";
+    static const char *const names[] = {"", "loss", "rule", "partition", "down", "dup"};
+    return reason >= 0 && reason <= SIM_DROP_DUP ? names[reason] : "?";
 }

@@ -1,0 +1,131 @@
+/* One experiment run: simulator + pipeline + ledger, then the outcome. The reference
+ * per-key table comes from replaying the generator on its own. Recovery time is
+ * measured from the trace: a worker's crash to the first row it makes visible after. */
+#include "experiment.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger.h"
+#include "source.h"
+
+struct exp_state {
+    struct ledger ledger;
+    const struct exp_options *opt;
+    uint64_t crashes;
+    uint64_t *crashed_at; /* per node: crash time + 1 waiting for a visible row; 0 = none */
+    bool *restarted;      /* per node: restarted since that crash */
+    uint64_t recovery_ns;
+    uint32_t nnodes;
+    uint32_t sink;
+};
+
+static void on_visible(void *ctx, const struct pipe_row *row, uint64_t now_ns) {
+    struct exp_state *st = ctx;
+    ledger_visible(&st->ledger, row->rec, now_ns - row->created_ns);
+    if (row->worker < st->nnodes && st->crashed_at[row->worker] && st->restarted[row->worker]) {
+        uint64_t t = now_ns - (st->crashed_at[row->worker] - 1);
+        if (t > st->recovery_ns) st->recovery_ns = t;
+        st->crashed_at[row->worker] = 0;
+        st->restarted[row->worker] = false;
+    }
+}
+
+static void on_trace(const struct sim_trace_rec *r, void *ctx) {
+    struct exp_state *st = ctx;
+    if (r->type == SIM_TR_CRASH) {
+        st->crashes++;
+        if (r->node < st->nnodes && !st->crashed_at[r->node])
+            st->crashed_at[r->node] = r->time_ns + 1;
+    }
+    if (r->type == SIM_TR_RESTART && r->node < st->nnodes) st->restarted[r->node] = true;
+    if (st->opt && st->opt->trace) st->opt->trace(r, st->opt->trace_ctx);
+}
+
+/* Reference: visible rows per key if every record were delivered exactly once. */
+static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64_t **counts,
+                            uint64_t *n) {
+    struct src_gen g;
+    if (src_gen_init(&g, &cfg->source, cfg->duration_ns, seed) != 0) return FT_ENOMEM;
+    uint64_t *c = calloc(cfg->source.keys, sizeof *c);
+    if (!c) {
+        src_gen_free(&g);
+        return FT_ENOMEM;
+    }
+    struct src_record r;
+    *n = 0;
+    while (src_gen_next(&g, &r)) {
+        c[r.key]++;
+        (*n)++;
+    }
+    src_gen_free(&g);
+    *counts = c;
+    return 0;
+}
+
+static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
+                         const uint64_t *ref, struct exp_outcome *out) {
+    struct ledger_summary sum;
+    if (ledger_summarise(&st->ledger, &sum) != 0) memset(&sum, 0, sizeof sum);
+    out->sent = st->ledger.n;
+    out->delivered = sum.delivered;
+    out->lost = sum.lost;
+    out->duplicated = sum.duplicated;
+    out->latency_p50_ns = sum.latency_p50_ns;
+    out->latency_p99_ns = sum.latency_p99_ns;
+    out->retries = pipe_retries(pipe);
+    struct net_stats ns;
+    net_stats(s, &ns);
+    out->messages = ns.sent;
+    out->recovery_ns = st->recovery_ns;
+    out->crashes = st->crashes;
+    out->end_ns = sim_now(s);
+    out->events = sim_events_run(s);
+    uint32_t nkeys;
+    const uint64_t *got = pipe_warehouse_counts(pipe, &nkeys);
+    for (uint32_t k = 0; k < nkeys; k++)
+        if (got[k] != ref[k]) out->keys_mismatched++;
+    out->matches_reference = out->keys_mismatched == 0 && st->ledger.unknown == 0;
+    sim_trace_hash_hex(s, out->trace_hash);
+}
+
+int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
+            const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err) {
+    memset(out, 0, sizeof *out);
+    struct exp_state st = {.opt = opt};
+    uint64_t *ref = NULL, n = 0;
+    struct sim *s = NULL;
+    struct pipe *pipe = NULL;
+    int rc = reference_counts(cfg, seed, &ref, &n);
+    if (rc == 0) rc = ledger_init(&st.ledger, n);
+    if (rc) {
+        free(ref);
+        return ft_fail(err, rc, "out of memory for %llu records", (unsigned long long)n);
+    }
+    s = sim_new(&(struct sim_config){.seed = seed});
+    st.nnodes = PIPE_WORKERS_MAX + 3;
+    st.crashed_at = calloc(st.nnodes, sizeof *st.crashed_at);
+    st.restarted = calloc(st.nnodes, sizeof *st.restarted);
+    if (!s || !st.crashed_at || !st.restarted) {
+        rc = ft_fail(err, FT_ENOMEM, "out of memory");
+        goto done;
+    }
+    sim_set_trace_hook(s, on_trace, &st);
+    struct pipe_observer obs = {on_visible, &st};
+    rc = pipe_build(s, cfg, p, seed, &obs, &pipe, err);
+    if (rc) goto done;
+    rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
+    if (rc) {
+        ft_fail(err, rc, "%s", sim_error(s)->msg);
+        goto done;
+    }
+    fill_outcome(s, pipe, &st, ref, out);
+done:
+    pipe_free(pipe);
+    sim_free(s);
+    ledger_free(&st.ledger);
+    free(st.crashed_at);
+    free(st.restarted);
+    free(ref);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/* Per-record visibility counts and latencies; see ledger.h. */
+#include "ledger.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+int ledger_init(struct ledger *l, uint64_t n) {
+    memset(l, 0, sizeof *l);
+    l->n = n;
+    l->count = calloc(n ? n : 1, sizeof *l->count);
+    l->latency = malloc((n ? n : 1) * sizeof *l->latency);
+    if (!l->count || !l->latency) {
+        ledger_free(l);
+        return FT_ENOMEM;
+    }
+    for (uint64_t i = 0; i < n; i++) l->latency[i] = UINT64_MAX;
+    return 0;
+}
+
+void ledger_free(struct ledger *l) {
+    free(l->count);
+    free(l->latency);
+    memset(l, 0, sizeof *l);
+}
+
+void ledger_visible(struct ledger *l, uint64_t rec, uint64_t latency_ns) {
+    if (rec >= l->n) {
+        l->unknown++;
+        return;
+    }
+    if (l->count[rec] < UINT32_MAX) l->count[rec]++;
+    if (l->latency[rec] == UINT64_MAX) l->latency[rec] = latency_ns;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
+    if (n == 0) return 0;
+    uint64_t rank = (n * pct + 99) / 100; /* ceil(n * pct / 100), 1-based */
+    return sorted[rank ? rank - 1 : 0];
+}
+
+int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
+    memset(out, 0, sizeof *out);
+    uint64_t *lat = malloc((l->n ? l->n : 1) * sizeof *lat);
+    if (!lat) return FT_ENOMEM;
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < l->n; i++) {
+        if (l->count[i] == 0) {
+            out->lost++;
+            continue;
+        }
+        out->delivered++;
+        out->duplicated += l->count[i] - 1;
+        lat[k++] = l->latency[i];
+    }
+    qsort(lat, k, sizeof *lat, cmp_u64);
+    out->latency_p50_ns = nearest_rank(lat, k, 50);
+    out->latency_p99_ns = nearest_rank(lat, k, 99);
+    free(lat);
+    return 0;
+}

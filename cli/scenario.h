@@ -1,0 +1,60 @@
+/* Scenario files (YAML, parsed with libyaml): one experiment each — the pipeline,
+ * the protocols to compare, the faults, the seeds, and the expectations that
+ * `ftsim check` enforces (DESIGN.md §6; the field reference is docs/scenario-format.md).
+ * Every error names file:line:col, what was expected and what was found; unknown keys
+ * get a "did you mean". The loader never crashes or leaks, whatever the input. */
+#ifndef FTSIM_SCENARIO_H
+#define FTSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dlv.h"
+#include "err.h"
+#include "pipeline.h"
+
+#define SCN_NAME_MAX 64u
+#define SCN_ABOUT_MAX 1024u
+#define SCN_SEEDS_MAX 100000u /* seeds one check may run */
+#define SCN_FILE_BYTES_MAX (1u << 20)
+
+enum scn_cmp { SCN_CMP_NONE = 0, SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
+
+struct scn_bound {
+    enum scn_cmp op; /* SCN_CMP_NONE: not checked */
+    uint64_t value;
+};
+
+/* What `check` enforces for one protocol. */
+struct scn_expect {
+    bool set; /* the file has an expect entry for this protocol */
+    struct scn_bound lost, duplicated, delivered;
+    int matches_reference; /* -1 unchecked, 0 must be false, 1 must be true */
+    int line, col;
+};
+
+struct scenario {
+    char file[FT_ERROR_FILE_MAX];
+    char name[SCN_NAME_MAX];
+    char hash[65]; /* BLAKE2b-256 of the file bytes, hex: identifies the experiment */
+    char about[SCN_ABOUT_MAX];
+    uint64_t seed;                   /* `seed:` (default 1): what `run` uses */
+    uint64_t seed_first, seed_last;  /* `seeds: A..B` (default seed..seed): what `check` runs */
+    struct pipe_config pipe;
+    uint32_t nprotocols;
+    enum dlv_protocol protocols[DLV_COUNT]; /* in file order, no repeats */
+    struct scn_expect expect[DLV_COUNT];    /* indexed by protocol */
+};
+
+/* Loads and validates `path`. Returns 0, or FT_EPARSE (bad input: err has the file,
+ * line, column and message) or FT_EIO (cannot read: err says why). */
+int scn_load(const char *path, struct scenario *out, struct ft_error *err);
+/* The same from a buffer; `name` is the file name used in messages. */
+int scn_parse(const char *name, const char *text, size_t len, struct scenario *out,
+              struct ft_error *err);
+/* Checks a bound: "lost: 0" holds for 0; ">0" for 3, ... */
+bool scn_bound_holds(const struct scn_bound *b, uint64_t v);
+/* Writes a bound as the file would ("0", ">0", "<=5") into buf. */
+const char *scn_bound_str(const struct scn_bound *b, char *buf, size_t size);
+
+#endif

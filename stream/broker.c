@@ -1,0 +1,177 @@
+/* The broker: a partitioned append-only log with committed consumer offsets, all in
+ * durable state; it pushes each partition's records to the partition's worker, at
+ * most `window` past the committed offset. at-most-once commits a record when it is
+ * sent; the retrying protocols commit the acknowledged prefix and resend a record
+ * after a back-off timeout. An idempotent broker drops re-produced records by the
+ * source's sequence number (the source record id). */
+#include <stdlib.h>
+
+#include "pipe_internal.h"
+
+struct part_log {
+    struct log_entry *log;
+    uint64_t len, cap;
+    uint64_t committed; /* every offset below is done */
+};
+
+struct brk_dur {
+    struct part_log *parts;
+    struct dlv_dedup dedup; /* producer = the source */
+};
+
+struct win_slot {
+    sim_timer_t timer;
+    uint32_t attempt;
+    uint8_t acked;
+};
+
+struct brk_vol {
+    uint64_t *next_send;    /* per partition */
+    struct win_slot *slots; /* partitions x window */
+};
+
+size_t pipe_broker_durable_bytes(void) {
+    return sizeof(struct brk_dur);
+}
+
+int pipe_broker_init(struct sim *s, struct pipe *p) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
+    d->parts = calloc(p->cfg.partitions, sizeof *d->parts);
+    return d->parts ? 0 : FT_ENOMEM;
+}
+
+void pipe_broker_free(struct sim *s, struct pipe *p) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
+    if (d->parts)
+        for (uint32_t i = 0; i < p->cfg.partitions; i++) free(d->parts[i].log);
+    free(d->parts);
+    dlv_dedup_free(&d->dedup);
+}
+
+static struct win_slot *slot_of(struct pipe *p, struct brk_vol *v, uint32_t part, uint64_t off) {
+    return &v->slots[(size_t)part * p->cfg.delivery.window + off % p->cfg.delivery.window];
+}
+
+static void send_record(struct sim *s, struct pipe *p, struct brk_vol *v, uint32_t part,
+                        uint64_t off, uint32_t attempt) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
+    const struct log_entry *e = &d->parts[part].log[off];
+    struct wire w = {.rec = e->rec, .key = e->key, .event_ns = e->event_ns,
+                     .created_ns = e->created_ns, .value = (uint64_t)e->value,
+                     .partition = part, .offset = off, .end = off + 1};
+    wire_send(s, p->broker, pipe_worker_of(p, part), PIPE_MSG_RECORD, &w);
+    if (!dlv_retries(p->proto)) return;
+    struct win_slot *sl = slot_of(p, v, part, off);
+    sl->attempt = attempt;
+    sl->acked = 0;
+    sl->timer = sim_timer_set(s, p->broker, dlv_backoff_ns(&p->backoff, attempt),
+                              TAG(T_BRK_RETRY, part, off));
+}
+
+static void try_send(struct sim *s, struct pipe *p, uint32_t part) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
+    struct brk_vol *v = sim_node_volatile(s, p->broker);
+    struct part_log *pl = &d->parts[part];
+    bool retry = dlv_retries(p->proto);
+    while (v->next_send[part] < pl->len &&
+           v->next_send[part] < pl->committed + p->cfg.delivery.window) {
+        uint64_t off = v->next_send[part]++;
+        if (!retry) pl->committed = off + 1; /* at-most-once: committed when sent */
+        send_record(s, p, v, part, off, 0);
+    }
+}
+
+static int alloc_volatile(struct sim *s, struct pipe *p) {
+    struct brk_vol *v = sim_node_volatile(s, p->broker);
+    uint32_t n = p->cfg.partitions;
+    v->next_send = sim_valloc(s, p->broker, n * sizeof *v->next_send);
+    v->slots = sim_valloc(s, p->broker, (size_t)n * p->cfg.delivery.window * sizeof *v->slots);
+    return v->next_send && v->slots ? 0 : FT_ENOMEM;
+}
+
+static void broker_start(struct sim *s, uint32_t me, void *ctx) {
+    struct pipe *p = ctx;
+    struct brk_dur *d = sim_node_durable(s, me);
+    if (alloc_volatile(s, p) != 0) return;
+    struct brk_vol *v = sim_node_volatile(s, me);
+    for (uint32_t i = 0; i < p->cfg.partitions; i++) {
+        v->next_send[i] = d->parts[i].committed; /* resume from the committed offsets */
+        try_send(s, p, i);
+    }
+}
+
+static void on_produce(struct sim *s, struct pipe *p, const struct wire *w) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
+    bool fresh = true;
+    if (dlv_idempotent(p->proto)) {
+        int rc = dlv_dedup_insert(&d->dedup, w->rec);
+        if (rc < 0) {
+            sim_fail(s, rc, "broker dedup table: %s", ft_strerror(rc));
+            return;
+        }
+        fresh = rc == 1;
+    }
+    if (fresh) {
+        uint32_t part = pipe_partition_of((uint32_t)w->key, p->cfg.partitions);
+        struct part_log *pl = &d->parts[part];
+        if (pl->len == pl->cap) {
+            uint64_t cap = pl->cap ? pl->cap * 2 : 1024;
+            struct log_entry *log = realloc(pl->log, cap * sizeof *log);
+            if (!log) {
+                sim_fail(s, FT_ENOMEM, "out of memory in the broker log");
+                return;
+            }
+            pl->log = log;
+            pl->cap = cap;
+        }
+        pl->log[pl->len++] = (struct log_entry){w->rec, w->event_ns, w->created_ns,
+                                                (int64_t)w->value, (uint32_t)w->key, 0};
+        try_send(s, p, part);
+    }
+    if (dlv_retries(p->proto)) {
+        struct wire ack = {.rec = w->rec};
+        wire_send(s, p->broker, p->source, PIPE_MSG_PRODUCE_ACK, &ack);
+    }
+}
+
+static void on_ack(struct sim *s, struct pipe *p, const struct wire *w) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
+    struct brk_vol *v = sim_node_volatile(s, p->broker);
+    if (!dlv_retries(p->proto) || w->partition >= p->cfg.partitions) return;
+    uint32_t part = (uint32_t)w->partition;
+    struct part_log *pl = &d->parts[part];
+    uint64_t lo = w->offset > pl->committed ? w->offset : pl->committed;
+    uint64_t hi = w->end < v->next_send[part] ? w->end : v->next_send[part];
+    for (uint64_t off = lo; off < hi; off++) {
+        struct win_slot *sl = slot_of(p, v, part, off);
+        sl->acked = 1;
+        sim_timer_cancel(s, sl->timer);
+    }
+    while (pl->committed < v->next_send[part] && slot_of(p, v, part, pl->committed)->acked)
+        slot_of(p, v, part, pl->committed++)->acked = 0;
+    try_send(s, p, part);
+}
+
+static void broker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
+    (void)me;
+    struct wire w = wire_get(m);
+    if (m->kind == PIPE_MSG_PRODUCE) on_produce(s, ctx, &w);
+    else if (m->kind == PIPE_MSG_ACK) on_ack(s, ctx, &w);
+}
+
+static void broker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
+    struct pipe *p = ctx;
+    struct brk_dur *d = sim_node_durable(s, me);
+    struct brk_vol *v = sim_node_volatile(s, me);
+    uint32_t part = TAG_P(tag);
+    uint64_t off = TAG_OFF(tag);
+    if (off < d->parts[part].committed || off >= v->next_send[part]) return;
+    struct win_slot *sl = slot_of(p, v, part, off);
+    if (sl->acked) return;
+    p->retries++;
+    send_record(s, p, v, part, off, sl->attempt + 1);
+}
+
+const struct sim_node_ops pipe_broker_ops = {.on_start = broker_start,
+                                             .on_timer = broker_timer,
+                                             .on_message = broker_msg};

@@ -1,0 +1,69 @@
+/* Pipeline configuration: defaults, limits helpers, and the names of message kinds,
+ * steps and nodes that scenario files use. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+void pipe_config_defaults(struct pipe_config *c) {
+    memset(c, 0, sizeof *c);
+    c->duration_ns = 10 * SIM_NS_PER_S;
+    c->drain_ns = 60 * SIM_NS_PER_S;
+    c->workers = 1;
+    c->partitions = 1;
+    c->source = (struct pipe_source){
+        .kind = SRC_KEYED, .keys = 10, .rate_per_s = 100.0, .period_ns = 100 * SIM_NS_PER_MS};
+    c->network = (struct net_link_cfg){.latency_ns = SIM_NS_PER_MS};
+    c->delivery = (struct pipe_delivery){.ack_timeout_ns = 50 * SIM_NS_PER_MS,
+                                         .max_timeout_ns = SIM_NS_PER_S,
+                                         .backoff = 2,
+                                         .window = 64,
+                                         .batch = 10,
+                                         .linger_ns = 20 * SIM_NS_PER_MS};
+}
+
+uint64_t pipe_estimated_records(const struct pipe_config *c) {
+    double secs = (double)c->duration_ns / 1e9;
+    double n;
+    if (c->source.kind == SRC_IOT)
+        n = c->source.period_ns ? (double)c->source.keys * ((double)c->duration_ns /
+                                                             (double)c->source.period_ns)
+                                : 0;
+    else
+        n = c->source.rate_per_s * secs;
+    if (n > 1e18) return UINT64_MAX;
+    return (uint64_t)n;
+}
+
+static const char *const msg_names[PIPE_MSG_KINDS] = {
+    [PIPE_MSG_PRODUCE] = "produce", [PIPE_MSG_PRODUCE_ACK] = "produce-ack",
+    [PIPE_MSG_RECORD] = "record",   [PIPE_MSG_ACK] = "ack",
+    [PIPE_MSG_OUTPUT] = "output",   [PIPE_MSG_OUTPUT_ACK] = "output-ack",
+    [PIPE_MSG_COMMIT] = "commit",   [PIPE_MSG_COMMIT_ACK] = "commit-ack",
+    [PIPE_MSG_INIT] = "init",       [PIPE_MSG_INIT_ACK] = "init-ack",
+};
+
+const char *pipe_msg_name(int kind) {
+    return kind > 0 && kind < PIPE_MSG_KINDS ? msg_names[kind] : "?";
+}
+
+int pipe_msg_parse(const char *name) {
+    for (int k = 1; k < PIPE_MSG_KINDS; k++)
+        if (strcmp(name, msg_names[k]) == 0) return k;
+    return -1;
+}
+
+bool pipe_step_valid(const char *name) {
+    return strcmp(name, PIPE_STEP_AFTER_RECEIVE) == 0 || strcmp(name, PIPE_STEP_AFTER_EMIT) == 0 ||
+           strcmp(name, PIPE_STEP_BEFORE_COMMIT) == 0;
+}
+
+bool pipe_node_name_valid(const struct pipe_config *c, const char *name) {
+    if (strcmp(name, "source") == 0 || strcmp(name, "broker") == 0 || strcmp(name, "sink") == 0)
+        return true;
+    if (strncmp(name, "worker-", 7) != 0 || name[7] < '1' || name[7] > '9') return false;
+    char *end;
+    unsigned long w = strtoul(name + 7, &end, 10);
+    return *end == '\0' && w >= 1 && w <= c->workers;
+}

@@ -1,0 +1,182 @@
+/* Builds the pipeline's nodes on a simulator and arms the scenario's faults by node
+ * name. Node ids are assigned in a fixed order (source, broker, workers, sink), so
+ * the same config always gives the same ids and the same trace. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipe_internal.h"
+
+int64_t pipe_map_value(int64_t v) {
+    return v * 9 / 5 + 32000; /* milli-degrees Celsius -> milli-degrees Fahrenheit */
+}
+
+uint32_t pipe_partition_of(uint32_t key, uint32_t partitions) {
+    uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)((h >> 32) % partitions);
+}
+
+const uint64_t *pipe_warehouse_counts(const struct pipe *p, uint32_t *nkeys) {
+    *nkeys = p->cfg.source.keys;
+    return pipe_sink_counts(p->s, p);
+}
+
+uint64_t pipe_retries(const struct pipe *p) {
+    return p->retries;
+}
+
+/* The node id of name, SIM_ANY for "", or a negative FT_E*. */
+static int64_t node_id(struct sim *s, const char *name, const struct pipe_fault *f,
+                       struct ft_error *err) {
+    if (!*name) return SIM_ANY;
+    int id = sim_node_find(s, name);
+    if (id < 0)
+        return ft_fail(err, FT_EINVAL, "line %d: fault names unknown node '%s'", f->line, name);
+    return id;
+}
+
+static int arm_crash(struct sim *s, struct pipe *p, const struct pipe_fault *f,
+                     struct ft_error *err) {
+    int64_t node = node_id(s, f->node, f, err);
+    if (node < 0) return (int)node;
+    if (f->has_at) {
+        int rc = sim_crash_at(s, (uint32_t)node, f->at_ns);
+        if (rc == 0 && f->restart_after_ns)
+            rc = sim_restart_at(s, (uint32_t)node, f->at_ns + f->restart_after_ns);
+        return rc ? ft_fail(err, rc, "%s", sim_error(s)->msg) : 0;
+    }
+    struct sim_fault_rule r = {.node = (uint32_t)node,
+                               .step = sim_step_id(s, f->step),
+                               .arg = f->record == PIPE_ANY ? SIM_ANY : f->record,
+                               .nth = f->nth ? f->nth : 1,
+                               .action = SIM_FAULT_CRASH,
+                               .restart_after_ns = f->restart_after_ns};
+    (void)p;
+    int rc = sim_fault_add(s, &r);
+    return rc ? ft_fail(err, rc, "%s", sim_error(s)->msg) : 0;
+}
+
+static int arm_partition(struct sim *s, const struct pipe_fault *f, struct ft_error *err) {
+    uint32_t n = sim_node_count(s);
+    uint32_t *group = calloc(n, sizeof *group);
+    if (!group) return ft_fail(err, FT_ENOMEM, "out of memory");
+    int rc = 0;
+    for (uint32_t side = 0; side < f->nsides && rc == 0; side++)
+        for (uint32_t i = 0; i < f->side_n[side] && rc == 0; i++) {
+            int64_t id = node_id(s, f->side[side][i], f, err);
+            if (id < 0) rc = (int)id;
+            else group[id] = side;
+        }
+    if (rc == 0) rc = net_partition_at(s, f->at_ns, group, n);
+    if (rc == 0) rc = net_heal_at(s, f->heal_ns);
+    free(group);
+    if (rc && !err->msg[0]) ft_fail(err, rc, "%s", sim_error(s)->msg);
+    return rc;
+}
+
+static int arm_faults(struct sim *s, struct pipe *p, struct ft_error *err) {
+    for (uint32_t i = 0; i < p->cfg.nfaults; i++) {
+        const struct pipe_fault *f = &p->cfg.faults[i];
+        int rc = 0;
+        if (f->type == PIPE_FAULT_CRASH) {
+            rc = arm_crash(s, p, f, err);
+        } else if (f->type == PIPE_FAULT_DROP) {
+            int64_t from = node_id(s, f->from, f, err);
+            int64_t to = from < 0 ? from : node_id(s, f->to, f, err);
+            if (from < 0 || to < 0) return (int)(from < 0 ? from : to);
+            rc = net_drop_rule_tagged(s, (uint32_t)from, (uint32_t)to, (uint32_t)f->msg_kind,
+                                      f->record == PIPE_ANY ? SIM_ANY_TAG : f->record,
+                                      f->nth ? f->nth : 1, f->count ? f->count : 1);
+            if (rc) ft_fail(err, rc, "%s", sim_error(s)->msg);
+        } else if (f->type == PIPE_FAULT_PARTITION) {
+            rc = arm_partition(s, f, err);
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Every node discards network-level duplicate copies, as TCP would: duplicates the
+ * ledger sees come from the protocols' own retries, never from the wire. */
+static int add_node(struct sim *s, const char *name, const struct sim_node_ops *ops,
+                    struct pipe *p, size_t volatile_bytes, size_t durable_bytes) {
+    int id = sim_node_add(s, name, ops, p, volatile_bytes, durable_bytes);
+    if (id >= 0) sim_node_set_dedup(s, (uint32_t)id, true);
+    return id;
+}
+
+static int add_nodes(struct sim *s, struct pipe *p) {
+    int id = add_node(s, "source", &pipe_source_ops, p, 0, pipe_source_durable_bytes());
+    if (id < 0) return id;
+    p->source = (uint32_t)id;
+    id = add_node(s, "broker", &pipe_broker_ops, p, 2 * sizeof(void *),
+                      pipe_broker_durable_bytes());
+    if (id < 0) return id;
+    p->broker = (uint32_t)id;
+    for (uint32_t w = 0; w < p->cfg.workers; w++) {
+        char name[32];
+        snprintf(name, sizeof name, "worker-%u", w + 1);
+        id = add_node(s, name, &pipe_worker_ops, p, pipe_worker_volatile_bytes(), 0);
+        if (id < 0) return id;
+        p->worker[w] = (uint32_t)id;
+    }
+    id = add_node(s, "sink", &pipe_sink_ops, p, 0, pipe_sink_durable_bytes());
+    if (id < 0) return id;
+    p->sink = (uint32_t)id;
+    return 0;
+}
+
+static int set_links(struct sim *s, struct pipe *p, struct ft_error *err) {
+    int rc = net_set_default(s, &p->cfg.network);
+    for (uint32_t i = 0; i < p->cfg.nlinks && rc == 0; i++) {
+        const struct pipe_link *l = &p->cfg.links[i];
+        int a = sim_node_find(s, l->from), b = sim_node_find(s, l->to);
+        if (a < 0 || b < 0)
+            return ft_fail(err, FT_EINVAL, "line %d: link names an unknown node", l->line);
+        rc = net_set_link(s, (uint32_t)a, (uint32_t)b, &l->cfg);
+    }
+    return rc ? ft_fail(err, rc, "%s", sim_error(s)->msg) : 0;
+}
+
+int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol proto,
+               uint64_t seed, const struct pipe_observer *obs, struct pipe **out,
+               struct ft_error *err) {
+    *out = NULL;
+    if (cfg->workers < 1 || cfg->workers > PIPE_WORKERS_MAX || cfg->partitions < 1 ||
+        cfg->partitions > PIPE_PARTITIONS_MAX || cfg->source.keys < 1 ||
+        cfg->delivery.window < 1 || cfg->delivery.batch < 1 ||
+        cfg->delivery.batch > PIPE_BATCH_MAX || (unsigned)proto >= DLV_COUNT)
+        return ft_fail(err, FT_EINVAL, "pipeline configuration out of range");
+    struct pipe *p = calloc(1, sizeof *p);
+    if (!p) return ft_fail(err, FT_ENOMEM, "out of memory");
+    p->s = s;
+    p->cfg = *cfg;
+    p->proto = proto;
+    p->seed = seed;
+    if (obs) p->obs = *obs;
+    p->backoff = (struct dlv_backoff){cfg->delivery.ack_timeout_ns, cfg->delivery.max_timeout_ns,
+                                      cfg->delivery.backoff};
+    p->step_receive = sim_step_id(s, PIPE_STEP_AFTER_RECEIVE);
+    p->step_emit = sim_step_id(s, PIPE_STEP_AFTER_EMIT);
+    p->step_commit = sim_step_id(s, PIPE_STEP_BEFORE_COMMIT);
+    int rc = add_nodes(s, p);
+    if (rc < 0) {
+        ft_fail(err, rc, "%s", sim_error(s)->msg);
+        free(p);
+        return rc;
+    }
+    *out = p;
+    if (pipe_source_init(s, p) || pipe_broker_init(s, p) || pipe_sink_init(s, p))
+        return ft_fail(err, FT_ENOMEM, "out of memory building the pipeline");
+    rc = set_links(s, p, err);
+    if (rc == 0) rc = arm_faults(s, p, err);
+    return rc;
+}
+
+void pipe_free(struct pipe *p) {
+    if (!p) return;
+    pipe_source_free(p->s, p);
+    pipe_broker_free(p->s, p);
+    pipe_sink_free(p->s, p);
+    free(p);
+}

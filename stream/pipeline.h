@@ -1,0 +1,167 @@
+/* The first pipeline (DESIGN.md §3, §5): source -> broker (partitioned log) ->
+ * workers (map) -> warehouse sink (per-key count table), every hop a real message on
+ * the simulated network, so acks and commits can be lost like anything else.
+ * struct pipe_config is what a scenario file describes; pipe_build() adds the nodes
+ * to a simulator. The sink reports each row it makes visible through a callback, so
+ * analysis/ can count effects without trusting the protocol's own counters. */
+#ifndef FTSIM_PIPELINE_H
+#define FTSIM_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dlv.h"
+#include "sim.h"
+
+#define PIPE_WORKERS_MAX 64u
+#define PIPE_PARTITIONS_MAX 256u
+#define PIPE_KEYS_MAX 100000u
+#define PIPE_RECORDS_MAX 20000000ull  /* records one run may generate */
+#define PIPE_DURATION_MAX (24ull * 3600 * SIM_NS_PER_S)
+#define PIPE_FAULTS_MAX 64u
+#define PIPE_LINKS_MAX 64u
+#define PIPE_SIDES_MAX 4u
+#define PIPE_SIDE_NODES_MAX 64u
+#define PIPE_NAME_MAX SIM_NODE_NAME_MAX
+#define PIPE_WINDOW_MAX 4096u
+#define PIPE_BATCH_MAX 1024u
+
+enum src_kind {
+    SRC_KEYED = 0, /* `rate` records/s, Poisson arrivals, keys uniform over `keys` */
+    SRC_IOT        /* `devices` sensors, one reading per `period` each, +- jitter */
+};
+
+struct pipe_source {
+    enum src_kind kind;
+    uint32_t keys;       /* keyed: distinct keys; iot: devices */
+    double rate_per_s;   /* keyed */
+    uint64_t period_ns;  /* iot */
+    uint64_t jitter_ns;  /* iot: each reading is uniform in [-jitter, +jitter] of its slot */
+};
+
+struct pipe_link {
+    char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX];
+    struct net_link_cfg cfg;
+    int line, col; /* where the scenario defines it, for error messages */
+};
+
+/* Message kinds on the wire; also the names a scenario's `drop:` uses. */
+enum pipe_msg_kind {
+    PIPE_MSG_PRODUCE = 1, /* source -> broker: a record */
+    PIPE_MSG_PRODUCE_ACK, /* broker -> source */
+    PIPE_MSG_RECORD,      /* broker -> worker */
+    PIPE_MSG_ACK,         /* worker -> broker: input record done (offset commit) */
+    PIPE_MSG_OUTPUT,      /* worker -> sink: an output row */
+    PIPE_MSG_OUTPUT_ACK,  /* sink -> worker */
+    PIPE_MSG_COMMIT,      /* worker -> sink: commit a transaction (txn only) */
+    PIPE_MSG_COMMIT_ACK,  /* sink -> worker */
+    PIPE_MSG_INIT,        /* worker -> sink: register a new epoch, fetch offsets (txn) */
+    PIPE_MSG_INIT_ACK,    /* sink -> worker */
+    PIPE_MSG_KINDS
+};
+const char *pipe_msg_name(int kind);
+int pipe_msg_parse(const char *name); /* kind, or -1 */
+
+/* Named steps where a crash may strike a worker (the record id is the step's arg). */
+#define PIPE_STEP_AFTER_RECEIVE "after-receive" /* got the record, nothing emitted */
+#define PIPE_STEP_AFTER_EMIT "after-emit"       /* output sent, input not yet acked */
+#define PIPE_STEP_BEFORE_COMMIT "before-commit" /* txn: outputs sent, commit not yet */
+bool pipe_step_valid(const char *name);
+
+enum pipe_fault_type { PIPE_FAULT_CRASH = 1, PIPE_FAULT_DROP, PIPE_FAULT_PARTITION };
+
+#define PIPE_ANY UINT64_MAX
+
+struct pipe_fault {
+    enum pipe_fault_type type;
+    int line, col;
+    /* crash: node, and either a time (has_at) or a step (+ record, nth) */
+    char node[PIPE_NAME_MAX];
+    bool has_at;
+    uint64_t at_ns;
+    char step[32];         /* "" when triggered by time */
+    uint64_t record;       /* PIPE_ANY or a source record id */
+    uint64_t nth;          /* >= 1 */
+    uint64_t restart_after_ns; /* 0 = never restarts */
+    /* drop: message kind on from -> to ("" = any), record (PIPE_ANY = any), nth, count */
+    int msg_kind;
+    char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX];
+    uint64_t count;
+    /* partition: sides of node names (nodes named nowhere join side 0), from at_ns
+     * until heal_ns */
+    uint32_t nsides;
+    uint32_t side_n[PIPE_SIDES_MAX];
+    char side[PIPE_SIDES_MAX][PIPE_SIDE_NODES_MAX][PIPE_NAME_MAX];
+    uint64_t heal_ns;
+};
+
+struct pipe_delivery {
+    uint64_t ack_timeout_ns; /* first retry timeout */
+    uint64_t max_timeout_ns; /* back-off cap */
+    uint32_t backoff;        /* factor per retry, >= 1 */
+    uint32_t window;         /* records in flight per partition */
+    uint32_t batch;          /* txn: records per transaction */
+    uint64_t linger_ns;      /* txn: commit a partial batch after this long */
+};
+
+struct pipe_config {
+    uint64_t duration_ns; /* the source generates records for this long */
+    uint64_t drain_ns;    /* then the run may go on this long for retries to settle */
+    uint32_t workers;     /* worker-1 .. worker-W */
+    uint32_t partitions;  /* partition p is consumed by worker (p mod W) + 1 */
+    struct pipe_source source;
+    struct net_link_cfg network;
+    uint32_t nlinks;
+    struct pipe_link links[PIPE_LINKS_MAX];
+    struct pipe_delivery delivery;
+    uint32_t nfaults;
+    struct pipe_fault faults[PIPE_FAULTS_MAX];
+};
+
+/* Defaults for every field a scenario may leave out. */
+void pipe_config_defaults(struct pipe_config *c);
+/* Estimated records the source generates (for limit checks before a run). */
+uint64_t pipe_estimated_records(const struct pipe_config *c);
+/* Node names: "source", "broker", "sink", "worker-1".."worker-W". */
+bool pipe_node_name_valid(const struct pipe_config *c, const char *name);
+
+
+/* ---- building and observing a pipeline on a simulator ---- */
+
+/* sim_trace_user codes: the sink made a row visible (id = record, arg = partition). */
+enum { PIPE_TR_VISIBLE = 1 };
+
+struct pipe;
+
+/* A row the warehouse made visible (committed), with its lineage. */
+struct pipe_row {
+    uint64_t rec;        /* source record id */
+    uint32_t key;
+    uint32_t partition;
+    int64_t value;       /* after the worker's map */
+    uint64_t event_ns;   /* event time */
+    uint64_t created_ns; /* when the source created it (processing time) */
+    uint32_t worker;     /* node id of the worker that produced it */
+};
+
+struct pipe_observer {
+    void (*visible)(void *ctx, const struct pipe_row *row, uint64_t now_ns);
+    void *ctx;
+};
+
+/* Adds source, broker, workers and sink to s and arms cfg's faults. The returned
+ * pipe owns the nodes' durable stores; free it after the simulator is done. */
+int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol proto,
+               uint64_t seed, const struct pipe_observer *obs, struct pipe **out,
+               struct ft_error *err);
+void pipe_free(struct pipe *p);
+/* The warehouse's aggregated table: visible rows per key (nkeys = source keys). */
+const uint64_t *pipe_warehouse_counts(const struct pipe *p, uint32_t *nkeys);
+/* Retransmissions by every sender (source, broker, workers). */
+uint64_t pipe_retries(const struct pipe *p);
+/* The worker's map, exposed so the reference can apply it independently. */
+int64_t pipe_map_value(int64_t v);
+/* The partition of a key. */
+uint32_t pipe_partition_of(uint32_t key, uint32_t partitions);
+
+#endif

@@ -1,0 +1,41 @@
+/* Record generators (DESIGN.md §5): a pure function of (source config, duration,
+ * seed) that yields records in event-time order. The source node replays it inside
+ * the simulator; analysis/ replays it outside to compute the reference, so the
+ * reference never depends on the simulator. */
+#ifndef FTSIM_SOURCE_H
+#define FTSIM_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "heap.h"
+#include "pipeline.h"
+#include "rng.h"
+
+struct src_record {
+    uint64_t id;       /* 0, 1, 2, ... in emission order */
+    uint64_t event_ns; /* when the record is created (event time) */
+    uint32_t key;
+    int64_t value;
+};
+
+struct src_gen {
+    struct pipe_source cfg;
+    uint64_t duration_ns;
+    uint64_t next_id;
+    struct rng rng;        /* keyed */
+    uint64_t next_ns;      /* keyed: next arrival */
+    struct rng *dev_rng;   /* iot: one stream per device */
+    uint64_t *dev_slot;    /* iot: next reading's slot index per device */
+    uint64_t *dev_phase;   /* iot */
+    struct heap pending;   /* iot: (time, device, device) */
+};
+
+/* Returns 0 or FT_ENOMEM. */
+int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
+                 uint64_t seed);
+/* The next record, or false once the generator has passed duration_ns. */
+bool src_gen_next(struct src_gen *g, struct src_record *r);
+void src_gen_free(struct src_gen *g);
+
+#endif
