@@ -7,6 +7,13 @@
 enum cli_exit { CLI_OK = 0, CLI_VIOLATED = 1, CLI_USAGE = 2, CLI_INTERNAL = 3 };
 
 int cli_example(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_list(int argc, char **argv);
+
+struct ft_error;
+/* Prints a scenario load error (file:line:col: message) and returns the exit code. */
+int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
 
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);

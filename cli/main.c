@@ -14,6 +14,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", cli_run, "run a scenario under each of its protocols and compare"},
+    {"check", cli_check, "check scenarios' expectations (CI: exit 1 on a violation)"},
+    {"list", cli_list, "list scenarios, protocols and fault kinds"},
     {"example", cli_example, "run the kernel example (lossy network, one crash)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

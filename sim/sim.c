@@ -99,26 +99,28 @@ void sim_stop(struct sim *s) {
 
 /* ---- event slots ---- */
 
-static int slot_alloc(struct sim *s, uint32_t *out) {
-    if (s->ev_free == SLOT_NONE) {
-        if (s->ev_cap >= SIM_EVENTS_MAX)
-            return sim_fail(s, FT_ELIMIT, "more than %u pending events (SIM_EVENTS_MAX)",
-                            SIM_EVENTS_MAX);
-        uint32_t cap = s->ev_cap ? s->ev_cap * 2 : 1024;
-        if (cap > SIM_EVENTS_MAX) cap = SIM_EVENTS_MAX;
-        struct event *ev = realloc(s->ev, (size_t)cap * sizeof *ev);
-        if (!ev) return sim_fail(s, FT_ENOMEM, "out of memory growing the event pool");
-        memset(ev + s->ev_cap, 0, (size_t)(cap - s->ev_cap) * sizeof *ev);
-        for (uint32_t i = cap; i-- > s->ev_cap;) {
-            ev[i].next_free = s->ev_free;
-            ev[i].gen = 1;
-            s->ev_free = i;
-        }
-        s->ev = ev;
-        s->ev_cap = cap;
+_Static_assert(sizeof(struct event) == 32, "struct event must stay 32 bytes");
+
+/* Grows the pool when the free list is empty (rare: the steady state reuses slots). */
+static int slot_grow(struct sim *s) {
+    if (s->ev_cap >= SIM_EVENTS_MAX)
+        return sim_fail(s, FT_ELIMIT, "more than %u pending events (SIM_EVENTS_MAX)",
+                        SIM_EVENTS_MAX);
+    uint32_t cap = s->ev_cap ? s->ev_cap * 2 : 1024;
+    if (cap > SIM_EVENTS_MAX) cap = SIM_EVENTS_MAX;
+    /* 64-byte aligned (the size is a multiple of 64): see struct event. */
+    struct event *ev = aligned_alloc(64, (size_t)cap * sizeof *ev);
+    if (!ev) return sim_fail(s, FT_ENOMEM, "out of memory growing the event pool");
+    if (s->ev_cap) memcpy(ev, s->ev, (size_t)s->ev_cap * sizeof *ev);
+    memset(ev + s->ev_cap, 0, (size_t)(cap - s->ev_cap) * sizeof *ev);
+    for (uint32_t i = cap; i-- > s->ev_cap;) {
+        ev[i].u.next_free = s->ev_free;
+        ev[i].gen = 1;
+        s->ev_free = i;
     }
-    *out = s->ev_free;
-    s->ev_free = s->ev[*out].next_free;
+    free(s->ev);
+    s->ev = ev;
+    s->ev_cap = cap;
     return 0;
 }
 
@@ -128,7 +130,7 @@ static void slot_release(struct sim *s, uint32_t slot) {
     e->cancelled = 0;
     e->gen++;
     if (e->gen == 0) e->gen = 1;
-    e->next_free = s->ev_free;
+    e->u.next_free = s->ev_free;
     s->ev_free = slot;
 }
 
@@ -137,10 +139,13 @@ int sim_schedule(struct sim *s, uint64_t at_ns, struct event *proto, uint32_t *s
         return sim_fail(s, FT_ELIMIT, "event time %llu ns is beyond SIM_TIME_MAX",
                         (unsigned long long)at_ns);
     if (at_ns < s->now) at_ns = s->now;
-    uint32_t slot;
-    int rc = slot_alloc(s, &slot);
-    if (rc) return rc;
+    if (s->ev_free == SLOT_NONE) {
+        int rc = slot_grow(s);
+        if (rc) return rc;
+    }
+    uint32_t slot = s->ev_free;
     struct event *e = &s->ev[slot];
+    s->ev_free = e->u.next_free;
     uint32_t gen = e->gen;
     *e = *proto;
     e->gen = gen;

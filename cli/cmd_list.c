@@ -1,0 +1,83 @@
+/* `ftsim list`: the scenarios in a directory, the protocols, and the fault kinds,
+ * steps and message kinds a scenario may name. */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "scenario.h"
+
+static void usage(FILE *f) {
+    fputs("usage: ftsim list [DIR]\n"
+          "\n"
+          "Lists the scenarios in DIR (default: scenarios), the delivery protocols, and\n"
+          "the fault kinds, crash steps and message kinds scenario files may use.\n",
+          f);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_scenarios(const char *dir) {
+    DIR *d = opendir(dir);
+    printf("scenarios in %s/:\n", dir);
+    if (!d) {
+        printf("  (cannot open the directory)\n");
+        return;
+    }
+    char *names[512];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 512) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0) {
+            names[n] = malloc(len + 1);
+            if (names[n]) memcpy(names[n++], e->d_name, len + 1);
+        }
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    struct scenario *scn = malloc(sizeof *scn);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        struct ft_error err = {0};
+        if (scn && scn_load(path, scn, &err) == 0)
+            printf("  %-32s %s\n", names[i], scn->about);
+        else
+            printf("  %-32s (does not load: %s)\n", names[i], err.msg);
+        free(names[i]);
+    }
+    free(scn);
+}
+
+int cli_list(int argc, char **argv) {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    list_scenarios(argc == 2 ? argv[1] : "scenarios");
+    printf("\nprotocols:\n");
+    for (int p = 0; p < DLV_COUNT; p++)
+        printf("  %-18s %s\n", dlv_name((enum dlv_protocol)p), dlv_about((enum dlv_protocol)p));
+    printf("\nfault kinds:\n"
+           "  crash      a node, at a time (at:) or at a named step of a worker (step:)\n"
+           "  drop       messages of a kind on a link: the nth (and count after it), or a record's\n"
+           "  partition  sides of nodes that cannot talk, from at: until heal:\n"
+           "  network    random loss, duplicate, reorder, jitter (network:, links:)\n");
+    printf("\ncrash steps (worker):\n  %-14s got the record, nothing emitted\n"
+           "  %-14s output sent, input not yet acknowledged\n"
+           "  %-14s exactly-once-txn: outputs sent, commit not yet sent\n",
+           PIPE_STEP_AFTER_RECEIVE, PIPE_STEP_AFTER_EMIT, PIPE_STEP_BEFORE_COMMIT);
+    printf("\nmessage kinds:\n ");
+    for (int k = 1; k < PIPE_MSG_KINDS; k++) printf(" %s", pipe_msg_name(k));
+    printf("\n");
+    return CLI_OK;
+}

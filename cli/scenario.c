@@ -1,0 +1,777 @@
+/* Scenario loader, upper half: the schema of a scenario file (docs/scenario-format.md).
+ * The whole file is read into a tree first; sections are then decoded in dependency
+ * order (nodes before the faults that name them, network before links, protocols
+ * before expect), so cross-references never depend on key order. Every error is
+ * FT_EPARSE with file:line:col, what was expected and what was found. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "scn_internal.h"
+
+#define BIT(k) (1u << (k))
+#define NKEYS(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
+
+struct mapspec {
+    const char *as;    /* "for 'network'": where a mapping was expected */
+    const char *where; /* "in 'network'": where a key was unknown */
+    const char *noun;  /* "key", or "protocol" for expect */
+    const char *const *keys;
+    uint32_t nkeys, required; /* bit i: keys[i] must be present */
+};
+
+/* ---- keys: did-you-mean, duplicates, required ---- */
+
+static size_t levenshtein(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), row[33];
+    FT_ASSERT(lb < 33);
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+static const char *suggest(const char *word, const char *const *keys, uint32_t n) {
+    const char *best = NULL;
+    size_t bd = 3;
+    if (strlen(word) > 64) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t d = levenshtein(word, keys[i]);
+        if (d < bd) bd = d, best = keys[i];
+    }
+    return best;
+}
+
+static const char *join(const char *const *keys, uint32_t n, uint32_t mask, char *buf,
+                        size_t size) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < n && o < size; i++)
+        if (mask & BIT(i)) o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", keys[i]);
+    return buf;
+}
+
+static int unknown_key(struct scn_ctx *c, const struct scn_node *k, const struct mapspec *s) {
+    char t[SCN_QUOTE_BUF], list[300];
+    const char *hint = suggest(k->text, s->keys, s->nkeys);
+    if (hint)
+        return scn_fail(c, k, "unknown %s '%s' %s (did you mean '%s'?)", s->noun,
+                        scn_text(k->text, t, sizeof t), s->where, hint);
+    return scn_fail(c, k, "unknown %s '%s' %s (expected one of: %s)", s->noun,
+                    scn_text(k->text, t, sizeof t), s->where,
+                    join(s->keys, s->nkeys, ~0u, list, sizeof list));
+}
+
+static int key_index(const struct mapspec *s, const char *name) {
+    for (uint32_t i = 0; i < s->nkeys; i++)
+        if (!strcmp(name, s->keys[i])) return (int)i;
+    return -1;
+}
+
+static int duplicate_key(struct scn_ctx *c, const struct scn_node *m, uint32_t at,
+                         const struct mapspec *s) {
+    const struct scn_node *k = m->kids[at], *first = k;
+    for (uint32_t i = 0; i < at && first == k; i += 2)
+        if (!strcmp(m->kids[i]->text, k->text)) first = m->kids[i];
+    return scn_fail(c, k, "duplicate %s '%s' %s (first at line %d)", s->noun, k->text, s->where,
+                    first->line);
+}
+
+/* Checks m is a mapping whose keys are all in s, none twice, the required ones present;
+ * v[i] becomes the value of keys[i] or NULL. Keys are checked in file order. */
+static int map_collect(struct scn_ctx *c, const struct scn_node *m, const struct mapspec *s,
+                       const struct scn_node **v) {
+    char f[SCN_QUOTE_BUF + 2];
+    if (m->type != SCN_Y_MAP)
+        return scn_fail(c, m, "expected a mapping %s, found %s", s->as, scn_found(m, f, sizeof f));
+    for (uint32_t i = 0; i < s->nkeys; i++) v[i] = NULL;
+    for (uint32_t i = 0; i + 1 < m->n; i += 2) {
+        const struct scn_node *k = m->kids[i];
+        if (k->type != SCN_Y_SCALAR)
+            return scn_fail(c, k, "expected a key name %s, found %s", s->where,
+                            scn_found(k, f, sizeof f));
+        int idx = key_index(s, k->text);
+        if (idx < 0) return unknown_key(c, k, s);
+        if (v[idx]) return duplicate_key(c, m, i, s);
+        v[idx] = m->kids[i + 1];
+    }
+    for (uint32_t i = 0; i < s->nkeys; i++)
+        if ((s->required & BIT(i)) && !v[i])
+            return scn_fail(c, m, "missing required %s '%s' %s", s->noun, s->keys[i], s->where);
+    return 0;
+}
+
+static const struct scn_node *key_of(const struct scn_node *m, const struct scn_node *value) {
+    for (uint32_t i = 0; i + 1 < m->n; i += 2)
+        if (m->kids[i + 1] == value) return m->kids[i];
+    return value;
+}
+
+static const struct scn_node *later(const struct scn_node *a, const struct scn_node *b) {
+    return a->line > b->line || (a->line == b->line && a->col > b->col) ? a : b;
+}
+
+/* Rejects present keys outside `allowed` (a kind-specific subset of s's keys). */
+static int check_allowed(struct scn_ctx *c, const struct scn_node *m, const struct mapspec *s,
+                         uint32_t allowed, const char *kind) {
+    char list[300];
+    for (uint32_t i = 0; i + 1 < m->n; i += 2) {
+        int idx = key_index(s, m->kids[i]->text);
+        if (idx >= 0 && !(allowed & BIT(idx)))
+            return scn_fail(c, m->kids[i], "'%s' does not apply to %s (its keys: %s)",
+                            s->keys[idx], kind, join(s->keys, s->nkeys, allowed, list,
+                                                     sizeof list));
+    }
+    return 0;
+}
+
+/* ---- names ---- */
+
+static int get_node(struct scn_ctx *c, const struct scn_node *n, const char *key, bool any,
+                    char out[PIPE_NAME_MAX]) {
+    char t[SCN_QUOTE_BUF], w[48] = "worker-1";
+    if (n->type != SCN_Y_SCALAR)
+        return scn_expected(c, n, key, "a node name (source, broker, worker-N or sink)");
+    if (any && !*n->text) {
+        out[0] = '\0';
+        return 0;
+    }
+    if (!pipe_node_name_valid(&c->out->pipe, n->text)) {
+        if (c->out->pipe.workers > 1)
+            snprintf(w, sizeof w, "worker-1 to worker-%u", c->out->pipe.workers);
+        return scn_fail(c, n, "unknown node '%s' for '%s' (this scenario's nodes: source, "
+                              "broker, %s, sink)",
+                        scn_text(n->text, t, sizeof t), key, w);
+    }
+    snprintf(out, PIPE_NAME_MAX, "%s", n->text);
+    return 0;
+}
+
+static int get_name(struct scn_ctx *c, const struct scn_node *n) {
+    size_t len = n->type == SCN_Y_SCALAR ? strlen(n->text) : 0;
+    if (!len || len >= SCN_NAME_MAX || strspn(n->text, "abcdefghijklmnopqrstuvwxyz0123456789_-")
+                                          != len)
+        return scn_expected(c, n, "name", "a name of 1 to 63 characters a-z, 0-9, '_' or '-' "
+                                          "(like lost-ack)");
+    memcpy(c->out->name, n->text, len + 1);
+    return 0;
+}
+
+static int get_about(struct scn_ctx *c, const struct scn_node *n) {
+    if (n->type != SCN_Y_SCALAR || scn_is_null(n) || !n->text[strspn(n->text, " \t\r\n")])
+        return scn_expected(c, n, "about", "a sentence describing the scenario");
+    size_t len = strlen(n->text);
+    while (len && strchr(" \t\r\n", n->text[len - 1])) len--;
+    if (len >= SCN_ABOUT_MAX)
+        return scn_fail(c, n, "'about' must be at most %u bytes, found %zu", SCN_ABOUT_MAX - 1,
+                        len);
+    memcpy(c->out->about, n->text, len);
+    c->out->about[len] = '\0';
+    return 0;
+}
+
+/* ---- the top level and its simple sections ---- */
+
+enum { T_NAME, T_ABOUT, T_SEED, T_SEEDS, T_DURATION, T_DRAIN, T_NODES, T_SOURCE, T_NETWORK,
+       T_LINKS, T_DELIVERY, T_SINK, T_PROTOCOLS, T_FAULTS, T_EXPECT, T_N };
+static const char *const top_keys[T_N] = {
+    "name",  "about",    "seed", "seeds",     "duration", "drain",  "nodes", "source",
+    "network", "links", "delivery", "sink", "protocols", "faults", "expect"};
+
+typedef const struct scn_node *const *values;
+
+static int sec_ids(struct scn_ctx *c, values v) {
+    int rc = get_name(c, v[T_NAME]);
+    return rc ? rc : get_about(c, v[T_ABOUT]);
+}
+
+static int get_seeds(struct scn_ctx *c, const struct scn_node *n) {
+    const char *expect = "a seed range like 1..100 or a single seed";
+    if (n->type != SCN_Y_SCALAR || n->len > SCN_NUMBER_LEN_MAX)
+        return scn_expected(c, n, "seeds", expect);
+    const char *t = n->text, *dots = strstr(t, "..");
+    uint64_t a = 0, b = 0;
+    int ra = scn_parse_u64(t, dots ? (size_t)(dots - t) : strlen(t), &a);
+    int rb = dots ? scn_parse_u64(dots + 2, strlen(dots + 2), &b) : ra;
+    if (ra == -1 || rb == -1) return scn_expected(c, n, "seeds", expect);
+    if (ra == -2 || rb == -2)
+        return scn_fail(c, n, "'seeds' must be integers between 0 and %llu, found %s",
+                        (unsigned long long)UINT64_MAX, t);
+    b = dots ? b : a;
+    if (a > b) return scn_fail(c, n, "'seeds' range %s is reversed: expected A..B with A <= B", t);
+    if (b - a >= SCN_SEEDS_MAX)
+        return scn_fail(c, n, "'seeds' %s has more than the limit of %u seeds", t, SCN_SEEDS_MAX);
+    c->out->seed_first = a;
+    c->out->seed_last = b;
+    return 0;
+}
+
+static int sec_seeds(struct scn_ctx *c, values v) {
+    int rc = v[T_SEED] ? scn_get_u64(c, v[T_SEED], "seed", 0, UINT64_MAX, &c->out->seed) : 0;
+    c->out->seed_first = c->out->seed_last = c->out->seed;
+    return rc || !v[T_SEEDS] ? rc : get_seeds(c, v[T_SEEDS]);
+}
+
+static int sec_time(struct scn_ctx *c, values v) {
+    struct pipe_config *p = &c->out->pipe;
+    int rc = scn_get_duration(c, v[T_DURATION], "duration", true, &p->duration_ns);
+    if (rc || !v[T_DRAIN]) return rc;
+    return scn_get_duration(c, v[T_DRAIN], "drain", false, &p->drain_ns);
+}
+
+enum { N_BROKER, N_WORKERS, N_PARTITIONS, N_SINK, N_N };
+static const char *const nodes_keys[N_N] = {"broker", "workers", "partitions", "sink"};
+static const struct mapspec nodes_spec = {"for 'nodes'", "in 'nodes'", "key", nodes_keys, N_N, 0};
+
+static int get_one(struct scn_ctx *c, const struct scn_node *n, const char *key) {
+    uint64_t one;
+    int rc = n ? scn_get_u64(c, n, key, 0, UINT64_MAX, &one) : 0;
+    if (!rc && n && one != 1)
+        return scn_fail(c, n, "'%s' must be 1 (ftsim models one %s), found %s", key, key, n->text);
+    return rc;
+}
+
+static int sec_nodes(struct scn_ctx *c, values top) {
+    struct pipe_config *p = &c->out->pipe;
+    const struct scn_node *v[N_N];
+    int rc = top[T_NODES] ? map_collect(c, top[T_NODES], &nodes_spec, v) : 0;
+    if (rc || !top[T_NODES]) return rc;
+    if ((rc = get_one(c, v[N_BROKER], "broker")) || (rc = get_one(c, v[N_SINK], "sink")))
+        return rc;
+    if (v[N_WORKERS] &&
+        (rc = scn_get_u32(c, v[N_WORKERS], "workers", 1, PIPE_WORKERS_MAX, &p->workers)))
+        return rc;
+    p->partitions = p->workers;
+    if (!v[N_PARTITIONS]) return 0;
+    return scn_get_u32(c, v[N_PARTITIONS], "partitions", 1, PIPE_PARTITIONS_MAX, &p->partitions);
+}
+
+enum { S_KIND, S_DEVICES, S_PERIOD, S_JITTER, S_KEYS, S_RATE, S_N };
+static const char *const source_keys[S_N] = {"kind", "devices", "period", "jitter", "keys", "rate"};
+static const struct mapspec source_spec = {"for 'source'", "in 'source'", "key", source_keys, S_N,
+                                           BIT(S_KIND)};
+
+static int source_iot(struct scn_ctx *c, const struct scn_node *const *v) {
+    struct pipe_source *s = &c->out->pipe.source;
+    char a[32], b[32];
+    int rc = 0;
+    if (v[S_DEVICES] && (rc = scn_get_u32(c, v[S_DEVICES], "devices", 1, PIPE_KEYS_MAX, &s->keys)))
+        return rc;
+    if (v[S_PERIOD] && (rc = scn_get_duration(c, v[S_PERIOD], "period", true, &s->period_ns)))
+        return rc;
+    if (v[S_JITTER] && (rc = scn_get_duration(c, v[S_JITTER], "jitter", false, &s->jitter_ns)))
+        return rc;
+    if (2 * s->jitter_ns >= s->period_ns)
+        return scn_fail(c, v[S_JITTER], "'jitter' must be less than half of 'period' (%s), "
+                                        "found %s", scn_duration_str(s->period_ns, a, sizeof a),
+                        scn_duration_str(s->jitter_ns, b, sizeof b));
+    return 0;
+}
+
+static int source_keyed(struct scn_ctx *c, const struct scn_node *const *v) {
+    struct pipe_source *s = &c->out->pipe.source;
+    int rc = 0;
+    if (v[S_KEYS] && (rc = scn_get_u32(c, v[S_KEYS], "keys", 1, PIPE_KEYS_MAX, &s->keys)))
+        return rc;
+    if (v[S_RATE]) rc = scn_get_number(c, v[S_RATE], "rate", 0, 1e7, true, &s->rate_per_s);
+    return rc;
+}
+
+static int sec_source(struct scn_ctx *c, values top) {
+    const struct scn_node *v[S_N];
+    int rc = top[T_SOURCE] ? map_collect(c, top[T_SOURCE], &source_spec, v) : 0;
+    if (rc || !top[T_SOURCE]) return rc;
+    const struct scn_node *k = v[S_KIND];
+    bool iot = k->type == SCN_Y_SCALAR && !strcmp(k->text, "iot");
+    if (!iot && (k->type != SCN_Y_SCALAR || strcmp(k->text, "keyed")))
+        return scn_expected(c, k, "kind", "a source kind (iot or keyed)");
+    c->out->pipe.source.kind = iot ? SRC_IOT : SRC_KEYED;
+    uint32_t allowed = iot ? BIT(S_KIND) | BIT(S_DEVICES) | BIT(S_PERIOD) | BIT(S_JITTER)
+                           : BIT(S_KIND) | BIT(S_KEYS) | BIT(S_RATE);
+    if ((rc = check_allowed(c, top[T_SOURCE], &source_spec, allowed,
+                            iot ? "an iot source" : "a keyed source")))
+        return rc;
+    return iot ? source_iot(c, v) : source_keyed(c, v);
+}
+
+/* ---- network and links ---- */
+
+enum { L_LATENCY, L_JITTER, L_LOSS, L_DUPLICATE, L_REORDER, L_REORDER_DELAY, L_BANDWIDTH,
+       L_NET_N, L_FROM = L_NET_N, L_TO, L_N };
+static const char *const link_keys[L_N] = {"latency", "jitter",        "loss",      "duplicate",
+                                           "reorder", "reorder_delay", "bandwidth", "from",
+                                           "to"};
+static const struct mapspec network_spec = {"for 'network'", "in 'network'", "key", link_keys,
+                                             L_NET_N, 0};
+static const struct mapspec link_spec = {"for each link in 'links'", "in a link", "key",
+                                         link_keys, L_N, BIT(L_FROM) | BIT(L_TO)};
+
+static int net_values(struct scn_ctx *c, const struct scn_node *const *v,
+                      struct net_link_cfg *cfg) {
+    int rc = 0;
+    if (!rc && v[L_LATENCY]) rc = scn_get_duration(c, v[L_LATENCY], "latency", 0, &cfg->latency_ns);
+    if (!rc && v[L_JITTER]) rc = scn_get_duration(c, v[L_JITTER], "jitter", 0, &cfg->jitter_ns);
+    if (!rc && v[L_LOSS]) rc = scn_get_number(c, v[L_LOSS], "loss", 0, 1, 0, &cfg->loss_p);
+    if (!rc && v[L_DUPLICATE])
+        rc = scn_get_number(c, v[L_DUPLICATE], "duplicate", 0, 1, 0, &cfg->dup_p);
+    if (!rc && v[L_REORDER])
+        rc = scn_get_number(c, v[L_REORDER], "reorder", 0, 1, 0, &cfg->reorder_p);
+    if (!rc && v[L_REORDER_DELAY])
+        rc = scn_get_duration(c, v[L_REORDER_DELAY], "reorder_delay", 0, &cfg->reorder_ns);
+    if (!rc && v[L_BANDWIDTH])
+        rc = scn_get_u64(c, v[L_BANDWIDTH], "bandwidth", 0, UINT64_MAX, &cfg->bandwidth_bps);
+    return rc;
+}
+
+static int sec_network(struct scn_ctx *c, values top) {
+    const struct scn_node *v[L_N];
+    int rc = top[T_NETWORK] ? map_collect(c, top[T_NETWORK], &network_spec, v) : 0;
+    return rc || !top[T_NETWORK] ? rc : net_values(c, v, &c->out->pipe.network);
+}
+
+static int get_link(struct scn_ctx *c, const struct scn_node *m, struct pipe_link *l) {
+    const struct scn_node *v[L_N];
+    int rc = map_collect(c, m, &link_spec, v);
+    if (rc || (rc = get_node(c, v[L_FROM], "from", false, l->from)) ||
+        (rc = get_node(c, v[L_TO], "to", false, l->to)))
+        return rc;
+    if (!strcmp(l->from, l->to))
+        return scn_fail(c, v[L_TO], "a link needs two different nodes, found '%s' twice", l->to);
+    l->cfg = c->out->pipe.network;
+    l->line = m->line;
+    l->col = m->col;
+    return net_values(c, v, &l->cfg);
+}
+
+static int sec_links(struct scn_ctx *c, values top) {
+    const struct scn_node *n = top[T_LINKS];
+    struct pipe_config *p = &c->out->pipe;
+    if (!n) return 0;
+    if (n->type != SCN_Y_SEQ) return scn_expected(c, n, "links", "a list of links");
+    if (n->n > PIPE_LINKS_MAX)
+        return scn_fail(c, n, "expected at most %u links, found %u", PIPE_LINKS_MAX, n->n);
+    for (uint32_t i = 0; i < n->n; i++) {
+        struct pipe_link *l = &p->links[i];
+        int rc = get_link(c, n->kids[i], l);
+        if (rc) return rc;
+        for (uint32_t j = 0; j < i; j++)
+            if (!strcmp(p->links[j].from, l->from) && !strcmp(p->links[j].to, l->to))
+                return scn_fail(c, n->kids[i], "the link %s -> %s is already defined at line %d",
+                                l->from, l->to, p->links[j].line);
+        p->nlinks = i + 1;
+    }
+    return 0;
+}
+
+/* ---- delivery, sink, protocols ---- */
+
+enum { D_ACK_TIMEOUT, D_MAX_TIMEOUT, D_BACKOFF, D_WINDOW, D_BATCH, D_LINGER, D_N };
+static const char *const delivery_keys[D_N] = {"ack_timeout", "max_timeout", "backoff",
+                                               "window",      "batch",       "linger"};
+static const struct mapspec delivery_spec = {"for 'delivery'", "in 'delivery'", "key",
+                                             delivery_keys, D_N, 0};
+
+static int sec_delivery(struct scn_ctx *c, values top) {
+    struct pipe_delivery *d = &c->out->pipe.delivery;
+    const struct scn_node *v[D_N];
+    char a[32], b[32];
+    int rc = top[T_DELIVERY] ? map_collect(c, top[T_DELIVERY], &delivery_spec, v) : 0;
+    if (rc || !top[T_DELIVERY]) return rc;
+    if (!rc && v[D_ACK_TIMEOUT])
+        rc = scn_get_duration(c, v[D_ACK_TIMEOUT], "ack_timeout", true, &d->ack_timeout_ns);
+    if (!rc && v[D_MAX_TIMEOUT])
+        rc = scn_get_duration(c, v[D_MAX_TIMEOUT], "max_timeout", true, &d->max_timeout_ns);
+    if (!rc && v[D_BACKOFF]) rc = scn_get_u32(c, v[D_BACKOFF], "backoff", 1, 16, &d->backoff);
+    if (!rc && v[D_WINDOW])
+        rc = scn_get_u32(c, v[D_WINDOW], "window", 1, PIPE_WINDOW_MAX, &d->window);
+    if (!rc && v[D_BATCH]) rc = scn_get_u32(c, v[D_BATCH], "batch", 1, PIPE_BATCH_MAX, &d->batch);
+    if (!rc && v[D_LINGER]) rc = scn_get_duration(c, v[D_LINGER], "linger", false, &d->linger_ns);
+    if (!rc && d->max_timeout_ns < d->ack_timeout_ns)
+        return scn_fail(c, v[D_MAX_TIMEOUT] ? v[D_MAX_TIMEOUT] : v[D_ACK_TIMEOUT],
+                        "'max_timeout' (%s) must be at least 'ack_timeout' (%s)",
+                        scn_duration_str(d->max_timeout_ns, a, sizeof a),
+                        scn_duration_str(d->ack_timeout_ns, b, sizeof b));
+    return rc;
+}
+
+static int sec_sink(struct scn_ctx *c, values top) {
+    const struct scn_node *n = top[T_SINK];
+    if (n && (n->type != SCN_Y_SCALAR || strcmp(n->text, "warehouse")))
+        return scn_expected(c, n, "sink", "a sink kind (warehouse)");
+    return 0;
+}
+
+static const char *const *protocol_names(void) {
+    static const char *names[DLV_COUNT];
+    for (int p = 0; p < DLV_COUNT; p++) names[p] = dlv_name((enum dlv_protocol)p);
+    return names;
+}
+
+static int get_protocol(struct scn_ctx *c, const struct scn_node *n, const struct mapspec *s) {
+    if (n->type != SCN_Y_SCALAR) return scn_expected(c, n, "protocols", "a protocol name");
+    int p = dlv_parse(n->text);
+    return p >= 0 ? p : unknown_key(c, n, s);
+}
+
+static int sec_protocols(struct scn_ctx *c, values top) {
+    const struct scn_node *n = top[T_PROTOCOLS];
+    struct mapspec s = {"", "in 'protocols'", "protocol", protocol_names(), DLV_COUNT, 0};
+    struct scenario *o = c->out;
+    if (n->type != SCN_Y_SEQ || !n->n)
+        return scn_expected(c, n, "protocols", "a list of at least one protocol");
+    for (uint32_t i = 0; i < n->n; i++) {
+        int p = get_protocol(c, n->kids[i], &s);
+        if (p < 0) return p;
+        for (uint32_t j = 0; j < o->nprotocols; j++)
+            if (o->protocols[j] == (enum dlv_protocol)p)
+                return scn_fail(c, n->kids[i], "protocol '%s' is listed twice in 'protocols'",
+                                n->kids[i]->text);
+        FT_ASSERT(o->nprotocols < DLV_COUNT);
+        o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
+    }
+    return 0;
+}
+
+/* ---- faults ---- */
+
+enum { F_CRASH, F_DROP, F_PARTITION, F_STEP, F_AT, F_RECORD, F_NTH, F_RESTART_AFTER, F_FROM,
+       F_TO, F_COUNT, F_HEAL, F_N };
+static const char *const fault_keys[F_N] = {"crash", "drop", "partition", "step",
+                                            "at",    "record", "nth",     "restart_after",
+                                            "from",  "to",   "count",     "heal"};
+static const struct mapspec fault_spec = {"for each fault in 'faults'", "in a fault", "key",
+                                          fault_keys, F_N, 0};
+
+/* A fault's `at`: a time before the run ends. */
+static int get_at(struct scn_ctx *c, const struct scn_node *n, uint64_t *at_ns) {
+    const struct pipe_config *p = &c->out->pipe;
+    char a[32], b[32];
+    int rc = scn_get_duration(c, n, "at", false, at_ns);
+    if (!rc && *at_ns >= p->duration_ns + p->drain_ns)
+        return scn_fail(c, n, "'at' must be before the run ends (duration + drain = %s), found %s",
+                        scn_duration_str(p->duration_ns + p->drain_ns, a, sizeof a),
+                        scn_duration_str(*at_ns, b, sizeof b));
+    return rc;
+}
+
+static int get_match(struct scn_ctx *c, const struct scn_node *const *v, struct pipe_fault *f) {
+    int rc = 0;
+    if (v[F_RECORD]) rc = scn_get_u64(c, v[F_RECORD], "record", 0, PIPE_ANY - 1, &f->record);
+    if (!rc && v[F_NTH]) rc = scn_get_u64(c, v[F_NTH], "nth", 1, UINT64_MAX, &f->nth);
+    return rc;
+}
+
+static int crash_step(struct scn_ctx *c, const struct scn_node *const *v, struct pipe_fault *f) {
+    const struct scn_node *s = v[F_STEP];
+    if (s->type != SCN_Y_SCALAR || !pipe_step_valid(s->text))
+        return scn_expected(c, s, "step", "a step (after-receive, after-emit or before-commit)");
+    if (strncmp(f->node, "worker-", 7))
+        return scn_fail(c, v[F_CRASH], "steps are worker steps: 'crash: %s' needs 'at' (a time) "
+                                       "instead of 'step'", f->node);
+    snprintf(f->step, sizeof f->step, "%s", s->text);
+    return get_match(c, v, f);
+}
+
+static int fault_crash(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
+                       struct pipe_fault *f) {
+    int rc = get_node(c, v[F_CRASH], "crash", false, f->node);
+    if (rc) return rc;
+    if (v[F_STEP] && v[F_AT])
+        return scn_fail(c, key_of(m, later(v[F_STEP], v[F_AT])),
+                        "a crash fault takes either 'step' or 'at', not both");
+    if (!v[F_STEP] && !v[F_AT])
+        return scn_fail(c, m, "a crash fault needs 'step' (crash at a processing step) or 'at' "
+                              "(crash at a time)");
+    const struct scn_node *extra = v[F_AT] ? (v[F_RECORD] ? v[F_RECORD] : v[F_NTH]) : NULL;
+    if (extra)
+        return scn_fail(c, key_of(m, extra), "'%s' applies only to crashes at a 'step', not "
+                                             "to crashes 'at' a time", key_of(m, extra)->text);
+    f->restart_after_ns = SIM_NS_PER_S;
+    if (v[F_RESTART_AFTER] && (rc = scn_get_duration(c, v[F_RESTART_AFTER], "restart_after",
+                                                     false, &f->restart_after_ns)))
+        return rc;
+    if (v[F_STEP]) return crash_step(c, v, f);
+    f->has_at = true;
+    return get_at(c, v[F_AT], &f->at_ns);
+}
+
+/* Which nodes each message kind travels between (pipeline.h). */
+static const char *const msg_route[PIPE_MSG_KINDS][2] = {
+    [PIPE_MSG_PRODUCE] = {"source", "broker"},  [PIPE_MSG_PRODUCE_ACK] = {"broker", "source"},
+    [PIPE_MSG_RECORD] = {"broker", "worker"},   [PIPE_MSG_ACK] = {"worker", "broker"},
+    [PIPE_MSG_OUTPUT] = {"worker", "sink"},     [PIPE_MSG_OUTPUT_ACK] = {"sink", "worker"},
+    [PIPE_MSG_COMMIT] = {"worker", "sink"},     [PIPE_MSG_COMMIT_ACK] = {"sink", "worker"},
+    [PIPE_MSG_INIT] = {"worker", "sink"},       [PIPE_MSG_INIT_ACK] = {"sink", "worker"}};
+
+static const char *role_of(const char *node) {
+    return strncmp(node, "worker-", 7) ? node : "worker";
+}
+
+static const char *article(const char *role) {
+    return !strcmp(role, "worker") ? "a worker" : !strcmp(role, "broker") ? "the broker"
+                                              : !strcmp(role, "sink")     ? "the sink"
+                                                                          : "the source";
+}
+
+static int check_route(struct scn_ctx *c, const struct scn_node *n, const struct pipe_fault *f,
+                       int end) {
+    const char *node = end ? f->to : f->from, *const *r = msg_route[f->msg_kind];
+    if (!*node || !strcmp(role_of(node), r[end])) return 0;
+    return scn_fail(c, n, "'%s' messages go from %s to %s, so '%s: %s' never matches",
+                    pipe_msg_name(f->msg_kind), article(r[0]), article(r[1]),
+                    end ? "to" : "from", node);
+}
+
+static int fault_drop(struct scn_ctx *c, const struct scn_node *const *v, struct pipe_fault *f) {
+    const struct scn_node *k = v[F_DROP];
+    f->msg_kind = k->type == SCN_Y_SCALAR ? pipe_msg_parse(k->text) : -1;
+    if (f->msg_kind < 0)
+        return scn_expected(c, k, "drop", "a message kind (produce, produce-ack, record, ack, "
+                                          "output, output-ack, commit, commit-ack, init, "
+                                          "init-ack)");
+    int rc = 0;
+    if (v[F_FROM] && ((rc = get_node(c, v[F_FROM], "from", true, f->from)) ||
+                      (rc = check_route(c, v[F_FROM], f, 0))))
+        return rc;
+    if (v[F_TO] &&
+        ((rc = get_node(c, v[F_TO], "to", true, f->to)) || (rc = check_route(c, v[F_TO], f, 1))))
+        return rc;
+    if ((rc = get_match(c, v, f))) return rc;
+    return v[F_COUNT] ? scn_get_u64(c, v[F_COUNT], "count", 1, UINT64_MAX, &f->count) : 0;
+}
+
+/* Where `name` already is among the sides filled so far, or -1. */
+static int side_of(const struct pipe_fault *f, uint32_t nsides, uint32_t last_n, const char *name) {
+    for (uint32_t i = 0; i <= nsides; i++)
+        for (uint32_t j = 0; j < (i == nsides ? last_n : f->side_n[i]); j++)
+            if (!strcmp(f->side[i][j], name)) return (int)i;
+    return -1;
+}
+
+static int get_side(struct scn_ctx *c, const struct scn_node *n, struct pipe_fault *f,
+                    uint32_t i) {
+    if (n->type != SCN_Y_SEQ || !n->n)
+        return scn_expected(c, n, "partition", "a list of node names for each side");
+    if (n->n > PIPE_SIDE_NODES_MAX)
+        return scn_fail(c, n, "a side of 'partition' has at most %u nodes, found %u",
+                        PIPE_SIDE_NODES_MAX, n->n);
+    for (uint32_t j = 0; j < n->n; j++) {
+        int rc = get_node(c, n->kids[j], "partition", false, f->side[i][j]);
+        if (rc) return rc;
+        int other = side_of(f, i, j, f->side[i][j]);
+        if (other >= 0)
+            return scn_fail(c, n->kids[j], "node '%s' is in two sides of the partition (sides "
+                                           "%d and %u)", f->side[i][j], other + 1, i + 1);
+        f->side_n[i] = j + 1;
+    }
+    return 0;
+}
+
+static int fault_partition(struct scn_ctx *c, const struct scn_node *m,
+                           const struct scn_node *const *v, struct pipe_fault *f) {
+    const struct scn_node *n = v[F_PARTITION];
+    char a[32], b[32];
+    int rc = 0;
+    if (n->type != SCN_Y_SEQ)
+        return scn_expected(c, n, "partition", "a list of sides like [[source, broker], [sink]]");
+    if (n->n < 2 || n->n > PIPE_SIDES_MAX)
+        return scn_fail(c, n, "'partition' needs 2 to %u sides, found %u", PIPE_SIDES_MAX, n->n);
+    for (uint32_t i = 0; i < n->n && !rc; i++) rc = get_side(c, n->kids[i], f, i);
+    f->nsides = n->n;
+    if (rc || (v[F_AT] && (rc = get_at(c, v[F_AT], &f->at_ns)))) return rc;
+    f->has_at = true;
+    if (!v[F_HEAL])
+        return scn_fail(c, m, "a partition fault needs 'heal' (the time the sides rejoin)");
+    if ((rc = scn_get_duration(c, v[F_HEAL], "heal", false, &f->heal_ns))) return rc;
+    if (f->heal_ns <= f->at_ns)
+        return scn_fail(c, v[F_HEAL], "'heal' (%s) must be later than 'at' (%s)",
+                        scn_duration_str(f->heal_ns, a, sizeof a),
+                        scn_duration_str(f->at_ns, b, sizeof b));
+    return 0;
+}
+
+static int get_fault(struct scn_ctx *c, const struct scn_node *m, struct pipe_fault *f) {
+    static const uint32_t allowed[3] = {
+        BIT(F_CRASH) | BIT(F_STEP) | BIT(F_AT) | BIT(F_RECORD) | BIT(F_NTH) | BIT(F_RESTART_AFTER),
+        BIT(F_DROP) | BIT(F_FROM) | BIT(F_TO) | BIT(F_RECORD) | BIT(F_NTH) | BIT(F_COUNT),
+        BIT(F_PARTITION) | BIT(F_AT) | BIT(F_HEAL)};
+    static const char *const kinds[3] = {"a crash fault", "a drop fault", "a partition fault"};
+    const struct scn_node *v[F_N];
+    int rc = map_collect(c, m, &fault_spec, v), type = -1;
+    if (rc) return rc;
+    for (int t = F_CRASH; t <= F_PARTITION; t++) {
+        if (v[t] && type >= 0)
+            return scn_fail(c, key_of(m, later(v[t], v[type])), "a fault is one of 'crash', "
+                            "'drop' or 'partition', found both '%s' and '%s'", fault_keys[type],
+                            fault_keys[t]);
+        if (v[t]) type = t;
+    }
+    if (type < 0) return scn_fail(c, m, "a fault needs one of 'crash', 'drop' or 'partition'");
+    if ((rc = check_allowed(c, m, &fault_spec, allowed[type], kinds[type]))) return rc;
+    *f = (struct pipe_fault){.type = (enum pipe_fault_type)(PIPE_FAULT_CRASH + type),
+                             .line = m->line, .col = m->col, .record = PIPE_ANY, .nth = 1,
+                             .count = 1};
+    if (type == F_CRASH) return fault_crash(c, m, v, f);
+    return type == F_DROP ? fault_drop(c, v, f) : fault_partition(c, m, v, f);
+}
+
+static int sec_faults(struct scn_ctx *c, values top) {
+    const struct scn_node *n = top[T_FAULTS];
+    struct pipe_config *p = &c->out->pipe;
+    if (!n) return 0;
+    if (n->type != SCN_Y_SEQ) return scn_expected(c, n, "faults", "a list of faults");
+    if (n->n > PIPE_FAULTS_MAX)
+        return scn_fail(c, n, "expected at most %u faults, found %u", PIPE_FAULTS_MAX, n->n);
+    for (uint32_t i = 0; i < n->n; i++) {
+        int rc = get_fault(c, n->kids[i], &p->faults[i]);
+        if (rc) return rc;
+        p->nfaults = i + 1;
+    }
+    return 0;
+}
+
+/* ---- expectations ---- */
+
+enum { E_LOST, E_DUPLICATED, E_DELIVERED, E_MATCHES_REFERENCE, E_N };
+static const char *const expect_keys[E_N] = {"lost", "duplicated", "delivered",
+                                             "matches_reference"};
+
+static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *proto,
+                      struct scn_expect *e) {
+    char as[80], where[80];
+    snprintf(as, sizeof as, "for 'expect: %s'", proto);
+    snprintf(where, sizeof where, "in 'expect: %s'", proto);
+    const struct mapspec s = {as, where, "key", expect_keys, E_N, 0};
+    const struct scn_node *v[E_N];
+    bool b;
+    int rc = map_collect(c, m, &s, v);
+    if (!rc && v[E_LOST]) rc = scn_get_bound(c, v[E_LOST], "lost", &e->lost);
+    if (!rc && v[E_DUPLICATED]) rc = scn_get_bound(c, v[E_DUPLICATED], "duplicated", &e->duplicated);
+    if (!rc && v[E_DELIVERED]) rc = scn_get_bound(c, v[E_DELIVERED], "delivered", &e->delivered);
+    if (!rc && v[E_MATCHES_REFERENCE] &&
+        !(rc = scn_get_bool(c, v[E_MATCHES_REFERENCE], "matches_reference", &b)))
+        e->matches_reference = b;
+    e->set = true;
+    e->line = m->line;
+    e->col = m->col;
+    return rc;
+}
+
+static bool listed(const struct scenario *o, int p) {
+    for (uint32_t i = 0; i < o->nprotocols; i++)
+        if (o->protocols[i] == (enum dlv_protocol)p) return true;
+    return false;
+}
+
+static int sec_expect(struct scn_ctx *c, values top) {
+    const struct scn_node *m = top[T_EXPECT], *v[DLV_COUNT];
+    const struct mapspec s = {"for 'expect'", "in 'expect'", "protocol", protocol_names(),
+                              DLV_COUNT, 0};
+    int rc = m ? map_collect(c, m, &s, v) : 0;
+    for (uint32_t i = 0; !rc && m && i + 1 < m->n; i += 2) {
+        const struct scn_node *k = m->kids[i];
+        int p = dlv_parse(k->text);
+        if (!listed(c->out, p))
+            return scn_fail(c, k, "'expect' has an entry for '%s', which is not in 'protocols'",
+                            k->text);
+        rc = get_expect(c, m->kids[i + 1], k->text, &c->out->expect[p]);
+    }
+    return rc;
+}
+
+static int check_records(struct scn_ctx *c, values top) {
+    const struct pipe_config *p = &c->out->pipe;
+    uint64_t n = pipe_estimated_records(p);
+    char d[32];
+    if (n <= PIPE_RECORDS_MAX) return 0;
+    return scn_fail(c, top[T_SOURCE] ? top[T_SOURCE] : top[T_DURATION],
+                    "the source would generate about %llu records in 'duration' (%s), more than "
+                    "the limit of %llu: lower the rate or the duration",
+                    (unsigned long long)n, scn_duration_str(p->duration_ns, d, sizeof d),
+                    (unsigned long long)PIPE_RECORDS_MAX);
+}
+
+static int parse_top(struct scn_ctx *c, const struct scn_node *root) {
+    static const struct mapspec spec = {
+        "at the top level", "in the top level", "key", top_keys, T_N,
+        BIT(T_NAME) | BIT(T_ABOUT) | BIT(T_DURATION) | BIT(T_PROTOCOLS)};
+    static int (*const sections[])(struct scn_ctx *, values) = {
+        sec_ids,   sec_seeds,    sec_time, sec_nodes,     sec_source,
+        sec_network, sec_links, sec_delivery, sec_sink, sec_protocols,
+        sec_faults, sec_expect, check_records};
+    const struct scn_node *v[T_N];
+    int rc = map_collect(c, root, &spec, v);
+    for (size_t i = 0; !rc && i < sizeof sections / sizeof sections[0]; i++)
+        rc = sections[i](c, v);
+    return rc;
+}
+
+/* ---- entry points ---- */
+
+static void scenario_init(struct scenario *o, const char *name, const char *text, size_t len) {
+    unsigned char h[crypto_generichash_BYTES];
+    memset(o, 0, sizeof *o);
+    snprintf(o->file, sizeof o->file, "%s", name);
+    o->seed = o->seed_first = o->seed_last = 1;
+    pipe_config_defaults(&o->pipe);
+    for (int p = 0; p < DLV_COUNT; p++) o->expect[p].matches_reference = -1;
+    crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL, 0);
+    sodium_bin2hex(o->hash, sizeof o->hash, h, sizeof h);
+}
+
+int scn_parse(const char *name, const char *text, size_t len, struct scenario *out,
+              struct ft_error *err) {
+    _Static_assert(crypto_generichash_BYTES == 32, "the scenario hash is BLAKE2b-256");
+    name = name ? name : "<input>";
+    if (!out || (!text && len)) return ft_fail(err, FT_EINVAL, "scn_parse: no buffer");
+    if (len > SCN_FILE_BYTES_MAX)
+        return ft_fail_at(err, FT_EPARSE, name, 0, 0, "expected a file of at most %u bytes, "
+                          "found %zu bytes", SCN_FILE_BYTES_MAX, len);
+    if (sodium_init() < 0) return ft_fail(err, FT_ECRYPTO, "libsodium failed to initialise");
+    scenario_init(out, name, text ? text : "", len);
+    struct scn_ctx c = {name, text ? text : "", len, err, out};
+    struct scn_node *root = NULL;
+    int rc = scn_check_text(&c);
+    if (!rc) rc = scn_yaml_load(&c, &root);
+    if (!rc && (!root || scn_is_null(root)))
+        rc = scn_fail_pos(&c, 1, 1, "empty file: expected a scenario (a mapping with name, "
+                                    "about, duration and protocols)");
+    if (!rc) rc = parse_top(&c, root);
+    scn_node_free(root);
+    return rc;
+}
+
+int scn_load(const char *path, struct scenario *out, struct ft_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return ft_fail(err, FT_EIO, "cannot open '%s': %s", path, strerror(errno));
+    char *buf = malloc(SCN_FILE_BYTES_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return ft_fail(err, FT_ENOMEM, "out of memory reading '%s'", path);
+    }
+    size_t n = fread(buf, 1, SCN_FILE_BYTES_MAX + 1, f);
+    int bad = ferror(f), e = errno;
+    fclose(f);
+    int rc;
+    if (bad)
+        rc = ft_fail(err, FT_EIO, "cannot read '%s': %s", path, strerror(e));
+    else if (n > SCN_FILE_BYTES_MAX)
+        rc = ft_fail_at(err, FT_EPARSE, path, 0, 0, "expected a file of at most %u bytes, "
+                        "found a larger one", SCN_FILE_BYTES_MAX);
+    else
+        rc = scn_parse(path, buf, n, out, err);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,76 @@
+/* Internals of the scenario loader shared by scenario.c (the schema: which keys, what
+ * they mean, cross-references) and scn_value.c (the YAML tree and the scalar parsers).
+ * Every function that can fail returns 0 or FT_EPARSE/FT_ENOMEM with ctx->err filled
+ * and a position in the file; nothing here is part of the public API. */
+#ifndef FTSIM_SCN_INTERNAL_H
+#define FTSIM_SCN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario.h"
+
+#define SCN_DEPTH_MAX 16      /* nesting levels of mappings and sequences */
+#define SCN_NODES_MAX 100000u /* YAML values in one file */
+#define SCN_NUMBER_LEN_MAX 64 /* characters of a number, duration or bound */
+#define SCN_QUOTE_MAX 40      /* bytes of a found value quoted in a message */
+#define SCN_QUOTE_BUF (4 * SCN_QUOTE_MAX + 16)
+
+enum scn_ytype { SCN_Y_SCALAR = 1, SCN_Y_SEQ, SCN_Y_MAP };
+
+/* One YAML value. A mapping's kids alternate key, value; positions are 1-based. */
+struct scn_node {
+    enum scn_ytype type;
+    int line, col;
+    bool plain;  /* scalar written without quotes */
+    char *text;  /* scalar, NUL-terminated (NULs inside are rejected) */
+    size_t len;  /* of text */
+    struct scn_node **kids;
+    uint32_t n, cap;
+};
+
+struct scn_ctx {
+    const char *file;
+    const char *text;
+    size_t len;
+    struct ft_error *err;
+    struct scenario *out;
+};
+
+int scn_fail(struct scn_ctx *c, const struct scn_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int scn_fail_pos(struct scn_ctx *c, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "expected WHAT for 'KEY', found 'x'" (or "a sequence", "nothing", ...). */
+int scn_expected(struct scn_ctx *c, const struct scn_node *n, const char *key, const char *what);
+/* What a node is, for messages: "a mapping", "nothing", "'text'" (shortened). */
+const char *scn_found(const struct scn_node *n, char *buf, size_t size);
+/* s shortened to SCN_QUOTE_MAX bytes with control characters escaped; size >= SCN_QUOTE_BUF. */
+const char *scn_text(const char *s, char *buf, size_t size);
+bool scn_is_null(const struct scn_node *n);
+
+/* Bytes -> tree. scn_check_text rejects NULs, invalid UTF-8 and control characters. */
+int scn_check_text(struct scn_ctx *c);
+int scn_yaml_load(struct scn_ctx *c, struct scn_node **root);
+void scn_node_free(struct scn_node *n);
+
+/* Scalars. Integers are plain decimal; a '-' sign only reaches the range message. */
+int scn_parse_u64(const char *s, size_t n, uint64_t *out);
+int scn_parse_duration(const char *s, uint64_t *out);
+const char *scn_duration_str(uint64_t ns, char *buf, size_t size);
+int scn_get_u64(struct scn_ctx *c, const struct scn_node *n, const char *key, uint64_t min,
+                uint64_t max, uint64_t *out);
+int scn_get_u32(struct scn_ctx *c, const struct scn_node *n, const char *key, uint32_t min,
+                uint32_t max, uint32_t *out);
+/* A decimal number in [min, max] ((min, max] when min_open). */
+int scn_get_number(struct scn_ctx *c, const struct scn_node *n, const char *key, double min,
+                   double max, bool min_open, double *out);
+int scn_get_bool(struct scn_ctx *c, const struct scn_node *n, const char *key, bool *out);
+/* A duration <= PIPE_DURATION_MAX; `positive` also rejects 0. */
+int scn_get_duration(struct scn_ctx *c, const struct scn_node *n, const char *key, bool positive,
+                     uint64_t *out);
+int scn_get_bound(struct scn_ctx *c, const struct scn_node *n, const char *key,
+                  struct scn_bound *out);
+
+#endif

@@ -1,0 +1,33 @@
+/* Helpers shared by the cmocka suites: a test-local PRNG (splitmix64, so test data
+ * never comes from the code under test) and a binomial "within k standard deviations"
+ * check. Header-only; every function is static inline. */
+#ifndef FTSIM_TESTUTIL_H
+#define FTSIM_TESTUTIL_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* splitmix64 (Steele, Lea, Flood 2014), as published by Vigna. */
+static inline uint64_t tu_splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* True when `count` successes out of `n` trials lie within k standard deviations of
+ * Binomial(n, p)'s mean; prints the numbers either way so a failure explains itself. */
+static inline bool tu_binomial_within(const char *what, uint64_t count, uint64_t n, double p,
+                                      double k) {
+    double mean = (double)n * p, sd = sqrt((double)n * p * (1.0 - p));
+    double z = sd > 0 ? ((double)count - mean) / sd : ((double)count == mean ? 0.0 : INFINITY);
+    bool ok = fabs(z) <= k;
+    fprintf(ok ? stdout : stderr, "%s: %llu of %llu, expected %.1f +- %.1f (z = %.2f)%s\n", what,
+            (unsigned long long)count, (unsigned long long)n, mean, sd, z,
+            ok ? "" : "  <-- outside the bound");
+    return ok;
+}
+
+#endif
