@@ -10,13 +10,12 @@ all: release
 deps:
 	@bash scripts/deps.sh
 
-release: deps
-	@cmake --preset release -DFTSIM_WERROR=$(WERROR) >/dev/null
-	@cmake --build --preset release -j $(JOBS)
-
-dev: deps
-	@cmake --preset dev -DFTSIM_WERROR=$(WERROR) >/dev/null
-	@cmake --build --preset dev -j $(JOBS)
+# Build output goes to build/PRESET.log; it is shown only when the build fails.
+release dev: deps
+	@cmake --preset $@ -DFTSIM_WERROR=$(WERROR) >/dev/null
+	@echo "building ($@ preset)..."
+	@cmake --build --preset $@ -j $(JOBS) >build/$@.log 2>&1 || { cat build/$@.log; exit 1; }
+	@grep -i 'warning' build/$@.log || true
 
 demo: release
 	@bash scripts/demo.sh $(FTSIM)

@@ -245,7 +245,7 @@ int cli_check(int argc, char **argv) {
     struct checker c = {.tty = isatty(STDERR_FILENO) != 0};
     const char *junit = NULL;
     int opt;
-    optind = 1;
+    optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((opt = getopt_long(argc, argv, "tj:h", opts, NULL)) != -1) {
         switch (opt) {
         case 't': c.tap = true; break;

@@ -26,7 +26,7 @@ int cli_example(int argc, char **argv) {
                                          {NULL, 0, NULL, 0}};
     unsigned long long seed = 1;
     int trace = 0, c;
-    optind = 1;
+    optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((c = getopt_long(argc, argv, "s:th", opts, NULL)) != -1) {
         switch (c) {
         case 's':

@@ -123,7 +123,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
         {"trace", no_argument, NULL, 't'},      {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
-    optind = 1;
+    optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((c = getopt_long(argc, argv, "s:p:d:jth", opts, NULL)) != -1) {
         switch (c) {
         case 's':

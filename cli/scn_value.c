@@ -57,8 +57,8 @@ bool scn_is_null(const struct scn_node *n) {
 }
 
 const char *scn_found(const struct scn_node *n, char *buf, size_t size) {
-    if (n->type == SCN_Y_MAP) return "a mapping";
-    if (n->type == SCN_Y_SEQ) return "a sequence";
+    if (n->type == SCN_Y_MAP) return n->n ? "a mapping" : "an empty mapping";
+    if (n->type == SCN_Y_SEQ) return n->n ? "a sequence" : "an empty sequence";
     if (scn_is_null(n)) return "nothing";
     char t[SCN_QUOTE_BUF];
     snprintf(buf, size, "'%s'", scn_text(n->text, t, sizeof t));
