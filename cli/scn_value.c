@@ -108,9 +108,13 @@ struct builder {
 static int check_node_event(struct scn_ctx *c, struct builder *b, const yaml_event_t *ev,
                             const yaml_char_t *tag) {
     int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-    if (tag)
-        return scn_fail_pos(c, line, col, "YAML tags like '!!str' are not supported, found '%.40s'",
-                            (const char *)tag);
+    static const char core[] = "tag:yaml.org,2002:";
+    if (tag) {
+        const char *t = (const char *)tag;
+        bool short_form = !strncmp(t, core, sizeof core - 1);
+        return scn_fail_pos(c, line, col, "YAML tags like '!!str' are not supported, found "
+                            "'%s%.40s'", short_form ? "!!" : "", t + (short_form ? sizeof core - 1 : 0));
+    }
     if (++b->nodes > SCN_NODES_MAX)
         return scn_fail_pos(c, line, col, "expected at most %u YAML values in a scenario file",
                             SCN_NODES_MAX);
