@@ -69,8 +69,9 @@ uint64_t sim_now(const struct sim *s);
 const struct ft_error *sim_error(const struct sim *s);
 
 /* Runs events with time <= until_ns (SIM_TIME_MAX: until the queue is empty or
- * sim_stop). Returns 0, or a negative FT_E* with sim_error() set. The clock ends at
- * the last event run (or until_ns when events remain beyond it). */
+ * sim_stop). Returns 0, or a negative FT_E* with sim_error() set. Unless stopped,
+ * the clock then reads until_ns (SIM_TIME_MAX: the last event run), even when the
+ * queue ran dry earlier. */
 int sim_run_until(struct sim *s, uint64_t until_ns);
 /* Stops the run with an error (the first cause is kept): for limits and failures
  * met inside handlers. Returns code. */
@@ -97,7 +98,8 @@ void *sim_node_volatile(struct sim *s, uint32_t node);
 void *sim_valloc(struct sim *s, uint32_t node, size_t bytes);
 /* Durable state: survives crashes (write-ahead log, offsets, dedup tables, ...). */
 void *sim_node_durable(struct sim *s, uint32_t node);
-/* The node's own RNG stream, derived from (seed, "node:" name). Not reset by crashes. */
+/* The node's own RNG stream, derived from (seed, "node:" name). Not reset by crashes.
+ * The pointer is valid until the next sim_node_add. */
 struct rng *sim_node_rng(struct sim *s, uint32_t node);
 /* Transport-level dedup, like TCP: the node discards a second copy of a message id
  * it has already received (traced as a drop with reason "dup"). The memory of ids is

@@ -1,4 +1,4 @@
-/* Determinism guard (STYLE.md §5): simulation code — every sim/*.c — calls no wall-clock
+/* Determinism guard (STYLE.md §5): simulation code (every .c file in sim/) calls no wall-clock
  * or global-RNG function: rand, srand, time, clock_gettime, gettimeofday. A small C
  * scanner skips comments and string/character literals and matches whole identifiers
  * followed by '(' (so "runtime(" or "sim_time(" do not count). Runs from the source dir. */
@@ -13,8 +13,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 
-static const char *const FORBIDDEN[] = {"rand", "srand", "time", "clock_gettime",
-                                        "gettimeofday"};
+static const char *const FORBIDDEN[] = {"rand", "srand", "time", "clock_gettime", "gettimeofday"};
 #define NFORBIDDEN (sizeof FORBIDDEN / sizeof FORBIDDEN[0])
 
 static int is_ident(int c) {
@@ -29,10 +28,12 @@ static unsigned scan_source(const char *file, const char *src) {
             line++;
             p++;
         } else if (p[0] == '/' && p[1] == '*') {
-            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++) line += *p == '\n';
+            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                line += *p == '\n';
             p += *p ? 2 : 0;
         } else if (p[0] == '/' && p[1] == '/') {
-            while (*p && *p != '\n') p++;
+            while (*p && *p != '\n')
+                p++;
         } else if (*p == '"' || *p == '\'') {
             char q = *p++;
             for (; *p && *p != q; p++) {
@@ -42,10 +43,12 @@ static unsigned scan_source(const char *file, const char *src) {
             p += *p ? 1 : 0;
         } else if (is_ident((unsigned char)*p) && !(*p >= '0' && *p <= '9')) {
             const char *start = p;
-            while (is_ident((unsigned char)*p)) p++;
+            while (is_ident((unsigned char)*p))
+                p++;
             size_t len = (size_t)(p - start);
             const char *q = p;
-            while (*q == ' ' || *q == '\t') q++;
+            while (*q == ' ' || *q == '\t')
+                q++;
             if (*q != '(') continue;
             for (size_t i = 0; i < NFORBIDDEN; i++)
                 if (strlen(FORBIDDEN[i]) == len && memcmp(FORBIDDEN[i], start, len) == 0) {

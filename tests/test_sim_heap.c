@@ -57,10 +57,11 @@ static void test_pop_order_matches_sorted_reference_with_many_equal_times(void *
     (void)state;
     uint64_t *seqs = malloc(HEAP_N * sizeof *seqs);
     assert_non_null(seqs);
-    for (uint32_t i = 0; i < HEAP_N; i++) seqs[i] = i; /* as the kernel assigns them */
-    check_pop_order(seqs, HEAP_N, 1000, 1);            /* ~100 entries per time */
-    check_pop_order(seqs, HEAP_N, 3, 2);               /* ~33000 entries per time */
-    check_pop_order(seqs, HEAP_N, UINT64_MAX, 3);      /* nearly all distinct */
+    for (uint32_t i = 0; i < HEAP_N; i++)
+        seqs[i] = i;                              /* as the kernel assigns them */
+    check_pop_order(seqs, HEAP_N, 1000, 1);       /* ~100 entries per time */
+    check_pop_order(seqs, HEAP_N, 3, 2);          /* ~33000 entries per time */
+    check_pop_order(seqs, HEAP_N, UINT64_MAX, 3); /* nearly all distinct */
     free(seqs);
 }
 
@@ -68,7 +69,8 @@ static void test_ties_come_out_in_seq_order_whatever_the_push_order(void **state
     (void)state;
     uint64_t *seqs = malloc(HEAP_N * sizeof *seqs);
     assert_non_null(seqs);
-    for (uint32_t i = 0; i < HEAP_N; i++) seqs[i] = i;
+    for (uint32_t i = 0; i < HEAP_N; i++)
+        seqs[i] = i;
     uint64_t x = 42; /* Fisher-Yates shuffle: seqs are unique but pushed out of order */
     for (uint32_t i = HEAP_N - 1; i > 0; i--) {
         uint32_t j = (uint32_t)(tu_splitmix64(&x) % (i + 1));

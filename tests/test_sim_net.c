@@ -61,8 +61,8 @@ static void on_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ct
     w->d = grow(w->d, &w->dcap, w->nd, sizeof *w->d);
     assert_int_equal(m->dst, me);
     assert_int_equal(m->len, 4);
-    w->d[w->nd++] = (struct delivery){m->id, m->sent_ns, sim_now(s), m->src, m->dst, m->kind,
-                                      get_u32(m->data)};
+    w->d[w->nd++] =
+        (struct delivery){m->id, m->sent_ns, sim_now(s), m->src, m->dst, m->kind, get_u32(m->data)};
 }
 
 static void on_trace(const struct sim_trace_rec *r, void *ctx) {
@@ -121,9 +121,10 @@ static void test_loss_rate_within_4_sd_of_loss_p(void **state) {
     (void)state;
     static const double ps[] = {0.01, 0.1, 0.5};
     for (size_t c = 0; c < sizeof ps / sizeof ps[0]; c++) {
-        struct world *w = world_new(1 + c, 2, NULL, &(struct net_link_cfg){
-                                                        .latency_ns = 1 * MS, .loss_p = ps[c]});
-        for (uint32_t i = 0; i < N_MSGS; i++) send_seq(w, 0, 1, 0);
+        struct world *w = world_new(1 + c, 2, NULL,
+                                    &(struct net_link_cfg){.latency_ns = 1 * MS, .loss_p = ps[c]});
+        for (uint32_t i = 0; i < N_MSGS; i++)
+            send_seq(w, 0, 1, 0);
         run_all(w);
         uint64_t lost = N_MSGS - w->nd;
         char what[32];
@@ -140,12 +141,14 @@ static void test_loss_rate_within_4_sd_of_loss_p(void **state) {
     }
     /* The extremes are exact. */
     struct world *w = world_new(9, 2, NULL, &(struct net_link_cfg){.loss_p = 0.0});
-    for (uint32_t i = 0; i < 1000; i++) send_seq(w, 0, 1, 0);
+    for (uint32_t i = 0; i < 1000; i++)
+        send_seq(w, 0, 1, 0);
     run_all(w);
     assert_int_equal(w->nd, 1000);
     world_free(w);
     w = world_new(9, 2, NULL, &(struct net_link_cfg){.loss_p = 1.0});
-    for (uint32_t i = 0; i < 1000; i++) send_seq(w, 0, 1, 0);
+    for (uint32_t i = 0; i < 1000; i++)
+        send_seq(w, 0, 1, 0);
     run_all(w);
     assert_int_equal(w->nd, 0);
     assert_int_equal(w->by_reason[SIM_DROP_LOSS], 1000);
@@ -161,12 +164,14 @@ static int cmp_u64(const void *a, const void *b) {
 static uint64_t ids_delivered_twice(const struct world *w) {
     uint64_t *ids = malloc((w->nd + 1) * sizeof *ids);
     assert_non_null(ids);
-    for (size_t i = 0; i < w->nd; i++) ids[i] = w->d[i].id;
+    for (size_t i = 0; i < w->nd; i++)
+        ids[i] = w->d[i].id;
     qsort(ids, w->nd, sizeof *ids, cmp_u64);
     uint64_t twice = 0;
     for (size_t i = 0; i < w->nd;) {
         size_t j = i;
-        while (j < w->nd && ids[j] == ids[i]) j++;
+        while (j < w->nd && ids[j] == ids[i])
+            j++;
         assert_true(j - i <= 2);
         twice += j - i == 2;
         i = j;
@@ -177,12 +182,13 @@ static uint64_t ids_delivered_twice(const struct world *w) {
 
 static void test_dup_rate_within_4_sd_and_copies_keep_their_id(void **state) {
     (void)state;
-    struct world *w = world_new(2, 2, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS,
-                                                                  .jitter_ns = 1 * MS,
-                                                                  .dup_p = 0.05});
+    struct world *w =
+        world_new(2, 2, NULL,
+                  &(struct net_link_cfg){.latency_ns = 1 * MS, .jitter_ns = 1 * MS, .dup_p = 0.05});
     int64_t *ids = malloc(N_MSGS * sizeof *ids);
     assert_non_null(ids);
-    for (uint32_t i = 0; i < N_MSGS; i++) ids[i] = send_seq(w, 0, 1, 0);
+    for (uint32_t i = 0; i < N_MSGS; i++)
+        ids[i] = send_seq(w, 0, 1, 0);
     run_all(w);
     uint64_t dups = w->nd - N_MSGS;
     assert_true(tu_binomial_within("duplicated at dup_p 0.05", dups, N_MSGS, 0.05, 4.0));
@@ -192,17 +198,18 @@ static void test_dup_rate_within_4_sd_and_copies_keep_their_id(void **state) {
     assert_int_equal(st.duplicated, dups);
     assert_int_equal(st.sent, N_MSGS);
     /* A copy carries its original's id and payload (seq i was sent as ids[i]). */
-    for (size_t i = 0; i < w->nd; i++) assert_int_equal(w->d[i].id, (uint64_t)ids[w->d[i].seq]);
+    for (size_t i = 0; i < w->nd; i++)
+        assert_int_equal(w->d[i].id, (uint64_t)ids[w->d[i].seq]);
     free(ids);
     world_free(w);
 }
 
 static void test_loss_applies_to_each_copy_of_a_duplicated_message(void **state) {
     (void)state;
-    struct world *w = world_new(3, 2, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS,
-                                                                  .loss_p = 0.2,
-                                                                  .dup_p = 0.3});
-    for (uint32_t i = 0; i < N_MSGS; i++) send_seq(w, 0, 1, 0);
+    struct world *w = world_new(
+        3, 2, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS, .loss_p = 0.2, .dup_p = 0.3});
+    for (uint32_t i = 0; i < N_MSGS; i++)
+        send_seq(w, 0, 1, 0);
     run_all(w);
     struct net_stats st;
     net_stats(w->s, &st);
@@ -233,8 +240,8 @@ static void test_latency_stays_within_fixed_plus_jitter(void **state) {
     const uint64_t fixed = 5 * MS, jitter = 2 * MS;
     /* Spaced 3 ms apart (more than the jitter), so FIFO order never holds one back and
      * the jitter shows its own distribution: uniform on [0, 2 ms]. */
-    struct world *w = world_new(4, 2, NULL, &(struct net_link_cfg){.latency_ns = fixed,
-                                                                  .jitter_ns = jitter});
+    struct world *w =
+        world_new(4, 2, NULL, &(struct net_link_cfg){.latency_ns = fixed, .jitter_ns = jitter});
     struct spaced sp = {w, 20000, 3 * MS};
     assert_int_equal(sim_call_at(w->s, 0, send_spaced, &sp), 0);
     run_all(w);
@@ -256,7 +263,8 @@ static void test_latency_stays_within_fixed_plus_jitter(void **state) {
 
     /* A burst: FIFO holds later copies back, but never past fixed + jitter. */
     w = world_new(5, 2, NULL, &(struct net_link_cfg){.latency_ns = fixed, .jitter_ns = jitter});
-    for (uint32_t i = 0; i < 10000; i++) send_seq(w, 0, 1, 0);
+    for (uint32_t i = 0; i < 10000; i++)
+        send_seq(w, 0, 1, 0);
     run_all(w);
     for (size_t i = 0; i < w->nd; i++)
         assert_in_range(w->d[i].at_ns - w->d[i].sent_ns, fixed, fixed + jitter);
@@ -264,9 +272,11 @@ static void test_latency_stays_within_fixed_plus_jitter(void **state) {
 
     /* No jitter: exactly the fixed latency. */
     w = world_new(6, 2, NULL, &(struct net_link_cfg){.latency_ns = fixed});
-    for (uint32_t i = 0; i < 100; i++) send_seq(w, 0, 1, 0);
+    for (uint32_t i = 0; i < 100; i++)
+        send_seq(w, 0, 1, 0);
     run_all(w);
-    for (size_t i = 0; i < w->nd; i++) assert_int_equal(w->d[i].at_ns, fixed);
+    for (size_t i = 0; i < w->nd; i++)
+        assert_int_equal(w->d[i].at_ns, fixed);
     world_free(w);
 }
 
@@ -307,8 +317,8 @@ static uint64_t count_inversions(const struct world *w, bool *complete) {
 
 static void test_links_are_fifo_without_reordering(void **state) {
     (void)state;
-    struct world *w = world_new(7, 3, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS,
-                                                                  .jitter_ns = 2 * MS});
+    struct world *w =
+        world_new(7, 3, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS, .jitter_ns = 2 * MS});
     struct burst b = {w, 10000};
     assert_int_equal(sim_call_at(w->s, 0, send_burst, &b), 0);
     run_all(w);
@@ -317,16 +327,17 @@ static void test_links_are_fifo_without_reordering(void **state) {
     assert_true(complete);
     /* Strictly in order, link by link, with nothing missing. */
     uint32_t next[2] = {0, 0};
-    for (size_t i = 0; i < w->nd; i++) assert_int_equal(w->d[i].seq, next[w->d[i].src]++);
+    for (size_t i = 0; i < w->nd; i++)
+        assert_int_equal(w->d[i].seq, next[w->d[i].src]++);
     world_free(w);
 }
 
 static void test_reorder_p_reorders_some_messages_at_its_rate(void **state) {
     (void)state;
-    struct world *w = world_new(8, 3, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS,
-                                                                  .jitter_ns = 100 * US,
-                                                                  .reorder_p = 0.2,
-                                                                  .reorder_ns = 5 * MS});
+    struct world *w = world_new(
+        8, 3, NULL,
+        &(struct net_link_cfg){
+            .latency_ns = 1 * MS, .jitter_ns = 100 * US, .reorder_p = 0.2, .reorder_ns = 5 * MS});
     struct burst b = {w, 10000};
     assert_int_equal(sim_call_at(w->s, 0, send_burst, &b), 0);
     run_all(w);
@@ -363,7 +374,8 @@ static void check_pairs(const struct world *w, size_t d0, size_t x0, int64_t ids
         for (uint32_t j = 0; j < PN; j++) {
             if (i == j) continue;
             uint32_t delivered = 0, dropped = 0;
-            for (size_t k = d0; k < w->nd; k++) delivered += w->d[k].id == (uint64_t)ids[i][j];
+            for (size_t k = d0; k < w->nd; k++)
+                delivered += w->d[k].id == (uint64_t)ids[i][j];
             for (size_t k = x0; k < w->nx; k++)
                 if (w->x[k].id == (uint64_t)ids[i][j]) {
                     dropped++;
@@ -375,8 +387,8 @@ static void check_pairs(const struct world *w, size_t d0, size_t x0, int64_t ids
                 fail_msg("n%u->n%u crosses the cut: delivered %u, dropped %u", i, j, delivered,
                          dropped);
             if (!cut[i][j] && (delivered != 1 || dropped != 0))
-                fail_msg("n%u->n%u is within a side: delivered %u, dropped %u", i, j,
-                         delivered, dropped);
+                fail_msg("n%u->n%u is within a side: delivered %u, dropped %u", i, j, delivered,
+                         dropped);
         }
 }
 
@@ -394,7 +406,8 @@ static void test_partition_blocks_exactly_the_cut_links_and_heal_restores_them(v
     assert_int_equal(ncut, 16); /* 5*4 ordered pairs minus 2+2 within sides {0,1}, {2,3} */
     assert_int_equal(net_partition(w->s, SIDES, PN), 0);
     for (uint32_t i = 0; i < PN; i++)
-        for (uint32_t j = 0; j < PN; j++) assert_int_equal(net_can_talk(w->s, i, j), !cut[i][j]);
+        for (uint32_t j = 0; j < PN; j++)
+            assert_int_equal(net_can_talk(w->s, i, j), !cut[i][j]);
     int64_t ids[PN][PN];
     send_all_pairs(w, ids);
     run_all(w);
@@ -405,7 +418,8 @@ static void test_partition_blocks_exactly_the_cut_links_and_heal_restores_them(v
 
     net_heal(w->s);
     for (uint32_t i = 0; i < PN; i++)
-        for (uint32_t j = 0; j < PN; j++) assert_true(net_can_talk(w->s, i, j));
+        for (uint32_t j = 0; j < PN; j++)
+            assert_true(net_can_talk(w->s, i, j));
     size_t d0 = w->nd, x0 = w->nx;
     send_all_pairs(w, ids);
     run_all(w);
@@ -439,7 +453,8 @@ static void test_scheduled_partition_cuts_in_flight_messages_and_heal_at_restore
 
     uint64_t ncut = 0;
     for (uint32_t i = 0; i < PN; i++)
-        for (uint32_t j = 0; j < PN; j++) ncut += SIDES[i] != SIDES[j];
+        for (uint32_t j = 0; j < PN; j++)
+            ncut += SIDES[i] != SIDES[j];
     assert_int_equal(w->by_reason[SIM_DROP_PARTITION], 2 * ncut);
     assert_int_equal(w->nd, 3 * PN * (PN - 1) - 2 * ncut);
     for (size_t k = 0; k < w->nx; k++) {
@@ -452,8 +467,7 @@ static void test_scheduled_partition_cuts_in_flight_messages_and_heal_at_restore
     }
     for (size_t k = 0; k < w->nd; k++) {
         const struct delivery *d = &w->d[k];
-        if (d->sent_ns == 0 || d->sent_ns == 2 * MS)
-            assert_int_equal(SIDES[d->src], SIDES[d->dst]);
+        if (d->sent_ns == 0 || d->sent_ns == 2 * MS) assert_int_equal(SIDES[d->src], SIDES[d->dst]);
     }
     assert_int_equal(w->partitions, 1);
     assert_int_equal(w->heals, 1);
@@ -496,13 +510,11 @@ static void test_drop_rule_drops_exactly_nth_to_nth_plus_count_minus_1_matches(v
     (void)state;
     /* Rule: n0->n1, kind 7, from the 3rd match, 2 messages. Other kinds on the same link
      * and kind 7 on other links (including n1->n0) do not count and are not dropped. */
-    static const struct planned plan[] = {
-        {0, 1, 7}, {0, 1, 8}, {0, 2, 7}, {2, 1, 7}, {0, 1, 7}, {1, 0, 7}, {0, 1, 8},
-        {0, 1, 7}, /* 3rd match: dropped */
-        {0, 2, 7}, {0, 1, 8},
-        {0, 1, 7}, /* 4th match: dropped */
-        {0, 1, 7}, /* 5th: delivered */
-        {2, 1, 7}, {0, 1, 7}, {0, 1, 8}};
+    static const struct planned plan[] = {{0, 1, 7}, {0, 1, 8}, {0, 2, 7}, {2, 1, 7}, {0, 1, 7},
+                                          {1, 0, 7}, {0, 1, 8}, {0, 1, 7}, /* 3rd match: dropped */
+                                          {0, 2, 7}, {0, 1, 8}, {0, 1, 7}, /* 4th match: dropped */
+                                          {0, 1, 7},                       /* 5th: delivered */
+                                          {2, 1, 7}, {0, 1, 7}, {0, 1, 8}};
     const size_t n = sizeof plan / sizeof plan[0];
     struct world *w = world_new(14, 3, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS});
     assert_int_equal(net_drop_rule(w->s, 0, 1, 7, 3, 2), 0);
@@ -524,7 +536,8 @@ static void test_drop_rule_drops_exactly_nth_to_nth_plus_count_minus_1_matches(v
                 dropped = true;
                 assert_int_equal(w->x[k].reason, SIM_DROP_RULE);
             }
-        for (size_t k = 0; k < w->nd; k++) delivered |= w->d[k].id == (uint64_t)ids[i];
+        for (size_t k = 0; k < w->nd; k++)
+            delivered |= w->d[k].id == (uint64_t)ids[i];
         if (dropped != want_drop[i] || delivered == want_drop[i])
             fail_msg("message %zu (n%u->n%u kind %u): dropped %d delivered %d, expected %s", i,
                      plan[i].src, plan[i].dst, plan[i].kind, dropped, delivered,
@@ -541,11 +554,11 @@ static void test_drop_rule_wildcards_match_any_src_dst_kind(void **state) {
     /* "Drop the 2nd and 3rd message of any kind from anyone to n1." */
     struct world *w = world_new(15, 3, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS});
     assert_int_equal(net_drop_rule(w->s, SIM_ANY, 1, SIM_ANY, 2, 2), 0);
-    int64_t a = send_seq(w, 0, 1, 1);  /* 1st to n1 */
-    int64_t b = send_seq(w, 0, 2, 1);  /* not to n1 */
-    int64_t c = send_seq(w, 2, 1, 9);  /* 2nd: dropped */
-    int64_t d = send_seq(w, 0, 1, 4);  /* 3rd: dropped */
-    int64_t e = send_seq(w, 2, 1, 1);  /* 4th */
+    int64_t a = send_seq(w, 0, 1, 1); /* 1st to n1 */
+    int64_t b = send_seq(w, 0, 2, 1); /* not to n1 */
+    int64_t c = send_seq(w, 2, 1, 9); /* 2nd: dropped */
+    int64_t d = send_seq(w, 0, 1, 4); /* 3rd: dropped */
+    int64_t e = send_seq(w, 2, 1, 1); /* 4th */
     run_all(w);
     assert_int_equal(w->nx, 2);
     assert_int_equal(w->x[0].id, (uint64_t)c);
@@ -602,9 +615,10 @@ static void test_bandwidth_adds_serialisation_delay_len_times_8_over_bps(void **
     }
     assert_int_equal(net_set_default(s, &(struct net_link_cfg){.latency_ns = 1 * MS}), 0);
     /* Only n0->n1 has a bandwidth: 8 Mbit/s = 1 byte per microsecond. */
-    assert_int_equal(net_set_link(s, 0, 1, &(struct net_link_cfg){.latency_ns = 1 * MS,
-                                                                   .bandwidth_bps = 8000000}),
-                     0);
+    assert_int_equal(
+        net_set_link(s, 0, 1,
+                     &(struct net_link_cfg){.latency_ns = 1 * MS, .bandwidth_bps = 8000000}),
+        0);
     struct world fake = {.s = s};
     send_len(&fake, 0, 1, 1000); /* serialised 0..1 ms, arrives 2 ms */
     send_len(&fake, 0, 1, 2000); /* waits for the link: 1..3 ms, arrives 4 ms */
@@ -641,19 +655,21 @@ static void test_bandwidth_adds_serialisation_delay_len_times_8_over_bps(void **
 /* ---- link streams do not depend on node order or other traffic ---- */
 
 static void link_delays(const char *const *names, bool other_traffic_first, uint64_t out[200]) {
-    struct world *w = world_new(17, 3, names, &(struct net_link_cfg){.latency_ns = 1 * MS,
-                                                                    .jitter_ns = 1 * MS,
-                                                                    .loss_p = 0.1});
+    struct world *w =
+        world_new(17, 3, names,
+                  &(struct net_link_cfg){.latency_ns = 1 * MS, .jitter_ns = 1 * MS, .loss_p = 0.1});
     uint32_t a = (uint32_t)sim_node_find(w->s, "a"), b = (uint32_t)sim_node_find(w->s, "b");
     uint32_t c = (uint32_t)sim_node_find(w->s, "c");
     if (other_traffic_first)
-        for (int i = 0; i < 50; i++) send_seq(w, c, a, 0);
+        for (int i = 0; i < 50; i++)
+            send_seq(w, c, a, 0);
     for (int i = 0; i < 200; i++) {
         send_seq(w, a, b, 0);
         assert_int_equal(sim_run_until(w->s, sim_now(w->s) + 3 * MS), 0); /* no FIFO clamp */
     }
     run_all(w);
-    for (int i = 0; i < 200; i++) out[i] = UINT64_MAX; /* lost */
+    for (int i = 0; i < 200; i++)
+        out[i] = UINT64_MAX; /* lost */
     for (size_t k = 0; k < w->nd; k++)
         if (w->d[k].src == a && w->d[k].dst == b)
             out[w->d[k].seq] = w->d[k].at_ns - w->d[k].sent_ns;

@@ -43,7 +43,8 @@ static void log_trace(const struct sim_trace_rec *r, void *ctx) {
 
 static uint32_t count_trace(const struct log *l, uint8_t type, uint8_t reason) {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < l->ntr; i++) n += l->tr[i].type == type && l->tr[i].reason == reason;
+    for (uint32_t i = 0; i < l->ntr; i++)
+        n += l->tr[i].type == type && l->tr[i].reason == reason;
     return n;
 }
 
@@ -56,8 +57,8 @@ static void log_tag(struct sim *s, struct log *l, uint64_t tag) {
 static void assert_tags(const struct log *l, const uint64_t *want, uint32_t n) {
     if (l->ntags != n) {
         for (uint32_t i = 0; i < l->ntags; i++)
-            fprintf(stderr, "  fired %u: tag %llu at %llu ns\n", i,
-                    (unsigned long long)l->tags[i], (unsigned long long)l->tag_ns[i]);
+            fprintf(stderr, "  fired %u: tag %llu at %llu ns\n", i, (unsigned long long)l->tags[i],
+                    (unsigned long long)l->tag_ns[i]);
         fail_msg("%u timers fired, expected %u", l->ntags, n);
     }
     for (uint32_t i = 0; i < n; i++)
@@ -114,7 +115,8 @@ static void vol_start(struct sim *s, uint32_t me, void *ctx) {
     assert_non_null(v->big);
     assert_int_equal((uintptr_t)v->small % 16, 0);
     assert_int_equal((uintptr_t)v->big % 16, 0);
-    for (size_t i = 0; i < 100; i++) assert_int_equal(v->small[i], 0); /* zeroed */
+    for (size_t i = 0; i < 100; i++)
+        assert_int_equal(v->small[i], 0); /* zeroed */
     memset(v->small, 0xab, 100);
     memset(v->big, 0xcd, BIG_BYTES);
 }
@@ -336,8 +338,10 @@ struct cancelctx {
 
 static void cancel_start(struct sim *s, uint32_t me, void *ctx) {
     struct cancelctx *c = ctx;
-    for (uint64_t t = 1; t <= 4; t++) c->h[t] = sim_timer_set(s, me, t * MS, t);
-    for (uint64_t t = 1; t <= 4; t++) assert_int_not_equal(c->h[t], 0);
+    for (uint64_t t = 1; t <= 4; t++)
+        c->h[t] = sim_timer_set(s, me, t * MS, t);
+    for (uint64_t t = 1; t <= 4; t++)
+        assert_int_not_equal(c->h[t], 0);
     sim_timer_cancel(s, c->h[2]); /* cancelled right away */
 }
 
@@ -347,9 +351,9 @@ static void cancel_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     log_tag(s, c->l, tag);
     if (tag == 1) sim_timer_cancel(s, c->h[4]); /* cancelled from another timer */
     if (tag == 3) {
-        sim_timer_cancel(s, c->h[1]); /* already fired: ignored */
-        sim_timer_cancel(s, c->h[2]); /* already cancelled: ignored */
-        sim_timer_cancel(s, 0);       /* never valid: ignored */
+        sim_timer_cancel(s, c->h[1]);       /* already fired: ignored */
+        sim_timer_cancel(s, c->h[2]);       /* already cancelled: ignored */
+        sim_timer_cancel(s, 0);             /* never valid: ignored */
         sim_timer_cancel(s, 0xffffffffull); /* no such slot: ignored */
     }
 }
@@ -377,7 +381,8 @@ struct stalectx {
 
 static void stale_start(struct sim *s, uint32_t me, void *ctx) {
     struct stalectx *c = ctx;
-    for (uint32_t i = 0; i < STALE_N; i++) c->old[i] = sim_timer_set(s, me, 1 * MS, i);
+    for (uint32_t i = 0; i < STALE_N; i++)
+        c->old[i] = sim_timer_set(s, me, 1 * MS, i);
 }
 
 static void stale_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
@@ -385,8 +390,10 @@ static void stale_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     log_tag(s, c->l, tag);
     if (tag != STALE_N - 1) return;
     /* Every old timer has fired and freed its slot; the new timers reuse those slots. */
-    for (uint32_t i = 0; i < STALE_N; i++) c->fresh[i] = sim_timer_set(s, me, 1 * MS, 100 + i);
-    for (uint32_t i = 0; i < STALE_N; i++) sim_timer_cancel(s, c->old[i]);
+    for (uint32_t i = 0; i < STALE_N; i++)
+        c->fresh[i] = sim_timer_set(s, me, 1 * MS, 100 + i);
+    for (uint32_t i = 0; i < STALE_N; i++)
+        sim_timer_cancel(s, c->old[i]);
     for (uint32_t i = 0; i < STALE_N; i++)
         for (uint32_t j = 0; j < STALE_N; j++)
             c->reused += (c->fresh[i] & 0xffffffffu) == (c->old[j] & 0xffffffffu);
@@ -400,10 +407,12 @@ static void test_cancel_with_stale_handle_does_not_cancel_timer_reusing_its_slot
     assert_int_equal(sim_node_add(s, "n", &ops, &c, 0, 0), 0);
     assert_int_equal(sim_run_until(s, SIM_TIME_MAX), 0);
     uint64_t want[2 * STALE_N];
-    for (uint32_t i = 0; i < STALE_N; i++) want[i] = i, want[STALE_N + i] = 100 + i;
+    for (uint32_t i = 0; i < STALE_N; i++)
+        want[i] = i, want[STALE_N + i] = 100 + i;
     assert_tags(c.l, want, 2 * STALE_N);
     for (uint32_t i = 0; i < STALE_N; i++)
-        for (uint32_t j = 0; j < STALE_N; j++) assert_int_not_equal(c.fresh[i], c.old[j]);
+        for (uint32_t j = 0; j < STALE_N; j++)
+            assert_int_not_equal(c.fresh[i], c.old[j]);
     free(c.l);
     sim_free(s);
     /* The handle keeps the event slot in its low 32 bits (sim.c): make sure the scenario
@@ -415,7 +424,8 @@ static void test_cancel_with_stale_handle_does_not_cancel_timer_reusing_its_slot
  * libuv's test-timer "start_id" order test. */
 static void order_start_a(struct sim *s, uint32_t me, void *ctx) {
     (void)ctx;
-    for (uint64_t t = 0; t < 10; t++) sim_timer_set(s, me, 10 * MS, t); /* all at 10 ms */
+    for (uint64_t t = 0; t < 10; t++)
+        sim_timer_set(s, me, 10 * MS, t); /* all at 10 ms */
     sim_timer_set(s, me, 5 * MS, 100);
 }
 
@@ -441,7 +451,8 @@ static void test_equal_time_timers_fire_in_scheduling_order(void **state) {
     assert_int_equal(sim_run_until(s, SIM_TIME_MAX), 0);
     static const uint64_t want[] = {100, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 200, 10, 300};
     assert_tags(l, want, sizeof want / sizeof want[0]);
-    for (uint32_t i = 1; i < l->ntags; i++) assert_int_equal(l->tag_ns[i], 10 * MS);
+    for (uint32_t i = 1; i < l->ntags; i++)
+        assert_int_equal(l->tag_ns[i], 10 * MS);
     free(l);
     sim_free(s);
 }
@@ -471,7 +482,8 @@ struct worker_vol {
 };
 
 static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 static uint32_t get_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -530,8 +542,7 @@ static struct sim *fault_world_new(struct fault_world *w) {
     sim_set_trace_hook(s, log_trace, w->l);
     static const struct sim_node_ops src = {
         .on_start = source_start, .on_timer = source_timer, .on_message = source_msg};
-    static const struct sim_node_ops wrk = {.on_message = worker_msg,
-                                            .on_recover = worker_recover};
+    static const struct sim_node_ops wrk = {.on_message = worker_msg, .on_recover = worker_recover};
     w->source = (uint32_t)sim_node_add(s, "source", &src, w, 0, 0);
     w->worker = (uint32_t)sim_node_add(s, "worker", &wrk, w, sizeof(struct worker_vol), 0);
     w->step_emit = sim_step_id(s, "after-emit");
@@ -549,7 +560,8 @@ static void assert_processed(const struct fault_world *w, const uint32_t *want, 
             fprintf(stderr, "  processed record %u\n", w->processed[i]);
         fail_msg("%u records processed, expected %u", w->nprocessed, n);
     }
-    for (uint32_t i = 0; i < n; i++) assert_int_equal(w->processed[i], want[i]);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(w->processed[i], want[i]);
 }
 
 static void test_fault_rule_crashes_node_exactly_at_nth_matching_step(void **state) {
@@ -615,15 +627,22 @@ static void test_fault_rule_matches_node_arg_and_predicate(void **state) {
     struct fault_world w;
     struct sim *s = fault_world_new(&w);
     /* Never fires: the worker is not the source. */
-    struct sim_fault_rule other = {.node = w.source, .step = w.step_emit, .arg = SIM_ANY,
-                                   .nth = 1, .action = SIM_FAULT_CRASH};
+    struct sim_fault_rule other = {
+        .node = w.source, .step = w.step_emit, .arg = SIM_ANY, .nth = 1, .action = SIM_FAULT_CRASH};
     /* The 2nd "before-ack" step with an even record: record 4 (arrives 5 ms). */
-    struct sim_fault_rule even = {.node = SIM_ANY, .step = w.step_ack, .arg = SIM_ANY, .nth = 2,
+    struct sim_fault_rule even = {.node = SIM_ANY,
+                                  .step = w.step_ack,
+                                  .arg = SIM_ANY,
+                                  .nth = 2,
                                   .action = SIM_FAULT_CRASH,
                                   .restart_after_ns = 1 * MS + 500 * SIM_NS_PER_US,
-                                  .pred = pred_even, .pred_arg = &w};
+                                  .pred = pred_even,
+                                  .pred_arg = &w};
     /* The first "after-emit" step with arg 7: record 7 (arrives 8 ms). */
-    struct sim_fault_rule seven = {.node = w.worker, .step = w.step_emit, .arg = 7, .nth = 1,
+    struct sim_fault_rule seven = {.node = w.worker,
+                                   .step = w.step_emit,
+                                   .arg = 7,
+                                   .nth = 1,
                                    .action = SIM_FAULT_CRASH,
                                    .restart_after_ns = 1 * MS + 500 * SIM_NS_PER_US};
     assert_int_equal(sim_fault_add(s, &other), 0);
@@ -654,8 +673,8 @@ static void test_sim_step_returns_false_without_rules_and_bad_rules_fail(void **
     assert_int_equal(sim_run_until(s, SIM_TIME_MAX), 0);
     static const uint32_t want[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     assert_processed(&w, want, RECORDS);
-    struct sim_fault_rule bad = {.node = w.worker, .step = w.step_emit, .arg = SIM_ANY,
-                                 .nth = 0, .action = SIM_FAULT_CRASH};
+    struct sim_fault_rule bad = {
+        .node = w.worker, .step = w.step_emit, .arg = SIM_ANY, .nth = 0, .action = SIM_FAULT_CRASH};
     assert_int_equal(sim_fault_add(s, &bad), FT_EINVAL);
     free(w.l);
     sim_free(s);
@@ -689,7 +708,8 @@ static void test_message_over_bytes_max_fails_with_elimit(void **state) {
     struct sim *s = new_sim(1);
     uint8_t *buf = malloc(SIM_MSG_BYTES_MAX + 1);
     assert_non_null(buf);
-    for (uint32_t i = 0; i <= SIM_MSG_BYTES_MAX; i++) buf[i] = (uint8_t)(i * 7);
+    for (uint32_t i = 0; i <= SIM_MSG_BYTES_MAX; i++)
+        buf[i] = (uint8_t)(i * 7);
     assert_int_equal(sim_node_add(s, "a", NULL, NULL, 0, 0), 0);
     assert_int_equal(sim_node_add(s, "b", NULL, NULL, 0, 0), 1);
     assert_true(sim_send(s, 0, 1, 0, buf, SIM_MSG_BYTES_MAX) > 0); /* exactly the max */

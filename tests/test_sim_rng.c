@@ -47,13 +47,15 @@ static uint64_t ref_next(struct ref_rng *r) {
  * little-endian 64-bit words (rng.h). */
 static void ref_init(struct ref_rng *r, uint64_t seed, const char *name) {
     unsigned char key[8], out[32];
-    for (int i = 0; i < 8; i++) key[i] = (unsigned char)(seed >> (8 * i));
-    assert_int_equal(crypto_generichash(out, sizeof out, (const unsigned char *)name,
-                                        strlen(name), key, sizeof key),
+    for (int i = 0; i < 8; i++)
+        key[i] = (unsigned char)(seed >> (8 * i));
+    assert_int_equal(crypto_generichash(out, sizeof out, (const unsigned char *)name, strlen(name),
+                                        key, sizeof key),
                      0);
     for (int w = 0; w < 4; w++) {
         r->s[w] = 0;
-        for (int b = 7; b >= 0; b--) r->s[w] = (r->s[w] << 8) | out[8 * w + b];
+        for (int b = 7; b >= 0; b--)
+            r->s[w] = (r->s[w] << 8) | out[8 * w + b];
     }
 }
 
@@ -77,7 +79,8 @@ static void test_reference_xoshiro_reproduces_published_vector(void **state) {
                                       10595114339597558777u,
                                       2904607092377533576u};
     struct ref_rng r = {{1, 2, 3, 4}};
-    for (int i = 0; i < 10; i++) assert_int_equal(ref_next(&r), want[i]);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(ref_next(&r), want[i]);
 }
 
 static void test_rng_matches_independent_blake2b_xoshiro_derivation(void **state) {
@@ -85,8 +88,11 @@ static void test_rng_matches_independent_blake2b_xoshiro_derivation(void **state
     static const struct {
         uint64_t seed;
         const char *name;
-    } cases[] = {{1, "x"},           {0, "x"},           {1, ""},
-                 {UINT64_MAX, "link:a->b"}, {0x0123456789abcdefull, "node:replica-2"},
+    } cases[] = {{1, "x"},
+                 {0, "x"},
+                 {1, ""},
+                 {UINT64_MAX, "link:a->b"},
+                 {0x0123456789abcdefull, "node:replica-2"},
                  {42, "a name that is longer than one BLAKE2b block of 128 bytes ............"
                       "................................................................"}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -118,8 +124,8 @@ static void test_pinned_raw_values_seed_1_name_x(void **state) {
     for (int i = 0; i < 5; i++) {
         uint64_t got = rng_next(&r);
         if (got != want[i])
-            fail_msg("draw %d: got 0x%016llxull, pinned 0x%016llxull", i,
-                     (unsigned long long)got, (unsigned long long)want[i]);
+            fail_msg("draw %d: got 0x%016llxull, pinned 0x%016llxull", i, (unsigned long long)got,
+                     (unsigned long long)want[i]);
     }
 }
 
@@ -130,7 +136,8 @@ static void test_same_seed_and_name_give_same_stream(void **state) {
     struct rng a, b;
     rng_init(&a, 7, "worker-1");
     rng_init(&b, 7, "worker-1");
-    for (int i = 0; i < 10000; i++) assert_int_equal(rng_next(&a), rng_next(&b));
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(rng_next(&a), rng_next(&b));
 }
 
 static unsigned count_equal_draws(uint64_t seed_a, const char *name_a, uint64_t seed_b,
@@ -139,7 +146,8 @@ static unsigned count_equal_draws(uint64_t seed_a, const char *name_a, uint64_t 
     rng_init(&a, seed_a, name_a);
     rng_init(&b, seed_b, name_b);
     unsigned same = 0;
-    for (unsigned i = 0; i < n; i++) same += rng_next(&a) == rng_next(&b);
+    for (unsigned i = 0; i < n; i++)
+        same += rng_next(&a) == rng_next(&b);
     return same;
 }
 
@@ -160,9 +168,11 @@ static void test_streams_do_not_depend_on_creation_order(void **state) {
     uint64_t first[3][64];
     /* Order A, B, C, drawing from each in turn. */
     struct rng r[3];
-    for (int i = 0; i < 3; i++) rng_init(&r[i], 99, names[i]);
+    for (int i = 0; i < 3; i++)
+        rng_init(&r[i], 99, names[i]);
     for (int k = 0; k < 64; k++)
-        for (int i = 0; i < 3; i++) first[i][k] = rng_next(&r[i]);
+        for (int i = 0; i < 3; i++)
+            first[i][k] = rng_next(&r[i]);
     /* Order C, A, B, each drained in a block, with an extra stream "D" made in between. */
     static const int order[3] = {2, 0, 1};
     struct rng extra;
@@ -172,7 +182,8 @@ static void test_streams_do_not_depend_on_creation_order(void **state) {
         struct rng x;
         rng_init(&x, 99, names[i]);
         (void)rng_next(&extra);
-        for (int k = 0; k < 64; k++) assert_int_equal(rng_next(&x), first[i][k]);
+        for (int k = 0; k < 64; k++)
+            assert_int_equal(rng_next(&x), first[i][k]);
     }
 }
 
@@ -181,14 +192,16 @@ static void node_draws(uint64_t seed, const char *const *order, int n, const cha
                        uint64_t out[32]) {
     struct sim *s = sim_new(&(struct sim_config){.seed = seed});
     assert_non_null(s);
-    for (int i = 0; i < n; i++) assert_true(sim_node_add(s, order[i], NULL, NULL, 0, 0) >= 0);
+    for (int i = 0; i < n; i++)
+        assert_true(sim_node_add(s, order[i], NULL, NULL, 0, 0) >= 0);
     int id = sim_node_find(s, name);
     assert_true(id >= 0);
     /* Run the start events and draw from the other nodes first: must not matter. */
     assert_int_equal(sim_run_until(s, SIM_TIME_MAX), 0);
     for (int i = 0; i < n; i++)
         if (i != id) (void)rng_next(sim_node_rng(s, (uint32_t)i));
-    for (int k = 0; k < 32; k++) out[k] = rng_next(sim_node_rng(s, (uint32_t)id));
+    for (int k = 0; k < 32; k++)
+        out[k] = rng_next(sim_node_rng(s, (uint32_t)id));
     sim_free(s);
 }
 
@@ -209,7 +222,8 @@ static void test_node_rng_depends_only_on_seed_and_node_name(void **state) {
         snprintf(rname, sizeof rname, "node:%s", abc[i]);
         struct ref_rng ref;
         ref_init(&ref, 5, rname);
-        for (int k = 0; k < 32; k++) assert_int_equal(x[k], ref_next(&ref));
+        for (int k = 0; k < 32; k++)
+            assert_int_equal(x[k], ref_next(&ref));
         /* A different seed gives a different stream for the same node. */
         uint64_t w[32];
         node_draws(6, abc, 3, abc[i], w);
@@ -230,10 +244,12 @@ static void test_node_rng_is_not_reset_by_a_crash(void **state) {
     assert_true(id >= 0);
     struct ref_rng ref;
     ref_init(&ref, 3, "node:n");
-    for (int k = 0; k < 10; k++) assert_int_equal(rng_next(sim_node_rng(s, 0)), ref_next(&ref));
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(rng_next(sim_node_rng(s, 0)), ref_next(&ref));
     sim_crash(s, 0);
     sim_restart(s, 0);
-    for (int k = 0; k < 10; k++) assert_int_equal(rng_next(sim_node_rng(s, 0)), ref_next(&ref));
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(rng_next(sim_node_rng(s, 0)), ref_next(&ref));
     sim_free(s);
 }
 
@@ -272,7 +288,8 @@ static void test_rng_below_stays_in_range_and_is_roughly_uniform(void **state) {
                      (unsigned long long)cases[c].n, chi2, DRAWS, cases[c].bound);
     }
     assert_int_equal(rng_below(&r, 0), 0);
-    for (int i = 0; i < 1000; i++) assert_int_equal(rng_below(&r, 1), 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(rng_below(&r, 1), 0);
     /* n = 3 * 2^62: plain x % n would put half the draws below 2^62; unbiased: a third. */
     uint64_t n = 3ull << 62, low = 0;
     for (uint32_t i = 0; i < DRAWS; i++) {
@@ -293,7 +310,8 @@ static void test_rng_range_is_inclusive_and_handles_degenerate_bounds(void **sta
         assert_in_range(v, 10, 14);
         seen[v - 10] = true;
     }
-    for (int k = 0; k < 5; k++) assert_true(seen[k]);
+    for (int k = 0; k < 5; k++)
+        assert_true(seen[k]);
     assert_int_equal(rng_range(&r, 9, 9), 9);
     assert_int_equal(rng_range(&r, 9, 3), 9);
     (void)rng_range(&r, 0, UINT64_MAX); /* full range: no overflow in hi - lo + 1 */
@@ -321,7 +339,8 @@ static void test_bernoulli_frequency_within_4_sd(void **state) {
     static const double ps[] = {0.001, 0.02, 0.1, 0.5, 0.9};
     for (size_t c = 0; c < sizeof ps / sizeof ps[0]; c++) {
         uint64_t hits = 0;
-        for (uint32_t i = 0; i < DRAWS; i++) hits += rng_bernoulli(&r, ps[c]);
+        for (uint32_t i = 0; i < DRAWS; i++)
+            hits += rng_bernoulli(&r, ps[c]);
         char what[64];
         snprintf(what, sizeof what, "bernoulli(%g)", ps[c]);
         assert_true(tu_binomial_within(what, hits, DRAWS, ps[c], 4.0));
@@ -341,7 +360,8 @@ static void test_exponential_mean_within_4_sd(void **state) {
     static const uint64_t means[] = {1000, 1000000};
     for (size_t c = 0; c < sizeof means / sizeof means[0]; c++) {
         double m = (double)means[c], sum = 0;
-        for (uint32_t i = 0; i < DRAWS; i++) sum += (double)rng_exponential(&r, means[c]);
+        for (uint32_t i = 0; i < DRAWS; i++)
+            sum += (double)rng_exponential(&r, means[c]);
         /* floor(Exp(mean m)) is geometric: E = 1 / (e^(1/m) - 1) (just under m - 1/2);
          * the SD of the sample mean is about m / sqrt(N). */
         double expect = 1.0 / expm1(1.0 / m), sd = m / sqrt((double)DRAWS);

@@ -52,7 +52,8 @@ static void test_same_seed_gives_same_hash_on_three_runs_other_seed_differs(void
         struct example_result r;
         run_example(100 + (uint64_t)i, NULL, &r);
         memcpy(seen[i], r.trace_hash, SIM_HASH_HEX_BYTES);
-        for (int j = 0; j < i; j++) assert_string_not_equal(seen[i], seen[j]);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(seen[i], seen[j]);
     }
 }
 
@@ -134,7 +135,8 @@ static void driver_read(struct sim *s, void *arg) {
 }
 
 static void put_le(unsigned char *p, uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < bytes; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 
 /* The canonical encoding (trace.c): time, id, arg as u64 LE; node, peer, kind as u32
@@ -166,7 +168,8 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
     if (r->type == SIM_TR_PARTITION) {
         assert_int_equal(r->arg, 3);
         unsigned char sides[12];
-        for (int i = 0; i < 3; i++) put_le(sides + 4 * i, GROUPS[i], 4);
+        for (int i = 0; i < 3; i++)
+            put_le(sides + 4 * i, GROUPS[i], 4);
         crypto_generichash_update(&sc->ref, sides, sizeof sides);
     }
 }
@@ -185,8 +188,7 @@ static uint64_t run_scenario(uint64_t seed, bool hook, struct scenario *sc,
         net.dup_p = 0.1;
     }
     assert_int_equal(net_set_default(s, &net), 0);
-    static const struct sim_node_ops client = {
-        .on_start = client_start, .on_timer = client_timer};
+    static const struct sim_node_ops client = {.on_start = client_start, .on_timer = client_timer};
     static const struct sim_node_ops server = {.on_message = server_msg};
     assert_int_equal(sim_node_add(s, "client", &client, sc, 0, 0), 0);
     assert_int_equal(sim_node_add(s, "s1", &server, sc, 0, 0), 1);
@@ -232,10 +234,9 @@ static void test_trace_hook_sees_every_event_and_count_matches(void **state) {
     struct scenario sf = {.faults = true};
     count = run_scenario(1, true, &sf, hash);
     assert_int_equal(count, sf.hooked);
-    static const int kinds[] = {SIM_TR_SEND,    SIM_TR_DELIVER,  SIM_TR_DROP,
-                                SIM_TR_DUP,     SIM_TR_CRASH,    SIM_TR_RESTART,
-                                SIM_TR_TIMER,   SIM_TR_PARTITION, SIM_TR_HEAL,
-                                SIM_TR_START,   SIM_TR_USER};
+    static const int kinds[] = {SIM_TR_SEND,  SIM_TR_DELIVER, SIM_TR_DROP,  SIM_TR_DUP,
+                                SIM_TR_CRASH, SIM_TR_RESTART, SIM_TR_TIMER, SIM_TR_PARTITION,
+                                SIM_TR_HEAL,  SIM_TR_START,   SIM_TR_USER};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (sf.by_type[kinds[i]] == 0)
             fail_msg("no '%s' event in the faulty scenario", sim_trace_type_name(kinds[i]));
