@@ -12,131 +12,6 @@
 
 #include "scn_internal.h"
 
-#define BIT(k) (1u << (k))
-#define NKEYS(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
-
-struct mapspec {
-    const char *as;    /* "for 'network'": where a mapping was expected */
-    const char *where; /* "in 'network'": where a key was unknown */
-    const char *noun;  /* "key", or "protocol" for expect */
-    const char *const *keys;
-    uint32_t nkeys, required; /* bit i: keys[i] must be present */
-};
-
-/* ---- keys: did-you-mean, duplicates, required ---- */
-
-static size_t levenshtein(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b), row[33];
-    FT_ASSERT(lb < 33);
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
-static const char *suggest(const char *word, const char *const *keys, uint32_t n) {
-    const char *best = NULL;
-    size_t bd = 3;
-    if (strlen(word) > 64) return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        size_t d = levenshtein(word, keys[i]);
-        if (d < bd) bd = d, best = keys[i];
-    }
-    return best;
-}
-
-static const char *join(const char *const *keys, uint32_t n, uint32_t mask, char *buf,
-                        size_t size) {
-    size_t o = 0;
-    buf[0] = '\0';
-    for (uint32_t i = 0; i < n && o < size; i++)
-        if (mask & BIT(i)) o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", keys[i]);
-    return buf;
-}
-
-static int unknown_key(struct scn_ctx *c, const struct scn_node *k, const struct mapspec *s) {
-    char t[SCN_QUOTE_BUF], list[300];
-    const char *hint = suggest(k->text, s->keys, s->nkeys);
-    if (hint)
-        return scn_fail(c, k, "unknown %s '%s' %s (did you mean '%s'?)", s->noun,
-                        scn_text(k->text, t, sizeof t), s->where, hint);
-    return scn_fail(c, k, "unknown %s '%s' %s (expected one of: %s)", s->noun,
-                    scn_text(k->text, t, sizeof t), s->where,
-                    join(s->keys, s->nkeys, ~0u, list, sizeof list));
-}
-
-static int key_index(const struct mapspec *s, const char *name) {
-    for (uint32_t i = 0; i < s->nkeys; i++)
-        if (!strcmp(name, s->keys[i])) return (int)i;
-    return -1;
-}
-
-static int duplicate_key(struct scn_ctx *c, const struct scn_node *m, uint32_t at,
-                         const struct mapspec *s) {
-    const struct scn_node *k = m->kids[at], *first = k;
-    for (uint32_t i = 0; i < at && first == k; i += 2)
-        if (!strcmp(m->kids[i]->text, k->text)) first = m->kids[i];
-    return scn_fail(c, k, "duplicate %s '%s' %s (first at line %d)", s->noun, k->text, s->where,
-                    first->line);
-}
-
-/* Checks m is a mapping whose keys are all in s, none twice, the required ones present;
- * v[i] becomes the value of keys[i] or NULL. Keys are checked in file order. */
-static int map_collect(struct scn_ctx *c, const struct scn_node *m, const struct mapspec *s,
-                       const struct scn_node **v) {
-    char f[SCN_QUOTE_BUF + 2];
-    if (m->type != SCN_Y_MAP)
-        return scn_fail(c, m, "expected a mapping %s, found %s", s->as, scn_found(m, f, sizeof f));
-    for (uint32_t i = 0; i < s->nkeys; i++) v[i] = NULL;
-    for (uint32_t i = 0; i + 1 < m->n; i += 2) {
-        const struct scn_node *k = m->kids[i];
-        if (k->type != SCN_Y_SCALAR)
-            return scn_fail(c, k, "expected a key name %s, found %s", s->where,
-                            scn_found(k, f, sizeof f));
-        int idx = key_index(s, k->text);
-        if (idx < 0) return unknown_key(c, k, s);
-        if (v[idx]) return duplicate_key(c, m, i, s);
-        v[idx] = m->kids[i + 1];
-    }
-    for (uint32_t i = 0; i < s->nkeys; i++)
-        if ((s->required & BIT(i)) && !v[i])
-            return scn_fail(c, m, "missing required %s '%s' %s", s->noun, s->keys[i], s->where);
-    return 0;
-}
-
-static const struct scn_node *key_of(const struct scn_node *m, const struct scn_node *value) {
-    for (uint32_t i = 0; i + 1 < m->n; i += 2)
-        if (m->kids[i + 1] == value) return m->kids[i];
-    return value;
-}
-
-static const struct scn_node *later(const struct scn_node *a, const struct scn_node *b) {
-    return a->line > b->line || (a->line == b->line && a->col > b->col) ? a : b;
-}
-
-/* Rejects present keys outside `allowed` (a kind-specific subset of s's keys). */
-static int check_allowed(struct scn_ctx *c, const struct scn_node *m, const struct mapspec *s,
-                         uint32_t allowed, const char *kind) {
-    char list[300];
-    for (uint32_t i = 0; i + 1 < m->n; i += 2) {
-        int idx = key_index(s, m->kids[i]->text);
-        if (idx >= 0 && !(allowed & BIT(idx)))
-            return scn_fail(c, m->kids[i], "'%s' does not apply to %s (its keys: %s)",
-                            s->keys[idx], kind, join(s->keys, s->nkeys, allowed, list,
-                                                     sizeof list));
-    }
-    return 0;
-}
-
 /* ---- names ---- */
 
 static int get_node(struct scn_ctx *c, const struct scn_node *n, const char *key, bool any,
@@ -151,8 +26,9 @@ static int get_node(struct scn_ctx *c, const struct scn_node *n, const char *key
     if (!pipe_node_name_valid(&c->out->pipe, n->text)) {
         if (c->out->pipe.workers > 1)
             snprintf(w, sizeof w, "worker-1 to worker-%u", c->out->pipe.workers);
-        return scn_fail(c, n, "unknown node '%s' for '%s' (this scenario's nodes: source, "
-                              "broker, %s, sink)",
+        return scn_fail(c, n,
+                        "unknown node '%s' for '%s' (this scenario's nodes: source, "
+                        "broker, %s, sink)",
                         scn_text(n->text, t, sizeof t), key, w);
     }
     snprintf(out, PIPE_NAME_MAX, "%s", n->text);
@@ -161,10 +37,10 @@ static int get_node(struct scn_ctx *c, const struct scn_node *n, const char *key
 
 static int get_name(struct scn_ctx *c, const struct scn_node *n) {
     size_t len = n->type == SCN_Y_SCALAR ? strlen(n->text) : 0;
-    if (!len || len >= SCN_NAME_MAX || strspn(n->text, "abcdefghijklmnopqrstuvwxyz0123456789_-")
-                                          != len)
-        return scn_expected(c, n, "name", "a name of 1 to 63 characters a-z, 0-9, '_' or '-' "
-                                          "(like lost-ack)");
+    if (!len || len >= SCN_NAME_MAX ||
+        strspn(n->text, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+        return scn_expected(c, n, "name",
+                            "a name of 1 to 63 characters a-z, 0-9, '_' or '-' (like lost-ack)");
     memcpy(c->out->name, n->text, len + 1);
     return 0;
 }
@@ -173,7 +49,8 @@ static int get_about(struct scn_ctx *c, const struct scn_node *n) {
     if (n->type != SCN_Y_SCALAR || scn_is_null(n) || !n->text[strspn(n->text, " \t\r\n")])
         return scn_expected(c, n, "about", "a sentence describing the scenario");
     size_t len = strlen(n->text);
-    while (len && strchr(" \t\r\n", n->text[len - 1])) len--;
+    while (len && strchr(" \t\r\n", n->text[len - 1]))
+        len--;
     if (len >= SCN_ABOUT_MAX)
         return scn_fail(c, n, "'about' must be at most %u bytes, found %zu", SCN_ABOUT_MAX - 1,
                         len);
@@ -184,11 +61,27 @@ static int get_about(struct scn_ctx *c, const struct scn_node *n) {
 
 /* ---- the top level and its simple sections ---- */
 
-enum { T_NAME, T_ABOUT, T_SEED, T_SEEDS, T_DURATION, T_DRAIN, T_NODES, T_SOURCE, T_NETWORK,
-       T_LINKS, T_DELIVERY, T_SINK, T_PROTOCOLS, T_FAULTS, T_EXPECT, T_N };
-static const char *const top_keys[T_N] = {
-    "name",  "about",    "seed", "seeds",     "duration", "drain",  "nodes", "source",
-    "network", "links", "delivery", "sink", "protocols", "faults", "expect"};
+enum {
+    T_NAME,
+    T_ABOUT,
+    T_SEED,
+    T_SEEDS,
+    T_DURATION,
+    T_DRAIN,
+    T_NODES,
+    T_SOURCE,
+    T_NETWORK,
+    T_LINKS,
+    T_DELIVERY,
+    T_SINK,
+    T_PROTOCOLS,
+    T_FAULTS,
+    T_EXPECT,
+    T_N
+};
+static const char *const top_keys[T_N] = {"name",     "about", "seed",      "seeds",   "duration",
+                                          "drain",    "nodes", "source",    "network", "links",
+                                          "delivery", "sink",  "protocols", "faults",  "expect"};
 
 typedef const struct scn_node *const *values;
 
@@ -233,7 +126,8 @@ static int sec_time(struct scn_ctx *c, values v) {
 
 enum { N_BROKER, N_WORKERS, N_PARTITIONS, N_SINK, N_N };
 static const char *const nodes_keys[N_N] = {"broker", "workers", "partitions", "sink"};
-static const struct mapspec nodes_spec = {"for 'nodes'", "in 'nodes'", "key", nodes_keys, N_N, 0};
+static const struct scn_mapspec nodes_spec = {"for 'nodes'", "in 'nodes'", "key",
+                                              nodes_keys,    N_N,          0};
 
 static int get_one(struct scn_ctx *c, const struct scn_node *n, const char *key) {
     uint64_t one;
@@ -246,10 +140,9 @@ static int get_one(struct scn_ctx *c, const struct scn_node *n, const char *key)
 static int sec_nodes(struct scn_ctx *c, values top) {
     struct pipe_config *p = &c->out->pipe;
     const struct scn_node *v[N_N];
-    int rc = top[T_NODES] ? map_collect(c, top[T_NODES], &nodes_spec, v) : 0;
+    int rc = top[T_NODES] ? scn_map_collect(c, top[T_NODES], &nodes_spec, v) : 0;
     if (rc || !top[T_NODES]) return rc;
-    if ((rc = get_one(c, v[N_BROKER], "broker")) || (rc = get_one(c, v[N_SINK], "sink")))
-        return rc;
+    if ((rc = get_one(c, v[N_BROKER], "broker")) || (rc = get_one(c, v[N_SINK], "sink"))) return rc;
     if (v[N_WORKERS] &&
         (rc = scn_get_u32(c, v[N_WORKERS], "workers", 1, PIPE_WORKERS_MAX, &p->workers)))
         return rc;
@@ -260,8 +153,8 @@ static int sec_nodes(struct scn_ctx *c, values top) {
 
 enum { S_KIND, S_DEVICES, S_PERIOD, S_JITTER, S_KEYS, S_RATE, S_N };
 static const char *const source_keys[S_N] = {"kind", "devices", "period", "jitter", "keys", "rate"};
-static const struct mapspec source_spec = {"for 'source'", "in 'source'", "key", source_keys, S_N,
-                                           BIT(S_KIND)};
+static const struct scn_mapspec source_spec = {"for 'source'", "in 'source'", "key",
+                                               source_keys,    S_N,           SCN_BIT(S_KIND)};
 
 static int source_iot(struct scn_ctx *c, const struct scn_node *const *v) {
     struct pipe_source *s = &c->out->pipe.source;
@@ -274,8 +167,9 @@ static int source_iot(struct scn_ctx *c, const struct scn_node *const *v) {
     if (v[S_JITTER] && (rc = scn_get_duration(c, v[S_JITTER], "jitter", false, &s->jitter_ns)))
         return rc;
     if (2 * s->jitter_ns >= s->period_ns)
-        return scn_fail(c, v[S_JITTER], "'jitter' must be less than half of 'period' (%s), "
-                                        "found %s", scn_duration_str(s->period_ns, a, sizeof a),
+        return scn_fail(c, v[S_JITTER],
+                        "'jitter' must be less than half of 'period' (%s), found %s",
+                        scn_duration_str(s->period_ns, a, sizeof a),
                         scn_duration_str(s->jitter_ns, b, sizeof b));
     return 0;
 }
@@ -291,32 +185,45 @@ static int source_keyed(struct scn_ctx *c, const struct scn_node *const *v) {
 
 static int sec_source(struct scn_ctx *c, values top) {
     const struct scn_node *v[S_N];
-    int rc = top[T_SOURCE] ? map_collect(c, top[T_SOURCE], &source_spec, v) : 0;
+    int rc = top[T_SOURCE] ? scn_map_collect(c, top[T_SOURCE], &source_spec, v) : 0;
     if (rc || !top[T_SOURCE]) return rc;
     const struct scn_node *k = v[S_KIND];
     bool iot = k->type == SCN_Y_SCALAR && !strcmp(k->text, "iot");
     if (!iot && (k->type != SCN_Y_SCALAR || strcmp(k->text, "keyed")))
         return scn_expected(c, k, "kind", "a source kind (iot or keyed)");
     c->out->pipe.source.kind = iot ? SRC_IOT : SRC_KEYED;
-    uint32_t allowed = iot ? BIT(S_KIND) | BIT(S_DEVICES) | BIT(S_PERIOD) | BIT(S_JITTER)
-                           : BIT(S_KIND) | BIT(S_KEYS) | BIT(S_RATE);
-    if ((rc = check_allowed(c, top[T_SOURCE], &source_spec, allowed,
-                            iot ? "an iot source" : "a keyed source")))
+    uint32_t allowed =
+        iot ? SCN_BIT(S_KIND) | SCN_BIT(S_DEVICES) | SCN_BIT(S_PERIOD) | SCN_BIT(S_JITTER)
+            : SCN_BIT(S_KIND) | SCN_BIT(S_KEYS) | SCN_BIT(S_RATE);
+    if ((rc = scn_check_allowed(c, top[T_SOURCE], &source_spec, allowed,
+                                iot ? "an iot source" : "a keyed source")))
         return rc;
     return iot ? source_iot(c, v) : source_keyed(c, v);
 }
 
 /* ---- network and links ---- */
 
-enum { L_LATENCY, L_JITTER, L_LOSS, L_DUPLICATE, L_REORDER, L_REORDER_DELAY, L_BANDWIDTH,
-       L_NET_N, L_FROM = L_NET_N, L_TO, L_N };
-static const char *const link_keys[L_N] = {"latency", "jitter",        "loss",      "duplicate",
-                                           "reorder", "reorder_delay", "bandwidth", "from",
-                                           "to"};
-static const struct mapspec network_spec = {"for 'network'", "in 'network'", "key", link_keys,
-                                             L_NET_N, 0};
-static const struct mapspec link_spec = {"for each link in 'links'", "in a link", "key",
-                                         link_keys, L_N, BIT(L_FROM) | BIT(L_TO)};
+enum {
+    L_LATENCY,
+    L_JITTER,
+    L_LOSS,
+    L_DUPLICATE,
+    L_REORDER,
+    L_REORDER_DELAY,
+    L_BANDWIDTH,
+    L_NET_N,
+    L_FROM = L_NET_N,
+    L_TO,
+    L_N
+};
+static const char *const link_keys[L_N] = {"latency",   "jitter",  "loss",
+                                           "duplicate", "reorder", "reorder_delay",
+                                           "bandwidth", "from",    "to"};
+static const struct scn_mapspec network_spec = {"for 'network'", "in 'network'", "key",
+                                                link_keys,       L_NET_N,        0};
+static const struct scn_mapspec link_spec = {
+    "for each link in 'links'",     "in a link", "key", link_keys, L_N,
+    SCN_BIT(L_FROM) | SCN_BIT(L_TO)};
 
 static int net_values(struct scn_ctx *c, const struct scn_node *const *v,
                       struct net_link_cfg *cfg) {
@@ -337,13 +244,13 @@ static int net_values(struct scn_ctx *c, const struct scn_node *const *v,
 
 static int sec_network(struct scn_ctx *c, values top) {
     const struct scn_node *v[L_N];
-    int rc = top[T_NETWORK] ? map_collect(c, top[T_NETWORK], &network_spec, v) : 0;
+    int rc = top[T_NETWORK] ? scn_map_collect(c, top[T_NETWORK], &network_spec, v) : 0;
     return rc || !top[T_NETWORK] ? rc : net_values(c, v, &c->out->pipe.network);
 }
 
 static int get_link(struct scn_ctx *c, const struct scn_node *m, struct pipe_link *l) {
     const struct scn_node *v[L_N];
-    int rc = map_collect(c, m, &link_spec, v);
+    int rc = scn_map_collect(c, m, &link_spec, v);
     if (rc || (rc = get_node(c, v[L_FROM], "from", false, l->from)) ||
         (rc = get_node(c, v[L_TO], "to", false, l->to)))
         return rc;
@@ -380,14 +287,14 @@ static int sec_links(struct scn_ctx *c, values top) {
 enum { D_ACK_TIMEOUT, D_MAX_TIMEOUT, D_BACKOFF, D_WINDOW, D_BATCH, D_LINGER, D_N };
 static const char *const delivery_keys[D_N] = {"ack_timeout", "max_timeout", "backoff",
                                                "window",      "batch",       "linger"};
-static const struct mapspec delivery_spec = {"for 'delivery'", "in 'delivery'", "key",
-                                             delivery_keys, D_N, 0};
+static const struct scn_mapspec delivery_spec = {
+    "for 'delivery'", "in 'delivery'", "key", delivery_keys, D_N, 0};
 
 static int sec_delivery(struct scn_ctx *c, values top) {
     struct pipe_delivery *d = &c->out->pipe.delivery;
     const struct scn_node *v[D_N];
     char a[32], b[32];
-    int rc = top[T_DELIVERY] ? map_collect(c, top[T_DELIVERY], &delivery_spec, v) : 0;
+    int rc = top[T_DELIVERY] ? scn_map_collect(c, top[T_DELIVERY], &delivery_spec, v) : 0;
     if (rc || !top[T_DELIVERY]) return rc;
     if (!rc && v[D_ACK_TIMEOUT])
         rc = scn_get_duration(c, v[D_ACK_TIMEOUT], "ack_timeout", true, &d->ack_timeout_ns);
@@ -415,19 +322,20 @@ static int sec_sink(struct scn_ctx *c, values top) {
 
 static const char *const *protocol_names(void) {
     static const char *names[DLV_COUNT];
-    for (int p = 0; p < DLV_COUNT; p++) names[p] = dlv_name((enum dlv_protocol)p);
+    for (int p = 0; p < DLV_COUNT; p++)
+        names[p] = dlv_name((enum dlv_protocol)p);
     return names;
 }
 
-static int get_protocol(struct scn_ctx *c, const struct scn_node *n, const struct mapspec *s) {
+static int get_protocol(struct scn_ctx *c, const struct scn_node *n, const struct scn_mapspec *s) {
     if (n->type != SCN_Y_SCALAR) return scn_expected(c, n, "protocols", "a protocol name");
     int p = dlv_parse(n->text);
-    return p >= 0 ? p : unknown_key(c, n, s);
+    return p >= 0 ? p : scn_unknown_key(c, n, s);
 }
 
 static int sec_protocols(struct scn_ctx *c, values top) {
     const struct scn_node *n = top[T_PROTOCOLS];
-    struct mapspec s = {"", "in 'protocols'", "protocol", protocol_names(), DLV_COUNT, 0};
+    struct scn_mapspec s = {"", "in 'protocols'", "protocol", protocol_names(), DLV_COUNT, 0};
     struct scenario *o = c->out;
     if (n->type != SCN_Y_SEQ || !n->n)
         return scn_expected(c, n, "protocols", "a list of at least one protocol");
@@ -446,13 +354,26 @@ static int sec_protocols(struct scn_ctx *c, values top) {
 
 /* ---- faults ---- */
 
-enum { F_CRASH, F_DROP, F_PARTITION, F_STEP, F_AT, F_RECORD, F_NTH, F_RESTART_AFTER, F_FROM,
-       F_TO, F_COUNT, F_HEAL, F_N };
-static const char *const fault_keys[F_N] = {"crash", "drop", "partition", "step",
-                                            "at",    "record", "nth",     "restart_after",
-                                            "from",  "to",   "count",     "heal"};
-static const struct mapspec fault_spec = {"for each fault in 'faults'", "in a fault", "key",
-                                          fault_keys, F_N, 0};
+enum {
+    F_CRASH,
+    F_DROP,
+    F_PARTITION,
+    F_STEP,
+    F_AT,
+    F_RECORD,
+    F_NTH,
+    F_RESTART_AFTER,
+    F_FROM,
+    F_TO,
+    F_COUNT,
+    F_HEAL,
+    F_N
+};
+static const char *const fault_keys[F_N] = {"crash", "drop",   "partition", "step",
+                                            "at",    "record", "nth",       "restart_after",
+                                            "from",  "to",     "count",     "heal"};
+static const struct scn_mapspec fault_spec = {
+    "for each fault in 'faults'", "in a fault", "key", fault_keys, F_N, 0};
 
 /* A fault's `at`: a time before the run ends. */
 static int get_at(struct scn_ctx *c, const struct scn_node *n, uint64_t *at_ns) {
@@ -468,7 +389,7 @@ static int get_at(struct scn_ctx *c, const struct scn_node *n, uint64_t *at_ns) 
 
 static int get_match(struct scn_ctx *c, const struct scn_node *const *v, struct pipe_fault *f) {
     int rc = 0;
-    if (v[F_RECORD]) rc = scn_get_u64(c, v[F_RECORD], "record", 0, PIPE_ANY - 1, &f->record);
+    if (v[F_RECORD]) rc = scn_get_u64(c, v[F_RECORD], "record", 0, SIM_ANY - 1u, &f->record);
     if (!rc && v[F_NTH]) rc = scn_get_u64(c, v[F_NTH], "nth", 1, UINT64_MAX, &f->nth);
     return rc;
 }
@@ -478,8 +399,9 @@ static int crash_step(struct scn_ctx *c, const struct scn_node *const *v, struct
     if (s->type != SCN_Y_SCALAR || !pipe_step_valid(s->text))
         return scn_expected(c, s, "step", "a step (after-receive, after-emit or before-commit)");
     if (strncmp(f->node, "worker-", 7))
-        return scn_fail(c, v[F_CRASH], "steps are worker steps: 'crash: %s' needs 'at' (a time) "
-                                       "instead of 'step'", f->node);
+        return scn_fail(c, v[F_CRASH],
+                        "steps are worker steps: 'crash: %s' needs 'at' (a time) instead of 'step'",
+                        f->node);
     snprintf(f->step, sizeof f->step, "%s", s->text);
     return get_match(c, v, f);
 }
@@ -489,18 +411,20 @@ static int fault_crash(struct scn_ctx *c, const struct scn_node *m, const struct
     int rc = get_node(c, v[F_CRASH], "crash", false, f->node);
     if (rc) return rc;
     if (v[F_STEP] && v[F_AT])
-        return scn_fail(c, key_of(m, later(v[F_STEP], v[F_AT])),
+        return scn_fail(c, scn_key_of(m, scn_later(v[F_STEP], v[F_AT])),
                         "a crash fault takes either 'step' or 'at', not both");
     if (!v[F_STEP] && !v[F_AT])
-        return scn_fail(c, m, "a crash fault needs 'step' (crash at a processing step) or 'at' "
-                              "(crash at a time)");
+        return scn_fail(c, m,
+                        "a crash fault needs 'step' (crash at a processing step) or 'at' "
+                        "(crash at a time)");
     const struct scn_node *extra = v[F_AT] ? (v[F_RECORD] ? v[F_RECORD] : v[F_NTH]) : NULL;
     if (extra)
-        return scn_fail(c, key_of(m, extra), "'%s' applies only to crashes at a 'step', not "
-                                             "to crashes 'at' a time", key_of(m, extra)->text);
+        return scn_fail(c, scn_key_of(m, extra),
+                        "'%s' applies only to crashes at a 'step', not to crashes 'at' a time",
+                        scn_key_of(m, extra)->text);
     f->restart_after_ns = SIM_NS_PER_S;
-    if (v[F_RESTART_AFTER] && (rc = scn_get_duration(c, v[F_RESTART_AFTER], "restart_after",
-                                                     false, &f->restart_after_ns)))
+    if (v[F_RESTART_AFTER] && (rc = scn_get_duration(c, v[F_RESTART_AFTER], "restart_after", false,
+                                                     &f->restart_after_ns)))
         return rc;
     if (v[F_STEP]) return crash_step(c, v, f);
     f->has_at = true;
@@ -509,20 +433,21 @@ static int fault_crash(struct scn_ctx *c, const struct scn_node *m, const struct
 
 /* Which nodes each message kind travels between (pipeline.h). */
 static const char *const msg_route[PIPE_MSG_KINDS][2] = {
-    [PIPE_MSG_PRODUCE] = {"source", "broker"},  [PIPE_MSG_PRODUCE_ACK] = {"broker", "source"},
-    [PIPE_MSG_RECORD] = {"broker", "worker"},   [PIPE_MSG_ACK] = {"worker", "broker"},
-    [PIPE_MSG_OUTPUT] = {"worker", "sink"},     [PIPE_MSG_OUTPUT_ACK] = {"sink", "worker"},
-    [PIPE_MSG_COMMIT] = {"worker", "sink"},     [PIPE_MSG_COMMIT_ACK] = {"sink", "worker"},
-    [PIPE_MSG_INIT] = {"worker", "sink"},       [PIPE_MSG_INIT_ACK] = {"sink", "worker"}};
+    [PIPE_MSG_PRODUCE] = {"source", "broker"}, [PIPE_MSG_PRODUCE_ACK] = {"broker", "source"},
+    [PIPE_MSG_RECORD] = {"broker", "worker"},  [PIPE_MSG_ACK] = {"worker", "broker"},
+    [PIPE_MSG_OUTPUT] = {"worker", "sink"},    [PIPE_MSG_OUTPUT_ACK] = {"sink", "worker"},
+    [PIPE_MSG_COMMIT] = {"worker", "sink"},    [PIPE_MSG_COMMIT_ACK] = {"sink", "worker"},
+    [PIPE_MSG_INIT] = {"worker", "sink"},      [PIPE_MSG_INIT_ACK] = {"sink", "worker"}};
 
 static const char *role_of(const char *node) {
     return strncmp(node, "worker-", 7) ? node : "worker";
 }
 
 static const char *article(const char *role) {
-    return !strcmp(role, "worker") ? "a worker" : !strcmp(role, "broker") ? "the broker"
-                                              : !strcmp(role, "sink")     ? "the sink"
-                                                                          : "the source";
+    return !strcmp(role, "worker")   ? "a worker"
+           : !strcmp(role, "broker") ? "the broker"
+           : !strcmp(role, "sink")   ? "the sink"
+                                     : "the source";
 }
 
 static int check_route(struct scn_ctx *c, const struct scn_node *n, const struct pipe_fault *f,
@@ -530,17 +455,17 @@ static int check_route(struct scn_ctx *c, const struct scn_node *n, const struct
     const char *node = end ? f->to : f->from, *const *r = msg_route[f->msg_kind];
     if (!*node || !strcmp(role_of(node), r[end])) return 0;
     return scn_fail(c, n, "'%s' messages go from %s to %s, so '%s: %s' never matches",
-                    pipe_msg_name(f->msg_kind), article(r[0]), article(r[1]),
-                    end ? "to" : "from", node);
+                    pipe_msg_name(f->msg_kind), article(r[0]), article(r[1]), end ? "to" : "from",
+                    node);
 }
 
 static int fault_drop(struct scn_ctx *c, const struct scn_node *const *v, struct pipe_fault *f) {
     const struct scn_node *k = v[F_DROP];
     f->msg_kind = k->type == SCN_Y_SCALAR ? pipe_msg_parse(k->text) : -1;
     if (f->msg_kind < 0)
-        return scn_expected(c, k, "drop", "a message kind (produce, produce-ack, record, ack, "
-                                          "output, output-ack, commit, commit-ack, init, "
-                                          "init-ack)");
+        return scn_expected(c, k, "drop",
+                            "a message kind (produce, produce-ack, record, ack, "
+                            "output, output-ack, commit, commit-ack, init, init-ack)");
     int rc = 0;
     if (v[F_FROM] && ((rc = get_node(c, v[F_FROM], "from", true, f->from)) ||
                       (rc = check_route(c, v[F_FROM], f, 0))))
@@ -560,8 +485,7 @@ static int side_of(const struct pipe_fault *f, uint32_t nsides, uint32_t last_n,
     return -1;
 }
 
-static int get_side(struct scn_ctx *c, const struct scn_node *n, struct pipe_fault *f,
-                    uint32_t i) {
+static int get_side(struct scn_ctx *c, const struct scn_node *n, struct pipe_fault *f, uint32_t i) {
     if (n->type != SCN_Y_SEQ || !n->n)
         return scn_expected(c, n, "partition", "a list of node names for each side");
     if (n->n > PIPE_SIDE_NODES_MAX)
@@ -572,8 +496,9 @@ static int get_side(struct scn_ctx *c, const struct scn_node *n, struct pipe_fau
         if (rc) return rc;
         int other = side_of(f, i, j, f->side[i][j]);
         if (other >= 0)
-            return scn_fail(c, n->kids[j], "node '%s' is in two sides of the partition (sides "
-                                           "%d and %u)", f->side[i][j], other + 1, i + 1);
+            return scn_fail(c, n->kids[j],
+                            "node '%s' is in two sides of the partition (sides %d and %u)",
+                            f->side[i][j], other + 1, i + 1);
         f->side_n[i] = j + 1;
     }
     return 0;
@@ -588,7 +513,8 @@ static int fault_partition(struct scn_ctx *c, const struct scn_node *m,
         return scn_expected(c, n, "partition", "a list of sides like [[source, broker], [sink]]");
     if (n->n < 2 || n->n > PIPE_SIDES_MAX)
         return scn_fail(c, n, "'partition' needs 2 to %u sides, found %u", PIPE_SIDES_MAX, n->n);
-    for (uint32_t i = 0; i < n->n && !rc; i++) rc = get_side(c, n->kids[i], f, i);
+    for (uint32_t i = 0; i < n->n && !rc; i++)
+        rc = get_side(c, n->kids[i], f, i);
     f->nsides = n->n;
     if (rc || (v[F_AT] && (rc = get_at(c, v[F_AT], &f->at_ns)))) return rc;
     f->has_at = true;
@@ -603,25 +529,31 @@ static int fault_partition(struct scn_ctx *c, const struct scn_node *m,
 }
 
 static int get_fault(struct scn_ctx *c, const struct scn_node *m, struct pipe_fault *f) {
-    static const uint32_t allowed[3] = {
-        BIT(F_CRASH) | BIT(F_STEP) | BIT(F_AT) | BIT(F_RECORD) | BIT(F_NTH) | BIT(F_RESTART_AFTER),
-        BIT(F_DROP) | BIT(F_FROM) | BIT(F_TO) | BIT(F_RECORD) | BIT(F_NTH) | BIT(F_COUNT),
-        BIT(F_PARTITION) | BIT(F_AT) | BIT(F_HEAL)};
+    static const uint32_t allowed[3] = {SCN_BIT(F_CRASH) | SCN_BIT(F_STEP) | SCN_BIT(F_AT) |
+                                            SCN_BIT(F_RECORD) | SCN_BIT(F_NTH) |
+                                            SCN_BIT(F_RESTART_AFTER),
+                                        SCN_BIT(F_DROP) | SCN_BIT(F_FROM) | SCN_BIT(F_TO) |
+                                            SCN_BIT(F_RECORD) | SCN_BIT(F_NTH) | SCN_BIT(F_COUNT),
+                                        SCN_BIT(F_PARTITION) | SCN_BIT(F_AT) | SCN_BIT(F_HEAL)};
     static const char *const kinds[3] = {"a crash fault", "a drop fault", "a partition fault"};
     const struct scn_node *v[F_N];
-    int rc = map_collect(c, m, &fault_spec, v), type = -1;
+    int rc = scn_map_collect(c, m, &fault_spec, v), type = -1;
     if (rc) return rc;
     for (int t = F_CRASH; t <= F_PARTITION; t++) {
         if (v[t] && type >= 0)
-            return scn_fail(c, key_of(m, later(v[t], v[type])), "a fault is one of 'crash', "
-                            "'drop' or 'partition', found both '%s' and '%s'", fault_keys[type],
-                            fault_keys[t]);
+            return scn_fail(c, scn_key_of(m, scn_later(v[t], v[type])),
+                            "a fault is one of 'crash', "
+                            "'drop' or 'partition', found both '%s' and '%s'",
+                            fault_keys[type], fault_keys[t]);
         if (v[t]) type = t;
     }
     if (type < 0) return scn_fail(c, m, "a fault needs one of 'crash', 'drop' or 'partition'");
-    if ((rc = check_allowed(c, m, &fault_spec, allowed[type], kinds[type]))) return rc;
+    if ((rc = scn_check_allowed(c, m, &fault_spec, allowed[type], kinds[type]))) return rc;
     *f = (struct pipe_fault){.type = (enum pipe_fault_type)(PIPE_FAULT_CRASH + type),
-                             .line = m->line, .col = m->col, .record = PIPE_ANY, .nth = 1,
+                             .line = m->line,
+                             .col = m->col,
+                             .record = PIPE_ANY,
+                             .nth = 1,
                              .count = 1};
     if (type == F_CRASH) return fault_crash(c, m, v, f);
     return type == F_DROP ? fault_drop(c, v, f) : fault_partition(c, m, v, f);
@@ -653,12 +585,13 @@ static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *p
     char as[80], where[80];
     snprintf(as, sizeof as, "for 'expect: %s'", proto);
     snprintf(where, sizeof where, "in 'expect: %s'", proto);
-    const struct mapspec s = {as, where, "key", expect_keys, E_N, 0};
+    const struct scn_mapspec s = {as, where, "key", expect_keys, E_N, 0};
     const struct scn_node *v[E_N];
     bool b;
-    int rc = map_collect(c, m, &s, v);
+    int rc = scn_map_collect(c, m, &s, v);
     if (!rc && v[E_LOST]) rc = scn_get_bound(c, v[E_LOST], "lost", &e->lost);
-    if (!rc && v[E_DUPLICATED]) rc = scn_get_bound(c, v[E_DUPLICATED], "duplicated", &e->duplicated);
+    if (!rc && v[E_DUPLICATED])
+        rc = scn_get_bound(c, v[E_DUPLICATED], "duplicated", &e->duplicated);
     if (!rc && v[E_DELIVERED]) rc = scn_get_bound(c, v[E_DELIVERED], "delivered", &e->delivered);
     if (!rc && v[E_MATCHES_REFERENCE] &&
         !(rc = scn_get_bool(c, v[E_MATCHES_REFERENCE], "matches_reference", &b)))
@@ -677,9 +610,9 @@ static bool listed(const struct scenario *o, int p) {
 
 static int sec_expect(struct scn_ctx *c, values top) {
     const struct scn_node *m = top[T_EXPECT], *v[DLV_COUNT];
-    const struct mapspec s = {"for 'expect'", "in 'expect'", "protocol", protocol_names(),
-                              DLV_COUNT, 0};
-    int rc = m ? map_collect(c, m, &s, v) : 0;
+    const struct scn_mapspec s = {"for 'expect'",   "in 'expect'", "protocol",
+                                  protocol_names(), DLV_COUNT,     0};
+    int rc = m ? scn_map_collect(c, m, &s, v) : 0;
     for (uint32_t i = 0; !rc && m && i + 1 < m->n; i += 2) {
         const struct scn_node *k = m->kids[i];
         int p = dlv_parse(k->text);
@@ -704,15 +637,18 @@ static int check_records(struct scn_ctx *c, values top) {
 }
 
 static int parse_top(struct scn_ctx *c, const struct scn_node *root) {
-    static const struct mapspec spec = {
-        "at the top level", "in the top level", "key", top_keys, T_N,
-        BIT(T_NAME) | BIT(T_ABOUT) | BIT(T_DURATION) | BIT(T_PROTOCOLS)};
+    static const struct scn_mapspec spec = {"at the top level",
+                                            "in the top level",
+                                            "key",
+                                            top_keys,
+                                            T_N,
+                                            SCN_BIT(T_NAME) | SCN_BIT(T_ABOUT) |
+                                                SCN_BIT(T_DURATION) | SCN_BIT(T_PROTOCOLS)};
     static int (*const sections[])(struct scn_ctx *, values) = {
-        sec_ids,   sec_seeds,    sec_time, sec_nodes,     sec_source,
-        sec_network, sec_links, sec_delivery, sec_sink, sec_protocols,
-        sec_faults, sec_expect, check_records};
+        sec_ids,      sec_seeds, sec_time,      sec_nodes,  sec_source, sec_network,  sec_links,
+        sec_delivery, sec_sink,  sec_protocols, sec_faults, sec_expect, check_records};
     const struct scn_node *v[T_N];
-    int rc = map_collect(c, root, &spec, v);
+    int rc = scn_map_collect(c, root, &spec, v);
     for (size_t i = 0; !rc && i < sizeof sections / sizeof sections[0]; i++)
         rc = sections[i](c, v);
     return rc;
@@ -726,7 +662,8 @@ static void scenario_init(struct scenario *o, const char *name, const char *text
     snprintf(o->file, sizeof o->file, "%s", name);
     o->seed = o->seed_first = o->seed_last = 1;
     pipe_config_defaults(&o->pipe);
-    for (int p = 0; p < DLV_COUNT; p++) o->expect[p].matches_reference = -1;
+    for (int p = 0; p < DLV_COUNT; p++)
+        o->expect[p].matches_reference = -1;
     crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL, 0);
     sodium_bin2hex(o->hash, sizeof o->hash, h, sizeof h);
 }
@@ -737,8 +674,9 @@ int scn_parse(const char *name, const char *text, size_t len, struct scenario *o
     name = name ? name : "<input>";
     if (!out || (!text && len)) return ft_fail(err, FT_EINVAL, "scn_parse: no buffer");
     if (len > SCN_FILE_BYTES_MAX)
-        return ft_fail_at(err, FT_EPARSE, name, 0, 0, "expected a file of at most %u bytes, "
-                          "found %zu bytes", SCN_FILE_BYTES_MAX, len);
+        return ft_fail_at(err, FT_EPARSE, name, 0, 0,
+                          "expected a file of at most %u bytes, found %zu bytes",
+                          SCN_FILE_BYTES_MAX, len);
     if (sodium_init() < 0) return ft_fail(err, FT_ECRYPTO, "libsodium failed to initialise");
     scenario_init(out, name, text ? text : "", len);
     struct scn_ctx c = {name, text ? text : "", len, err, out};
@@ -746,8 +684,9 @@ int scn_parse(const char *name, const char *text, size_t len, struct scenario *o
     int rc = scn_check_text(&c);
     if (!rc) rc = scn_yaml_load(&c, &root);
     if (!rc && (!root || scn_is_null(root)))
-        rc = scn_fail_pos(&c, 1, 1, "empty file: expected a scenario (a mapping with name, "
-                                    "about, duration and protocols)");
+        rc = scn_fail_pos(&c, 1, 1,
+                          "empty file: expected a scenario (a mapping with name, "
+                          "about, duration and protocols)");
     if (!rc) rc = parse_top(&c, root);
     scn_node_free(root);
     return rc;
@@ -768,8 +707,9 @@ int scn_load(const char *path, struct scenario *out, struct ft_error *err) {
     if (bad)
         rc = ft_fail(err, FT_EIO, "cannot read '%s': %s", path, strerror(e));
     else if (n > SCN_FILE_BYTES_MAX)
-        rc = ft_fail_at(err, FT_EPARSE, path, 0, 0, "expected a file of at most %u bytes, "
-                        "found a larger one", SCN_FILE_BYTES_MAX);
+        rc = ft_fail_at(err, FT_EPARSE, path, 0, 0,
+                        "expected a file of at most %u bytes, found a larger one",
+                        SCN_FILE_BYTES_MAX);
     else
         rc = scn_parse(path, buf, n, out, err);
     free(buf);

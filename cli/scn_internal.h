@@ -23,9 +23,9 @@ enum scn_ytype { SCN_Y_SCALAR = 1, SCN_Y_SEQ, SCN_Y_MAP };
 struct scn_node {
     enum scn_ytype type;
     int line, col;
-    bool plain;  /* scalar written without quotes */
-    char *text;  /* scalar, NUL-terminated (NULs inside are rejected) */
-    size_t len;  /* of text */
+    bool plain; /* scalar written without quotes */
+    char *text; /* scalar, NUL-terminated (NULs inside are rejected) */
+    size_t len; /* of text */
     struct scn_node **kids;
     uint32_t n, cap;
 };
@@ -54,6 +54,31 @@ bool scn_is_null(const struct scn_node *n);
 int scn_check_text(struct scn_ctx *c);
 int scn_yaml_load(struct scn_ctx *c, struct scn_node **root);
 void scn_node_free(struct scn_node *n);
+
+#define SCN_BIT(k) (1u << (k))
+
+/* The keys a mapping may have. */
+struct scn_mapspec {
+    const char *as;    /* "for 'network'": where a mapping was expected */
+    const char *where; /* "in 'network'": where a key was unknown */
+    const char *noun;  /* "key", or "protocol" for expect */
+    const char *const *keys;
+    uint32_t nkeys, required; /* bit i: keys[i] must be present */
+};
+
+/* Checks m is a mapping whose keys are all in s, none twice, the required ones present;
+ * v[i] becomes the value of keys[i] or NULL. Keys are checked in file order. */
+int scn_map_collect(struct scn_ctx *c, const struct scn_node *m, const struct scn_mapspec *s,
+                    const struct scn_node **v);
+/* Rejects keys present in m but outside `allowed`, a subset of s's keys that applies to
+ * `kind` ("a crash fault"). */
+int scn_check_allowed(struct scn_ctx *c, const struct scn_node *m, const struct scn_mapspec *s,
+                      uint32_t allowed, const char *kind);
+/* "unknown key 'x' in ... (did you mean 'y'?)" or "(expected one of: ...)". */
+int scn_unknown_key(struct scn_ctx *c, const struct scn_node *k, const struct scn_mapspec *s);
+/* The key node of `value` in mapping m; the later of two nodes in the file. */
+const struct scn_node *scn_key_of(const struct scn_node *m, const struct scn_node *value);
+const struct scn_node *scn_later(const struct scn_node *a, const struct scn_node *b);
 
 /* Scalars. Integers are plain decimal; a '-' sign only reaches the range message. */
 int scn_parse_u64(const char *s, size_t n, uint64_t *out);

@@ -1,7 +1,8 @@
 /* Scenario loader, lower half: the file's bytes become a small YAML tree (libyaml event
- * API; aliases, tags, second documents and over-deep nesting rejected), and scalars
- * become checked values — integers, numbers, durations, bounds — with exact integer
- * arithmetic and every overflow reported as an error. Every error names file:line:col. */
+ * API; aliases, tags, second documents and over-deep nesting rejected); mappings are
+ * checked against their known keys (did-you-mean, duplicates, required keys); scalars
+ * become checked values — integers, numbers, durations, bounds — in exact integer
+ * arithmetic, every overflow an error. Every error names file:line:col. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,8 @@ const char *scn_text(const char *s, char *buf, size_t size) {
         else
             buf[o++] = (char)ch;
     }
-    while (s[i] && ((unsigned char)s[i] & 0xc0) == 0x80 && o + 1 < size) buf[o++] = s[i++];
+    while (s[i] && ((unsigned char)s[i] & 0xc0) == 0x80 && o + 1 < size)
+        buf[o++] = s[i++];
     if (s[i]) o += (size_t)snprintf(buf + o, size - o, "...");
     buf[o] = '\0';
     return buf;
@@ -52,8 +54,7 @@ const char *scn_text(const char *s, char *buf, size_t size) {
 bool scn_is_null(const struct scn_node *n) {
     if (n->type != SCN_Y_SCALAR || !n->plain) return false;
     const char *t = n->text;
-    return !*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") ||
-           !strcmp(t, "NULL");
+    return !*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL");
 }
 
 const char *scn_found(const struct scn_node *n, char *buf, size_t size) {
@@ -67,15 +68,15 @@ const char *scn_found(const struct scn_node *n, char *buf, size_t size) {
 
 int scn_expected(struct scn_ctx *c, const struct scn_node *n, const char *key, const char *what) {
     char f[SCN_QUOTE_BUF + 2];
-    return scn_fail(c, n, "expected %s for '%s', found %s", what, key,
-                    scn_found(n, f, sizeof f));
+    return scn_fail(c, n, "expected %s for '%s', found %s", what, key, scn_found(n, f, sizeof f));
 }
 
 /* ---- the YAML tree ---- */
 
 void scn_node_free(struct scn_node *n) {
     if (!n) return;
-    for (uint32_t i = 0; i < n->n; i++) scn_node_free(n->kids[i]);
+    for (uint32_t i = 0; i < n->n; i++)
+        scn_node_free(n->kids[i]);
     free(n->kids);
     free(n->text);
     free(n);
@@ -112,8 +113,9 @@ static int check_node_event(struct scn_ctx *c, struct builder *b, const yaml_eve
     if (tag) {
         const char *t = (const char *)tag;
         bool short_form = !strncmp(t, core, sizeof core - 1);
-        return scn_fail_pos(c, line, col, "YAML tags like '!!str' are not supported, found "
-                            "'%s%.40s'", short_form ? "!!" : "", t + (short_form ? sizeof core - 1 : 0));
+        return scn_fail_pos(c, line, col,
+                            "YAML tags like '!!str' are not supported, found '%s%.40s'",
+                            short_form ? "!!" : "", t + (short_form ? sizeof core - 1 : 0));
     }
     if (++b->nodes > SCN_NODES_MAX)
         return scn_fail_pos(c, line, col, "expected at most %u YAML values in a scenario file",
@@ -121,8 +123,7 @@ static int check_node_event(struct scn_ctx *c, struct builder *b, const yaml_eve
     if (ev->type != YAML_SCALAR_EVENT && b->depth >= SCN_DEPTH_MAX)
         return scn_fail_pos(c, line, col, "expected at most %d levels of nesting, found more",
                             SCN_DEPTH_MAX);
-    if (ev->type == YAML_SCALAR_EVENT &&
-        memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
+    if (ev->type == YAML_SCALAR_EVENT && memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
         return scn_fail_pos(c, line, col, "a NUL character is not allowed in a value");
     return 0;
 }
@@ -178,9 +179,15 @@ static int on_event(struct scn_ctx *c, struct builder *b, const yaml_event_t *ev
         rc = check_node_event(c, b, ev, ev->data.mapping_start.tag);
         return rc ? rc : new_node(c, b, ev, SCN_Y_MAP);
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT: FT_ASSERT(b->depth > 0); b->depth--; return 0;
-    case YAML_STREAM_END_EVENT: b->done = true; return 0;
-    default: return 0;
+    case YAML_MAPPING_END_EVENT:
+        FT_ASSERT(b->depth > 0);
+        b->depth--;
+        return 0;
+    case YAML_STREAM_END_EVENT:
+        b->done = true;
+        return 0;
+    default:
+        return 0;
     }
 }
 
@@ -261,8 +268,11 @@ int scn_yaml_load(struct scn_ctx *c, struct scn_node **root) {
 
 /* Length of the UTF-8 sequence at s (n bytes left) and its code point, or 0 if invalid. */
 static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
-    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
-                                                  : s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : 0;
+    size_t len = s[0] < 0x80                   ? 1
+                 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
+                 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+                 : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
+                                               : 0;
     static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
     if (!len || len > n) return 0;
     uint32_t v = len == 1 ? s[0] : s[0] & (0x7fu >> len);
@@ -292,13 +302,126 @@ int scn_check_text(struct scn_ctx *c) {
         }
         offset_pos(c->text, c->len, i, &line, &col);
         if (s[i] == 0)
-            return scn_fail_pos(c, line, col, "expected YAML text, found a NUL byte "
-                                              "(is this a binary file?)");
+            return scn_fail_pos(c, line, col,
+                                "expected YAML text, found a NUL byte (is this a binary file?)");
         if (!w)
-            return scn_fail_pos(c, line, col, "expected UTF-8 text, found the byte 0x%02x",
-                                s[i]);
-        return scn_fail_pos(c, line, col, "expected printable text, found control "
-                                          "character U+%04X", (unsigned)cp);
+            return scn_fail_pos(c, line, col, "expected UTF-8 text, found the byte 0x%02x", s[i]);
+        return scn_fail_pos(c, line, col, "expected printable text, found control character U+%04X",
+                            (unsigned)cp);
+    }
+    return 0;
+}
+
+/* ---- mappings: known keys, did-you-mean, duplicates, required keys ---- */
+
+static size_t levenshtein(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), row[33];
+    FT_ASSERT(lb < 33);
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+static const char *suggest(const char *word, const char *const *keys, uint32_t n) {
+    const char *best = NULL;
+    size_t bd = 3;
+    if (strlen(word) > 64) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t d = levenshtein(word, keys[i]);
+        if (d < bd) bd = d, best = keys[i];
+    }
+    return best;
+}
+
+static const char *join(const char *const *keys, uint32_t n, uint32_t mask, char *buf,
+                        size_t size) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < n && o < size; i++)
+        if (mask & SCN_BIT(i))
+            o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", keys[i]);
+    return buf;
+}
+
+int scn_unknown_key(struct scn_ctx *c, const struct scn_node *k, const struct scn_mapspec *s) {
+    char t[SCN_QUOTE_BUF], list[300];
+    const char *hint = suggest(k->text, s->keys, s->nkeys);
+    if (hint)
+        return scn_fail(c, k, "unknown %s '%s' %s (did you mean '%s'?)", s->noun,
+                        scn_text(k->text, t, sizeof t), s->where, hint);
+    return scn_fail(c, k, "unknown %s '%s' %s (expected one of: %s)", s->noun,
+                    scn_text(k->text, t, sizeof t), s->where,
+                    join(s->keys, s->nkeys, ~0u, list, sizeof list));
+}
+
+static int key_index(const struct scn_mapspec *s, const char *name) {
+    for (uint32_t i = 0; i < s->nkeys; i++)
+        if (!strcmp(name, s->keys[i])) return (int)i;
+    return -1;
+}
+
+static int duplicate_key(struct scn_ctx *c, const struct scn_node *m, uint32_t at,
+                         const struct scn_mapspec *s) {
+    const struct scn_node *k = m->kids[at], *first = k;
+    for (uint32_t i = 0; i < at && first == k; i += 2)
+        if (!strcmp(m->kids[i]->text, k->text)) first = m->kids[i];
+    return scn_fail(c, k, "duplicate %s '%s' %s (first at line %d)", s->noun, k->text, s->where,
+                    first->line);
+}
+
+int scn_map_collect(struct scn_ctx *c, const struct scn_node *m, const struct scn_mapspec *s,
+                    const struct scn_node **v) {
+    char f[SCN_QUOTE_BUF + 2];
+    if (m->type != SCN_Y_MAP)
+        return scn_fail(c, m, "expected a mapping %s, found %s", s->as, scn_found(m, f, sizeof f));
+    for (uint32_t i = 0; i < s->nkeys; i++)
+        v[i] = NULL;
+    for (uint32_t i = 0; i + 1 < m->n; i += 2) {
+        const struct scn_node *k = m->kids[i];
+        if (k->type != SCN_Y_SCALAR)
+            return scn_fail(c, k, "expected a key name %s, found %s", s->where,
+                            scn_found(k, f, sizeof f));
+        int idx = key_index(s, k->text);
+        if (idx < 0) return scn_unknown_key(c, k, s);
+        if (v[idx]) return duplicate_key(c, m, i, s);
+        v[idx] = m->kids[i + 1];
+    }
+    for (uint32_t i = 0; i < s->nkeys; i++)
+        if ((s->required & SCN_BIT(i)) && !v[i])
+            return scn_fail(c, m, "missing required %s '%s' %s", s->noun, s->keys[i], s->where);
+    return 0;
+}
+
+const struct scn_node *scn_key_of(const struct scn_node *m, const struct scn_node *value) {
+    for (uint32_t i = 0; i + 1 < m->n; i += 2)
+        if (m->kids[i + 1] == value) return m->kids[i];
+    return value;
+}
+
+const struct scn_node *scn_later(const struct scn_node *a, const struct scn_node *b) {
+    return a->line > b->line || (a->line == b->line && a->col > b->col) ? a : b;
+}
+
+/* Rejects present keys outside `allowed` (a kind-specific subset of s's keys). */
+int scn_check_allowed(struct scn_ctx *c, const struct scn_node *m, const struct scn_mapspec *s,
+                      uint32_t allowed, const char *kind) {
+    char list[300];
+    for (uint32_t i = 0; i + 1 < m->n; i += 2) {
+        int idx = key_index(s, m->kids[i]->text);
+        if (idx >= 0 && !(allowed & SCN_BIT(idx)))
+            return scn_fail(c, m->kids[i], "'%s' does not apply to %s (its keys: %s)", s->keys[idx],
+                            kind, join(s->keys, s->nkeys, allowed, list, sizeof list));
     }
     return 0;
 }
@@ -348,15 +471,18 @@ int scn_get_u32(struct scn_ctx *c, const struct scn_node *n, const char *key, ui
 static bool number_syntax(const char *s) {
     size_t digits = 0;
     if (*s == '+' || *s == '-') s++;
-    for (; *s >= '0' && *s <= '9'; s++) digits++;
+    for (; *s >= '0' && *s <= '9'; s++)
+        digits++;
     if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9'; s++) digits++;
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            digits++;
     if (!digits) return false;
     if (*s == 'e' || *s == 'E') {
         s++;
         if (*s == '+' || *s == '-') s++;
         if (*s < '0' || *s > '9') return false;
-        while (*s >= '0' && *s <= '9') s++;
+        while (*s >= '0' && *s <= '9')
+            s++;
     }
     return *s == '\0';
 }
@@ -368,8 +494,8 @@ int scn_get_number(struct scn_ctx *c, const struct scn_node *n, const char *key,
     double v = strtod(n->text, NULL);
     if (!(v >= min && v <= max) || (min_open && v == min)) {
         if (min_open)
-            return scn_fail(c, n, "'%s' must be greater than %.10g and at most %.10g, found %s", key,
-                            min, max, n->text);
+            return scn_fail(c, n, "'%s' must be greater than %.10g and at most %.10g, found %s",
+                            key, min, max, n->text);
         return scn_fail(c, n, "'%s' must be between %.10g and %.10g, found %s", key, min, max,
                         n->text);
     }
@@ -379,7 +505,7 @@ int scn_get_number(struct scn_ctx *c, const struct scn_node *n, const char *key,
 
 int scn_get_bool(struct scn_ctx *c, const struct scn_node *n, const char *key, bool *out) {
     static const char *const t[] = {"true", "True", "TRUE"}, *const f[] = {"false", "False",
-                                                                          "FALSE"};
+                                                                           "FALSE"};
     if (n->type == SCN_Y_SCALAR)
         for (int i = 0; i < 3; i++) {
             if (!strcmp(n->text, t[i]) || !strcmp(n->text, f[i])) {
@@ -405,12 +531,8 @@ static uint64_t unit_ns(const char *u) {
     static const struct {
         const char *name;
         uint64_t ns;
-    } units[] = {{"ns", 1},
-                 {"us", SIM_NS_PER_US},
-                 {"ms", SIM_NS_PER_MS},
-                 {"s", SIM_NS_PER_S},
-                 {"m", 60 * SIM_NS_PER_S},
-                 {"h", 3600 * SIM_NS_PER_S}};
+    } units[] = {{"ns", 1},           {"us", SIM_NS_PER_US},    {"ms", SIM_NS_PER_MS},
+                 {"s", SIM_NS_PER_S}, {"m", 60 * SIM_NS_PER_S}, {"h", 3600 * SIM_NS_PER_S}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (!strcmp(u, units[i].name)) return units[i].ns;
     return 0;
@@ -418,13 +540,15 @@ static uint64_t unit_ns(const char *u) {
 
 /* The fraction's value in ns: frac / 10^fd units of mult ns. -3 if not whole. */
 static int frac_ns(const char *f, size_t fd, uint64_t mult, uint64_t *out) {
-    while (fd && f[fd - 1] == '0') fd--; /* 1.50s == 1.5s */
+    while (fd && f[fd - 1] == '0')
+        fd--; /* 1.50s == 1.5s */
     *out = 0;
     if (!fd) return 0;
     if (fd > 13) return -3; /* 10^fd / gcd(10^fd, mult <= 2^13 * 3^2 * 5^11) ends in 10 */
     uint64_t frac, den = 1;
     if (scn_parse_u64(f, fd, &frac)) return -1;
-    for (size_t i = 0; i < fd; i++) den *= 10;
+    for (size_t i = 0; i < fd; i++)
+        den *= 10;
     uint64_t g = gcd_u64(mult, den), step = den / g;
     if (frac % step) return -3;
     *out = frac / step * (mult / g); /* < mult: no overflow */
@@ -443,7 +567,8 @@ int scn_parse_duration(const char *s, uint64_t *out) {
     u = f + fd;
     uint64_t mult = unit_ns(u), ip = 0, fns = 0;
     if (!id || !mult || (*(f - 1) == '.' && !fd)) return -1;
-    while (id > 1 && *s == '0') s++, id--;
+    while (id > 1 && *s == '0')
+        s++, id--;
     if (scn_parse_u64(s, id, &ip) == -2) return -2;
     int rc = frac_ns(f, fd, mult, &fns);
     if (rc) return rc;
@@ -455,9 +580,10 @@ int scn_parse_duration(const char *s, uint64_t *out) {
 const char *scn_duration_str(uint64_t ns, char *buf, size_t size) {
     static const char *const names[] = {"h", "m", "s", "ms", "us", "ns"};
     static const uint64_t mult[] = {3600 * SIM_NS_PER_S, 60 * SIM_NS_PER_S, SIM_NS_PER_S,
-                                    SIM_NS_PER_MS, SIM_NS_PER_US, 1};
+                                    SIM_NS_PER_MS,       SIM_NS_PER_US,     1};
     size_t i = 0;
-    while (ns && ns % mult[i]) i++;
+    while (ns && ns % mult[i])
+        i++;
     snprintf(buf, size, "%llu%s", (unsigned long long)(ns / mult[i]), ns ? names[i] : "s");
     return buf;
 }
@@ -471,10 +597,9 @@ int scn_get_duration(struct scn_ctx *c, const struct scn_node *n, const char *ke
     if (rc == -1) return scn_expected(c, n, key, "a duration like 250ms or 10s");
     if (rc == -2) return scn_fail(c, n, "'%s' must be at most 24h, found %s", key, n->text);
     if (rc == -3)
-        return scn_fail(c, n, "'%s' must be a whole number of nanoseconds, found %s", key,
-                        n->text);
-    if (positive && !v) return scn_fail(c, n, "'%s' must be greater than 0, found %s", key,
-                                        n->text);
+        return scn_fail(c, n, "'%s' must be a whole number of nanoseconds, found %s", key, n->text);
+    if (positive && !v)
+        return scn_fail(c, n, "'%s' must be greater than 0, found %s", key, n->text);
     *out = v;
     return 0;
 }
@@ -492,7 +617,8 @@ int scn_get_bound(struct scn_ctx *c, const struct scn_node *n, const char *key,
     if (n->type != SCN_Y_SCALAR || n->len > SCN_NUMBER_LEN_MAX)
         return scn_expected(c, n, key, expect);
     size_t i = 0;
-    while (strncmp(n->text, ops[i].op, strlen(ops[i].op))) i++;
+    while (strncmp(n->text, ops[i].op, strlen(ops[i].op)))
+        i++;
     const char *num = n->text + strlen(ops[i].op);
     num += strspn(num, " ");
     uint64_t v;
@@ -507,21 +633,27 @@ int scn_get_bound(struct scn_ctx *c, const struct scn_node *n, const char *key,
 
 bool scn_bound_holds(const struct scn_bound *b, uint64_t v) {
     switch (b->op) {
-    case SCN_EQ: return v == b->value;
-    case SCN_NE: return v != b->value;
-    case SCN_LT: return v < b->value;
-    case SCN_LE: return v <= b->value;
-    case SCN_GT: return v > b->value;
-    case SCN_GE: return v >= b->value;
-    case SCN_CMP_NONE: return true;
+    case SCN_EQ:
+        return v == b->value;
+    case SCN_NE:
+        return v != b->value;
+    case SCN_LT:
+        return v < b->value;
+    case SCN_LE:
+        return v <= b->value;
+    case SCN_GT:
+        return v > b->value;
+    case SCN_GE:
+        return v >= b->value;
+    case SCN_CMP_NONE:
+        return true;
     }
     return true;
 }
 
 const char *scn_bound_str(const struct scn_bound *b, char *buf, size_t size) {
-    static const char *const ops[] = {
-        [SCN_EQ] = "", [SCN_NE] = "!=", [SCN_LT] = "<", [SCN_LE] = "<=", [SCN_GT] = ">",
-        [SCN_GE] = ">="};
+    static const char *const ops[] = {[SCN_EQ] = "",   [SCN_NE] = "!=", [SCN_LT] = "<",
+                                      [SCN_LE] = "<=", [SCN_GT] = ">",  [SCN_GE] = ">="};
     if (b->op == SCN_CMP_NONE)
         snprintf(buf, size, "any");
     else

@@ -3,7 +3,9 @@
 #   bash scripts/bench.sh DIR [SCALE]
 # DIR holds the release build's bench executables (build/release/bench). SCALE (default
 # 1) scales the kernel benchmark's work and the ping-pong message count; 0.05 is a
-# smoke run. Every line printed is `name value unit`.
+# smoke run. Every line printed is `name value unit`. The machine may be shared: the
+# kernel benchmark keeps the best of 3 runs of each figure, and ping-pong runs 3 times
+# here and reports its fastest run (its simulated time and trace hash never change).
 set -euo pipefail
 dir=${1:-build/release/bench}
 scale=${2:-1}
@@ -12,4 +14,15 @@ for exe in kernel pingpong; do
 done
 messages=$(awk -v s="$scale" 'BEGIN { m = int(2000000 * s); print (m < 1000 ? 1000 : m) }')
 "$dir/kernel" "$scale"
-"$dir/pingpong" 100 "$messages"
+best="" best_rate=0
+for _ in 1 2 3; do
+    out=$("$dir/pingpong" 100 "$messages")
+    rate=$(awk '$1 == "pingpong.messages_per_s" { print $2 }' <<<"$out")
+    if awk -v a="$rate" -v b="$best_rate" 'BEGIN { exit !(a > b) }'; then
+        best=$out best_rate=$rate
+    fi
+done
+printf '%s\n' "$best"
+
+# Pipeline: simulated records/s per protocol on lost-ack.yaml scaled to 1e6 records.
+"$dir/pipeline" scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e6 * s }')"

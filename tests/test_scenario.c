@@ -1,7 +1,8 @@
 /* Scenario loader (cli/scenario.c): a full file decodes into exactly the values written
  * in it, omitted keys take the documented defaults, every file in tests/data/bad/ fails
- * with the position and message its first line announces, and no prefix or byte
- * mutation of any test file crashes, leaks or hangs the loader (run under ASan/UBSan). */
+ * with the position and message its first line announces, the shipped scenarios/ load,
+ * and no prefix or byte mutation of any of these files crashes, leaks or hangs the
+ * loader (the dev preset runs this under ASan/UBSan). */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #define GOOD_DIR "tests/data/good"
 #define BAD_DIR "tests/data/bad"
+#define SHIPPED_DIR "scenarios"
 #define MS 1000000ull
 #define S 1000000000ull
 
@@ -296,9 +298,9 @@ static void test_bounds_hold_and_print_as_written(void **state) {
         uint64_t v;
         const char *text;
         bool at0, at5, at9;
-    } cases[] = {{SCN_EQ, 5, "5", false, true, false},    {SCN_NE, 5, "!=5", true, false, true},
-                 {SCN_LT, 5, "<5", true, false, false},   {SCN_LE, 5, "<=5", true, true, false},
-                 {SCN_GT, 5, ">5", false, false, true},   {SCN_GE, 5, ">=5", false, true, true},
+    } cases[] = {{SCN_EQ, 5, "5", false, true, false},      {SCN_NE, 5, "!=5", true, false, true},
+                 {SCN_LT, 5, "<5", true, false, false},     {SCN_LE, 5, "<=5", true, true, false},
+                 {SCN_GT, 5, ">5", false, false, true},     {SCN_GE, 5, ">=5", false, true, true},
                  {SCN_CMP_NONE, 0, "any", true, true, true}};
     char buf[32];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -326,7 +328,8 @@ static char *many(const char *item, unsigned n) {
     char *buf = malloc(len);
     assert_non_null(buf);
     size_t o = (size_t)snprintf(buf, len, HEAD "faults:\n");
-    for (unsigned i = 0; i < n; i++) o += (size_t)snprintf(buf + o, len - o, "%s\n", item);
+    for (unsigned i = 0; i < n; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s\n", item);
     return buf;
 }
 
@@ -404,7 +407,8 @@ static struct names list_yaml(const char *dir) {
 }
 
 static void free_names(struct names *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
 }
 
@@ -444,7 +448,8 @@ static void test_each_bad_file_fails_where_and_how_its_first_line_says(void **st
     (void)state;
     struct names l = list_yaml(BAD_DIR);
     size_t failed = 0;
-    for (size_t i = 0; i < l.n; i++) failed += !bad_file_matches(l.v[i]);
+    for (size_t i = 0; i < l.n; i++)
+        failed += !bad_file_matches(l.v[i]);
     printf("%zu bad files checked\n", l.n);
     assert_true(l.n >= 30);
     assert_int_equal(failed, 0);
@@ -505,12 +510,21 @@ static void fuzz_file(const char *path, uint64_t *rng) {
     free(text);
 }
 
+static void test_shipped_scenarios_load(void **state) {
+    (void)state;
+    struct names l = list_yaml(SHIPPED_DIR);
+    for (size_t i = 0; i < l.n; i++)
+        assert_loads(l.v[i]);
+    free_names(&l);
+}
+
 static void test_no_prefix_or_mutation_crashes_the_loader(void **state) {
     (void)state;
     uint64_t rng = 0x9e3779b97f4a7c15ull;
-    struct names dirs[2] = {list_yaml(GOOD_DIR), list_yaml(BAD_DIR)};
-    for (int d = 0; d < 2; d++) {
-        for (size_t i = 0; i < dirs[d].n; i++) fuzz_file(dirs[d].v[i], &rng);
+    struct names dirs[3] = {list_yaml(GOOD_DIR), list_yaml(SHIPPED_DIR), list_yaml(BAD_DIR)};
+    for (int d = 0; d < 3; d++) {
+        for (size_t i = 0; i < dirs[d].n; i++)
+            fuzz_file(dirs[d].v[i], &rng);
         free_names(&dirs[d]);
     }
 }
@@ -526,6 +540,7 @@ int main(void) {
         cmocka_unit_test(test_fault_count_limit_is_enforced),
         cmocka_unit_test(test_empty_oversized_and_unreadable_inputs),
         cmocka_unit_test(test_each_bad_file_fails_where_and_how_its_first_line_says),
+        cmocka_unit_test(test_shipped_scenarios_load),
         cmocka_unit_test(test_no_prefix_or_mutation_crashes_the_loader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
