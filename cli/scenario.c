@@ -167,7 +167,7 @@ static int source_iot(struct scn_ctx *c, const struct scn_node *const *v) {
     if (v[S_JITTER] && (rc = scn_get_duration(c, v[S_JITTER], "jitter", false, &s->jitter_ns)))
         return rc;
     if (2 * s->jitter_ns >= s->period_ns)
-        return scn_fail(c, v[S_JITTER],
+        return scn_fail(c, v[S_JITTER] ? v[S_JITTER] : v[S_PERIOD],
                         "'jitter' must be less than half of 'period' (%s), found %s",
                         scn_duration_str(s->period_ns, a, sizeof a),
                         scn_duration_str(s->jitter_ns, b, sizeof b));
@@ -320,8 +320,7 @@ static int sec_sink(struct scn_ctx *c, values top) {
     return 0;
 }
 
-static const char *const *protocol_names(void) {
-    static const char *names[DLV_COUNT];
+static const char *const *protocol_names(const char *names[DLV_COUNT]) {
     for (int p = 0; p < DLV_COUNT; p++)
         names[p] = dlv_name((enum dlv_protocol)p);
     return names;
@@ -335,7 +334,8 @@ static int get_protocol(struct scn_ctx *c, const struct scn_node *n, const struc
 
 static int sec_protocols(struct scn_ctx *c, values top) {
     const struct scn_node *n = top[T_PROTOCOLS];
-    struct scn_mapspec s = {"", "in 'protocols'", "protocol", protocol_names(), DLV_COUNT, 0};
+    const char *names[DLV_COUNT];
+    struct scn_mapspec s = {"", "in 'protocols'", "protocol", protocol_names(names), DLV_COUNT, 0};
     struct scenario *o = c->out;
     if (n->type != SCN_Y_SEQ || !n->n)
         return scn_expected(c, n, "protocols", "a list of at least one protocol");
@@ -453,7 +453,7 @@ static const char *article(const char *role) {
 static int check_route(struct scn_ctx *c, const struct scn_node *n, const struct pipe_fault *f,
                        int end) {
     const char *node = end ? f->to : f->from, *const *r = msg_route[f->msg_kind];
-    if (!*node || !strcmp(role_of(node), r[end])) return 0;
+    if (!*node || !r[end] || !strcmp(role_of(node), r[end])) return 0;
     return scn_fail(c, n, "'%s' messages go from %s to %s, so '%s: %s' never matches",
                     pipe_msg_name(f->msg_kind), article(r[0]), article(r[1]), end ? "to" : "from",
                     node);
@@ -609,9 +609,10 @@ static bool listed(const struct scenario *o, int p) {
 }
 
 static int sec_expect(struct scn_ctx *c, values top) {
+    const char *names[DLV_COUNT];
     const struct scn_node *m = top[T_EXPECT], *v[DLV_COUNT];
-    const struct scn_mapspec s = {"for 'expect'",   "in 'expect'", "protocol",
-                                  protocol_names(), DLV_COUNT,     0};
+    const struct scn_mapspec s = {"for 'expect'",        "in 'expect'", "protocol",
+                                  protocol_names(names), DLV_COUNT,     0};
     int rc = m ? scn_map_collect(c, m, &s, v) : 0;
     for (uint32_t i = 0; !rc && m && i + 1 < m->n; i += 2) {
         const struct scn_node *k = m->kids[i];
