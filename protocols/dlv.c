@@ -1,7 +1,6 @@
 /* Protocol names and properties, retry back-off, and the durable dedup bitset. */
 #include "dlv.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -59,26 +58,14 @@ uint64_t dlv_backoff_ns(const struct dlv_backoff *b, uint32_t attempt) {
 
 int dlv_dedup_insert(struct dlv_dedup *d, uint64_t seq) {
     if (seq >= DLV_SEQ_MAX) return FT_ELIMIT;
-    if (seq >= d->cap_bits) {
-        uint64_t cap = d->cap_bits ? d->cap_bits : 4096;
-        while (cap <= seq) cap *= 2;
-        uint64_t *bits = realloc(d->bits, cap / 8);
-        if (!bits) return FT_ENOMEM;
-        memset((unsigned char *)bits + d->cap_bits / 8, 0, (cap - d->cap_bits) / 8);
-        d->bits = bits;
-        d->cap_bits = cap;
-    }
-    uint64_t mask = 1ull << (seq & 63);
-    if (d->bits[seq >> 6] & mask) return 0;
-    d->bits[seq >> 6] |= mask;
-    return 1;
+    return bitset_insert(&d->seen, seq);
 }
 
 bool dlv_dedup_has(const struct dlv_dedup *d, uint64_t seq) {
-    return seq < d->cap_bits && (d->bits[seq >> 6] >> (seq & 63) & 1);
+    return bitset_has(&d->seen, seq);
 }
 
 void dlv_dedup_free(struct dlv_dedup *d) {
-    free(d->bits);
-    memset(d, 0, sizeof *d);
+    bitset_free(&d->seen);
+    d->epoch = 0;
 }

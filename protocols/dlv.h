@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bitset.h"
+
 enum dlv_protocol {
     DLV_AT_MOST_ONCE = 0, /* commit on send, no retry, fire-and-forget output */
     DLV_AT_LEAST_ONCE,    /* process, then ack; retry on timeout with back-off */
@@ -39,8 +41,7 @@ uint64_t dlv_backoff_ns(const struct dlv_backoff *b, uint32_t attempt);
 /* A growable bitset of sequence numbers seen, one per producer: the durable dedup
  * table of an idempotent receiver. Owned by the node's durable state. */
 struct dlv_dedup {
-    uint64_t *bits;
-    uint64_t cap_bits;
+    struct bitset seen;
     uint64_t epoch; /* highest producer epoch seen: older epochs are fenced */
 };
 /* Marks seq seen; returns 1 when new, 0 when a duplicate, FT_ENOMEM/FT_ELIMIT on error. */

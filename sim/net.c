@@ -260,22 +260,9 @@ int64_t sim_send_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind
 
 /* True when dst already received this message id (and remembers it otherwise). */
 static bool seen_before(struct sim *s, struct node *n, uint64_t id) {
-    if (id >= n->seen_bits) {
-        uint64_t bits = n->seen_bits ? n->seen_bits : 4096;
-        while (bits <= id) bits *= 2;
-        uint64_t *seen = realloc(n->seen, bits / 8);
-        if (!seen) {
-            sim_fail(s, FT_ENOMEM, "out of memory for message ids at '%s'", n->name);
-            return true;
-        }
-        memset((unsigned char *)seen + n->seen_bits / 8, 0, (bits - n->seen_bits) / 8);
-        n->seen = seen;
-        n->seen_bits = bits;
-    }
-    uint64_t mask = 1ull << (id & 63);
-    if (n->seen[id >> 6] & mask) return true;
-    n->seen[id >> 6] |= mask;
-    return false;
+    int rc = bitset_insert(&n->seen, id);
+    if (rc < 0) sim_fail(s, rc, "out of memory for message ids at '%s'", n->name);
+    return rc != 1;
 }
 
 void net_deliver(struct sim *s, struct msgbuf *m) {

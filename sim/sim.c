@@ -63,7 +63,7 @@ void sim_free(struct sim *s) {
     for (uint32_t i = 0; i < s->nnodes; i++) {
         arena_free_all(s->nodes[i].arena);
         free(s->nodes[i].durable);
-        free(s->nodes[i].seen);
+        bitset_free(&s->nodes[i].seen);
     }
     free(s->nodes);
     for (int c = 0; c < MSG_CLASSES; c++) {
@@ -177,7 +177,7 @@ static size_t align16(size_t n) {
 
 /* Crash semantics in one call: all volatile memory is dropped and re-zeroed. */
 static void arena_reset(struct node *n) {
-    if (n->seen) memset(n->seen, 0, n->seen_bits / 8);
+    bitset_clear(&n->seen);
     arena_free_all(n->arena->next);
     n->arena->next = NULL;
     memset(n->arena->data, 0, n->arena->used);

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "bitset.h"
 #include "heap.h"
 #include "sim.h"
 
@@ -70,8 +71,7 @@ struct node {
     void *durable;
     struct rng rng;
     bool dedup;
-    uint64_t *seen; /* dedup: bitset of message ids received (volatile) */
-    uint64_t seen_bits;
+    struct bitset seen; /* dedup: message ids received (volatile) */
 };
 
 struct drop_rule {
