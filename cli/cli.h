@@ -4,6 +4,8 @@
 #ifndef FTSIM_CLI_H
 #define FTSIM_CLI_H
 
+#include <stddef.h>
+
 enum cli_exit { CLI_OK = 0, CLI_VIOLATED = 1, CLI_USAGE = 2, CLI_INTERNAL = 3 };
 
 int cli_example(int argc, char **argv);
@@ -12,6 +14,11 @@ int cli_check(int argc, char **argv);
 int cli_list(int argc, char **argv);
 
 struct ft_error;
+/* Lists DIR's *.yaml files as "DIR/NAME", sorted by name, at most CLI_YAML_FILES_MAX;
+ * the caller frees each path and the array. Returns 0, or -1 when DIR cannot be read. */
+#define CLI_YAML_FILES_MAX 4096
+int cli_list_yaml(const char *dir, char ***paths, size_t *n);
+
 /* Prints a scenario load error (file:line:col: message) and returns the exit code. */
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
 

@@ -2,7 +2,6 @@
  * lists over every seed in its `seeds:` range. One line per (scenario, protocol),
  * a closing "N passed, N failed" line, optional TAP or JUnit output, and the exit
  * code CI reads: 0 all held, 1 a guarantee was violated, 2 bad input. */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +12,6 @@
 #include "cli.h"
 #include "experiment.h"
 #include "scenario.h"
-
-#define CHECK_FILES_MAX 4096
 
 static void usage(FILE *f) {
     fputs("usage: ftsim check FILE|DIR... [--tap | --junit OUT.xml]\n"
@@ -147,35 +144,6 @@ static int check_file(struct checker *c, const char *path) {
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists DIR's *.yaml files, sorted, into paths (caller frees). */
-static int list_yaml(const char *dir, char ***paths, size_t *n) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    struct dirent *e;
-    *paths = NULL;
-    *n = 0;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0) continue;
-        if (*n >= CHECK_FILES_MAX) break;
-        char **p = realloc(*paths, (*n + 1) * sizeof *p);
-        if (!p) break;
-        *paths = p;
-        size_t sz = strlen(dir) + len + 2;
-        (*paths)[*n] = malloc(sz);
-        if (!(*paths)[*n]) break;
-        snprintf((*paths)[*n], sz, "%s/%s", dir, e->d_name);
-        (*n)++;
-    }
-    closedir(d);
-    qsort(*paths, *n, sizeof **paths, cmp_str);
-    return 0;
-}
-
 static int check_path(struct checker *c, const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -185,7 +153,7 @@ static int check_path(struct checker *c, const char *path) {
     if (!S_ISDIR(st.st_mode)) return check_file(c, path);
     char **paths;
     size_t n;
-    if (list_yaml(path, &paths, &n) != 0) {
+    if (cli_list_yaml(path, &paths, &n) != 0) {
         fprintf(stderr, "ftsim check: cannot read directory '%s'\n", path);
         return CLI_USAGE;
     }

@@ -1,6 +1,5 @@
 /* `ftsim list`: the scenarios in a directory, the protocols, and the fault kinds,
  * steps and message kinds a scenario may name. */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,40 +16,25 @@ static void usage(FILE *f) {
           f);
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void list_scenarios(const char *dir) {
-    DIR *d = opendir(dir);
+    char **paths;
+    size_t n;
     printf("scenarios in %s/:\n", dir);
-    if (!d) {
+    if (cli_list_yaml(dir, &paths, &n) != 0) {
         printf("  (cannot open the directory)\n");
         return;
     }
-    char *names[512];
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < 512) {
-        size_t len = strlen(e->d_name);
-        if (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0) {
-            names[n] = malloc(len + 1);
-            if (names[n]) memcpy(names[n++], e->d_name, len + 1);
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
     struct scenario *scn = malloc(sizeof *scn);
     for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        const char *name = strrchr(paths[i], '/') + 1;
         struct ft_error err = {0};
-        if (scn && scn_load(path, scn, &err) == 0)
-            printf("  %-32s %s\n", names[i], scn->about);
+        if (scn && scn_load(paths[i], scn, &err) == 0)
+            printf("  %-32s %s\n", name, scn->about);
         else
-            printf("  %-32s (does not load: %s)\n", names[i], err.msg);
-        free(names[i]);
+            printf("  %-32s (does not load: %s)\n", name, err.msg);
+        free(paths[i]);
     }
+    free(paths);
     free(scn);
 }
 

@@ -34,34 +34,21 @@ struct trace_printer {
     const char *protocol;
 };
 
-static const char *node_label(const struct scenario *scn, uint32_t id, char *buf, size_t n) {
-    /* ids follow pipe_build's order: source, broker, worker-1..W, sink */
-    uint32_t w = scn->pipe.workers;
-    if (id == 0) return "source";
-    if (id == 1) return "broker";
-    if (id >= 2 && id < 2 + w) {
-        snprintf(buf, n, "worker-%u", id - 1);
-        return buf;
-    }
-    if (id == 2 + w) return "sink";
-    return "-";
-}
-
 static void print_event(const struct sim_trace_rec *r, void *ctx) {
     const struct trace_printer *tp = ctx;
-    char a[32], b[32];
+    char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX];
     printf("%-16s %12.6f s  %-8s %-9s", tp->protocol, (double)r->time_ns / 1e9,
-           sim_trace_type_name(r->type), node_label(tp->scn, r->node, a, sizeof a));
+           sim_trace_type_name(r->type), pipe_node_name(&tp->scn->pipe, r->node, a, sizeof a));
     switch (r->type) {
     case SIM_TR_SEND:
     case SIM_TR_DUP:
     case SIM_TR_DROP:
-        printf(" -> %-9s %-11s msg %llu", node_label(tp->scn, r->peer, b, sizeof b),
+        printf(" -> %-9s %-11s msg %llu", pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b),
                pipe_msg_name((int)r->kind), (unsigned long long)r->id);
         if (r->type == SIM_TR_DROP) printf(" (%s)", sim_drop_reason_name(r->reason));
         break;
     case SIM_TR_DELIVER:
-        printf(" <- %-9s %-11s msg %llu", node_label(tp->scn, r->peer, b, sizeof b),
+        printf(" <- %-9s %-11s msg %llu", pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b),
                pipe_msg_name((int)r->kind), (unsigned long long)r->id);
         break;
     case SIM_TR_USER:

@@ -30,6 +30,10 @@ struct brk_vol {
     struct win_slot *slots; /* partitions x window */
 };
 
+size_t pipe_broker_volatile_bytes(void) {
+    return sizeof(struct brk_vol);
+}
+
 size_t pipe_broker_durable_bytes(void) {
     return sizeof(struct brk_dur);
 }

@@ -68,6 +68,7 @@ extern const struct sim_node_ops pipe_source_ops, pipe_broker_ops, pipe_worker_o
     pipe_sink_ops;
 size_t pipe_source_durable_bytes(void);
 size_t pipe_broker_durable_bytes(void);
+size_t pipe_broker_volatile_bytes(void);
 size_t pipe_sink_durable_bytes(void);
 size_t pipe_worker_volatile_bytes(void);
 int pipe_source_init(struct sim *s, struct pipe *p);  /* durable generator state */

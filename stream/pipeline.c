@@ -35,8 +35,7 @@ static int64_t node_id(struct sim *s, const char *name, const struct pipe_fault 
     return id;
 }
 
-static int arm_crash(struct sim *s, struct pipe *p, const struct pipe_fault *f,
-                     struct ft_error *err) {
+static int arm_crash(struct sim *s, const struct pipe_fault *f, struct ft_error *err) {
     int64_t node = node_id(s, f->node, f, err);
     if (node < 0) return (int)node;
     if (f->has_at) {
@@ -51,7 +50,6 @@ static int arm_crash(struct sim *s, struct pipe *p, const struct pipe_fault *f,
                                .nth = f->nth ? f->nth : 1,
                                .action = SIM_FAULT_CRASH,
                                .restart_after_ns = f->restart_after_ns};
-    (void)p;
     int rc = sim_fault_add(s, &r);
     return rc ? ft_fail(err, rc, "%s", sim_error(s)->msg) : 0;
 }
@@ -79,7 +77,7 @@ static int arm_faults(struct sim *s, struct pipe *p, struct ft_error *err) {
         const struct pipe_fault *f = &p->cfg.faults[i];
         int rc = 0;
         if (f->type == PIPE_FAULT_CRASH) {
-            rc = arm_crash(s, p, f, err);
+            rc = arm_crash(s, f, err);
         } else if (f->type == PIPE_FAULT_DROP) {
             int64_t from = node_id(s, f->from, f, err);
             int64_t to = from < 0 ? from : node_id(s, f->to, f, err);
@@ -105,24 +103,39 @@ static int add_node(struct sim *s, const char *name, const struct sim_node_ops *
     return id;
 }
 
-static int add_nodes(struct sim *s, struct pipe *p) {
-    int id = add_node(s, "source", &pipe_source_ops, p, 0, pipe_source_durable_bytes());
-    if (id < 0) return id;
-    p->source = (uint32_t)id;
-    id = add_node(s, "broker", &pipe_broker_ops, p, 2 * sizeof(void *),
-                      pipe_broker_durable_bytes());
-    if (id < 0) return id;
-    p->broker = (uint32_t)id;
-    for (uint32_t w = 0; w < p->cfg.workers; w++) {
-        char name[32];
-        snprintf(name, sizeof name, "worker-%u", w + 1);
-        id = add_node(s, name, &pipe_worker_ops, p, pipe_worker_volatile_bytes(), 0);
-        if (id < 0) return id;
-        p->worker[w] = (uint32_t)id;
+const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, size_t size) {
+    if (id == 0) return "source";
+    if (id == 1) return "broker";
+    if (id >= 2 && id - 2 < c->workers) {
+        snprintf(buf, size, "worker-%u", id - 1);
+        return buf;
     }
-    id = add_node(s, "sink", &pipe_sink_ops, p, 0, pipe_sink_durable_bytes());
-    if (id < 0) return id;
-    p->sink = (uint32_t)id;
+    return id == c->workers + 2 ? "sink" : "-";
+}
+
+/* Adds the nodes in the order pipe_node_name() describes. */
+static int add_nodes(struct sim *s, struct pipe *p) {
+    uint32_t w = p->cfg.workers;
+    for (uint32_t i = 0; i < w + 3; i++) {
+        char buf[PIPE_NAME_MAX];
+        const char *name = pipe_node_name(&p->cfg, i, buf, sizeof buf);
+        int id;
+        if (i == 0)
+            id = add_node(s, name, &pipe_source_ops, p, 0, pipe_source_durable_bytes());
+        else if (i == 1)
+            id = add_node(s, name, &pipe_broker_ops, p, pipe_broker_volatile_bytes(),
+                          pipe_broker_durable_bytes());
+        else if (i < w + 2)
+            id = add_node(s, name, &pipe_worker_ops, p, pipe_worker_volatile_bytes(), 0);
+        else
+            id = add_node(s, name, &pipe_sink_ops, p, 0, pipe_sink_durable_bytes());
+        if (id < 0) return id;
+        FT_ASSERT((uint32_t)id == i);
+    }
+    p->source = 0;
+    p->broker = 1;
+    for (uint32_t i = 0; i < w; i++) p->worker[i] = i + 2;
+    p->sink = w + 2;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #define FTSIM_PIPELINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dlv.h"
@@ -155,6 +156,9 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
                uint64_t seed, const struct pipe_observer *obs, struct pipe **out,
                struct ft_error *err);
 void pipe_free(struct pipe *p);
+/* The name of node `id` in a pipeline built from c: ids are source 0, broker 1,
+ * worker-1..worker-W 2..W+1, sink W+2; "-" for any other id. buf holds worker names. */
+const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, size_t size);
 /* The warehouse's aggregated table: visible rows per key (nkeys = source keys). */
 const uint64_t *pipe_warehouse_counts(const struct pipe *p, uint32_t *nkeys);
 /* Retransmissions by every sender (source, broker, workers). */

@@ -1,0 +1,36 @@
+/* Helpers the subcommands share for finding scenario files. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_list_yaml(const char *dir, char ***paths, size_t *n) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    *paths = NULL;
+    *n = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0) continue;
+        if (*n >= CLI_YAML_FILES_MAX) break;
+        char **p = realloc(*paths, (*n + 1) * sizeof *p);
+        if (!p) break;
+        *paths = p;
+        size_t sz = strlen(dir) + len + 2;
+        (*paths)[*n] = malloc(sz);
+        if (!(*paths)[*n]) break;
+        snprintf((*paths)[*n], sz, "%s/%s", dir, e->d_name);
+        (*n)++;
+    }
+    closedir(d);
+    qsort(*paths, *n, sizeof **paths, cmp_str);
+    return 0;
+}
+
