@@ -122,6 +122,18 @@ static void small_gen(const struct pipe_config *c, uint64_t seed, struct gen_lis
     assert_true(g->r[R + 1].event_ns - g->r[R].event_ns > 5 * SIM_NS_PER_MS);
 }
 
+/* Runs protocol p and expects record R visible `copies_of_r` times, every other
+ * record once, and (when must_match) the warehouse to match the reference. */
+static void expect_run(const struct pipe_config *c, enum dlv_protocol p, uint64_t seed,
+                       uint64_t n, uint32_t copies_of_r, bool must_match) {
+    struct vis v;
+    struct exp_outcome o;
+    run_counted(c, p, seed, n, &v, &o);
+    expect_counts(dlv_name(p), &v, R, copies_of_r);
+    if (must_match) assert_true(o.matches_reference);
+    free(v.count);
+}
+
 static void test_lost_ack_duplicates_exactly_that_record_under_at_least_once(void **state) {
     (void)state;
     struct pipe_config *c = malloc(sizeof *c);
@@ -139,20 +151,9 @@ static void test_lost_ack_duplicates_exactly_that_record_under_at_least_once(voi
     struct gen_list g;
     small_gen(c, seed, &g);
 
-    struct vis v;
-    struct exp_outcome o;
-    run_counted(c, DLV_AT_LEAST_ONCE, seed, g.n, &v, &o);
-    expect_counts("at-least-once", &v, R, 2);
-    free(v.count);
-
-    run_counted(c, DLV_AT_MOST_ONCE, seed, g.n, &v, &o);
-    expect_counts("at-most-once", &v, R, 1);
-    free(v.count);
-
-    run_counted(c, DLV_EXACTLY_ONCE, seed, g.n, &v, &o);
-    expect_counts("exactly-once", &v, R, 1);
-    assert_true(o.matches_reference);
-    free(v.count);
+    expect_run(c, DLV_AT_LEAST_ONCE, seed, g.n, 2, false);
+    expect_run(c, DLV_AT_MOST_ONCE, seed, g.n, 1, false);
+    expect_run(c, DLV_EXACTLY_ONCE, seed, g.n, 1, true);
 
     free(g.r);
     free(c);
@@ -183,19 +184,9 @@ static void test_crash_after_emit_duplicates_under_at_least_once_loses_under_at_
 
     struct vis v;
     struct exp_outcome o;
-    run_counted(c, DLV_AT_LEAST_ONCE, seed, g.n, &v, &o);
-    expect_counts("at-least-once", &v, R, 2);
-    free(v.count);
-
-    run_counted(c, DLV_EXACTLY_ONCE, seed, g.n, &v, &o);
-    expect_counts("exactly-once", &v, R, 1);
-    assert_true(o.matches_reference);
-    free(v.count);
-
-    run_counted(c, DLV_EXACTLY_ONCE_TXN, seed, g.n, &v, &o);
-    expect_counts("exactly-once-txn", &v, R, 1);
-    assert_true(o.matches_reference);
-    free(v.count);
+    expect_run(c, DLV_AT_LEAST_ONCE, seed, g.n, 2, false);
+    expect_run(c, DLV_EXACTLY_ONCE, seed, g.n, 1, true);
+    expect_run(c, DLV_EXACTLY_ONCE_TXN, seed, g.n, 1, true);
 
     /* at-most-once: R's output was emitted before the crash, so R is seen once; every
      * record reaching the worker (event + 1 ms source->broker + 1 ms broker->worker)
@@ -239,17 +230,9 @@ static void test_crash_after_receive_redelivers_under_at_least_once_loses_under_
     struct vis v;
     struct exp_outcome o;
     /* never emitted before the crash, redelivered after: once, nothing lost or doubled */
-    run_counted(c, DLV_AT_LEAST_ONCE, seed, g.n, &v, &o);
-    expect_counts("at-least-once", &v, R, 1);
-    free(v.count);
-
-    run_counted(c, DLV_EXACTLY_ONCE, seed, g.n, &v, &o);
-    expect_counts("exactly-once", &v, R, 1);
-    free(v.count);
-
-    run_counted(c, DLV_EXACTLY_ONCE_TXN, seed, g.n, &v, &o);
-    expect_counts("exactly-once-txn", &v, R, 1);
-    free(v.count);
+    expect_run(c, DLV_AT_LEAST_ONCE, seed, g.n, 1, false);
+    expect_run(c, DLV_EXACTLY_ONCE, seed, g.n, 1, false);
+    expect_run(c, DLV_EXACTLY_ONCE_TXN, seed, g.n, 1, false);
 
     /* at-most-once: R was committed on send and never emitted: lost, like every record
      * that reaches the worker while it is down */
