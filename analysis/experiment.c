@@ -45,20 +45,11 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
 /* Reference: visible rows per key if every record were delivered exactly once. */
 static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64_t **counts,
                             uint64_t *n) {
-    struct src_gen g;
-    if (src_gen_init(&g, &cfg->source, cfg->duration_ns, seed) != 0) return FT_ENOMEM;
     uint64_t *c = calloc(cfg->source.keys, sizeof *c);
-    if (!c) {
-        src_gen_free(&g);
+    if (!c || src_gen_counts(&cfg->source, cfg->duration_ns, seed, c, n) != 0) {
+        free(c);
         return FT_ENOMEM;
     }
-    struct src_record r;
-    *n = 0;
-    while (src_gen_next(&g, &r)) {
-        c[r.key]++;
-        (*n)++;
-    }
-    src_gen_free(&g);
     *counts = c;
     return 0;
 }

@@ -25,7 +25,7 @@ int sim_fail(struct sim *s, int code, const char *fmt, ...) {
 
 struct sim *sim_new(const struct sim_config *cfg) {
     if (sodium_init() < 0) return NULL;
-    /* The BLAKE2b state inside wants 64-byte alignment, more than calloc promises. */
+    /* The XXH3 state inside wants 64-byte alignment, more than calloc promises. */
     size_t size = (sizeof(struct sim) + 63u) & ~(size_t)63u;
     struct sim *s = aligned_alloc(64, size);
     if (!s) return NULL;

@@ -6,6 +6,8 @@
 #define FTSIM_SIM_INTERNAL_H
 
 #include <sodium.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t by value, inside struct sim */
+#include <xxhash.h>
 
 #include "bitset.h"
 #include "heap.h"
@@ -110,7 +112,7 @@ struct net {
 
 #define TRACE_BUF_BYTES 8192
 struct trace {
-    crypto_generichash_state st;
+    XXH3_state_t st; /* 64-byte aligned: struct sim is allocated so */
     size_t n;
     uint64_t count;
     sim_trace_fn hook;

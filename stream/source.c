@@ -10,12 +10,25 @@
 
 #include "err.h"
 
-static uint64_t iot_time(struct src_gen *g, uint32_t d) {
-    uint64_t base = g->dev_slot[d] * g->cfg.period_ns + g->dev_phase[d];
-    uint64_t j = g->cfg.jitter_ns;
-    uint64_t off = j ? rng_range(&g->dev_rng[d], 0, 2 * j) : 0;
-    /* base + off - j, never below 0 */
+/* The time of device d's next reading: slot * period + phase + jitter, never below 0. */
+static uint64_t iot_time(const struct pipe_source *cfg, struct src_device *d) {
+    uint64_t base = d->slot * cfg->period_ns + d->phase_ns;
+    uint64_t j = cfg->jitter_ns;
+    uint64_t off = j ? rng_range(&d->rng, 0, 2 * j) : 0;
     return base + off >= j ? base + off - j : 0;
+}
+
+static uint64_t iot_value(struct src_device *d, uint32_t id) {
+    return (uint64_t)(20000 + (int64_t)(id % 100) * 10 + (int64_t)rng_below(&d->rng, 1001) - 500);
+}
+
+static void iot_device_init(struct src_device *d, const struct pipe_source *cfg, uint64_t seed,
+                            uint32_t id) {
+    char name[48];
+    snprintf(name, sizeof name, "source:iot:%u", id);
+    rng_init(&d->rng, seed, name);
+    d->slot = 0;
+    d->phase_ns = rng_below(&d->rng, cfg->period_ns);
 }
 
 int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
@@ -30,19 +43,14 @@ int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
         return 0;
     }
     uint32_t n = cfg->keys;
-    g->dev_rng = malloc(n * sizeof *g->dev_rng);
-    g->dev_slot = calloc(n, sizeof *g->dev_slot);
-    g->dev_phase = calloc(n, sizeof *g->dev_phase);
-    if (!g->dev_rng || !g->dev_slot || !g->dev_phase || heap_init(&g->pending, n) != 0) {
+    g->dev = malloc(n * sizeof *g->dev);
+    if (!g->dev || heap_init(&g->pending, n) != 0) {
         src_gen_free(g);
         return FT_ENOMEM;
     }
     for (uint32_t d = 0; d < n; d++) {
-        char name[48];
-        snprintf(name, sizeof name, "source:iot:%u", d);
-        rng_init(&g->dev_rng[d], seed, name);
-        g->dev_phase[d] = rng_below(&g->dev_rng[d], cfg->period_ns);
-        if (heap_push(&g->pending, (struct heap_entry){iot_time(g, d), d, d}) != 0) {
+        iot_device_init(&g->dev[d], cfg, seed, d);
+        if (heap_push(&g->pending, (struct heap_entry){iot_time(cfg, &g->dev[d]), d, d}) != 0) {
             src_gen_free(g);
             return FT_ENOMEM;
         }
@@ -63,22 +71,48 @@ bool src_gen_next(struct src_gen *g, struct src_record *r) {
     }
     const struct heap_entry *top = heap_top(&g->pending);
     if (!top || top->time >= g->duration_ns) return false;
-    struct heap_entry e = heap_pop(&g->pending);
-    uint32_t d = (uint32_t)e.slot;
+    uint32_t id = (uint32_t)top->slot;
+    struct src_device *d = &g->dev[id];
     r->id = g->next_id++;
-    r->event_ns = e.time;
-    r->key = d;
-    r->value = 20000 + (int64_t)(d % 100) * 10 + (int64_t)rng_below(&g->dev_rng[d], 1001) - 500;
-    g->dev_slot[d]++;
-    /* cannot fail: the heap holds at most one entry per device, its capacity */
-    FT_ASSERT(heap_push(&g->pending, (struct heap_entry){iot_time(g, d), d, d}) == 0);
+    r->event_ns = top->time;
+    r->key = id;
+    r->value = (int64_t)iot_value(d, id);
+    d->slot++;
+    /* the device's next reading takes its place: the heap keeps one entry per device */
+    heap_replace_top(&g->pending, (struct heap_entry){iot_time(&g->cfg, d), id, id});
     return true;
 }
 
 void src_gen_free(struct src_gen *g) {
-    free(g->dev_rng);
-    free(g->dev_slot);
-    free(g->dev_phase);
+    free(g->dev);
     heap_free(&g->pending);
     memset(g, 0, sizeof *g);
+}
+
+int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
+                   uint64_t *counts, uint64_t *total) {
+    *total = 0;
+    if (cfg->kind == SRC_KEYED) {
+        struct src_gen g;
+        if (src_gen_init(&g, cfg, duration_ns, seed) != 0) return FT_ENOMEM;
+        struct src_record r;
+        while (src_gen_next(&g, &r)) {
+            counts[r.key]++;
+            (*total)++;
+        }
+        src_gen_free(&g);
+        return 0;
+    }
+    /* A device's readings stop at its first one at or past the end, as in the merge. */
+    for (uint32_t id = 0; id < cfg->keys; id++) {
+        struct src_device d;
+        iot_device_init(&d, cfg, seed, id);
+        while (iot_time(cfg, &d) < duration_ns) {
+            (void)iot_value(&d, id);
+            d.slot++;
+            counts[id]++;
+        }
+        *total += counts[id];
+    }
+    return 0;
 }

@@ -19,16 +19,20 @@ struct src_record {
     int64_t value;
 };
 
+struct src_device {
+    struct rng rng; /* "source:iot:D": phase, then per reading its jitter and value */
+    uint64_t slot;  /* the next reading's slot index */
+    uint64_t phase_ns;
+};
+
 struct src_gen {
     struct pipe_source cfg;
     uint64_t duration_ns;
     uint64_t next_id;
     struct rng rng;        /* keyed */
     uint64_t next_ns;      /* keyed: next arrival */
-    struct rng *dev_rng;   /* iot: one stream per device */
-    uint64_t *dev_slot;    /* iot: next reading's slot index per device */
-    uint64_t *dev_phase;   /* iot */
-    struct heap pending;   /* iot: (time, device, device) */
+    struct src_device *dev; /* iot: one per device, its stream and next slot together */
+    struct heap pending;    /* iot: (next reading's time, device, device) */
 };
 
 /* Returns 0 or FT_ENOMEM. */
@@ -37,5 +41,10 @@ int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
 /* The next record, or false once the generator has passed duration_ns. */
 bool src_gen_next(struct src_gen *g, struct src_record *r);
 void src_gen_free(struct src_gen *g);
+/* The number of records per key over the whole run (counts has cfg->keys entries,
+ * zeroed by the caller) and in all, computed key by key: the records src_gen_next
+ * yields, without merging the per-device streams. Returns 0 or FT_ENOMEM. */
+int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
+                   uint64_t *counts, uint64_t *total);
 
 #endif
