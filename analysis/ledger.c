@@ -34,9 +34,29 @@ void ledger_visible(struct ledger *l, uint64_t rec, uint64_t latency_ns) {
     if (l->latency[rec] == UINT64_MAX) l->latency[rec] = latency_ns;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+/* Sorts a[0..n) ascending: LSD radix sort on 11-bit digits, only as many passes as
+ * the largest value needs (three for latencies under 8.6 s), with tmp as scratch.
+ * qsort was ~5% of a million-record run. Returns the buffer holding the result. */
+static uint64_t *sort_u64(uint64_t *a, uint64_t *tmp, uint64_t n) {
+    enum { DIGIT_BITS = 11, DIGITS = 1 << DIGIT_BITS };
+    uint64_t max = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (a[i] > max) max = a[i];
+    for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += DIGIT_BITS) {
+        uint64_t count[DIGITS] = {0};
+        for (uint64_t i = 0; i < n; i++) count[(a[i] >> shift) & (DIGITS - 1)]++;
+        uint64_t sum = 0;
+        for (size_t d = 0; d < DIGITS; d++) {
+            uint64_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (uint64_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & (DIGITS - 1)]++] = a[i];
+        uint64_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
 }
 
 static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
@@ -48,7 +68,12 @@ static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
 int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
     memset(out, 0, sizeof *out);
     uint64_t *lat = malloc((l->n ? l->n : 1) * sizeof *lat);
-    if (!lat) return FT_ENOMEM;
+    uint64_t *tmp = malloc((l->n ? l->n : 1) * sizeof *tmp);
+    if (!lat || !tmp) {
+        free(lat);
+        free(tmp);
+        return FT_ENOMEM;
+    }
     uint64_t k = 0;
     for (uint64_t i = 0; i < l->n; i++) {
         if (l->count[i] == 0) {
@@ -59,9 +84,10 @@ int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
         out->duplicated += l->count[i] - 1;
         lat[k++] = l->latency[i];
     }
-    qsort(lat, k, sizeof *lat, cmp_u64);
-    out->latency_p50_ns = nearest_rank(lat, k, 50);
-    out->latency_p99_ns = nearest_rank(lat, k, 99);
+    const uint64_t *sorted = sort_u64(lat, tmp, k);
+    out->latency_p50_ns = nearest_rank(sorted, k, 50);
+    out->latency_p99_ns = nearest_rank(sorted, k, 99);
     free(lat);
+    free(tmp);
     return 0;
 }
