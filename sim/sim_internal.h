@@ -120,9 +120,23 @@ struct trace {
     unsigned char buf[TRACE_BUF_BYTES];
 };
 
+/* A delay lane: a FIFO of the pending events scheduled with one delay. Since the clock
+ * never goes back, now + delay never decreases, so a lane is already in (time, seq)
+ * order and costs O(1) per event; the loop takes the least of the heap's top and the
+ * lanes' heads, which is the order the heap alone would give. A fixed-latency network
+ * sends nearly all its messages down one lane. */
+#define SIM_LANES 4u
+struct lane {
+    uint64_t delay_ns; /* the delay this lane holds while it is not empty */
+    struct heap_entry *a;
+    uint32_t head, n, cap; /* ring buffer; cap is 0 or a power of two */
+};
+
 struct sim {
     uint64_t seed, now, seq, events_run, events_max;
-    struct heap heap;
+    struct heap heap;   /* events whose delay has no lane */
+    struct lane lanes[SIM_LANES];
+    size_t pending;     /* in the heap and the lanes */
     struct event *ev;
     uint32_t ev_cap, ev_free; /* free-list head; UINT32_MAX = empty */
     struct node *nodes;
