@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "sort.h"
 
 int ledger_init(struct ledger *l, uint64_t n) {
     memset(l, 0, sizeof *l);
@@ -32,31 +33,6 @@ void ledger_visible(struct ledger *l, uint64_t rec, uint64_t latency_ns) {
     }
     if (l->count[rec] < UINT32_MAX) l->count[rec]++;
     if (l->latency[rec] == UINT64_MAX) l->latency[rec] = latency_ns;
-}
-
-/* Sorts a[0..n) ascending: LSD radix sort on 11-bit digits, only as many passes as
- * the largest value needs (three for latencies under 8.6 s), with tmp as scratch.
- * qsort was ~5% of a million-record run. Returns the buffer holding the result. */
-static uint64_t *sort_u64(uint64_t *a, uint64_t *tmp, uint64_t n) {
-    enum { DIGIT_BITS = 11, DIGITS = 1 << DIGIT_BITS };
-    uint64_t max = 0;
-    for (uint64_t i = 0; i < n; i++)
-        if (a[i] > max) max = a[i];
-    for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += DIGIT_BITS) {
-        uint64_t count[DIGITS] = {0};
-        for (uint64_t i = 0; i < n; i++) count[(a[i] >> shift) & (DIGITS - 1)]++;
-        uint64_t sum = 0;
-        for (size_t d = 0; d < DIGITS; d++) {
-            uint64_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (uint64_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & (DIGITS - 1)]++] = a[i];
-        uint64_t *t = a;
-        a = tmp;
-        tmp = t;
-    }
-    return a;
 }
 
 static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
