@@ -249,8 +249,9 @@ static void evaluate(struct byz_run *run) {
 
 /* ---- set-up ---- */
 
-static const char *node_name(const struct byz_config *c, uint32_t i, char *buf, size_t size) {
-    if (i == c->n) return "sink";
+const char *byz_node_name(const struct byz_config *c, uint32_t i, char *buf, size_t size) {
+    if (i == c->n && c->sink) return "sink";
+    if (i >= c->n) return "-";
     if (i == 0) return c->sink ? "gateway" : "commander";
     snprintf(buf, size, "%s-%u", c->sink ? "replica" : "lieutenant", i);
     return buf;
@@ -287,7 +288,7 @@ static int add_nodes(struct byz_run *run, struct ft_error *err) {
     char buf[32];
     for (uint32_t i = 0; i <= c->n; i++) {
         if (i == c->n && !c->sink) break;
-        int id = i < c->n ? sim_node_add(run->s, node_name(c, i, buf, sizeof buf), &general_ops,
+        int id = i < c->n ? sim_node_add(run->s, byz_node_name(c, i, buf, sizeof buf), &general_ops,
                                          &run->nodes[i], 0, 0)
                           : sim_node_add(run->s, "sink", &sink_ops, &run->sink, 0, 0);
         if (id < 0) return ft_fail(err, id, "%s", sim_error(run->s)->msg);

@@ -9,6 +9,7 @@
 #define FTSIM_BYZANTINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -127,6 +128,9 @@ const char *byz_value_name(uint8_t v);        /* "attack", "retreat", "-" */
 const char *byz_order_name(enum byz_order o); /* "attack", "retreat", "random" */
 /* The traitors' strategy: one name when they share it, else "mixed"; "none" without. */
 const char *byz_strategy_summary(const uint8_t strategy[BYZ_NODES_MAX], uint32_t n);
+
+/* Node i's name: commander / lieutenant-i, or gateway / replica-i / sink with a sink. */
+const char *byz_node_name(const struct byz_config *c, uint32_t i, char *buf, size_t size);
 
 /* Message kinds on the wire and codes of the user trace records. */
 enum { BYZ_MSG_OM = 1, BYZ_MSG_CHAIN, BYZ_MSG_OUTPUT, BYZ_MSG_KINDS };
