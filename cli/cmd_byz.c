@@ -15,12 +15,7 @@
 /* ---- formatting ---- */
 
 static const char *traitor_list(const struct byz_outcome *o, char *buf, size_t size) {
-    size_t len = 0;
-    buf[0] = '\0';
-    for (uint32_t i = 0; i < o->n; i++)
-        if (o->traitors & (1ull << i))
-            len += (size_t)snprintf(buf + len, size - len, "%s%u", len ? "," : "", i);
-    return len ? buf : "-";
+    return *byz_traitors_csv(o, buf, size) ? buf : "-";
 }
 
 static const char *decision_list(const struct byz_outcome *o, char *buf, size_t size) {
@@ -34,16 +29,10 @@ static const char *decision_list(const struct byz_outcome *o, char *buf, size_t 
 }
 
 static void json_run(const struct byz_outcome *o, bool first) {
-    printf("%s{\"algorithm\":\"%s\",\"n\":%u,\"m\":%u,\"traitors\":[", first ? "" : ",",
-           byz_alg_name(o->alg), o->n, o->m);
+    char t[BYZ_TRAITORS_CSV_MAX], d[BYZ_DECISIONS_JSON_MAX];
+    printf("%s{\"algorithm\":\"%s\",\"n\":%u,\"m\":%u,\"traitors\":[%s],\"strategies\":[",
+           first ? "" : ",", byz_alg_name(o->alg), o->n, o->m, byz_traitors_csv(o, t, sizeof t));
     bool any = false;
-    for (uint32_t i = 0; i < o->n; i++)
-        if (o->traitors & (1ull << i)) {
-            printf("%s%u", any ? "," : "", i);
-            any = true;
-        }
-    printf("],\"strategies\":[");
-    any = false;
     for (uint32_t i = 0; i < o->n; i++)
         if (o->traitors & (1ull << i)) {
             printf("%s\"%s\"", any ? "," : "", byz_strategy_name(o->strategy[i]));
@@ -52,22 +41,15 @@ static void json_run(const struct byz_outcome *o, bool first) {
     printf("],\"strategy\":\"%s\",\"order\":\"%s\",\"ic1\":%s,\"ic2\":%s,\"rounds\":%u,"
            "\"agreements\":%u,\"divergent\":%u,\"messages\":%llu,\"bytes\":%llu,"
            "\"signatures_made\":%llu,\"signatures_verified\":%llu,\"signatures_rejected\":%llu,"
-           "\"signature_cache_hits\":%llu,\"discarded\":%llu,\"decisions\":[",
+           "\"signature_cache_hits\":%llu,\"discarded\":%llu,\"decisions\":%s,\"events\":%llu,"
+           "\"trace_hash\":\"%s\"}",
            byz_strategy_summary(o->strategy, o->n), byz_value_name(o->order),
            o->ic1 ? "true" : "false", o->ic2 ? "true" : "false", o->rounds, o->decisions,
            o->divergent, (unsigned long long)o->messages, (unsigned long long)o->bytes,
            (unsigned long long)o->signatures_made, (unsigned long long)o->signatures_verified,
            (unsigned long long)o->signatures_rejected, (unsigned long long)o->signature_cache_hits,
-           (unsigned long long)o->discarded);
-    any = false;
-    for (uint32_t i = 1; i < o->n; i++)
-        if (!(o->traitors & (1ull << i))) {
-            printf("%s{\"node\":%u,\"decision\":\"%s\"}", any ? "," : "", i,
-                   byz_value_name(o->decision[i]));
-            any = true;
-        }
-    printf("],\"events\":%llu,\"trace_hash\":\"%s\"}", (unsigned long long)o->events,
-           o->trace_hash);
+           (unsigned long long)o->discarded, byz_decisions_json(o, d, sizeof d),
+           (unsigned long long)o->events, o->trace_hash);
 }
 
 static void table_header(void) {

@@ -3,6 +3,7 @@
  * generals (combinations in lexicographic order), every traitor strategy (shared by the
  * run's traitors), and both orders, attack first. The order of runs is fixed, so a
  * table of results is the same on every build. */
+#include <stdio.h>
 #include <string.h>
 
 #include "byzantine.h"
@@ -77,6 +78,28 @@ const char *byz_strategy_summary(const uint8_t strategy[BYZ_NODES_MAX], uint32_t
         seen = strategy[i];
     }
     return seen == BYZ_LOYAL ? "none" : byz_strategy_name((enum byz_strategy)seen);
+}
+
+const char *byz_traitors_csv(const struct byz_outcome *o, char *buf, size_t size) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < o->n && i < BYZ_NODES_MAX && len < size; i++)
+        if (o->traitors & (1ull << i))
+            len += (size_t)snprintf(buf + len, size - len, "%s%u", len ? "," : "", i);
+    return buf;
+}
+
+const char *byz_decisions_json(const struct byz_outcome *o, char *buf, size_t size) {
+    size_t len = (size_t)snprintf(buf, size, "[");
+    bool first = true;
+    for (uint32_t i = 1; i < o->n && i < BYZ_NODES_MAX && len < size; i++) {
+        if (o->traitors & (1ull << i)) continue;
+        len += (size_t)snprintf(buf + len, size - len, "%s{\"node\":%u,\"decision\":\"%s\"}",
+                                first ? "" : ",", i, byz_value_name(o->decision[i]));
+        first = false;
+    }
+    if (len < size) snprintf(buf + len, size - len, "]");
+    return buf;
 }
 
 const char *byz_msg_name(uint32_t kind) {

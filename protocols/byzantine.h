@@ -129,6 +129,15 @@ const char *byz_order_name(enum byz_order o); /* "attack", "retreat", "random" *
 /* The traitors' strategy: one name when they share it, else "mixed"; "none" without. */
 const char *byz_strategy_summary(const uint8_t strategy[BYZ_NODES_MAX], uint32_t n);
 
+/* The traitors as comma-separated ids ("0,2"; "" when none), as the results store's
+ * agreement.traitors column holds them. */
+#define BYZ_TRAITORS_CSV_MAX (3 * BYZ_NODES_MAX + 1)
+const char *byz_traitors_csv(const struct byz_outcome *o, char *buf, size_t size);
+/* The loyal lieutenants' first decisions as a JSON array,
+ * [{"node":1,"decision":"attack"},...], as agreement.decisions holds them. */
+#define BYZ_DECISIONS_JSON_MAX (40 * BYZ_NODES_MAX + 3)
+const char *byz_decisions_json(const struct byz_outcome *o, char *buf, size_t size);
+
 /* Node i's name: commander / lieutenant-i, or gateway / replica-i / sink with a sink. */
 const char *byz_node_name(const struct byz_config *c, uint32_t i, char *buf, size_t size);
 

@@ -369,6 +369,27 @@ static void test_traitors_drawn_from_the_seed(void **state) {
     assert_int_equal(byz_draw_traitors(&c, 1, 5, BYZ_SILENT, &err), FT_EINVAL);
 }
 
+/* The agreement table's text columns, for traitors 0 and 2 of five generals. */
+static void test_traitors_and_decisions_format_for_the_store(void **state) {
+    (void)state;
+    struct byz_config c = base(BYZ_SM, 5, 2);
+    c.strategy[0] = BYZ_SILENT;
+    c.strategy[2] = BYZ_FORGE;
+    struct byz_outcome o = run(&c, 1);
+    char t[BYZ_TRAITORS_CSV_MAX], d[BYZ_DECISIONS_JSON_MAX];
+    assert_string_equal(byz_traitors_csv(&o, t, sizeof t), "0,2");
+    /* a silent commander: no valid order, choice of the empty set */
+    assert_string_equal(byz_decisions_json(&o, d, sizeof d),
+                        "[{\"node\":1,\"decision\":\"retreat\"},{\"node\":3,\"decision\":"
+                        "\"retreat\"},{\"node\":4,\"decision\":\"retreat\"}]");
+    c = base(BYZ_OM, 4, 1);
+    o = run(&c, 1);
+    assert_string_equal(byz_traitors_csv(&o, t, sizeof t), "");
+    assert_string_equal(byz_decisions_json(&o, d, sizeof d),
+                        "[{\"node\":1,\"decision\":\"attack\"},{\"node\":2,\"decision\":"
+                        "\"attack\"},{\"node\":3,\"decision\":\"attack\"}]");
+}
+
 /* ---- the scenario section ---- */
 
 static void test_byzantine_scenario_decodes_every_value(void **state) {
@@ -445,6 +466,7 @@ int main(void) {
         cmocka_unit_test(test_same_seed_same_trace_and_decisions),
         cmocka_unit_test(test_config_limits_are_checked),
         cmocka_unit_test(test_traitors_drawn_from_the_seed),
+        cmocka_unit_test(test_traitors_and_decisions_format_for_the_store),
         cmocka_unit_test(test_byzantine_scenario_decodes_every_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
