@@ -133,8 +133,8 @@ static int report(struct checker *c, const struct result *r) {
     if (!c->tap)
         printf("%-4s %s %s: %s\n", r->ok ? "ok" : "FAIL", r->scenario, r->protocol, r->detail);
     else
-        printf("%s %zu - %s %s # %s\n", r->ok ? "ok" : "not ok", c->n + 1, r->scenario,
-               r->protocol, r->detail);
+        printf("%s %zu - %s %s # %s\n", r->ok ? "ok" : "not ok", c->n + 1, r->scenario, r->protocol,
+               r->detail);
     fflush(stdout);
     return add_result(c, r) == 0 ? CLI_OK : CLI_INTERNAL;
 }

@@ -151,9 +151,13 @@ int byz_enum_start(struct byz_enum *it, const struct byz_config *base, uint64_t 
     for (uint32_t k = 1; k <= max_traitors(base); k++)
         total += choose(base->n, k) * (BYZ_STRATEGY_COUNT - 1);
     total *= 2;
-    if (total > BYZ_EXHAUSTIVE_RUNS_MAX)
-        return ft_fail(err, FT_ELIMIT, "exhaustive mode would need %llu runs, more than %llu",
-                       (unsigned long long)total, (unsigned long long)BYZ_EXHAUSTIVE_RUNS_MAX);
+    uint64_t agreements = total * (base->decisions ? base->decisions : 1);
+    if (agreements > BYZ_EXHAUSTIVE_RUNS_MAX)
+        return ft_fail(err, FT_ELIMIT,
+                       "exhaustive mode would run %llu runs x %u decisions = %llu agreements, "
+                       "more than %llu",
+                       (unsigned long long)total, base->decisions, (unsigned long long)agreements,
+                       (unsigned long long)BYZ_EXHAUSTIVE_RUNS_MAX);
     memset(it, 0, sizeof *it);
     it->base = *base;
     *runs = total;

@@ -21,7 +21,7 @@
 #define BYZ_DECISIONS_MAX 10000u    /* decisions agreed one after another in a run */
 #define BYZ_MESSAGES_MAX 4000000ull /* OM(m)'s closed-form message count per decision */
 #define BYZ_EXHAUSTIVE_N_MAX 10u    /* exhaustive mode refuses larger n */
-#define BYZ_EXHAUSTIVE_RUNS_MAX 200000ull
+#define BYZ_EXHAUSTIVE_RUNS_MAX 200000ull /* runs x decisions in one exhaustive sweep */
 #define BYZ_ROUND_NS_DEFAULT (10 * SIM_NS_PER_MS)
 #define BYZ_LATENCY_NS_DEFAULT (1 * SIM_NS_PER_MS)
 
@@ -110,8 +110,8 @@ struct byz_enum {
     uint32_t strategy, order; /* indices of the next run */
     bool done;
 };
-/* Starts the enumeration; FT_ELIMIT when base.n > BYZ_EXHAUSTIVE_N_MAX or the runs
- * would exceed BYZ_EXHAUSTIVE_RUNS_MAX. *runs gets their number. */
+/* Starts the enumeration; FT_ELIMIT when base.n > BYZ_EXHAUSTIVE_N_MAX or runs x
+ * decisions would exceed BYZ_EXHAUSTIVE_RUNS_MAX. *runs gets the number of runs. */
 int byz_enum_start(struct byz_enum *it, const struct byz_config *base, uint64_t *runs,
                    struct ft_error *err);
 /* The next configuration; false when every one has been produced. */
