@@ -98,9 +98,9 @@ void plot_gp_terminal(FILE *gp, enum plot_format f) {
     }
 }
 
-/* A comment line: newlines in s would end the comment, so they become spaces. */
+/* The rest of a comment line: newlines in s would end the comment, so they become
+ * spaces. */
 static void gp_comment(FILE *gp, const char *s) {
-    fputs("# ", gp);
     for (; *s; s++) fputc(*s == '\n' || *s == '\r' ? ' ' : *s, gp);
     fputc('\n', gp);
 }
@@ -166,7 +166,8 @@ int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *na
         char script[PLOT_NAME_MAX + 4];
         snprintf(script, sizeof script, "%s.gp", names[i]);
         plot_gp_str(gp, script);
-        fputs("\nreset session\n", gp);
+        /* a script that failed inside a multiplot must not take the next one with it */
+        fputs("\nunset multiplot\nunset output\nreset session\n", gp);
     }
     bool write_failed = ferror(gp) != 0;
     int st = pclose(gp);
@@ -216,6 +217,16 @@ int plot_skip(struct plot_ctx *c, const char *family, const char *fmt, ...) {
     return 0;
 }
 
+void plot_note(struct plot_ctx *c, const char *name, const char *fmt, ...) {
+    if (!c->opt->notes) return;
+    fprintf(c->opt->notes, "ftsim plot: %s: ", name);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(c->opt->notes, fmt, ap);
+    va_end(ap);
+    fputc('\n', c->opt->notes);
+}
+
 static int path_of(struct plot_ctx *c, const char *name, const char *ext, char *out,
                    size_t size) {
     int k = snprintf(out, size, "%s/%s.%s", c->opt->out_dir, name, ext);
@@ -249,7 +260,7 @@ int plot_fig_open(struct plot_ctx *c, struct plot_fig *f, const char *name, cons
     }
     fprintf(f->gp, "# %s.gp: ", name);
     gp_comment(f->gp, what);
-    fprintf(f->gp, "# Written by `ftsim plot` from the results database:\n");
+    fprintf(f->gp, "# Written by `ftsim plot` from the results database ");
     gp_comment(f->gp, c->opt->db);
     fprintf(f->gp,
             "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat (its\n"

@@ -72,21 +72,32 @@ static const int series_pts[] = {7, 5, 9, 11, 13, 4, 6, 8};
 static int agree_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
     struct plot_fig f;
     int rc = plot_fig_open(c, &f, "byzantine-agreement",
-                           "agreement success against the number of traitors", 1100, 700);
+                           "agreement success against the number of traitors", 1200, 700);
     if (rc) return rc;
     fputs("# One block per (algorithm, n, m). columns: 1 traitors  2 runs\n"
           "#   3 success_percent (runs where IC1 and IC2 hold)  4 ic1_percent\n",
           f.dat);
-    int64_t tmax = 0;
-    for (uint32_t i = 0; i < n; i++) tmax = p[i].x > tmax ? p[i].x : tmax;
+    int64_t tmax = 0, ns[PLOT_SERIES_MAX];
+    uint32_t nns = 0, nseries = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        tmax = p[i].x > tmax ? p[i].x : tmax;
+        bool seen = false;
+        for (uint32_t k = 0; k < nns; k++) seen |= ns[k] == p[i].n;
+        if (!seen && nns < PLOT_SERIES_MAX) ns[nns++] = p[i].n;
+        nseries += i == 0 || strcmp(p[i].algorithm, p[i - 1].algorithm) != 0 ||
+                   p[i].n != p[i - 1].n || p[i].m != p[i - 1].m;
+    }
     fprintf(f.gp, "set title \"Byzantine agreement: runs in which IC1 and IC2 hold, against the "
-                  "number of traitors\\n(OM(m) needs n >= 3m+1; SM(m) holds for any number of "
-                  "traitors with n >= m+2)\"\n"
+                  "number of traitors\\nOM(m) needs n >= 3m+1, SM(m) only n >= m+2 "
+                  "(points nudged apart so that none hides another)\"\n"
                   "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
-                  "set xlabel \"traitors (count, commander included)\"\n"
+                  "set xlabel \"traitors (count of generals, commander or lieutenants)\"\n"
                   "set ylabel \"runs with agreement (%%)\"\nset yrange [-5:105]\n"
-                  "set xrange [-0.3:%lld.3]\nset xtics 1\nplot ",
+                  "set xrange [-0.5:%lld.5]\nset xtics 1\nplot ",
             (long long)tmax);
+    /* colour by n, dash and point shape by algorithm */
+    static const char *const by_n[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                       "#E69F00", "#56B4E9", "#000000", "#8C564B"};
     uint32_t s = 0;
     for (uint32_t first = 0, i = 1; i <= n; i++) {
         if (i < n && strcmp(p[i].algorithm, p[first].algorithm) == 0 && p[i].n == p[first].n &&
@@ -99,10 +110,14 @@ static int agree_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
         for (uint32_t k = first; k < i; k++)
             fprintf(f.dat, "%lld %lld %.6g %.6g\n", (long long)p[k].x, (long long)p[k].runs,
                     p[k].y1, p[k].y2);
-        fprintf(f.gp, "%s\"byzantine-agreement.dat\" index %u using 1:3 with linespoints lw 2 "
-                      "pt %d ps 1.5 lc rgb \"%s\" dt %u title %s",
-                s ? ", \\\n     " : "", b, series_pts[s % 8], plot_protocol_color(p[first].algorithm),
-                1 + s / 3 % 4, plot_q(q, sizeof q, label));
+        uint32_t ni = 0;
+        while (ni < nns && ns[ni] != p[first].n) ni++;
+        bool om = strcmp(p[first].algorithm, "om") == 0, sm = strcmp(p[first].algorithm, "sm") == 0;
+        double dx = nseries > 1 ? ((double)s - (double)(nseries - 1) / 2.0) * 0.5 / nseries : 0;
+        fprintf(f.gp, "%s\"byzantine-agreement.dat\" index %u using ($1%+.4f):3 with linespoints "
+                      "lw 2 pt %d ps 1.6 lc rgb \"%s\" dt %d title %s",
+                s ? ", \\\n     " : "", b, dx, om ? 7 : sm ? 6 : 9, by_n[ni % 8],
+                om ? 1 : sm ? 2 : 4, plot_q(q, sizeof q, label));
         s++;
         first = i;
     }
@@ -141,9 +156,10 @@ static void cost_forms(struct plot_fig *f, const struct byz_pt *p, uint32_t n, i
         for (int64_t v = nlo; v <= nhi; v++)
             fprintf(f->dat, "%lld %.17g\n", (long long)v, om_messages(v, ms[j]));
         int w = snprintf(plot_msg + km, msz - km,
-                         ", \\\n     \"byzantine-cost.dat\" index %u using 1:2 with lines dt 2 "
-                         "lw 1.5 lc rgb \"%s\" title \"OM(%lld) closed form\"",
-                         b, plot_protocol_color("om"), (long long)ms[j]);
+                         ", \\\n     \"byzantine-cost.dat\" index %u using 1:2 with lines dt %u "
+                         "lw 1.5 lc rgb \"%s\" title \"OM(%lld) closed form%s\"",
+                         b, 2 + j % 4, plot_protocol_color("om"), (long long)ms[j],
+                         ms[j] == 1 ? " (n-1)^2, under SM's" : "");
         if (w > 0 && (size_t)w < msz - km) km += (size_t)w;
     }
     if (!sm) return;
@@ -225,7 +241,7 @@ static int cost_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
     cost_forms(&f, p, n, nlo, nhi, pm, 16384, ps, 16384);
     fprintf(f.gp, "set multiplot layout 1,%d title \"Byzantine agreement: cost against the number "
                   "of generals n (runs without traitors; dashed: closed forms)\"\n"
-                  "set grid lc rgb \"#dddddd\"\nset key top left opaque box\nset logscale y\n"
+                  "set grid lc rgb \"#dddddd\"\nset key bottom right opaque box\nset logscale y\n"
                   "set xlabel \"generals n\"\nset xrange [%lld:%lld]\nset xtics 1\n"
                   "set title \"messages sent\"\nset ylabel \"messages (log scale)\"\nplot %s\n",
             any_sigs ? 2 : 1, (long long)(nlo > 2 ? nlo - 1 : 1), (long long)(nhi + 1), pm);

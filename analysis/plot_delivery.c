@@ -341,11 +341,22 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
                    "#          5 lost_ci95  6 duplicated_mean  7 duplicated_ci95  8 expected_lost\n",
             LOSS_HOPS, LOSS_HOPS);
     uint32_t nseries = 1;
-    for (uint32_t i = 1; i < n; i++) nseries += !same_series(&pts[i], &pts[i - 1]);
+    bool one_rest = true; /* every series has the same other overrides: name them once */
+    int64_t nmin = pts[0].n, nmax = pts[0].n;
+    for (uint32_t i = 1; i < n; i++) {
+        nseries += !same_series(&pts[i], &pts[i - 1]);
+        one_rest &= strcmp(pts[i].rest, pts[0].rest) == 0;
+        nmin = pts[i].n < nmin ? pts[i].n : nmin;
+        nmax = pts[i].n > nmax ? pts[i].n : nmax;
+    }
     double nudge = (pmax > 0 ? pmax : 1) * 0.006;
-    char title[256], qt[600];
-    snprintf(title, sizeof title, "%s: records lost and duplicated vs network loss p (mean over "
-             "seeds, error bars: 95%% CI of the mean)", pts[0].scenario);
+    char title[512], qt[1100], seeds[48];
+    if (nmin == nmax) snprintf(seeds, sizeof seeds, "%lld", (long long)nmin);
+    else snprintf(seeds, sizeof seeds, "%lld-%lld", (long long)nmin, (long long)nmax);
+    snprintf(title, sizeof title, "%s%s%s%s: records lost and duplicated vs network loss p\n"
+             "mean over %s seeds per point, error bars: 95%% confidence interval of the mean",
+             pts[0].scenario, one_rest && pts[0].rest[0] ? " (" : "", one_rest ? pts[0].rest : "",
+             one_rest && pts[0].rest[0] ? ")" : "", seeds);
     fprintf(f.gp, "d = %.6g\nhops = %d\nexpected(p) = 1 - ((1 - p) * (1 + d * p))**hops\n"
                   "set multiplot layout 1,2 title %s\n"
                   "set grid lc rgb \"#dddddd\"\nset key top left opaque box\n"
@@ -360,8 +371,9 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
         if (i < n && same_series(&pts[i], &pts[first])) continue;
         const struct sweep_pt *h = &pts[first];
         char label[512];
-        snprintf(label, sizeof label, "%s%s%s%s", h->protocol, h->rest[0] ? " (" : "", h->rest,
-                 h->rest[0] ? ")" : "");
+        bool tag = !one_rest && h->rest[0];
+        snprintf(label, sizeof label, "%s%s%s%s", h->protocol, tag ? " (" : "", tag ? h->rest : "",
+                 tag ? ")" : "");
         uint32_t b = plot_block(&f, "series %s", label);
         double off = ((double)s - (double)(nseries - 1) / 2.0) * nudge;
         for (uint32_t k = first; k < i; k++) {
@@ -375,8 +387,8 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
         char q[1100];
         plot_q(q, sizeof q, label);
         int w = snprintf(plot_lost + kl, sizeof plot_lost - kl,
-                         "%s\"%s.dat\" index %u using 2:4:5 with yerrorlines lc rgb \"%s\" pt 7 "
-                         "ps 1.2 lw 1.5 title %s",
+                         "%s\"%s.dat\" index %u using 2:4:5 with yerrorbars lc rgb \"%s\" pt 7 "
+                         "ps 1.3 lw 1.5 title %s",
                          s ? ", \\\n     " : "", name, b, col, q);
         if (w > 0 && (size_t)w < sizeof plot_lost - kl) kl += (size_t)w;
         w = snprintf(plot_dup + kd, sizeof plot_dup - kd,
@@ -387,16 +399,18 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
         s++;
         first = i;
     }
-    fprintf(f.gp, "set title \"lost: records never visible at the sink\"\n"
+    fprintf(f.gp, "set title \"lost: records never visible at the sink\\nat-most-once crosses 3 "
+                  "lossy hops once each (produce, record, output)\"\n"
                   "set ylabel \"lost records / records sent\"\n"
-                  "plot expected(x) with lines lc rgb \"#555555\" dt 2 lw 2 title \"expected, "
-                  "at-most-once: 1-(1-p)^3%s\", \\\n     %s\n",
-            dmax > 0 ? " (with duplication d: 1-((1-p)(1+dp))^3)" : "", plot_lost);
-    fprintf(f.gp, "set title \"duplicated: extra visible copies\"\n"
+                  "plot %s, \\\n     expected(x) with lines lc rgb \"#000000\" dt 2 lw 2 title "
+                  "\"expected, at-most-once: %s\"\n",
+            plot_lost, dmax > 0 ? "1-((1-p)(1+dp))^3" : "1-(1-p)^3");
+    fprintf(f.gp, "set title \"duplicated: extra visible copies\\n(retries after lost "
+                  "acknowledgements)\"\n"
                   "set ylabel \"extra copies / records sent\"\nplot %s\nunset multiplot\n",
             plot_dup);
     if (dmin != dmax)
-        plot_skip(c, name, "runs differ in network.duplicate; the curve uses d = %g", dmin);
+        plot_note(c, name, "runs differ in network.duplicate; the curve uses d = %g", dmin);
     return plot_fig_close(c, &f);
 }
 

@@ -41,6 +41,9 @@ bool plot_wanted(const struct plot_ctx *c, const char *family, const char *name)
 /* One line on the notes stream: "ftsim plot: skipping FAMILY: why". Returns 0. */
 int plot_skip(struct plot_ctx *c, const char *family, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same without counting a skip: a remark about a figure that is drawn. */
+void plot_note(struct plot_ctx *c, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Opens DIR/NAME.dat and DIR/NAME.gp and writes the script's header: what it shows,
  * how to re-run it, the restyling variables (size, font) and the terminal + output. */
 int plot_fig_open(struct plot_ctx *c, struct plot_fig *f, const char *name, const char *what,

@@ -152,8 +152,8 @@ static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t 
                 m[i].t_s, m[i].t_s, col);
         char text[NAME_LEN + 32], q[2 * NAME_LEN + 80];
         snprintf(text, sizeof text, "%s%s%s", m[i].kind, m[i].node[0] ? " " : "", m[i].node);
-        fprintf(gp, "set label %s at %.9g, graph 0.97 rotate by 90 right offset -0.7,0 "
-                    "tc rgb \"%s\" front\n",
+        fprintf(gp, "set label %s at %.9g, graph 0.97 rotate by 90 right offset -0.9,0 "
+                    "tc rgb \"%s\" boxed front\n",
                 plot_q(q, sizeof q, text), m[i].t_s, col);
         bool crash = strcmp(m[i].kind, "crash") == 0, part = strcmp(m[i].kind, "partition") == 0;
         if (!crash && !part) continue;
@@ -199,6 +199,7 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
              scenario, plot_seed(seed));
     fprintf(f.gp, "set multiplot layout 2,1 title %s\n"
                   "set lmargin 12\nset rmargin 4\nset grid lc rgb \"#dddddd\"\n"
+                  "set style textbox opaque noborder\n"
                   "set key outside top center horizontal\nset xrange [0:%.9g]\n",
             plot_q(q, sizeof q, title), x.t_max_s);
     ts_marks_gp(&f, m, nm, x.t_max_s);
@@ -331,12 +332,13 @@ static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_
           "# columns: 1 latency_ms  2 percent  3 seeds\n",
           f.dat);
     char title[256], q[600];
-    snprintf(title, sizeof title, "%s: end-to-end latency CDF (record created -> first visible "
-                                  "at the sink; each percentile averaged over the seeds)",
+    snprintf(title, sizeof title, "%s: end-to-end latency CDF per protocol\nlatency = record "
+                                  "created -> first visible at the sink; each percentile "
+                                  "averaged over the seeds",
              scenario);
     bool logx = lo > 0 && hi / lo > 20;
     fprintf(f.gp, "set title %s\nset grid lc rgb \"#dddddd\"\nset key bottom right opaque box\n"
-                  "set xlabel \"end-to-end latency (ms%s)\"\nset ylabel \"records (%%)\"\n"
+                  "set xlabel \"end-to-end latency (ms%s)\"\nset ylabel \"records with latency <= x (%%)\"\n"
                   "set yrange [0:100]\n%splot ",
             plot_q(q, sizeof q, title), logx ? ", log scale" : "",
             logx ? "set logscale x\n" : "");

@@ -153,7 +153,7 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
         const char *col = win_colors[nwin % NCOLORS];
         int len = snprintf(plot + k, sizeof plot - k,
                            "%s\"%s.dat\" index %u using 1:2 with steps lw 2 lc rgb \"%s\" title "
-                           "\"[%g s, %g s)\", \\\n     \"\" index %u using 1:($3 ? $2 : NaN) "
+                           "\"[%g s, %g s)\", \\\n     \"\" index %u using 1:($3 > 0 ? $2 : NaN) "
                            "with points pt 7 ps 1.4 lc rgb \"%s\" notitle",
                            nwin ? ", \\\n     " : "", f->name, b, col, w[first].start_s,
                            w[first].end_s, b, col);
@@ -220,7 +220,8 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
     fprintf(f.gp, "set multiplot layout %u,1 title %s\nset lmargin 12\nset rmargin 28\n"
                   "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
                   "set xlabel \"processing time (s, simulated)\"\n"
-                  "set ylabel \"records in window\"\nxlo = 0\nxhi = %.9g\nset xrange [xlo:xhi]\n",
+                  "set ylabel \"records in window\"\nset yrange [0:*]\nxlo = 0\nxhi = %.9g\n"
+                  "set xrange [xlo:xhi]\n",
             panels, plot_q(q, sizeof q, title), tmax * 1.03 + (tmax == 0));
     uint32_t left_out = 0;
     if (ev) win_panel(&f, w, n, "event", &left_out);
@@ -228,7 +229,7 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
     if (nm) wm_panel(&f, m, nm, w, n);
     fputs("unset multiplot\n", f.gp);
     if (left_out)
-        plot_skip(c, name, "%u windows after the first %u per panel left out", left_out,
+        plot_note(c, name, "%u windows after the first %u per panel left out", left_out,
                   WINDOWS_MAX);
     return plot_fig_close(c, &f);
 }
