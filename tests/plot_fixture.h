@@ -55,6 +55,22 @@ static const char fx_schema_v2[] =
     " peer INTEGER, msg_id INTEGER, arg INTEGER, PRIMARY KEY (run_id, seq));"
     "PRAGMA user_version = 2;";
 
+/* Schema v1 (analysis/store.c before v2): runs without params, and outcomes. */
+static const char fx_schema_v1[] =
+    "CREATE TABLE runs (id INTEGER PRIMARY KEY, scenario TEXT NOT NULL,"
+    " scenario_hash TEXT NOT NULL, seed INTEGER NOT NULL, protocol TEXT NOT NULL,"
+    " trace_hash TEXT NOT NULL, sim_end_ns INTEGER, events INTEGER,"
+    " status TEXT NOT NULL CHECK (status IN ('ok', 'violated', 'error')),"
+    " UNIQUE (scenario_hash, seed, protocol));"
+    "CREATE TABLE outcomes (run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+    " sent INTEGER NOT NULL, delivered INTEGER NOT NULL, lost INTEGER NOT NULL,"
+    " duplicated INTEGER NOT NULL, retries INTEGER NOT NULL, messages INTEGER NOT NULL,"
+    " latency_p50_ns INTEGER NOT NULL, latency_p99_ns INTEGER NOT NULL,"
+    " recovery_ns INTEGER NOT NULL, crashes INTEGER NOT NULL,"
+    " matches_reference INTEGER NOT NULL CHECK (matches_reference IN (0, 1)),"
+    " keys_mismatched INTEGER NOT NULL);"
+    "PRAGMA user_version = 1;";
+
 /* The windows figure's proposed additions (not in schema v2). */
 static const char fx_schema_windows_ext[] =
     "ALTER TABLE window_results ADD COLUMN time_domain TEXT NOT NULL DEFAULT 'event'"
@@ -63,8 +79,8 @@ static const char fx_schema_windows_ext[] =
     " t_ns INTEGER NOT NULL, watermark_ns INTEGER NOT NULL, late_dropped INTEGER NOT NULL,"
     " PRIMARY KEY (run_id, t_ns));";
 
-/* Runs printf-formatted SQL; aborts the test process on an error (fixtures must load). */
-static void fx_exec(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs SQL formatted by sqlite3_vmprintf (%Q quotes a string); aborts the test process
+ * on an error (fixtures must load). No printf format attribute: %Q is SQLite's own. */
 static void fx_exec(sqlite3 *db, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -79,18 +95,23 @@ static void fx_exec(sqlite3 *db, const char *fmt, ...) {
     sqlite3_free(sql);
 }
 
-/* A new database at path with the v2 schema (and the windows additions when asked). */
-static sqlite3 *fx_db_create(const char *path, bool windows_ext) {
+/* A new database at path with the given schema, in an open transaction. */
+static sqlite3 *fx_db_create_with(const char *path, const char *schema, const char *ext) {
     remove(path);
     sqlite3 *db = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK) {
         fprintf(stderr, "cannot create %s\n", path);
         abort();
     }
-    fx_exec(db, "%s", fx_schema_v2);
-    if (windows_ext) fx_exec(db, "%s", fx_schema_windows_ext);
+    fx_exec(db, "%s", schema);
+    if (ext) fx_exec(db, "%s", ext);
     fx_exec(db, "BEGIN");
     return db;
+}
+
+/* A new database at path with the v2 schema (and the windows additions when asked). */
+static sqlite3 *fx_db_create(const char *path, bool windows_ext) {
+    return fx_db_create_with(path, fx_schema_v2, windows_ext ? fx_schema_windows_ext : NULL);
 }
 
 static void fx_db_close(sqlite3 *db) {
@@ -98,9 +119,17 @@ static void fx_db_close(sqlite3 *db) {
     sqlite3_close(db);
 }
 
-/* A run; returns its id. params is the canonical sorted "key=value,..." ('' = none). */
+/* A run; returns its id. params is the canonical sorted "key=value,..." ('' = none;
+ * NULL: a schema v1 database, which has no params column). */
 static int64_t fx_run(sqlite3 *db, const char *scenario, uint64_t seed, const char *protocol,
                       const char *params) {
+    if (!params) {
+        fx_exec(db,
+                "INSERT INTO runs (scenario, scenario_hash, seed, protocol, trace_hash,"
+                " sim_end_ns, events, status) VALUES (%Q, %Q, %lld, %Q, 'ab', 1, 1, 'ok')",
+                scenario, scenario, (long long)seed, protocol);
+        return sqlite3_last_insert_rowid(db);
+    }
     fx_exec(db,
             "INSERT INTO runs (scenario, scenario_hash, seed, protocol, trace_hash, sim_end_ns,"
             " events, status, params) VALUES (%Q, %Q, %lld, %Q, 'ab', 1, 1, 'ok', %Q)",
