@@ -392,6 +392,12 @@ const char *plot_protocol_color(const char *protocol) {
     return others[h % (sizeof others / sizeof others[0])];
 }
 
+int plot_protocol_dash(const char *protocol) {
+    static const int by_rank[] = {1, 1, 2, 4};
+    int r = plot_protocol_rank(protocol);
+    return r < 4 ? by_rank[r] : 5;
+}
+
 double plot_sd(int64_t n, double mean, double mean_sq) {
     if (n < 2) return 0.0;
     double var = (mean_sq - mean * mean) * (double)n / (double)(n - 1);

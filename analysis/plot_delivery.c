@@ -283,7 +283,7 @@ static int sweep_read(struct plot_ctx *c, struct sweep_pt *pts, uint32_t *n) {
         copy_text(scn, sizeof scn, st, 0);
         copy_text(proto, sizeof proto, st, 1);
         copy_text(params, sizeof params, st, 2);
-        double p, d, sent = sqlite3_column_double(st, 3);
+        double p = 0, d = 0, sent = sqlite3_column_double(st, 3);
         if (!parse_params(params, &p, &d, rest, sizeof rest)) continue;
         int i = sweep_find(pts, n, scn, proto, rest, p, d);
         if (i < 0) {

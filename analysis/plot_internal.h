@@ -74,6 +74,9 @@ void plot_slug(const char *in, char *out, size_t size);
 int plot_protocol_rank(const char *protocol);
 /* A colour for a protocol or algorithm, stable across figures ("#rrggbb"). */
 const char *plot_protocol_color(const char *protocol);
+/* A dash type for a protocol's line: later protocols dashed, so a line drawn over an
+ * identical earlier one leaves it visible (gnuplot dt). */
+int plot_protocol_dash(const char *protocol);
 /* Sample standard deviation from n, the mean and the mean of squares (0 when n < 2). */
 double plot_sd(int64_t n, double mean, double mean_sq);
 /* A uint64 seed stored as int64 bits, back to unsigned. */

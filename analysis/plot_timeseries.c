@@ -59,7 +59,8 @@ static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
 /* ---- (c) timeseries ---- */
 
 struct ts_extent {
-    double t_max_s, lat_min_ms, lat_max_ms, tput_max;
+    double t_max_s;  /* end of the last bucket in which anything happened */
+    double lat_min_ms, lat_max_ms, tput_max;
 };
 
 static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run *r,
@@ -80,7 +81,9 @@ static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run 
         double tput = sqlite3_column_double(st, 3);
         double p50 = (double)sqlite3_column_int64(st, 4) / 1e6;
         double p99 = (double)sqlite3_column_int64(st, 5) / 1e6;
-        x->t_max_s = fmax(x->t_max_s, t0 + w);
+        /* a drain tail with nothing visible, in flight or retried is not drawn */
+        if (visible > 0 || sqlite3_column_int64(st, 6) > 0 || sqlite3_column_int64(st, 7) > 0)
+            x->t_max_s = fmax(x->t_max_s, t0 + w);
         x->tput_max = fmax(x->tput_max, tput);
         fprintf(dat, "%.9g %.9g %.6g ", t0 + w / 2, w, tput);
         if (visible > 0 && p50 > 0) {
@@ -188,6 +191,8 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
     uint32_t nm = 0;
     if (!rc && !m) rc = ft_fail(c->err, FT_ENOMEM, "out of memory");
     if (!rc) rc = ts_markers(c, runs, n, x.t_max_s, m, &nm);
+    for (uint32_t i = 0; i < nm; i++) x.t_max_s = fmax(x.t_max_s, m[i].t_s * 1.02);
+    if (x.t_max_s <= 0) x.t_max_s = 1;
     if (rc) {
         free(m);
         plot_fig_abort(c, &f);
@@ -208,14 +213,14 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
                   "set yrange [0:%.6g]\nplot ",
             x.tput_max > 0 ? x.tput_max * 1.15 : 1.0);
     for (uint32_t i = 0; i < n; i++)
-        fprintf(f.gp, "%s\"%s.dat\" index %u using 1:3 with lines lw 2 lc rgb \"%s\" title "
-                      "\"%s\"",
-                i ? ", \\\n     " : "", name, i, plot_protocol_color(runs[i].protocol),
-                runs[i].protocol);
+        fprintf(f.gp, "%s\"%s.dat\" index %u using 1:3 with lines lw 2 dt %d lc rgb \"%s\" "
+                      "title \"%s\"",
+                i ? ", \\\n     " : "", name, i, plot_protocol_dash(runs[i].protocol),
+                plot_protocol_color(runs[i].protocol), runs[i].protocol);
     bool logy = x.lat_max_ms > 0 && x.lat_min_ms > 0 && x.lat_max_ms / x.lat_min_ms > 30;
-    fprintf(f.gp, "\nunset label\nset ylabel \"end-to-end latency (ms)\"\nset yrange [%s:*]\n%s"
+    fprintf(f.gp, "\nunset label\nset ylabel \"end-to-end latency (ms%s)\"\nset yrange [%s:*]\n%s"
                   "plot ",
-            logy ? "*" : "0", logy ? "set logscale y\n" : "");
+            logy ? ", log scale" : "", logy ? "*" : "0", logy ? "set logscale y\n" : "");
     for (uint32_t i = 0; i < n; i++) {
         const char *col = plot_protocol_color(runs[i].protocol);
         fprintf(f.gp, "%s\"%s.dat\" index %u using 1:4 with lines lw 2 lc rgb \"%s\" title "
@@ -353,9 +358,10 @@ static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_
         char label[NAME_LEN + 32];
         snprintf(label, sizeof label, "%s (%lld seed%s)", proto, (long long)pts[first].seeds,
                  pts[first].seeds == 1 ? "" : "s");
-        fprintf(f.gp, "%s\"%s.dat\" index %u using 1:2 with lines lw 2.5 lc rgb \"%s\" title %s",
-                block ? ", \\\n     " : "", name, b, plot_protocol_color(proto),
-                plot_q(q, sizeof q, label));
+        fprintf(f.gp, "%s\"%s.dat\" index %u using 1:2 with lines lw 2.5 dt %d lc rgb \"%s\" "
+                      "title %s",
+                block ? ", \\\n     " : "", name, b, plot_protocol_dash(proto),
+                plot_protocol_color(proto), plot_q(q, sizeof q, label));
         block++;
         first = i;
     }
