@@ -15,9 +15,9 @@
 #include "experiment.h"
 #include "plot_internal.h"
 
-#define DIAG_GAP_FACTOR 6.0   /* a quiet gap longer than this many median transits is cut */
-#define DIAG_GAP_MIN_MS 2.0   /* ... and never one shorter than this */
-#define DIAG_BEFORE_FAULT 10u /* the unfocused default view: messages before the fault ... */
+#define DIAG_GAP_FACTOR 6.0     /* a quiet gap longer than this many median transits is cut */
+#define DIAG_GAP_MIN_MS 2.0     /* ... and never one shorter than this */
+#define DIAG_BEFORE_FAULT 10u   /* the unfocused default view: messages before the fault ... */
 #define DIAG_DEFAULT_ARROWS 36u /* ... and in all */
 #define DIAG_MARKS_MAX 256u
 #define DIAG_LIFELINES_MAX 16u
@@ -60,7 +60,8 @@ struct dg_trace {
 static bool grow(void **p, size_t *cap, size_t need, size_t elem, size_t max) {
     if (need <= *cap) return true;
     size_t c = *cap ? *cap : 1024;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     if (c > max) c = max;
     if (need > c) return false;
     void *q = realloc(*p, c * elem);
@@ -96,8 +97,9 @@ static void on_fate(struct dg_trace *t, const struct sim_trace_rec *r) {
         return;
     }
     t->arrows[t->narrows++] = (struct dg_arrow){
-        s->t_ns, r->time_ns, r->id, s->tag, s->src, s->dst, s->kind,
-        r->type == SIM_TR_DELIVER ? FATE_DELIVERED : FATE_DROPPED, r->reason};
+        s->t_ns,  r->time_ns, r->id,   s->tag,
+        s->src,   s->dst,     s->kind, r->type == SIM_TR_DELIVER ? FATE_DELIVERED : FATE_DROPPED,
+        r->reason};
 }
 
 static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t type) {
@@ -112,9 +114,8 @@ static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t t
         m.arg = r->id;
         if (r->id >= t->nvisible) {
             size_t cap = t->nvisible, c = cap;
-            if (r->id >= DIAG_TRACE_MAX ||
-                !grow((void **)&t->visible_count, &c, (size_t)r->id + 1,
-                      sizeof *t->visible_count, DIAG_TRACE_MAX)) {
+            if (r->id >= DIAG_TRACE_MAX || !grow((void **)&t->visible_count, &c, (size_t)r->id + 1,
+                                                 sizeof *t->visible_count, DIAG_TRACE_MAX)) {
                 t->err = FT_ENOMEM;
                 return;
             }
@@ -130,18 +131,33 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
     struct dg_trace *t = ctx;
     if (t->err) return;
     switch (r->type) {
-    case SIM_TR_SEND: on_send(t, r); break;
+    case SIM_TR_SEND:
+        on_send(t, r);
+        break;
     case SIM_TR_DELIVER:
-    case SIM_TR_DROP: on_fate(t, r); break;
-    case SIM_TR_CRASH: on_mark(t, r, MK_CRASH); break;
-    case SIM_TR_RESTART: on_mark(t, r, MK_RESTART); break;
-    case SIM_TR_PARTITION: on_mark(t, r, MK_PARTITION); break;
-    case SIM_TR_HEAL: on_mark(t, r, MK_HEAL); break;
-    case SIM_TR_FAULT: on_mark(t, r, MK_FAULT); break;
+    case SIM_TR_DROP:
+        on_fate(t, r);
+        break;
+    case SIM_TR_CRASH:
+        on_mark(t, r, MK_CRASH);
+        break;
+    case SIM_TR_RESTART:
+        on_mark(t, r, MK_RESTART);
+        break;
+    case SIM_TR_PARTITION:
+        on_mark(t, r, MK_PARTITION);
+        break;
+    case SIM_TR_HEAL:
+        on_mark(t, r, MK_HEAL);
+        break;
+    case SIM_TR_FAULT:
+        on_mark(t, r, MK_FAULT);
+        break;
     case SIM_TR_USER:
         if (r->kind == PIPE_TR_VISIBLE) on_mark(t, r, MK_VISIBLE);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -162,11 +178,11 @@ static void trace_free(struct dg_trace *t) {
 /* ---- choosing what to draw ---- */
 
 struct dg_view {
-    size_t first, n;        /* when not focused: arrows[first .. first + n) */
+    size_t first, n; /* when not focused: arrows[first .. first + n) */
     bool focused;
     uint64_t record;
     uint64_t from_ns, to_ns;
-    size_t *sel;            /* indexes into arrows, in send order */
+    size_t *sel; /* indexes into arrows, in send order */
     size_t nsel;
 };
 
@@ -224,11 +240,11 @@ static bool first_fault(const struct diag_options *o, const struct dg_trace *t, 
                     ? snprintf(words, size, "%s crashes at %.3f ms",
                                node_name(o->cfg, m->node, a, sizeof a), (double)best / 1e6)
                     : snprintf(words, size, "%s crashes at step %s of record %llu",
-                               node_name(o->cfg, m->node, a, sizeof a),
-                               fault_step(o->cfg, m->node), (unsigned long long)m->arg);
+                               node_name(o->cfg, m->node, a, sizeof a), fault_step(o->cfg, m->node),
+                               (unsigned long long)m->arg);
         if (m->type == MK_FAULT) continue;
-        size_t c = first_cut_off(t, best, m->type == MK_PARTITION ? SIM_DROP_PARTITION
-                                                                  : SIM_DROP_DOWN);
+        size_t c =
+            first_cut_off(t, best, m->type == MK_PARTITION ? SIM_DROP_PARTITION : SIM_DROP_DOWN);
         if (c == SIZE_MAX) continue;
         *has_record = true;
         *record = t->arrows[c].tag;
@@ -264,7 +280,8 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
     v->record = o->has_record ? o->record : frec;
     size_t start = 0;
     if (!o->has_window && !v->focused) { /* messages around the first fault (or the start) */
-        while (fault && start < t->narrows && t->arrows[start].t0 < fault_at) start++;
+        while (fault && start < t->narrows && t->arrows[start].t0 < fault_at)
+            start++;
         start = start > DIAG_BEFORE_FAULT ? start - DIAG_BEFORE_FAULT : 0;
     }
     for (size_t i = start; i < t->narrows; i++) {
@@ -293,12 +310,14 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
                      " sent from %.3f ms to %.3f ms", (double)o->from_ns / 1e6,
                      (double)o->to_ns / 1e6);
         if (n == 0)
-            return ft_fail(err, FT_ELIMIT, "no messages%s: widen --from/--to or choose another "
-                                           "--record",
+            return ft_fail(err, FT_ELIMIT,
+                           "no messages%s: widen --from/--to or choose another "
+                           "--record",
                            what);
-        return ft_fail(err, FT_ELIMIT, "%zu messages%s; a diagram shows at most %u (readable "
-                                       "on a slide): narrow --from/--to or follow one record "
-                                       "with --record",
+        return ft_fail(err, FT_ELIMIT,
+                       "%zu messages%s; a diagram shows at most %u (readable "
+                       "on a slide): narrow --from/--to or follow one record "
+                       "with --record",
                        n, what, DIAG_ARROWS_MAX);
     }
     v->from_ns = UINT64_MAX;
@@ -345,8 +364,8 @@ static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *
 struct dg_layout {
     uint32_t node[DIAG_LIFELINES_MAX]; /* lifeline i shows node[i] */
     uint32_t nlines;
-    uint64_t *t;  /* distinct times, ascending */
-    double *y;    /* their position on the drawn axis (ms, gaps cut) */
+    uint64_t *t; /* distinct times, ascending */
+    double *y;   /* their position on the drawn axis (ms, gaps cut) */
     size_t nt;
     uint64_t transit_ns; /* median transit of the delivered messages drawn */
     double transit_ms, gap_ms, cut_ms;
@@ -378,8 +397,10 @@ static double y_of(const struct dg_layout *L, uint64_t t) {
     size_t lo = 0, hi = L->nt;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (L->t[mid] < t) lo = mid + 1;
-        else hi = mid;
+        if (L->t[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     FT_ASSERT(lo < L->nt && L->t[lo] == t);
     return L->y[lo];
@@ -440,14 +461,19 @@ static int layout(const struct dg_trace *t, const struct dg_view *v, const size_
 static unsigned kind_color(uint32_t kind) {
     switch (kind) {
     case PIPE_MSG_PRODUCE:
-    case PIPE_MSG_PRODUCE_ACK: return 0x3D9AD1;
+    case PIPE_MSG_PRODUCE_ACK:
+        return 0x3D9AD1;
     case PIPE_MSG_RECORD:
-    case PIPE_MSG_ACK: return 0x0072B2;
+    case PIPE_MSG_ACK:
+        return 0x0072B2;
     case PIPE_MSG_OUTPUT:
-    case PIPE_MSG_OUTPUT_ACK: return 0x009E73;
+    case PIPE_MSG_OUTPUT_ACK:
+        return 0x009E73;
     case PIPE_MSG_COMMIT:
-    case PIPE_MSG_COMMIT_ACK: return 0xE69F00;
-    default: return 0x888888;
+    case PIPE_MSG_COMMIT_ACK:
+        return 0xE69F00;
+    default:
+        return 0x888888;
     }
 }
 
@@ -459,12 +485,18 @@ static bool kind_is_ack(uint32_t kind) {
 static const char *fate_name(const struct dg_arrow *a) {
     if (a->fate == FATE_DELIVERED) return "delivered";
     switch (a->reason) {
-    case SIM_DROP_RULE: return "lost:rule";
-    case SIM_DROP_LOSS: return "lost:loss";
-    case SIM_DROP_PARTITION: return a->t1 == a->t0 ? "lost:partition" : "dropped:partition";
-    case SIM_DROP_DOWN: return "dropped:down";
-    case SIM_DROP_DUP: return "dropped:dup";
-    default: return "dropped";
+    case SIM_DROP_RULE:
+        return "lost:rule";
+    case SIM_DROP_LOSS:
+        return "lost:loss";
+    case SIM_DROP_PARTITION:
+        return a->t1 == a->t0 ? "lost:partition" : "dropped:partition";
+    case SIM_DROP_DOWN:
+        return "dropped:down";
+    case SIM_DROP_DUP:
+        return "dropped:dup";
+    default:
+        return "dropped";
     }
 }
 
@@ -478,10 +510,14 @@ static const char *drop_words(const struct pipe_config *cfg, const struct dg_arr
         return buf;
     }
     switch (a->reason) {
-    case SIM_DROP_DOWN: return " (receiver down)";
-    case SIM_DROP_DUP: return " (duplicate copy)";
-    case SIM_DROP_PARTITION: return " (cut by the partition)";
-    default: return " (dropped)";
+    case SIM_DROP_DOWN:
+        return " (receiver down)";
+    case SIM_DROP_DUP:
+        return " (duplicate copy)";
+    case SIM_DROP_PARTITION:
+        return " (cut by the partition)";
+    default:
+        return " (dropped)";
     }
 }
 
@@ -507,12 +543,13 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
         else
             snprintf(label, sizeof label, "%s r%llu%s", kn, (unsigned long long)a->tag,
                      drop_words(o->cfg, a, to, sizeof to));
-        fprintf(dat, "%.6f %.6f %d %.6f %.6f %.6f %u %s ", (double)a->t0 / 1e6,
-                (double)a->t1 / 1e6, xs, y0, dx, dy, kind_color(a->kind), kn);
+        fprintf(dat, "%.6f %.6f %d %.6f %.6f %.6f %u %s ", (double)a->t0 / 1e6, (double)a->t1 / 1e6,
+                xs, y0, dx, dy, kind_color(a->kind), kn);
         plot_dat_str(dat, node_name(o->cfg, a->src, from, sizeof from));
         fputc(' ', dat);
         plot_dat_str(dat, node_name(o->cfg, a->dst, to, sizeof to));
-        fprintf(dat, " %llu %s %d ", (unsigned long long)a->tag, fate_name(a), kind_is_ack(a->kind));
+        fprintf(dat, " %llu %s %d ", (unsigned long long)a->tag, fate_name(a),
+                kind_is_ack(a->kind));
         plot_dat_str(dat, label);
         fputc('\n', dat);
         rep->lost += a->fate == FATE_DROPPED;
@@ -522,13 +559,23 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
 static void mark_label(const struct diag_options *o, const struct dg_mark *m, char *buf,
                        size_t size) {
     switch (m->type) {
-    case MK_CRASH: snprintf(buf, size, "CRASH"); break;
-    case MK_RESTART: snprintf(buf, size, "restart"); break;
-    case MK_PARTITION: snprintf(buf, size, "partition"); break;
-    case MK_HEAL: snprintf(buf, size, "heal"); break;
+    case MK_CRASH:
+        snprintf(buf, size, "CRASH");
+        break;
+    case MK_RESTART:
+        snprintf(buf, size, "restart");
+        break;
+    case MK_PARTITION:
+        snprintf(buf, size, "partition");
+        break;
+    case MK_HEAL:
+        snprintf(buf, size, "heal");
+        break;
     case MK_VISIBLE:
         snprintf(buf, size, "r%llu visible%s", (unsigned long long)m->arg,
-                 m->copy == 1 ? "" : m->copy == 2 ? " again: duplicate" : " again");
+                 m->copy == 1   ? ""
+                 : m->copy == 2 ? " again: duplicate"
+                                : " again");
         break;
     default: /* a step fault */
         snprintf(buf, size, "at %s of r%llu", fault_step(o->cfg, m->node),
@@ -545,8 +592,8 @@ static bool merged_fault(const struct dg_trace *t, const size_t *mk, size_t nmk,
            nx->t_ns == m->t_ns;
 }
 
-static const char *const mark_names[] = {"", "crash", "restart", "partition", "heal", "fault",
-                                         "visible"};
+static const char *const mark_names[] = {"",     "crash", "restart", "partition",
+                                         "heal", "fault", "visible"};
 
 static void write_marks(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
                         const size_t *mk, size_t nmk, const struct dg_layout *L,
@@ -567,8 +614,8 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
             mark_label(o, pv, step, sizeof step);
             snprintf(label, sizeof label, "CRASH %s", step);
         }
-        fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6,
-                all ? -1 : lifeline_of(L, m->node), y_of(L, m->t_ns), mark_names[m->type]);
+        fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6, all ? -1 : lifeline_of(L, m->node),
+                y_of(L, m->t_ns), mark_names[m->type]);
         plot_dat_str(dat, all ? "-" : node_name(o->cfg, m->node, name, sizeof name));
         fputc(' ', dat);
         plot_dat_str(dat, label);
@@ -583,8 +630,10 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
 static bool down_at(const struct dg_trace *t, uint32_t node, uint64_t at) {
     bool down = false;
     for (size_t i = 0; i < t->nmarks && t->marks[i].t_ns <= at; i++)
-        if (t->marks[i].node == node && t->marks[i].type == MK_CRASH) down = true;
-        else if (t->marks[i].node == node && t->marks[i].type == MK_RESTART) down = false;
+        if (t->marks[i].node == node && t->marks[i].type == MK_CRASH)
+            down = true;
+        else if (t->marks[i].node == node && t->marks[i].type == MK_RESTART)
+            down = false;
     return down;
 }
 
@@ -613,7 +662,8 @@ static void write_lines(FILE *dat, const struct diag_options *o, const struct dg
         plot_dat_str(dat, name);
         fputc('\n', dat);
     }
-    fputs("\n\n# index 1: time cuts. 1 y_from  2 y_to  3 real_ms (nothing happens meanwhile)\n", dat);
+    fputs("\n\n# index 1: time cuts. 1 y_from  2 y_to  3 real_ms (nothing happens meanwhile)\n",
+          dat);
     bool any = false;
     for (size_t i = 1; i < L->nt; i++) {
         double gap = (double)(L->t[i] - L->t[i - 1]) / 1e6;
@@ -633,7 +683,8 @@ static void write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms) 
     bool first = true;
     for (size_t a = 0; a < L->nt;) {
         size_t b = a;
-        while (b + 1 < L->nt && (double)(L->t[b + 1] - L->t[b]) / 1e6 <= L->gap_ms) b++;
+        while (b + 1 < L->nt && (double)(L->t[b + 1] - L->t[b]) / 1e6 <= L->gap_ms)
+            b++;
         double ta = (double)L->t[a] / 1e6, tb = (double)L->t[b] / 1e6;
         static const double mult[] = {1, 2, 5};
         double step = 0.001;
@@ -679,8 +730,9 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
     double pad = L->transit_ms, ylo = L->y[0] - pad, yhi = L->y[L->nt - 1] + pad;
     fprintf(gp, "set title %s\n", plot_q(q, sizeof q, title));
     /* room on the right of the last lifeline for the labels of the marks */
-    fprintf(gp, "xlo = -0.45\nxhi = %u + 0.95\nset xrange [xlo:xhi]\nset x2range [xlo:xhi]\n"
-                "set yrange [%.6f:%.6f]\nunset xtics\nset x2tics scale 0 font \",13\" (",
+    fprintf(gp,
+            "xlo = -0.45\nxhi = %u + 0.95\nset xrange [xlo:xhi]\nset x2range [xlo:xhi]\n"
+            "set yrange [%.6f:%.6f]\nunset xtics\nset x2tics scale 0 font \",13\" (",
             L->nlines - 1, yhi, ylo);
     for (uint32_t i = 0; i < L->nlines; i++)
         fprintf(gp, "%s%s %u", i ? ", " : "",
@@ -694,45 +746,57 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
     write_yticks(gp, L, (height - 230.0) / (yhi - ylo));
     bool f = true;
     if (h->cut) {
-        clause(gp, &f, name, "index 1 using ((xlo + xhi) / 2):(($1 + $2) / 2):((xhi - xlo) / 2):"
-                             "(($2 - $1) / 2) with boxxyerror fs solid 0.35 noborder lc rgb "
-                             "\"#cccccc\" title \"time cut (nothing happens)\"");
-        clause(gp, &f, name, "index 1 using (xhi - 0.03):(($1 + $2) / 2):(sprintf(\"%%.0f ms "
-                             "later\", $3)) with labels right font \",10\" tc rgb \"#555555\" "
-                             "notitle");
+        clause(gp, &f, name,
+               "index 1 using ((xlo + xhi) / 2):(($1 + $2) / 2):((xhi - xlo) / 2):"
+               "(($2 - $1) / 2) with boxxyerror fs solid 0.35 noborder lc rgb "
+               "\"#cccccc\" title \"time cut (nothing happens)\"");
+        clause(gp, &f, name,
+               "index 1 using (xhi - 0.03):(($1 + $2) / 2):(sprintf(\"%%.0f ms "
+               "later\", $3)) with labels right font \",10\" tc rgb \"#555555\" "
+               "notitle");
     }
-    clause(gp, &f, name, "index 0 using 1:($4 == 0 ? $2 : NaN):(0):3 with vectors nohead lw 1.5 "
-                         "lc rgb \"#888888\" notitle");
+    clause(gp, &f, name,
+           "index 0 using 1:($4 == 0 ? $2 : NaN):(0):3 with vectors nohead lw 1.5 "
+           "lc rgb \"#888888\" notitle");
     if (h->down)
-        clause(gp, &f, name, "index 0 using 1:($4 == 1 ? $2 : NaN):(0):3 with vectors nohead "
-                             "lw 3 dt 3 lc rgb \"#C00000\" title \"node down\"");
+        clause(gp, &f, name,
+               "index 0 using 1:($4 == 1 ? $2 : NaN):(0):3 with vectors nohead "
+               "lw 3 dt 3 lc rgb \"#C00000\" title \"node down\"");
     if (h->message)
-        clause(gp, &f, name, "index 2 using 3:(is(12, \"delivered\") && $13 == 0 ? $4 : NaN):5:6:"
-                             "7 with vectors @arrowhead lw 2 lc rgb variable title \"message\"");
+        clause(gp, &f, name,
+               "index 2 using 3:(is(12, \"delivered\") && $13 == 0 ? $4 : NaN):5:6:"
+               "7 with vectors @arrowhead lw 2 lc rgb variable title \"message\"");
     if (h->ack)
-        clause(gp, &f, name, "index 2 using 3:(is(12, \"delivered\") && $13 == 1 ? $4 : NaN):5:6:"
-                             "7 with vectors @arrowhead lw 2 dt 2 lc rgb variable title "
-                             "\"acknowledgement\"");
+        clause(gp, &f, name,
+               "index 2 using 3:(is(12, \"delivered\") && $13 == 1 ? $4 : NaN):5:6:"
+               "7 with vectors @arrowhead lw 2 dt 2 lc rgb variable title "
+               "\"acknowledgement\"");
     if (h->lost) {
-        clause(gp, &f, name, "index 2 using 3:(is(12, \"delivered\") ? NaN : $4):5:6:7 with "
-                             "vectors nohead lw 2 lc rgb variable notitle");
-        clause(gp, &f, name, "index 2 using ($3 + $5):(is(12, \"delivered\") ? NaN : $4 + $6) "
-                             "with points pt 2 ps 2.6 lw 3 lc rgb \"#C00000\" title \"lost or "
-                             "dropped\"");
-        clause(gp, &f, name, "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? NaN : $4 + "
-                             "$6 / 2):14 with labels boxed offset 0,0.9 font \",10\" tc rgb "
-                             "\"#C00000\" notitle");
+        clause(gp, &f, name,
+               "index 2 using 3:(is(12, \"delivered\") ? NaN : $4):5:6:7 with "
+               "vectors nohead lw 2 lc rgb variable notitle");
+        clause(gp, &f, name,
+               "index 2 using ($3 + $5):(is(12, \"delivered\") ? NaN : $4 + $6) "
+               "with points pt 2 ps 2.6 lw 3 lc rgb \"#C00000\" title \"lost or "
+               "dropped\"");
+        clause(gp, &f, name,
+               "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? NaN : $4 + "
+               "$6 / 2):14 with labels boxed offset 0,0.9 font \",10\" tc rgb "
+               "\"#C00000\" notitle");
     }
     if (h->message || h->ack)
-        clause(gp, &f, name, "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? $4 + $6 / 2 "
-                             ": NaN):14 with labels boxed font \",10\" notitle");
+        clause(gp, &f, name,
+               "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? $4 + $6 / 2 "
+               ": NaN):14 with labels boxed font \",10\" notitle");
     if (h->partition) {
-        clause(gp, &f, name, "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
-                             ": NaN):(xhi - xlo):(0) with vectors nohead lw 2 dt 4 lc rgb "
-                             "\"#B8860B\" notitle");
-        clause(gp, &f, name, "index 3 using (xlo + 0.02):(is(4, \"partition\") || is(4, "
-                             "\"heal\") ? $3 : NaN):6 with labels left offset 0,0.7 tc rgb "
-                             "\"#B8860B\" notitle");
+        clause(gp, &f, name,
+               "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
+               ": NaN):(xhi - xlo):(0) with vectors nohead lw 2 dt 4 lc rgb "
+               "\"#B8860B\" notitle");
+        clause(gp, &f, name,
+               "index 3 using (xlo + 0.02):(is(4, \"partition\") || is(4, "
+               "\"heal\") ? $3 : NaN):6 with labels left offset 0,0.7 tc rgb "
+               "\"#B8860B\" notitle");
     }
     static const struct {
         const char *type, *color, *title;
@@ -744,11 +808,13 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
     const bool on[] = {h->crash, h->fault, h->restart, h->visible};
     for (int i = 0; i < 4; i++) {
         if (!on[i]) continue;
-        clause(gp, &f, name, "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
-                             "2.2 lc rgb \"%s\" title \"%s\"",
+        clause(gp, &f, name,
+               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
+               "2.2 lc rgb \"%s\" title \"%s\"",
                pts[i].type, pts[i].pt, pts[i].color, pts[i].title);
-        clause(gp, &f, name, "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
-                             "offset %s boxed font \",%d\" tc rgb \"%s\" notitle",
+        clause(gp, &f, name,
+               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
+               "offset %s boxed font \",%d\" tc rgb \"%s\" notitle",
                pts[i].type, i == 3 ? "1.3,0" : "1.2,0.9", i == 3 ? 10 : 12,
                i == 3 ? "#A0457A" : pts[i].color);
     }
@@ -769,8 +835,9 @@ static int split_out(const char *out, char *dir, size_t dsize, char *name, size_
     const char *base = slash ? slash + 1 : out;
     const char *dot = strrchr(base, '.');
     if (!dot || dot == base)
-        return ft_fail(err, FT_EINVAL, "--out %s: expected a file name ending in .svg, .png or "
-                                       ".pdf",
+        return ft_fail(err, FT_EINVAL,
+                       "--out %s: expected a file name ending in .svg, .png or "
+                       ".pdf",
                        out);
     size_t dl = slash ? (size_t)(slash - out) : 1;
     size_t nl = (size_t)(dot - base);
@@ -787,8 +854,8 @@ static int split_out(const char *out, char *dir, size_t dsize, char *name, size_
     return 0;
 }
 
-static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v,
-                              const size_t *mk, size_t nmk, const struct dg_layout *L) {
+static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v, const size_t *mk,
+                              size_t nmk, const struct dg_layout *L) {
     struct dg_has h = {0};
     for (size_t k = 0; k < v->nsel; k++) {
         const struct dg_arrow *a = &t->arrows[v->sel[k]];
@@ -805,8 +872,10 @@ static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v,
         h.fault |= type == MK_FAULT && !merged_fault(t, mk, nmk, k);
     }
     h.down = h.crash;
-    for (size_t i = 1; i < L->nt; i++) h.cut |= (double)(L->t[i] - L->t[i - 1]) / 1e6 > L->gap_ms;
-    for (uint32_t i = 0; i < L->nlines; i++) h.down |= down_at(t, L->node[i], L->t[0]);
+    for (size_t i = 1; i < L->nt; i++)
+        h.cut |= (double)(L->t[i] - L->t[i - 1]) / 1e6 > L->gap_ms;
+    for (uint32_t i = 0; i < L->nlines; i++)
+        h.down |= down_at(t, L->node[i], L->t[0]);
     return h;
 }
 
@@ -832,9 +901,10 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
     snprintf(title + tl, sizeof title - (size_t)tl, "\nfirst fault: %s",
              rep->fault[0] ? rep->fault : "none");
     double ytop = L->y[0] - L->transit_ms / 2, ybot = L->y[L->nt - 1] + L->transit_ms / 2;
-    fprintf(dat, "# %s.dat: message-sequence diagram, written by `ftsim diagram`.\n"
-                 "# y is the drawn time axis in ms: real simulated time, except that gaps\n"
-                 "# longer than %.3f ms with nothing happening are cut to %.3f ms (index 1).\n",
+    fprintf(dat,
+            "# %s.dat: message-sequence diagram, written by `ftsim diagram`.\n"
+            "# y is the drawn time axis in ms: real simulated time, except that gaps\n"
+            "# longer than %.3f ms with nothing happening are cut to %.3f ms (index 1).\n",
             name, L->gap_ms, L->cut_ms);
     write_lines(dat, o, t, L, ytop, ybot);
     write_messages(dat, o, t, v, L, rep);
@@ -842,13 +912,15 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
     struct dg_has h = view_has(t, v, mk, nmk, L);
     int height = 230 + 30 * (int)(v->nsel + nmk);
     height = height < 600 ? 600 : height > 1800 ? 1800 : height;
-    fprintf(gp, "# %s.gp: message-sequence diagram of one run, written by `ftsim diagram`.\n"
-                "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat.\n"
-                "# Restyle here: size in pixels, font; colours are in the plot command below.\n"
-                "width = %u\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
+    fprintf(gp,
+            "# %s.gp: message-sequence diagram of one run, written by `ftsim diagram`.\n"
+            "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat.\n"
+            "# Restyle here: size in pixels, font; colours are in the plot command below.\n"
+            "width = %u\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
             name, name, name, 230 * L->nlines + 260, height);
     plot_gp_terminal(gp, (enum plot_format)diag_format_of(o->out));
-    fprintf(gp, "set output \"%s.%s\"\n", name, plot_format_ext((enum plot_format)diag_format_of(o->out)));
+    fprintf(gp, "set output \"%s.%s\"\n", name,
+            plot_format_ext((enum plot_format)diag_format_of(o->out)));
     write_gp(gp, o, L, &h, height, name, title);
     fputs("unset output\n", gp);
     bool bad = ferror(dat) || ferror(gp);
@@ -861,8 +933,9 @@ int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_e
     memset(rep, 0, sizeof *rep);
     int fmt = diag_format_of(o->out ? o->out : "");
     if (fmt < 0)
-        return ft_fail(err, FT_EINVAL, "--out %s: expected a file name ending in .svg, .png or "
-                                       ".pdf",
+        return ft_fail(err, FT_EINVAL,
+                       "--out %s: expected a file name ending in .svg, .png or "
+                       ".pdf",
                        o->out ? o->out : "(none)");
     if (o->has_window && o->from_ns > o->to_ns)
         return ft_fail(err, FT_EINVAL, "--from (%.3f ms) is after --to (%.3f ms)",
@@ -875,9 +948,10 @@ int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_e
     struct exp_outcome out;
     rc = exp_run(o->cfg, o->protocol, o->seed, &eo, &out, err);
     if (!rc && t.err)
-        rc = ft_fail(err, t.err, t.err == FT_ELIMIT ? "the run sends more than %u messages "
-                                                      "(DIAG_TRACE_MAX)"
-                                                    : "out of memory for the trace (%u)",
+        rc = ft_fail(err, t.err,
+                     t.err == FT_ELIMIT ? "the run sends more than %u messages "
+                                          "(DIAG_TRACE_MAX)"
+                                        : "out of memory for the trace (%u)",
                      DIAG_TRACE_MAX);
     if (!rc && t.narrows == 0) rc = ft_fail(err, FT_ELIMIT, "the run sends no messages");
     struct dg_view v = {0};

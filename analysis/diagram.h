@@ -15,30 +15,30 @@
 #include "pipeline.h"
 #include "plot.h"
 
-#define DIAG_ARROWS_MAX 60u        /* messages one diagram draws (readable on a slide) */
-#define DIAG_TRACE_MAX (1u << 24)  /* messages of one run the diagram may look through */
+#define DIAG_ARROWS_MAX 60u       /* messages one diagram draws (readable on a slide) */
+#define DIAG_TRACE_MAX (1u << 24) /* messages of one run the diagram may look through */
 #define DIAG_TITLE_MAX 256u
 
 struct diag_options {
     const struct pipe_config *cfg;
     enum dlv_protocol protocol;
     uint64_t seed;
-    bool has_window;          /* --from/--to given: messages sent in [from_ns, to_ns] */
+    bool has_window; /* --from/--to given: messages sent in [from_ns, to_ns] */
     uint64_t from_ns, to_ns;
-    bool has_record;          /* --record given: only messages tagged with this record */
+    bool has_record; /* --record given: only messages tagged with this record */
     uint64_t record;
-    const char *out;          /* image path ending in .svg, .png or .pdf */
-    const char *title;        /* what the diagram shows first (e.g. the scenario name) */
-    const char *gnuplot;      /* NULL: "gnuplot" from PATH */
+    const char *out;     /* image path ending in .svg, .png or .pdf */
+    const char *title;   /* what the diagram shows first (e.g. the scenario name) */
+    const char *gnuplot; /* NULL: "gnuplot" from PATH */
 };
 
 struct diag_report {
-    uint64_t from_ns, to_ns;  /* the simulated time the diagram spans */
+    uint64_t from_ns, to_ns; /* the simulated time the diagram spans */
     uint32_t arrows, lost, crashes, restarts, lifelines;
-    bool focused;             /* following one record (given or the first fault's) */
+    bool focused; /* following one record (given or the first fault's) */
     uint64_t record;
-    bool truncated;           /* the default view had more than DIAG_ARROWS_MAX messages */
-    char fault[160];          /* the first fault, in words ("" without one) */
+    bool truncated;  /* the default view had more than DIAG_ARROWS_MAX messages */
+    char fault[160]; /* the first fault, in words ("" without one) */
 };
 
 /* "x.svg" -> PLOT_SVG, ... ; -1 for another extension. */

@@ -21,9 +21,9 @@ const char *const plot_families[] = {"comparison",  "loss-sweep", "timeseries",
                                      "latency-cdf", "windows",    "byzantine"};
 const uint32_t plot_nfamilies = sizeof plot_families / sizeof plot_families[0];
 
-static int (*const family_fns[])(struct plot_ctx *) = {
-    plot_fig_comparison,  plot_fig_loss_sweep, plot_fig_timeseries,
-    plot_fig_latency_cdf, plot_fig_windows,    plot_fig_byzantine};
+static int (*const family_fns[])(struct plot_ctx *) = {plot_fig_comparison, plot_fig_loss_sweep,
+                                                       plot_fig_timeseries, plot_fig_latency_cdf,
+                                                       plot_fig_windows,    plot_fig_byzantine};
 _Static_assert(sizeof family_fns / sizeof family_fns[0] ==
                    sizeof plot_families / sizeof plot_families[0],
                "one function per figure family");
@@ -46,9 +46,12 @@ const char *plot_format_ext(enum plot_format f) {
 void plot_gp_str(FILE *gp, const char *s) {
     fputc('"', gp);
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(gp, "\\%c", *s);
-        else if (*s == '\n') fputs("\\n", gp);
-        else if ((unsigned char)*s >= 0x20) fputc(*s, gp);
+        if (*s == '"' || *s == '\\')
+            fprintf(gp, "\\%c", *s);
+        else if (*s == '\n')
+            fputs("\\n", gp);
+        else if ((unsigned char)*s >= 0x20)
+            fputc(*s, gp);
     }
     fputc('"', gp);
 }
@@ -75,7 +78,8 @@ const char *plot_q(char *buf, size_t size, const char *s) {
 
 void plot_dat_str(FILE *dat, const char *s) {
     fputc('"', dat);
-    for (; *s; s++) fputc(*s == '"' ? '\'' : (unsigned char)*s < 0x20 ? ' ' : *s, dat);
+    for (; *s; s++)
+        fputc(*s == '"' ? '\'' : (unsigned char)*s < 0x20 ? ' ' : *s, dat);
     fputc('"', dat);
 }
 
@@ -101,7 +105,8 @@ void plot_gp_terminal(FILE *gp, enum plot_format f) {
 /* The rest of a comment line: newlines in s would end the comment, so they become
  * spaces. */
 static void gp_comment(FILE *gp, const char *s) {
-    for (; *s; s++) fputc(*s == '\n' || *s == '\r' ? ' ' : *s, gp);
+    for (; *s; s++)
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, gp);
     fputc('\n', gp);
 }
 
@@ -130,7 +135,8 @@ static bool in_path(const char *prog) {
 static int sh_command(const char *prog, char *out, size_t size) {
     size_t k = 0;
     const char *pre = "exec '";
-    for (const char *p = pre; *p; p++) out[k++] = *p;
+    for (const char *p = pre; *p; p++)
+        out[k++] = *p;
     for (const char *p = prog; *p; p++) {
         if (k + 5 >= size) return -1;
         if (*p == '\'') {
@@ -146,8 +152,8 @@ static int sh_command(const char *prog, char *out, size_t size) {
     return 0;
 }
 
-int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *names,
-                     uint32_t n, struct ft_error *err) {
+int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *names, uint32_t n,
+                     struct ft_error *err) {
     const char *prog = gnuplot ? gnuplot : "gnuplot";
     if (!in_path(prog))
         return ft_fail(err, FT_EIO,
@@ -174,8 +180,9 @@ int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *na
     if (write_failed) return ft_fail(err, FT_EIO, "writing to gnuplot failed");
     if (st == -1) return ft_fail(err, FT_EIO, "waiting for gnuplot: %s", strerror(errno));
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return ft_fail(err, FT_EIO, "gnuplot reported an error (exit status %d; its message is "
-                                    "above)",
+        return ft_fail(err, FT_EIO,
+                       "gnuplot reported an error (exit status %d; its message is "
+                       "above)",
                        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
     return 0;
 }
@@ -190,10 +197,12 @@ bool plot_image_ok(const char *path, enum plot_format f) {
     fclose(in);
     if (size < 200 || got < 8) return false;
     switch (f) {
-    case PLOT_PNG: return memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+    case PLOT_PNG:
+        return memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
     case PLOT_SVG:
         return memcmp(head, "<?xml", 5) == 0 || memcmp(head, "<svg", 4) == 0;
-    case PLOT_PDF: return memcmp(head, "%PDF-", 5) == 0;
+    case PLOT_PDF:
+        return memcmp(head, "%PDF-", 5) == 0;
     }
     return false;
 }
@@ -227,12 +236,11 @@ void plot_note(struct plot_ctx *c, const char *name, const char *fmt, ...) {
     fputc('\n', c->opt->notes);
 }
 
-static int path_of(struct plot_ctx *c, const char *name, const char *ext, char *out,
-                   size_t size) {
+static int path_of(struct plot_ctx *c, const char *name, const char *ext, char *out, size_t size) {
     int k = snprintf(out, size, "%s/%s.%s", c->opt->out_dir, name, ext);
     if (k < 0 || (size_t)k >= size)
-        return ft_fail(c->err, FT_ELIMIT, "output path %s/%s.%s too long", c->opt->out_dir,
-                       name, ext);
+        return ft_fail(c->err, FT_ELIMIT, "output path %s/%s.%s too long", c->opt->out_dir, name,
+                       ext);
     return 0;
 }
 
@@ -283,8 +291,7 @@ int plot_fig_close(struct plot_ctx *c, struct plot_fig *f) {
     f->dat = f->gp = NULL;
     if (bad) {
         plot_fig_abort(c, f);
-        return ft_fail(c->err, FT_EIO, "writing %s/%s.gp or .dat failed", c->opt->out_dir,
-                       f->name);
+        return ft_fail(c->err, FT_EIO, "writing %s/%s.gp or .dat failed", c->opt->out_dir, f->name);
     }
     strcpy(c->rep->names[c->rep->written++], f->name);
     return 0;
@@ -366,8 +373,8 @@ void plot_slug(const char *in, char *out, size_t size) {
     size_t k = 0;
     for (; *in && k + 1 < size; in++) {
         char ch = *in;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '.' || ch == '_' || ch == '-';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
         out[k++] = ok ? ch : '-';
     }
     out[k] = '\0';
@@ -388,7 +395,8 @@ const char *plot_protocol_color(const char *protocol) {
     if (strcmp(protocol, "sm") == 0) return "#0072B2";
     if (strcmp(protocol, "dolev-strong") == 0) return "#009E73";
     unsigned h = 0;
-    for (const char *p = protocol; *p; p++) h = h * 31u + (unsigned char)*p;
+    for (const char *p = protocol; *p; p++)
+        h = h * 31u + (unsigned char)*p;
     return others[h % (sizeof others / sizeof others[0])];
 }
 
@@ -446,8 +454,9 @@ static int open_db(struct plot_ctx *c) {
     sqlite3_finalize(st);
     if (rc < 0) return rc;
     if (!plot_table_exists(c, "runs"))
-        return ft_fail(c->err, FT_EDB, "%s is not an ftsim results database (it has no table "
-                                       "'runs')",
+        return ft_fail(c->err, FT_EDB,
+                       "%s is not an ftsim results database (it has no table "
+                       "'runs')",
                        path);
     c->has_params = plot_column_exists(c, "runs", "params");
     c->has_agreement = plot_table_exists(c, "agreement");
@@ -476,7 +485,8 @@ static bool is_family(const char *only) {
 static int draw(struct plot_ctx *c) {
     const struct plot_report *rep = c->rep;
     const char *names[PLOT_FIGURES_MAX];
-    for (uint32_t i = 0; i < rep->written; i++) names[i] = rep->names[i];
+    for (uint32_t i = 0; i < rep->written; i++)
+        names[i] = rep->names[i];
     int rc = plot_gnuplot_run(c->opt->gnuplot, c->opt->out_dir, names, rep->written, c->err);
     char bad[FT_ERROR_MSG_MAX] = "";
     size_t k = 0;
@@ -498,8 +508,9 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
     if (!o->db || !o->out_dir) return ft_fail(err, FT_EINVAL, "plot needs a database and --out");
     if ((unsigned)o->format > PLOT_PDF) return ft_fail(err, FT_EINVAL, "unknown image format");
     if (!only_known(o->only))
-        return ft_fail(err, FT_EINVAL, "--only '%s' names no figure (families: comparison, "
-                                       "loss-sweep, timeseries, latency-cdf, windows, byzantine)",
+        return ft_fail(err, FT_EINVAL,
+                       "--only '%s' names no figure (families: comparison, "
+                       "loss-sweep, timeseries, latency-cdf, windows, byzantine)",
                        o->only);
     struct plot_ctx c = {.opt = o, .rep = rep, .err = err};
     int rc = open_db(&c);
@@ -508,8 +519,9 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
         if (family_wanted(o->only, plot_families[i])) rc = family_fns[i](&c);
     sqlite3_close(c.db);
     if (!rc && o->only && !is_family(o->only) && rep->written == 0)
-        return ft_fail(err, FT_EINVAL, "%s has no data for a figure named '%s' (names are "
-                                       "FAMILY-SCENARIO, e.g. timeseries-lost-ack)",
+        return ft_fail(err, FT_EINVAL,
+                       "%s has no data for a figure named '%s' (names are "
+                       "FAMILY-SCENARIO, e.g. timeseries-lost-ack)",
                        o->db, o->only);
     if (!rc && rep->written) rc = draw(&c);
     return rc;

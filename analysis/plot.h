@@ -55,8 +55,8 @@ void plot_gp_terminal(FILE *gp, enum plot_format f);
 void plot_gp_str(FILE *gp, const char *s);
 /* Runs one gnuplot in dir and loads each script names[i] + ".gp" in turn (reset in
  * between). Returns 0 or FT_EIO with err naming what failed. */
-int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *names,
-                     uint32_t n, struct ft_error *err);
+int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *names, uint32_t n,
+                     struct ft_error *err);
 /* True when path holds a non-empty image of format f (signature checked). */
 bool plot_image_ok(const char *path, enum plot_format f);
 

@@ -82,18 +82,20 @@ static int agree_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
         tmax = p[i].x > tmax ? p[i].x : tmax;
         bool seen = false;
-        for (uint32_t k = 0; k < nns; k++) seen |= ns[k] == p[i].n;
+        for (uint32_t k = 0; k < nns; k++)
+            seen |= ns[k] == p[i].n;
         if (!seen && nns < PLOT_SERIES_MAX) ns[nns++] = p[i].n;
         nseries += i == 0 || strcmp(p[i].algorithm, p[i - 1].algorithm) != 0 ||
                    p[i].n != p[i - 1].n || p[i].m != p[i - 1].m;
     }
-    fprintf(f.gp, "set title \"Byzantine agreement: runs in which IC1 and IC2 hold, against the "
-                  "number of traitors\\nOM(m) needs n >= 3m+1, SM(m) only n >= m+2 "
-                  "(points nudged apart so that none hides another)\"\n"
-                  "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
-                  "set xlabel \"traitors (count of generals, commander or lieutenants)\"\n"
-                  "set ylabel \"runs with agreement (%%)\"\nset yrange [-5:105]\n"
-                  "set xrange [-0.5:%lld.5]\nset xtics 1\nplot ",
+    fprintf(f.gp,
+            "set title \"Byzantine agreement: runs in which IC1 and IC2 hold, against the "
+            "number of traitors\\nOM(m) needs n >= 3m+1, SM(m) only n >= m+2 "
+            "(points nudged apart so that none hides another)\"\n"
+            "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
+            "set xlabel \"traitors (count of generals, commander or lieutenants)\"\n"
+            "set ylabel \"runs with agreement (%%)\"\nset yrange [-5:105]\n"
+            "set xrange [-0.5:%lld.5]\nset xtics 1\nplot ",
             (long long)tmax);
     /* colour by n, dash and point shape by algorithm */
     static const char *const by_n[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
@@ -111,13 +113,22 @@ static int agree_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
             fprintf(f.dat, "%lld %lld %.6g %.6g\n", (long long)p[k].x, (long long)p[k].runs,
                     p[k].y1, p[k].y2);
         uint32_t ni = 0;
-        while (ni < nns && ns[ni] != p[first].n) ni++;
+        while (ni < nns && ns[ni] != p[first].n)
+            ni++;
         bool om = strcmp(p[first].algorithm, "om") == 0, sm = strcmp(p[first].algorithm, "sm") == 0;
         double dx = nseries > 1 ? ((double)s - (double)(nseries - 1) / 2.0) * 0.5 / nseries : 0;
-        fprintf(f.gp, "%s\"byzantine-agreement.dat\" index %u using ($1%+.4f):3 with linespoints "
-                      "lw 2 pt %d ps 1.6 lc rgb \"%s\" dt %d title %s",
-                s ? ", \\\n     " : "", b, dx, om ? 7 : sm ? 6 : 9, by_n[ni % 8],
-                om ? 1 : sm ? 2 : 4, plot_q(q, sizeof q, label));
+        fprintf(f.gp,
+                "%s\"byzantine-agreement.dat\" index %u using ($1%+.4f):3 with linespoints "
+                "lw 2 pt %d ps 1.6 lc rgb \"%s\" dt %d title %s",
+                s ? ", \\\n     " : "", b, dx,
+                om   ? 7
+                : sm ? 6
+                     : 9,
+                by_n[ni % 8],
+                om   ? 1
+                : sm ? 2
+                     : 4,
+                plot_q(q, sizeof q, label));
         s++;
         first = i;
     }
@@ -147,12 +158,13 @@ static void cost_forms(struct plot_fig *f, const struct byz_pt *p, uint32_t n, i
         sm |= strcmp(p[i].algorithm, "sm") == 0;
         if (strcmp(p[i].algorithm, "om") != 0) continue;
         bool seen = false;
-        for (uint32_t k = 0; k < nms; k++) seen |= ms[k] == p[i].m;
+        for (uint32_t k = 0; k < nms; k++)
+            seen |= ms[k] == p[i].m;
         if (!seen && nms < PLOT_SERIES_MAX) ms[nms++] = p[i].m;
     }
     for (uint32_t j = 0; j < nms; j++) {
-        uint32_t b = plot_block(f, "closed form OM(%lld) messages: 1 n  2 messages",
-                                (long long)ms[j]);
+        uint32_t b =
+            plot_block(f, "closed form OM(%lld) messages: 1 n  2 messages", (long long)ms[j]);
         for (int64_t v = nlo; v <= nhi; v++)
             fprintf(f->dat, "%lld %.17g\n", (long long)v, om_messages(v, ms[j]));
         int w = snprintf(plot_msg + km, msz - km,
@@ -239,15 +251,17 @@ static int cost_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
     }
     bool any_sigs = ks > 0;
     cost_forms(&f, p, n, nlo, nhi, pm, 16384, ps, 16384);
-    fprintf(f.gp, "set multiplot layout 1,%d title \"Byzantine agreement: cost against the number "
-                  "of generals n (runs without traitors; dashed: closed forms)\"\n"
-                  "set grid lc rgb \"#dddddd\"\nset key bottom right opaque box\nset logscale y\n"
-                  "set xlabel \"generals n\"\nset xrange [%lld:%lld]\nset xtics 1\n"
-                  "set title \"messages sent\"\nset ylabel \"messages (log scale)\"\nplot %s\n",
+    fprintf(f.gp,
+            "set multiplot layout 1,%d title \"Byzantine agreement: cost against the number "
+            "of generals n (runs without traitors; dashed: closed forms)\"\n"
+            "set grid lc rgb \"#dddddd\"\nset key bottom right opaque box\nset logscale y\n"
+            "set xlabel \"generals n\"\nset xrange [%lld:%lld]\nset xtics 1\n"
+            "set title \"messages sent\"\nset ylabel \"messages (log scale)\"\nplot %s\n",
             any_sigs ? 2 : 1, (long long)(nlo > 2 ? nlo - 1 : 1), (long long)(nhi + 1), pm);
     if (any_sigs)
-        fprintf(f.gp, "set title \"signature verifications\"\n"
-                      "set ylabel \"verifications (log scale)\"\nplot %s\n",
+        fprintf(f.gp,
+                "set title \"signature verifications\"\n"
+                "set ylabel \"verifications (log scale)\"\nplot %s\n",
                 ps);
     fputs("unset multiplot\n", f.gp);
     free(pm);
@@ -264,21 +278,24 @@ int plot_fig_byzantine(struct plot_ctx *c) {
     uint32_t n = 0;
     int rc = 0;
     if (plot_wanted(c, fam, "byzantine-agreement")) {
-        rc = byz_read(c, "SELECT a.algorithm, a.n, a.m, " TRAITORS_SQL " AS t, count(*),"
-                         " 100.0 * avg(a.ic1 AND a.ic2), 100.0 * avg(a.ic1)"
-                         " FROM agreement a GROUP BY a.algorithm, a.n, a.m, t"
-                         " ORDER BY a.algorithm, a.n, a.m, t",
+        rc = byz_read(c,
+                      "SELECT a.algorithm, a.n, a.m, " TRAITORS_SQL " AS t, count(*),"
+                      " 100.0 * avg(a.ic1 AND a.ic2), 100.0 * avg(a.ic1)"
+                      " FROM agreement a GROUP BY a.algorithm, a.n, a.m, t"
+                      " ORDER BY a.algorithm, a.n, a.m, t",
                       pts, &n);
         if (!rc && n) rc = agree_write(c, pts, n);
     }
     if (!rc && plot_wanted(c, fam, "byzantine-cost")) {
-        rc = byz_read(c, "SELECT a.algorithm, a.n, a.m, a.n, count(*), avg(a.messages),"
-                         " avg(a.signatures_verified) FROM agreement a WHERE " TRAITORS_SQL
-                         " = 0 GROUP BY a.algorithm, a.m, a.n ORDER BY a.algorithm, a.m, a.n",
+        rc = byz_read(c,
+                      "SELECT a.algorithm, a.n, a.m, a.n, count(*), avg(a.messages),"
+                      " avg(a.signatures_verified) FROM agreement a WHERE " TRAITORS_SQL
+                      " = 0 GROUP BY a.algorithm, a.m, a.n ORDER BY a.algorithm, a.m, a.n",
                       pts, &n);
         if (!rc && n == 0)
-            plot_skip(c, "byzantine-cost", "no Byzantine runs without traitors to compare with "
-                                           "the closed forms");
+            plot_skip(c, "byzantine-cost",
+                      "no Byzantine runs without traitors to compare with "
+                      "the closed forms");
         else if (!rc)
             rc = cost_write(c, pts, n);
     }

@@ -62,8 +62,9 @@ static int cmp_read(struct plot_ctx *c, struct cmp_row *rows, uint32_t *n) {
     *n = 0;
     while ((rc = plot_step(c, st)) == 1) {
         if (*n == CMP_ROWS_MAX) {
-            rc = ft_fail(c->err, FT_ELIMIT, "comparison: more than %u (scenario, protocol) "
-                                            "pairs",
+            rc = ft_fail(c->err, FT_ELIMIT,
+                         "comparison: more than %u (scenario, protocol) "
+                         "pairs",
                          CMP_ROWS_MAX);
             break;
         }
@@ -84,8 +85,7 @@ static int cmp_read(struct plot_ctx *c, struct cmp_row *rows, uint32_t *n) {
     return 0;
 }
 
-static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t index,
-                      bool key) {
+static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t index, bool key) {
     double top = 0;
     int64_t runs_min = rows[0].runs, runs_max = rows[0].runs;
     for (uint32_t i = 0; i < n; i++) {
@@ -95,11 +95,9 @@ static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t
     }
     char title[3 * NAME_LEN + 64], seeds[48];
     if (runs_min == runs_max)
-        snprintf(seeds, sizeof seeds, "%lld seed%s", (long long)runs_min,
-                 runs_min == 1 ? "" : "s");
+        snprintf(seeds, sizeof seeds, "%lld seed%s", (long long)runs_min, runs_min == 1 ? "" : "s");
     else
-        snprintf(seeds, sizeof seeds, "%lld-%lld seeds", (long long)runs_min,
-                 (long long)runs_max);
+        snprintf(seeds, sizeof seeds, "%lld-%lld seeds", (long long)runs_min, (long long)runs_max);
     snprintf(title, sizeof title, "%s\n%s, %.0f records sent per run", rows[0].scenario, seeds,
              rows[0].sent);
     fputs("set title ", gp);
@@ -111,7 +109,9 @@ static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t
         plot_gp_str(gp, rows[i].protocol);
         fprintf(gp, " %u", i);
     }
-    fprintf(gp, ")\n%s\n", key ? "set key at screen 0.5, screen 1 - 34.0/height center top horizontal maxrows 1" : "unset key");
+    fprintf(gp, ")\n%s\n",
+            key ? "set key at screen 0.5, screen 1 - 34.0/height center top horizontal maxrows 1"
+                : "unset key");
     fprintf(gp,
             "plot \"comparison.dat\" index %u using ($1-bw/2):6:(bw) with boxes lc rgb c_lost "
             "title \"lost\", \\\n"
@@ -128,8 +128,7 @@ static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t
             index, index, index, index, index, index);
 }
 
-static int cmp_write(struct plot_ctx *c, const struct cmp_row *rows, uint32_t n,
-                     uint32_t npanels) {
+static int cmp_write(struct plot_ctx *c, const struct cmp_row *rows, uint32_t n, uint32_t npanels) {
     uint32_t cols = npanels < 2 ? npanels : 2, nrows = (npanels + cols - 1) / cols;
     struct plot_fig f;
     int rc = plot_fig_open(c, &f, "comparison",
@@ -147,9 +146,10 @@ static int cmp_write(struct plot_ctx *c, const struct cmp_row *rows, uint32_t n,
           "set style fill solid 0.85 border -1\nset grid ytics lc rgb \"#dddddd\"\n"
           "set ylabel \"records per run (mean)\"\nset xtics scale 0\n",
           f.gp);
-    fprintf(f.gp, "set multiplot layout %u,%u title \"Records lost and duplicated per protocol "
-                  "and failure scenario (mean over seeds, error bars: +-1 sd)\" margins 0.06, "
-                  "0.99, 60.0/height, 1 - 125.0/height spacing 0.07, 115.0/height\n",
+    fprintf(f.gp,
+            "set multiplot layout %u,%u title \"Records lost and duplicated per protocol "
+            "and failure scenario (mean over seeds, error bars: +-1 sd)\" margins 0.06, "
+            "0.99, 60.0/height, 1 - 125.0/height spacing 0.07, 115.0/height\n",
             nrows, cols);
     uint32_t first = 0, panel = 0;
     for (uint32_t i = 1; i <= n; i++) {
@@ -334,11 +334,12 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
         dmin = fmin(dmin, pts[i].d);
         dmax = fmax(dmax, pts[i].d);
     }
-    fprintf(f.dat, "# One block per series (protocol and other overrides); ci95 = 1.96 sd/sqrt(n)\n"
-                   "# over the n seeds; expected_lost = 1-((1-p)(1+d p))^%d, the at-most-once\n"
-                   "# loss over %d lossy hops (d = network.duplicate of the run, 0 when unset).\n"
-                   "# columns: 1 p  2 x (p, nudged apart per series)  3 n  4 lost_mean\n"
-                   "#          5 lost_ci95  6 duplicated_mean  7 duplicated_ci95  8 expected_lost\n",
+    fprintf(f.dat,
+            "# One block per series (protocol and other overrides); ci95 = 1.96 sd/sqrt(n)\n"
+            "# over the n seeds; expected_lost = 1-((1-p)(1+d p))^%d, the at-most-once\n"
+            "# loss over %d lossy hops (d = network.duplicate of the run, 0 when unset).\n"
+            "# columns: 1 p  2 x (p, nudged apart per series)  3 n  4 lost_mean\n"
+            "#          5 lost_ci95  6 duplicated_mean  7 duplicated_ci95  8 expected_lost\n",
             LOSS_HOPS, LOSS_HOPS);
     uint32_t nseries = 1;
     bool one_rest = true; /* every series has the same other overrides: name them once */
@@ -351,19 +352,22 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
     }
     double nudge = (pmax > 0 ? pmax : 1) * 0.006;
     char title[512], qt[1100], seeds[48];
-    if (nmin == nmax) snprintf(seeds, sizeof seeds, "%lld", (long long)nmin);
-    else snprintf(seeds, sizeof seeds, "%lld-%lld", (long long)nmin, (long long)nmax);
-    snprintf(title, sizeof title, "%s%s%s%s: records lost and duplicated vs network loss p\n"
+    if (nmin == nmax)
+        snprintf(seeds, sizeof seeds, "%lld", (long long)nmin);
+    else
+        snprintf(seeds, sizeof seeds, "%lld-%lld", (long long)nmin, (long long)nmax);
+    snprintf(title, sizeof title,
+             "%s%s%s%s: records lost and duplicated vs network loss p\n"
              "mean over %s seeds per point, error bars: 95%% confidence interval of the mean",
              pts[0].scenario, one_rest && pts[0].rest[0] ? " (" : "", one_rest ? pts[0].rest : "",
              one_rest && pts[0].rest[0] ? ")" : "", seeds);
-    fprintf(f.gp, "d = %.6g\nhops = %d\nexpected(p) = 1 - ((1 - p) * (1 + d * p))**hops\n"
-                  "set multiplot layout 1,2 title %s\n"
-                  "set grid lc rgb \"#dddddd\"\nset key top left opaque box\n"
-                  "set xlabel \"network loss probability p (per message, every link)\"\n"
-                  "set xrange [%.6g:%.6g]\nset yrange [0:*]\n",
-            dmin, LOSS_HOPS, plot_q(qt, sizeof qt, title), -pmax * 0.04,
-            pmax * 1.04 + (pmax == 0));
+    fprintf(f.gp,
+            "d = %.6g\nhops = %d\nexpected(p) = 1 - ((1 - p) * (1 + d * p))**hops\n"
+            "set multiplot layout 1,2 title %s\n"
+            "set grid lc rgb \"#dddddd\"\nset key top left opaque box\n"
+            "set xlabel \"network loss probability p (per message, every link)\"\n"
+            "set xrange [%.6g:%.6g]\nset yrange [0:*]\n",
+            dmin, LOSS_HOPS, plot_q(qt, sizeof qt, title), -pmax * 0.04, pmax * 1.04 + (pmax == 0));
     char plot_lost[8192], plot_dup[8192];
     size_t kl = 0, kd = 0;
     uint32_t s = 0, first = 0;
@@ -399,15 +403,17 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
         s++;
         first = i;
     }
-    fprintf(f.gp, "set title \"lost: records never visible at the sink\\nat-most-once crosses 3 "
-                  "lossy hops once each (produce, record, output)\"\n"
-                  "set ylabel \"lost records / records sent\"\n"
-                  "plot %s, \\\n     expected(x) with lines lc rgb \"#000000\" dt 2 lw 2 title "
-                  "\"expected, at-most-once: %s\"\n",
+    fprintf(f.gp,
+            "set title \"lost: records never visible at the sink\\nat-most-once crosses 3 "
+            "lossy hops once each (produce, record, output)\"\n"
+            "set ylabel \"lost records / records sent\"\n"
+            "plot %s, \\\n     expected(x) with lines lc rgb \"#000000\" dt 2 lw 2 title "
+            "\"expected, at-most-once: %s\"\n",
             plot_lost, dmax > 0 ? "1-((1-p)(1+dp))^3" : "1-(1-p)^3");
-    fprintf(f.gp, "set title \"duplicated: extra visible copies\\n(retries after lost "
-                  "acknowledgements)\"\n"
-                  "set ylabel \"extra copies / records sent\"\nplot %s\nunset multiplot\n",
+    fprintf(f.gp,
+            "set title \"duplicated: extra visible copies\\n(retries after lost "
+            "acknowledgements)\"\n"
+            "set ylabel \"extra copies / records sent\"\nplot %s\nunset multiplot\n",
             plot_dup);
     if (dmin != dmax)
         plot_note(c, name, "runs differ in network.duplicate; the curve uses d = %g", dmin);
@@ -423,8 +429,9 @@ int plot_fig_loss_sweep(struct plot_ctx *c) {
     uint32_t n = 0;
     int rc = sweep_read(c, pts, &n);
     if (!rc && n == 0)
-        rc = plot_skip(c, fam, "no sweep over network.loss in %s (ftsim sweep FILE --set "
-                               "network.loss=0,0.05,...)",
+        rc = plot_skip(c, fam,
+                       "no sweep over network.loss in %s (ftsim sweep FILE --set "
+                       "network.loss=0,0.05,...)",
                        c->opt->db);
     if (!rc) qsort(pts, n, sizeof *pts, sweep_order);
     uint32_t first = 0;

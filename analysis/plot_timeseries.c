@@ -33,13 +33,14 @@ static int run_order(const void *a, const void *b) {
 }
 
 /* The runs of (scenario, seed) that have rows in `table`, in protocol order. */
-static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
-                   const char *table, struct ts_run *runs, uint32_t *n) {
+static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, const char *table,
+                   struct ts_run *runs, uint32_t *n) {
     char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT r.id, r.protocol FROM runs r WHERE r.scenario = ?1 AND r.seed = ?2 AND"
-             PLAIN_LATEST " AND EXISTS (SELECT 1 FROM %s t WHERE t.run_id = r.id)",
-             table);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT r.id, r.protocol FROM runs r WHERE r.scenario = ?1 AND r.seed = ?2 AND" PLAIN_LATEST
+        " AND EXISTS (SELECT 1 FROM %s t WHERE t.run_id = r.id)",
+        table);
     sqlite3_stmt *st;
     int rc = plot_prepare(c, sql, &st);
     if (rc) return rc;
@@ -59,16 +60,17 @@ static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
 /* ---- (c) timeseries ---- */
 
 struct ts_extent {
-    double t_max_s;  /* end of the last bucket in which anything happened */
+    double t_max_s; /* end of the last bucket in which anything happened */
     double lat_min_ms, lat_max_ms, tput_max;
 };
 
 static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run *r,
                     struct ts_extent *x) {
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT bucket_start_ns, bucket_ns, visible, throughput_per_s,"
-                             " latency_p50_ns, latency_p99_ns, in_flight, retries"
-                             " FROM timeseries WHERE run_id = ? ORDER BY bucket_start_ns",
+    int rc = plot_prepare(c,
+                          "SELECT bucket_start_ns, bucket_ns, visible, throughput_per_s,"
+                          " latency_p50_ns, latency_p99_ns, in_flight, retries"
+                          " FROM timeseries WHERE run_id = ? ORDER BY bucket_start_ns",
                           &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, r->id);
@@ -141,8 +143,7 @@ static const char *marker_color(const char *kind) {
 
 /* Vertical lines for every marker, labels in the top panel, shaded spans while a node
  * is down (crash -> its restart) or the network is partitioned (partition -> heal). */
-static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t n,
-                        double t_max) {
+static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t n, double t_max) {
     FILE *gp = f->gp, *dat = f->dat;
     plot_block(f, "markers: 1 t_s  2 kind  3 node");
     for (uint32_t i = 0; i < n; i++) {
@@ -150,26 +151,28 @@ static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t 
         plot_dat_str(dat, m[i].node);
         fputc('\n', dat);
         const char *col = marker_color(m[i].kind);
-        fprintf(gp, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead lc rgb \"%s\" dt 2 "
-                    "lw 1.5 front\n",
+        fprintf(gp,
+                "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead lc rgb \"%s\" dt 2 "
+                "lw 1.5 front\n",
                 m[i].t_s, m[i].t_s, col);
         char text[NAME_LEN + 32], q[2 * NAME_LEN + 80];
         snprintf(text, sizeof text, "%s%s%s", m[i].kind, m[i].node[0] ? " " : "", m[i].node);
-        fprintf(gp, "set label %s at %.9g, graph 0.97 rotate by 90 right offset -0.9,0 "
-                    "tc rgb \"%s\" boxed front\n",
+        fprintf(gp,
+                "set label %s at %.9g, graph 0.97 rotate by 90 right offset -0.9,0 "
+                "tc rgb \"%s\" boxed front\n",
                 plot_q(q, sizeof q, text), m[i].t_s, col);
         bool crash = strcmp(m[i].kind, "crash") == 0, part = strcmp(m[i].kind, "partition") == 0;
         if (!crash && !part) continue;
         double end = t_max;
         for (uint32_t k = i + 1; k < n; k++)
-            if ((crash && strcmp(m[k].kind, "restart") == 0 &&
-                 strcmp(m[k].node, m[i].node) == 0) ||
+            if ((crash && strcmp(m[k].kind, "restart") == 0 && strcmp(m[k].node, m[i].node) == 0) ||
                 (part && strcmp(m[k].kind, "heal") == 0)) {
                 end = m[k].t_s;
                 break;
             }
-        fprintf(gp, "set object rect from %.9g, graph 0 to %.9g, graph 1 behind fc rgb \"%s\" "
-                    "fs solid 0.12 noborder\n",
+        fprintf(gp,
+                "set object rect from %.9g, graph 0 to %.9g, graph 1 behind fc rgb \"%s\" "
+                "fs solid 0.12 noborder\n",
                 m[i].t_s, end, col);
     }
 }
@@ -186,12 +189,14 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
           "#          became visible in the bucket)  6 in_flight  7 retries\n",
           f.dat);
     struct ts_extent x = {0, INFINITY, 0, 0};
-    for (uint32_t i = 0; !rc && i < n; i++) rc = ts_block(c, &f, &runs[i], &x);
+    for (uint32_t i = 0; !rc && i < n; i++)
+        rc = ts_block(c, &f, &runs[i], &x);
     struct ts_marker *m = malloc(MARKERS_MAX * sizeof *m);
     uint32_t nm = 0;
     if (!rc && !m) rc = ft_fail(c->err, FT_ENOMEM, "out of memory");
     if (!rc) rc = ts_markers(c, runs, n, x.t_max_s, m, &nm);
-    for (uint32_t i = 0; i < nm; i++) x.t_max_s = fmax(x.t_max_s, m[i].t_s * 1.02);
+    for (uint32_t i = 0; i < nm; i++)
+        x.t_max_s = fmax(x.t_max_s, m[i].t_s * 1.02);
     if (x.t_max_s <= 0) x.t_max_s = 1;
     if (rc) {
         free(m);
@@ -200,32 +205,37 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
     }
     char title[256], q[600];
     snprintf(title, sizeof title,
-             "%s, seed %llu: records made visible and their end-to-end latency over time",
-             scenario, plot_seed(seed));
-    fprintf(f.gp, "set multiplot layout 2,1 title %s\n"
-                  "set lmargin 12\nset rmargin 4\nset grid lc rgb \"#dddddd\"\n"
-                  "set style textbox opaque noborder\n"
-                  "set key outside top center horizontal\nset xrange [0:%.9g]\n",
+             "%s, seed %llu: records made visible and their end-to-end latency over time", scenario,
+             plot_seed(seed));
+    fprintf(f.gp,
+            "set multiplot layout 2,1 title %s\n"
+            "set lmargin 12\nset rmargin 4\nset grid lc rgb \"#dddddd\"\n"
+            "set style textbox opaque noborder\n"
+            "set key outside top center horizontal\nset xrange [0:%.9g]\n",
             plot_q(q, sizeof q, title), x.t_max_s);
     ts_marks_gp(&f, m, nm, x.t_max_s);
     free(m);
-    fprintf(f.gp, "set xlabel \"simulated time (s)\"\nset ylabel \"throughput (records/s)\"\n"
-                  "set yrange [0:%.6g]\nplot ",
+    fprintf(f.gp,
+            "set xlabel \"simulated time (s)\"\nset ylabel \"throughput (records/s)\"\n"
+            "set yrange [0:%.6g]\nplot ",
             x.tput_max > 0 ? x.tput_max * 1.15 : 1.0);
     for (uint32_t i = 0; i < n; i++)
-        fprintf(f.gp, "%s\"%s.dat\" index %u using 1:3 with lines lw 2 dt %d lc rgb \"%s\" "
-                      "title \"%s\"",
+        fprintf(f.gp,
+                "%s\"%s.dat\" index %u using 1:3 with lines lw 2 dt %d lc rgb \"%s\" "
+                "title \"%s\"",
                 i ? ", \\\n     " : "", name, i, plot_protocol_dash(runs[i].protocol),
                 plot_protocol_color(runs[i].protocol), runs[i].protocol);
     bool logy = x.lat_max_ms > 0 && x.lat_min_ms > 0 && x.lat_max_ms / x.lat_min_ms > 30;
-    fprintf(f.gp, "\nunset label\nset ylabel \"end-to-end latency (ms%s)\"\nset yrange [%s:*]\n%s"
-                  "plot ",
+    fprintf(f.gp,
+            "\nunset label\nset ylabel \"end-to-end latency (ms%s)\"\nset yrange [%s:*]\n%s"
+            "plot ",
             logy ? ", log scale" : "", logy ? "*" : "0", logy ? "set logscale y\n" : "");
     for (uint32_t i = 0; i < n; i++) {
         const char *col = plot_protocol_color(runs[i].protocol);
-        fprintf(f.gp, "%s\"%s.dat\" index %u using 1:4 with lines lw 2 lc rgb \"%s\" title "
-                      "\"%s p50\", \\\n     \"\" index %u using 1:5 with lines lw 1.5 dt 2 lc "
-                      "rgb \"%s\" title \"p99\"",
+        fprintf(f.gp,
+                "%s\"%s.dat\" index %u using 1:4 with lines lw 2 lc rgb \"%s\" title "
+                "\"%s p50\", \\\n     \"\" index %u using 1:5 with lines lw 1.5 dt 2 lc "
+                "rgb \"%s\" title \"p99\"",
                 i ? ", \\\n     " : "", name, i, col, runs[i].protocol, i, col);
     }
     fputs("\nunset multiplot\n", f.gp);
@@ -237,11 +247,12 @@ int plot_fig_timeseries(struct plot_ctx *c) {
     if (plot_table_rows(c, "timeseries") == 0 || !c->has_params)
         return plot_skip(c, fam, "no rows in table timeseries of %s", c->opt->db);
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT r.scenario, r.seed, count(DISTINCT r.protocol) AS np"
-                             " FROM runs r WHERE" PLAIN_LATEST
-                             " AND EXISTS (SELECT 1 FROM timeseries t WHERE t.run_id = r.id)"
-                             " GROUP BY r.scenario, r.seed"
-                             " ORDER BY r.scenario, np DESC, r.seed < 0, r.seed",
+    int rc = plot_prepare(c,
+                          "SELECT r.scenario, r.seed, count(DISTINCT r.protocol) AS np"
+                          " FROM runs r WHERE" PLAIN_LATEST
+                          " AND EXISTS (SELECT 1 FROM timeseries t WHERE t.run_id = r.id)"
+                          " GROUP BY r.scenario, r.seed"
+                          " ORDER BY r.scenario, np DESC, r.seed < 0, r.seed",
                           &st);
     if (rc) return rc;
     char last[NAME_LEN] = "";
@@ -285,10 +296,11 @@ static int cdf_order(const void *a, const void *b) {
 
 static int cdf_read(struct plot_ctx *c, const char *scenario, struct cdf_pt **out, size_t *n) {
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT r.protocol, q.percent, avg(q.latency_ns),"
-                             " count(DISTINCT r.id) FROM latency_quantiles q"
-                             " JOIN runs r ON r.id = q.run_id WHERE r.scenario = ?1 AND"
-                             PLAIN_LATEST " GROUP BY r.protocol, q.percent",
+    int rc = plot_prepare(c,
+                          "SELECT r.protocol, q.percent, avg(q.latency_ns),"
+                          " count(DISTINCT r.id) FROM latency_quantiles q"
+                          " JOIN runs r ON r.id = q.run_id WHERE r.scenario = ?1 AND" PLAIN_LATEST
+                          " GROUP BY r.protocol, q.percent",
                           &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
@@ -322,8 +334,8 @@ static int cdf_read(struct plot_ctx *c, const char *scenario, struct cdf_pt **ou
     return 0;
 }
 
-static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_pt *pts,
-                     size_t n, const char *name) {
+static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_pt *pts, size_t n,
+                     const char *name) {
     struct plot_fig f;
     int rc = plot_fig_open(c, &f, name, "end-to-end latency CDF per protocol", 1100, 700);
     if (rc) return rc;
@@ -337,16 +349,18 @@ static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_
           "# columns: 1 latency_ms  2 percent  3 seeds\n",
           f.dat);
     char title[256], q[600];
-    snprintf(title, sizeof title, "%s: end-to-end latency CDF per protocol\nlatency = record "
-                                  "created -> first visible at the sink; each percentile "
-                                  "averaged over the seeds",
+    snprintf(title, sizeof title,
+             "%s: end-to-end latency CDF per protocol\nlatency = record "
+             "created -> first visible at the sink; each percentile "
+             "averaged over the seeds",
              scenario);
     bool logx = lo > 0 && hi / lo > 20;
-    fprintf(f.gp, "set title %s\nset grid lc rgb \"#dddddd\"\nset key bottom right opaque box\n"
-                  "set xlabel \"end-to-end latency (ms%s)\"\nset ylabel \"records with latency <= x (%%)\"\n"
-                  "set yrange [0:100]\n%splot ",
-            plot_q(q, sizeof q, title), logx ? ", log scale" : "",
-            logx ? "set logscale x\n" : "");
+    fprintf(
+        f.gp,
+        "set title %s\nset grid lc rgb \"#dddddd\"\nset key bottom right opaque box\n"
+        "set xlabel \"end-to-end latency (ms%s)\"\nset ylabel \"records with latency <= x (%%)\"\n"
+        "set yrange [0:100]\n%splot ",
+        plot_q(q, sizeof q, title), logx ? ", log scale" : "", logx ? "set logscale x\n" : "");
     uint32_t block = 0;
     for (size_t first = 0, i = 1; i <= n; i++) {
         if (i < n && strcmp(pts[i].protocol, pts[first].protocol) == 0) continue;
@@ -358,8 +372,9 @@ static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_
         char label[NAME_LEN + 32];
         snprintf(label, sizeof label, "%s (%lld seed%s)", proto, (long long)pts[first].seeds,
                  pts[first].seeds == 1 ? "" : "s");
-        fprintf(f.gp, "%s\"%s.dat\" index %u using 1:2 with lines lw 2.5 dt %d lc rgb \"%s\" "
-                      "title %s",
+        fprintf(f.gp,
+                "%s\"%s.dat\" index %u using 1:2 with lines lw 2.5 dt %d lc rgb \"%s\" "
+                "title %s",
                 block ? ", \\\n     " : "", name, b, plot_protocol_dash(proto),
                 plot_protocol_color(proto), plot_q(q, sizeof q, label));
         block++;
@@ -374,9 +389,10 @@ int plot_fig_latency_cdf(struct plot_ctx *c) {
     if (plot_table_rows(c, "latency_quantiles") == 0 || !c->has_params)
         return plot_skip(c, fam, "no rows in table latency_quantiles of %s", c->opt->db);
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
-                             " AND EXISTS (SELECT 1 FROM latency_quantiles q"
-                             " WHERE q.run_id = r.id) ORDER BY r.scenario",
+    int rc = plot_prepare(c,
+                          "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
+                          " AND EXISTS (SELECT 1 FROM latency_quantiles q"
+                          " WHERE q.run_id = r.id) ORDER BY r.scenario",
                           &st);
     if (rc) return rc;
     bool any = false;

@@ -94,8 +94,9 @@ static int wm_read(struct plot_ctx *c, sqlite3_int64 run, struct wm_pt **out, si
     *n = 0;
     if (!plot_table_exists(c, "watermarks")) return 0;
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT t_ns, watermark_ns, late_dropped FROM watermarks"
-                             " WHERE run_id = ? ORDER BY t_ns",
+    int rc = plot_prepare(c,
+                          "SELECT t_ns, watermark_ns, late_dropped FROM watermarks"
+                          " WHERE run_id = ? ORDER BY t_ns",
                           &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, run);
@@ -162,13 +163,14 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
         first = i;
     }
     if (nwin)
-        fprintf(f->gp, "set title \"%s-time windows: count per window at each emission (filled "
-                       "dot: final)\"\nplot %s\n",
+        fprintf(f->gp,
+                "set title \"%s-time windows: count per window at each emission (filled "
+                "dot: final)\"\nplot %s\n",
                 domain, plot);
 }
 
-static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n,
-                     const struct win_pt *w, size_t nw) {
+static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const struct win_pt *w,
+                     size_t nw) {
     uint32_t bm = plot_block(f, "watermarks: 1 t_s  2 watermark_s (event time)  3 late records "
                                 "dropped so far  4 dropped at this trigger");
     for (size_t i = 0; i < n; i++)
@@ -181,23 +183,24 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n,
             fprintf(f->dat, "%.9g\n", w[i].end_s);
             last = w[i].end_s;
         }
-    fprintf(f->gp, "set title \"watermark (event time) against processing time; a window is final "
-                "once the watermark passes its end\"\n"
-                "set ylabel \"event time (s)\"\nunset key\nset key outside right top\n"
-                "plot \"%s.dat\" index %u using 1:2 with steps lw 2.5 lc rgb \"#000000\" title "
-                "\"watermark\", \\\n"
-                "     \"\" index %u using (xlo):1:(xhi-xlo):(0) with vectors nohead dt 3 lc rgb "
-                "\"#888888\" title \"window end\", \\\n"
-                "     \"\" index %u using 1:($4 > 0 ? $2 : NaN) with points pt 2 ps 1.6 lw 2 "
-                "lc rgb \"#C00000\" title \"late records dropped\", \\\n"
-                "     \"\" index %u using 1:($4 > 0 ? $2 : NaN):(sprintf(\"+%%d\", $4)) with "
-                "labels offset 0,1 tc rgb \"#C00000\" notitle\n",
+    fprintf(f->gp,
+            "set title \"watermark (event time) against processing time; a window is final "
+            "once the watermark passes its end\"\n"
+            "set ylabel \"event time (s)\"\nunset key\nset key outside right top\n"
+            "plot \"%s.dat\" index %u using 1:2 with steps lw 2.5 lc rgb \"#000000\" title "
+            "\"watermark\", \\\n"
+            "     \"\" index %u using (xlo):1:(xhi-xlo):(0) with vectors nohead dt 3 lc rgb "
+            "\"#888888\" title \"window end\", \\\n"
+            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN) with points pt 2 ps 1.6 lw 2 "
+            "lc rgb \"#C00000\" title \"late records dropped\", \\\n"
+            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN):(sprintf(\"+%%d\", $4)) with "
+            "labels offset 0,1 tc rgb \"#C00000\" notitle\n",
             f->name, bm, be, bm, bm);
 }
 
 static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
-                     const char *protocol, const struct win_pt *w, size_t n,
-                     const struct wm_pt *m, size_t nm, const char *name) {
+                     const char *protocol, const struct win_pt *w, size_t n, const struct wm_pt *m,
+                     size_t nm, const char *name) {
     bool ev = false, pr = false;
     double tmax = 0;
     for (size_t i = 0; i < n; i++) {
@@ -205,7 +208,8 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
         pr |= strcmp(w[i].domain, "processing") == 0;
         tmax = fmax(tmax, w[i].at_s);
     }
-    for (size_t i = 0; i < nm; i++) tmax = fmax(tmax, m[i].t_s);
+    for (size_t i = 0; i < nm; i++)
+        tmax = fmax(tmax, m[i].t_s);
     uint32_t panels = (uint32_t)ev + (uint32_t)pr + (nm > 0);
     struct plot_fig f;
     int rc = plot_fig_open(c, &f, name, "window counts over processing time, watermark, late drops",
@@ -217,11 +221,12 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
     char title[256], q[600];
     snprintf(title, sizeof title, "%s, seed %llu, %s: windowed counts over processing time",
              scenario, plot_seed(seed), protocol);
-    fprintf(f.gp, "set multiplot layout %u,1 title %s\nset lmargin 12\nset rmargin 28\n"
-                  "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
-                  "set xlabel \"processing time (s, simulated)\"\n"
-                  "set ylabel \"records in window\"\nset yrange [0:*]\nxlo = 0\nxhi = %.9g\n"
-                  "set xrange [xlo:xhi]\n",
+    fprintf(f.gp,
+            "set multiplot layout %u,1 title %s\nset lmargin 12\nset rmargin 28\n"
+            "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
+            "set xlabel \"processing time (s, simulated)\"\n"
+            "set ylabel \"records in window\"\nset yrange [0:*]\nxlo = 0\nxhi = %.9g\n"
+            "set xrange [xlo:xhi]\n",
             panels, plot_q(q, sizeof q, title), tmax * 1.03 + (tmax == 0));
     uint32_t left_out = 0;
     if (ev) win_panel(&f, w, n, "event", &left_out);
@@ -239,12 +244,13 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
 static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 *run,
                     sqlite3_int64 *seed, char *protocol, size_t size) {
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT r.id, r.seed, r.protocol FROM runs r WHERE r.scenario = ?1"
-                             " AND" PLAIN_LATEST " AND EXISTS (SELECT 1 FROM window_results w"
-                             " WHERE w.run_id = r.id) ORDER BY r.seed < 0, r.seed,"
-                             " CASE r.protocol WHEN 'exactly-once' THEN 0"
-                             " WHEN 'exactly-once-txn' THEN 1 WHEN 'at-least-once' THEN 2"
-                             " WHEN 'at-most-once' THEN 3 ELSE 4 END, r.protocol LIMIT 1",
+    int rc = plot_prepare(c,
+                          "SELECT r.id, r.seed, r.protocol FROM runs r WHERE r.scenario = ?1"
+                          " AND" PLAIN_LATEST " AND EXISTS (SELECT 1 FROM window_results w"
+                          " WHERE w.run_id = r.id) ORDER BY r.seed < 0, r.seed,"
+                          " CASE r.protocol WHEN 'exactly-once' THEN 0"
+                          " WHEN 'exactly-once-txn' THEN 1 WHEN 'at-least-once' THEN 2"
+                          " WHEN 'at-most-once' THEN 3 ELSE 4 END, r.protocol LIMIT 1",
                           &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
@@ -280,9 +286,10 @@ int plot_fig_windows(struct plot_ctx *c) {
         return plot_skip(c, fam, "no rows in table window_results of %s", c->opt->db);
     bool domains = plot_column_exists(c, "window_results", "time_domain");
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
-                             " AND EXISTS (SELECT 1 FROM window_results w WHERE w.run_id = r.id)"
-                             " ORDER BY r.scenario",
+    int rc = plot_prepare(c,
+                          "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
+                          " AND EXISTS (SELECT 1 FROM window_results w WHERE w.run_id = r.id)"
+                          " ORDER BY r.scenario",
                           &st);
     if (rc) return rc;
     int step = 0;

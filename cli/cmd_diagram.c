@@ -58,10 +58,10 @@ static int bad(const char *what, const char *got) {
 
 static int parse(int argc, char **argv, struct diag_args *a) {
     static const struct option opts[] = {
-        {"seed", required_argument, NULL, 's'}, {"protocol", required_argument, NULL, 'p'},
-        {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 's'},   {"protocol", required_argument, NULL, 'p'},
+        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
         {"record", required_argument, NULL, 'r'}, {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "s:p:f:t:r:o:h", opts, NULL)) != -1) {
@@ -87,13 +87,21 @@ static int parse(int argc, char **argv, struct diag_args *a) {
                 return bad(c == 'f' ? "--from expects a duration such as 2.5s or 2500ms"
                                     : "--to expects a duration such as 2.5s or 2500ms",
                            optarg);
-            if (c == 'f') a->from_ns = ns, a->has_from = true;
-            else a->to_ns = ns, a->has_to = true;
+            if (c == 'f')
+                a->from_ns = ns, a->has_from = true;
+            else
+                a->to_ns = ns, a->has_to = true;
             break;
         }
-        case 'o': a->out = optarg; break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind != argc - 1) {
@@ -137,17 +145,17 @@ int cli_diagram(int argc, char **argv) {
         return cli_print_load_error("diagram", rc, &err);
     }
     signal(SIGPIPE, SIG_IGN); /* a failing gnuplot gives a message, not a dead ftsim */
-    struct diag_options o = {
-        .cfg = &scn->pipe,
-        .protocol = a.protocol >= 0 ? (enum dlv_protocol)a.protocol : default_protocol(scn),
-        .seed = a.has_seed ? a.seed : scn->seed,
-        .has_window = a.has_from,
-        .from_ns = a.from_ns,
-        .to_ns = a.to_ns,
-        .has_record = a.has_record,
-        .record = a.record,
-        .out = a.out,
-        .title = scn->name};
+    struct diag_options o = {.cfg = &scn->pipe,
+                             .protocol = a.protocol >= 0 ? (enum dlv_protocol)a.protocol
+                                                         : default_protocol(scn),
+                             .seed = a.has_seed ? a.seed : scn->seed,
+                             .has_window = a.has_from,
+                             .from_ns = a.from_ns,
+                             .to_ns = a.to_ns,
+                             .has_record = a.has_record,
+                             .record = a.record,
+                             .out = a.out,
+                             .title = scn->name};
     struct diag_report rep;
     rc = diag_draw(&o, &rep, &err);
     if (rc) {
@@ -157,14 +165,14 @@ int cli_diagram(int argc, char **argv) {
     }
     printf("%s: %s, %s, seed %llu: %u messages (%u lost or dropped), %u crashes, %u restarts, "
            "%.3f ms to %.3f ms",
-           a.out, scn->name, dlv_name(o.protocol), (unsigned long long)o.seed, rep.arrows,
-           rep.lost, rep.crashes, rep.restarts, (double)rep.from_ns / 1e6,
-           (double)rep.to_ns / 1e6);
+           a.out, scn->name, dlv_name(o.protocol), (unsigned long long)o.seed, rep.arrows, rep.lost,
+           rep.crashes, rep.restarts, (double)rep.from_ns / 1e6, (double)rep.to_ns / 1e6);
     if (rep.focused) printf(", record %llu", (unsigned long long)rep.record);
     printf("\n  first fault: %s\n", rep.fault[0] ? rep.fault : "none");
     if (rep.truncated)
-        fprintf(stderr, "ftsim diagram: showing the first %u messages only; choose --from/--to "
-                        "or --record to see others\n",
+        fprintf(stderr,
+                "ftsim diagram: showing the first %u messages only; choose --from/--to "
+                "or --record to see others\n",
                 DIAG_ARROWS_MAX);
     free(scn);
     return CLI_OK;

@@ -55,18 +55,25 @@ static int parse(int argc, char **argv, struct plot_args *a) {
     optind = 0;
     while ((c = getopt_long(argc, argv, "o:f:n:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': a->out = optarg; break;
-        case 'n': a->only = optarg; break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'n':
+            a->only = optarg;
+            break;
         case 'f':
             a->format = plot_format_parse(optarg);
             if (a->format < 0) {
-                fprintf(stderr, "ftsim plot: --format expects png, svg or pdf, got '%s'\n",
-                        optarg);
+                fprintf(stderr, "ftsim plot: --format expects png, svg or pdf, got '%s'\n", optarg);
                 return CLI_USAGE;
             }
             break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind != argc - 1) {

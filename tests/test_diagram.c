@@ -65,12 +65,12 @@ static void load(struct fx *f, const char *path) {
     if (scn_load(path, &f->scn, &err) != 0) fail_msg("%s: %s", path, err.msg);
 }
 
-static int draw(struct fx *f, enum dlv_protocol p, uint64_t seed, const char *name,
-                const char *ext, struct diag_report *rep, struct ft_error *err) {
+static int draw(struct fx *f, enum dlv_protocol p, uint64_t seed, const char *name, const char *ext,
+                struct diag_report *rep, struct ft_error *err) {
     char out[PATH_MAX + 64];
     snprintf(out, sizeof out, "%s/%s.%s", f->dir, name, ext);
-    struct diag_options o = {.cfg = &f->scn.pipe, .protocol = p, .seed = seed, .out = out,
-                             .title = f->scn.name};
+    struct diag_options o = {
+        .cfg = &f->scn.pipe, .protocol = p, .seed = seed, .out = out, .title = f->scn.name};
     memset(err, 0, sizeof *err);
     return diag_draw(&o, rep, err);
 }
@@ -112,13 +112,16 @@ static int read_block(const char *dat, int index, struct row *rows, int max) {
         struct row *r = &rows[n];
         r->n = 0;
         while (*q && *q != '\n' && r->n < FIELDS) {
-            while (*q == ' ') q++;
+            while (*q == ' ')
+                q++;
             size_t k = 0;
             if (*q == '"') {
-                for (q++; *q && *q != '"' && k < 95; q++) r->f[r->n][k++] = *q;
+                for (q++; *q && *q != '"' && k < 95; q++)
+                    r->f[r->n][k++] = *q;
                 if (*q == '"') q++;
             } else {
-                for (; *q && *q != ' ' && *q != '\n' && k < 95; q++) r->f[r->n][k++] = *q;
+                for (; *q && *q != ' ' && *q != '\n' && k < 95; q++)
+                    r->f[r->n][k++] = *q;
             }
             r->f[r->n++][k] = '\0';
         }
@@ -287,8 +290,11 @@ static void test_bad_requests_are_refused(void **state) {
     struct ft_error err = {0};
     char out[PATH_MAX + 64];
     snprintf(out, sizeof out, "%s/x.png", f->dir);
-    struct diag_options o = {.cfg = &f->scn.pipe, .protocol = DLV_AT_LEAST_ONCE,
-                             .seed = f->scn.seed, .out = out, .title = "t"};
+    struct diag_options o = {.cfg = &f->scn.pipe,
+                             .protocol = DLV_AT_LEAST_ONCE,
+                             .seed = f->scn.seed,
+                             .out = out,
+                             .title = "t"};
     o.has_window = true; /* 1 s of traffic: about 1200 messages */
     o.from_ns = 1000000000ull;
     o.to_ns = 2000000000ull;
@@ -352,10 +358,9 @@ static void test_trace_hook_carries_the_tag_outside_the_hash(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_crash_during_processing_shows_crash_restart_and_redelivery, fx_setup,
-            fx_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery, fx_setup, fx_teardown),
+            test_crash_during_processing_shows_crash_restart_and_redelivery, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_are_refused, fx_setup, fx_teardown),
         cmocka_unit_test(test_trace_hook_carries_the_tag_outside_the_hash),
     };

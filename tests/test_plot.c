@@ -37,8 +37,10 @@ static int rm_tree(const char *dir) {
         char p[PATH_MAX + 512];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) rm_tree(p);
-        else unlink(p);
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+            rm_tree(p);
+        else
+            unlink(p);
     }
     if (d) closedir(d);
     return rmdir(dir);
@@ -151,7 +153,8 @@ static void fill_byzantine(sqlite3 *db) {
         const char *alg;
         int n, m;
         long long messages, verified;
-    } rows[] = {{"om", 4, 1, 9, 0}, {"om", 7, 2, 156, 0}, {"sm", 4, 1, 9, 15}, {"sm", 7, 1, 36, 66}};
+    } rows[] = {
+        {"om", 4, 1, 9, 0}, {"om", 7, 2, 156, 0}, {"sm", 4, 1, 9, 15}, {"sm", 7, 1, 36, 66}};
     for (int i = 0; i < 4; i++)
         for (int t = 0; t <= 1; t++) {
             char scn[32];
@@ -179,8 +182,8 @@ static void make_sample(const char *path, bool windows_ext) {
 /* ---- helpers ---- */
 
 static const char *const sample_figures[] = {
-    "comparison",           "loss-sweep-lossy",   "timeseries-crashy",  "latency-cdf-crashy",
-    "windows-tumbling",     "byzantine-agreement", "byzantine-cost"};
+    "comparison",       "loss-sweep-lossy",    "timeseries-crashy", "latency-cdf-crashy",
+    "windows-tumbling", "byzantine-agreement", "byzantine-cost"};
 #define NSAMPLE (sizeof sample_figures / sizeof sample_figures[0])
 
 static long file_size(const char *path) {
@@ -224,13 +227,16 @@ static int dat_row(const char *dat, const char *block, const char *first, char f
         if (*p == '#') continue;
         int n = 0;
         while (*p && *p != '\n' && n < max) {
-            while (*p == ' ') p++;
+            while (*p == ' ')
+                p++;
             size_t k = 0;
             if (*p == '"') {
-                for (p++; *p && *p != '"' && k < 63; p++) fields[n][k++] = *p;
+                for (p++; *p && *p != '"' && k < 63; p++)
+                    fields[n][k++] = *p;
                 if (*p == '"') p++;
             } else {
-                for (; *p && *p != ' ' && *p != '\n' && k < 63; p++) fields[n][k++] = *p;
+                for (; *p && *p != ' ' && *p != '\n' && k < 63; p++)
+                    fields[n][k++] = *p;
             }
             fields[n++][k] = '\0';
         }
@@ -320,12 +326,12 @@ static void test_dat_files_hold_hand_computed_means_spreads_and_closed_forms(voi
     dat = slurp(path, NULL);
     assert_non_null(dat);
     dat_row(dat, "closed form OM(1)", "4", row, 16);
-    assert_near(row[1], 9, 0);   /* 3 + 3*2 */
+    assert_near(row[1], 9, 0); /* 3 + 3*2 */
     dat_row(dat, "closed form OM(2)", "7", row, 16);
     assert_near(row[1], 156, 0); /* 6 + 6*5 + 6*5*4 */
     dat_row(dat, "closed forms SM", "7", row, 16);
-    assert_near(row[1], 36, 0);  /* (n-1)^2 */
-    assert_near(row[2], 66, 0);  /* (n-1)(2n-3) */
+    assert_near(row[1], 36, 0); /* (n-1)^2 */
+    assert_near(row[2], 66, 0); /* (n-1)(2n-3) */
     free(dat);
 
     snprintf(path, sizeof path, "%s/windows-tumbling.dat", f->out);
@@ -455,8 +461,7 @@ static void test_bad_input_is_refused(void **state) {
     assert_non_null(strstr(err.msg, "not an ftsim results database"));
     make_sample(f->db, false);
     assert_int_equal(run_plot(f->db, f->out, PLOT_PNG, "nonsense", &rep, &err), FT_EINVAL);
-    assert_int_equal(run_plot(f->db, f->out, PLOT_PNG, "timeseries-nosuch", &rep, &err),
-                     FT_EINVAL);
+    assert_int_equal(run_plot(f->db, f->out, PLOT_PNG, "timeseries-nosuch", &rep, &err), FT_EINVAL);
     assert_non_null(strstr(err.msg, "timeseries-nosuch"));
     /* --only one figure of a family draws just that one */
     if (run_plot(f->db, f->out, PLOT_PNG, "byzantine-cost", &rep, &err)) fail_msg("%s", err.msg);
@@ -467,8 +472,7 @@ static void test_bad_input_is_refused(void **state) {
 static void test_missing_gnuplot_is_an_environment_error(void **state) {
     struct fx *f = *state;
     make_sample(f->db, false);
-    struct plot_options o = {f->db, f->out, PLOT_PNG, "comparison", "/nonexistent/gnuplot",
-                             NULL};
+    struct plot_options o = {f->db, f->out, PLOT_PNG, "comparison", "/nonexistent/gnuplot", NULL};
     struct plot_report rep;
     struct ft_error err = {0};
     assert_int_equal(plot_all(&o, &rep, &err), FT_EIO);
@@ -489,8 +493,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_database_is_never_written, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_absent_data_is_skipped_with_a_note_and_no_image,
                                         fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_schema_v1_database_draws_the_comparison_only,
-                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_v1_database_draws_the_comparison_only, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_is_refused, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_missing_gnuplot_is_an_environment_error, fx_setup,
                                         fx_teardown),
