@@ -154,8 +154,8 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
         const char *col = win_colors[nwin % NCOLORS];
         int len = snprintf(plot + k, sizeof plot - k,
                            "%s\"%s.dat\" index %u using 1:2 with steps lw 2 lc rgb \"%s\" title "
-                           "\"[%g s, %g s)\", \\\n     \"\" index %u using 1:($3 > 0 ? $2 : NaN) "
-                           "with points pt 7 ps 1.4 lc rgb \"%s\" notitle",
+                           "\"[%g s, %g s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5 : 0.6) "
+                           "with points pt 7 ps variable lc rgb \"%s\" notitle",
                            nwin ? ", \\\n     " : "", f->name, b, col, w[first].start_s,
                            w[first].end_s, b, col);
         if (len > 0 && (size_t)len < sizeof plot - k) k += (size_t)len;
@@ -164,7 +164,7 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
     }
     if (nwin)
         fprintf(f->gp,
-                "set title \"%s-time windows: count per window at each emission (filled "
+                "set title \"%s-time windows: count per window at each emission (large "
                 "dot: final)\"\nplot %s\n",
                 domain, plot);
 }
