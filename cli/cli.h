@@ -14,6 +14,8 @@ int cli_example(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_list(int argc, char **argv);
+int cli_plot(int argc, char **argv);
+int cli_diagram(int argc, char **argv);
 
 struct ft_error;
 /* Lists DIR's *.yaml files as "DIR/NAME", sorted by name, at most CLI_YAML_FILES_MAX;

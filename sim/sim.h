@@ -226,7 +226,9 @@ enum sim_drop_reason {
 
 /* One trace record. For messages: node = src for SEND/DROP/DUP, dst for DELIVER;
  * peer = the other end; id = message id; arg = length. For TIMER: id = tag.
- * For FAULT: kind = step id, arg = step arg. For USER: kind = code, id/arg = values. */
+ * For FAULT: kind = step id, arg = step arg. For USER: kind = code, id/arg = values.
+ * tag: for messages, the sender's tag (sim_send_tagged), else 0; the hook sees it, the
+ * trace hash does not cover it (the canonical encoding is unchanged). */
 struct sim_trace_rec {
     uint64_t time_ns;
     uint64_t id;
@@ -236,6 +238,7 @@ struct sim_trace_rec {
     uint32_t kind;
     uint8_t type;   /* enum sim_trace_type */
     uint8_t reason; /* enum sim_drop_reason */
+    uint64_t tag;
 };
 typedef void (*sim_trace_fn)(const struct sim_trace_rec *r, void *ctx);
 void sim_set_trace_hook(struct sim *s, sim_trace_fn fn, void *ctx);

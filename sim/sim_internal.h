@@ -167,7 +167,14 @@ void net_apply_partition(struct sim *s, uint32_t *groups); /* takes ownership */
 
 /* trace.c */
 void trace_init(struct trace *t);
-void trace_emit(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint32_t peer,
-                uint32_t kind, uint64_t id, uint64_t arg, const void *extra, size_t extra_len);
+/* tag reaches the hook only (sim_trace_rec.tag); it is not part of the hashed encoding. */
+void trace_emit_tagged(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint32_t peer,
+                       uint32_t kind, uint64_t id, uint64_t arg, uint64_t tag, const void *extra,
+                       size_t extra_len);
+static inline void trace_emit(struct sim *s, uint8_t type, uint8_t reason, uint32_t node,
+                              uint32_t peer, uint32_t kind, uint64_t id, uint64_t arg,
+                              const void *extra, size_t extra_len) {
+    trace_emit_tagged(s, type, reason, node, peer, kind, id, arg, 0, extra, extra_len);
+}
 
 #endif

@@ -60,8 +60,9 @@ static void append(struct trace *t, const void *data, size_t len) {
     }
 }
 
-void trace_emit(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint32_t peer,
-                uint32_t kind, uint64_t id, uint64_t arg, const void *extra, size_t extra_len) {
+void trace_emit_tagged(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint32_t peer,
+                       uint32_t kind, uint64_t id, uint64_t arg, uint64_t tag, const void *extra,
+                       size_t extra_len) {
     struct trace *t = &s->tr;
     if (sizeof t->buf - t->n < REC_BYTES) flush(t);
     unsigned char *p = t->buf + t->n;
@@ -77,7 +78,7 @@ void trace_emit(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint
     if (extra_len) append(t, extra, extra_len);
     t->count++;
     if (t->hook) {
-        struct sim_trace_rec r = {s->now, id, arg, node, peer, kind, type, reason};
+        struct sim_trace_rec r = {s->now, id, arg, node, peer, kind, type, reason, tag};
         t->hook(&r, t->hook_ctx);
     }
 }
