@@ -39,14 +39,24 @@ static int cmp_u64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
+void ledger_sort(uint64_t *v, uint64_t n) {
+    qsort(v, n, sizeof *v, cmp_u64);
+}
+
+uint64_t ledger_nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
     if (n == 0) return 0;
     uint64_t rank = (n * pct + 99) / 100; /* ceil(n * pct / 100), 1-based */
     return sorted[rank ? rank - 1 : 0];
 }
 
 int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
+    return ledger_summarise_q(l, out, NULL, NULL);
+}
+
+int ledger_summarise_q(const struct ledger *l, struct ledger_summary *out,
+                       uint64_t q[LEDGER_QUANTILES], uint32_t *nq) {
     memset(out, 0, sizeof *out);
+    if (nq) *nq = 0;
     uint64_t *lat = malloc((l->n ? l->n : 1) * sizeof *lat);
     if (!lat) return FT_ENOMEM;
     uint64_t k = 0;
@@ -59,9 +69,14 @@ int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
         out->duplicated += l->count[i] - 1;
         lat[k++] = l->latency[i];
     }
-    qsort(lat, k, sizeof *lat, cmp_u64);
-    out->latency_p50_ns = nearest_rank(lat, k, 50);
-    out->latency_p99_ns = nearest_rank(lat, k, 99);
+    ledger_sort(lat, k);
+    out->latency_p50_ns = ledger_nearest_rank(lat, k, 50);
+    out->latency_p99_ns = ledger_nearest_rank(lat, k, 99);
+    if (q && nq && k) {
+        for (unsigned pct = 0; pct < LEDGER_QUANTILES; pct++)
+            q[pct] = ledger_nearest_rank(lat, k, pct);
+        *nq = LEDGER_QUANTILES;
+    }
     free(lat);
     return 0;
 }
