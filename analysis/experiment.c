@@ -18,13 +18,13 @@ struct exp_collector {
     const struct pipe_config *cfg;
     const struct pipe *pipe; /* set once built: retries are read from it */
     uint64_t w, end_ns;
-    uint32_t nmax;           /* buckets covering [0, end] */
+    uint32_t nmax;                                             /* buckets covering [0, end] */
     uint64_t *created, *visible, *first, *retries, *p50, *p99; /* nmax each, one block */
-    uint64_t *lat;           /* latencies of the rows of bucket lat_bucket */
+    uint64_t *lat; /* latencies of the rows of bucket lat_bucket */
     size_t nlat, lat_cap;
     uint32_t lat_bucket, retry_bucket, last_active;
-    uint64_t retry_mark;     /* pipe_retries() when retry_bucket began */
-    int failed;              /* FT_ENOMEM met inside a callback */
+    uint64_t retry_mark; /* pipe_retries() when retry_bucket began */
+    int failed;          /* FT_ENOMEM met inside a callback */
 };
 
 struct exp_state {
@@ -173,11 +173,20 @@ static void col_trace(struct exp_collector *c, const struct sim_trace_rec *r) {
     uint32_t b = col_bucket(c, r->time_ns);
     if (b != c->retry_bucket) col_retries_to(c, b);
     switch (r->type) {
-    case SIM_TR_CRASH: col_marker(c, r, EXP_MARK_CRASH); break;
-    case SIM_TR_RESTART: col_marker(c, r, EXP_MARK_RESTART); break;
-    case SIM_TR_PARTITION: col_marker(c, r, EXP_MARK_PARTITION); break;
-    case SIM_TR_HEAL: col_marker(c, r, EXP_MARK_HEAL); break;
-    default: break;
+    case SIM_TR_CRASH:
+        col_marker(c, r, EXP_MARK_CRASH);
+        break;
+    case SIM_TR_RESTART:
+        col_marker(c, r, EXP_MARK_RESTART);
+        break;
+    case SIM_TR_PARTITION:
+        col_marker(c, r, EXP_MARK_PARTITION);
+        break;
+    case SIM_TR_HEAL:
+        col_marker(c, r, EXP_MARK_HEAL);
+        break;
+    default:
+        break;
     }
 }
 
@@ -294,11 +303,15 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
 
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
     switch (p) {
-    case DLV_AT_MOST_ONCE: return o->duplicated == 0;
-    case DLV_AT_LEAST_ONCE: return o->lost == 0;
+    case DLV_AT_MOST_ONCE:
+        return o->duplicated == 0;
+    case DLV_AT_LEAST_ONCE:
+        return o->lost == 0;
     case DLV_EXACTLY_ONCE:
-    case DLV_EXACTLY_ONCE_TXN: return o->lost == 0 && o->duplicated == 0 && o->matches_reference;
-    case DLV_COUNT: break;
+    case DLV_EXACTLY_ONCE_TXN:
+        return o->lost == 0 && o->duplicated == 0 && o->matches_reference;
+    case DLV_COUNT:
+        break;
     }
     return false;
 }

@@ -21,11 +21,11 @@ struct exp_outcome {
     uint64_t messages;       /* messages sent on the network */
     uint64_t latency_p50_ns; /* creation -> first visible, simulated */
     uint64_t latency_p99_ns;
-    uint64_t recovery_ns;    /* longest time from a worker crash to its next visible output */
+    uint64_t recovery_ns; /* longest time from a worker crash to its next visible output */
     uint64_t crashes;
-    uint64_t end_ns;         /* simulated time at the end of the run */
-    uint64_t events;         /* kernel events run */
-    bool matches_reference;  /* the warehouse's per-key counts equal the reference */
+    uint64_t end_ns;        /* simulated time at the end of the run */
+    uint64_t events;        /* kernel events run */
+    bool matches_reference; /* the warehouse's per-key counts equal the reference */
     uint64_t keys_mismatched;
     char trace_hash[SIM_HASH_HEX_BYTES];
 };
@@ -60,7 +60,7 @@ struct exp_marker {
 /* Zero-initialise once; exp_run frees and refills it on every run, exp_stats_free
  * releases it. bucket_ns is the one input: 0 = exp_bucket_ns(cfg, 0). */
 struct exp_stats {
-    uint64_t bucket_ns;       /* in: requested width; out: the width used */
+    uint64_t bucket_ns; /* in: requested width; out: the width used */
     struct exp_bucket *buckets;
     uint32_t nbuckets;
     uint64_t quantiles[EXP_QUANTILES]; /* end-to-end latency (first visibility), nearest rank */
@@ -76,7 +76,7 @@ void exp_stats_free(struct exp_stats *st);
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns);
 
 struct exp_options {
-    sim_trace_fn trace;  /* optional: sees every trace event */
+    sim_trace_fn trace; /* optional: sees every trace event */
     void *trace_ctx;
     struct exp_stats *stats; /* optional: filled with the run's statistics over time */
 };

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 struct ledger {
-    uint64_t n;          /* records generated */
-    uint32_t *count;     /* visible copies per record */
-    uint64_t *latency;   /* first visibility - creation, per record; UINT64_MAX = never */
-    uint64_t unknown;    /* visible rows naming no generated record (must stay 0) */
+    uint64_t n;        /* records generated */
+    uint32_t *count;   /* visible copies per record */
+    uint64_t *latency; /* first visibility - creation, per record; UINT64_MAX = never */
+    uint64_t unknown;  /* visible rows naming no generated record (must stay 0) */
 };
 
 int ledger_init(struct ledger *l, uint64_t n);

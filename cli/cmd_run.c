@@ -1,6 +1,7 @@
 /* `ftsim run`: runs every protocol a scenario lists (or those given) on one seed and
  * prints the comparison as a table or one JSON object; optionally stores each run in
- * the results database, one transaction per run. */
+ * the results database, one transaction per run, with its statistics over time and,
+ * with --trace, its full trace (buffered in memory, bulk-inserted with the run). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +23,61 @@ static void usage(FILE *f) {
           "  --seed N        seed of the run (default: the file's `seed:`)\n"
           "  --protocol P    run only P (repeatable): at-most-once, at-least-once,\n"
           "                  exactly-once, exactly-once-txn\n"
-          "  --db FILE       also store each run and its outcome in the SQLite FILE\n"
+          "  --db FILE       also store each run, its outcome and its time series in the\n"
+          "                  SQLite FILE (docs/results-schema.md)\n"
           "  --json          print one JSON object instead of the table\n"
-          "  --trace         print every trace event (one line each) before the results\n"
+          "  --trace         print every trace event (one line each) before the results;\n"
+          "                  with --db also store them in the events table\n"
           "  --help          this text\n",
           f);
 }
 
+#define RUN_TRACE_EVENTS_MAX 20000000u /* events --trace --db keeps for one run */
+
 struct trace_printer {
     const struct scenario *scn;
     const char *protocol;
+    bool keep; /* --trace --db: keep the run's trace in events */
+    struct sim_trace_rec *events;
+    size_t nevents, cap;
+    bool overflow; /* out of memory or past RUN_TRACE_EVENTS_MAX */
 };
 
+static void keep_event(struct trace_printer *tp, const struct sim_trace_rec *r) {
+    if (tp->overflow) return;
+    if (tp->nevents == tp->cap) {
+        size_t cap = tp->cap ? 2 * tp->cap : 4096;
+        struct sim_trace_rec *e =
+            cap <= RUN_TRACE_EVENTS_MAX ? realloc(tp->events, cap * sizeof *e) : NULL;
+        if (!e) {
+            tp->overflow = true;
+            return;
+        }
+        tp->events = e;
+        tp->cap = cap;
+    }
+    tp->events[tp->nevents++] = *r;
+}
+
+/* The events table's label: a message's kind, or "visible" for a row the sink made
+ * visible. */
+static const char *event_label(const struct sim_trace_rec *r) {
+    switch (r->type) {
+    case SIM_TR_SEND:
+    case SIM_TR_DELIVER:
+    case SIM_TR_DROP:
+    case SIM_TR_DUP:
+        return pipe_msg_name((int)r->kind);
+    case SIM_TR_USER:
+        return r->kind == PIPE_TR_VISIBLE ? "visible" : NULL;
+    default:
+        return NULL;
+    }
+}
+
 static void print_event(const struct sim_trace_rec *r, void *ctx) {
-    const struct trace_printer *tp = ctx;
+    struct trace_printer *tp = ctx;
+    if (tp->keep) keep_event(tp, r);
     char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX];
     printf("%-16s %12.6f s  %-8s %-9s", tp->protocol, (double)r->time_ns / 1e9,
            sim_trace_type_name(r->type), pipe_node_name(&tp->scn->pipe, r->node, a, sizeof a));
@@ -55,8 +97,11 @@ static void print_event(const struct sim_trace_rec *r, void *ctx) {
         printf(" visible record %llu (partition %llu)", (unsigned long long)r->id,
                (unsigned long long)r->arg);
         break;
-    case SIM_TR_FAULT: printf(" at step, record %llu", (unsigned long long)r->arg); break;
-    default: break;
+    case SIM_TR_FAULT:
+        printf(" at step, record %llu", (unsigned long long)r->arg);
+        break;
+    default:
+        break;
     }
     putchar('\n');
 }
@@ -65,9 +110,12 @@ static void json_str(const char *s) {
     putchar('"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
     }
     putchar('"');
 }
@@ -77,13 +125,12 @@ static void print_json_run(const char *proto, const struct exp_outcome *o, bool 
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
            "\"matches_reference\":%s,\"events\":%llu,\"trace_hash\":\"%s\"}",
-           first ? "" : ",", proto, (unsigned long long)o->sent,
-           (unsigned long long)o->delivered, (unsigned long long)o->lost,
-           (unsigned long long)o->duplicated, (unsigned long long)o->retries,
-           (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
-           (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
-           (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
-           (unsigned long long)o->events, o->trace_hash);
+           first ? "" : ",", proto, (unsigned long long)o->sent, (unsigned long long)o->delivered,
+           (unsigned long long)o->lost, (unsigned long long)o->duplicated,
+           (unsigned long long)o->retries, (unsigned long long)o->messages,
+           (unsigned long long)o->latency_p50_ns, (unsigned long long)o->latency_p99_ns,
+           (unsigned long long)o->recovery_ns, (unsigned long long)o->crashes,
+           o->matches_reference ? "true" : "false", (unsigned long long)o->events, o->trace_hash);
 }
 
 static void print_table_row(const char *proto, const struct exp_outcome *o) {
@@ -91,8 +138,7 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
            (unsigned long long)o->sent, (unsigned long long)o->delivered,
            (unsigned long long)o->lost, (unsigned long long)o->duplicated,
            (unsigned long long)o->retries, (double)o->latency_p50_ns / 1e6,
-           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO",
-           o->trace_hash);
+           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO", o->trace_hash);
 }
 
 struct run_opts {
@@ -104,11 +150,13 @@ struct run_opts {
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o, const char **file) {
-    static const struct option opts[] = {
-        {"seed", required_argument, NULL, 's'}, {"protocol", required_argument, NULL, 'p'},
-        {"db", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
-        {"trace", no_argument, NULL, 't'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
+                                         {"protocol", required_argument, NULL, 'p'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"trace", no_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((c = getopt_long(argc, argv, "s:p:d:jth", opts, NULL)) != -1) {
@@ -130,11 +178,21 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             if (o->nprotocols < DLV_COUNT) o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
             break;
         }
-        case 'd': o->db = optarg; break;
-        case 'j': o->json = true; break;
-        case 't': o->trace = true; break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 't':
+            o->trace = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind != argc - 1) {
@@ -151,6 +209,52 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
     else
         fprintf(stderr, "ftsim %s: %s\n", cmd, err->msg);
     return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
+}
+
+/* Runs one protocol, prints its row and stores it (with its statistics and, with
+ * --trace, its events) when --db is given. */
+static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
+                   const char *file, uint64_t seed, enum dlv_protocol p, bool first,
+                   struct trace_printer *tp, struct exp_stats *stats) {
+    const char *pname = dlv_name(p);
+    struct ft_error err = {0};
+    tp->protocol = pname;
+    tp->nevents = 0;
+    tp->overflow = false;
+    struct exp_options eo = {
+        .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
+    struct exp_outcome out;
+    if (exp_run(&scn->pipe, p, seed, &eo, &out, &err) != 0) {
+        fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
+        return CLI_INTERNAL;
+    }
+    if (o->json)
+        print_json_run(pname, &out, first);
+    else
+        print_table_row(pname, &out);
+    if (!db) return CLI_OK;
+    if (tp->overflow) {
+        fprintf(stderr,
+                "ftsim run: %s: %s: the trace has more events than --trace --db keeps "
+                "(%u) or memory allows\n",
+                file, pname, RUN_TRACE_EVENTS_MAX);
+        return CLI_INTERNAL;
+    }
+    struct res_run rr = {.scenario = scn->name,
+                         .scenario_hash = scn->hash,
+                         .seed = seed,
+                         .protocol = pname,
+                         .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
+                         .outcome = &out,
+                         .stats = stats,
+                         .events = tp->keep ? tp->events : NULL,
+                         .nevents = tp->keep ? tp->nevents : 0,
+                         .event_label = event_label};
+    if (res_store_run(db, &rr, NULL, &err) != 0) {
+        fprintf(stderr, "ftsim run: %s\n", err.msg);
+        return CLI_INTERNAL;
+    }
+    return CLI_OK;
 }
 
 int cli_run(int argc, char **argv) {
@@ -187,26 +291,12 @@ int cli_run(int argc, char **argv) {
                "lost", "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
     }
     int exit_code = CLI_OK;
-    for (uint32_t i = 0; i < o.nprotocols; i++) {
-        const char *pname = dlv_name(o.protocols[i]);
-        struct trace_printer tp = {scn, pname};
-        struct exp_options eo = {o.trace ? print_event : NULL, &tp};
-        struct exp_outcome out;
-        if (exp_run(&scn->pipe, o.protocols[i], seed, &eo, &out, &err) != 0) {
-            fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
-            exit_code = CLI_INTERNAL;
-            break;
-        }
-        if (o.json) print_json_run(pname, &out, i == 0);
-        else print_table_row(pname, &out);
-        struct res_run rr = {scn->name, scn->hash, seed, pname, "ok", &out};
-        int64_t id;
-        if (db && res_store_run(db, &rr, &id, &err) != 0) {
-            fprintf(stderr, "ftsim run: %s\n", err.msg);
-            exit_code = CLI_INTERNAL;
-            break;
-        }
-    }
+    struct exp_stats stats = {0};
+    struct trace_printer tp = {.scn = scn, .keep = o.trace && db};
+    for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++)
+        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats);
+    exp_stats_free(&stats);
+    free(tp.events);
     if (o.json) printf("]}\n");
     res_close(db);
     free(scn);
