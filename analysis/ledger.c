@@ -15,8 +15,7 @@ int ledger_init(struct ledger *l, uint64_t n) {
         ledger_free(l);
         return FT_ENOMEM;
     }
-    for (uint64_t i = 0; i < n; i++)
-        l->latency[i] = UINT64_MAX;
+    for (uint64_t i = 0; i < n; i++) l->latency[i] = UINT64_MAX;
     return 0;
 }
 
