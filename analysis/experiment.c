@@ -50,9 +50,7 @@ void exp_stats_free(struct exp_stats *st) {
     if (!st) return;
     free(st->buckets);
     free(st->markers);
-    uint64_t w = st->bucket_ns;
     memset(st, 0, sizeof *st);
-    st->bucket_ns = w;
 }
 
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns) {
@@ -74,12 +72,13 @@ static void col_active(struct exp_collector *c, uint32_t b) {
     if (b > c->last_active) c->last_active = b;
 }
 
-static int col_init(struct exp_collector *c, const struct pipe_config *cfg, struct exp_stats *out) {
+static int col_init(struct exp_collector *c, const struct pipe_config *cfg, struct exp_stats *out,
+                    uint64_t bucket_ns) {
     memset(c, 0, sizeof *c);
     exp_stats_free(out);
     c->out = out;
     c->cfg = cfg;
-    c->w = exp_bucket_ns(cfg, out->bucket_ns);
+    c->w = exp_bucket_ns(cfg, bucket_ns);
     out->bucket_ns = c->w;
     c->end_ns = cfg->duration_ns + cfg->drain_ns;
     uint64_t n = c->end_ns / c->w + (c->end_ns % c->w != 0);
@@ -327,7 +326,7 @@ int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
     int rc = 0;
     if (opt && opt->stats) {
         st.col = &col;
-        rc = col_init(&col, cfg, opt->stats);
+        rc = col_init(&col, cfg, opt->stats, opt->bucket_ns);
     }
     if (rc == 0) rc = reference_counts(cfg, seed, &ref, &n, st.col);
     if (rc == 0) rc = ledger_init(&st.ledger, n);

@@ -79,6 +79,7 @@ struct exp_options {
     sim_trace_fn trace; /* optional: sees every trace event */
     void *trace_ctx;
     struct exp_stats *stats; /* optional: filled with the run's statistics over time */
+    uint64_t bucket_ns;      /* requested bucket width; 0 = exp_bucket_ns(cfg, 0) */
 };
 
 /* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;

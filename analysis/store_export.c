@@ -91,9 +91,8 @@ static int export_rows(sqlite3 *c, sqlite3_stmt *st, FILE *out, uint64_t *rows,
         k++;
     }
     if (rows) *rows = k;
-    if (rc != SQLITE_DONE) return ft_fail(err, FT_EPARSE, "export: %s", sqlite3_errmsg(c));
-    if (ferror(out))
-        return ft_fail(err, FT_EIO, "export: cannot write the CSV: %s", strerror(errno));
+    if (rc != SQLITE_DONE) return ft_fail(err, FT_EPARSE, "%s", sqlite3_errmsg(c));
+    if (ferror(out)) return ft_fail(err, FT_EIO, "cannot write the CSV: %s", strerror(errno));
     return 0;
 }
 
@@ -107,7 +106,7 @@ static int export_table_index(const char *table) {
 static int export_prepare_file(const char *path, struct ft_error *err) {
     struct stat st;
     if (stat(path, &st) != 0)
-        return ft_fail(err, FT_EIO, "export: cannot open %s: %s", path, strerror(errno));
+        return ft_fail(err, FT_EIO, "cannot open %s: %s", path, strerror(errno));
     struct res_db *db = NULL;
     int rc = res_open(path, &db, err);
     res_close(db);
@@ -118,17 +117,16 @@ static int export_query(sqlite3 *c, int t, const char *where, FILE *out, uint64_
                         struct ft_error *err) {
     size_t size = strlen(where ? where : "") + 256;
     char *sql = malloc(size);
-    if (!sql) return ft_fail(err, FT_ENOMEM, "export: out of memory");
+    if (!sql) return ft_fail(err, FT_ENOMEM, "out of memory");
     snprintf(sql, size, "SELECT * FROM \"%s\"%s%s%s ORDER BY %s", res_tables[t],
              where ? " WHERE (" : "", where ? where : "", where ? ")" : "", res_order[t]);
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     int rc = sqlite3_prepare_v2(c, sql, -1, &st, &tail);
     if (rc != SQLITE_OK)
-        rc = ft_fail(err, FT_EPARSE, "export: bad --where '%s': %s", where ? where : "",
-                     sqlite3_errmsg(c));
+        rc = ft_fail(err, FT_EPARSE, "bad --where '%s': %s", where ? where : "", sqlite3_errmsg(c));
     else if (tail && tail[strspn(tail, " \t\r\n")])
-        rc = ft_fail(err, FT_EPARSE, "export: --where must be one SQL expression, found more: '%s'",
+        rc = ft_fail(err, FT_EPARSE, "--where must be one SQL expression, found more: '%s'",
                      where ? where : "");
     else
         rc = export_rows(c, st, out, rows, err);
@@ -146,16 +144,16 @@ int res_export_csv(const char *path, const char *table, const char *where, FILE 
         size_t o = 0;
         for (int i = 0; res_tables[i] && o < sizeof list; i++)
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", res_tables[i]);
-        return ft_fail(err, FT_EINVAL, "export: unknown table '%s' (expected one of: %s)",
+        return ft_fail(err, FT_EINVAL, "unknown table '%s' (expected one of: %s)",
                        table ? table : "", list);
     }
     if (where && strlen(where) > RES_WHERE_MAX)
-        return ft_fail(err, FT_ELIMIT, "export: --where is longer than %u bytes", RES_WHERE_MAX);
+        return ft_fail(err, FT_ELIMIT, "--where is longer than %u bytes", RES_WHERE_MAX);
     int rc = export_prepare_file(path, err);
     if (rc) return rc;
     sqlite3 *c = NULL;
     if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        rc = ft_fail(err, FT_EDB, "export: cannot open %s: %s", path, sqlite3_errmsg(c));
+        rc = ft_fail(err, FT_EDB, "cannot open %s: %s", path, sqlite3_errmsg(c));
         sqlite3_close(c);
         return rc;
     }

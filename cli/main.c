@@ -17,6 +17,9 @@ static const struct command commands[] = {
     {"run", cli_run, "run a scenario under each of its protocols and compare"},
     {"check", cli_check, "check scenarios' expectations (CI: exit 1 on a violation)"},
     {"list", cli_list, "list scenarios, protocols and fault kinds"},
+    {"sweep", cli_sweep, "run seeds x protocols x --set values into a results database"},
+    {"merge", cli_merge, "merge sweep shard databases into one"},
+    {"export", cli_export, "write a results table as CSV"},
     {"example", cli_example, "run the kernel example (lossy network, one crash)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

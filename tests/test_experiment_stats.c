@@ -130,8 +130,8 @@ static void test_buckets_markers_and_quantiles_of_a_retried_record(void **state)
     (void)state;
     struct scenario *scn = load_tiny();
     uint64_t phase = phase_of(scn);
-    struct exp_stats st = {.bucket_ns = 100 * MS};
-    struct exp_options opt = {.stats = &st};
+    struct exp_stats st = {0};
+    struct exp_options opt = {.stats = &st, .bucket_ns = 100 * MS};
     struct exp_outcome o;
     struct ft_error err = {0};
     assert_int_equal(exp_run(&scn->pipe, DLV_AT_LEAST_ONCE, scn->seed, &opt, &o, &err), 0);
@@ -160,8 +160,8 @@ static void test_lost_record_stays_in_flight_and_no_retries(void **state) {
     (void)state;
     struct scenario *scn = load_tiny();
     uint64_t phase = phase_of(scn);
-    struct exp_stats st = {.bucket_ns = 30 * MS};
-    struct exp_options opt = {.stats = &st};
+    struct exp_stats st = {0};
+    struct exp_options opt = {.stats = &st, .bucket_ns = 30 * MS};
     struct exp_outcome o;
     struct ft_error err = {0};
     assert_int_equal(exp_run(&scn->pipe, DLV_AT_MOST_ONCE, scn->seed, &opt, &o, &err), 0);

@@ -14,18 +14,17 @@
 
 #include "scenario.h"
 
-static const char base_yaml[] =
-    "name: over\n"
-    "about: a scenario to override\n"
-    "duration: 2s\n"
-    "nodes: { broker: 1, workers: 2, sink: 1 }\n"
-    "source: { kind: iot, devices: 4, period: 100ms }\n"
-    "network: { latency: 1ms }\n"
-    "protocols: [at-most-once, at-least-once]\n"
-    "faults:\n"
-    "  - { drop: ack, from: worker-1, nth: 3 }\n"
-    "expect:\n"
-    "  at-least-once: { lost: 0 }\n";
+static const char base_yaml[] = "name: over\n"
+                                "about: a scenario to override\n"
+                                "duration: 2s\n"
+                                "nodes: { broker: 1, workers: 2, sink: 1 }\n"
+                                "source: { kind: iot, devices: 4, period: 100ms }\n"
+                                "network: { latency: 1ms }\n"
+                                "protocols: [at-most-once, at-least-once]\n"
+                                "faults:\n"
+                                "  - { drop: ack, from: worker-1, nth: 3 }\n"
+                                "expect:\n"
+                                "  at-least-once: { lost: 0 }\n";
 
 static const char bare_yaml[] = "name: bare\n"
                                 "about: no network section, no faults\n"
@@ -84,8 +83,8 @@ static void test_overrides_decode_as_if_written_in_the_file(void **state) {
 static void test_missing_sections_and_empty_values_are_created(void **state) {
     (void)state;
     struct ft_error err;
-    const struct scn_override ov[] = {{"network.loss", "0.2"}, {"drain", "3s"},
-                                      {"delivery.ack_timeout", "20ms"}};
+    const struct scn_override ov[] = {
+        {"network.loss", "0.2"}, {"drain", "3s"}, {"delivery.ack_timeout", "20ms"}};
     struct scenario *s = parse(bare_yaml, ov, 3, 0, &err);
     assert_true(s->pipe.network.loss_p == 0.2);
     assert_int_equal(s->pipe.drain_ns, 3000000000ull);
@@ -117,12 +116,15 @@ static void test_unknown_keys_get_did_you_mean(void **state) {
 
 static void test_bad_paths_are_refused_naming_the_key(void **state) {
     (void)state;
-    expect_refused("duration.x", "1", "over.yaml: --set duration.x=1: 'duration' is a single "
-                                      "value, so it has no 'x'");
-    expect_refused("faults.3.nth", "1", "over.yaml: --set faults.3.nth=1: 'faults' is a list of "
-                                        "1, so expected an index 0 to 0 after it, found '3'");
-    expect_refused("network", "5", "over.yaml: --set network=5: 'network' is a mapping in the "
-                                   "file; --set replaces single values only");
+    expect_refused("duration.x", "1",
+                   "over.yaml: --set duration.x=1: 'duration' is a single "
+                   "value, so it has no 'x'");
+    expect_refused("faults.3.nth", "1",
+                   "over.yaml: --set faults.3.nth=1: 'faults' is a list of "
+                   "1, so expected an index 0 to 0 after it, found '3'");
+    expect_refused("network", "5",
+                   "over.yaml: --set network=5: 'network' is a mapping in the "
+                   "file; --set replaces single values only");
     expect_refused("links.0.loss", "0.1",
                    "over.yaml: --set links.0.loss=0.1: 'links' is not in the file, so it has no "
                    "entry 0");
