@@ -23,8 +23,9 @@ struct exp_collector {
     uint64_t *lat; /* latencies of the rows of bucket lat_bucket */
     size_t nlat, lat_cap;
     uint32_t lat_bucket, retry_bucket, last_active;
-    uint64_t retry_mark; /* pipe_retries() when retry_bucket began */
-    int failed;          /* FT_ENOMEM met inside a callback */
+    uint64_t retry_mark;   /* pipe_retries() when retry_bucket began */
+    uint64_t retry_end_ns; /* where retry_bucket ends (UINT64_MAX: the last bucket) */
+    int failed;            /* FT_ENOMEM met inside a callback */
 };
 
 struct exp_state {
@@ -84,6 +85,7 @@ static int col_init(struct exp_collector *c, const struct pipe_config *cfg, stru
     uint64_t n = c->end_ns / c->w + (c->end_ns % c->w != 0);
     c->nmax = n ? (uint32_t)n : 1;
     FT_ASSERT(c->nmax <= EXP_BUCKETS_MAX);
+    c->retry_end_ns = c->nmax > 1 ? c->w : UINT64_MAX;
     c->created = calloc(6 * (size_t)c->nmax, sizeof *c->created);
     if (!c->created) return FT_ENOMEM;
     c->visible = c->created + c->nmax;
@@ -140,6 +142,7 @@ static void col_retries_to(struct exp_collector *c, uint32_t b) {
     }
     c->retry_mark = now;
     c->retry_bucket = b;
+    c->retry_end_ns = b + 1 < c->nmax ? (uint64_t)(b + 1) * c->w : UINT64_MAX;
 }
 
 static void col_marker(struct exp_collector *c, const struct sim_trace_rec *r,
@@ -169,8 +172,7 @@ static void col_marker(struct exp_collector *c, const struct sim_trace_rec *r,
  * trace records come before its handler's work, so the counter then holds exactly the
  * retries of earlier buckets), and faults become markers. */
 static void col_trace(struct exp_collector *c, const struct sim_trace_rec *r) {
-    uint32_t b = col_bucket(c, r->time_ns);
-    if (b != c->retry_bucket) col_retries_to(c, b);
+    if (r->time_ns >= c->retry_end_ns) col_retries_to(c, col_bucket(c, r->time_ns));
     switch (r->type) {
     case SIM_TR_CRASH:
         col_marker(c, r, EXP_MARK_CRASH);

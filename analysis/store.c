@@ -71,7 +71,6 @@ static const char *const res_migrations[] = {
     "ALTER TABLE runs_v2 RENAME TO runs;"
     "CREATE INDEX runs_by_scenario ON runs (scenario, protocol, params);"
     "CREATE INDEX runs_by_protocol ON runs (protocol);"
-    "CREATE INDEX runs_by_params ON runs (params);"
     "CREATE TABLE timeseries ("
     " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
     " bucket_start_ns INTEGER NOT NULL,"
@@ -146,38 +145,36 @@ const char *const res_child_tables[RES_NCHILD] = {"outcomes", "timeseries",     
                                                   "markers",  "window_results", "agreement",
                                                   "events"};
 
-/* A rerun of (scenario_hash, params, seed, protocol) keeps its row and id, and
- * replaces the rest. */
+/* A new run is inserted (RETURNING its id); a rerun of (scenario_hash, params, seed,
+ * protocol) returns nothing there, and then keeps its row and id through the UPDATE,
+ * which replaces the rest, and has its child rows deleted. */
 static const char res_put_run_sql[] =
     "INSERT INTO runs (scenario, scenario_hash, params, seed, protocol, trace_hash, sim_end_ns,"
     " events, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-    " ON CONFLICT (scenario_hash, params, seed, protocol) DO UPDATE SET"
-    " scenario = excluded.scenario, trace_hash = excluded.trace_hash,"
-    " sim_end_ns = excluded.sim_end_ns, events = excluded.events, status = excluded.status"
-    " RETURNING id";
+    " ON CONFLICT (scenario_hash, params, seed, protocol) DO NOTHING RETURNING id";
+static const char res_update_run_sql[] =
+    "UPDATE runs SET scenario = ?1, trace_hash = ?6, sim_end_ns = ?7, events = ?8, status = ?9"
+    " WHERE scenario_hash = ?2 AND params = ?3 AND seed = ?4 AND protocol = ?5 RETURNING id";
 
 static const char res_has_run_sql[] =
     "SELECT id FROM runs WHERE scenario_hash = ?1 AND params = ?2 AND seed = ?3"
     " AND protocol = ?4";
 
-static const char *const res_put_sql[RES_NCHILD] = {
-    /* parameters ?2.. follow the order of res_outcome_cols() */
-    "INSERT INTO outcomes (run_id, sent, delivered, lost, duplicated, retries,"
-    " messages, latency_p50_ns, latency_p99_ns, recovery_ns, crashes, matches_reference,"
-    " keys_mismatched) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    "INSERT INTO timeseries (run_id, bucket_start_ns, bucket_ns, visible, throughput_per_s,"
-    " latency_p50_ns, latency_p99_ns, in_flight, retries)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    "INSERT INTO latency_quantiles (run_id, percent, latency_ns) VALUES (?1, ?2, ?3)",
-    "INSERT INTO markers (run_id, t_ns, kind, node) VALUES (?1, ?2, ?3, ?4)",
-    "INSERT INTO window_results (run_id, window_start_ns, window_end_ns, key, value,"
-    " emitted_at_ns, final) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    "INSERT INTO agreement (run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds,"
-    " messages, bytes, signatures_made, signatures_verified, signatures_rejected, decisions)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    "INSERT INTO events (run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-};
+/* Each child table's columns in insert order. Rows of the tables a run may have many
+ * of go in multi-row INSERTs of RES_BATCH rows (one statement step per batch), the
+ * rest one by one. */
+static const char *const res_child_cols[RES_NCHILD] = {
+    "run_id, sent, delivered, lost, duplicated, retries, messages, latency_p50_ns,"
+    " latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched",
+    "run_id, bucket_start_ns, bucket_ns, visible, throughput_per_s, latency_p50_ns,"
+    " latency_p99_ns, in_flight, retries",
+    "run_id, percent, latency_ns",
+    "run_id, t_ns, kind, node",
+    "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final",
+    "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
+    " signatures_made, signatures_verified, signatures_rejected, decisions",
+    "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason"};
+static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 7, 15, 11};
 
 #define RES_OUTCOME_COLS 12
 
@@ -304,22 +301,48 @@ static int res_enable_wal(struct res_db *db, struct ft_error *err) {
     return 0;
 }
 
+/* "INSERT INTO t (cols) VALUES (?, ...), ..." with `rows` rows. */
+static int res_prepare_insert(struct res_db *db, int t, int rows, sqlite3_stmt **st) {
+    int ncols = res_child_ncols[t];
+    size_t size = 128 + strlen(res_child_cols[t]) + (size_t)rows * (3 * (size_t)ncols + 4);
+    char *sql = malloc(size);
+    if (!sql) return SQLITE_NOMEM;
+    size_t o = (size_t)snprintf(sql, size, "INSERT INTO %s (%s) VALUES ", res_child_tables[t],
+                                res_child_cols[t]);
+    for (int r = 0; r < rows; r++) {
+        o += (size_t)snprintf(sql + o, size - o, "%s(?", r ? ", " : "");
+        for (int c = 1; c < ncols; c++)
+            o += (size_t)snprintf(sql + o, size - o, ", ?");
+        o += (size_t)snprintf(sql + o, size - o, ")");
+    }
+    FT_ASSERT(o < size);
+    int rc = sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    free(sql);
+    return rc;
+}
+
 static int res_prepare(struct res_db *db, struct ft_error *err) {
     unsigned flags = SQLITE_PREPARE_PERSISTENT;
     int rc = sqlite3_prepare_v3(db->db, res_put_run_sql, -1, flags, &db->put_run, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(db->db, res_update_run_sql, -1, flags, &db->update_run, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(db->db, res_has_run_sql, -1, flags, &db->has_run, NULL);
     for (int i = 0; rc == SQLITE_OK && i < RES_NCHILD; i++) {
         char del[96];
         snprintf(del, sizeof del, "DELETE FROM %s WHERE run_id = ?1", res_child_tables[i]);
-        rc = sqlite3_prepare_v3(db->db, res_put_sql[i], -1, flags, &db->put[i], NULL);
+        rc = res_prepare_insert(db, i, 1, &db->put[i]);
+        if (rc == SQLITE_OK && i != RES_OUTCOMES && i != RES_AGREEMENT)
+            rc = res_prepare_insert(db, i, RES_BATCH, &db->putn[i]);
         if (rc == SQLITE_OK) rc = sqlite3_prepare_v3(db->db, del, -1, flags, &db->del[i], NULL);
     }
     return rc == SQLITE_OK ? 0 : res_sql_fail(db, err, "cannot prepare statements");
 }
 
 static int res_connect(struct res_db *db, struct ft_error *err) {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    /* NOMUTEX: a connection is used by one thread at a time, so SQLite's own locking
+     * of it is pure cost */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(db->path, &db->db, flags, NULL) != SQLITE_OK)
         return res_sql_fail(db, err, "cannot open");
     sqlite3_extended_result_codes(db->db, 1);
@@ -330,10 +353,15 @@ static int res_connect(struct res_db *db, struct ft_error *err) {
 
 /* In WAL mode, synchronous = NORMAL keeps every committed run through a killed
  * process (kill -9) and never corrupts the file; only an OS crash or power loss may
- * drop the last commits, which a resumed sweep simply runs again. */
+ * drop the last commits, which a resumed sweep simply runs again. Checkpoints (each
+ * one an fsync) come every RES_CHECKPOINT_PAGES pages of WAL instead of SQLite's 1000. */
+#define RES_CHECKPOINT_PAGES 4000
 static int res_configure(struct res_db *db, struct ft_error *err) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %d", RES_CHECKPOINT_PAGES);
     int rc = res_exec(db, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", err);
     if (!rc) rc = res_exec(db, "PRAGMA synchronous = NORMAL", "cannot set synchronous", err);
+    if (!rc) rc = res_exec(db, sql, "cannot set the checkpoint interval", err);
     return rc;
 }
 
@@ -362,9 +390,11 @@ int res_open(const char *path, struct res_db **out, struct ft_error *err) {
 void res_close(struct res_db *db) {
     if (!db) return;
     sqlite3_finalize(db->put_run);
+    sqlite3_finalize(db->update_run);
     sqlite3_finalize(db->has_run);
     for (int i = 0; i < RES_NCHILD; i++) {
         sqlite3_finalize(db->put[i]);
+        sqlite3_finalize(db->putn[i]);
         sqlite3_finalize(db->del[i]);
     }
     sqlite3_close(db->db);
@@ -440,9 +470,7 @@ int res_step(struct res_db *db, sqlite3_stmt *st, int64_t *id, const char *what,
     return result;
 }
 
-static int res_put_run(struct res_db *db, const struct res_run *r, int64_t *id,
-                       struct ft_error *err) {
-    sqlite3_stmt *st = db->put_run;
+static void res_bind_run(sqlite3_stmt *st, const struct res_run *r) {
     const struct exp_outcome *o = r->outcome;
     sqlite3_bind_text(st, 1, r->scenario, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->scenario_hash, -1, SQLITE_STATIC);
@@ -453,8 +481,19 @@ static int res_put_run(struct res_db *db, const struct res_run *r, int64_t *id,
     sqlite3_bind_int64(st, 7, (int64_t)o->end_ns);
     sqlite3_bind_int64(st, 8, (int64_t)o->events);
     sqlite3_bind_text(st, 9, r->status, -1, SQLITE_STATIC);
+}
+
+/* *id gets the run's id; *existed = the key was stored before (its rows must go). */
+static int res_put_run(struct res_db *db, const struct res_run *r, int64_t *id, bool *existed,
+                       struct ft_error *err) {
     *id = -1;
-    int rc = res_step(db, st, id, "cannot store the run", err);
+    res_bind_run(db->put_run, r);
+    int rc = res_step(db, db->put_run, id, "cannot store the run", err);
+    *existed = !rc && *id < 0;
+    if (!rc && *existed) {
+        res_bind_run(db->update_run, r);
+        rc = res_step(db, db->update_run, id, "cannot store the run", err);
+    }
     if (!rc && *id < 0)
         return ft_fail(err, FT_EDB, "results store %s: no run id returned", db->path);
     return rc;
@@ -479,65 +518,104 @@ static int res_bind_u64(sqlite3_stmt *st, int i, uint64_t v, const char *name,
     return 0;
 }
 
-static int res_put_bucket(struct res_db *db, int64_t id, const struct exp_bucket *b,
-                          struct ft_error *err) {
-    sqlite3_stmt *st = db->put[RES_TIMESERIES];
+/* Binds row i of a child table at parameter base + 1 ...; 0 or FT_ELIMIT. */
+typedef int (*res_bind_fn)(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err);
+
+static int res_bind_bucket(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    const struct exp_bucket *b = &r->stats->buckets[i];
     const uint64_t v[] = {b->start_ns, b->width_ns, b->visible, b->in_flight, b->retries};
     static const int col[] = {2, 3, 4, 8, 9};
-    sqlite3_bind_int64(st, 1, id);
-    for (int i = 0; i < 5; i++) {
-        int rc = res_bind_u64(st, col[i], v[i], "a timeseries value", err);
+    sqlite3_bind_int64(st, base + 1, id);
+    for (int k = 0; k < 5; k++) {
+        int rc = res_bind_u64(st, base + col[k], v[k], "a timeseries value", err);
         if (rc) return rc;
     }
     double width_s = b->width_ns ? (double)b->width_ns / 1e9 : 1.0;
-    sqlite3_bind_double(st, 5, (double)b->visible / width_s);
-    if (b->visible) {
-        int rc = res_bind_u64(st, 6, b->latency_p50_ns, "latency_p50_ns", err);
-        if (!rc) rc = res_bind_u64(st, 7, b->latency_p99_ns, "latency_p99_ns", err);
-        if (rc) return rc;
-    }
-    return res_step(db, st, NULL, "cannot store the time series", err);
+    sqlite3_bind_double(st, base + 5, (double)b->visible / width_s);
+    if (!b->visible) return 0; /* latencies stay NULL */
+    int rc = res_bind_u64(st, base + 6, b->latency_p50_ns, "latency_p50_ns", err);
+    return rc ? rc : res_bind_u64(st, base + 7, b->latency_p99_ns, "latency_p99_ns", err);
 }
 
-static int res_put_stats(struct res_db *db, int64_t id, const struct exp_stats *s,
-                         struct ft_error *err) {
-    int rc = 0;
-    for (uint32_t i = 0; !rc && i < s->nbuckets; i++)
-        rc = res_put_bucket(db, id, &s->buckets[i], err);
-    sqlite3_stmt *st = db->put[RES_QUANTILES];
-    for (uint32_t p = 0; !rc && p < s->nquantiles; p++) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, (int)p);
-        rc = res_bind_u64(st, 3, s->quantiles[p], "latency_ns", err);
-        if (!rc) rc = res_step(db, st, NULL, "cannot store the latency quantiles", err);
+static int res_bind_quantile(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                             size_t i, struct ft_error *err) {
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int(st, base + 2, (int)i);
+    return res_bind_u64(st, base + 3, r->stats->quantiles[i], "latency_ns", err);
+}
+
+static int res_bind_marker(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    const struct exp_marker *m = &r->stats->markers[i];
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_text(st, base + 3, exp_marker_name(m->kind), -1, SQLITE_STATIC);
+    if (m->node[0]) sqlite3_bind_text(st, base + 4, m->node, -1, SQLITE_STATIC);
+    return res_bind_u64(st, base + 2, m->t_ns, "t_ns", err);
+}
+
+static int res_bind_window(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    const struct res_window *w = &r->windows[i];
+    (void)err; /* times were checked by res_check_children */
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)w->window_start_ns);
+    sqlite3_bind_int64(st, base + 3, (int64_t)w->window_end_ns);
+    if (w->key) sqlite3_bind_text(st, base + 4, w->key, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, base + 5, w->value);
+    sqlite3_bind_int64(st, base + 6, (int64_t)w->emitted_at_ns);
+    sqlite3_bind_int(st, base + 7, w->final ? 1 : 0);
+    return 0;
+}
+
+static void res_bind_node(sqlite3_stmt *st, int i, uint32_t node) {
+    if (node != SIM_NODE_NONE) sqlite3_bind_int64(st, i, node);
+}
+
+static int res_bind_event(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r, size_t i,
+                          struct ft_error *err) {
+    const struct sim_trace_rec *e = &r->events[i];
+    const char *label = r->event_label ? r->event_label(e) : NULL;
+    (void)err;
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)i);
+    sqlite3_bind_int64(st, base + 3, res_u64_bits(e->time_ns));
+    sqlite3_bind_text(st, base + 4, sim_trace_type_name(e->type), -1, SQLITE_STATIC);
+    res_bind_node(st, base + 5, e->node);
+    res_bind_node(st, base + 6, e->peer);
+    sqlite3_bind_int64(st, base + 7, res_u64_bits(e->id));
+    sqlite3_bind_int64(st, base + 8, res_u64_bits(e->arg));
+    sqlite3_bind_int64(st, base + 9, e->kind);
+    if (label) sqlite3_bind_text(st, base + 10, label, -1, SQLITE_STATIC);
+    if (e->type == SIM_TR_DROP)
+        sqlite3_bind_text(st, base + 11, sim_drop_reason_name(e->reason), -1, SQLITE_STATIC);
+    return 0;
+}
+
+/* Inserts rows 0..n-1 of child table t: whole batches, then the rest one by one. */
+static int res_put_rows(struct res_db *db, enum res_child t, int64_t id, const struct res_run *r,
+                        size_t n, res_bind_fn bind, struct ft_error *err) {
+    int ncols = res_child_ncols[t], rc = 0;
+    size_t i = 0;
+    for (; !rc && n - i >= RES_BATCH; i += RES_BATCH) {
+        for (int k = 0; !rc && k < RES_BATCH; k++)
+            rc = bind(db->putn[t], k * ncols, id, r, i + (size_t)k, err);
+        if (!rc) rc = res_step(db, db->putn[t], NULL, "cannot store the run's rows", err);
     }
-    st = db->put[RES_MARKERS];
-    for (uint32_t i = 0; !rc && i < s->nmarkers; i++) {
-        const struct exp_marker *m = &s->markers[i];
-        sqlite3_bind_int64(st, 1, id);
-        rc = res_bind_u64(st, 2, m->t_ns, "t_ns", err);
-        sqlite3_bind_text(st, 3, exp_marker_name(m->kind), -1, SQLITE_STATIC);
-        if (m->node[0]) sqlite3_bind_text(st, 4, m->node, -1, SQLITE_STATIC);
-        if (!rc) rc = res_step(db, st, NULL, "cannot store the markers", err);
+    for (; !rc && i < n; i++) {
+        rc = bind(db->put[t], 0, id, r, i, err);
+        if (!rc) rc = res_step(db, db->put[t], NULL, "cannot store the run's rows", err);
     }
     return rc;
 }
 
-static int res_put_windows(struct res_db *db, int64_t id, const struct res_run *r,
-                           struct ft_error *err) {
-    sqlite3_stmt *st = db->put[RES_WINDOWS];
-    int rc = 0;
-    for (size_t i = 0; !rc && i < r->nwindows; i++) {
-        const struct res_window *w = &r->windows[i];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, (int64_t)w->window_start_ns);
-        sqlite3_bind_int64(st, 3, (int64_t)w->window_end_ns);
-        if (w->key) sqlite3_bind_text(st, 4, w->key, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 5, w->value);
-        sqlite3_bind_int64(st, 6, (int64_t)w->emitted_at_ns);
-        sqlite3_bind_int(st, 7, w->final ? 1 : 0);
-        rc = res_step(db, st, NULL, "cannot store the window results", err);
-    }
+static int res_put_stats(struct res_db *db, int64_t id, const struct res_run *r,
+                         struct ft_error *err) {
+    const struct exp_stats *s = r->stats;
+    int rc = res_put_rows(db, RES_TIMESERIES, id, r, s->nbuckets, res_bind_bucket, err);
+    if (!rc) rc = res_put_rows(db, RES_QUANTILES, id, r, s->nquantiles, res_bind_quantile, err);
+    if (!rc) rc = res_put_rows(db, RES_MARKERS, id, r, s->nmarkers, res_bind_marker, err);
     return rc;
 }
 
@@ -566,35 +644,6 @@ static int res_put_agreement(struct res_db *db, int64_t id, const struct res_agr
     return res_step(db, st, NULL, "cannot store the agreement", err);
 }
 
-static void res_bind_node(sqlite3_stmt *st, int i, uint32_t node) {
-    if (node != SIM_NODE_NONE) sqlite3_bind_int64(st, i, node);
-}
-
-/* The trace, bulk-inserted with one prepared statement inside the run's transaction. */
-static int res_put_events(struct res_db *db, int64_t id, const struct res_run *r,
-                          struct ft_error *err) {
-    sqlite3_stmt *st = db->put[RES_EVENTS];
-    int rc = 0;
-    for (size_t i = 0; !rc && i < r->nevents; i++) {
-        const struct sim_trace_rec *e = &r->events[i];
-        const char *label = r->event_label ? r->event_label(e) : NULL;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, (int64_t)i);
-        sqlite3_bind_int64(st, 3, res_u64_bits(e->time_ns));
-        sqlite3_bind_text(st, 4, sim_trace_type_name(e->type), -1, SQLITE_STATIC);
-        res_bind_node(st, 5, e->node);
-        res_bind_node(st, 6, e->peer);
-        sqlite3_bind_int64(st, 7, res_u64_bits(e->id));
-        sqlite3_bind_int64(st, 8, res_u64_bits(e->arg));
-        sqlite3_bind_int64(st, 9, e->kind);
-        if (label) sqlite3_bind_text(st, 10, label, -1, SQLITE_STATIC);
-        if (e->type == SIM_TR_DROP)
-            sqlite3_bind_text(st, 11, sim_drop_reason_name(e->reason), -1, SQLITE_STATIC);
-        rc = res_step(db, st, NULL, "cannot store the trace", err);
-    }
-    return rc;
-}
-
 /* Every child row of run id goes, so a rerun replaces them all. */
 static int res_clear_children(struct res_db *db, int64_t id, struct ft_error *err) {
     int rc = 0;
@@ -607,25 +656,30 @@ static int res_clear_children(struct res_db *db, int64_t id, struct ft_error *er
 
 static int res_put_all(struct res_db *db, const struct res_run *r, int64_t *id,
                        struct ft_error *err) {
-    int rc = res_put_run(db, r, id, err);
-    if (!rc) rc = res_clear_children(db, *id, err);
+    bool existed = false;
+    int rc = res_put_run(db, r, id, &existed, err);
+    if (!rc && existed) rc = res_clear_children(db, *id, err);
     if (!rc) rc = res_put_outcome(db, *id, r->outcome, err);
-    if (!rc && r->stats) rc = res_put_stats(db, *id, r->stats, err);
-    if (!rc && r->nwindows) rc = res_put_windows(db, *id, r, err);
+    if (!rc && r->stats) rc = res_put_stats(db, *id, r, err);
+    if (!rc && r->nwindows)
+        rc = res_put_rows(db, RES_WINDOWS, *id, r, r->nwindows, res_bind_window, err);
     if (!rc && r->agreement) rc = res_put_agreement(db, *id, r->agreement, err);
-    if (!rc && r->nevents) rc = res_put_events(db, *id, r, err);
+    if (!rc && r->nevents)
+        rc = res_put_rows(db, RES_EVENTS, *id, r, r->nevents, res_bind_event, err);
     return rc;
 }
 
 /* After a failure part-way through binding: no stale binding may reach the next run
  * (NULL columns rely on cleared bindings). */
 static void res_reset_all(struct res_db *db) {
-    sqlite3_stmt *all[2 + 2 * RES_NCHILD] = {db->put_run, db->has_run};
+    sqlite3_stmt *all[3 + 3 * RES_NCHILD] = {db->put_run, db->update_run, db->has_run};
     for (int i = 0; i < RES_NCHILD; i++) {
-        all[2 + 2 * i] = db->put[i];
-        all[3 + 2 * i] = db->del[i];
+        all[3 + 3 * i] = db->put[i];
+        all[4 + 3 * i] = db->putn[i];
+        all[5 + 3 * i] = db->del[i];
     }
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (!all[i]) continue;
         sqlite3_reset(all[i]);
         sqlite3_clear_bindings(all[i]);
     }

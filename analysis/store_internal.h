@@ -11,6 +11,7 @@
 
 #define RES_BUSY_TIMEOUT_MS 5000
 #define RES_RETRY_MS 10
+#define RES_BATCH 32 /* rows per multi-row INSERT */
 
 /* Child tables: every table with a run_id column, deleted with their run. */
 enum res_child {
@@ -27,8 +28,9 @@ extern const char *const res_child_tables[RES_NCHILD];
 
 struct res_db {
     sqlite3 *db;
-    sqlite3_stmt *put_run, *has_run;
-    sqlite3_stmt *put[RES_NCHILD];
+    sqlite3_stmt *put_run, *update_run, *has_run;
+    sqlite3_stmt *put[RES_NCHILD];  /* one row */
+    sqlite3_stmt *putn[RES_NCHILD]; /* RES_BATCH rows (NULL for one-row tables) */
     sqlite3_stmt *del[RES_NCHILD];
     char *path;
 };

@@ -1,0 +1,158 @@
+/* bench/sweep: runs/s of a sweep (scenarios/lost-ack.yaml, seeds 1..SEEDS, every
+ * protocol of the file) through the sweep's own worker pool with --jobs 1 and 2, and
+ * what storing costs: the same sweep storing every run (outcome, time series,
+ * quantiles, markers) in a fresh SQLite file, computing the same statistics without
+ * storing them, and computing no statistics at all. Each figure is the best of REPS
+ * runs, the variants interleaved so that they see the same machine load. Prints
+ * `name value unit` lines (docs/PERFORMANCE.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scenario.h"
+#include "store.h"
+#include "sweep.h"
+
+enum mode { M_STORE, M_STATS, M_BARE, M_N }; /* store in SQLite / stats only / neither */
+static const char *const mode_names[M_N] = {"store", "no_store", "no_stats"};
+
+struct bench {
+    struct scenario scn;
+    struct sweep_plan plan;
+    enum mode mode;
+    struct res_db *db;
+    uint64_t stored;
+    double store_s; /* time inside res_store_run, this sweep */
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int compute(void *ctx, uint64_t index, struct exp_outcome *out, struct exp_stats *stats,
+                   struct ft_error *err) {
+    struct bench *b = ctx;
+    struct sweep_point pt;
+    sweep_point_of(&b->plan, index, &pt);
+    struct exp_options opt = {.stats = b->mode == M_BARE ? NULL : stats};
+    if (b->mode == M_BARE) exp_stats_free(stats);
+    return exp_run(&b->scn.pipe, pt.protocol, pt.seed, &opt, out, err);
+}
+
+static int store(void *ctx, uint64_t index, const struct exp_outcome *out,
+                 const struct exp_stats *stats, struct ft_error *err) {
+    struct bench *b = ctx;
+    b->stored++;
+    if (b->mode != M_STORE) return 0;
+    struct sweep_point pt;
+    sweep_point_of(&b->plan, index, &pt);
+    struct res_run r = {.scenario = b->scn.name,
+                        .scenario_hash = b->scn.hash,
+                        .seed = pt.seed,
+                        .protocol = dlv_name(pt.protocol),
+                        .status = exp_guarantee_held(pt.protocol, out) ? "ok" : "violated",
+                        .outcome = out,
+                        .params = "",
+                        .stats = stats};
+    double t0 = now_s();
+    int rc = res_store_run(b->db, &r, NULL, err);
+    b->store_s += now_s() - t0;
+    return rc;
+}
+
+/* One sweep of every run; returns seconds, or -1. */
+static double one_sweep(struct bench *b, const uint64_t *todo, uint32_t jobs, const char *dir) {
+    char path[1200];
+    struct ft_error err = {0};
+    snprintf(path, sizeof path, "%s/bench.db", dir);
+    if (b->mode == M_STORE && res_open(path, &b->db, &err) != 0) {
+        fprintf(stderr, "sweep: %s\n", err.msg);
+        return -1;
+    }
+    struct sweep_pool_ops ops = {compute, store, NULL, NULL, b};
+    uint64_t failed = 0;
+    b->stored = 0;
+    b->store_s = 0;
+    double t0 = now_s();
+    int rc = sweep_pool_run(todo, b->plan.nruns, jobs, &ops, &failed, &err);
+    double t = now_s() - t0;
+    res_close(b->db);
+    b->db = NULL;
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[1300];
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+    if (rc || failed || b->stored != b->plan.nruns) {
+        fprintf(stderr, "sweep: %s (%llu failed)\n", rc ? err.msg : "runs failed",
+                (unsigned long long)failed);
+        return -1;
+    }
+    return t;
+}
+
+static int load(struct bench *b, const char *file, uint64_t seeds) {
+    struct ft_error err = {0};
+    if (scn_load(file, &b->scn, &err) != 0) {
+        fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
+        return -1;
+    }
+    b->plan.seed_first = 1;
+    b->plan.seed_last = seeds;
+    b->plan.nprotocols = b->scn.nprotocols;
+    memcpy(b->plan.protocols, b->scn.protocols, sizeof b->plan.protocols);
+    if (sweep_plan_finish(&b->plan, &err) != 0) {
+        fprintf(stderr, "sweep: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *file = argc > 1 ? argv[1] : "scenarios/lost-ack.yaml";
+    uint64_t seeds = argc > 2 ? strtoull(argv[2], NULL, 10) : 200;
+    int reps = argc > 3 ? atoi(argv[3]) : 3;
+    static struct bench b;
+    char dir[] = "/tmp/ftsim-bench-sweep-XXXXXX";
+    if (seeds < 1 || reps < 1 || load(&b, file, seeds) != 0 || !mkdtemp(dir)) return 2;
+    uint64_t *todo = malloc(b.plan.nruns * sizeof *todo);
+    if (!todo) return 3;
+    for (uint64_t i = 0; i < b.plan.nruns; i++)
+        todo[i] = i;
+    double best[M_N][3], store_s = 1e30;
+    for (int m = 0; m < M_N; m++)
+        best[m][1] = best[m][2] = 1e30;
+    for (int rep = 0; rep < reps; rep++)
+        for (uint32_t jobs = 1; jobs <= 2; jobs++)
+            for (int m = 0; m < M_N; m++) {
+                b.mode = (enum mode)m;
+                double t = one_sweep(&b, todo, jobs, dir);
+                if (t < 0) return 3;
+                if (t < best[m][jobs]) best[m][jobs] = t;
+                if (m == M_STORE && jobs == 1 && b.store_s < store_s) store_s = b.store_s;
+            }
+    rmdir(dir);
+    double n = (double)b.plan.nruns;
+    printf("sweep.runs %llu runs\n", (unsigned long long)b.plan.nruns);
+    for (uint32_t jobs = 1; jobs <= 2; jobs++)
+        for (int m = 0; m < M_N; m++)
+            printf("sweep.runs_per_s.jobs_%u.%s %.1f runs/s\n", jobs, mode_names[m],
+                   n / best[m][jobs]);
+    for (int m = 0; m < M_N; m++)
+        printf("sweep.speedup_jobs_2.%s %.2f ratio\n", mode_names[m], best[m][1] / best[m][2]);
+    for (uint32_t jobs = 1; jobs <= 2; jobs++) {
+        printf("sweep.sqlite_overhead.jobs_%u %.1f %%\n", jobs,
+               100.0 * (best[M_STORE][jobs] - best[M_STATS][jobs]) / best[M_STATS][jobs]);
+        printf("sweep.results_overhead.jobs_%u %.1f %%\n", jobs,
+               100.0 * (best[M_STORE][jobs] - best[M_BARE][jobs]) / best[M_BARE][jobs]);
+    }
+    printf("sweep.store_us_per_run.jobs_1 %.0f us\n", 1e6 * store_s / n);
+    printf("sweep.run_us.jobs_1.no_store %.0f us\n", 1e6 * best[M_STATS][1] / n);
+    free(todo);
+    return 0;
+}
