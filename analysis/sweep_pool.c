@@ -21,7 +21,8 @@
 
 #include "sweep.h"
 
-#define POOL_QUEUE 2u             /* runs queued per worker */
+#define POOL_QUEUE                                                                                 \
+    8u /* runs queued per worker: work to go on with while the parent waits on the disk */
 #define POOL_MARKERS_MAX 1000000u /* markers one result may carry */
 
 struct pool_header {

@@ -3,11 +3,14 @@
  * what storing costs: the same sweep storing every run (outcome, time series,
  * quantiles, markers) in a fresh SQLite file, computing the same statistics without
  * storing them, and computing no statistics at all. Each figure is the best of REPS
- * runs, the variants interleaved so that they see the same machine load. Prints
- * `name value unit` lines (docs/PERFORMANCE.md). */
+ * runs, the variants interleaved so that they see the same machine load. Besides wall
+ * time it reports CPU time (this process and its workers, getrusage), which other
+ * jobs on a shared machine disturb much less. Prints `name value unit` lines
+ * (docs/PERFORMANCE.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +34,19 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds used so far by this process and its reaped children. */
+static double cpu_s(void) {
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    double t = 0;
+    const struct rusage *u[] = {&self, &kids};
+    for (int i = 0; i < 2; i++)
+        t += (double)u[i]->ru_utime.tv_sec + (double)u[i]->ru_utime.tv_usec / 1e6 +
+             (double)u[i]->ru_stime.tv_sec + (double)u[i]->ru_stime.tv_usec / 1e6;
+    return t;
 }
 
 static int compute(void *ctx, uint64_t index, struct exp_outcome *out, struct exp_stats *stats,
@@ -64,8 +80,9 @@ static int store(void *ctx, uint64_t index, const struct exp_outcome *out,
     return rc;
 }
 
-/* One sweep of every run; returns seconds, or -1. */
-static double one_sweep(struct bench *b, const uint64_t *todo, uint32_t jobs, const char *dir) {
+/* One sweep of every run; returns wall seconds (and *cpu the CPU seconds), or -1. */
+static double one_sweep(struct bench *b, const uint64_t *todo, uint32_t jobs, const char *dir,
+                        double *cpu) {
     char path[1200];
     struct ft_error err = {0};
     snprintf(path, sizeof path, "%s/bench.db", dir);
@@ -77,9 +94,10 @@ static double one_sweep(struct bench *b, const uint64_t *todo, uint32_t jobs, co
     uint64_t failed = 0;
     b->stored = 0;
     b->store_s = 0;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     int rc = sweep_pool_run(todo, b->plan.nruns, jobs, &ops, &failed, &err);
     double t = now_s() - t0;
+    *cpu = cpu_s() - c0;
     res_close(b->db);
     b->db = NULL;
     const char *suffix[] = {"", "-wal", "-shm"};
@@ -124,16 +142,17 @@ int main(int argc, char **argv) {
     if (!todo) return 3;
     for (uint64_t i = 0; i < b.plan.nruns; i++)
         todo[i] = i;
-    double best[M_N][3], store_s = 1e30;
+    double best[M_N][3], cpu[M_N][3], store_s = 1e30;
     for (int m = 0; m < M_N; m++)
-        best[m][1] = best[m][2] = 1e30;
+        best[m][1] = best[m][2] = cpu[m][1] = cpu[m][2] = 1e30;
     for (int rep = 0; rep < reps; rep++)
         for (uint32_t jobs = 1; jobs <= 2; jobs++)
             for (int m = 0; m < M_N; m++) {
                 b.mode = (enum mode)m;
-                double t = one_sweep(&b, todo, jobs, dir);
+                double c = 0, t = one_sweep(&b, todo, jobs, dir, &c);
                 if (t < 0) return 3;
                 if (t < best[m][jobs]) best[m][jobs] = t;
+                if (c < cpu[m][jobs]) cpu[m][jobs] = c;
                 if (m == M_STORE && jobs == 1 && b.store_s < store_s) store_s = b.store_s;
             }
     rmdir(dir);
@@ -153,6 +172,13 @@ int main(int argc, char **argv) {
     }
     printf("sweep.store_us_per_run.jobs_1 %.0f us\n", 1e6 * store_s / n);
     printf("sweep.run_us.jobs_1.no_store %.0f us\n", 1e6 * best[M_STATS][1] / n);
+    for (uint32_t jobs = 1; jobs <= 2; jobs++)
+        for (int m = 0; m < M_N; m++)
+            printf("sweep.cpu_us_per_run.jobs_%u.%s %.0f us\n", jobs, mode_names[m],
+                   1e6 * cpu[m][jobs] / n);
+    for (uint32_t jobs = 1; jobs <= 2; jobs++)
+        printf("sweep.sqlite_overhead_cpu.jobs_%u %.1f %%\n", jobs,
+               100.0 * (cpu[M_STORE][jobs] - cpu[M_STATS][jobs]) / cpu[M_STATS][jobs]);
     free(todo);
     return 0;
 }
