@@ -24,6 +24,7 @@
 static int merge_query(struct res_db *db, const char *sql, char out[][96], int ncols, bool *found,
                        struct ft_error *err) {
     sqlite3_stmt *st = NULL;
+    *found = false;
     if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
         return res_sql_fail(db, err, "cannot check the shard");
     int rc = sqlite3_step(st);

@@ -351,13 +351,14 @@ static int run_sweep(struct sweep_cli *s) {
         fprintf(stderr, "ftsim sweep: %s\n", err.msg);
         return CLI_INTERNAL;
     }
-    printf("sweep %s: %llu runs in shard %u/%u (%llu parameter sets x %u protocols x %llu "
-           "seeds in all): %llu already in %s, %llu run, %llu failed, %.1f s (%.1f runs/s)\n",
+    printf("sweep %s: %llu runs in shard %u/%u (%llu parameter set%s x %u protocol%s x %llu "
+           "seed%s in all): %llu already in %s, %llu run, %llu failed, %.1f s (%.1f runs/s)\n",
            s->names[0], (unsigned long long)in_shard, s->shard_k, s->shard_n,
-           (unsigned long long)s->plan.ncombos, s->plan.nprotocols,
-           (unsigned long long)s->plan.nseeds, (unsigned long long)(in_shard - n), s->db_path,
-           (unsigned long long)s->stored, (unsigned long long)nfailed, secs,
-           secs > 0 ? (double)s->stored / secs : 0.0);
+           (unsigned long long)s->plan.ncombos, s->plan.ncombos == 1 ? "" : "s",
+           s->plan.nprotocols, s->plan.nprotocols == 1 ? "" : "s",
+           (unsigned long long)s->plan.nseeds, s->plan.nseeds == 1 ? "" : "s",
+           (unsigned long long)(in_shard - n), s->db_path, (unsigned long long)s->stored,
+           (unsigned long long)nfailed, secs, secs > 0 ? (double)s->stored / secs : 0.0);
     return nfailed ? CLI_INTERNAL : CLI_OK;
 }
 
