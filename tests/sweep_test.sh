@@ -74,6 +74,8 @@ expect_same() { # A B N: both hold N runs and no row differs
     [ "$nb" = "$3" ] || fail "$2 has $nb runs, expected $3"
     [ "$d" = 0 ] || fail "$1 and $2 differ in $d rows"
     [ "$(sqlite3 "$1" "SELECT count(*) FROM timeseries")" -gt "$3" ] || fail "no time series in $1"
+    [ -z "$(sqlite3 "$1" "PRAGMA foreign_key_check")" ] || fail "$1 has rows naming no run"
+    [ -z "$(sqlite3 "$2" "PRAGMA foreign_key_check")" ] || fail "$2 has rows naming no run"
     echo "same: $1 and $2 ($3 runs, 0 differing rows)"
 }
 

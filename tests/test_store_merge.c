@@ -119,6 +119,7 @@ static void test_merge_copies_runs_with_their_rows_and_is_idempotent(void **stat
                                      " AND (SELECT sent FROM outcomes WHERE run_id = r.id)"
                                      " = 100 + r.seed AND r.params = 'network.loss=0.1'"),
                      4);
+    assert_int_equal(raw_int(f->out, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
     /* again: nothing changes */
     assert_int_equal(merge(f->out, f->a, &added, &skipped, &err), 0);
     assert_int_equal(added, 0);

@@ -324,6 +324,8 @@ static void test_child_rows_read_back_equal(void **state) {
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM timeseries WHERE run_id = %" PRId64, id);
     assert_int_equal(raw_int(f->path, sql), 3);
+    raw_rows(f->path, "PRAGMA foreign_key_check", got, sizeof got);
+    assert_string_equal(got, ""); /* every child row names its run */
 }
 
 static void test_rerun_replaces_every_child_row(void **state) {
