@@ -27,8 +27,16 @@ struct bench {
     enum mode mode;
     struct res_db *db;
     uint64_t stored;
-    double store_s; /* time inside res_store_run, this sweep */
+    double store_s;     /* wall time inside res_store_run, this sweep */
+    double store_cpu_s; /* CPU time of this thread inside res_store_run */
+    double run_cpu_s;   /* CPU time of this thread inside compute (jobs 1 only) */
 };
+
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double now_s(void) {
     struct timespec ts;
@@ -56,7 +64,10 @@ static int compute(void *ctx, uint64_t index, struct exp_outcome *out, struct ex
     sweep_point_of(&b->plan, index, &pt);
     struct exp_options opt = {.stats = b->mode == M_BARE ? NULL : stats};
     if (b->mode == M_BARE) exp_stats_free(stats);
-    return exp_run(&b->scn.pipe, pt.protocol, pt.seed, &opt, out, err);
+    double c0 = thread_cpu_s();
+    int rc = exp_run(&b->scn.pipe, pt.protocol, pt.seed, &opt, out, err);
+    b->run_cpu_s += thread_cpu_s() - c0;
+    return rc;
 }
 
 static int store(void *ctx, uint64_t index, const struct exp_outcome *out,
@@ -74,9 +85,10 @@ static int store(void *ctx, uint64_t index, const struct exp_outcome *out,
                         .outcome = out,
                         .params = "",
                         .stats = stats};
-    double t0 = now_s();
+    double t0 = now_s(), c0 = thread_cpu_s();
     int rc = res_store_run(b->db, &r, NULL, err);
     b->store_s += now_s() - t0;
+    b->store_cpu_s += thread_cpu_s() - c0;
     return rc;
 }
 
@@ -93,7 +105,7 @@ static double one_sweep(struct bench *b, const uint64_t *todo, uint32_t jobs, co
     struct sweep_pool_ops ops = {compute, store, NULL, NULL, b};
     uint64_t failed = 0;
     b->stored = 0;
-    b->store_s = 0;
+    b->store_s = b->store_cpu_s = b->run_cpu_s = 0;
     double t0 = now_s(), c0 = cpu_s();
     int rc = sweep_pool_run(todo, b->plan.nruns, jobs, &ops, &failed, &err);
     double t = now_s() - t0;
@@ -142,7 +154,7 @@ int main(int argc, char **argv) {
     if (!todo) return 3;
     for (uint64_t i = 0; i < b.plan.nruns; i++)
         todo[i] = i;
-    double best[M_N][3], cpu[M_N][3], store_s = 1e30;
+    double best[M_N][3], cpu[M_N][3], store_s = 1e30, store_cpu = 1e30, run_cpu = 1e30;
     for (int m = 0; m < M_N; m++)
         best[m][1] = best[m][2] = cpu[m][1] = cpu[m][2] = 1e30;
     for (int rep = 0; rep < reps; rep++)
@@ -153,7 +165,11 @@ int main(int argc, char **argv) {
                 if (t < 0) return 3;
                 if (t < best[m][jobs]) best[m][jobs] = t;
                 if (c < cpu[m][jobs]) cpu[m][jobs] = c;
-                if (m == M_STORE && jobs == 1 && b.store_s < store_s) store_s = b.store_s;
+                if (m == M_STORE && jobs == 1) {
+                    if (b.store_s < store_s) store_s = b.store_s;
+                    if (b.store_cpu_s < store_cpu) store_cpu = b.store_cpu_s;
+                    if (b.run_cpu_s < run_cpu) run_cpu = b.run_cpu_s;
+                }
             }
     rmdir(dir);
     double n = (double)b.plan.nruns;
@@ -176,6 +192,9 @@ int main(int argc, char **argv) {
         for (int m = 0; m < M_N; m++)
             printf("sweep.cpu_us_per_run.jobs_%u.%s %.0f us\n", jobs, mode_names[m],
                    1e6 * cpu[m][jobs] / n);
+    printf("sweep.store_cpu_us_per_run %.0f us\n", 1e6 * store_cpu / n);
+    printf("sweep.run_cpu_us_per_run %.0f us\n", 1e6 * run_cpu / n);
+    printf("sweep.store_cpu_over_run_cpu %.1f %%\n", 100.0 * store_cpu / run_cpu);
     for (uint32_t jobs = 1; jobs <= 2; jobs++)
         printf("sweep.sqlite_overhead_cpu.jobs_%u %.1f %%\n", jobs,
                100.0 * (cpu[M_STORE][jobs] - cpu[M_STATS][jobs]) / cpu[M_STATS][jobs]);
