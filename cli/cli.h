@@ -33,13 +33,15 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
 int cli_parse_u64(const char *s, unsigned long long *out);
 
 /* Byzantine scenarios (cmd_byz.c). cli_byz_run prints the runs of algs (nalgs 0: the
- * file's) under seed; cli_byz_check evaluates each algorithm's expectations over the
+ * file's) under seed and, with db, stores each run and its agreement row (an exhaustive
+ * run's placement, strategy and order go in runs.params); cli_byz_check evaluates each algorithm's expectations over the
  * file's seeds (exhaustive forces exhaustive mode) and hands each result to report,
  * whose return value (an exit code) it passes on. cli_byz_list adds to `ftsim list`. */
 struct scenario;
+struct res_db;
 typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, const char *detail);
 int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,
-                bool json, bool trace);
+                bool json, bool trace, struct res_db *db);
 int cli_byz_check(const struct scenario *scn, bool exhaustive, bool tty, cli_report_fn report,
                   void *ctx);
 void cli_byz_list(void);

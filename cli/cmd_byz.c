@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "scenario.h"
+#include "store.h"
 
 #define EXHAUSTIVE_ROWS_ALL 120 /* print every row of an exhaustive table up to this size */
 
@@ -112,8 +113,46 @@ static void print_event(const struct sim_trace_rec *r, void *ctx) {
 
 /* ---- run ---- */
 
+/* Stores one run: runs (protocol = the algorithm) and its agreement row, in one
+ * transaction. params names an exhaustive run's placement ("" for a plain run). */
+static int store_one(struct res_db *db, const struct scenario *scn, uint64_t seed,
+                     const struct byz_outcome *o, const char *params) {
+    char traitors[BYZ_TRAITORS_CSV_MAX], decisions[BYZ_DECISIONS_JSON_MAX];
+    struct res_agreement ag = {
+        .algorithm = byz_alg_name(o->alg),
+        .n = o->n,
+        .m = o->m,
+        .traitors = byz_traitors_csv(o, traitors, sizeof traitors),
+        .strategy = o->traitors ? byz_strategy_summary(o->strategy, o->n) : NULL,
+        .ic1 = o->ic1,
+        .ic2 = o->ic2,
+        .rounds = o->rounds,
+        .messages = o->messages,
+        .bytes = o->bytes,
+        .signatures_made = o->signatures_made,
+        .signatures_verified = o->signatures_verified,
+        .signatures_rejected = o->signatures_rejected,
+        .decisions = byz_decisions_json(o, decisions, sizeof decisions)};
+    struct exp_outcome eo = {.messages = o->messages, .end_ns = o->end_ns, .events = o->events};
+    memcpy(eo.trace_hash, o->trace_hash, sizeof eo.trace_hash);
+    struct res_run r = {.scenario = scn->name,
+                        .scenario_hash = scn->hash,
+                        .seed = seed,
+                        .protocol = byz_alg_name(o->alg),
+                        .status = o->ic1 && o->ic2 ? "ok" : "violated",
+                        .outcome = &eo,
+                        .params = params,
+                        .agreement = &ag};
+    struct ft_error err = {0};
+    if (res_store_run(db, &r, NULL, &err) != 0) {
+        fprintf(stderr, "ftsim run: %s\n", err.msg);
+        return CLI_INTERNAL;
+    }
+    return CLI_OK;
+}
+
 static int run_one(const struct scenario *scn, enum byz_alg a, uint64_t seed, bool json, bool trace,
-                   bool *first) {
+                   bool *first, struct res_db *db) {
     struct byz_config cfg;
     struct byz_outcome o;
     struct ft_error err = {0};
@@ -128,11 +167,11 @@ static int run_one(const struct scenario *scn, enum byz_alg a, uint64_t seed, bo
     else
         table_row(&o);
     *first = false;
-    return CLI_OK;
+    return db ? store_one(db, scn, seed, &o, "") : CLI_OK;
 }
 
 static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t seed, bool json,
-                          bool *first) {
+                          bool *first, struct res_db *db) {
     struct byz_config base, cfg;
     struct byz_enum it;
     struct ft_error err = {0};
@@ -160,6 +199,19 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
         printf("  %-9s %-13s %-7s %-4s %-4s %8s %8s  %s\n", "traitors", "strategy", "order", "IC1",
                "IC2", "messages", "rejected", "decisions (loyal lieutenants)");
     }
+    int rc = CLI_OK;
+    for (uint64_t i = 0; db && rc == CLI_OK && i < runs; i++) {
+        char traitors[BYZ_TRAITORS_CSV_MAX], params[BYZ_TRAITORS_CSV_MAX + 96];
+        snprintf(params, sizeof params, "order=%s,strategy=%s,traitors=%s",
+                 byz_value_name(all[i].order),
+                 all[i].traitors ? byz_strategy_summary(all[i].strategy, all[i].n) : "none",
+                 byz_traitors_csv(&all[i], traitors, sizeof traitors));
+        rc = store_one(db, scn, seed, &all[i], params);
+    }
+    if (rc != CLI_OK) {
+        free(all);
+        return rc;
+    }
     for (uint64_t i = 0; i < runs; i++) {
         bool show = runs <= EXHAUSTIVE_ROWS_ALL || !(all[i].ic1 && all[i].ic2);
         if (json)
@@ -177,7 +229,7 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
 }
 
 int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,
-                bool json, bool trace) {
+                bool json, bool trace, struct res_db *db) {
     const struct scn_byz *b = &scn->byz;
     if (trace && b->exhaustive) {
         fprintf(stderr, "ftsim run: --trace shows one run; %s is exhaustive (many runs)\n",
@@ -194,8 +246,8 @@ int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint
     int rc = CLI_OK;
     for (uint32_t i = 0; rc == CLI_OK && i < (nalgs ? nalgs : b->nalgs); i++) {
         enum byz_alg a = nalgs ? (enum byz_alg)algs[i] : b->algs[i];
-        rc = b->exhaustive ? run_exhaustive(scn, a, seed, json, &first)
-                           : run_one(scn, a, seed, json, trace, &first);
+        rc = b->exhaustive ? run_exhaustive(scn, a, seed, json, &first, db)
+                           : run_one(scn, a, seed, json, trace, &first, db);
     }
     if (json) printf("]}\n");
     return rc;

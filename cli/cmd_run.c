@@ -203,18 +203,13 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
     return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
 }
 
-/* --protocol and --db against the kind of scenario the file turned out to be. */
+/* --protocol against the kind of scenario the file turned out to be. */
 static int check_kind(const struct run_opts *o, const struct scenario *scn) {
     bool byz = scn->kind == SCN_KIND_BYZANTINE;
     if (byz ? o->nprotocols != 0 : o->nalgs != 0) {
         fprintf(stderr, "ftsim run: %s runs %s, so --protocol takes %s\n", scn->file,
                 byz ? "Byzantine agreement" : "delivery protocols",
                 byz ? "om, sm or dolev-strong" : "a delivery protocol (see 'ftsim list')");
-        return CLI_USAGE;
-    }
-    if (byz && o->db) {
-        fprintf(stderr, "ftsim run: --db does not store Byzantine runs yet (their 'agreement' "
-                        "table comes with results schema v2); use --json\n");
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -281,7 +276,13 @@ int cli_run(int argc, char **argv) {
     }
     uint64_t seed = o.has_seed ? o.seed : scn->seed;
     if ((rc = check_kind(&o, scn)) != CLI_OK || scn->kind == SCN_KIND_BYZANTINE) {
-        if (rc == CLI_OK) rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace);
+        struct res_db *bdb = NULL;
+        if (rc == CLI_OK && o.db && res_open(o.db, &bdb, &err) != 0) {
+            fprintf(stderr, "ftsim run: %s\n", err.msg);
+            rc = CLI_INTERNAL;
+        }
+        if (rc == CLI_OK) rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace, bdb);
+        res_close(bdb);
         free(scn);
         return rc;
     }
