@@ -114,7 +114,8 @@ void sweep_point_of(const struct sweep_plan *p, uint64_t index, struct sweep_poi
     FT_ASSERT(index < p->nruns);
     out->seed = p->seed_first + index % p->nseeds;
     index /= p->nseeds;
-    out->protocol = p->protocols[index % p->nprotocols];
+    out->protocol_index = (uint32_t)(index % p->nprotocols);
+    out->protocol = p->protocols[out->protocol_index];
     out->combo = index / p->nprotocols;
 }
 

@@ -42,6 +42,7 @@ struct sweep_plan {
 struct sweep_point {
     uint64_t combo;
     enum dlv_protocol protocol;
+    uint32_t protocol_index; /* its position in the plan's protocol list */
     uint64_t seed;
 };
 

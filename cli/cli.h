@@ -42,6 +42,11 @@ struct res_db;
 typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, const char *detail);
 int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,
                 bool json, bool trace, struct res_db *db);
+/* One (algorithm, seed) of `ftsim sweep` on a Byzantine scenario: stores the run (or,
+ * exhaustive, each run of the enumeration) unless the database has it, params being
+ * the sweep's --set values ("" for none); counts runs stored and already present. */
+int cli_byz_sweep_one(const struct scenario *scn, int alg, uint64_t seed, const char *params,
+                      struct res_db *db, uint64_t *stored, uint64_t *present);
 int cli_byz_check(const struct scenario *scn, bool exhaustive, bool tty, cli_report_fn report,
                   void *ctx);
 void cli_byz_list(void);

@@ -151,6 +151,17 @@ static int store_one(struct res_db *db, const struct scenario *scn, uint64_t see
     return CLI_OK;
 }
 
+/* An exhaustive run's key in runs.params: base (a sweep's --set values, or "") then
+ * its order, the traitors' strategy and their ids. */
+static const char *exhaustive_params(const struct byz_outcome *o, const char *base, char *buf,
+                                     size_t size) {
+    char traitors[BYZ_TRAITORS_CSV_MAX];
+    snprintf(buf, size, "%s%sorder=%s,strategy=%s,traitors=%s", base, *base ? "," : "",
+             byz_value_name(o->order), o->traitors ? byz_strategy_summary(o->strategy, o->n) : "none",
+             byz_traitors_csv(o, traitors, sizeof traitors));
+    return buf;
+}
+
 static int run_one(const struct scenario *scn, enum byz_alg a, uint64_t seed, bool json, bool trace,
                    bool *first, struct res_db *db) {
     struct byz_config cfg;
@@ -201,12 +212,8 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
     }
     int rc = CLI_OK;
     for (uint64_t i = 0; db && rc == CLI_OK && i < runs; i++) {
-        char traitors[BYZ_TRAITORS_CSV_MAX], params[BYZ_TRAITORS_CSV_MAX + 96];
-        snprintf(params, sizeof params, "order=%s,strategy=%s,traitors=%s",
-                 byz_value_name(all[i].order),
-                 all[i].traitors ? byz_strategy_summary(all[i].strategy, all[i].n) : "none",
-                 byz_traitors_csv(&all[i], traitors, sizeof traitors));
-        rc = store_one(db, scn, seed, &all[i], params);
+        char params[RES_PARAMS_MAX];
+        rc = store_one(db, scn, seed, &all[i], exhaustive_params(&all[i], "", params, sizeof params));
     }
     if (rc != CLI_OK) {
         free(all);
@@ -250,6 +257,70 @@ int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint
                            : run_one(scn, a, seed, json, trace, &first, db);
     }
     if (json) printf("]}\n");
+    return rc;
+}
+
+/* ---- sweep ---- */
+
+/* Stores the outcome unless the database has its key; counts what it did. */
+static int sweep_store(struct res_db *db, const struct scenario *scn, uint64_t seed,
+                       const struct byz_outcome *o, const char *params, uint64_t *stored) {
+    int rc = store_one(db, scn, seed, o, params);
+    if (rc == CLI_OK) (*stored)++;
+    return rc;
+}
+
+static int sweep_has(struct res_db *db, const struct scenario *scn, const char *params,
+                     uint64_t seed, enum byz_alg a, bool *has) {
+    struct ft_error err = {0};
+    if (res_has_run(db, scn->hash, params, seed, byz_alg_name(a), has, &err) == 0) return CLI_OK;
+    fprintf(stderr, "ftsim sweep: %s\n", err.msg);
+    return CLI_INTERNAL;
+}
+
+int cli_byz_sweep_one(const struct scenario *scn, int alg, uint64_t seed, const char *params,
+                      struct res_db *db, uint64_t *stored, uint64_t *present) {
+    enum byz_alg a = (enum byz_alg)alg;
+    struct byz_config cfg;
+    struct byz_outcome o;
+    struct ft_error err = {0};
+    bool has = false;
+    int rc;
+    if (!scn->byz.exhaustive) {
+        if ((rc = sweep_has(db, scn, params, seed, a, &has)) != CLI_OK) return rc;
+        if (has) {
+            (*present)++;
+            return CLI_OK;
+        }
+        if (scn_byz_config(&scn->byz, a, seed, &cfg, &err) || byz_run(&cfg, seed, NULL, &o, &err)) {
+            fprintf(stderr, "ftsim sweep: %s: %s seed %llu: %s\n", scn->file, byz_alg_name(a),
+                    (unsigned long long)seed, err.msg);
+            return CLI_INTERNAL;
+        }
+        return sweep_store(db, scn, seed, &o, params, stored);
+    }
+    struct byz_config base;
+    struct byz_enum it;
+    uint64_t runs;
+    if (scn_byz_config(&scn->byz, a, seed, &base, &err) || byz_enum_start(&it, &base, &runs, &err)) {
+        fprintf(stderr, "ftsim sweep: %s: %s\n", scn->file, err.msg);
+        return CLI_USAGE;
+    }
+    rc = CLI_OK;
+    while (rc == CLI_OK && byz_enum_next(&it, &cfg)) {
+        if (byz_run(&cfg, seed, NULL, &o, &err)) {
+            fprintf(stderr, "ftsim sweep: %s: %s seed %llu: %s\n", scn->file, byz_alg_name(a),
+                    (unsigned long long)seed, err.msg);
+            return CLI_INTERNAL;
+        }
+        char key[RES_PARAMS_MAX];
+        exhaustive_params(&o, params, key, sizeof key);
+        if ((rc = sweep_has(db, scn, key, seed, a, &has)) != CLI_OK) break;
+        if (has)
+            (*present)++;
+        else
+            rc = sweep_store(db, scn, seed, &o, key, stored);
+    }
     return rc;
 }
 

@@ -28,7 +28,10 @@ static void usage(FILE *f) {
           "\n"
           "  --db FILE       results database (created if missing; docs/results-schema.md)\n"
           "  --seeds A..B    seeds A to B, or one seed N (default: the file's seeds:)\n"
-          "  --protocol P    run P (repeatable; default: the file's protocols)\n"
+          "  --protocol P    run P (repeatable; default: the file's protocols); for a\n"
+          "                  Byzantine scenario an algorithm (om, sm, dolev-strong), whose\n"
+          "                  runs go in one process, each exhaustive placement a run of\n"
+          "                  its own with its order, strategy and traitors in params\n"
           "  --set PATH=V,.. run each value for the scenario field at PATH, a YAML key path\n"
           "                  like network.loss or faults.0.nth (repeatable: the values of\n"
           "                  several --set multiply); stored as the run's params\n"
@@ -60,6 +63,9 @@ struct sweep_cli {
     bool tty;
     double t0_s, last_draw_s;
     uint64_t stored;
+    const char *pnames[DLV_COUNT]; /* --protocol, resolved once the file's kind is known */
+    uint32_t npnames;
+    int algs[DLV_COUNT];           /* a Byzantine scenario's algorithms, in plan order */
 };
 
 static double now_s(void) {
@@ -100,18 +106,44 @@ static int parse_shard(const char *s, uint32_t *k, uint32_t *n) {
     return 0;
 }
 
-static int add_protocol(struct sweep_plan *p, const char *name) {
-    int proto = dlv_parse(name);
-    if (proto < 0) {
-        fprintf(stderr, "ftsim sweep: unknown protocol '%s' (see 'ftsim list')\n", name);
-        return CLI_USAGE;
-    }
-    for (uint32_t i = 0; i < p->nprotocols; i++)
-        if (p->protocols[i] == (enum dlv_protocol)proto) {
+static int add_protocol(struct sweep_cli *s, const char *name) {
+    for (uint32_t i = 0; i < s->npnames; i++)
+        if (strcmp(s->pnames[i], name) == 0) {
             fprintf(stderr, "ftsim sweep: --protocol %s is given twice\n", name);
             return CLI_USAGE;
         }
-    p->protocols[p->nprotocols++] = (enum dlv_protocol)proto;
+    if (s->npnames == DLV_COUNT) {
+        fprintf(stderr, "ftsim sweep: more than %u --protocol options\n", DLV_COUNT);
+        return CLI_USAGE;
+    }
+    s->pnames[s->npnames++] = name;
+    return CLI_OK;
+}
+
+/* --protocol names a delivery protocol, or for a Byzantine scenario an algorithm. */
+static int resolve_protocols(struct sweep_cli *s) {
+    bool byz = s->scn->kind == SCN_KIND_BYZANTINE;
+    for (uint32_t i = 0; i < s->npnames; i++) {
+        int v = byz ? byz_alg_parse(s->pnames[i]) : dlv_parse(s->pnames[i]);
+        if (v < 0) {
+            fprintf(stderr, "ftsim sweep: %s: unknown %s '%s' (see 'ftsim list')\n", s->file,
+                    byz ? "algorithm" : "protocol", s->pnames[i]);
+            return CLI_USAGE;
+        }
+        if (byz)
+            s->algs[i] = v;
+        else
+            s->plan.protocols[i] = (enum dlv_protocol)v;
+    }
+    s->plan.nprotocols = s->npnames;
+    if (s->npnames) return CLI_OK;
+    if (byz) {
+        for (uint32_t i = 0; i < s->scn->byz.nalgs; i++) s->algs[i] = (int)s->scn->byz.algs[i];
+        s->plan.nprotocols = s->scn->byz.nalgs;
+    } else {
+        memcpy(s->plan.protocols, s->scn->protocols, sizeof s->plan.protocols);
+        s->plan.nprotocols = s->scn->nprotocols;
+    }
     return CLI_OK;
 }
 
@@ -130,7 +162,7 @@ static int parse_one(struct sweep_cli *s, int c) {
                 optarg);
         return CLI_USAGE;
     case 'p':
-        return add_protocol(&s->plan, optarg);
+        return add_protocol(s, optarg);
     case 's':
         if (sweep_plan_add_set(&s->plan, optarg, &err) == 0) return CLI_OK;
         fprintf(stderr, "ftsim sweep: %s\n", err.msg);
@@ -201,10 +233,7 @@ static int load_scenarios(struct sweep_cli *s) {
         s->plan.seed_first = s->scn->seed_first;
         s->plan.seed_last = s->scn->seed_last;
     }
-    if (!s->plan.nprotocols) {
-        memcpy(s->plan.protocols, s->scn->protocols, sizeof s->plan.protocols);
-        s->plan.nprotocols = s->scn->nprotocols;
-    }
+    if ((rc = resolve_protocols(s)) != CLI_OK) return rc;
     if ((rc = sweep_plan_finish(&s->plan, &err)) != 0) {
         fprintf(stderr, "ftsim sweep: %s\n", err.msg);
         return CLI_USAGE;
@@ -332,12 +361,55 @@ static int plan_todo(struct sweep_cli *s, uint64_t **todo, uint64_t *n, uint64_t
     return CLI_OK;
 }
 
+/* A Byzantine scenario's runs take milliseconds: they run here, one after another, in
+ * the canonical order, skipping what the database has (an exhaustive run's every
+ * enumerated placement is a run of its own). */
+static int run_byz_sweep(struct sweep_cli *s) {
+    uint64_t in_shard = 0, present = 0, total = 0;
+    int rc = CLI_OK;
+    for (uint64_t i = 0; i < s->plan.nruns; i++) total += sweep_in_shard(i, s->shard_k, s->shard_n);
+    s->t0_s = now_s();
+    for (uint64_t i = 0; rc == CLI_OK && i < s->plan.nruns; i++) {
+        if (!sweep_in_shard(i, s->shard_k, s->shard_n)) continue;
+        in_shard++;
+        struct sweep_point pt;
+        struct ft_error err = {0};
+        char params[RES_PARAMS_MAX];
+        sweep_point_of(&s->plan, i, &pt);
+        if (sweep_params(&s->plan, pt.combo, params, sizeof params) < 0) {
+            fprintf(stderr, "ftsim sweep: the --set values make a params string over %u bytes\n",
+                    RES_PARAMS_MAX - 1);
+            return CLI_USAGE;
+        }
+        if (pt.combo != s->scn_combo) {
+            s->scn_combo = UINT64_MAX;
+            if ((rc = parse_combo(s, pt.combo, s->scn, &err)) != 0)
+                return cli_print_load_error("sweep", rc, &err);
+            s->scn_combo = pt.combo;
+        }
+        rc = cli_byz_sweep_one(s->scn, s->algs[pt.protocol_index], pt.seed, params, s->db,
+                               &s->stored, &present);
+        progress(s, in_shard, total);
+    }
+    double secs = now_s() - s->t0_s;
+    printf("sweep %s: %llu points in shard %u/%u (%llu parameter set%s x %u algorithm%s x %llu "
+           "seed%s in all): %llu runs already in %s, %llu run, %.1f s (one process: Byzantine "
+           "runs take milliseconds)\n",
+           s->names[0], (unsigned long long)in_shard, s->shard_k, s->shard_n,
+           (unsigned long long)s->plan.ncombos, s->plan.ncombos == 1 ? "" : "s",
+           s->plan.nprotocols, s->plan.nprotocols == 1 ? "" : "s",
+           (unsigned long long)s->plan.nseeds, s->plan.nseeds == 1 ? "" : "s",
+           (unsigned long long)present, s->db_path, (unsigned long long)s->stored, secs);
+    return rc;
+}
+
 static int run_sweep(struct sweep_cli *s) {
     struct ft_error err = {0};
     if (res_open(s->db_path, &s->db, &err) != 0) {
         fprintf(stderr, "ftsim sweep: %s\n", err.msg);
         return CLI_INTERNAL;
     }
+    if (s->scn->kind == SCN_KIND_BYZANTINE) return run_byz_sweep(s);
     uint64_t *todo = NULL, n = 0, in_shard = 0, nfailed = 0;
     int rc = plan_todo(s, &todo, &n, &in_shard);
     if (rc) return rc;

@@ -7,6 +7,9 @@
 #   jobs      --jobs 2 equals --jobs 1 (with --set values, so params are compared too)
 #   parallel  the GNU parallel recipe of docs/scale-out.md (exit 77 = skipped when
 #             `parallel` is not installed)
+#   byzantine a Byzantine exhaustive sweep (om-n3: 38 runs per algorithm and seed) stores
+#             every enumerated run with its agreement row, a rerun adds nothing, and
+#             shards 1/2 + 2/2 merged equal it (runs and agreement rows)
 #   refuse    merge refuses another schema version and another scenario hash (exit 2,
 #             clear message); a bad --set exits 2 with a did-you-mean
 # Equality is checked in SQL: EXCEPT both ways over the run key, trace hash, status and
@@ -165,6 +168,32 @@ refuse)
     [ $rc = 2 ] || fail "an unknown --set path exited $rc, expected 2"
     grep -q "did you mean 'loss'" <<<"$msg" || fail "no did-you-mean"
     [ "$(count "$tmp/c.db")" = 0 ] || fail "a refused sweep stored runs"
+    ;;
+byzantine)
+    bscn=scenarios/byzantine-om-n3.yaml
+    "$ftsim" sweep "$bscn" --seeds 1..2 --db "$tmp/full.db" >/dev/null
+    # 3 generals, 0..1 traitors (none, or each of 3 nodes x 6 strategies) x 2 orders = 38
+    # runs per algorithm and seed; 2 algorithms x 2 seeds
+    [ "$(count "$tmp/full.db")" = 152 ] || fail "expected 152 runs, found $(count "$tmp/full.db")"
+    [ "$(sqlite3 "$tmp/full.db" "SELECT count(*) FROM agreement")" = 152 ] || fail "agreement rows"
+    [ "$(sqlite3 "$tmp/full.db" "SELECT count(*) FROM agreement WHERE algorithm = 'sm' AND NOT (ic1 AND ic2)")" = 0 ] || fail "SM(1) n = 3 broke agreement"
+    [ "$(sqlite3 "$tmp/full.db" "SELECT count(*) FROM agreement WHERE algorithm = 'om' AND NOT (ic1 AND ic2)")" -gt 0 ] || fail "OM(1) n = 3 never broke"
+    again=$("$ftsim" sweep "$bscn" --seeds 1..2 --db "$tmp/full.db")
+    grep -q "152 runs already in .*, 0 run" <<<"$again" || fail "a rerun ran again: $again"
+    for k in 1 2; do "$ftsim" sweep "$bscn" --seeds 1..2 --shard "$k/2" --db "$tmp/shard-$k.db" >/dev/null; done
+    "$ftsim" merge "$tmp/merged.db" "$tmp"/shard-*.db >/dev/null
+    d=$(sqlite3 "$tmp/merged.db" "ATTACH '$tmp/full.db' AS b;
+      CREATE TEMP VIEW xa AS SELECT r.params, r.seed, r.protocol, r.trace_hash, a.traitors, a.strategy,
+        a.ic1, a.ic2, a.messages, a.signatures_verified, a.signatures_rejected, a.decisions
+        FROM main.runs r JOIN main.agreement a ON a.run_id = r.id;
+      CREATE TEMP VIEW xb AS SELECT r.params, r.seed, r.protocol, r.trace_hash, a.traitors, a.strategy,
+        a.ic1, a.ic2, a.messages, a.signatures_verified, a.signatures_rejected, a.decisions
+        FROM b.runs r JOIN b.agreement a ON a.run_id = r.id;
+      SELECT (SELECT count(*) FROM (SELECT * FROM xa EXCEPT SELECT * FROM xb))
+           + (SELECT count(*) FROM (SELECT * FROM xb EXCEPT SELECT * FROM xa))
+           + abs((SELECT count(*) FROM xa) - 152);")
+    [ "$d" = 0 ] || fail "merged shards and the full sweep differ in $d rows"
+    echo "same: merged shards and the full Byzantine sweep (152 runs)"
     ;;
 *) fail "unknown case $case_" ;;
 esac
