@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dlv.h"
+#include "query.h"
 #include "sim.h"
 
 #define PIPE_WORKERS_MAX 64u
@@ -29,15 +30,50 @@
 
 enum src_kind {
     SRC_KEYED = 0, /* `rate` records/s, Poisson arrivals, keys uniform over `keys` */
-    SRC_IOT        /* `devices` sensors, one reading per `period` each, +- jitter */
+    SRC_IOT,       /* `devices` sensors, one reading per `period` each, +- jitter */
+    SRC_CSV,       /* replay of a user's CSV table (stream/csv.h) */
+    SRC_LOGS,      /* server and security logs: bursty arrivals, levels, an attack */
+    SRC_ADS,       /* real-time advertising: bid requests, impressions, clicks */
+    SRC_CLICKS     /* clickstream: user sessions of page views with think times */
 };
+#define SRC_KINDS 6
+#define PIPE_PATH_MAX 512u
 
+/* Every generator is a pure function of (this, duration, seed); docs/scenario-format.md
+ * documents each parameter. `keys` is the number of distinct source keys for every kind
+ * (devices, hosts, campaigns, users, or the CSV's distinct keys). */
 struct pipe_source {
     enum src_kind kind;
-    uint32_t keys;       /* keyed: distinct keys; iot: devices */
-    double rate_per_s;   /* keyed */
+    uint32_t keys;       /* keyed: distinct keys; iot: devices; logs: hosts; ads:
+                            campaigns; clicks: users; csv: distinct keys in the file */
+    double rate_per_s;   /* keyed; logs: calm rate; ads: bid requests/s; clicks: sessions/s */
     uint64_t period_ns;  /* iot */
     uint64_t jitter_ns;  /* iot: each reading is uniform in [-jitter, +jitter] of its slot */
+    /* iot: device clocks and links (0 = off) */
+    uint64_t skew_ns;    /* each device's clock is off by a fixed amount in [-skew, +skew] */
+    uint64_t delay_ns;   /* each reading travels uniform [0, delay]; a device's link is FIFO */
+    double outage_p;     /* per reading: the link goes down for outage_ns; readings queue */
+    uint64_t outage_ns;
+    double battery_p;    /* per reading: the battery dies for battery_ns; readings are lost */
+    uint64_t battery_ns;
+    /* logs */
+    double burst_rate_per_s;  /* rate during a burst (0 = no bursts) */
+    uint64_t burst_every_ns;  /* mean calm period between bursts (exponential) */
+    uint64_t burst_length_ns; /* mean burst length (exponential) */
+    uint64_t attack_at_ns, attack_length_ns; /* the attack burst: [at, at + length) */
+    double attack_rate_per_s; /* alert lines per second from attack_host during it */
+    uint32_t attack_host;
+    /* ads */
+    double win_p;            /* a bid request wins an impression */
+    double ctr;              /* an impression is clicked (click-through rate) */
+    uint64_t click_delay_ns; /* mean time from impression to click (exponential) */
+    /* clicks */
+    uint32_t pages;             /* page ids 0 .. pages-1, uniform */
+    uint64_t think_ns;          /* mean think time between two clicks (exponential) */
+    double clicks_per_session;  /* mean clicks in a session (geometric, >= 1) */
+    /* csv */
+    char csv_path[PIPE_PATH_MAX]; /* resolved against the scenario's directory */
+    uint64_t csv_rows;            /* rows with arrival < duration (for limit checks) */
 };
 
 struct pipe_link {
@@ -117,6 +153,7 @@ struct pipe_config {
     struct pipe_delivery delivery;
     uint32_t nfaults;
     struct pipe_fault faults[PIPE_FAULTS_MAX];
+    struct pipe_query query; /* a windowed query the workers run (stream/query.h) */
 };
 
 /* Defaults for every field a scenario may leave out. */
