@@ -1,12 +1,15 @@
 /* One experiment run: simulator + pipeline + ledger, then the outcome. The reference
  * per-key table comes from replaying the generator on its own. Recovery time is
- * measured from the trace: a worker's crash to the first row it makes visible after. */
+ * measured from the trace: a worker's crash to the first row it makes visible after.
+ * A windowed query's final table is compared with a reference the pure window engine
+ * computes from the generated input alone: every record in every one of its windows. */
 #include "experiment.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger.h"
+#include "query.h"
 #include "source.h"
 
 struct exp_state {
@@ -89,6 +92,93 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
     sim_trace_hash_hex(s, out->trace_hash);
 }
 
+/* The no-lateness reference of the windowed query: the operators and the windows over
+ * the generated input, every contribution counted. */
+static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct win_row **rows,
+                            size_t *n, struct ft_error *err) {
+    struct src_gen g;
+    struct query q;
+    struct win_ref *ref = NULL;
+    int rc = src_gen_open(&g, &cfg->source, cfg->duration_ns, seed, err);
+    if (rc) return rc;
+    rc = query_compile(&cfg->query, &g, &q, err);
+    if (!rc) rc = win_ref_new(&cfg->query.window, &ref, err);
+    struct src_record r;
+    while (!rc && src_gen_next(&g, &r)) {
+        uint64_t k;
+        int64_t v;
+        if (query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
+        struct win_input in = {k, r.event_ns, v, r.arrival_ns};
+        rc = win_ref_add(ref, &in, err);
+    }
+    if (!rc) rc = win_ref_rows(ref, rows, n, err);
+    win_ref_free(ref);
+    query_free(&q);
+    src_gen_free(&g);
+    return rc;
+}
+
+static int export_rows(const struct pipe *pipe, const struct win_row *rows, size_t n,
+                       struct exp_windows *w) {
+    w->rows = calloc(n ? n : 1, sizeof *w->rows);
+    if (!w->rows) return FT_ENOMEM;
+    w->n = n;
+    for (size_t i = 0; i < n; i++) {
+        struct exp_window_row *x = &w->rows[i];
+        x->window_start_ns = rows[i].start_ns;
+        x->window_end_ns = rows[i].end_ns;
+        pipe_window_key_name(pipe, rows[i].key, x->key, sizeof x->key);
+        x->value = rows[i].value;
+        x->emitted_at_ns = rows[i].emitted_at_ns;
+        x->final = rows[i].final;
+    }
+    return 0;
+}
+
+static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,
+                        const struct exp_options *opt, struct exp_outcome *out,
+                        struct ft_error *err) {
+    struct win_row *rows = NULL, *ref = NULL;
+    size_t n = 0, nref = 0, nlat;
+    int rc = pipe_window_finish(pipe, err);
+    if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
+        ft_fail(err, rc, "cannot hold the window table");
+    if (!rc) rc = window_reference(cfg, seed, &ref, &nref, err);
+    if (rc) goto done;
+    struct pipe_window_stats ws;
+    pipe_window_stats(pipe, &ws);
+    out->windows_enabled = true;
+    out->windows = n;
+    for (size_t i = 0; i < n; i++) out->windows_final += rows[i].final;
+    out->late_dropped = ws.late_dropped;
+    out->late_records = ws.late_records;
+    out->window_rows_emitted = ws.rows_emitted;
+    out->window_triggers = ws.triggers;
+    out->filtered = ws.filtered + ws.unmatched;
+    out->windows_mismatched = win_rows_mismatched(rows, n, ref, nref);
+    out->windows_match_reference = out->windows_mismatched == 0;
+    const uint64_t *lat = pipe_window_latencies(pipe, &nlat);
+    uint64_t q[2];
+    static const unsigned pct[2] = {50, 99};
+    if ((rc = ledger_quantiles(lat, nlat, pct, q, 2))) goto done;
+    out->window_latency_p50_ns = q[0];
+    out->window_latency_p99_ns = q[1];
+    if (opt && opt->windows && (rc = export_rows(pipe, rows, n, opt->windows)))
+        ft_fail(err, rc, "out of memory for the window table");
+done:
+    if (rc == FT_ENOMEM && !err->msg[0]) ft_fail(err, rc, "out of memory for the window table");
+    free(rows);
+    free(ref);
+    return rc;
+}
+
+void exp_windows_free(struct exp_windows *w) {
+    if (!w) return;
+    free(w->rows);
+    w->rows = NULL;
+    w->n = 0;
+}
+
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
             const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err) {
     memset(out, 0, sizeof *out);
@@ -119,6 +209,7 @@ int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
         ft_fail(err, rc, "%s", sim_error(s)->msg);
         goto done;
     }
+    if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, opt, out, err))) goto done;
     fill_outcome(s, pipe, &st, ref, out);
 done:
     pipe_free(pipe);

@@ -28,11 +28,40 @@ struct exp_outcome {
     bool matches_reference;  /* the warehouse's per-key counts equal the reference */
     uint64_t keys_mismatched;
     char trace_hash[SIM_HASH_HEX_BYTES];
+    /* the windowed query, when the scenario has one (all 0 / false otherwise) */
+    bool windows_enabled;
+    uint64_t windows;              /* rows of the result table: one per (window, key) */
+    uint64_t windows_final;        /* ... of them closed by the watermark or the run's end */
+    uint64_t late_dropped;         /* (record, window) contributions dropped as late */
+    uint64_t late_records;         /* records with at least one dropped contribution */
+    uint64_t window_rows_emitted;  /* rows the output mode emitted (every trigger) */
+    uint64_t window_triggers;      /* micro-batch triggers, or records (continuous) */
+    uint64_t filtered;             /* records a filter or the join dropped */
+    bool windows_match_reference;  /* the final table equals the no-lateness reference */
+    uint64_t windows_mismatched;   /* (window, key) rows that differ from it */
+    uint64_t window_latency_p50_ns; /* source arrival -> first emitted row showing it */
+    uint64_t window_latency_p99_ns;
 };
+
+/* The window result table of a run, for display, --json and the results store. */
+#define EXP_KEY_BYTES 64u
+struct exp_window_row {
+    int64_t window_start_ns, window_end_ns; /* for CSV clock times: ns since midnight */
+    char key[EXP_KEY_BYTES];
+    double value;
+    uint64_t emitted_at_ns; /* when the row's value was last emitted */
+    bool final;             /* closed by the watermark or by the end of the run */
+};
+struct exp_windows {
+    struct exp_window_row *rows; /* sorted by (window_start_ns, key id) */
+    size_t n;
+};
+void exp_windows_free(struct exp_windows *w);
 
 struct exp_options {
     sim_trace_fn trace;  /* optional: sees every trace event */
     void *trace_ctx;
+    struct exp_windows *windows; /* optional: receives the window table (exp_windows_free) */
 };
 
 /* Runs cfg under protocol p and seed. Returns 0, or a negative FT_E* with err filled

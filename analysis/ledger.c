@@ -65,3 +65,13 @@ int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
     free(lat);
     return 0;
 }
+
+int ledger_quantiles(const uint64_t *v, uint64_t n, const unsigned *pct, uint64_t *out, size_t k) {
+    uint64_t *c = malloc((n ? n : 1) * sizeof *c);
+    if (!c) return FT_ENOMEM;
+    if (n) memcpy(c, v, n * sizeof *c);
+    qsort(c, n, sizeof *c, cmp_u64);
+    for (size_t i = 0; i < k; i++) out[i] = nearest_rank(c, n, pct[i]);
+    free(c);
+    return 0;
+}

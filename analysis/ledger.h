@@ -5,6 +5,7 @@
 #ifndef FTSIM_LEDGER_H
 #define FTSIM_LEDGER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ledger {
@@ -23,5 +24,7 @@ struct ledger_summary {
 };
 /* Percentiles by the nearest-rank method over the first-visibility latencies. */
 int ledger_summarise(const struct ledger *l, struct ledger_summary *out);
+/* Nearest-rank percentiles pct[0..k) (0..100) of n samples (unsorted; not modified). */
+int ledger_quantiles(const uint64_t *v, uint64_t n, const unsigned *pct, uint64_t *out, size_t k);
 
 #endif

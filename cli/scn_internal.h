@@ -98,4 +98,12 @@ int scn_get_duration(struct scn_ctx *c, const struct scn_node *n, const char *ke
 int scn_get_bound(struct scn_ctx *c, const struct scn_node *n, const char *key,
                   struct scn_bound *out);
 
+/* scn_stream.c: source kinds, the windowed query and its expectations. */
+int scn_stream_source(struct scn_ctx *c, const struct scn_node *m);
+int scn_stream_query(struct scn_ctx *c, const struct scn_node *pipeline,
+                     const struct scn_node *driver);
+/* v: the values of late_dropped, windows, windows_match_reference, window_rows in m. */
+int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
+                      struct scn_expect *e);
+
 #endif

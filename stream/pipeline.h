@@ -205,4 +205,29 @@ int64_t pipe_map_value(int64_t v);
 /* The partition of a key. */
 uint32_t pipe_partition_of(uint32_t key, uint32_t partitions);
 
+/* ---- the windowed query's results (cfg.query.enabled; stream/window_stage.c) ---- */
+
+struct pipe_window_stats {
+    uint64_t applied;       /* records the window engines applied */
+    uint64_t filtered;      /* records a filter dropped */
+    uint64_t unmatched;     /* records the inner join dropped (key not in the table) */
+    uint64_t contributions; /* (record, window) updates applied */
+    uint64_t late_dropped;  /* (record, window) contributions dropped: the window was final */
+    uint64_t late_records;  /* records with at least one dropped contribution */
+    uint64_t rows_emitted;  /* rows the output mode emitted */
+    uint64_t triggers;      /* micro-batch triggers, or records (continuous) */
+};
+
+/* End of the run: closes every window of the workers that are up (call once, after the
+ * simulator stopped). 0 or a negative FT_E* with err filled. */
+int pipe_window_finish(struct pipe *p, struct ft_error *err);
+/* The result table: one row per (window, key), partial aggregates of several workers
+ * combined, sorted by (start, key). The caller frees *rows. 0 or FT_ENOMEM. */
+int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n);
+void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out);
+/* Per-record latency samples (arrival at the source -> first emitted row showing it). */
+const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n);
+/* The display name of a result key ("dog", "device-3", "error", "kitchen"). */
+const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, size_t size);
+
 #endif

@@ -153,6 +153,12 @@ int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
     return rc;
 }
 
+int src_names_open(struct src_gen *g, const struct pipe_source *cfg, struct ft_error *err) {
+    memset(g, 0, sizeof *g);
+    g->cfg = *cfg;
+    return cfg->kind == SRC_CSV ? csv_load(cfg->csv_path, &g->csv, err) : 0;
+}
+
 int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
                  uint64_t seed) {
     return src_gen_open(g, cfg, duration_ns, seed, NULL);
@@ -228,6 +234,24 @@ const char *src_value_name(const struct src_gen *g, int64_t v, char *buf, size_t
     else
         snprintf(buf, size, "%lld", (long long)v);
     return buf;
+}
+
+bool src_value_parse(enum src_kind kind, const char *name, int64_t *v) {
+    const char *const *names = kind == SRC_LOGS ? log_levels : kind == SRC_ADS ? ad_events : NULL;
+    int n = kind == SRC_LOGS ? SRC_LOG_ALERT + 1 : SRC_AD_CLICK + 1;
+    for (int i = 0; names && i < n; i++)
+        if (!strcmp(name, names[i])) {
+            *v = i;
+            return true;
+        }
+    if (kind != SRC_CLICKS || strncmp(name, "page-", 5) || name[5] < '0' || name[5] > '9' ||
+        (name[5] == '0' && name[6]))
+        return false;
+    char *end;
+    unsigned long long p = strtoull(name + 5, &end, 10);
+    if (*end || p > INT64_MAX) return false;
+    *v = (int64_t)p;
+    return true;
 }
 
 int64_t src_key_parse(const struct src_gen *g, const char *name) {

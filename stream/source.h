@@ -58,6 +58,8 @@ int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
                  uint64_t seed, struct ft_error *err);
 /* The next record, or false once the generator has passed duration_ns. */
 bool src_gen_next(struct src_gen *g, struct src_record *r);
+/* A generator good only for names (src_key_name, src_key_parse, ...): no records. */
+int src_names_open(struct src_gen *g, const struct pipe_source *cfg, struct ft_error *err);
 void src_gen_free(struct src_gen *g);
 
 /* Names for display and for joins: a source key ("device-3", "host-1", or the CSV's own
@@ -67,6 +69,8 @@ const char *src_key_name(const struct src_gen *g, uint32_t key, char *buf, size_
 const char *src_value_name(const struct src_gen *g, int64_t value, char *buf, size_t size);
 /* True when the source's values are categories with names. */
 bool src_values_named(enum src_kind kind);
+/* The value a category name stands for ("error" -> 3 for logs); false if none. */
+bool src_value_parse(enum src_kind kind, const char *name, int64_t *v);
 /* The source key called `name`, or -1. */
 int64_t src_key_parse(const struct src_gen *g, const char *name);
 

@@ -146,6 +146,12 @@ double win_agg_value(enum win_agg agg, uint64_t count, int64_t sum, int64_t min,
  * as a sorted final table. The caller frees *out. */
 int win_reference(const struct win_spec *spec, const struct win_input *in, size_t n,
                   struct win_row **out, size_t *nout, struct ft_error *err);
+/* The same fed one record at a time (win_ref_rows finishes it; call it once). */
+struct win_ref;
+int win_ref_new(const struct win_spec *spec, struct win_ref **out, struct ft_error *err);
+int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *err);
+int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_error *err);
+void win_ref_free(struct win_ref *r);
 /* How many (start, key) differ between a result and a reference: a row missing on
  * either side, not final in `got`, or with another value. */
 size_t win_rows_mismatched(const struct win_row *got, size_t ngot, const struct win_row *want,

@@ -189,24 +189,60 @@ static void table_row(void *ctx, const struct win_row *r) {
     if (!c->rc) c->rc = win_table_apply(c->t, 0, r);
 }
 
-int win_reference(const struct win_spec *spec, const struct win_input *in, size_t n,
-                  struct win_row **out, size_t *nout, struct ft_error *err) {
+struct win_ref {
+    struct win_table t;
+    struct table_ctx ctx;
+    struct win_engine *e;
+    enum win_agg agg;
+    uint64_t last_ns;
+};
+
+int win_ref_new(const struct win_spec *spec, struct win_ref **out, struct ft_error *err) {
     struct win_spec s = *spec;
     s.mode = WIN_MODE_COMPLETE; /* the watermark drops nothing */
-    struct win_table t;
-    win_table_init(&t);
-    struct table_ctx ctx = {&t, 0};
-    struct win_sink sink = {table_row, NULL, &ctx};
-    struct win_engine *e;
-    int rc = win_new(&s, &sink, &e, err);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = win_apply(e, &in[i], err);
-    if (!rc) rc = win_finish(e, n ? in[n - 1].arrival_ns : 0, err);
-    if (!rc && ctx.rc) rc = ft_fail(err, ctx.rc, "cannot hold the reference table");
-    if (!rc && (rc = win_table_rows(&t, s.agg, out, nout)))
+    struct win_ref *r = calloc(1, sizeof *r);
+    if (!r) return ft_fail(err, FT_ENOMEM, "out of memory for the reference");
+    win_table_init(&r->t);
+    r->ctx = (struct table_ctx){&r->t, 0};
+    r->agg = s.agg;
+    struct win_sink sink = {table_row, NULL, &r->ctx};
+    int rc = win_new(&s, &sink, &r->e, err);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *err) {
+    if (in->arrival_ns > r->last_ns) r->last_ns = in->arrival_ns;
+    return win_apply(r->e, in, err);
+}
+
+int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_error *err) {
+    int rc = win_finish(r->e, r->last_ns, err);
+    if (!rc && r->ctx.rc) rc = ft_fail(err, r->ctx.rc, "cannot hold the reference table");
+    if (!rc && (rc = win_table_rows(&r->t, r->agg, out, n)))
         ft_fail(err, rc, "cannot hold the reference table");
-    win_free(e);
-    win_table_free(&t);
+    return rc;
+}
+
+void win_ref_free(struct win_ref *r) {
+    if (!r) return;
+    win_free(r->e);
+    win_table_free(&r->t);
+    free(r);
+}
+
+int win_reference(const struct win_spec *spec, const struct win_input *in, size_t n,
+                  struct win_row **out, size_t *nout, struct ft_error *err) {
+    struct win_ref *r;
+    int rc = win_ref_new(spec, &r, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = win_ref_add(r, &in[i], err);
+    if (!rc) rc = win_ref_rows(r, out, nout, err);
+    win_ref_free(r);
     return rc;
 }
 
