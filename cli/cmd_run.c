@@ -58,11 +58,8 @@ static void print_event(const struct sim_trace_rec *r, void *ctx) {
         printf(" visible record %llu (partition %llu)", (unsigned long long)r->id,
                (unsigned long long)r->arg);
         break;
-    case SIM_TR_FAULT:
-        printf(" at step, record %llu", (unsigned long long)r->arg);
-        break;
-    default:
-        break;
+    case SIM_TR_FAULT: printf(" at step, record %llu", (unsigned long long)r->arg); break;
+    default: break;
     }
     putchar('\n');
 }
@@ -71,12 +68,9 @@ static void json_str(const char *s) {
     putchar('"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
     }
     putchar('"');
 }
@@ -108,12 +102,13 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
            "\"matches_reference\":%s,\"events\":%llu,\"trace_hash\":\"%s\"",
-           first ? "" : ",", proto, (unsigned long long)o->sent, (unsigned long long)o->delivered,
-           (unsigned long long)o->lost, (unsigned long long)o->duplicated,
-           (unsigned long long)o->retries, (unsigned long long)o->messages,
-           (unsigned long long)o->latency_p50_ns, (unsigned long long)o->latency_p99_ns,
-           (unsigned long long)o->recovery_ns, (unsigned long long)o->crashes,
-           o->matches_reference ? "true" : "false", (unsigned long long)o->events, o->trace_hash);
+           first ? "" : ",", proto, (unsigned long long)o->sent,
+           (unsigned long long)o->delivered, (unsigned long long)o->lost,
+           (unsigned long long)o->duplicated, (unsigned long long)o->retries,
+           (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
+           (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
+           (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
+           (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     putchar('}');
 }
@@ -188,7 +183,8 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
            (unsigned long long)o->sent, (unsigned long long)o->delivered,
            (unsigned long long)o->lost, (unsigned long long)o->duplicated,
            (unsigned long long)o->retries, (double)o->latency_p50_ns / 1e6,
-           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO", o->trace_hash);
+           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO",
+           o->trace_hash);
 }
 
 struct run_opts {
@@ -200,13 +196,11 @@ struct run_opts {
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o, const char **file) {
-    static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
-                                         {"protocol", required_argument, NULL, 'p'},
-                                         {"db", required_argument, NULL, 'd'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"trace", no_argument, NULL, 't'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"seed", required_argument, NULL, 's'}, {"protocol", required_argument, NULL, 'p'},
+        {"db", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
+        {"trace", no_argument, NULL, 't'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((c = getopt_long(argc, argv, "s:p:d:jth", opts, NULL)) != -1) {
@@ -228,21 +222,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             if (o->nprotocols < DLV_COUNT) o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
             break;
         }
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 't':
-            o->trace = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            usage(stderr);
-            return CLI_USAGE;
+        case 'd': o->db = optarg; break;
+        case 'j': o->json = true; break;
+        case 't': o->trace = true; break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return CLI_USAGE;
         }
     }
     if (optind != argc - 1) {
@@ -309,10 +293,8 @@ int cli_run(int argc, char **argv) {
             break;
         }
         ran = i + 1;
-        if (o.json)
-            print_json_run(pname, out, &win[i], i == 0);
-        else
-            print_table_row(pname, out);
+        if (o.json) print_json_run(pname, out, &win[i], i == 0);
+        else print_table_row(pname, out);
         struct res_run rr = {scn->name, scn->hash, seed, pname, "ok", out};
         int64_t id;
         if (db && res_store_run(db, &rr, &id, &err) != 0) {
@@ -326,8 +308,7 @@ int cli_run(int argc, char **argv) {
             i && same_rows(&win[i - 1], &win[i]) ? dlv_name(o.protocols[i - 1]) : NULL;
         print_window_table(scn, dlv_name(o.protocols[i]), &outs[i], &win[i], same);
     }
-    for (uint32_t i = 0; i < DLV_COUNT; i++)
-        exp_windows_free(&win[i]);
+    for (uint32_t i = 0; i < DLV_COUNT; i++) exp_windows_free(&win[i]);
     if (o.json) printf("]}\n");
     res_close(db);
     free(scn);
