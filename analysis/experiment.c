@@ -48,20 +48,11 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
 /* Reference: visible rows per key if every record were delivered exactly once. */
 static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64_t **counts,
                             uint64_t *n) {
-    struct src_gen g;
-    if (src_gen_init(&g, &cfg->source, cfg->duration_ns, seed) != 0) return FT_ENOMEM;
     uint64_t *c = calloc(cfg->source.keys, sizeof *c);
-    if (!c) {
-        src_gen_free(&g);
+    if (!c || src_gen_counts(&cfg->source, cfg->duration_ns, seed, c, n) != 0) {
+        free(c);
         return FT_ENOMEM;
     }
-    struct src_record r;
-    *n = 0;
-    while (src_gen_next(&g, &r)) {
-        c[r.key]++;
-        (*n)++;
-    }
-    src_gen_free(&g);
     *counts = c;
     return 0;
 }
@@ -136,7 +127,7 @@ static int export_rows(const struct pipe *pipe, const struct win_row *rows, size
 }
 
 static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,
-                        const struct exp_options *opt, struct exp_outcome *out,
+                        struct exp_windows *table, struct exp_outcome *out,
                         struct ft_error *err) {
     struct win_row *rows = NULL, *ref = NULL;
     size_t n = 0, nref = 0, nlat;
@@ -163,7 +154,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     if ((rc = ledger_quantiles(lat, nlat, pct, q, 2))) goto done;
     out->window_latency_p50_ns = q[0];
     out->window_latency_p99_ns = q[1];
-    if (opt && opt->windows && (rc = export_rows(pipe, rows, n, opt->windows)))
+    if (table && (rc = export_rows(pipe, rows, n, table)))
         ft_fail(err, rc, "out of memory for the window table");
 done:
     if (rc == FT_ENOMEM && !err->msg[0]) ft_fail(err, rc, "out of memory for the window table");
@@ -181,6 +172,12 @@ void exp_windows_free(struct exp_windows *w) {
 
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
             const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err) {
+    return exp_run_windows(cfg, p, seed, opt, out, NULL, err);
+}
+
+int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
+                    const struct exp_options *opt, struct exp_outcome *out,
+                    struct exp_windows *windows, struct ft_error *err) {
     memset(out, 0, sizeof *out);
     struct exp_state st = {.opt = opt};
     uint64_t *ref = NULL, n = 0;
@@ -209,7 +206,7 @@ int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
         ft_fail(err, rc, "%s", sim_error(s)->msg);
         goto done;
     }
-    if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, opt, out, err))) goto done;
+    if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, windows, out, err))) goto done;
     fill_outcome(s, pipe, &st, ref, out);
 done:
     pipe_free(pipe);

@@ -61,12 +61,16 @@ void exp_windows_free(struct exp_windows *w);
 struct exp_options {
     sim_trace_fn trace;  /* optional: sees every trace event */
     void *trace_ctx;
-    struct exp_windows *windows; /* optional: receives the window table (exp_windows_free) */
 };
 
 /* Runs cfg under protocol p and seed. Returns 0, or a negative FT_E* with err filled
  * (a fault naming an unknown node, a limit hit during the run, ...). */
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
             const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err);
+/* exp_run that also returns the window table of a windowed query in *windows (left
+ * empty without one; free it with exp_windows_free). */
+int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
+                    const struct exp_options *opt, struct exp_outcome *out,
+                    struct exp_windows *windows, struct ft_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "sort.h"
 
 int ledger_init(struct ledger *l, uint64_t n) {
     memset(l, 0, sizeof *l);
@@ -34,11 +35,6 @@ void ledger_visible(struct ledger *l, uint64_t rec, uint64_t latency_ns) {
     if (l->latency[rec] == UINT64_MAX) l->latency[rec] = latency_ns;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
     if (n == 0) return 0;
     uint64_t rank = (n * pct + 99) / 100; /* ceil(n * pct / 100), 1-based */
@@ -48,7 +44,12 @@ static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
 int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
     memset(out, 0, sizeof *out);
     uint64_t *lat = malloc((l->n ? l->n : 1) * sizeof *lat);
-    if (!lat) return FT_ENOMEM;
+    uint64_t *tmp = malloc((l->n ? l->n : 1) * sizeof *tmp);
+    if (!lat || !tmp) {
+        free(lat);
+        free(tmp);
+        return FT_ENOMEM;
+    }
     uint64_t k = 0;
     for (uint64_t i = 0; i < l->n; i++) {
         if (l->count[i] == 0) {
@@ -59,19 +60,25 @@ int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
         out->duplicated += l->count[i] - 1;
         lat[k++] = l->latency[i];
     }
-    qsort(lat, k, sizeof *lat, cmp_u64);
-    out->latency_p50_ns = nearest_rank(lat, k, 50);
-    out->latency_p99_ns = nearest_rank(lat, k, 99);
+    const uint64_t *sorted = sort_u64(lat, tmp, k);
+    out->latency_p50_ns = nearest_rank(sorted, k, 50);
+    out->latency_p99_ns = nearest_rank(sorted, k, 99);
     free(lat);
+    free(tmp);
     return 0;
 }
 
 int ledger_quantiles(const uint64_t *v, uint64_t n, const unsigned *pct, uint64_t *out, size_t k) {
-    uint64_t *c = malloc((n ? n : 1) * sizeof *c);
-    if (!c) return FT_ENOMEM;
+    uint64_t *c = malloc((n ? n : 1) * sizeof *c), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!c || !tmp) {
+        free(c);
+        free(tmp);
+        return FT_ENOMEM;
+    }
     if (n) memcpy(c, v, n * sizeof *c);
-    qsort(c, n, sizeof *c, cmp_u64);
-    for (size_t i = 0; i < k; i++) out[i] = nearest_rank(c, n, pct[i]);
+    const uint64_t *sorted = sort_u64(c, tmp, n);
+    for (size_t i = 0; i < k; i++) out[i] = nearest_rank(sorted, n, pct[i]);
     free(c);
+    free(tmp);
     return 0;
 }

@@ -4,7 +4,9 @@
 #ifndef FTSIM_CLI_H
 #define FTSIM_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum cli_exit { CLI_OK = 0, CLI_VIOLATED = 1, CLI_USAGE = 2, CLI_INTERNAL = 3 };
 
@@ -12,6 +14,8 @@ int cli_example(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_list(int argc, char **argv);
+int cli_plot(int argc, char **argv);
+int cli_diagram(int argc, char **argv);
 
 struct ft_error;
 /* Lists DIR's *.yaml files as "DIR/NAME", sorted by name, at most CLI_YAML_FILES_MAX;
@@ -24,5 +28,17 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
 
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
+
+/* Byzantine scenarios (cmd_byz.c). cli_byz_run prints the runs of algs (nalgs 0: the
+ * file's) under seed; cli_byz_check evaluates each algorithm's expectations over the
+ * file's seeds (exhaustive forces exhaustive mode) and hands each result to report,
+ * whose return value (an exit code) it passes on. cli_byz_list adds to `ftsim list`. */
+struct scenario;
+typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, const char *detail);
+int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,
+                bool json, bool trace);
+int cli_byz_check(const struct scenario *scn, bool exhaustive, bool tty, cli_report_fn report,
+                  void *ctx);
+void cli_byz_list(void);
 
 #endif

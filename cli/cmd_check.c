@@ -14,16 +14,20 @@
 #include "scenario.h"
 
 static void usage(FILE *f) {
-    fputs("usage: ftsim check FILE|DIR... [--tap | --junit OUT.xml]\n"
+    fputs("usage: ftsim check FILE|DIR... [--tap | --junit OUT.xml] [--exhaustive]\n"
           "\n"
           "For each scenario (a DIR means every *.yaml in it), runs every protocol that the\n"
           "file's expect: block names, over every seed of its seeds: range, and checks the\n"
-          "expectations (lost, duplicated, delivered, matches_reference, and for a windowed\n"
-          "query late_dropped, windows, windows_match_reference, window_rows). Prints one line\n"
-          "per scenario and protocol, then 'N passed, N failed'.\n"
+          "expectations (lost, duplicated, delivered, matches_reference; for a windowed\n"
+          "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
+          "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
+          "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
+          "'N passed, N failed'.\n"
           "\n"
           "  --tap           print TAP (Test Anything Protocol) instead\n"
           "  --junit FILE    also write a JUnit XML report to FILE\n"
+          "  --exhaustive    Byzantine scenarios: every placement of up to m traitors, every\n"
+          "                  strategy and both orders (n <= 10), as if the file said so\n"
           "  --help          this text\n"
           "\n"
           "exit status: 0 every expectation held, 1 one was violated, 2 bad input\n",
@@ -41,8 +45,10 @@ struct result {
 struct checker {
     struct result *res;
     size_t n, cap;
-    bool tap, tty;
+    bool tap, tty, exhaustive;
 };
+
+static int report(struct checker *c, const struct result *r);
 
 static int add_result(struct checker *c, const struct result *r) {
     if (c->n == c->cap) {
@@ -99,8 +105,8 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         struct exp_outcome o;
         struct ft_error err = {0};
         struct exp_windows w = {0};
-        struct exp_options eo = {.windows = scn->expect[p].nrows ? &w : NULL};
-        if (exp_run(&scn->pipe, p, seed, &eo, &o, &err) != 0) {
+        if (exp_run_windows(&scn->pipe, p, seed, NULL, &o, scn->expect[p].nrows ? &w : NULL,
+                            &err) != 0) {
             if (c->tty) fputs("\r\033[K", stderr);
             fprintf(stderr, "ftsim check: %s: %s seed %llu: %s\n", scn->file, r.protocol,
                     (unsigned long long)seed, err.msg);
@@ -125,13 +131,32 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
                  (unsigned long long)nseeds, (unsigned long long)scn->seed_first,
                  (unsigned long long)scn->seed_last);
     }
+    return report(c, &r);
+}
+
+/* Prints one result (plain or TAP) and keeps it for the summary and JUnit. */
+static int report(struct checker *c, const struct result *r) {
     if (!c->tap)
-        printf("%-4s %s %s: %s\n", r.ok ? "ok" : "FAIL", r.scenario, r.protocol, r.detail);
+        printf("%-4s %s %s: %s\n", r->ok ? "ok" : "FAIL", r->scenario, r->protocol, r->detail);
     else
-        printf("%s %zu - %s %s # %s\n", r.ok ? "ok" : "not ok", c->n + 1, r.scenario, r.protocol,
-               r.detail);
+        printf("%s %zu - %s %s # %s\n", r->ok ? "ok" : "not ok", c->n + 1, r->scenario, r->protocol,
+               r->detail);
     fflush(stdout);
-    return add_result(c, &r) == 0 ? CLI_OK : CLI_INTERNAL;
+    return add_result(c, r) == 0 ? CLI_OK : CLI_INTERNAL;
+}
+
+struct byz_reporter {
+    struct checker *c;
+    const struct scenario *scn;
+};
+
+static int report_byz(void *ctx, const char *protocol, bool ok, const char *detail) {
+    const struct byz_reporter *br = ctx;
+    struct result r = {.protocol = protocol, .ok = ok};
+    snprintf(r.scenario, sizeof r.scenario, "%s", br->scn->name);
+    snprintf(r.file, sizeof r.file, "%s", br->scn->file);
+    snprintf(r.detail, sizeof r.detail, "%s", detail);
+    return report(br->c, &r);
 }
 
 static int check_file(struct checker *c, const char *path) {
@@ -144,6 +169,9 @@ static int check_file(struct checker *c, const char *path) {
         return cli_print_load_error("check", rc, &err);
     }
     rc = CLI_OK;
+    struct byz_reporter br = {c, scn};
+    if (scn->kind == SCN_KIND_BYZANTINE)
+        rc = cli_byz_check(scn, c->exhaustive, c->tty, report_byz, &br);
     for (uint32_t i = 0; i < scn->nprotocols && rc == CLI_OK; i++)
         if (scn->expect[scn->protocols[i]].set) rc = check_protocol(c, scn, scn->protocols[i]);
     free(scn);
@@ -214,14 +242,16 @@ static int write_junit(const struct checker *c, const char *path, size_t failed)
 int cli_check(int argc, char **argv) {
     static const struct option opts[] = {{"tap", no_argument, NULL, 't'},
                                          {"junit", required_argument, NULL, 'j'},
+                                         {"exhaustive", no_argument, NULL, 'e'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct checker c = {.tty = isatty(STDERR_FILENO) != 0};
     const char *junit = NULL;
     int opt;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
-    while ((opt = getopt_long(argc, argv, "tj:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "tj:eh", opts, NULL)) != -1) {
         switch (opt) {
+        case 'e': c.exhaustive = true; break;
         case 't': c.tap = true; break;
         case 'j': junit = optarg; break;
         case 'h': usage(stdout); return CLI_OK;

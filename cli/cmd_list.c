@@ -12,7 +12,8 @@ static void usage(FILE *f) {
     fputs("usage: ftsim list [DIR]\n"
           "\n"
           "Lists the scenarios in DIR (default: scenarios), the delivery protocols, and\n"
-          "the fault kinds, crash steps and message kinds scenario files may use.\n",
+          "the fault kinds, crash steps and message kinds scenario files may use, and the\n"
+          "Byzantine agreement algorithms and traitor strategies.\n",
           f);
 }
 
@@ -63,5 +64,6 @@ int cli_list(int argc, char **argv) {
     printf("\nmessage kinds:\n ");
     for (int k = 1; k < PIPE_MSG_KINDS; k++) printf(" %s", pipe_msg_name(k));
     printf("\n");
+    cli_byz_list();
     return CLI_OK;
 }

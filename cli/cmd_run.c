@@ -17,14 +17,17 @@ static void usage(FILE *f) {
           "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
           "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
           "duplicated (extra copies), whether the warehouse matches the reference, and the\n"
-          "trace hash. A scenario with a windowed query (pipeline:) then prints, per\n"
-          "protocol, its window table (window, key, value, emitted at, final) with the\n"
-          "late contributions dropped and whether it matches the no-lateness reference;\n"
-          "--json has it as \"windows\". The same FILE and seed always print the same numbers.\n"
+          "trace hash. The same FILE and seed always print the same numbers. A scenario with\n"
+          "a windowed query (pipeline:) then prints, per protocol, its window table (window,\n"
+          "key, value, emitted at, final) with the late contributions dropped and whether\n"
+          "it matches the no-lateness reference; --json has it as \"windows\". A Byzantine\n"
+          "scenario prints, per algorithm, IC1, IC2, messages, signatures and decisions (or,\n"
+          "with exhaustive: true, one row per placement of traitors, strategy and order).\n"
           "\n"
           "  --seed N        seed of the run (default: the file's `seed:`)\n"
           "  --protocol P    run only P (repeatable): at-most-once, at-least-once,\n"
-          "                  exactly-once, exactly-once-txn\n"
+          "                  exactly-once, exactly-once-txn; for a Byzantine scenario an\n"
+          "                  algorithm: om, sm, dolev-strong\n"
           "  --db FILE       also store each run and its outcome in the SQLite FILE\n"
           "  --json          print one JSON object instead of the table\n"
           "  --trace         print every trace event (one line each) before the results\n"
@@ -193,6 +196,8 @@ struct run_opts {
     const char *db;
     uint32_t nprotocols;
     enum dlv_protocol protocols[DLV_COUNT];
+    uint32_t nalgs; /* Byzantine algorithms given with --protocol */
+    int algs[BYZ_ALG_COUNT];
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o, const char **file) {
@@ -214,12 +219,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             o->has_seed = true;
             break;
         case 'p': {
-            int p = dlv_parse(optarg);
-            if (p < 0) {
+            int p = dlv_parse(optarg), a = p < 0 ? byz_alg_parse(optarg) : -1;
+            if (p < 0 && a < 0) {
                 fprintf(stderr, "ftsim run: unknown protocol '%s' (see 'ftsim list')\n", optarg);
                 return CLI_USAGE;
             }
-            if (o->nprotocols < DLV_COUNT) o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
+            if (p >= 0 && o->nprotocols < DLV_COUNT)
+                o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
+            if (a >= 0 && o->nalgs < BYZ_ALG_COUNT) o->algs[o->nalgs++] = a;
             break;
         }
         case 'd': o->db = optarg; break;
@@ -245,6 +252,23 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
     return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
 }
 
+/* --protocol and --db against the kind of scenario the file turned out to be. */
+static int check_kind(const struct run_opts *o, const struct scenario *scn) {
+    bool byz = scn->kind == SCN_KIND_BYZANTINE;
+    if (byz ? o->nprotocols != 0 : o->nalgs != 0) {
+        fprintf(stderr, "ftsim run: %s runs %s, so --protocol takes %s\n", scn->file,
+                byz ? "Byzantine agreement" : "delivery protocols",
+                byz ? "om, sm or dolev-strong" : "a delivery protocol (see 'ftsim list')");
+        return CLI_USAGE;
+    }
+    if (byz && o->db) {
+        fprintf(stderr, "ftsim run: --db does not store Byzantine runs yet (their 'agreement' "
+                        "table comes with results schema v2); use --json\n");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 int cli_run(int argc, char **argv) {
     struct run_opts o = {0};
     const char *file = NULL;
@@ -259,6 +283,11 @@ int cli_run(int argc, char **argv) {
         return cli_print_load_error("run", rc, &err);
     }
     uint64_t seed = o.has_seed ? o.seed : scn->seed;
+    if ((rc = check_kind(&o, scn)) != CLI_OK || scn->kind == SCN_KIND_BYZANTINE) {
+        if (rc == CLI_OK) rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace);
+        free(scn);
+        return rc;
+    }
     if (!o.nprotocols) {
         o.nprotocols = scn->nprotocols;
         memcpy(o.protocols, scn->protocols, sizeof o.protocols);
@@ -285,9 +314,9 @@ int cli_run(int argc, char **argv) {
     for (uint32_t i = 0; i < o.nprotocols; i++) {
         const char *pname = dlv_name(o.protocols[i]);
         struct trace_printer tp = {scn, pname};
-        struct exp_options eo = {o.trace ? print_event : NULL, &tp, &win[i]};
+        struct exp_options eo = {o.trace ? print_event : NULL, &tp};
         struct exp_outcome *out = &outs[i];
-        if (exp_run(&scn->pipe, o.protocols[i], seed, &eo, out, &err) != 0) {
+        if (exp_run_windows(&scn->pipe, o.protocols[i], seed, &eo, out, &win[i], &err) != 0) {
             fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
             exit_code = CLI_INTERNAL;
             break;

@@ -17,6 +17,8 @@ static const struct command commands[] = {
     {"run", cli_run, "run a scenario under each of its protocols and compare"},
     {"check", cli_check, "check scenarios' expectations (CI: exit 1 on a violation)"},
     {"list", cli_list, "list scenarios, protocols and fault kinds"},
+    {"plot", cli_plot, "draw the figures of a results database with gnuplot"},
+    {"diagram", cli_diagram, "draw a message-sequence diagram of one run (gnuplot)"},
     {"example", cli_example, "run the kernel example (lossy network, one crash)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -610,7 +610,19 @@ static int check_records(struct scn_ctx *c, values top) {
                     (unsigned long long)PIPE_RECORDS_MAX);
 }
 
+int scn_sec_common(struct scn_ctx *c, const struct scn_node *name, const struct scn_node *about,
+                   const struct scn_node *seed, const struct scn_node *seeds) {
+    const struct scn_node *v[T_N] = {0};
+    v[T_NAME] = name;
+    v[T_ABOUT] = about;
+    v[T_SEED] = seed;
+    v[T_SEEDS] = seeds;
+    int rc = sec_ids(c, v);
+    return rc ? rc : sec_seeds(c, v);
+}
+
 static int parse_top(struct scn_ctx *c, const struct scn_node *root) {
+    if (scn_byz_is(root)) return scn_byz_parse(c, root);
     static const struct scn_mapspec spec = {"at the top level",
                                             "in the top level",
                                             "key",

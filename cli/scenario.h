@@ -12,18 +12,13 @@
 #include "dlv.h"
 #include "err.h"
 #include "pipeline.h"
+#include "scn_bound.h"
+#include "scn_byz.h"
 
 #define SCN_NAME_MAX 64u
 #define SCN_ABOUT_MAX 1024u
 #define SCN_SEEDS_MAX 100000u /* seeds one check may run */
 #define SCN_FILE_BYTES_MAX (1u << 20)
-
-enum scn_cmp { SCN_CMP_NONE = 0, SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
-
-struct scn_bound {
-    enum scn_cmp op; /* SCN_CMP_NONE: not checked */
-    uint64_t value;
-};
 
 /* A window row an expectation names: it must exist, be final and show `value`. */
 #define SCN_WINDOW_ROWS_MAX 32u
@@ -47,7 +42,13 @@ struct scn_expect {
     struct scn_window_row rows[SCN_WINDOW_ROWS_MAX];
 };
 
+/* A pipeline scenario compares delivery protocols; a Byzantine one (a file with a
+ * top-level `byzantine:` section) runs agreement algorithms and fills only `byz`
+ * besides the common fields (file, name, hash, about, seeds). */
+enum scn_kind { SCN_KIND_PIPELINE = 0, SCN_KIND_BYZANTINE };
+
 struct scenario {
+    enum scn_kind kind;
     char file[FT_ERROR_FILE_MAX];
     char name[SCN_NAME_MAX];
     char hash[65]; /* BLAKE2b-256 of the file bytes, hex: identifies the experiment */
@@ -58,6 +59,7 @@ struct scenario {
     uint32_t nprotocols;
     enum dlv_protocol protocols[DLV_COUNT]; /* in file order, no repeats */
     struct scn_expect expect[DLV_COUNT];    /* indexed by protocol */
+    struct scn_byz byz;                     /* SCN_KIND_BYZANTINE */
 };
 
 /* Loads and validates `path`. Returns 0, or FT_EPARSE (bad input: err has the file,

@@ -98,6 +98,12 @@ int scn_get_duration(struct scn_ctx *c, const struct scn_node *n, const char *ke
 int scn_get_bound(struct scn_ctx *c, const struct scn_node *n, const char *key,
                   struct scn_bound *out);
 
+/* scenario.c: name, about, seed and seeds (any may be NULL but name and about). */
+int scn_sec_common(struct scn_ctx *c, const struct scn_node *name, const struct scn_node *about,
+                   const struct scn_node *seed, const struct scn_node *seeds);
+/* scn_byz.c: a mapping with a `byzantine` key is a Byzantine scenario. */
+bool scn_byz_is(const struct scn_node *root);
+int scn_byz_parse(struct scn_ctx *c, const struct scn_node *root);
 /* scn_stream.c: source kinds, the windowed query and its expectations. */
 int scn_stream_source(struct scn_ctx *c, const struct scn_node *m);
 int scn_stream_query(struct scn_ctx *c, const struct scn_node *pipeline,

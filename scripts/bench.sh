@@ -9,7 +9,7 @@
 set -euo pipefail
 dir=${1:-build/release/bench}
 scale=${2:-1}
-for exe in kernel pingpong; do
+for exe in kernel pingpong byzantine; do
     [ -x "$dir/$exe" ] || { echo "bench.sh: $dir/$exe not found (make release first)" >&2; exit 1; }
 done
 messages=$(awk -v s="$scale" 'BEGIN { m = int(2000000 * s); print (m < 1000 ? 1000 : m) }')
@@ -26,3 +26,7 @@ printf '%s\n' "$best"
 
 # Pipeline: simulated records/s per protocol on lost-ack.yaml scaled to 1e6 records.
 "$dir/pipeline" scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e6 * s }')"
+
+# Byzantine agreement: OM/SM/Dolev-Strong costs for n = 4..10, m = 1..3, and libsodium's
+# own Ed25519 rates from the same run (docs/PERFORMANCE.md, "Byzantine agreement").
+"$dir/byzantine"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds ftsim with gcc and clang at -O0 and -O2 and prints the kernel example's trace
-# hash under each; exits 1 unless all four agree (DESIGN.md rule 1).
+# hash and the Byzantine scenarios' JSON output (trace hashes and decisions) under each;
+# exits 1 unless all four agree (DESIGN.md rule 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A hash
@@ -8,6 +9,10 @@ for preset in dev release clang-dev clang-release; do
     cmake --preset "$preset" >/dev/null
     cmake --build --preset "$preset" -j "$(nproc)" --target ftsim >/dev/null
     hash[$preset]=$(build/$preset/cli/ftsim example --seed "${SEED:-1}" | awk '/trace hash/ {print $3}')
+    # plus the Byzantine scenarios' runs (OM, SM with Ed25519 signatures, Dolev-Strong)
+    byz=$(for f in scenarios/byzantine-sm-n3.yaml scenarios/byzantine-forged-signature.yaml; do
+              build/$preset/cli/ftsim run --json "$f"; done | b2sum | cut -c1-64)
+    hash[$preset]="${hash[$preset]} $byz"
     printf '%-14s %s\n' "$preset" "${hash[$preset]}"
 done
 [ "$(printf '%s\n' "${hash[@]}" | sort -u | wc -l)" -eq 1 ] || { echo "hashes differ" >&2; exit 1; }

@@ -32,10 +32,9 @@ static inline int heap_less(const struct heap_entry *x, const struct heap_entry 
     return x->time < y->time || (x->time == y->time && x->seq < y->seq);
 }
 
-/* Removes and returns the minimum; the heap must not be empty. */
-static inline struct heap_entry heap_pop(struct heap *h) {
-    struct heap_entry top = h->a[0];
-    struct heap_entry last = h->a[--h->n];
+/* Sifts `e` down from the root, as if the root had been removed and e pushed, in one
+ * pass; the heap must not be empty. */
+static inline void heap_sift_root(struct heap *h, struct heap_entry e) {
     size_t n = h->n, i = 0;
     for (;;) {
         size_t c = i * SIM_HEAP_D + 1;
@@ -44,11 +43,26 @@ static inline struct heap_entry heap_pop(struct heap *h) {
         size_t end = c + SIM_HEAP_D < n ? c + SIM_HEAP_D : n;
         for (size_t k = c + 1; k < end; k++)
             if (heap_less(&h->a[k], &h->a[best])) best = k;
-        if (!heap_less(&h->a[best], &last)) break;
+        if (!heap_less(&h->a[best], &e)) break;
         h->a[i] = h->a[best];
         i = best;
     }
-    if (n > 0) h->a[i] = last;
+    h->a[i] = e;
+}
+
+/* Removes and returns the minimum; the heap must not be empty. */
+static inline struct heap_entry heap_pop(struct heap *h) {
+    struct heap_entry top = h->a[0];
+    struct heap_entry last = h->a[--h->n];
+    if (h->n > 0) heap_sift_root(h, last);
+    return top;
+}
+
+/* Removes and returns the minimum and inserts e: one sift instead of a pop and a push.
+ * The heap must not be empty. */
+static inline struct heap_entry heap_replace_top(struct heap *h, struct heap_entry e) {
+    struct heap_entry top = h->a[0];
+    heap_sift_root(h, e);
     return top;
 }
 

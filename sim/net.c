@@ -166,7 +166,8 @@ static void drop(struct sim *s, const struct msgbuf *m, uint8_t reason) {
     if (reason == SIM_DROP_PARTITION) st->dropped_partition++;
     if (reason == SIM_DROP_DOWN) st->dropped_down++;
     if (reason == SIM_DROP_DUP) st->dropped_dup++;
-    trace_emit(s, SIM_TR_DROP, reason, m->src, m->dst, m->kind, m->id, m->len, NULL, 0);
+    trace_emit_tagged(s, SIM_TR_DROP, reason, m->src, m->dst, m->kind, m->id, m->len, m->tag, NULL,
+                      0);
 }
 
 /* Schedules one copy of m on link l; takes ownership of m. */
@@ -221,7 +222,7 @@ int64_t sim_send_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind
     if (len) memcpy(m->data, data, len);
     n->st.sent++;
     n->st.bytes += len;
-    trace_emit(s, SIM_TR_SEND, 0, src, dst, kind, m->id, len, m->data, len);
+    trace_emit_tagged(s, SIM_TR_SEND, 0, src, dst, kind, m->id, len, tag, m->data, len);
     int64_t id = (int64_t)m->id;
 
     uint8_t reason = SIM_DROP_NONE;
@@ -244,7 +245,7 @@ int64_t sim_send_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind
         memcpy(copy, m, sizeof *m + len);
         copy->cls = cls;
         n->st.duplicated++;
-        trace_emit(s, SIM_TR_DUP, 0, src, dst, kind, m->id, len, NULL, 0);
+        trace_emit_tagged(s, SIM_TR_DUP, 0, src, dst, kind, m->id, len, tag, NULL, 0);
     }
     struct msgbuf *copies[2] = {m, copy};
     for (int i = 0; i < 2 && copies[i]; i++) {
@@ -275,7 +276,8 @@ void net_deliver(struct sim *s, struct msgbuf *m) {
         drop(s, m, SIM_DROP_DUP);
     } else {
         s->net.st.delivered++;
-        trace_emit(s, SIM_TR_DELIVER, 0, m->dst, m->src, m->kind, m->id, m->len, NULL, 0);
+        trace_emit_tagged(s, SIM_TR_DELIVER, 0, m->dst, m->src, m->kind, m->id, m->len, m->tag,
+                          NULL, 0);
         sim_deliver_to(s, m);
     }
     msg_release(s, m);

@@ -51,12 +51,22 @@ bool rng_bernoulli(struct rng *r, double p) {
 
 uint64_t rng_below(struct rng *r, uint64_t n) {
     if (n == 0) return 0;
-    /* Reject the low (2^64 mod n) values so every residue is equally likely. */
-    uint64_t threshold = (0 - n) % n;
-    for (;;) {
-        uint64_t x = rng_next(r);
-        if (x >= threshold) return x % n;
+    /* Lemire's multiply-shift ("Fast random integer generation in an interval", 2019):
+     * the high word of x * n is uniform in [0, n) once the low words below
+     * 2^64 mod n are rejected; the division that finds that bound runs only when a
+     * low word falls under n, which is rare. Pure integer arithmetic: the same on
+     * every build. */
+    __extension__ typedef unsigned __int128 u128;
+    u128 m = (u128)rng_next(r) * n;
+    uint64_t low = (uint64_t)m;
+    if (low < n) {
+        uint64_t threshold = (0 - n) % n;
+        while (low < threshold) {
+            m = (u128)rng_next(r) * n;
+            low = (uint64_t)m;
+        }
     }
+    return (uint64_t)(m >> 64);
 }
 
 uint64_t rng_range(struct rng *r, uint64_t lo, uint64_t hi) {

@@ -25,7 +25,7 @@ int sim_fail(struct sim *s, int code, const char *fmt, ...) {
 
 struct sim *sim_new(const struct sim_config *cfg) {
     if (sodium_init() < 0) return NULL;
-    /* The BLAKE2b state inside wants 64-byte alignment, more than calloc promises. */
+    /* The XXH3 state inside wants 64-byte alignment, more than calloc promises. */
     size_t size = (sizeof(struct sim) + 63u) & ~(size_t)63u;
     struct sim *s = aligned_alloc(64, size);
     if (!s) return NULL;
@@ -60,6 +60,7 @@ void sim_free(struct sim *s) {
     }
     free(s->ev);
     heap_free(&s->heap);
+    for (uint32_t i = 0; i < SIM_LANES; i++) free(s->lanes[i].a);
     for (uint32_t i = 0; i < s->nnodes; i++) {
         arena_free_all(s->nodes[i].arena);
         free(s->nodes[i].durable);
@@ -91,7 +92,7 @@ uint64_t sim_events_run(const struct sim *s) {
     return s->events_run;
 }
 size_t sim_pending(const struct sim *s) {
-    return s->heap.n;
+    return s->pending;
 }
 void sim_stop(struct sim *s) {
     s->stop = true;
@@ -134,6 +135,66 @@ static void slot_release(struct sim *s, uint32_t slot) {
     s->ev_free = slot;
 }
 
+/* ---- the event queue: the heap plus the delay lanes (sim_internal.h) ---- */
+
+static int lane_push(struct lane *l, struct heap_entry e) {
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? 2 * l->cap : 256;
+        struct heap_entry *a = malloc((size_t)cap * sizeof *a);
+        if (!a) return FT_ENOMEM;
+        for (uint32_t i = 0; i < l->n; i++) a[i] = l->a[(l->head + i) & (l->cap - 1)];
+        free(l->a);
+        l->a = a;
+        l->head = 0;
+        l->cap = cap;
+    }
+    l->a[(l->head + l->n++) & (l->cap - 1)] = e;
+    return 0;
+}
+
+/* The lane already holding delay_ns, else an empty one (which takes that delay), else
+ * the heap. */
+static int queue_push(struct sim *s, uint64_t delay_ns, struct heap_entry e) {
+    struct lane *empty = NULL;
+    for (uint32_t i = 0; i < SIM_LANES; i++) {
+        struct lane *l = &s->lanes[i];
+        if (l->n && l->delay_ns == delay_ns) return lane_push(l, e);
+        if (!l->n && !empty) empty = l;
+    }
+    if (empty) {
+        empty->delay_ns = delay_ns;
+        return lane_push(empty, e);
+    }
+    return heap_push(&s->heap, e);
+}
+
+/* The earliest pending entry by (time, seq): *lane = its lane, or SIM_LANES for the
+ * heap. The queue must not be empty. */
+static inline const struct heap_entry *queue_top(const struct sim *s, uint32_t *lane) {
+    const struct heap_entry *best = s->heap.n ? &s->heap.a[0] : NULL;
+    *lane = SIM_LANES;
+    for (uint32_t i = 0; i < SIM_LANES; i++) {
+        const struct lane *l = &s->lanes[i];
+        if (!l->n) continue;
+        const struct heap_entry *h = &l->a[l->head];
+        if (!best || heap_less(h, best)) {
+            best = h;
+            *lane = i;
+        }
+    }
+    return best;
+}
+
+static inline struct heap_entry queue_pop(struct sim *s, uint32_t lane) {
+    s->pending--;
+    if (lane == SIM_LANES) return heap_pop(&s->heap);
+    struct lane *l = &s->lanes[lane];
+    struct heap_entry e = l->a[l->head];
+    l->head = (l->head + 1) & (l->cap - 1);
+    l->n--;
+    return e;
+}
+
 int sim_schedule(struct sim *s, uint64_t at_ns, struct event *proto, uint32_t *slot_out) {
     if (at_ns > SIM_TIME_MAX)
         return sim_fail(s, FT_ELIMIT, "event time %llu ns is beyond SIM_TIME_MAX",
@@ -150,10 +211,11 @@ int sim_schedule(struct sim *s, uint64_t at_ns, struct event *proto, uint32_t *s
     *e = *proto;
     e->gen = gen;
     e->cancelled = 0;
-    if (heap_push(&s->heap, (struct heap_entry){at_ns, s->seq++, slot}) != 0) {
+    if (queue_push(s, at_ns - s->now, (struct heap_entry){at_ns, s->seq++, slot}) != 0) {
         slot_release(s, slot);
-        return sim_fail(s, FT_ENOMEM, "out of memory growing the event heap");
+        return sim_fail(s, FT_ENOMEM, "out of memory growing the event queue");
     }
+    s->pending++;
     if (slot_out) *slot_out = slot;
     return 0;
 }
@@ -509,11 +571,13 @@ void sim_deliver_to(struct sim *s, struct msgbuf *m) {
 
 int sim_run_until(struct sim *s, uint64_t until_ns) {
     s->stop = s->fail_code != 0;
-    while (!s->stop && s->heap.n) {
-        if (s->heap.a[0].time > until_ns) break;
+    while (!s->stop && s->pending) {
+        uint32_t lane;
+        const struct heap_entry *top = queue_top(s, &lane);
+        if (top->time > until_ns) break;
         /* The event's slot is a likely cache miss: fetch it while the pop sifts down. */
-        __builtin_prefetch(&s->ev[s->heap.a[0].slot]);
-        struct heap_entry he = heap_pop(&s->heap);
+        __builtin_prefetch(&s->ev[top->slot]);
+        struct heap_entry he = queue_pop(s, lane);
         struct event e = s->ev[he.slot];
         slot_release(s, (uint32_t)he.slot); /* the handler may reuse the slot */
         if (e.cancelled) continue;

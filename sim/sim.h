@@ -3,7 +3,7 @@
  * global counter assigned at scheduling, so ties resolve in scheduling order. Every
  * random choice draws from a per-component RNG stream derived from (seed, name).
  * Every send/deliver/drop/crash/restart/timer goes through one trace hook and into a
- * running BLAKE2b hash over a canonical byte encoding: the run's fingerprint.
+ * running XXH3-128 hash over a canonical byte encoding: the run's fingerprint.
  * Nothing here knows of records or protocols. */
 #ifndef FTSIM_SIM_H
 #define FTSIM_SIM_H
@@ -226,7 +226,9 @@ enum sim_drop_reason {
 
 /* One trace record. For messages: node = src for SEND/DROP/DUP, dst for DELIVER;
  * peer = the other end; id = message id; arg = length. For TIMER: id = tag.
- * For FAULT: kind = step id, arg = step arg. For USER: kind = code, id/arg = values. */
+ * For FAULT: kind = step id, arg = step arg. For USER: kind = code, id/arg = values.
+ * tag: for messages, the sender's tag (sim_send_tagged), else 0; the hook sees it, the
+ * trace hash does not cover it (the canonical encoding is unchanged). */
 struct sim_trace_rec {
     uint64_t time_ns;
     uint64_t id;
@@ -236,14 +238,15 @@ struct sim_trace_rec {
     uint32_t kind;
     uint8_t type;   /* enum sim_trace_type */
     uint8_t reason; /* enum sim_drop_reason */
+    uint64_t tag;
 };
 typedef void (*sim_trace_fn)(const struct sim_trace_rec *r, void *ctx);
 void sim_set_trace_hook(struct sim *s, sim_trace_fn fn, void *ctx);
 /* Records a protocol-level event into the trace (and hash). */
 void sim_trace_user(struct sim *s, uint32_t node, uint32_t code, uint64_t a, uint64_t b);
-#define SIM_HASH_BYTES 32u
+#define SIM_HASH_BYTES 16u /* XXH3-128 */
 #define SIM_HASH_HEX_BYTES (2u * SIM_HASH_BYTES + 1u)
-/* The hash of everything traced so far, as 64 hex digits; the run may go on. */
+/* The hash of everything traced so far, as 32 hex digits; the run may go on. */
 void sim_trace_hash_hex(struct sim *s, char out[SIM_HASH_HEX_BYTES]);
 uint64_t sim_trace_count(const struct sim *s);
 const char *sim_trace_type_name(int type);

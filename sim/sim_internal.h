@@ -6,6 +6,8 @@
 #define FTSIM_SIM_INTERNAL_H
 
 #include <sodium.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t by value, inside struct sim */
+#include <xxhash.h>
 
 #include "bitset.h"
 #include "heap.h"
@@ -110,7 +112,7 @@ struct net {
 
 #define TRACE_BUF_BYTES 8192
 struct trace {
-    crypto_generichash_state st;
+    XXH3_state_t st; /* 64-byte aligned: struct sim is allocated so */
     size_t n;
     uint64_t count;
     sim_trace_fn hook;
@@ -118,9 +120,23 @@ struct trace {
     unsigned char buf[TRACE_BUF_BYTES];
 };
 
+/* A delay lane: a FIFO of the pending events scheduled with one delay. Since the clock
+ * never goes back, now + delay never decreases, so a lane is already in (time, seq)
+ * order and costs O(1) per event; the loop takes the least of the heap's top and the
+ * lanes' heads, which is the order the heap alone would give. A fixed-latency network
+ * sends nearly all its messages down one lane. */
+#define SIM_LANES 4u
+struct lane {
+    uint64_t delay_ns; /* the delay this lane holds while it is not empty */
+    struct heap_entry *a;
+    uint32_t head, n, cap; /* ring buffer; cap is 0 or a power of two */
+};
+
 struct sim {
     uint64_t seed, now, seq, events_run, events_max;
-    struct heap heap;
+    struct heap heap;   /* events whose delay has no lane */
+    struct lane lanes[SIM_LANES];
+    size_t pending;     /* in the heap and the lanes */
     struct event *ev;
     uint32_t ev_cap, ev_free; /* free-list head; UINT32_MAX = empty */
     struct node *nodes;
@@ -151,7 +167,14 @@ void net_apply_partition(struct sim *s, uint32_t *groups); /* takes ownership */
 
 /* trace.c */
 void trace_init(struct trace *t);
-void trace_emit(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint32_t peer,
-                uint32_t kind, uint64_t id, uint64_t arg, const void *extra, size_t extra_len);
+/* tag reaches the hook only (sim_trace_rec.tag); it is not part of the hashed encoding. */
+void trace_emit_tagged(struct sim *s, uint8_t type, uint8_t reason, uint32_t node, uint32_t peer,
+                       uint32_t kind, uint64_t id, uint64_t arg, uint64_t tag, const void *extra,
+                       size_t extra_len);
+static inline void trace_emit(struct sim *s, uint8_t type, uint8_t reason, uint32_t node,
+                              uint32_t peer, uint32_t kind, uint64_t id, uint64_t arg,
+                              const void *extra, size_t extra_len) {
+    trace_emit_tagged(s, type, reason, node, peer, kind, id, arg, 0, extra, extra_len);
+}
 
 #endif

@@ -1,7 +1,9 @@
 /* Shared by the pipeline's node files (source_node.c, broker.c, worker.c, sink.c).
- * Wire messages are one fixed struct of 64-bit fields (no padding, so the bytes the
- * trace hashes are fully defined), in the host's byte order: little-endian is
- * asserted at compile time so the trace hash is the same on every supported build. */
+ * Wire messages are one struct of 64-bit fields; on the network a message carries a
+ * 16-bit little-endian mask of its nonzero fields and then those fields, 8
+ * little-endian bytes each, in struct order: a canonical encoding (the trace hashes
+ * it; little-endian hosts are asserted at compile time) and for a record a third of
+ * the struct's 96 bytes. */
 #ifndef FTSIM_PIPE_INTERNAL_H
 #define FTSIM_PIPE_INTERNAL_H
 
@@ -11,8 +13,6 @@
 #include "source.h"
 #include "window_stage.h"
 
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wire format assumes little-endian");
-
 struct wire {
     uint64_t rec, key, event_ns, created_ns, value;
     uint64_t partition, offset, end; /* end: exclusive end of an offset range */
@@ -20,6 +20,10 @@ struct wire {
     uint64_t epoch, txn, status;
 };
 enum { WIRE_OK = 0, WIRE_INCOMPLETE = 1, WIRE_FENCED = 2 };
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wire format assumes little-endian");
+#define WIRE_FIELDS 12u
+#define WIRE_BYTES_MAX (2u + 8u * WIRE_FIELDS)
+_Static_assert(sizeof(struct wire) == WIRE_FIELDS * sizeof(uint64_t), "wire: 64-bit fields only");
 
 /* Timer tags: the top 4 bits say what the timer is for. */
 #define TAG_TYPE(t) ((t) >> 60)
@@ -51,13 +55,36 @@ struct pipe {
 
 static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,
                              const struct wire *w) {
-    sim_send_tagged(s, from, to, kind, w->rec, w, sizeof *w);
+    uint64_t f[WIRE_FIELDS];
+    memcpy(f, w, sizeof f);
+    unsigned char buf[WIRE_BYTES_MAX], *p = buf + 2;
+    unsigned mask = 0;
+    for (unsigned i = 0; i < WIRE_FIELDS; i++) {
+        if (!f[i]) continue;
+        mask |= 1u << i;
+        memcpy(p, &f[i], 8); /* little-endian: asserted below */
+        p += 8;
+    }
+    buf[0] = (unsigned char)mask;
+    buf[1] = (unsigned char)(mask >> 8);
+    sim_send_tagged(s, from, to, kind, w->rec, buf, (size_t)(p - buf));
 }
 
+/* Decodes a message; a short or malformed one yields zeros for what it lacks. */
 static inline struct wire wire_get(const struct sim_msg *m) {
+    uint64_t f[WIRE_FIELDS] = {0};
+    const unsigned char *p = m->data, *end = p + m->len;
+    if (m->len >= 2) {
+        unsigned mask = p[0] | (unsigned)p[1] << 8;
+        p += 2;
+        for (unsigned i = 0; i < WIRE_FIELDS && end - p >= 8; i++) {
+            if (!(mask & (1u << i))) continue;
+            memcpy(&f[i], p, 8);
+            p += 8;
+        }
+    }
     struct wire w;
-    memset(&w, 0, sizeof w);
-    memcpy(&w, m->data, m->len < sizeof w ? m->len : sizeof w);
+    memcpy(&w, f, sizeof w);
     return w;
 }
 

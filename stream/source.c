@@ -2,9 +2,11 @@
  * sources.c. keyed: Poisson arrivals at `rate`, keys uniform, values uniform in
  * [0, 1000). iot: device d reads at k*period + phase_d + jitter (uniform in [-jitter,
  * +jitter]), value = a temperature in milli-degrees; each device has its own RNG stream
- * "source:iot:d", so adding devices never changes others'. The iot extras (clock skew,
- * transmit delay, outages, battery gaps) draw from the same stream only when switched
- * on, so a scenario without them keeps its numbers. csv: the file's rows by arrival. */
+ * "source:iot:d", so adding devices never changes others'. Plain iot merges per-slot
+ * radix-sorted batches; with the extras (clock skew, transmit delay, outages, battery
+ * gaps) readings leave by arrival through a heap, and the extras draw from the device's
+ * stream only when switched on, so a scenario without them keeps its numbers. csv: the
+ * file's rows by arrival. */
 #include "source.h"
 
 #include <stdio.h>
@@ -12,94 +14,192 @@
 #include <string.h>
 
 #include "err.h"
+#include "sort.h"
 
-/* ---- iot ---- */
+/* The time of device d's next reading: slot * period + phase + jitter, never below 0. */
+static uint64_t iot_time(const struct pipe_source *cfg, struct src_device *d) {
+    uint64_t base = d->slot * cfg->period_ns + d->phase_ns;
+    uint64_t j = cfg->jitter_ns;
+    uint64_t off = j ? rng_range(&d->rng, 0, 2 * j) : 0;
+    return base + off >= j ? base + off - j : 0;
+}
+
+static uint64_t iot_value(struct src_device *d, uint32_t id) {
+    return (uint64_t)(20000 + (int64_t)(id % 100) * 10 + (int64_t)rng_below(&d->rng, 1001) - 500);
+}
+
+static void iot_device_init(struct src_device *d, const struct pipe_source *cfg, uint64_t seed,
+                            uint32_t id) {
+    char name[48];
+    snprintf(name, sizeof name, "source:iot:%u", id);
+    rng_init(&d->rng, seed, name);
+    d->slot = 0;
+    d->phase_ns = rng_below(&d->rng, cfg->period_ns);
+}
 
 static bool iot_extras(const struct pipe_source *c) {
     return c->skew_ns || c->delay_ns || c->outage_p > 0 || c->battery_p > 0;
 }
 
-static uint64_t iot_time(struct src_gen *g, uint32_t d) {
-    uint64_t base = g->dev_slot[d] * g->cfg.period_ns + g->dev_phase[d];
-    uint64_t j = g->cfg.jitter_ns;
-    uint64_t off = j ? rng_range(&g->dev_rng[d], 0, 2 * j) : 0;
-    /* base + off - j, never below 0 */
-    return base + off >= j ? base + off - j : 0;
+/* ---- plain iot: per-slot batches ---- */
+
+/* Generates the next slot's readings into batch b, sorted by (time, device). Each
+ * device draws its jitter, then its value: the order src_gen_counts draws them in. */
+static void iot_batch(struct src_gen *g, struct src_batch *b) {
+    const struct pipe_source *cfg = &g->cfg;
+    uint64_t slot = g->next_slot++;
+    uint64_t start = slot * cfg->period_ns;
+    b->base_ns = start >= cfg->jitter_ns ? start - cfg->jitter_ns : 0;
+    b->n = cfg->keys;
+    b->pos = 0;
+    for (uint32_t id = 0; id < cfg->keys; id++) {
+        struct src_device *d = &g->dev[id];
+        FT_ASSERT(d->slot == slot);
+        uint64_t t = iot_time(cfg, d);
+        b->value[id] = (int32_t)iot_value(d, id);
+        d->slot++;
+        FT_ASSERT(t >= b->base_ns && ((t - b->base_ns) >> (64 - g->id_bits)) == 0);
+        b->key[id] = (t - b->base_ns) << g->id_bits | id;
+    }
+    uint64_t *sorted = sort_u64(b->key, g->scratch, b->n);
+    if (sorted != b->key) {
+        g->scratch = b->key;
+        b->key = sorted;
+    }
 }
 
-/* The next reading of device d as a heap entry keyed by its arrival time. Without the
- * extras, arrival = event = the reading's true time. */
-static struct heap_entry iot_next(struct src_gen *g, uint32_t d) {
-    uint64_t t = iot_time(g, d);
-    if (!g->dev_event) return (struct heap_entry){t, d, d};
-    const struct pipe_source *c = &g->cfg;
-    while (g->dev_dead_until[d] > t && t < g->duration_ns) { /* battery gap: no reading */
-        g->dev_slot[d]++;
-        t = iot_time(g, d);
+static int iot_plain_init(struct src_gen *g) {
+    uint32_t n = g->cfg.keys;
+    while (g->id_bits < 32 && (1ull << g->id_bits) < n) g->id_bits++;
+    /* A batch spans less than two periods; its offsets must fit above the device bits. */
+    if (g->id_bits == 0) g->id_bits = 1;
+    if ((2 * g->cfg.period_ns) >> (64 - g->id_bits)) return FT_EINVAL;
+    g->scratch = malloc(n * sizeof *g->scratch);
+    for (int b = 0; b < 2; b++) {
+        g->batch[b].key = malloc(n * sizeof *g->batch[b].key);
+        g->batch[b].value = malloc(n * sizeof *g->batch[b].value);
     }
-    uint64_t arrival = t + (c->delay_ns ? rng_range(&g->dev_rng[d], 0, c->delay_ns) : 0);
+    if (!g->scratch || !g->batch[0].key || !g->batch[0].value || !g->batch[1].key ||
+        !g->batch[1].value)
+        return FT_ENOMEM;
+    iot_batch(g, &g->batch[0]);
+    iot_batch(g, &g->batch[1]);
+    return 0;
+}
+
+/* A batch's next reading's time and device; false when the batch is used up. */
+static inline bool batch_head(const struct src_gen *g, const struct src_batch *b, uint64_t *t,
+                              uint32_t *id) {
+    if (b->pos == b->n) return false;
+    uint64_t k = b->key[b->pos];
+    *t = b->base_ns + (k >> g->id_bits);
+    *id = (uint32_t)(k & ((1ull << g->id_bits) - 1));
+    return true;
+}
+
+static bool iot_plain_next(struct src_gen *g, struct src_record *r) {
+    struct src_batch *a = &g->batch[g->cur], *b = &g->batch[g->cur ^ 1];
+    if (a->pos == a->n) { /* slot k is used up: k + 1 becomes current, k + 2 is made */
+        g->cur ^= 1;
+        iot_batch(g, a);
+        struct src_batch *t = a;
+        a = b;
+        b = t;
+    }
+    uint64_t ta, tb;
+    uint32_t ia, ib;
+    bool ha = batch_head(g, a, &ta, &ia), hb = batch_head(g, b, &tb, &ib);
+    FT_ASSERT(ha);
+    struct src_batch *from = a;
+    if (hb && (tb < ta || (tb == ta && ib < ia))) {
+        from = b;
+        ta = tb;
+        ia = ib;
+    }
+    if (ta >= g->duration_ns) return false;
+    from->pos++;
+    r->id = g->next_id++;
+    r->event_ns = r->arrival_ns = ta;
+    r->key = ia;
+    r->value = from->value[ia];
+    return true;
+}
+
+/* ---- iot with extras: readings by arrival ---- */
+
+/* The next reading of device d as a heap entry keyed by its arrival time; its true time
+ * goes to dev_event[d]. Draws: jitter (and more for slots a dead battery skips), then
+ * the delay. */
+static struct heap_entry iot_extra_next(struct src_gen *g, uint32_t d) {
+    const struct pipe_source *c = &g->cfg;
+    struct src_device *dev = &g->dev[d];
+    uint64_t t = iot_time(c, dev);
+    while (g->dev_dead_until[d] > t && t < g->duration_ns) { /* battery gap: no reading */
+        dev->slot++;
+        t = iot_time(c, dev);
+    }
+    uint64_t arrival = t + (c->delay_ns ? rng_range(&dev->rng, 0, c->delay_ns) : 0);
     if (g->dev_down_until[d] > t && arrival < g->dev_down_until[d])
         arrival = g->dev_down_until[d]; /* queued during the outage */
     if (arrival < g->dev_last[d]) arrival = g->dev_last[d];
-    g->dev_event[d] = t; /* the true reading time; the device's clock adds its skew */
+    g->dev_event[d] = t;
     return (struct heap_entry){arrival, d, d};
 }
 
-static int iot_init(struct src_gen *g, uint64_t seed) {
+static int iot_extra_init(struct src_gen *g) {
     const struct pipe_source *c = &g->cfg;
     uint32_t n = c->keys;
-    g->dev_rng = malloc(n * sizeof *g->dev_rng);
-    g->dev_slot = calloc(n, sizeof *g->dev_slot);
-    g->dev_phase = calloc(n, sizeof *g->dev_phase);
-    if (!g->dev_rng || !g->dev_slot || !g->dev_phase || heap_init(&g->pending, n) != 0)
+    g->dev_skew = calloc(n, sizeof *g->dev_skew);
+    g->dev_event = calloc(n, sizeof *g->dev_event);
+    g->dev_last = calloc(n, sizeof *g->dev_last);
+    g->dev_down_until = calloc(n, sizeof *g->dev_down_until);
+    g->dev_dead_until = calloc(n, sizeof *g->dev_dead_until);
+    if (!g->dev_skew || !g->dev_event || !g->dev_last || !g->dev_down_until ||
+        !g->dev_dead_until || heap_init(&g->pending, n) != 0)
         return FT_ENOMEM;
-    if (iot_extras(c)) {
-        g->dev_skew = calloc(n, sizeof *g->dev_skew);
-        g->dev_event = calloc(n, sizeof *g->dev_event);
-        g->dev_last = calloc(n, sizeof *g->dev_last);
-        g->dev_down_until = calloc(n, sizeof *g->dev_down_until);
-        g->dev_dead_until = calloc(n, sizeof *g->dev_dead_until);
-        if (!g->dev_skew || !g->dev_event || !g->dev_last || !g->dev_down_until ||
-            !g->dev_dead_until)
-            return FT_ENOMEM;
-    }
     for (uint32_t d = 0; d < n; d++) {
-        char name[48];
-        snprintf(name, sizeof name, "source:iot:%u", d);
-        rng_init(&g->dev_rng[d], seed, name);
-        g->dev_phase[d] = rng_below(&g->dev_rng[d], c->period_ns);
         if (c->skew_ns)
             g->dev_skew[d] =
-                (int64_t)rng_range(&g->dev_rng[d], 0, 2 * c->skew_ns) - (int64_t)c->skew_ns;
-        if (heap_push(&g->pending, iot_next(g, d)) != 0) return FT_ENOMEM;
+                (int64_t)rng_range(&g->dev[d].rng, 0, 2 * c->skew_ns) - (int64_t)c->skew_ns;
+        if (heap_push(&g->pending, iot_extra_next(g, d)) != 0) return FT_ENOMEM;
     }
     return 0;
 }
 
-static bool iot_next_record(struct src_gen *g, struct src_record *r) {
+/* Draws after a reading leaves: its value, then whether an outage or a battery gap
+ * starts. */
+static bool iot_extra_next_record(struct src_gen *g, struct src_record *r) {
     const struct heap_entry *top = heap_top(&g->pending);
     if (!top || top->time >= g->duration_ns) return false;
     struct heap_entry e = heap_pop(&g->pending);
     uint32_t d = (uint32_t)e.slot;
+    struct src_device *dev = &g->dev[d];
+    uint64_t t = g->dev_event[d];
+    int64_t ev = (int64_t)t + g->dev_skew[d];
     r->id = g->next_id++;
     r->arrival_ns = e.time;
-    r->event_ns = e.time;
+    r->event_ns = ev > 0 ? (uint64_t)ev : 0;
     r->key = d;
-    r->value = 20000 + (int64_t)(d % 100) * 10 + (int64_t)rng_below(&g->dev_rng[d], 1001) - 500;
-    if (g->dev_event) {
-        uint64_t t = g->dev_event[d];
-        int64_t ev = (int64_t)t + g->dev_skew[d];
-        r->event_ns = ev > 0 ? (uint64_t)ev : 0;
-        g->dev_last[d] = e.time;
-        if (g->cfg.outage_p > 0 && rng_bernoulli(&g->dev_rng[d], g->cfg.outage_p))
-            g->dev_down_until[d] = t + g->cfg.outage_ns;
-        if (g->cfg.battery_p > 0 && rng_bernoulli(&g->dev_rng[d], g->cfg.battery_p))
-            g->dev_dead_until[d] = t + g->cfg.battery_ns;
-    }
-    g->dev_slot[d]++;
+    r->value = (int64_t)iot_value(dev, d);
+    g->dev_last[d] = e.time;
+    if (g->cfg.outage_p > 0 && rng_bernoulli(&dev->rng, g->cfg.outage_p))
+        g->dev_down_until[d] = t + g->cfg.outage_ns;
+    if (g->cfg.battery_p > 0 && rng_bernoulli(&dev->rng, g->cfg.battery_p))
+        g->dev_dead_until[d] = t + g->cfg.battery_ns;
+    dev->slot++;
     /* cannot fail: the heap holds at most one entry per device, its capacity */
-    FT_ASSERT(heap_push(&g->pending, iot_next(g, d)) == 0);
+    FT_ASSERT(heap_push(&g->pending, iot_extra_next(g, d)) == 0);
     return true;
+}
+
+static int iot_init(struct src_gen *g, uint64_t seed) {
+    const struct pipe_source *cfg = &g->cfg;
+    uint32_t n = cfg->keys;
+    if (n == 0 || cfg->period_ns == 0 || 2 * cfg->jitter_ns >= cfg->period_ns) return FT_EINVAL;
+    g->dev = malloc(n * sizeof *g->dev);
+    if (!g->dev) return FT_ENOMEM;
+    for (uint32_t d = 0; d < n; d++) iot_device_init(&g->dev[d], cfg, seed, d);
+    return iot_extras(cfg) ? iot_extra_init(g) : iot_plain_init(g);
 }
 
 /* ---- csv ---- */
@@ -132,36 +232,27 @@ int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
         g->next_ns = rng_exponential(&g->rng, (uint64_t)mean);
         break;
     }
-    case SRC_IOT:
-        rc = iot_init(g, seed);
-        break;
-    case SRC_CSV:
-        rc = csv_load(cfg->csv_path, &g->csv, err);
-        break;
-    case SRC_LOGS:
-        rc = src_logs_init(g, seed);
-        break;
-    case SRC_ADS:
-        rc = src_ads_init(g, seed);
-        break;
-    case SRC_CLICKS:
-        rc = src_clicks_init(g, seed);
-        break;
+    case SRC_IOT: rc = iot_init(g, seed); break;
+    case SRC_CSV: rc = csv_load(cfg->csv_path, &g->csv, err); break;
+    case SRC_LOGS: rc = src_logs_init(g, seed); break;
+    case SRC_ADS: rc = src_ads_init(g, seed); break;
+    case SRC_CLICKS: rc = src_clicks_init(g, seed); break;
     }
     if (rc == FT_ENOMEM) ft_fail(err, rc, "out of memory for the source generator");
+    if (rc == FT_EINVAL) ft_fail(err, rc, "source parameters out of range");
     if (rc) src_gen_free(g);
     return rc;
+}
+
+int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
+                 uint64_t seed) {
+    return src_gen_open(g, cfg, duration_ns, seed, NULL);
 }
 
 int src_names_open(struct src_gen *g, const struct pipe_source *cfg, struct ft_error *err) {
     memset(g, 0, sizeof *g);
     g->cfg = *cfg;
     return cfg->kind == SRC_CSV ? csv_load(cfg->csv_path, &g->csv, err) : 0;
-}
-
-int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
-                 uint64_t seed) {
-    return src_gen_open(g, cfg, duration_ns, seed, NULL);
 }
 
 bool src_gen_next(struct src_gen *g, struct src_record *r) {
@@ -174,24 +265,22 @@ bool src_gen_next(struct src_gen *g, struct src_record *r) {
         r->value = (int64_t)rng_below(&g->rng, 1000);
         g->next_ns += rng_exponential(&g->rng, (uint64_t)(1e9 / g->cfg.rate_per_s));
         return true;
-    case SRC_IOT:
-        return iot_next_record(g, r);
-    case SRC_CSV:
-        return csv_next_record(g, r);
-    case SRC_LOGS:
-        return src_logs_next(g, r);
-    case SRC_ADS:
-        return src_ads_next(g, r);
-    case SRC_CLICKS:
-        return src_clicks_next(g, r);
+    case SRC_IOT: return g->dev_event ? iot_extra_next_record(g, r) : iot_plain_next(g, r);
+    case SRC_CSV: return csv_next_record(g, r);
+    case SRC_LOGS: return src_logs_next(g, r);
+    case SRC_ADS: return src_ads_next(g, r);
+    case SRC_CLICKS: return src_clicks_next(g, r);
     }
     return false;
 }
 
 void src_gen_free(struct src_gen *g) {
-    free(g->dev_rng);
-    free(g->dev_slot);
-    free(g->dev_phase);
+    free(g->dev);
+    free(g->scratch);
+    for (int b = 0; b < 2; b++) {
+        free(g->batch[b].key);
+        free(g->batch[b].value);
+    }
     free(g->dev_skew);
     free(g->dev_event);
     free(g->dev_last);
@@ -202,7 +291,37 @@ void src_gen_free(struct src_gen *g) {
     memset(g, 0, sizeof *g);
 }
 
+int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
+                   uint64_t *counts, uint64_t *total) {
+    *total = 0;
+    if (cfg->kind != SRC_IOT || iot_extras(cfg)) {
+        struct src_gen g;
+        int rc = src_gen_init(&g, cfg, duration_ns, seed);
+        if (rc) return rc;
+        struct src_record r;
+        while (src_gen_next(&g, &r)) {
+            if (r.key < cfg->keys) counts[r.key]++;
+            (*total)++;
+        }
+        src_gen_free(&g);
+        return 0;
+    }
+    /* A device's readings stop at its first one at or past the end, as in the merge. */
+    for (uint32_t id = 0; id < cfg->keys; id++) {
+        struct src_device d;
+        iot_device_init(&d, cfg, seed, id);
+        while (iot_time(cfg, &d) < duration_ns) {
+            (void)iot_value(&d, id);
+            d.slot++;
+            counts[id]++;
+        }
+        *total += counts[id];
+    }
+    return 0;
+}
+
 /* ---- names ---- */
+
 
 static const char *const key_prefix[SRC_KINDS] = {[SRC_KEYED] = "key",
                                                   [SRC_IOT] = "device",

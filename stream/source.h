@@ -23,35 +23,57 @@ struct src_record {
     int64_t value;
 };
 
+struct src_device {
+    struct rng rng; /* "source:iot:D": phase, then per reading its jitter and value */
+    uint64_t slot;  /* the next reading's slot index */
+    uint64_t phase_ns;
+};
+
+/* One slot's readings of every device, sorted by (time, device): each key is
+ * (time - base_ns) << id_bits | device. Since jitter < period / 2, every reading of
+ * slot k + 2 comes after every reading of slot k, so merging slots k and k + 1 and
+ * generating k + 2 once k is used up yields all readings in (time, device) order. */
+struct src_batch {
+    uint64_t *key;
+    int32_t *value; /* per device: its reading's value */
+    uint64_t base_ns;
+    uint32_t n, pos;
+};
+
 struct src_gen {
     struct pipe_source cfg;
     uint64_t duration_ns;
     uint64_t next_id;
-    struct rng rng;      /* keyed */
-    uint64_t next_ns;    /* keyed: next arrival */
-    struct rng *dev_rng; /* iot: one stream per device */
-    uint64_t *dev_slot;  /* iot: next reading's slot index per device */
-    uint64_t *dev_phase; /* iot */
-    struct heap pending; /* iot: (arrival, device, device); logs/ads/clicks: events */
-    /* iot extras (allocated only when skew/delay/outage/battery are on) */
-    int64_t *dev_skew;        /* clock offset per device */
-    uint64_t *dev_event;      /* event time of the pending reading */
-    uint64_t *dev_last;       /* last arrival: a device's link is FIFO */
-    uint64_t *dev_down_until; /* outage: readings before this arrive at it */
-    uint64_t *dev_dead_until; /* battery: no readings before this */
+    struct rng rng;        /* keyed */
+    uint64_t next_ns;      /* keyed: next arrival */
+    struct src_device *dev;     /* iot: one per device, its stream and next slot together */
+    struct src_batch batch[2];  /* iot: the readings of slots k and k + 1 */
+    uint32_t cur;               /* iot: which batch holds slot k */
+    uint64_t next_slot;         /* iot: the slot the next batch generates */
+    unsigned id_bits;           /* iot: low key bits that hold the device */
+    uint64_t *scratch;          /* iot: the radix sort's */
+    /* iot extras (skew/delay/outage/battery on): readings by arrival in a heap of
+     * (arrival, device, device), one pending reading per device */
+    struct heap pending;         /* iot extras; logs/ads/clicks: pending events */
+    int64_t *dev_skew;           /* clock offset per device */
+    uint64_t *dev_event;         /* true time of the pending reading */
+    uint64_t *dev_last;          /* last arrival: a device's link is FIFO */
+    uint64_t *dev_down_until;    /* outage: readings before this arrive at it */
+    uint64_t *dev_dead_until;    /* battery: no readings before this */
     /* logs, ads, clicks */
-    struct rng rng2;    /* logs: the attack; ads/clicks: unused */
-    uint64_t seq;       /* tie-breaker of pending events */
-    uint64_t switch_ns; /* logs: when the calm/burst state flips */
-    bool burst;         /* logs: in a burst */
-    uint64_t next2_ns;  /* logs: next attack line */
+    struct rng rng2;             /* logs: the attack */
+    uint64_t seq;                /* tie-breaker of pending events */
+    uint64_t switch_ns;          /* logs: when the calm/burst state flips */
+    bool burst;                  /* logs: in a burst */
+    uint64_t next2_ns;           /* logs: next attack line */
     /* csv */
     struct csv_data csv;
     size_t csv_next;
 };
 
-/* Returns 0, FT_ENOMEM, or for csv FT_EIO / FT_EPARSE (the file changed since the
- * scenario was loaded). src_gen_open fills err (may be NULL). */
+/* Returns 0, FT_ENOMEM, FT_EINVAL (iot with jitter >= period / 2), or for csv FT_EIO /
+ * FT_EPARSE (the file changed since the scenario was loaded). src_gen_open fills err
+ * (may be NULL). */
 int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
                  uint64_t seed);
 int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
@@ -61,6 +83,12 @@ bool src_gen_next(struct src_gen *g, struct src_record *r);
 /* A generator good only for names (src_key_name, src_key_parse, ...): no records. */
 int src_names_open(struct src_gen *g, const struct pipe_source *cfg, struct ft_error *err);
 void src_gen_free(struct src_gen *g);
+/* The number of records per key over the whole run (counts has cfg->keys entries,
+ * zeroed by the caller) and in all: the records src_gen_next yields. For plain iot it
+ * is computed device by device, without merging the per-device streams; other kinds
+ * run the generator. Returns 0, FT_ENOMEM, or what src_gen_init returns. */
+int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
+                   uint64_t *counts, uint64_t *total);
 
 /* Names for display and for joins: a source key ("device-3", "host-1", or the CSV's own
  * key) and, where the source's values are categories, a value ("error", "click",

@@ -45,6 +45,32 @@ static void gen_all(const struct pipe_config *cfg, uint64_t seed, struct gen_lis
     src_gen_free(&g);
 }
 
+/* The reference's per-key counts (src_gen_counts, computed device by device) equal
+ * the merged stream's, for iot with and without jitter (jitter near half a period lets
+ * a device's readings straddle the end) and for keyed. */
+static void test_generator_counts_equal_the_merged_stream(void **state) {
+    (void)state;
+    const struct pipe_source kinds[] = {
+        {.kind = SRC_IOT, .keys = 37, .period_ns = 100000000, .jitter_ns = 10000000},
+        {.kind = SRC_IOT, .keys = 5, .period_ns = 100000000, .jitter_ns = 49000000},
+        {.kind = SRC_IOT, .keys = 3, .period_ns = 7000000, .jitter_ns = 0},
+        {.kind = SRC_KEYED, .keys = 11, .rate_per_s = 5000},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        for (uint64_t seed = 1; seed <= 5; seed++) {
+            struct pipe_config cfg = {.source = kinds[k], .duration_ns = 2000000000};
+            struct gen_list all;
+            gen_all(&cfg, seed, &all);
+            uint64_t merged[64] = {0}, counted[64] = {0}, total = 0;
+            for (uint64_t i = 0; i < all.n; i++) merged[all.r[i].key]++;
+            assert_int_equal(src_gen_counts(&cfg.source, cfg.duration_ns, seed, counted, &total), 0);
+            assert_true(all.n > 50);
+            assert_int_equal(total, all.n);
+            assert_memory_equal(merged, counted, sizeof merged);
+            free(all.r);
+        }
+}
+
 /* ---- per-record visibility from the trace ---- */
 
 struct vis {
@@ -388,6 +414,7 @@ static void test_same_seed_same_trace_hash_every_protocol(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_generator_counts_equal_the_merged_stream),
         cmocka_unit_test(test_lost_ack_duplicates_exactly_that_record_under_at_least_once),
         cmocka_unit_test(
             test_crash_after_emit_duplicates_under_at_least_once_loses_under_at_most_once),

@@ -1,6 +1,6 @@
-/* Determinism guard (STYLE.md §5): simulation code (every .c file in sim/) calls no wall-clock
- * or global-RNG function: rand, srand, time, clock_gettime, gettimeofday. A small C
- * scanner skips comments and string/character literals and matches whole identifiers
+/* Determinism guard (STYLE.md §5): simulation code (every .c file in sim/ and protocols/)
+ * calls no wall-clock or global-RNG function: rand, srand, time, clock_gettime, gettimeofday. A
+ * small C scanner skips comments and string/character literals and matches whole identifiers
  * followed by '(' (so "runtime(" or "sim_time(" do not count). Runs from the source dir. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,25 +96,33 @@ static void test_scanner_finds_calls_and_ignores_comments_strings_and_longer_nam
     assert_int_equal(scan_source("t", "s = \"a \\\" rand()\"; rand();"), 1);
 }
 
-static void test_simulation_code_has_no_wall_clock_or_global_rng_calls(void **state) {
-    (void)state;
-    DIR *d = opendir("sim");
-    if (!d) fail_msg("cannot open sim/: the test must run from the source directory");
-    unsigned files = 0, hits = 0;
+/* Scans every .c file of dir; *files counts them. Returns the forbidden calls found. */
+static unsigned scan_dir(const char *dir, unsigned *files) {
+    DIR *d = opendir(dir);
+    if (!d) fail_msg("cannot open %s/: the test must run from the source directory", dir);
+    unsigned hits = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
         if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0) continue;
         char path[512];
-        snprintf(path, sizeof path, "sim/%s", e->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         char *src = read_file(path);
         if (!src) fail_msg("cannot read %s", path);
         hits += scan_source(path, src);
-        files++;
+        (*files)++;
         free(src);
     }
     closedir(d);
-    assert_true(files >= 4); /* err.c heap.c net.c rng.c sim.c trace.c: not vacuous */
+    return hits;
+}
+
+static void test_simulation_code_has_no_wall_clock_or_global_rng_calls(void **state) {
+    (void)state;
+    unsigned sim_files = 0, protocol_files = 0;
+    unsigned hits = scan_dir("sim", &sim_files) + scan_dir("protocols", &protocol_files);
+    assert_true(sim_files >= 4);      /* err.c heap.c net.c rng.c sim.c trace.c: not vacuous */
+    assert_true(protocol_files >= 2); /* dlv.c, byzantine.c, ... */
     assert_int_equal(hits, 0);
 }
 

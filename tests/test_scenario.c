@@ -473,6 +473,10 @@ static void assert_clean(const char *name, const char *text, size_t len) {
     if (rc) {
         assert_true(err.msg[0] != '\0');
         assert_true(err.line >= 1 && err.col >= 1);
+    } else if (scn->kind == SCN_KIND_BYZANTINE) {
+        assert_true(scn->byz.nalgs >= 1 && scn->byz.nalgs <= BYZ_ALG_COUNT);
+        assert_true(scn->byz.cfg.n >= 3 && scn->byz.cfg.m + 2 <= scn->byz.cfg.n);
+        assert_int_equal(scn->nprotocols, 0);
     } else {
         assert_true(scn->nprotocols >= 1 && scn->nprotocols <= DLV_COUNT);
         assert_true(scn->pipe.nfaults <= PIPE_FAULTS_MAX);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "sim.h"
+#include "testutil.h"
 
 #define MS SIM_NS_PER_MS
 #define LOG_MAX 512u
@@ -457,6 +458,67 @@ static void test_equal_time_timers_fire_in_scheduling_order(void **state) {
     sim_free(s);
 }
 
+/* ---- the event order across the heap and the delay lanes ---- */
+
+#define LANE_TIMERS 3000u
+
+struct lane_world {
+    uint64_t x;                      /* splitmix state: the delays */
+    uint64_t due_ns[LANE_TIMERS];    /* per timer, in scheduling order: when it is due */
+    uint32_t scheduled, fired;
+    uint64_t last_ns, last_order;
+    bool out_of_order, wrong_time;
+};
+
+static void lane_arm(struct sim *s, uint32_t me, struct lane_world *w) {
+    if (w->scheduled == LANE_TIMERS) return;
+    /* Mostly a few repeated delays (lanes), some zero delays, and many distinct ones
+     * (more delay classes than there are lanes, so the heap is used too). */
+    uint64_t r = tu_splitmix64(&w->x) % 10, delay;
+    if (r < 4) delay = 1 * MS;
+    else if (r < 6) delay = 3 * MS;
+    else if (r < 7) delay = 0;
+    else delay = 1 + tu_splitmix64(&w->x) % (5 * MS);
+    w->due_ns[w->scheduled] = sim_now(s) + delay;
+    assert_true(sim_timer_set(s, me, delay, w->scheduled++) != 0);
+}
+
+static void lane_start(struct sim *s, uint32_t me, void *ctx) {
+    for (int i = 0; i < 20; i++) lane_arm(s, me, ctx);
+}
+
+static void lane_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
+    struct lane_world *w = ctx;
+    uint64_t now = sim_now(s);
+    if (w->due_ns[tag] != now) w->wrong_time = true;
+    /* (time, scheduling order) strictly increases from one firing to the next */
+    if (w->fired && (now < w->last_ns || (now == w->last_ns && tag <= w->last_order)))
+        w->out_of_order = true;
+    w->last_ns = now;
+    w->last_order = tag;
+    w->fired++;
+    lane_arm(s, me, w);
+    if (tag % 3 == 0) lane_arm(s, me, w);
+}
+
+static void test_events_fire_in_time_then_scheduling_order_across_lanes_and_heap(void **state) {
+    (void)state;
+    struct sim *s = new_sim(1);
+    struct lane_world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    w->x = 99;
+    static const struct sim_node_ops ops = {.on_start = lane_start, .on_timer = lane_timer};
+    assert_int_equal(sim_node_add(s, "n", &ops, w, 0, 0), 0);
+    assert_int_equal(sim_run_until(s, SIM_TIME_MAX), 0);
+    assert_int_equal(w->scheduled, LANE_TIMERS);
+    assert_int_equal(w->fired, LANE_TIMERS);
+    assert_false(w->wrong_time);
+    assert_false(w->out_of_order);
+    assert_int_equal(sim_pending(s), 0);
+    free(w);
+    sim_free(s);
+}
+
 /* ---- fault rules at named steps ---- */
 
 enum { MSG_RECORD = 1, MSG_ACK = 2 };
@@ -864,6 +926,7 @@ int main(void) {
         cmocka_unit_test(test_cancelled_timer_never_fires),
         cmocka_unit_test(test_cancel_with_stale_handle_does_not_cancel_timer_reusing_its_slot),
         cmocka_unit_test(test_equal_time_timers_fire_in_scheduling_order),
+        cmocka_unit_test(test_events_fire_in_time_then_scheduling_order_across_lanes_and_heap),
         cmocka_unit_test(test_fault_rule_crashes_node_exactly_at_nth_matching_step),
         cmocka_unit_test(test_fault_rule_matches_node_arg_and_predicate),
         cmocka_unit_test(test_sim_step_returns_false_without_rules_and_bad_rules_fail),

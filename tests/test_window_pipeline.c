@@ -46,8 +46,7 @@ static void load(const char *path) {
 
 static void run(enum dlv_protocol p, struct exp_outcome *o, struct exp_windows *w) {
     struct ft_error err = {0};
-    struct exp_options eo = {.windows = w};
-    int rc = exp_run(&scn->pipe, p, scn->seed, &eo, o, &err);
+    int rc = exp_run_windows(&scn->pipe, p, scn->seed, NULL, o, w, &err);
     if (rc) fail_msg("exp_run: %s", err.msg);
     assert_true(o->windows_enabled);
 }

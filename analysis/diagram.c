@@ -1,0 +1,992 @@
+/* Message-sequence diagrams (diagram.h). Three steps: collect every message's send and
+ * fate (delivered or dropped, with the reason) and every crash, restart, partition,
+ * heal, step fault and visible record from the trace hook of one exp_run; select the
+ * messages to draw; lay them out on a time axis in which gaps with nothing happening
+ * longer than DIAG_GAP_FACTOR median transit times are cut to a fixed height (marked
+ * with the real duration), then write NAME.dat + NAME.gp and run gnuplot. The trace
+ * hash is untouched: the hook only reads. */
+#include "diagram.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiment.h"
+#include "plot_internal.h"
+
+#define DIAG_GAP_FACTOR 6.0     /* a quiet gap longer than this many median transits is cut */
+#define DIAG_GAP_MIN_MS 2.0     /* ... and never one shorter than this */
+#define DIAG_BEFORE_FAULT 10u   /* the unfocused default view: messages before the fault ... */
+#define DIAG_DEFAULT_ARROWS 36u /* ... and in all */
+#define DIAG_MARKS_MAX 256u
+#define DIAG_LIFELINES_MAX 16u
+
+enum { FATE_DELIVERED = 0, FATE_DROPPED = 1 };
+enum { MK_CRASH = 1, MK_RESTART, MK_PARTITION, MK_HEAL, MK_FAULT, MK_VISIBLE };
+
+struct dg_send {
+    uint64_t t_ns, tag;
+    uint32_t src, dst, kind;
+};
+
+struct dg_arrow {
+    uint64_t t0, t1, id, tag;
+    uint32_t src, dst, kind;
+    uint8_t fate, reason;
+};
+
+struct dg_mark {
+    uint64_t t_ns, arg;
+    uint32_t node, copy; /* copy: visible: 1st, 2nd, ... time this record became visible */
+    uint8_t type;
+};
+
+struct dg_trace {
+    struct dg_send *sends; /* by message id */
+    uint64_t nsends;
+    struct dg_arrow *arrows;
+    size_t narrows, cap;
+    struct dg_mark *marks;
+    size_t nmarks, mcap;
+    uint32_t *visible_count; /* per record, grown on demand */
+    uint64_t nvisible;
+    uint32_t sink;
+    int err;
+};
+
+/* ---- collecting ---- */
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem, size_t max) {
+    if (need <= *cap) return true;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    if (c > max) c = max;
+    if (need > c) return false;
+    void *q = realloc(*p, c * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static void on_send(struct dg_trace *t, const struct sim_trace_rec *r) {
+    size_t cap = t->nsends;
+    if (r->id >= DIAG_TRACE_MAX) {
+        t->err = FT_ELIMIT;
+        return;
+    }
+    if (r->id >= cap) {
+        size_t c = cap;
+        if (!grow((void **)&t->sends, &c, (size_t)r->id + 1, sizeof *t->sends, DIAG_TRACE_MAX)) {
+            t->err = FT_ENOMEM;
+            return;
+        }
+        memset(t->sends + cap, 0, (c - cap) * sizeof *t->sends);
+        t->nsends = c;
+    }
+    t->sends[r->id] = (struct dg_send){r->time_ns, r->tag, r->node, r->peer, r->kind};
+}
+
+static void on_fate(struct dg_trace *t, const struct sim_trace_rec *r) {
+    if (r->id >= t->nsends) return;
+    const struct dg_send *s = &t->sends[r->id];
+    if (!grow((void **)&t->arrows, &t->cap, t->narrows + 1, sizeof *t->arrows, DIAG_TRACE_MAX)) {
+        t->err = t->narrows + 1 > DIAG_TRACE_MAX ? FT_ELIMIT : FT_ENOMEM;
+        return;
+    }
+    t->arrows[t->narrows++] = (struct dg_arrow){
+        s->t_ns,  r->time_ns, r->id,   s->tag,
+        s->src,   s->dst,     s->kind, r->type == SIM_TR_DELIVER ? FATE_DELIVERED : FATE_DROPPED,
+        r->reason};
+}
+
+static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t type) {
+    if (t->nmarks >= DIAG_TRACE_MAX ||
+        !grow((void **)&t->marks, &t->mcap, t->nmarks + 1, sizeof *t->marks, DIAG_TRACE_MAX)) {
+        t->err = FT_ENOMEM;
+        return;
+    }
+    struct dg_mark m = {r->time_ns, 0, r->node, 0, type};
+    if (type == MK_FAULT) m.arg = r->arg;
+    if (type == MK_VISIBLE) {
+        m.arg = r->id;
+        if (r->id >= t->nvisible) {
+            size_t cap = t->nvisible, c = cap;
+            if (r->id >= DIAG_TRACE_MAX || !grow((void **)&t->visible_count, &c, (size_t)r->id + 1,
+                                                 sizeof *t->visible_count, DIAG_TRACE_MAX)) {
+                t->err = FT_ENOMEM;
+                return;
+            }
+            memset(t->visible_count + cap, 0, (c - cap) * sizeof *t->visible_count);
+            t->nvisible = c;
+        }
+        m.copy = ++t->visible_count[r->id];
+    }
+    t->marks[t->nmarks++] = m;
+}
+
+static void on_trace(const struct sim_trace_rec *r, void *ctx) {
+    struct dg_trace *t = ctx;
+    if (t->err) return;
+    switch (r->type) {
+    case SIM_TR_SEND:
+        on_send(t, r);
+        break;
+    case SIM_TR_DELIVER:
+    case SIM_TR_DROP:
+        on_fate(t, r);
+        break;
+    case SIM_TR_CRASH:
+        on_mark(t, r, MK_CRASH);
+        break;
+    case SIM_TR_RESTART:
+        on_mark(t, r, MK_RESTART);
+        break;
+    case SIM_TR_PARTITION:
+        on_mark(t, r, MK_PARTITION);
+        break;
+    case SIM_TR_HEAL:
+        on_mark(t, r, MK_HEAL);
+        break;
+    case SIM_TR_FAULT:
+        on_mark(t, r, MK_FAULT);
+        break;
+    case SIM_TR_USER:
+        if (r->kind == PIPE_TR_VISIBLE) on_mark(t, r, MK_VISIBLE);
+        break;
+    default:
+        break;
+    }
+}
+
+static int by_send(const void *a, const void *b) {
+    const struct dg_arrow *x = a, *y = b;
+    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    return (x->t1 > y->t1) - (x->t1 < y->t1);
+}
+
+static void trace_free(struct dg_trace *t) {
+    free(t->sends);
+    free(t->arrows);
+    free(t->marks);
+    free(t->visible_count);
+}
+
+/* ---- choosing what to draw ---- */
+
+struct dg_view {
+    size_t first, n; /* when not focused: arrows[first .. first + n) */
+    bool focused;
+    uint64_t record;
+    uint64_t from_ns, to_ns;
+    size_t *sel; /* indexes into arrows, in send order */
+    size_t nsel;
+};
+
+static bool dropped_at_send(const struct dg_arrow *a) {
+    return a->fate == FATE_DROPPED && a->t1 == a->t0 &&
+           (a->reason == SIM_DROP_RULE || a->reason == SIM_DROP_LOSS ||
+            a->reason == SIM_DROP_PARTITION);
+}
+
+static const char *node_name(const struct pipe_config *cfg, uint32_t id, char *buf, size_t n) {
+    return pipe_node_name(cfg, id, buf, n);
+}
+
+/* The step a crash fault of the scenario names for this node ("a step" without one). */
+static const char *fault_step(const struct pipe_config *cfg, uint32_t node) {
+    char a[PIPE_NAME_MAX];
+    pipe_node_name(cfg, node, a, sizeof a);
+    for (uint32_t i = 0; i < cfg->nfaults; i++)
+        if (cfg->faults[i].type == PIPE_FAULT_CRASH && cfg->faults[i].step[0] &&
+            strcmp(cfg->faults[i].node, a) == 0)
+            return cfg->faults[i].step;
+    return "a step";
+}
+
+/* The first message dropped with `reason` at or after t_ns whose tag names a source
+ * record (INIT messages carry none); SIZE_MAX without one. */
+static size_t first_cut_off(const struct dg_trace *t, uint64_t t_ns, uint8_t reason) {
+    for (size_t i = 0; i < t->narrows; i++) {
+        const struct dg_arrow *a = &t->arrows[i];
+        if (a->fate == FATE_DROPPED && a->reason == reason && a->t1 >= t_ns &&
+            a->kind != PIPE_MSG_INIT && a->kind != PIPE_MSG_INIT_ACK)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* The first fault of the run: a step crash, a time crash, a partition, or a message
+ * dropped by a rule or by loss; and the record to follow: the one the fault hits, or
+ * for a time crash or a partition the first record whose message it cuts off. Returns
+ * false without a fault. Arrows are in send order. */
+static bool first_fault(const struct diag_options *o, const struct dg_trace *t, uint64_t *at,
+                        bool *has_record, uint64_t *record, char *words, size_t size) {
+    uint64_t best = UINT64_MAX;
+    char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX];
+    for (size_t i = 0; i < t->nmarks; i++) {
+        const struct dg_mark *m = &t->marks[i];
+        if (m->type != MK_FAULT && m->type != MK_CRASH && m->type != MK_PARTITION) continue;
+        if (m->t_ns >= best) break;
+        best = m->t_ns;
+        *has_record = m->type == MK_FAULT;
+        *record = m->arg;
+        int k = m->type == MK_PARTITION
+                    ? snprintf(words, size, "a network partition at %.3f ms", (double)best / 1e6)
+                : m->type == MK_CRASH
+                    ? snprintf(words, size, "%s crashes at %.3f ms",
+                               node_name(o->cfg, m->node, a, sizeof a), (double)best / 1e6)
+                    : snprintf(words, size, "%s crashes at step %s of record %llu",
+                               node_name(o->cfg, m->node, a, sizeof a), fault_step(o->cfg, m->node),
+                               (unsigned long long)m->arg);
+        if (m->type == MK_FAULT) continue;
+        size_t c =
+            first_cut_off(t, best, m->type == MK_PARTITION ? SIM_DROP_PARTITION : SIM_DROP_DOWN);
+        if (c == SIZE_MAX) continue;
+        *has_record = true;
+        *record = t->arrows[c].tag;
+        if (k > 0 && (size_t)k < size)
+            snprintf(words + k, size - (size_t)k, "; record %llu is the first it cuts off",
+                     (unsigned long long)*record);
+    }
+    for (size_t i = 0; i < t->narrows; i++) {
+        const struct dg_arrow *w = &t->arrows[i];
+        if (w->t0 >= best) break;
+        if (!dropped_at_send(w) || w->reason == SIM_DROP_PARTITION) continue;
+        best = w->t0;
+        *has_record = true;
+        *record = w->tag;
+        snprintf(words, size, "the %s of record %llu from %s to %s is %s",
+                 pipe_msg_name((int)w->kind), (unsigned long long)w->tag,
+                 node_name(o->cfg, w->src, a, sizeof a), node_name(o->cfg, w->dst, b, sizeof b),
+                 w->reason == SIM_DROP_RULE ? "dropped by the scenario's rule" : "lost");
+    }
+    *at = best;
+    return best != UINT64_MAX;
+}
+
+static int select_view(const struct diag_options *o, const struct dg_trace *t,
+                       struct diag_report *rep, struct dg_view *v, struct ft_error *err) {
+    memset(v, 0, sizeof *v);
+    v->sel = malloc((t->narrows ? t->narrows : 1) * sizeof *v->sel);
+    if (!v->sel) return ft_fail(err, FT_ENOMEM, "out of memory");
+    uint64_t fault_at = 0, frec = 0;
+    bool frec_ok = false;
+    bool fault = first_fault(o, t, &fault_at, &frec_ok, &frec, rep->fault, sizeof rep->fault);
+    v->focused = o->has_record || (!o->has_window && fault && frec_ok);
+    v->record = o->has_record ? o->record : frec;
+    size_t start = 0;
+    if (!o->has_window && !v->focused) { /* messages around the first fault (or the start) */
+        while (fault && start < t->narrows && t->arrows[start].t0 < fault_at)
+            start++;
+        start = start > DIAG_BEFORE_FAULT ? start - DIAG_BEFORE_FAULT : 0;
+    }
+    for (size_t i = start; i < t->narrows; i++) {
+        const struct dg_arrow *a = &t->arrows[i];
+        if (o->has_window && (a->t0 < o->from_ns || a->t0 > o->to_ns)) continue;
+        if (v->focused && a->tag != v->record) continue;
+        if (v->nsel == (v->focused ? DIAG_ARROWS_MAX : DIAG_DEFAULT_ARROWS) && !o->has_window &&
+            !o->has_record) {
+            rep->truncated = true;
+            break;
+        }
+        v->sel[v->nsel++] = i;
+    }
+    if (v->nsel > DIAG_ARROWS_MAX || v->nsel == 0) {
+        size_t n = 0; /* all of them, for the message */
+        for (size_t i = 0; i < t->narrows; i++) {
+            const struct dg_arrow *a = &t->arrows[i];
+            n += (!o->has_window || (a->t0 >= o->from_ns && a->t0 <= o->to_ns)) &&
+                 (!v->focused || a->tag == v->record);
+        }
+        char what[160] = "";
+        if (v->focused)
+            snprintf(what, sizeof what, " of record %llu", (unsigned long long)v->record);
+        if (o->has_window)
+            snprintf(what + strlen(what), sizeof what - strlen(what),
+                     " sent from %.3f ms to %.3f ms", (double)o->from_ns / 1e6,
+                     (double)o->to_ns / 1e6);
+        if (n == 0)
+            return ft_fail(err, FT_ELIMIT,
+                           "no messages%s: widen --from/--to or choose another "
+                           "--record",
+                           what);
+        return ft_fail(err, FT_ELIMIT,
+                       "%zu messages%s; a diagram shows at most %u (readable "
+                       "on a slide): narrow --from/--to or follow one record "
+                       "with --record",
+                       n, what, DIAG_ARROWS_MAX);
+    }
+    v->from_ns = UINT64_MAX;
+    v->to_ns = 0;
+    for (size_t k = 0; k < v->nsel; k++) {
+        const struct dg_arrow *a = &t->arrows[v->sel[k]];
+        if (a->t0 < v->from_ns) v->from_ns = a->t0;
+        if (a->t1 > v->to_ns) v->to_ns = a->t1;
+    }
+    if (o->has_window) {
+        v->from_ns = o->from_ns < v->from_ns ? o->from_ns : v->from_ns;
+        v->to_ns = o->to_ns > v->to_ns ? o->to_ns : v->to_ns;
+    }
+    return 0;
+}
+
+/* The marks to draw: crashes, restarts, partitions, heals and step faults inside the
+ * view, the restart of every node that crashed in it (so recovery shows), and the
+ * records made visible (the followed one only, when following a record, but then also
+ * after its last message). */
+static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *idx) {
+    size_t n = 0;
+    for (size_t i = 0; i < t->nmarks && n < DIAG_MARKS_MAX; i++) {
+        const struct dg_mark *m = &t->marks[i];
+        /* the followed record becoming visible counts even after its last message (a
+         * transaction's commit carries another record's tag) */
+        bool mine = v->focused && m->type == MK_VISIBLE && m->arg == v->record;
+        if (m->t_ns < v->from_ns || (m->t_ns > v->to_ns && !mine)) continue;
+        if (m->type == MK_VISIBLE && v->focused && !mine) continue;
+        if (m->t_ns > v->to_ns) v->to_ns = m->t_ns;
+        idx[n++] = i;
+        if (m->type != MK_CRASH) continue;
+        for (size_t k = i + 1; k < t->nmarks; k++)
+            if (t->marks[k].type == MK_RESTART && t->marks[k].node == m->node) {
+                if (t->marks[k].t_ns > v->to_ns) v->to_ns = t->marks[k].t_ns;
+                break;
+            }
+    }
+    return n;
+}
+
+/* ---- layout: lifelines and the time axis ---- */
+
+struct dg_layout {
+    uint32_t node[DIAG_LIFELINES_MAX]; /* lifeline i shows node[i] */
+    uint32_t nlines;
+    uint64_t *t; /* distinct times, ascending */
+    double *y;   /* their position on the drawn axis (ms, gaps cut) */
+    size_t nt;
+    uint64_t transit_ns; /* median transit of the delivered messages drawn */
+    double transit_ms, gap_ms, cut_ms;
+};
+
+static int lifeline_of(const struct dg_layout *L, uint32_t node) {
+    for (uint32_t i = 0; i < L->nlines; i++)
+        if (L->node[i] == node) return (int)i;
+    return -1;
+}
+
+static void add_lifeline(struct dg_layout *L, uint32_t node) {
+    if (node == SIM_NODE_NONE || lifeline_of(L, node) >= 0 || L->nlines == DIAG_LIFELINES_MAX)
+        return;
+    uint32_t i = L->nlines++;
+    while (i > 0 && L->node[i - 1] > node) { /* pipeline order: source, broker, workers, sink */
+        L->node[i] = L->node[i - 1];
+        i--;
+    }
+    L->node[i] = node;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double y_of(const struct dg_layout *L, uint64_t t) {
+    size_t lo = 0, hi = L->nt;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (L->t[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    FT_ASSERT(lo < L->nt && L->t[lo] == t);
+    return L->y[lo];
+}
+
+static int layout(const struct dg_trace *t, const struct dg_view *v, const size_t *mk, size_t nmk,
+                  struct dg_layout *L, struct ft_error *err) {
+    size_t cap = 3 * v->nsel + nmk + 2;
+    L->t = malloc(cap * sizeof *L->t);
+    L->y = malloc(cap * sizeof *L->y);
+    uint64_t *transit = malloc((v->nsel + 1) * sizeof *transit);
+    if (!L->t || !L->y || !transit) {
+        free(transit);
+        return ft_fail(err, FT_ENOMEM, "out of memory");
+    }
+    size_t n = 0, nd = 0;
+    for (size_t k = 0; k < v->nsel; k++) {
+        const struct dg_arrow *a = &t->arrows[v->sel[k]];
+        L->t[n++] = a->t0;
+        L->t[n++] = a->t1;
+        add_lifeline(L, a->src);
+        add_lifeline(L, a->dst);
+        if (a->fate == FATE_DELIVERED) transit[nd++] = a->t1 - a->t0;
+    }
+    for (size_t k = 0; k < nmk; k++) {
+        const struct dg_mark *m = &t->marks[mk[k]];
+        L->t[n++] = m->t_ns;
+        if (m->type != MK_PARTITION && m->type != MK_HEAL) add_lifeline(L, m->node);
+    }
+    qsort(transit, nd, sizeof *transit, cmp_u64);
+    uint64_t transit_ns = nd && transit[nd / 2] ? transit[nd / 2] : SIM_NS_PER_MS;
+    L->transit_ns = transit_ns;
+    L->transit_ms = (double)transit_ns / 1e6;
+    free(transit);
+    /* A message lost at its send never travels: it is drawn half a transit long, and
+     * that end must lie before any cut. */
+    for (size_t k = 0; k < v->nsel; k++)
+        if (dropped_at_send(&t->arrows[v->sel[k]]))
+            L->t[n++] = t->arrows[v->sel[k]].t0 + transit_ns / 2;
+    qsort(L->t, n, sizeof *L->t, cmp_u64);
+    L->gap_ms = fmax(DIAG_GAP_FACTOR * L->transit_ms, DIAG_GAP_MIN_MS);
+    L->cut_ms = 2.0 * L->transit_ms;
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || L->t[i] != L->t[u - 1]) L->t[u++] = L->t[i];
+    L->nt = u;
+    for (size_t i = 0; i < u; i++) {
+        double gap = i ? (double)(L->t[i] - L->t[i - 1]) / 1e6 : 0;
+        L->y[i] = i ? L->y[i - 1] + (gap > L->gap_ms ? L->cut_ms : gap) : 0;
+    }
+    return 0;
+}
+
+/* ---- writing ---- */
+
+/* A message and its acknowledgement share a colour (as 0xRRGGBB in decimal, which
+ * gnuplot's `lc rgb variable` reads from a data column). */
+static unsigned kind_color(uint32_t kind) {
+    switch (kind) {
+    case PIPE_MSG_PRODUCE:
+    case PIPE_MSG_PRODUCE_ACK:
+        return 0x3D9AD1;
+    case PIPE_MSG_RECORD:
+    case PIPE_MSG_ACK:
+        return 0x0072B2;
+    case PIPE_MSG_OUTPUT:
+    case PIPE_MSG_OUTPUT_ACK:
+        return 0x009E73;
+    case PIPE_MSG_COMMIT:
+    case PIPE_MSG_COMMIT_ACK:
+        return 0xE69F00;
+    default:
+        return 0x888888;
+    }
+}
+
+static bool kind_is_ack(uint32_t kind) {
+    return kind == PIPE_MSG_PRODUCE_ACK || kind == PIPE_MSG_ACK || kind == PIPE_MSG_OUTPUT_ACK ||
+           kind == PIPE_MSG_COMMIT_ACK || kind == PIPE_MSG_INIT_ACK;
+}
+
+static const char *fate_name(const struct dg_arrow *a) {
+    if (a->fate == FATE_DELIVERED) return "delivered";
+    switch (a->reason) {
+    case SIM_DROP_RULE:
+        return "lost:rule";
+    case SIM_DROP_LOSS:
+        return "lost:loss";
+    case SIM_DROP_PARTITION:
+        return a->t1 == a->t0 ? "lost:partition" : "dropped:partition";
+    case SIM_DROP_DOWN:
+        return "dropped:down";
+    case SIM_DROP_DUP:
+        return "dropped:dup";
+    default:
+        return "dropped";
+    }
+}
+
+/* What happened to a message that did not arrive, for its label ("" when it did). */
+static const char *drop_words(const struct pipe_config *cfg, const struct dg_arrow *a, char *buf,
+                              size_t size) {
+    if (a->fate == FATE_DELIVERED) return "";
+    if (dropped_at_send(a)) {
+        char to[PIPE_NAME_MAX];
+        snprintf(buf, size, " to %s LOST", pipe_node_name(cfg, a->dst, to, sizeof to));
+        return buf;
+    }
+    switch (a->reason) {
+    case SIM_DROP_DOWN:
+        return " (receiver down)";
+    case SIM_DROP_DUP:
+        return " (duplicate copy)";
+    case SIM_DROP_PARTITION:
+        return " (cut by the partition)";
+    default:
+        return " (dropped)";
+    }
+}
+
+static void write_messages(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
+                           const struct dg_view *v, const struct dg_layout *L,
+                           struct diag_report *rep) {
+    fputs("\n\n# index 2: messages. 1 t_send_ms  2 t_end_ms  3 x  4 y  5 dx  6 dy  7 rgb  8 kind\n"
+          "#   9 from  10 to  11 record  12 fate (delivered, lost:rule|loss|partition at the\n"
+          "#   send, dropped:down|dup|partition at the receiver)  13 ack (0/1)  14 label\n",
+          dat);
+    for (size_t k = 0; k < v->nsel; k++) {
+        const struct dg_arrow *a = &t->arrows[v->sel[k]];
+        int xs = lifeline_of(L, a->src), xd = lifeline_of(L, a->dst);
+        double y0 = y_of(L, a->t0), dx = xd - xs, dy = y_of(L, a->t1) - y0;
+        if (dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
+            dx = dx > 0 ? 0.42 : -0.42;
+            dy = y_of(L, a->t0 + L->transit_ns / 2) - y0;
+        }
+        char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX], label[96];
+        const char *kn = pipe_msg_name((int)a->kind);
+        if (a->kind == PIPE_MSG_INIT || a->kind == PIPE_MSG_INIT_ACK)
+            snprintf(label, sizeof label, "%s%s", kn, a->fate ? " x" : "");
+        else
+            snprintf(label, sizeof label, "%s r%llu%s", kn, (unsigned long long)a->tag,
+                     drop_words(o->cfg, a, to, sizeof to));
+        fprintf(dat, "%.6f %.6f %d %.6f %.6f %.6f %u %s ", (double)a->t0 / 1e6, (double)a->t1 / 1e6,
+                xs, y0, dx, dy, kind_color(a->kind), kn);
+        plot_dat_str(dat, node_name(o->cfg, a->src, from, sizeof from));
+        fputc(' ', dat);
+        plot_dat_str(dat, node_name(o->cfg, a->dst, to, sizeof to));
+        fprintf(dat, " %llu %s %d ", (unsigned long long)a->tag, fate_name(a),
+                kind_is_ack(a->kind));
+        plot_dat_str(dat, label);
+        fputc('\n', dat);
+        rep->lost += a->fate == FATE_DROPPED;
+    }
+}
+
+static void mark_label(const struct diag_options *o, const struct dg_mark *m, char *buf,
+                       size_t size) {
+    switch (m->type) {
+    case MK_CRASH:
+        snprintf(buf, size, "CRASH");
+        break;
+    case MK_RESTART:
+        snprintf(buf, size, "restart");
+        break;
+    case MK_PARTITION:
+        snprintf(buf, size, "partition");
+        break;
+    case MK_HEAL:
+        snprintf(buf, size, "heal");
+        break;
+    case MK_VISIBLE:
+        snprintf(buf, size, "r%llu visible%s", (unsigned long long)m->arg,
+                 m->copy == 1   ? ""
+                 : m->copy == 2 ? " again: duplicate"
+                                : " again");
+        break;
+    default: /* a step fault */
+        snprintf(buf, size, "at %s of r%llu", fault_step(o->cfg, m->node),
+                 (unsigned long long)m->arg);
+    }
+}
+
+/* A step fault followed at once by the crash it causes: drawn as one mark, "CRASH at
+ * after-emit of r90". */
+static bool merged_fault(const struct dg_trace *t, const size_t *mk, size_t nmk, size_t k) {
+    const struct dg_mark *m = &t->marks[mk[k]];
+    const struct dg_mark *nx = k + 1 < nmk ? &t->marks[mk[k + 1]] : NULL;
+    return m->type == MK_FAULT && nx && nx->type == MK_CRASH && nx->node == m->node &&
+           nx->t_ns == m->t_ns;
+}
+
+static const char *const mark_names[] = {"",     "crash", "restart", "partition",
+                                         "heal", "fault", "visible"};
+
+static void write_marks(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
+                        const size_t *mk, size_t nmk, const struct dg_layout *L,
+                        struct diag_report *rep) {
+    fputs("\n\n# index 3: marks. 1 t_ms  2 x (-1: every lifeline)  3 y  4 type (crash, restart,\n"
+          "#   partition, heal, fault, visible)  5 node  6 label\n",
+          dat);
+    for (size_t k = 0; k < nmk; k++) {
+        const struct dg_mark *m = &t->marks[mk[k]];
+        bool all = m->type == MK_PARTITION || m->type == MK_HEAL;
+        char name[PIPE_NAME_MAX], label[96];
+        mark_label(o, m, label, sizeof label);
+        if (merged_fault(t, mk, nmk, k)) continue;
+        const struct dg_mark *pv = k ? &t->marks[mk[k - 1]] : NULL;
+        if (m->type == MK_CRASH && pv && pv->type == MK_FAULT && pv->node == m->node &&
+            pv->t_ns == m->t_ns) {
+            char step[80];
+            mark_label(o, pv, step, sizeof step);
+            snprintf(label, sizeof label, "CRASH %s", step);
+        }
+        fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6, all ? -1 : lifeline_of(L, m->node),
+                y_of(L, m->t_ns), mark_names[m->type]);
+        plot_dat_str(dat, all ? "-" : node_name(o->cfg, m->node, name, sizeof name));
+        fputc(' ', dat);
+        plot_dat_str(dat, label);
+        fputc('\n', dat);
+        rep->crashes += m->type == MK_CRASH;
+        rep->restarts += m->type == MK_RESTART;
+    }
+    if (nmk == 0) fputs("NaN NaN NaN none \"-\" \"-\"\n", dat);
+}
+
+/* Whether node was down at time at (from every crash and restart of the run). */
+static bool down_at(const struct dg_trace *t, uint32_t node, uint64_t at) {
+    bool down = false;
+    for (size_t i = 0; i < t->nmarks && t->marks[i].t_ns <= at; i++)
+        if (t->marks[i].node == node && t->marks[i].type == MK_CRASH)
+            down = true;
+        else if (t->marks[i].node == node && t->marks[i].type == MK_RESTART)
+            down = false;
+    return down;
+}
+
+/* Lifelines: one vector per stretch up (solid) or down (dashed red), and the cuts. */
+static void write_lines(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
+                        const struct dg_layout *L, double ytop, double ybot) {
+    fputs("# index 0: lifelines. 1 x  2 y  3 dy  4 down (0/1)  5 node\n", dat);
+    for (uint32_t i = 0; i < L->nlines; i++) {
+        uint32_t node = L->node[i];
+        char buf[PIPE_NAME_MAX];
+        const char *name = node_name(o->cfg, node, buf, sizeof buf);
+        double y = ytop;
+        bool down = down_at(t, node, L->t[0]);
+        for (size_t k = 0; k < t->nmarks; k++) {
+            const struct dg_mark *m = &t->marks[k];
+            if (m->node != node || m->t_ns <= L->t[0] || m->t_ns > L->t[L->nt - 1]) continue;
+            if ((m->type == MK_CRASH) == down) continue; /* no change of state */
+            double ym = y_of(L, m->t_ns);
+            fprintf(dat, "%u %.6f %.6f %d ", i, y, ym - y, down);
+            plot_dat_str(dat, name);
+            fputc('\n', dat);
+            y = ym;
+            down = m->type == MK_CRASH;
+        }
+        fprintf(dat, "%u %.6f %.6f %d ", i, y, ybot - y, down);
+        plot_dat_str(dat, name);
+        fputc('\n', dat);
+    }
+    fputs("\n\n# index 1: time cuts. 1 y_from  2 y_to  3 real_ms (nothing happens meanwhile)\n",
+          dat);
+    bool any = false;
+    for (size_t i = 1; i < L->nt; i++) {
+        double gap = (double)(L->t[i] - L->t[i - 1]) / 1e6;
+        if (gap <= L->gap_ms) continue;
+        fprintf(dat, "%.6f %.6f %.6f\n", L->y[i - 1], L->y[i], gap);
+        any = true;
+    }
+    if (!any) fputs("NaN NaN NaN\n", dat); /* keeps the block (and the index numbers) */
+    (void)o;
+}
+
+/* Tick marks in real milliseconds: per stretch between two cuts, steps of 1, 2 or 5
+ * times a power of ten, at least px_min pixels apart on the drawn axis. */
+static void write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms) {
+    const double px_min = 24;
+    fputs("set ytics (", gp);
+    bool first = true;
+    for (size_t a = 0; a < L->nt;) {
+        size_t b = a;
+        while (b + 1 < L->nt && (double)(L->t[b + 1] - L->t[b]) / 1e6 <= L->gap_ms)
+            b++;
+        double ta = (double)L->t[a] / 1e6, tb = (double)L->t[b] / 1e6;
+        static const double mult[] = {1, 2, 5};
+        double step = 0.001;
+        for (int k = 0; step * px_per_ms < px_min; k++)
+            step = mult[k % 3] * pow(10, floor(k / 3.0) - 3);
+        int decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
+        double t0 = ceil(ta / step - 1e-9) * step;
+        if (t0 > tb + 1e-9) { /* no round value inside: label where the stretch starts */
+            fprintf(gp, "%s\"%.1f\" %.6f", first ? "" : ", ", ta, L->y[a]);
+            first = false;
+        }
+        for (double tk = t0; tk <= tb + 1e-9; tk += step) {
+            fprintf(gp, "%s\"%.*f\" %.6f", first ? "" : ", ", decimals, tk, L->y[a] + (tk - ta));
+            first = false;
+        }
+        a = b + 1;
+    }
+    fputs(")\n", gp);
+}
+
+/* What the view contains: the key names only what is drawn, and a plot clause is
+ * written only when its data has rows (gnuplot 5.4 crashes on a `with labels` clause
+ * whose every point is undefined). */
+struct dg_has {
+    bool message, ack, lost, down, cut, crash, fault, restart, visible, partition;
+};
+
+/* One clause of the plot command: "plot " before the first, ", \" between. */
+static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...) {
+    fprintf(gp, "%s\"%s.dat\" ", *first ? "plot " : ", \\\n     ", name);
+    *first = false;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(gp, fmt, ap);
+    va_end(ap);
+}
+
+static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_layout *L,
+                     const struct dg_has *h, int height, const char *name, const char *title) {
+    char q[2 * DIAG_TITLE_MAX + 400], nm[PIPE_NAME_MAX];
+    double pad = L->transit_ms, ylo = L->y[0] - pad, yhi = L->y[L->nt - 1] + pad;
+    fprintf(gp, "set title %s\n", plot_q(q, sizeof q, title));
+    /* room on the right of the last lifeline for the labels of the marks */
+    fprintf(gp,
+            "xlo = -0.45\nxhi = %u + 0.95\nset xrange [xlo:xhi]\nset x2range [xlo:xhi]\n"
+            "set yrange [%.6f:%.6f]\nunset xtics\nset x2tics scale 0 font \",13\" (",
+            L->nlines - 1, yhi, ylo);
+    for (uint32_t i = 0; i < L->nlines; i++)
+        fprintf(gp, "%s%s %u", i ? ", " : "",
+                plot_q(q, sizeof q, node_name(o->cfg, L->node[i], nm, sizeof nm)), i);
+    fputs(")\nset border 2\nset ytics nomirror out\nset ylabel \"simulated time (ms)\"\n"
+          "set key outside bottom center horizontal\nset style textbox opaque noborder\n"
+          "set lmargin 12\nset rmargin 2\nset bmargin 5\nset tmargin 6\n"
+          "arrowhead = \"head filled size screen 0.011,22\"\n"
+          "is(c, s) = strcol(c) eq s\n",
+          gp);
+    write_yticks(gp, L, (height - 230.0) / (yhi - ylo));
+    bool f = true;
+    if (h->cut) {
+        clause(gp, &f, name,
+               "index 1 using ((xlo + xhi) / 2):(($1 + $2) / 2):((xhi - xlo) / 2):"
+               "(($2 - $1) / 2) with boxxyerror fs solid 0.35 noborder lc rgb "
+               "\"#cccccc\" title \"time cut (nothing happens)\"");
+        clause(gp, &f, name,
+               "index 1 using (xhi - 0.03):(($1 + $2) / 2):(sprintf(\"%%.0f ms "
+               "later\", $3)) with labels right font \",10\" tc rgb \"#555555\" "
+               "notitle");
+    }
+    clause(gp, &f, name,
+           "index 0 using 1:($4 == 0 ? $2 : NaN):(0):3 with vectors nohead lw 1.5 "
+           "lc rgb \"#888888\" notitle");
+    if (h->down)
+        clause(gp, &f, name,
+               "index 0 using 1:($4 == 1 ? $2 : NaN):(0):3 with vectors nohead "
+               "lw 3 dt 3 lc rgb \"#C00000\" title \"node down\"");
+    if (h->message)
+        clause(gp, &f, name,
+               "index 2 using 3:(is(12, \"delivered\") && $13 == 0 ? $4 : NaN):5:6:"
+               "7 with vectors @arrowhead lw 2 lc rgb variable title \"message\"");
+    if (h->ack)
+        clause(gp, &f, name,
+               "index 2 using 3:(is(12, \"delivered\") && $13 == 1 ? $4 : NaN):5:6:"
+               "7 with vectors @arrowhead lw 2 dt 2 lc rgb variable title "
+               "\"acknowledgement\"");
+    if (h->lost) {
+        clause(gp, &f, name,
+               "index 2 using 3:(is(12, \"delivered\") ? NaN : $4):5:6:7 with "
+               "vectors nohead lw 2 lc rgb variable notitle");
+        clause(gp, &f, name,
+               "index 2 using ($3 + $5):(is(12, \"delivered\") ? NaN : $4 + $6) "
+               "with points pt 2 ps 2.6 lw 3 lc rgb \"#C00000\" title \"lost or "
+               "dropped\"");
+        clause(gp, &f, name,
+               "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? NaN : $4 + "
+               "$6 / 2):14 with labels boxed offset 0,0.9 font \",10\" tc rgb "
+               "\"#C00000\" notitle");
+    }
+    if (h->message || h->ack)
+        clause(gp, &f, name,
+               "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? $4 + $6 / 2 "
+               ": NaN):14 with labels boxed font \",10\" notitle");
+    if (h->partition) {
+        clause(gp, &f, name,
+               "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
+               ": NaN):(xhi - xlo):(0) with vectors nohead lw 2 dt 4 lc rgb "
+               "\"#B8860B\" notitle");
+        clause(gp, &f, name,
+               "index 3 using (xlo + 0.02):(is(4, \"partition\") || is(4, "
+               "\"heal\") ? $3 : NaN):6 with labels left offset 0,0.7 tc rgb "
+               "\"#B8860B\" notitle");
+    }
+    static const struct {
+        const char *type, *color, *title;
+        int pt;
+    } pts[] = {{"crash", "#C00000", "crash", 5},
+               {"fault", "#C00000", "crash at a step", 5},
+               {"restart", "#007A3D", "restart", 9},
+               {"visible", "#CC79A7", "record visible at the sink", 13}};
+    const bool on[] = {h->crash, h->fault, h->restart, h->visible};
+    for (int i = 0; i < 4; i++) {
+        if (!on[i]) continue;
+        clause(gp, &f, name,
+               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
+               "2.2 lc rgb \"%s\" title \"%s\"",
+               pts[i].type, pts[i].pt, pts[i].color, pts[i].title);
+        clause(gp, &f, name,
+               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
+               "offset %s boxed font \",%d\" tc rgb \"%s\" notitle",
+               pts[i].type, i == 3 ? "1.3,0" : "1.2,0.9", i == 3 ? 10 : 12,
+               i == 3 ? "#A0457A" : pts[i].color);
+    }
+    fputc('\n', gp);
+}
+
+int diag_format_of(const char *path) {
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash)) return -1;
+    return plot_format_parse(dot + 1);
+}
+
+/* DIR and NAME of the image path DIR/NAME.EXT. */
+static int split_out(const char *out, char *dir, size_t dsize, char *name, size_t nsize,
+                     struct ft_error *err) {
+    const char *slash = strrchr(out, '/');
+    const char *base = slash ? slash + 1 : out;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return ft_fail(err, FT_EINVAL,
+                       "--out %s: expected a file name ending in .svg, .png or "
+                       ".pdf",
+                       out);
+    size_t dl = slash ? (size_t)(slash - out) : 1;
+    size_t nl = (size_t)(dot - base);
+    if (dl + 1 > dsize || nl + 1 > nsize) return ft_fail(err, FT_ELIMIT, "--out path too long");
+    if (slash) {
+        memcpy(dir, out, dl);
+        dir[dl] = '\0';
+        if (dl == 0) strcpy(dir, "/");
+    } else {
+        strcpy(dir, ".");
+    }
+    memcpy(name, base, nl);
+    name[nl] = '\0';
+    return 0;
+}
+
+static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v, const size_t *mk,
+                              size_t nmk, const struct dg_layout *L) {
+    struct dg_has h = {0};
+    for (size_t k = 0; k < v->nsel; k++) {
+        const struct dg_arrow *a = &t->arrows[v->sel[k]];
+        h.ack |= a->fate == FATE_DELIVERED && kind_is_ack(a->kind);
+        h.message |= a->fate == FATE_DELIVERED && !kind_is_ack(a->kind);
+        h.lost |= a->fate == FATE_DROPPED;
+    }
+    for (size_t k = 0; k < nmk; k++) {
+        uint8_t type = t->marks[mk[k]].type;
+        h.crash |= type == MK_CRASH;
+        h.restart |= type == MK_RESTART;
+        h.visible |= type == MK_VISIBLE;
+        h.partition |= type == MK_PARTITION || type == MK_HEAL;
+        h.fault |= type == MK_FAULT && !merged_fault(t, mk, nmk, k);
+    }
+    h.down = h.crash;
+    for (size_t i = 1; i < L->nt; i++)
+        h.cut |= (double)(L->t[i] - L->t[i - 1]) / 1e6 > L->gap_ms;
+    for (uint32_t i = 0; i < L->nlines; i++)
+        h.down |= down_at(t, L->node[i], L->t[0]);
+    return h;
+}
+
+static int write_files(const struct diag_options *o, const struct dg_trace *t,
+                       const struct dg_view *v, const size_t *mk, size_t nmk,
+                       const struct dg_layout *L, const char *dir, const char *name,
+                       struct diag_report *rep, struct ft_error *err) {
+    char dat_path[PLOT_PATH_MAX], gp_path[PLOT_PATH_MAX];
+    snprintf(dat_path, sizeof dat_path, "%s/%s.dat", dir, name);
+    snprintf(gp_path, sizeof gp_path, "%s/%s.gp", dir, name);
+    FILE *dat = fopen(dat_path, "w"), *gp = fopen(gp_path, "w");
+    if (!dat || !gp) {
+        if (dat) fclose(dat);
+        if (gp) fclose(gp);
+        return ft_fail(err, FT_EIO, "cannot write %s and %s", dat_path, gp_path);
+    }
+    char title[2 * DIAG_TITLE_MAX + 200];
+    int tl = snprintf(title, sizeof title, "%s: %s, seed %llu", o->title ? o->title : "",
+                      dlv_name(o->protocol), (unsigned long long)o->seed);
+    if (v->focused)
+        tl += snprintf(title + tl, sizeof title - (size_t)tl, ", the messages of record %llu",
+                       (unsigned long long)v->record);
+    snprintf(title + tl, sizeof title - (size_t)tl, "\nfirst fault: %s",
+             rep->fault[0] ? rep->fault : "none");
+    double ytop = L->y[0] - L->transit_ms / 2, ybot = L->y[L->nt - 1] + L->transit_ms / 2;
+    fprintf(dat,
+            "# %s.dat: message-sequence diagram, written by `ftsim diagram`.\n"
+            "# y is the drawn time axis in ms: real simulated time, except that gaps\n"
+            "# longer than %.3f ms with nothing happening are cut to %.3f ms (index 1).\n",
+            name, L->gap_ms, L->cut_ms);
+    write_lines(dat, o, t, L, ytop, ybot);
+    write_messages(dat, o, t, v, L, rep);
+    write_marks(dat, o, t, mk, nmk, L, rep);
+    struct dg_has h = view_has(t, v, mk, nmk, L);
+    int height = 230 + 30 * (int)(v->nsel + nmk);
+    height = height < 600 ? 600 : height > 1800 ? 1800 : height;
+    fprintf(gp,
+            "# %s.gp: message-sequence diagram of one run, written by `ftsim diagram`.\n"
+            "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat.\n"
+            "# Restyle here: size in pixels, font; colours are in the plot command below.\n"
+            "width = %u\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
+            name, name, name, 230 * L->nlines + 260, height);
+    plot_gp_terminal(gp, (enum plot_format)diag_format_of(o->out));
+    fprintf(gp, "set output \"%s.%s\"\n", name,
+            plot_format_ext((enum plot_format)diag_format_of(o->out)));
+    write_gp(gp, o, L, &h, height, name, title);
+    fputs("unset output\n", gp);
+    bool bad = ferror(dat) || ferror(gp);
+    bad |= fclose(dat) != 0;
+    bad |= fclose(gp) != 0;
+    return bad ? ft_fail(err, FT_EIO, "writing %s or %s failed", dat_path, gp_path) : 0;
+}
+
+int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_error *err) {
+    memset(rep, 0, sizeof *rep);
+    int fmt = diag_format_of(o->out ? o->out : "");
+    if (fmt < 0)
+        return ft_fail(err, FT_EINVAL,
+                       "--out %s: expected a file name ending in .svg, .png or "
+                       ".pdf",
+                       o->out ? o->out : "(none)");
+    if (o->has_window && o->from_ns > o->to_ns)
+        return ft_fail(err, FT_EINVAL, "--from (%.3f ms) is after --to (%.3f ms)",
+                       (double)o->from_ns / 1e6, (double)o->to_ns / 1e6);
+    char dir[PLOT_PATH_MAX], name[PLOT_NAME_MAX];
+    int rc = split_out(o->out, dir, sizeof dir, name, sizeof name, err);
+    if (rc) return rc;
+    struct dg_trace t = {0};
+    struct exp_options eo = {on_trace, &t};
+    struct exp_outcome out;
+    rc = exp_run(o->cfg, o->protocol, o->seed, &eo, &out, err);
+    if (!rc && t.err)
+        rc = ft_fail(err, t.err,
+                     t.err == FT_ELIMIT ? "the run sends more than %u messages "
+                                          "(DIAG_TRACE_MAX)"
+                                        : "out of memory for the trace (%u)",
+                     DIAG_TRACE_MAX);
+    if (!rc && t.narrows == 0) rc = ft_fail(err, FT_ELIMIT, "the run sends no messages");
+    struct dg_view v = {0};
+    struct dg_layout L = {0};
+    size_t *mk = malloc(DIAG_MARKS_MAX * sizeof *mk), nmk = 0;
+    if (!rc && !mk) rc = ft_fail(err, FT_ENOMEM, "out of memory");
+    if (!rc) {
+        qsort(t.arrows, t.narrows, sizeof *t.arrows, by_send);
+        rc = select_view(o, &t, rep, &v, err);
+    }
+    if (!rc) {
+        nmk = select_marks(&t, &v, mk);
+        rc = layout(&t, &v, mk, nmk, &L, err);
+    }
+    if (!rc) rc = write_files(o, &t, &v, mk, nmk, &L, dir, name, rep, err);
+    if (!rc) {
+        const char *names[1] = {name};
+        rc = plot_gnuplot_run(o->gnuplot, dir, names, 1, err);
+        if (!rc && !plot_image_ok(o->out, (enum plot_format)fmt)) {
+            remove(o->out);
+            rc = ft_fail(err, FT_EIO, "gnuplot drew no image %s", o->out);
+        }
+    }
+    if (!rc) {
+        rep->from_ns = v.from_ns;
+        rep->to_ns = v.to_ns;
+        rep->arrows = (uint32_t)v.nsel;
+        rep->lifelines = L.nlines;
+        rep->focused = v.focused;
+        rep->record = v.record;
+    }
+    free(L.t);
+    free(L.y);
+    free(v.sel);
+    free(mk);
+    trace_free(&t);
+    return rc;
+}

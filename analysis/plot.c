@@ -1,0 +1,528 @@
+/* `ftsim plot` driver: opens the results database read-only, lets each figure family
+ * write its NAME.dat + NAME.gp files, then draws every script with one gnuplot process
+ * and checks each image (signature and size); an image gnuplot failed to draw is
+ * removed, never left empty. Also the helpers the figure files and diagram.c share:
+ * gnuplot strings and terminals, SQL wrappers, names, colours, statistics. */
+#include "plot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dlv.h"
+#include "plot_internal.h"
+
+const char *const plot_families[] = {"comparison",  "loss-sweep", "timeseries",
+                                     "latency-cdf", "windows",    "byzantine"};
+const uint32_t plot_nfamilies = sizeof plot_families / sizeof plot_families[0];
+
+static int (*const family_fns[])(struct plot_ctx *) = {plot_fig_comparison, plot_fig_loss_sweep,
+                                                       plot_fig_timeseries, plot_fig_latency_cdf,
+                                                       plot_fig_windows,    plot_fig_byzantine};
+_Static_assert(sizeof family_fns / sizeof family_fns[0] ==
+                   sizeof plot_families / sizeof plot_families[0],
+               "one function per figure family");
+
+static const char *const format_ext[] = {"png", "svg", "pdf"};
+
+int plot_format_parse(const char *s) {
+    for (int i = 0; i < 3; i++)
+        if (s && strcmp(s, format_ext[i]) == 0) return i;
+    return -1;
+}
+
+const char *plot_format_ext(enum plot_format f) {
+    FT_ASSERT((unsigned)f < 3);
+    return format_ext[f];
+}
+
+/* ---- gnuplot text ---- */
+
+void plot_gp_str(FILE *gp, const char *s) {
+    fputc('"', gp);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(gp, "\\%c", *s);
+        else if (*s == '\n')
+            fputs("\\n", gp);
+        else if ((unsigned char)*s >= 0x20)
+            fputc(*s, gp);
+    }
+    fputc('"', gp);
+}
+
+const char *plot_q(char *buf, size_t size, const char *s) {
+    FT_ASSERT(size >= 3);
+    size_t k = 0;
+    buf[k++] = '"';
+    for (; *s && k + 4 < size; s++) {
+        if (*s == '"' || *s == '\\') {
+            buf[k++] = '\\';
+            buf[k++] = *s;
+        } else if (*s == '\n') {
+            buf[k++] = '\\';
+            buf[k++] = 'n';
+        } else if ((unsigned char)*s >= 0x20) {
+            buf[k++] = *s;
+        }
+    }
+    buf[k++] = '"';
+    buf[k] = '\0';
+    return buf;
+}
+
+void plot_dat_str(FILE *dat, const char *s) {
+    fputc('"', dat);
+    for (; *s; s++)
+        fputc(*s == '"' ? '\'' : (unsigned char)*s < 0x20 ? ' ' : *s, dat);
+    fputc('"', dat);
+}
+
+void plot_gp_terminal(FILE *gp, enum plot_format f) {
+    switch (f) {
+    case PLOT_PNG:
+        fputs("set terminal pngcairo size width,height font fnt noenhanced "
+              "background \"#ffffff\"\n",
+              gp);
+        break;
+    case PLOT_SVG:
+        fputs("set terminal svg size width,height font fnt noenhanced "
+              "background \"#ffffff\"\n",
+              gp);
+        break;
+    case PLOT_PDF:
+        /* pdfcairo sizes are inches: 96 pixels to the inch keeps the proportions. */
+        fputs("set terminal pdfcairo size width/96.0,height/96.0 font fnt noenhanced\n", gp);
+        break;
+    }
+}
+
+/* The rest of a comment line: newlines in s would end the comment, so they become
+ * spaces. */
+static void gp_comment(FILE *gp, const char *s) {
+    for (; *s; s++)
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, gp);
+    fputc('\n', gp);
+}
+
+/* ---- running gnuplot ---- */
+
+static bool in_path(const char *prog) {
+    if (strchr(prog, '/')) return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path) return false;
+    char buf[PLOT_PATH_MAX];
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        if (n && n + strlen(prog) + 2 <= sizeof buf) {
+            memcpy(buf, path, n);
+            buf[n] = '/';
+            strcpy(buf + n + 1, prog);
+            if (access(buf, X_OK) == 0) return true;
+        }
+        path += n;
+        if (*path == ':') path++;
+    }
+    return false;
+}
+
+/* The shell command that execs prog, quoted for sh. */
+static int sh_command(const char *prog, char *out, size_t size) {
+    size_t k = 0;
+    const char *pre = "exec '";
+    for (const char *p = pre; *p; p++)
+        out[k++] = *p;
+    for (const char *p = prog; *p; p++) {
+        if (k + 5 >= size) return -1;
+        if (*p == '\'') {
+            memcpy(out + k, "'\\''", 4);
+            k += 4;
+        } else {
+            out[k++] = *p;
+        }
+    }
+    if (k + 2 >= size) return -1;
+    out[k++] = '\'';
+    out[k] = '\0';
+    return 0;
+}
+
+int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *names, uint32_t n,
+                     struct ft_error *err) {
+    const char *prog = gnuplot ? gnuplot : "gnuplot";
+    if (!in_path(prog))
+        return ft_fail(err, FT_EIO,
+                       "cannot find '%s' (install gnuplot-nox, e.g. with scripts/deps.sh)", prog);
+    char cmd[PLOT_PATH_MAX + 16];
+    if (sh_command(prog, cmd, sizeof cmd) != 0)
+        return ft_fail(err, FT_EINVAL, "gnuplot path too long");
+    fflush(NULL);
+    FILE *gp = popen(cmd, "w");
+    if (!gp) return ft_fail(err, FT_EIO, "cannot start '%s': %s", prog, strerror(errno));
+    fputs("cd ", gp);
+    plot_gp_str(gp, dir);
+    fputc('\n', gp);
+    for (uint32_t i = 0; i < n; i++) {
+        fputs("load ", gp);
+        char script[PLOT_NAME_MAX + 4];
+        snprintf(script, sizeof script, "%s.gp", names[i]);
+        plot_gp_str(gp, script);
+        /* a script that failed inside a multiplot must not take the next one with it */
+        fputs("\nunset multiplot\nunset output\nreset session\n", gp);
+    }
+    bool write_failed = ferror(gp) != 0;
+    int st = pclose(gp);
+    if (write_failed) return ft_fail(err, FT_EIO, "writing to gnuplot failed");
+    if (st == -1) return ft_fail(err, FT_EIO, "waiting for gnuplot: %s", strerror(errno));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return ft_fail(err, FT_EIO,
+                       "gnuplot reported an error (exit status %d; its message is "
+                       "above)",
+                       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    return 0;
+}
+
+bool plot_image_ok(const char *path, enum plot_format f) {
+    FILE *in = fopen(path, "rb");
+    if (!in) return false;
+    unsigned char head[64] = {0};
+    size_t got = fread(head, 1, sizeof head, in);
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    fclose(in);
+    if (size < 200 || got < 8) return false;
+    switch (f) {
+    case PLOT_PNG:
+        return memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+    case PLOT_SVG:
+        return memcmp(head, "<?xml", 5) == 0 || memcmp(head, "<svg", 4) == 0;
+    case PLOT_PDF:
+        return memcmp(head, "%PDF-", 5) == 0;
+    }
+    return false;
+}
+
+/* ---- figure files ---- */
+
+bool plot_wanted(const struct plot_ctx *c, const char *family, const char *name) {
+    const char *only = c->opt->only;
+    return !only || strcmp(only, family) == 0 || (name && strcmp(only, name) == 0);
+}
+
+int plot_skip(struct plot_ctx *c, const char *family, const char *fmt, ...) {
+    c->rep->skipped++;
+    if (!c->opt->notes) return 0;
+    fprintf(c->opt->notes, "ftsim plot: skipping %s: ", family);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(c->opt->notes, fmt, ap);
+    va_end(ap);
+    fputc('\n', c->opt->notes);
+    return 0;
+}
+
+void plot_note(struct plot_ctx *c, const char *name, const char *fmt, ...) {
+    if (!c->opt->notes) return;
+    fprintf(c->opt->notes, "ftsim plot: %s: ", name);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(c->opt->notes, fmt, ap);
+    va_end(ap);
+    fputc('\n', c->opt->notes);
+}
+
+static int path_of(struct plot_ctx *c, const char *name, const char *ext, char *out, size_t size) {
+    int k = snprintf(out, size, "%s/%s.%s", c->opt->out_dir, name, ext);
+    if (k < 0 || (size_t)k >= size)
+        return ft_fail(c->err, FT_ELIMIT, "output path %s/%s.%s too long", c->opt->out_dir, name,
+                       ext);
+    return 0;
+}
+
+int plot_fig_open(struct plot_ctx *c, struct plot_fig *f, const char *name, const char *what,
+                  int width, int height) {
+    memset(f, 0, sizeof *f);
+    if (c->rep->written >= PLOT_FIGURES_MAX)
+        return ft_fail(c->err, FT_ELIMIT, "more than %u figures (PLOT_FIGURES_MAX)",
+                       PLOT_FIGURES_MAX);
+    if (strlen(name) >= PLOT_NAME_MAX)
+        return ft_fail(c->err, FT_ELIMIT, "figure name '%s' too long", name);
+    strcpy(f->name, name);
+    char dat[PLOT_PATH_MAX], gp[PLOT_PATH_MAX], img[PLOT_PATH_MAX];
+    int rc = path_of(c, name, "dat", dat, sizeof dat);
+    if (!rc) rc = path_of(c, name, "gp", gp, sizeof gp);
+    if (!rc) rc = path_of(c, name, plot_format_ext(c->opt->format), img, sizeof img);
+    if (rc) return rc;
+    remove(img); /* a failed redraw must not leave the old image looking new */
+    f->dat = fopen(dat, "w");
+    f->gp = fopen(gp, "w");
+    if (!f->dat || !f->gp) {
+        rc = ft_fail(c->err, FT_EIO, "cannot write %s: %s", f->dat ? gp : dat, strerror(errno));
+        plot_fig_abort(c, f);
+        return rc;
+    }
+    fprintf(f->gp, "# %s.gp: ", name);
+    gp_comment(f->gp, what);
+    fprintf(f->gp, "# Written by `ftsim plot` from the results database ");
+    gp_comment(f->gp, c->opt->db);
+    fprintf(f->gp,
+            "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat (its\n"
+            "# header names the columns). Restyle here: size in pixels, font, colours below;\n"
+            "# see docs/plots.md.\n"
+            "width = %d\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
+            name, name, width, height);
+    plot_gp_terminal(f->gp, c->opt->format);
+    fprintf(f->gp, "set output \"%s.%s\"\n", name, plot_format_ext(c->opt->format));
+    fprintf(f->dat, "# %s.dat: ", name);
+    gp_comment(f->dat, what);
+    return 0;
+}
+
+int plot_fig_close(struct plot_ctx *c, struct plot_fig *f) {
+    fputs("unset output\n", f->gp);
+    bool bad = ferror(f->dat) || ferror(f->gp);
+    bad |= fclose(f->dat) != 0;
+    bad |= fclose(f->gp) != 0;
+    f->dat = f->gp = NULL;
+    if (bad) {
+        plot_fig_abort(c, f);
+        return ft_fail(c->err, FT_EIO, "writing %s/%s.gp or .dat failed", c->opt->out_dir, f->name);
+    }
+    strcpy(c->rep->names[c->rep->written++], f->name);
+    return 0;
+}
+
+uint32_t plot_block(struct plot_fig *f, const char *fmt, ...) {
+    if (f->blocks) fputs("\n\n", f->dat);
+    fprintf(f->dat, "# index %u: ", f->blocks);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f->dat, fmt, ap);
+    va_end(ap);
+    fputc('\n', f->dat);
+    return f->blocks++;
+}
+
+void plot_fig_abort(struct plot_ctx *c, struct plot_fig *f) {
+    if (f->dat) fclose(f->dat);
+    if (f->gp) fclose(f->gp);
+    f->dat = f->gp = NULL;
+    char p[PLOT_PATH_MAX];
+    if (path_of(c, f->name, "dat", p, sizeof p) == 0) remove(p);
+    if (path_of(c, f->name, "gp", p, sizeof p) == 0) remove(p);
+}
+
+/* ---- SQL ---- */
+
+int plot_prepare(struct plot_ctx *c, const char *sql, sqlite3_stmt **st) {
+    if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
+        return ft_fail(c->err, FT_EDB, "results database %s: %s", c->opt->db,
+                       sqlite3_errmsg(c->db));
+    return 0;
+}
+
+int plot_step(struct plot_ctx *c, sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_DONE) return 0;
+    return ft_fail(c->err, FT_EDB, "results database %s: %s", c->opt->db, sqlite3_errmsg(c->db));
+}
+
+bool plot_table_exists(struct plot_ctx *c, const char *table) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    bool yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+bool plot_column_exists(struct plot_ctx *c, const char *table, const char *column) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    bool yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+int64_t plot_table_rows(struct plot_ctx *c, const char *table) {
+    if (!plot_table_exists(c, table)) return 0;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", table);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* ---- names, colours, numbers ---- */
+
+void plot_slug(const char *in, char *out, size_t size) {
+    size_t k = 0;
+    for (; *in && k + 1 < size; in++) {
+        char ch = *in;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+        out[k++] = ok ? ch : '-';
+    }
+    out[k] = '\0';
+}
+
+int plot_protocol_rank(const char *protocol) {
+    int p = dlv_parse(protocol);
+    return p >= 0 ? p : DLV_COUNT;
+}
+
+const char *plot_protocol_color(const char *protocol) {
+    /* Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
+    static const char *const by_rank[] = {"#D55E00", "#E69F00", "#0072B2", "#009E73"};
+    static const char *const others[] = {"#CC79A7", "#56B4E9", "#000000", "#F0E442"};
+    int r = plot_protocol_rank(protocol);
+    if (r < (int)(sizeof by_rank / sizeof by_rank[0])) return by_rank[r];
+    if (strcmp(protocol, "om") == 0) return "#D55E00";
+    if (strcmp(protocol, "sm") == 0) return "#0072B2";
+    if (strcmp(protocol, "dolev-strong") == 0) return "#009E73";
+    unsigned h = 0;
+    for (const char *p = protocol; *p; p++)
+        h = h * 31u + (unsigned char)*p;
+    return others[h % (sizeof others / sizeof others[0])];
+}
+
+int plot_protocol_dash(const char *protocol) {
+    static const int by_rank[] = {1, 1, 2, 4};
+    int r = plot_protocol_rank(protocol);
+    return r < 4 ? by_rank[r] : 5;
+}
+
+double plot_sd(int64_t n, double mean, double mean_sq) {
+    if (n < 2) return 0.0;
+    double var = (mean_sq - mean * mean) * (double)n / (double)(n - 1);
+    return var > 0 ? sqrt(var) : 0.0;
+}
+
+unsigned long long plot_seed(sqlite3_int64 v) {
+    return (unsigned long long)(uint64_t)v;
+}
+
+/* ---- the driver ---- */
+
+static int mkdir_p(const char *dir, struct ft_error *err) {
+    char buf[PLOT_PATH_MAX];
+    if (strlen(dir) >= sizeof buf) return ft_fail(err, FT_ELIMIT, "output directory path too long");
+    strcpy(buf, dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return ft_fail(err, FT_EIO, "cannot create %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return ft_fail(err, FT_EIO, "cannot create %s: %s", buf, strerror(errno));
+    struct stat sb;
+    if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return ft_fail(err, FT_EIO, "%s is not a directory", buf);
+    return 0;
+}
+
+static int open_db(struct plot_ctx *c) {
+    const char *path = c->opt->db;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return ft_fail(c->err, FT_EDB, "cannot open results database %s: %s", path,
+                       strerror(errno));
+    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return ft_fail(c->err, FT_EDB, "cannot open results database %s: %s", path,
+                       c->db ? sqlite3_errmsg(c->db) : "out of memory");
+    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c, "SELECT count(*) FROM sqlite_master", &st);
+    if (rc) return rc;
+    rc = plot_step(c, st);
+    sqlite3_finalize(st);
+    if (rc < 0) return rc;
+    if (!plot_table_exists(c, "runs"))
+        return ft_fail(c->err, FT_EDB,
+                       "%s is not an ftsim results database (it has no table "
+                       "'runs')",
+                       path);
+    c->has_params = plot_column_exists(c, "runs", "params");
+    c->has_agreement = plot_table_exists(c, "agreement");
+    return 0;
+}
+
+/* --only is NULL, the family, or one of its figures (FAMILY-...). */
+static bool family_wanted(const char *only, const char *family) {
+    if (!only) return true;
+    size_t n = strlen(family);
+    return strncmp(only, family, n) == 0 && (only[n] == '\0' || only[n] == '-');
+}
+
+static bool only_known(const char *only) {
+    for (uint32_t i = 0; i < plot_nfamilies; i++)
+        if (family_wanted(only, plot_families[i])) return true;
+    return false;
+}
+
+static bool is_family(const char *only) {
+    for (uint32_t i = 0; i < plot_nfamilies; i++)
+        if (strcmp(only, plot_families[i]) == 0) return true;
+    return false;
+}
+
+static int draw(struct plot_ctx *c) {
+    const struct plot_report *rep = c->rep;
+    const char *names[PLOT_FIGURES_MAX];
+    for (uint32_t i = 0; i < rep->written; i++)
+        names[i] = rep->names[i];
+    int rc = plot_gnuplot_run(c->opt->gnuplot, c->opt->out_dir, names, rep->written, c->err);
+    char bad[FT_ERROR_MSG_MAX] = "";
+    size_t k = 0;
+    for (uint32_t i = 0; i < rep->written; i++) {
+        char img[PLOT_PATH_MAX];
+        if (path_of(c, names[i], plot_format_ext(c->opt->format), img, sizeof img) != 0) continue;
+        if (plot_image_ok(img, c->opt->format)) continue;
+        remove(img);
+        if (k < sizeof bad - 1)
+            k += (size_t)snprintf(bad + k, sizeof bad - k, "%s%s", k ? ", " : "", names[i]);
+    }
+    if (rc) return rc;
+    if (k) return ft_fail(c->err, FT_EIO, "gnuplot drew no image for: %s", bad);
+    return 0;
+}
+
+int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_error *err) {
+    memset(rep, 0, sizeof *rep);
+    if (!o->db || !o->out_dir) return ft_fail(err, FT_EINVAL, "plot needs a database and --out");
+    if ((unsigned)o->format > PLOT_PDF) return ft_fail(err, FT_EINVAL, "unknown image format");
+    if (!only_known(o->only))
+        return ft_fail(err, FT_EINVAL,
+                       "--only '%s' names no figure (families: comparison, "
+                       "loss-sweep, timeseries, latency-cdf, windows, byzantine)",
+                       o->only);
+    struct plot_ctx c = {.opt = o, .rep = rep, .err = err};
+    int rc = open_db(&c);
+    if (!rc) rc = mkdir_p(o->out_dir, err);
+    for (uint32_t i = 0; !rc && i < plot_nfamilies; i++)
+        if (family_wanted(o->only, plot_families[i])) rc = family_fns[i](&c);
+    sqlite3_close(c.db);
+    if (!rc && o->only && !is_family(o->only) && rep->written == 0)
+        return ft_fail(err, FT_EINVAL,
+                       "%s has no data for a figure named '%s' (names are "
+                       "FAMILY-SCENARIO, e.g. timeseries-lost-ack)",
+                       o->db, o->only);
+    if (!rc && rep->written) rc = draw(&c);
+    return rc;
+}

@@ -1,0 +1,85 @@
+/* Internals shared by plot.c (the driver, gnuplot, file and SQL helpers) and the
+ * figure files plot_delivery.c, plot_stream.c and plot_byz.c. A figure function reads
+ * the database, and for each figure it draws opens NAME.dat + NAME.gp through
+ * plot_fig_open and closes them with plot_fig_close, which records the name for the
+ * single gnuplot run at the end. Not part of the public API. */
+#ifndef FTSIM_PLOT_INTERNAL_H
+#define FTSIM_PLOT_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "plot.h"
+
+#define PLOT_SERIES_MAX 16u /* lines or bar groups one panel draws */
+#define PLOT_PANELS_MAX 12u /* scenarios side by side in one figure */
+
+struct plot_ctx {
+    sqlite3 *db;
+    const struct plot_options *opt;
+    struct plot_report *rep;
+    struct ft_error *err;
+    bool has_params;    /* runs.params exists (schema v2) */
+    bool has_agreement; /* table agreement exists */
+};
+
+struct plot_fig {
+    char name[PLOT_NAME_MAX];
+    FILE *dat, *gp;
+    uint32_t blocks; /* data blocks written to dat (gnuplot `index`) */
+};
+
+/* Figure families: each writes zero or more figures and returns 0 or a negative FT_E*. */
+int plot_fig_comparison(struct plot_ctx *c);
+int plot_fig_loss_sweep(struct plot_ctx *c);
+int plot_fig_timeseries(struct plot_ctx *c);
+int plot_fig_latency_cdf(struct plot_ctx *c);
+int plot_fig_windows(struct plot_ctx *c);
+int plot_fig_byzantine(struct plot_ctx *c);
+
+/* True when --only asks for this figure (its exact name or its family). */
+bool plot_wanted(const struct plot_ctx *c, const char *family, const char *name);
+/* One line on the notes stream: "ftsim plot: skipping FAMILY: why". Returns 0. */
+int plot_skip(struct plot_ctx *c, const char *family, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same without counting a skip: a remark about a figure that is drawn. */
+void plot_note(struct plot_ctx *c, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Opens DIR/NAME.dat and DIR/NAME.gp and writes the script's header: what it shows,
+ * how to re-run it, the restyling variables (size, font) and the terminal + output. */
+int plot_fig_open(struct plot_ctx *c, struct plot_fig *f, const char *name, const char *what,
+                  int width, int height);
+/* Ends the script (unset output), closes both files and records the figure. */
+int plot_fig_close(struct plot_ctx *c, struct plot_fig *f);
+/* Starts the next data block of f.dat (two blank lines after the previous one, as gnuplot
+ * separates `index` blocks) with a comment line naming it; returns its index. */
+uint32_t plot_block(struct plot_fig *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Closes without recording and removes the partial files (on an error path). */
+void plot_fig_abort(struct plot_ctx *c, struct plot_fig *f);
+
+int plot_prepare(struct plot_ctx *c, const char *sql, sqlite3_stmt **st);
+/* sqlite3_step wrapper: 1 = a row, 0 = done, negative FT_EDB with err filled. */
+int plot_step(struct plot_ctx *c, sqlite3_stmt *st);
+bool plot_table_exists(struct plot_ctx *c, const char *table);
+bool plot_column_exists(struct plot_ctx *c, const char *table, const char *column);
+/* Rows in a table (0 when it does not exist). */
+int64_t plot_table_rows(struct plot_ctx *c, const char *table);
+
+/* s as a double-quoted gnuplot string literal in buf (truncated to fit); returns buf. */
+const char *plot_q(char *buf, size_t size, const char *s);
+/* s as a quoted string column of a .dat file (a '"' inside becomes '\''). */
+void plot_dat_str(FILE *dat, const char *s);
+/* Name with every byte outside [A-Za-z0-9._-] replaced by '-', for file names. */
+void plot_slug(const char *in, char *out, size_t size);
+/* Delivery protocols in their documented order first, others after (for sorting). */
+int plot_protocol_rank(const char *protocol);
+/* A colour for a protocol or algorithm, stable across figures ("#rrggbb"). */
+const char *plot_protocol_color(const char *protocol);
+/* A dash type for a protocol's line: later protocols dashed, so a line drawn over an
+ * identical earlier one leaves it visible (gnuplot dt). */
+int plot_protocol_dash(const char *protocol);
+/* Sample standard deviation from n, the mean and the mean of squares (0 when n < 2). */
+double plot_sd(int64_t n, double mean, double mean_sq);
+/* A uint64 seed stored as int64 bits, back to unsigned. */
+unsigned long long plot_seed(sqlite3_int64 v);
+
+#endif

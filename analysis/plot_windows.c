@@ -1,0 +1,309 @@
+/* (e) Windows over processing time (table window_results; docs/plots.md): for one run
+ * per scenario, each window's count (its rows' latest value per key, summed over keys)
+ * as it is emitted trigger after trigger, the final emission marked. Two optional
+ * additions the schema v2 does not have yet, used when present:
+ *   window_results.time_domain ('event' | 'processing'): a panel per assignment;
+ *   watermarks(run_id, t_ns, watermark_ns, late_dropped): the watermark (event time)
+ *   against processing time, each window's end, and the late records dropped so far. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot_internal.h"
+
+#define NAME_LEN 64
+#define WINDOWS_MAX 16u /* windows drawn per panel; later ones are left out (noted) */
+#define WIN_ROWS_MAX 100000u
+
+#define PLAIN_LATEST                                                                               \
+    " r.params = '' AND r.scenario_hash = (SELECT r2.scenario_hash FROM runs r2"                   \
+    " WHERE r2.scenario = r.scenario ORDER BY r2.id DESC LIMIT 1)"
+
+static const char *const win_colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                         "#E69F00", "#56B4E9", "#000000", "#8C564B"};
+#define NCOLORS (sizeof win_colors / sizeof win_colors[0])
+
+struct win_pt {
+    char domain[16];
+    double start_s, end_s, at_s, total;
+    int final;
+};
+
+static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+/* Each window's total at each emission: per key the latest row at or before it. */
+static int win_read(struct plot_ctx *c, sqlite3_int64 run, bool domains, struct win_pt **out,
+                    size_t *n) {
+    const char *dom = domains ? "time_domain" : "'event'";
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "WITH t AS (SELECT DISTINCT %s AS dom, window_start_ns AS ws, window_end_ns AS we,"
+             " emitted_at_ns AS at FROM window_results WHERE run_id = ?1),"
+             " l AS (SELECT t.dom, t.ws, t.we, t.at, w.value, w.final, row_number() OVER"
+             " (PARTITION BY t.dom, t.ws, t.we, t.at, w.key ORDER BY w.emitted_at_ns DESC) AS rn"
+             " FROM t JOIN window_results w ON w.run_id = ?1 AND w.window_start_ns = t.ws"
+             " AND w.window_end_ns = t.we AND w.emitted_at_ns <= t.at AND %s = t.dom)"
+             " SELECT dom, ws, we, at, sum(value), max(final) FROM l WHERE rn = 1"
+             " GROUP BY dom, ws, we, at ORDER BY dom, ws, we, at",
+             dom, domains ? "w.time_domain" : "'event'");
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c, sql, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, run);
+    struct win_pt *pts = NULL;
+    size_t cap = 0;
+    *n = 0;
+    while ((rc = plot_step(c, st)) == 1) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 256;
+            void *p = cap <= WIN_ROWS_MAX ? realloc(pts, cap * sizeof *pts) : NULL;
+            if (!p) {
+                rc = ft_fail(c->err, FT_ELIMIT, "windows: more than %u emissions in run %lld",
+                             WIN_ROWS_MAX, (long long)run);
+                break;
+            }
+            pts = p;
+        }
+        struct win_pt *w = &pts[(*n)++];
+        copy_text(w->domain, sizeof w->domain, st, 0);
+        w->start_s = (double)sqlite3_column_int64(st, 1) / 1e9;
+        w->end_s = (double)sqlite3_column_int64(st, 2) / 1e9;
+        w->at_s = (double)sqlite3_column_int64(st, 3) / 1e9;
+        w->total = sqlite3_column_double(st, 4);
+        w->final = sqlite3_column_int(st, 5);
+    }
+    sqlite3_finalize(st);
+    if (rc < 0) {
+        free(pts);
+        return rc;
+    }
+    *out = pts;
+    return 0;
+}
+
+struct wm_pt {
+    double t_s, wm_s;
+    int64_t dropped;
+};
+
+static int wm_read(struct plot_ctx *c, sqlite3_int64 run, struct wm_pt **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    if (!plot_table_exists(c, "watermarks")) return 0;
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c,
+                          "SELECT t_ns, watermark_ns, late_dropped FROM watermarks"
+                          " WHERE run_id = ? ORDER BY t_ns",
+                          &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, run);
+    size_t cap = 0;
+    struct wm_pt *pts = NULL;
+    while ((rc = plot_step(c, st)) == 1) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 256;
+            void *p = cap <= WIN_ROWS_MAX ? realloc(pts, cap * sizeof *pts) : NULL;
+            if (!p) {
+                rc = ft_fail(c->err, FT_ELIMIT, "windows: more than %u watermarks", WIN_ROWS_MAX);
+                break;
+            }
+            pts = p;
+        }
+        pts[*n].t_s = (double)sqlite3_column_int64(st, 0) / 1e9;
+        pts[*n].wm_s = (double)sqlite3_column_int64(st, 1) / 1e9;
+        pts[*n].dropped = sqlite3_column_int64(st, 2);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc < 0) {
+        free(pts);
+        return rc;
+    }
+    *out = pts;
+    return 0;
+}
+
+static bool same_window(const struct win_pt *a, const struct win_pt *b) {
+    return strcmp(a->domain, b->domain) == 0 && a->start_s == b->start_s && a->end_s == b->end_s;
+}
+
+/* One panel: a block per window of this domain (at most WINDOWS_MAX). */
+static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, const char *domain,
+                      uint32_t *left_out) {
+    char plot[8192] = "";
+    size_t k = 0;
+    uint32_t nwin = 0;
+    for (size_t first = 0, i = 1; i <= n; i++) {
+        if (i < n && same_window(&w[i], &w[first])) continue;
+        if (strcmp(w[first].domain, domain) != 0) {
+            first = i;
+            continue;
+        }
+        if (nwin == WINDOWS_MAX) {
+            (*left_out)++;
+            first = i;
+            continue;
+        }
+        uint32_t b = plot_block(f, "%s-time window [%.9g s, %.9g s)", domain, w[first].start_s,
+                                w[first].end_s);
+        for (size_t j = first; j < i; j++)
+            fprintf(f->dat, "%.9g %.9g %d\n", w[j].at_s, w[j].total, w[j].final);
+        const char *col = win_colors[nwin % NCOLORS];
+        int len = snprintf(plot + k, sizeof plot - k,
+                           "%s\"%s.dat\" index %u using 1:2 with steps lw 2 lc rgb \"%s\" title "
+                           "\"[%g s, %g s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5 : 0.6) "
+                           "with points pt 7 ps variable lc rgb \"%s\" notitle",
+                           nwin ? ", \\\n     " : "", f->name, b, col, w[first].start_s,
+                           w[first].end_s, b, col);
+        if (len > 0 && (size_t)len < sizeof plot - k) k += (size_t)len;
+        nwin++;
+        first = i;
+    }
+    if (nwin)
+        fprintf(f->gp,
+                "set title \"%s-time windows: count per window at each emission (large "
+                "dot: final)\"\nplot %s\n",
+                domain, plot);
+}
+
+static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const struct win_pt *w,
+                     size_t nw) {
+    uint32_t bm = plot_block(f, "watermarks: 1 t_s  2 watermark_s (event time)  3 late records "
+                                "dropped so far  4 dropped at this trigger");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f->dat, "%.9g %.9g %lld %lld\n", m[i].t_s, m[i].wm_s, (long long)m[i].dropped,
+                (long long)(m[i].dropped - (i ? m[i - 1].dropped : 0)));
+    uint32_t be = plot_block(f, "window ends (event time, s)");
+    double last = NAN;
+    for (size_t i = 0; i < nw; i++)
+        if (!(w[i].end_s == last)) {
+            fprintf(f->dat, "%.9g\n", w[i].end_s);
+            last = w[i].end_s;
+        }
+    fprintf(f->gp,
+            "set title \"watermark (event time) against processing time; a window is final "
+            "once the watermark passes its end\"\n"
+            "set ylabel \"event time (s)\"\nunset key\nset key outside right top\n"
+            "plot \"%s.dat\" index %u using 1:2 with steps lw 2.5 lc rgb \"#000000\" title "
+            "\"watermark\", \\\n"
+            "     \"\" index %u using (xlo):1:(xhi-xlo):(0) with vectors nohead dt 3 lc rgb "
+            "\"#888888\" title \"window end\", \\\n"
+            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN) with points pt 2 ps 1.6 lw 2 "
+            "lc rgb \"#C00000\" title \"late records dropped\", \\\n"
+            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN):(sprintf(\"+%%d\", $4)) with "
+            "labels offset 0,1 tc rgb \"#C00000\" notitle\n",
+            f->name, bm, be, bm, bm);
+}
+
+static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
+                     const char *protocol, const struct win_pt *w, size_t n, const struct wm_pt *m,
+                     size_t nm, const char *name) {
+    bool ev = false, pr = false;
+    double tmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        ev |= strcmp(w[i].domain, "event") == 0;
+        pr |= strcmp(w[i].domain, "processing") == 0;
+        tmax = fmax(tmax, w[i].at_s);
+    }
+    for (size_t i = 0; i < nm; i++)
+        tmax = fmax(tmax, m[i].t_s);
+    uint32_t panels = (uint32_t)ev + (uint32_t)pr + (nm > 0);
+    struct plot_fig f;
+    int rc = plot_fig_open(c, &f, name, "window counts over processing time, watermark, late drops",
+                           1300, (int)(panels * 380 + 80));
+    if (rc) return rc;
+    fputs("# Windows: one block per window: 1 emitted_at_s (processing time)  2 count (latest\n"
+          "# value per key, summed over keys)  3 final (1: the window's final emission).\n",
+          f.dat);
+    char title[256], q[600];
+    snprintf(title, sizeof title, "%s, seed %llu, %s: windowed counts over processing time",
+             scenario, plot_seed(seed), protocol);
+    fprintf(f.gp,
+            "set multiplot layout %u,1 title %s\nset lmargin 12\nset rmargin 28\n"
+            "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
+            "set xlabel \"processing time (s, simulated)\"\n"
+            "set ylabel \"records in window\"\nset yrange [0:*]\nxlo = 0\nxhi = %.9g\n"
+            "set xrange [xlo:xhi]\n",
+            panels, plot_q(q, sizeof q, title), tmax * 1.03 + (tmax == 0));
+    uint32_t left_out = 0;
+    if (ev) win_panel(&f, w, n, "event", &left_out);
+    if (pr) win_panel(&f, w, n, "processing", &left_out);
+    if (nm) wm_panel(&f, m, nm, w, n);
+    fputs("unset multiplot\n", f.gp);
+    if (left_out)
+        plot_note(c, name, "%u windows after the first %u per panel left out", left_out,
+                  WINDOWS_MAX);
+    return plot_fig_close(c, &f);
+}
+
+/* The run to draw for a scenario: the least seed, the protocol most likely to show the
+ * window semantics undisturbed (exactly-once first). */
+static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 *run,
+                    sqlite3_int64 *seed, char *protocol, size_t size) {
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c,
+                          "SELECT r.id, r.seed, r.protocol FROM runs r WHERE r.scenario = ?1"
+                          " AND" PLAIN_LATEST " AND EXISTS (SELECT 1 FROM window_results w"
+                          " WHERE w.run_id = r.id) ORDER BY r.seed < 0, r.seed,"
+                          " CASE r.protocol WHEN 'exactly-once' THEN 0"
+                          " WHEN 'exactly-once-txn' THEN 1 WHEN 'at-least-once' THEN 2"
+                          " WHEN 'at-most-once' THEN 3 ELSE 4 END, r.protocol LIMIT 1",
+                          &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
+    rc = plot_step(c, st);
+    if (rc == 1) {
+        *run = sqlite3_column_int64(st, 0);
+        *seed = sqlite3_column_int64(st, 1);
+        copy_text(protocol, size, st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc < 0 ? rc : rc == 1 ? 0 : FT_ENOENT;
+}
+
+static int win_scenario(struct plot_ctx *c, const char *scn, bool domains, const char *name) {
+    sqlite3_int64 run, seed;
+    char proto[NAME_LEN];
+    int rc = pick_run(c, scn, &run, &seed, proto, sizeof proto);
+    if (rc == FT_ENOENT) return 0;
+    struct win_pt *w = NULL;
+    struct wm_pt *m = NULL;
+    size_t n = 0, nm = 0;
+    if (!rc) rc = win_read(c, run, domains, &w, &n);
+    if (!rc) rc = wm_read(c, run, &m, &nm);
+    if (!rc && n) rc = win_write(c, scn, seed, proto, w, n, m, nm, name);
+    free(w);
+    free(m);
+    return rc;
+}
+
+int plot_fig_windows(struct plot_ctx *c) {
+    static const char fam[] = "windows";
+    if (plot_table_rows(c, "window_results") == 0 || !c->has_params)
+        return plot_skip(c, fam, "no rows in table window_results of %s", c->opt->db);
+    bool domains = plot_column_exists(c, "window_results", "time_domain");
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c,
+                          "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
+                          " AND EXISTS (SELECT 1 FROM window_results w WHERE w.run_id = r.id)"
+                          " ORDER BY r.scenario",
+                          &st);
+    if (rc) return rc;
+    int step = 0;
+    bool any = false;
+    while (!rc && (step = plot_step(c, st)) == 1) {
+        char scn[NAME_LEN], slug[NAME_LEN], name[PLOT_NAME_MAX];
+        copy_text(scn, sizeof scn, st, 0);
+        plot_slug(scn, slug, sizeof slug);
+        snprintf(name, sizeof name, "%s-%s", fam, slug);
+        any = true;
+        if (plot_wanted(c, fam, name)) rc = win_scenario(c, scn, domains, name);
+    }
+    sqlite3_finalize(st);
+    if (!rc && step < 0) rc = step;
+    if (rc) return rc;
+    return any ? 0 : plot_skip(c, fam, "no plain runs (params '') with window results");
+}

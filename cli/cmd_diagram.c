@@ -1,0 +1,179 @@
+/* `ftsim diagram FILE --out seq.svg`: a message-sequence diagram of one run of a
+ * scenario (analysis/diagram.h), drawn with gnuplot; seq.dat and seq.gp are written
+ * beside the image. Prints what the diagram shows. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "diagram.h"
+#include "scenario.h"
+#include "scn_internal.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: ftsim diagram FILE --out SEQ.svg|SEQ.png|SEQ.pdf [--seed N] [--protocol P]\n"
+            "                      [--from T --to T] [--record R]\n"
+            "\n"
+            "Runs the scenario FILE once and draws its messages as a sequence diagram: each\n"
+            "node a vertical lifeline, each message an arrow from (sender, send time) to\n"
+            "(receiver, delivery time), lost or dropped messages ending in a red cross,\n"
+            "crashes and restarts on the lifelines, records made visible at the sink as\n"
+            "diamonds. Time runs down in simulated milliseconds; stretches in which nothing\n"
+            "happens are cut short (grey bands give their real length). SEQ.dat and SEQ.gp\n"
+            "are written beside the image (`gnuplot SEQ.gp` redraws it).\n"
+            "\n"
+            "Which messages: with --from/--to those sent in that window; with --record R\n"
+            "those of record R; by default the messages of the record the first fault hits\n"
+            "(a step crash or a dropped message), else the messages around the first fault.\n"
+            "At most %u messages fit one diagram.\n"
+            "\n"
+            "  --out FILE      the image; its extension picks svg, png or pdf\n"
+            "  --seed N        seed of the run (default: the file's `seed:`)\n"
+            "  --protocol P    at-most-once, at-least-once, exactly-once, exactly-once-txn\n"
+            "                  (default: at-least-once when the file lists it, else its first)\n"
+            "  --from T, --to T  window of send times, e.g. 2.5s, 2500ms (both or neither)\n"
+            "  --record R      only the messages carrying source record R\n"
+            "  --help          this text\n"
+            "\n"
+            "exit status: 0 drawn, 2 bad input (scenario, option, too many or no messages),\n"
+            "3 gnuplot missing or failed, output not writable.\n",
+            DIAG_ARROWS_MAX);
+}
+
+struct diag_args {
+    const char *file, *out;
+    unsigned long long seed, record;
+    bool has_seed, has_record, has_from, has_to;
+    uint64_t from_ns, to_ns;
+    int protocol;
+};
+
+static int bad(const char *what, const char *got) {
+    fprintf(stderr, "ftsim diagram: %s, got '%s'\n", what, got);
+    return CLI_USAGE;
+}
+
+static int parse(int argc, char **argv, struct diag_args *a) {
+    static const struct option opts[] = {
+        {"seed", required_argument, NULL, 's'},   {"protocol", required_argument, NULL, 'p'},
+        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
+        {"record", required_argument, NULL, 'r'}, {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "s:p:f:t:r:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (cli_parse_u64(optarg, &a->seed) != 0)
+                return bad("--seed expects a non-negative integer", optarg);
+            a->has_seed = true;
+            break;
+        case 'r':
+            if (cli_parse_u64(optarg, &a->record) != 0)
+                return bad("--record expects a record id (a non-negative integer)", optarg);
+            a->has_record = true;
+            break;
+        case 'p':
+            a->protocol = dlv_parse(optarg);
+            if (a->protocol < 0) return bad("unknown protocol (see 'ftsim list')", optarg);
+            break;
+        case 'f':
+        case 't': {
+            uint64_t ns;
+            if (scn_parse_duration(optarg, &ns) != 0)
+                return bad(c == 'f' ? "--from expects a duration such as 2.5s or 2500ms"
+                                    : "--to expects a duration such as 2.5s or 2500ms",
+                           optarg);
+            if (c == 'f')
+                a->from_ns = ns, a->has_from = true;
+            else
+                a->to_ns = ns, a->has_to = true;
+            break;
+        }
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "ftsim diagram: expected one scenario FILE (see 'ftsim diagram "
+                        "--help')\n");
+        return CLI_USAGE;
+    }
+    a->file = argv[optind];
+    if (!a->out) {
+        fprintf(stderr, "ftsim diagram: --out FILE.svg|FILE.png|FILE.pdf is required\n");
+        return CLI_USAGE;
+    }
+    if (diag_format_of(a->out) < 0) return bad("--out must end in .svg, .png or .pdf", a->out);
+    if (a->has_from != a->has_to) {
+        fprintf(stderr, "ftsim diagram: give both --from and --to, or neither\n");
+        return CLI_USAGE;
+    }
+    if (a->has_from && a->from_ns > a->to_ns) {
+        fprintf(stderr, "ftsim diagram: --from must not be after --to\n");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+static enum dlv_protocol default_protocol(const struct scenario *scn) {
+    for (uint32_t i = 0; i < scn->nprotocols; i++)
+        if (scn->protocols[i] == DLV_AT_LEAST_ONCE) return DLV_AT_LEAST_ONCE;
+    return scn->nprotocols ? scn->protocols[0] : DLV_AT_LEAST_ONCE;
+}
+
+int cli_diagram(int argc, char **argv) {
+    struct diag_args a = {.protocol = -1};
+    int rc = parse(argc, argv, &a);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    struct scenario *scn = malloc(sizeof *scn);
+    if (!scn) return CLI_INTERNAL;
+    struct ft_error err = {0};
+    rc = scn_load(a.file, scn, &err);
+    if (rc) {
+        free(scn);
+        return cli_print_load_error("diagram", rc, &err);
+    }
+    signal(SIGPIPE, SIG_IGN); /* a failing gnuplot gives a message, not a dead ftsim */
+    struct diag_options o = {.cfg = &scn->pipe,
+                             .protocol = a.protocol >= 0 ? (enum dlv_protocol)a.protocol
+                                                         : default_protocol(scn),
+                             .seed = a.has_seed ? a.seed : scn->seed,
+                             .has_window = a.has_from,
+                             .from_ns = a.from_ns,
+                             .to_ns = a.to_ns,
+                             .has_record = a.has_record,
+                             .record = a.record,
+                             .out = a.out,
+                             .title = scn->name};
+    struct diag_report rep;
+    rc = diag_draw(&o, &rep, &err);
+    if (rc) {
+        fprintf(stderr, "ftsim diagram: %s: %s\n", a.file, err.msg);
+        free(scn);
+        return rc == FT_ELIMIT || rc == FT_EINVAL ? CLI_USAGE : CLI_INTERNAL;
+    }
+    printf("%s: %s, %s, seed %llu: %u messages (%u lost or dropped), %u crashes, %u restarts, "
+           "%.3f ms to %.3f ms",
+           a.out, scn->name, dlv_name(o.protocol), (unsigned long long)o.seed, rep.arrows, rep.lost,
+           rep.crashes, rep.restarts, (double)rep.from_ns / 1e6, (double)rep.to_ns / 1e6);
+    if (rep.focused) printf(", record %llu", (unsigned long long)rep.record);
+    printf("\n  first fault: %s\n", rep.fault[0] ? rep.fault : "none");
+    if (rep.truncated)
+        fprintf(stderr,
+                "ftsim diagram: showing the first %u messages only; choose --from/--to "
+                "or --record to see others\n",
+                DIAG_ARROWS_MAX);
+    free(scn);
+    return CLI_OK;
+}

@@ -1,0 +1,24 @@
+/* LSD radix sort of 64-bit keys; see sort.h. */
+#include "sort.h"
+
+uint64_t *sort_u64(uint64_t *a, uint64_t *tmp, size_t n) {
+    enum { DIGIT_BITS = 11, DIGITS = 1 << DIGIT_BITS };
+    uint64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] > max) max = a[i];
+    for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += DIGIT_BITS) {
+        size_t count[DIGITS] = {0};
+        for (size_t i = 0; i < n; i++) count[(a[i] >> shift) & (DIGITS - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < DIGITS; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & (DIGITS - 1)]++] = a[i];
+        uint64_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}

@@ -1,0 +1,14 @@
+/* Sorting 64-bit keys: an LSD radix sort on 11-bit digits, stable, O(n) per pass and
+ * only as many passes as the largest key needs. Callers pack what they sort into the
+ * key (the ledger its latencies; the IoT generator (time offset << bits) | device). */
+#ifndef FTSIM_SORT_H
+#define FTSIM_SORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sorts a[0..n) ascending using tmp[0..n) as scratch; returns whichever of the two
+ * buffers holds the sorted keys. */
+uint64_t *sort_u64(uint64_t *a, uint64_t *tmp, size_t n);
+
+#endif
