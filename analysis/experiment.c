@@ -110,12 +110,11 @@ static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct
 }
 
 static int export_rows(const struct pipe *pipe, const struct win_row *rows, size_t n,
-                       struct exp_windows *w) {
-    w->rows = calloc(n ? n : 1, sizeof *w->rows);
-    if (!w->rows) return FT_ENOMEM;
-    w->n = n;
+                       struct exp_window_row **out) {
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out) return FT_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        struct exp_window_row *x = &w->rows[i];
+        struct exp_window_row *x = &(*out)[i];
         x->window_start_ns = rows[i].start_ns;
         x->window_end_ns = rows[i].end_ns;
         pipe_window_key_name(pipe, rows[i].key, x->key, sizeof x->key);
@@ -154,8 +153,18 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     if ((rc = ledger_quantiles(lat, nlat, pct, q, 2))) goto done;
     out->window_latency_p50_ns = q[0];
     out->window_latency_p99_ns = q[1];
-    if (table && (rc = export_rows(pipe, rows, n, table)))
-        ft_fail(err, rc, "out of memory for the window table");
+    if (table && !(rc = export_rows(pipe, rows, n, &table->rows))) table->n = n;
+    if (!rc && table && table->want_log) {
+        size_t nlog, nwm;
+        const struct win_row *log = pipe_window_log(pipe, &nlog, &table->log_truncated);
+        const struct pipe_watermark *wm = pipe_window_watermarks(pipe, &nwm);
+        if (!(rc = export_rows(pipe, log, nlog, &table->log))) table->nlog = nlog;
+        table->watermarks = malloc((nwm ? nwm : 1) * sizeof *table->watermarks);
+        if (!rc && !table->watermarks) rc = FT_ENOMEM;
+        if (!rc && nwm) memcpy(table->watermarks, wm, nwm * sizeof *wm);
+        if (!rc) table->nwatermarks = nwm;
+    }
+    if (rc) ft_fail(err, rc, "out of memory for the window table");
 done:
     if (rc == FT_ENOMEM && !err->msg[0]) ft_fail(err, rc, "out of memory for the window table");
     free(rows);
@@ -165,9 +174,12 @@ done:
 
 void exp_windows_free(struct exp_windows *w) {
     if (!w) return;
+    bool want_log = w->want_log;
     free(w->rows);
-    w->rows = NULL;
-    w->n = 0;
+    free(w->log);
+    free(w->watermarks);
+    memset(w, 0, sizeof *w);
+    w->want_log = want_log;
 }
 
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
@@ -201,6 +213,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     struct pipe_observer obs = {on_visible, &st};
     rc = pipe_build(s, cfg, p, seed, &obs, &pipe, err);
     if (rc) goto done;
+    if (windows) pipe_window_keep_log(pipe, windows->want_log);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
     if (rc) {
         ft_fail(err, rc, "%s", sim_error(s)->msg);

@@ -53,8 +53,19 @@ struct exp_window_row {
     bool final;             /* closed by the watermark or by the end of the run */
 };
 struct exp_windows {
-    struct exp_window_row *rows; /* sorted by (window_start_ns, key id) */
+    struct exp_window_row *rows; /* the final table, sorted by (window_start_ns, key id) */
     size_t n;
+    /* Set by the caller before the run to also get the emission log: every row the
+     * output mode emitted, in order, each as the table showed it then (final = the
+     * window was closed); at most PIPE_WINDOW_LOG_MAX rows (log_truncated). */
+    bool want_log;
+    struct exp_window_row *log;
+    size_t nlog;
+    bool log_truncated;
+    /* The watermark over processing time: after each trigger (micro-batch) or each
+     * change (continuous), with the late contributions dropped so far. */
+    struct pipe_watermark *watermarks;
+    size_t nwatermarks;
 };
 void exp_windows_free(struct exp_windows *w);
 

@@ -309,6 +309,7 @@ int cli_run(int argc, char **argv) {
     }
     int exit_code = CLI_OK;
     struct exp_windows win[DLV_COUNT] = {{0}};
+    for (uint32_t i = 0; i < DLV_COUNT; i++) win[i].want_log = o.db != NULL; /* for the store */
     struct exp_outcome outs[DLV_COUNT];
     uint32_t ran = 0;
     for (uint32_t i = 0; i < o.nprotocols; i++) {

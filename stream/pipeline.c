@@ -216,6 +216,21 @@ const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n) {
     return p->ws ? wstage_latencies(p->ws, n) : NULL;
 }
 
+void pipe_window_keep_log(struct pipe *p, bool on) {
+    if (p->ws) wstage_keep_log(p->ws, on);
+}
+
+const struct win_row *pipe_window_log(const struct pipe *p, size_t *n, bool *truncated) {
+    *n = 0;
+    *truncated = false;
+    return p->ws ? wstage_log(p->ws, n, truncated) : NULL;
+}
+
+const struct pipe_watermark *pipe_window_watermarks(const struct pipe *p, size_t *n) {
+    *n = 0;
+    return p->ws ? wstage_watermarks(p->ws, n) : NULL;
+}
+
 const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, size_t size) {
     if (p->ws) return wstage_key_name(p->ws, key, buf, size);
     snprintf(buf, size, "%llu", (unsigned long long)key);

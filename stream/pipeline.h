@@ -227,6 +227,21 @@ int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n);
 void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out);
 /* Per-record latency samples (arrival at the source -> first emitted row showing it). */
 const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n);
+/* The emission log: every row the output mode emitted, in order, as the result table
+ * showed it right after (the partials of all workers combined). Kept only after
+ * pipe_window_keep_log(p, true) before the run; at most PIPE_WINDOW_LOG_MAX rows
+ * (*truncated says when more were emitted). */
+#define PIPE_WINDOW_LOG_MAX 2000000u
+void pipe_window_keep_log(struct pipe *p, bool on);
+const struct win_row *pipe_window_log(const struct pipe *p, size_t *n, bool *truncated);
+/* The query's watermark over processing time: one point per trigger (micro-batch) or
+ * per change (continuous), with the late contributions dropped so far. */
+struct pipe_watermark {
+    uint64_t t_ns;
+    int64_t watermark_ns;
+    uint64_t late_dropped;
+};
+const struct pipe_watermark *pipe_window_watermarks(const struct pipe *p, size_t *n);
 /* The display name of a result key ("dog", "device-3", "error", "kitchen"). */
 const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, size_t size);
 

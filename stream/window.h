@@ -139,6 +139,10 @@ int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r)
  * (start, key); final only when every part's row is final; emitted_at the latest. The
  * caller frees *out. */
 int win_table_rows(const struct win_table *t, enum win_agg agg, struct win_row **out, size_t *n);
+/* The row of (start, key) with the partials of parts 0 .. nparts-1 combined, as
+ * win_table_rows would show it now. 0, FT_ENOENT (no such row) or FT_ELIMIT. */
+int win_table_combined(const struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
+                       enum win_agg agg, struct win_row *out);
 /* The value an aggregate shows for (count, sum, min, max). */
 double win_agg_value(enum win_agg agg, uint64_t count, int64_t sum, int64_t min, int64_t max);
 

@@ -37,12 +37,49 @@ struct wstage {
     struct win_stats gone; /* stats of engines a crash discarded */
     uint64_t filtered, unmatched, triggers, replays;
     int rc; /* first failure of a sink callback */
+    /* the emission log (pipe_window_keep_log) and the watermark over time */
+    bool keep_log, log_truncated;
+    struct win_row *log;
+    size_t nlog, cap_log;
+    struct pipe_watermark *wm;
+    size_t nwm, cap_wm;
 };
+
+static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
+    if (n < *cap) return 0;
+    size_t c = *cap ? 2 * *cap : 256;
+    void *b = realloc(*a, c * elem);
+    if (!b) return FT_ENOMEM;
+    *a = b;
+    *cap = c;
+    return 0;
+}
+
+/* The log holds what the sink shows after each emitted row: the row with every worker's
+ * partial for its window and key combined. */
+static void log_row(struct wstage *st, const struct win_row *r) {
+    if (st->nlog >= PIPE_WINDOW_LOG_MAX) {
+        st->log_truncated = true;
+        return;
+    }
+    struct win_row c;
+    int rc =
+        win_table_combined(&st->table, r->start_ns, r->key, st->p->cfg.workers, st->spec.agg, &c);
+    if (!rc) rc = grow_array((void **)&st->log, sizeof *st->log, &st->cap_log, st->nlog);
+    if (rc) {
+        if (!st->rc) st->rc = rc;
+        return;
+    }
+    c.emitted_at_ns = r->emitted_at_ns;
+    c.output = true;
+    st->log[st->nlog++] = c;
+}
 
 static void on_row(void *ctx, const struct win_row *r) {
     struct wpart_sink *ps = ctx;
     int rc = win_table_apply(&ps->st->table, ps->worker, r);
     if (rc && !ps->st->rc) ps->st->rc = rc;
+    if (!rc && ps->st->keep_log && r->output) log_row(ps->st, r);
 }
 
 static void on_latency(void *ctx, uint64_t ns) {
@@ -116,6 +153,8 @@ void wstage_free(struct wstage *st) {
     src_gen_free(&st->names);
     win_table_free(&st->table);
     free(st->lat);
+    free(st->log);
+    free(st->wm);
     free(st);
 }
 
@@ -128,6 +167,29 @@ static uint32_t index_of(const struct pipe *p, uint32_t node) {
 
 static int64_t query_watermark(const struct wstage *st) {
     return st->has_max ? (int64_t)st->max_event - (int64_t)st->spec.delay_ns : WIN_NO_WATERMARK;
+}
+
+static uint64_t late_so_far(const struct wstage *st) {
+    uint64_t n = st->gone.late_dropped;
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
+        if (!st->eng[w]) continue;
+        struct win_stats s;
+        win_get_stats(st->eng[w], &s);
+        n += s.late_dropped;
+    }
+    return n;
+}
+
+/* One point of the watermark over processing time (when it exists). */
+static void note_watermark(struct wstage *st, uint64_t now) {
+    int64_t wm = query_watermark(st);
+    if (wm == WIN_NO_WATERMARK || st->nwm >= PIPE_WINDOW_LOG_MAX) return;
+    if (st->nwm && st->wm[st->nwm - 1].t_ns == now) st->nwm--; /* the latest at this time */
+    if (grow_array((void **)&st->wm, sizeof *st->wm, &st->cap_wm, st->nwm)) {
+        if (!st->rc) st->rc = FT_ENOMEM;
+        return;
+    }
+    st->wm[st->nwm++] = (struct pipe_watermark){now, wm, late_so_far(st)};
 }
 
 static void fail(struct sim *s, struct wstage *st, int rc, const struct ft_error *err) {
@@ -201,6 +263,7 @@ static void tick(struct sim *s, void *arg) {
     }
     if (seen && (!st->has_max || max_ns > st->max_event)) st->max_event = max_ns;
     st->has_max |= seen;
+    note_watermark(st, now);
     /* Spark runs a no-data batch when the watermark moved and state may close */
     if (query_watermark(st) != wm && open) arm_tick(s, st, now + p->cfg.query.trigger_ns);
 }
@@ -230,6 +293,7 @@ static int continuous(struct sim *s, struct wstage *st, uint32_t w, const struct
     if (!st->has_max || r->event_ns > st->max_event) st->max_event = r->event_ns;
     st->has_max = true;
     int64_t wm = query_watermark(st);
+    if (wm != before) note_watermark(st, now);
     for (uint32_t i = 0; i < p->cfg.workers && !rc; i++) {
         if (!st->eng[i] || !sim_node_up(s, p->worker[i]) || (i != w && wm == before)) continue;
         win_set_watermark(st->eng[i], wm);
@@ -312,6 +376,21 @@ void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
 const uint64_t *wstage_latencies(const struct wstage *st, size_t *n) {
     *n = st->nlat;
     return st->lat;
+}
+
+void wstage_keep_log(struct wstage *st, bool on) {
+    st->keep_log = on;
+}
+
+const struct win_row *wstage_log(const struct wstage *st, size_t *n, bool *truncated) {
+    *n = st->nlog;
+    *truncated = st->log_truncated;
+    return st->log;
+}
+
+const struct pipe_watermark *wstage_watermarks(const struct wstage *st, size_t *n) {
+    *n = st->nwm;
+    return st->wm;
 }
 
 const char *wstage_key_name(const struct wstage *st, uint64_t key, char *buf, size_t size) {

@@ -3,6 +3,7 @@
 #ifndef FTSIM_WINDOW_STAGE_H
 #define FTSIM_WINDOW_STAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err);
 int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n);
 void wstage_stats(const struct wstage *st, struct pipe_window_stats *out);
 const uint64_t *wstage_latencies(const struct wstage *st, size_t *n);
+void wstage_keep_log(struct wstage *st, bool on);
+const struct win_row *wstage_log(const struct wstage *st, size_t *n, bool *truncated);
+const struct pipe_watermark *wstage_watermarks(const struct wstage *st, size_t *n);
 const char *wstage_key_name(const struct wstage *st, uint64_t key, char *buf, size_t size);
 
 #endif

@@ -139,6 +139,33 @@ int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r)
     return 0;
 }
 
+int win_table_combined(const struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
+                       enum win_agg agg, struct win_row *out) {
+    bool found = false;
+    for (uint32_t part = 0; t->index_cap && part < nparts; part++) {
+        size_t m = t->index_cap - 1, i = row_hash(start_ns, key, part) & m;
+        for (; t->index[i] != EMPTY; i = (i + 1) & m) {
+            const struct win_row *r = &t->rows[t->index[i]];
+            if (r->start_ns != start_ns || r->key != key || t->part[t->index[i]] != part) continue;
+            if (!found) {
+                *out = *r;
+            } else {
+                if (__builtin_add_overflow(out->sum, r->sum, &out->sum)) return FT_ELIMIT;
+                out->count += r->count;
+                out->min = r->min < out->min ? r->min : out->min;
+                out->max = r->max > out->max ? r->max : out->max;
+                out->final = out->final && r->final;
+                if (r->emitted_at_ns > out->emitted_at_ns) out->emitted_at_ns = r->emitted_at_ns;
+            }
+            found = true;
+            break;
+        }
+    }
+    if (!found) return FT_ENOENT;
+    out->value = win_agg_value(agg, out->count, out->sum, out->min, out->max);
+    return 0;
+}
+
 static int cmp_row(const void *a, const void *b) {
     const struct win_row *x = a, *y = b;
     if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
