@@ -234,8 +234,8 @@ const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n);
 #define PIPE_WINDOW_LOG_MAX 2000000u
 void pipe_window_keep_log(struct pipe *p, bool on);
 const struct win_row *pipe_window_log(const struct pipe *p, size_t *n, bool *truncated);
-/* The query's watermark over processing time: one point per trigger (micro-batch) or
- * per change (continuous), with the late contributions dropped so far. */
+/* The query's watermark over processing time (kept with the log): one point per trigger
+ * (micro-batch) or per change (continuous), with the late contributions dropped so far. */
 struct pipe_watermark {
     uint64_t t_ns;
     int64_t watermark_ns;

@@ -180,10 +180,10 @@ static uint64_t late_so_far(const struct wstage *st) {
     return n;
 }
 
-/* One point of the watermark over processing time (when it exists). */
+/* One point of the watermark over processing time (when it exists and the log is kept). */
 static void note_watermark(struct wstage *st, uint64_t now) {
     int64_t wm = query_watermark(st);
-    if (wm == WIN_NO_WATERMARK || st->nwm >= PIPE_WINDOW_LOG_MAX) return;
+    if (!st->keep_log || wm == WIN_NO_WATERMARK || st->nwm >= PIPE_WINDOW_LOG_MAX) return;
     if (st->nwm && st->wm[st->nwm - 1].t_ns == now) st->nwm--; /* the latest at this time */
     if (grow_array((void **)&st->wm, sizeof *st->wm, &st->cap_wm, st->nwm)) {
         if (!st->rc) st->rc = FT_ENOMEM;
