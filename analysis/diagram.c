@@ -944,7 +944,7 @@ int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_e
     int rc = split_out(o->out, dir, sizeof dir, name, sizeof name, err);
     if (rc) return rc;
     struct dg_trace t = {0};
-    struct exp_options eo = {on_trace, &t};
+    struct exp_options eo = {.trace = on_trace, .trace_ctx = &t};
     struct exp_outcome out;
     rc = exp_run(o->cfg, o->protocol, o->seed, &eo, &out, err);
     if (!rc && t.err)

@@ -1,7 +1,9 @@
 /* One experiment run: simulator + pipeline + ledger, then the outcome. The reference
  * per-key table comes from replaying the generator on its own. Recovery time is
  * measured from the trace: a worker's crash to the first row it makes visible after.
- * A windowed query's final table is compared with a reference the pure window engine
+ * With exp_options.stats the run is also cut into time buckets (visible rows, their
+ * latency, records in flight, retries) and its crash/restart/partition/heal markers
+ * and latency percentiles are kept; collecting them never changes the run itself. * A windowed query's final table is compared with a reference the pure window engine
  * computes from the generated input alone: every record in every one of its windows. */
 #include "experiment.h"
 
@@ -12,9 +14,26 @@
 #include "query.h"
 #include "source.h"
 
+/* Per-bucket counters while the run goes on; see struct exp_bucket. */
+struct exp_collector {
+    struct exp_stats *out;
+    const struct pipe_config *cfg;
+    const struct pipe *pipe; /* set once built: retries are read from it */
+    uint64_t w, end_ns;
+    uint32_t nmax;                                             /* buckets covering [0, end] */
+    uint64_t *created, *visible, *first, *retries, *p50, *p99; /* nmax each, one block */
+    uint64_t *lat; /* latencies of the rows of bucket lat_bucket */
+    size_t nlat, lat_cap;
+    uint32_t lat_bucket, retry_bucket, last_active;
+    uint64_t retry_mark;   /* pipe_retries() when retry_bucket began */
+    uint64_t retry_end_ns; /* where retry_bucket ends (UINT64_MAX: the last bucket) */
+    int failed;            /* FT_ENOMEM met inside a callback */
+};
+
 struct exp_state {
     struct ledger ledger;
     const struct exp_options *opt;
+    struct exp_collector *col; /* NULL without stats */
     uint64_t crashes;
     uint64_t *crashed_at; /* per node: crash time + 1 waiting for a visible row; 0 = none */
     bool *restarted;      /* per node: restarted since that crash */
@@ -23,9 +42,198 @@ struct exp_state {
     uint32_t sink;
 };
 
+/* ---- the statistics collector ---- */
+
+const char *exp_marker_name(enum exp_marker_kind k) {
+    static const char *const names[] = {"crash", "restart", "partition", "heal"};
+    return k <= EXP_MARK_HEAL ? names[k] : "?";
+}
+
+void exp_stats_free(struct exp_stats *st) {
+    if (!st) return;
+    free(st->buckets);
+    free(st->markers);
+    memset(st, 0, sizeof *st);
+}
+
+uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns) {
+    uint64_t w = requested_ns;
+    if (!w) w = (cfg->duration_ns / 100 + SIM_NS_PER_MS / 2) / SIM_NS_PER_MS * SIM_NS_PER_MS;
+    if (!w) w = SIM_NS_PER_MS;
+    uint64_t end = cfg->duration_ns + cfg->drain_ns;
+    uint64_t min_w = end / EXP_BUCKETS_MAX + (end % EXP_BUCKETS_MAX != 0);
+    if (w < min_w) w = (min_w + SIM_NS_PER_MS - 1) / SIM_NS_PER_MS * SIM_NS_PER_MS;
+    return w;
+}
+
+static uint32_t col_bucket(const struct exp_collector *c, uint64_t t_ns) {
+    uint64_t b = t_ns / c->w;
+    return b < c->nmax ? (uint32_t)b : c->nmax - 1;
+}
+
+static void col_active(struct exp_collector *c, uint32_t b) {
+    if (b > c->last_active) c->last_active = b;
+}
+
+static int col_init(struct exp_collector *c, const struct pipe_config *cfg, struct exp_stats *out,
+                    uint64_t bucket_ns) {
+    memset(c, 0, sizeof *c);
+    exp_stats_free(out);
+    c->out = out;
+    c->cfg = cfg;
+    c->w = exp_bucket_ns(cfg, bucket_ns);
+    out->bucket_ns = c->w;
+    c->end_ns = cfg->duration_ns + cfg->drain_ns;
+    uint64_t n = c->end_ns / c->w + (c->end_ns % c->w != 0);
+    c->nmax = n ? (uint32_t)n : 1;
+    FT_ASSERT(c->nmax <= EXP_BUCKETS_MAX);
+    c->retry_end_ns = c->nmax > 1 ? c->w : UINT64_MAX;
+    c->created = calloc(6 * (size_t)c->nmax, sizeof *c->created);
+    if (!c->created) return FT_ENOMEM;
+    c->visible = c->created + c->nmax;
+    c->first = c->visible + c->nmax;
+    c->retries = c->first + c->nmax;
+    c->p50 = c->retries + c->nmax;
+    c->p99 = c->p50 + c->nmax;
+    return 0;
+}
+
+static void col_free(struct exp_collector *c) {
+    if (!c) return;
+    free(c->created);
+    free(c->lat);
+}
+
+static void col_flush_latency(struct exp_collector *c) {
+    if (!c->nlat) return;
+    if (ledger_sort(c->lat, c->nlat) != 0) {
+        c->failed = FT_ENOMEM;
+        return;
+    }
+    c->p50[c->lat_bucket] = ledger_nearest_rank(c->lat, c->nlat, 50);
+    c->p99[c->lat_bucket] = ledger_nearest_rank(c->lat, c->nlat, 99);
+    c->nlat = 0;
+}
+
+/* A row became visible at now_ns; first: the first visible copy of its record. */
+static void col_visible(struct exp_collector *c, uint64_t latency_ns, uint64_t now_ns, bool first) {
+    uint32_t b = col_bucket(c, now_ns);
+    if (b != c->lat_bucket) {
+        col_flush_latency(c);
+        c->lat_bucket = b;
+    }
+    if (c->nlat == c->lat_cap) {
+        size_t cap = c->lat_cap ? 2 * c->lat_cap : 256;
+        uint64_t *lat = realloc(c->lat, cap * sizeof *lat);
+        if (!lat) {
+            c->failed = FT_ENOMEM;
+            return;
+        }
+        c->lat = lat;
+        c->lat_cap = cap;
+    }
+    c->lat[c->nlat++] = latency_ns;
+    c->visible[b]++;
+    c->first[b] += first;
+    col_active(c, b);
+}
+
+/* Retries counted since retry_bucket began go to it; then bucket b begins. */
+static void col_retries_to(struct exp_collector *c, uint32_t b) {
+    uint64_t now = c->pipe ? pipe_retries(c->pipe) : 0;
+    if (now != c->retry_mark) {
+        c->retries[c->retry_bucket] += now - c->retry_mark;
+        col_active(c, c->retry_bucket);
+    }
+    c->retry_mark = now;
+    c->retry_bucket = b;
+    c->retry_end_ns = b + 1 < c->nmax ? (uint64_t)(b + 1) * c->w : UINT64_MAX;
+}
+
+static void col_marker(struct exp_collector *c, const struct sim_trace_rec *r,
+                       enum exp_marker_kind kind) {
+    struct exp_stats *o = c->out;
+    if (o->nmarkers == o->markers_cap) {
+        uint32_t cap = o->markers_cap ? 2 * o->markers_cap : 16;
+        struct exp_marker *m = realloc(o->markers, cap * sizeof *m);
+        if (!m) {
+            c->failed = FT_ENOMEM;
+            return;
+        }
+        o->markers = m;
+        o->markers_cap = cap;
+    }
+    struct exp_marker *m = &o->markers[o->nmarkers++];
+    char buf[PIPE_NAME_MAX];
+    m->t_ns = r->time_ns;
+    m->kind = kind;
+    m->node[0] = '\0';
+    if (kind == EXP_MARK_CRASH || kind == EXP_MARK_RESTART)
+        snprintf(m->node, sizeof m->node, "%s", pipe_node_name(c->cfg, r->node, buf, sizeof buf));
+    col_active(c, col_bucket(c, r->time_ns));
+}
+
+/* Every trace event: retries are sampled when time enters a new bucket (an event's
+ * trace records come before its handler's work, so the counter then holds exactly the
+ * retries of earlier buckets), and faults become markers. */
+static void col_trace(struct exp_collector *c, const struct sim_trace_rec *r) {
+    if (r->time_ns >= c->retry_end_ns) col_retries_to(c, col_bucket(c, r->time_ns));
+    switch (r->type) {
+    case SIM_TR_CRASH:
+        col_marker(c, r, EXP_MARK_CRASH);
+        break;
+    case SIM_TR_RESTART:
+        col_marker(c, r, EXP_MARK_RESTART);
+        break;
+    case SIM_TR_PARTITION:
+        col_marker(c, r, EXP_MARK_PARTITION);
+        break;
+    case SIM_TR_HEAL:
+        col_marker(c, r, EXP_MARK_HEAL);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Turns the counters into out->buckets: 0 .. the last active bucket (at least the one
+ * holding duration - 1), in-flight as created minus first visible, cumulatively. */
+static int col_finish(struct exp_collector *c) {
+    col_flush_latency(c);
+    col_retries_to(c, c->retry_bucket);
+    if (c->failed) return c->failed;
+    col_active(c, col_bucket(c, c->cfg->duration_ns - 1));
+    uint32_t n = c->last_active + 1;
+    struct exp_bucket *b = calloc(n, sizeof *b);
+    if (!b) return FT_ENOMEM;
+    uint64_t created = 0, first = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        created += c->created[i];
+        first += c->first[i];
+        uint64_t start = (uint64_t)i * c->w;
+        b[i] = (struct exp_bucket){.start_ns = start,
+                                   .width_ns = i + 1 == c->nmax ? c->end_ns - start : c->w,
+                                   .visible = c->visible[i],
+                                   .latency_p50_ns = c->p50[i],
+                                   .latency_p99_ns = c->p99[i],
+                                   .in_flight = created - first,
+                                   .retries = c->retries[i]};
+    }
+    c->out->buckets = b;
+    c->out->nbuckets = n;
+    return 0;
+}
+
+/* ---- the run ---- */
+
 static void on_visible(void *ctx, const struct pipe_row *row, uint64_t now_ns) {
     struct exp_state *st = ctx;
-    ledger_visible(&st->ledger, row->rec, now_ns - row->created_ns);
+    uint64_t latency_ns = now_ns - row->created_ns;
+    if (st->col) {
+        bool first = row->rec < st->ledger.n && st->ledger.count[row->rec] == 0;
+        col_visible(st->col, latency_ns, now_ns, first);
+    }
+    ledger_visible(&st->ledger, row->rec, latency_ns);
     if (row->worker < st->nnodes && st->crashed_at[row->worker] && st->restarted[row->worker]) {
         uint64_t t = now_ns - (st->crashed_at[row->worker] - 1);
         if (t > st->recovery_ns) st->recovery_ns = t;
@@ -42,17 +250,38 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
             st->crashed_at[r->node] = r->time_ns + 1;
     }
     if (r->type == SIM_TR_RESTART && r->node < st->nnodes) st->restarted[r->node] = true;
+    if (st->col) col_trace(st->col, r);
     if (st->opt && st->opt->trace) st->opt->trace(r, st->opt->trace_ctx);
 }
 
-/* Reference: visible rows per key if every record were delivered exactly once. */
+/* Reference: visible rows per key if every record were delivered exactly once; with a
+ * collector, also the records created per bucket. */
 static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64_t **counts,
-                            uint64_t *n) {
+                            uint64_t *n, struct exp_collector *col) {
     uint64_t *c = calloc(cfg->source.keys, sizeof *c);
-    if (!c || src_gen_counts(&cfg->source, cfg->duration_ns, seed, c, n) != 0) {
+    if (!c) return FT_ENOMEM;
+    if (!col) { /* counts only: each device's stream on its own, no merge */
+        if (src_gen_counts(&cfg->source, cfg->duration_ns, seed, c, n) != 0) {
+            free(c);
+            return FT_ENOMEM;
+        }
+        *counts = c;
+        return 0;
+    }
+    /* statistics also need every record's creation time: replay the merged stream */
+    struct src_gen g;
+    if (src_gen_init(&g, &cfg->source, cfg->duration_ns, seed) != 0) {
         free(c);
         return FT_ENOMEM;
     }
+    struct src_record r;
+    *n = 0;
+    while (src_gen_next(&g, &r)) {
+        c[r.key]++;
+        (*n)++;
+        col->created[col_bucket(col, r.event_ns)]++;
+    }
+    src_gen_free(&g);
     *counts = c;
     return 0;
 }
@@ -60,7 +289,11 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
 static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
                          const uint64_t *ref, struct exp_outcome *out) {
     struct ledger_summary sum;
-    if (ledger_summarise(&st->ledger, &sum) != 0) memset(&sum, 0, sizeof sum);
+    struct exp_stats *stats = st->col ? st->col->out : NULL;
+    uint32_t nq = 0;
+    if (ledger_summarise_q(&st->ledger, &sum, stats ? stats->quantiles : NULL, &nq) != 0)
+        memset(&sum, 0, sizeof sum);
+    if (stats) stats->nquantiles = nq;
     out->sent = st->ledger.n;
     out->delivered = sum.delivered;
     out->lost = sum.lost;
@@ -148,11 +381,16 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     out->windows_mismatched = win_rows_mismatched(rows, n, ref, nref);
     out->windows_match_reference = out->windows_mismatched == 0;
     const uint64_t *lat = pipe_window_latencies(pipe, &nlat);
-    uint64_t q[2];
-    static const unsigned pct[2] = {50, 99};
-    if ((rc = ledger_quantiles(lat, nlat, pct, q, 2))) goto done;
-    out->window_latency_p50_ns = q[0];
-    out->window_latency_p99_ns = q[1];
+    uint64_t *sorted = malloc((nlat ? nlat : 1) * sizeof *sorted);
+    if (!sorted) rc = FT_ENOMEM;
+    if (!rc && nlat) memcpy(sorted, lat, nlat * sizeof *sorted);
+    if (!rc) rc = ledger_sort(sorted, nlat);
+    if (!rc) {
+        out->window_latency_p50_ns = ledger_nearest_rank(sorted, nlat, 50);
+        out->window_latency_p99_ns = ledger_nearest_rank(sorted, nlat, 99);
+    }
+    free(sorted);
+    if (rc) goto done;
     if (table && !(rc = export_rows(pipe, rows, n, &table->rows))) table->n = n;
     if (!rc && table && table->want_log) {
         size_t nlog, nwm;
@@ -182,6 +420,21 @@ void exp_windows_free(struct exp_windows *w) {
     w->want_log = want_log;
 }
 
+bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
+    switch (p) {
+    case DLV_AT_MOST_ONCE:
+        return o->duplicated == 0;
+    case DLV_AT_LEAST_ONCE:
+        return o->lost == 0;
+    case DLV_EXACTLY_ONCE:
+    case DLV_EXACTLY_ONCE_TXN:
+        return o->lost == 0 && o->duplicated == 0 && o->matches_reference;
+    case DLV_COUNT:
+        break;
+    }
+    return false;
+}
+
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
             const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err) {
     return exp_run_windows(cfg, p, seed, opt, out, NULL, err);
@@ -192,12 +445,19 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                     struct exp_windows *windows, struct ft_error *err) {
     memset(out, 0, sizeof *out);
     struct exp_state st = {.opt = opt};
+    struct exp_collector col;
     uint64_t *ref = NULL, n = 0;
     struct sim *s = NULL;
     struct pipe *pipe = NULL;
-    int rc = reference_counts(cfg, seed, &ref, &n);
+    int rc = 0;
+    if (opt && opt->stats) {
+        st.col = &col;
+        rc = col_init(&col, cfg, opt->stats, opt->bucket_ns);
+    }
+    if (rc == 0) rc = reference_counts(cfg, seed, &ref, &n, st.col);
     if (rc == 0) rc = ledger_init(&st.ledger, n);
     if (rc) {
+        col_free(st.col);
         free(ref);
         return ft_fail(err, rc, "out of memory for %llu records", (unsigned long long)n);
     }
@@ -213,6 +473,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     struct pipe_observer obs = {on_visible, &st};
     rc = pipe_build(s, cfg, p, seed, &obs, &pipe, err);
     if (rc) goto done;
+    if (st.col) st.col->pipe = pipe;
     if (windows) pipe_window_keep_log(pipe, windows->want_log);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
     if (rc) {
@@ -221,7 +482,11 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     }
     if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, windows, out, err))) goto done;
     fill_outcome(s, pipe, &st, ref, out);
+    if (st.col && (rc = col_finish(st.col)) != 0)
+        ft_fail(err, rc, "out of memory for the run's statistics");
 done:
+    if (rc && st.col) exp_stats_free(st.col->out);
+    col_free(st.col);
     pipe_free(pipe);
     sim_free(s);
     ledger_free(&st.ledger);

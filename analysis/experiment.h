@@ -21,11 +21,11 @@ struct exp_outcome {
     uint64_t messages;       /* messages sent on the network */
     uint64_t latency_p50_ns; /* creation -> first visible, simulated */
     uint64_t latency_p99_ns;
-    uint64_t recovery_ns;    /* longest time from a worker crash to its next visible output */
+    uint64_t recovery_ns; /* longest time from a worker crash to its next visible output */
     uint64_t crashes;
-    uint64_t end_ns;         /* simulated time at the end of the run */
-    uint64_t events;         /* kernel events run */
-    bool matches_reference;  /* the warehouse's per-key counts equal the reference */
+    uint64_t end_ns;        /* simulated time at the end of the run */
+    uint64_t events;        /* kernel events run */
+    bool matches_reference; /* the warehouse's per-key counts equal the reference */
     uint64_t keys_mismatched;
     char trace_hash[SIM_HASH_HEX_BYTES];
     /* the windowed query, when the scenario has one (all 0 / false otherwise) */
@@ -69,10 +69,62 @@ struct exp_windows {
 };
 void exp_windows_free(struct exp_windows *w);
 
-struct exp_options {
-    sim_trace_fn trace;  /* optional: sees every trace event */
-    void *trace_ctx;
+/* ---- statistics over simulated time (optional, for the results store's plots) ----
+ * Time is cut into buckets of equal width [k*w, (k+1)*w); the last bucket ends at the
+ * run's end and also takes events at exactly that time. Buckets run from 0 to the last
+ * bucket with activity (a visible row, a retry or a marker), and at least to the end
+ * of `duration`; after that nothing the buckets count changes. */
+#define EXP_BUCKETS_MAX 100000u /* the width grows (in whole ms) to keep within this */
+#define EXP_QUANTILES 101u      /* percentiles 0..100 */
+
+struct exp_bucket {
+    uint64_t start_ns, width_ns; /* width_ns < w only for a last bucket cut by the end */
+    uint64_t visible;            /* rows made visible in the bucket, duplicates included */
+    uint64_t latency_p50_ns;     /* nearest rank over those rows' creation -> visible; */
+    uint64_t latency_p99_ns;     /* both 0 when visible = 0 */
+    uint64_t in_flight;          /* at the bucket's end: records created, none visible yet */
+    uint64_t retries;            /* retransmissions by any sender during the bucket */
 };
+
+enum exp_marker_kind { EXP_MARK_CRASH = 0, EXP_MARK_RESTART, EXP_MARK_PARTITION, EXP_MARK_HEAL };
+/* "crash", "restart", "partition", "heal". */
+const char *exp_marker_name(enum exp_marker_kind k);
+
+struct exp_marker {
+    uint64_t t_ns;
+    enum exp_marker_kind kind;
+    char node[PIPE_NAME_MAX]; /* crash/restart: the node's name; partition/heal: "" */
+};
+
+/* Zero-initialise once; exp_run frees and refills it on every run, exp_stats_free
+ * releases it. bucket_ns is the one input: 0 = exp_bucket_ns(cfg, 0). */
+struct exp_stats {
+    uint64_t bucket_ns; /* in: requested width; out: the width used */
+    struct exp_bucket *buckets;
+    uint32_t nbuckets;
+    uint64_t quantiles[EXP_QUANTILES]; /* end-to-end latency (first visibility), nearest rank */
+    uint32_t nquantiles;               /* EXP_QUANTILES, or 0 when nothing was delivered */
+    struct exp_marker *markers;        /* crashes, restarts, partitions, heals, in time order */
+    uint32_t nmarkers, markers_cap;
+};
+void exp_stats_free(struct exp_stats *st);
+
+/* The bucket width for cfg: `requested_ns` if not 0, else duration / 100 rounded to the
+ * nearest whole ms (at least 1 ms); either way raised, in whole ms, until the run
+ * (duration + drain) needs at most EXP_BUCKETS_MAX buckets. */
+uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns);
+
+struct exp_options {
+    sim_trace_fn trace; /* optional: sees every trace event */
+    void *trace_ctx;
+    struct exp_stats *stats; /* optional: filled with the run's statistics over time */
+    uint64_t bucket_ns;      /* requested bucket width; 0 = exp_bucket_ns(cfg, 0) */
+};
+
+/* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;
+ * at-least-once lost = 0; exactly-once (both) lost = 0, duplicated = 0 and the
+ * warehouse matches the reference. */
+bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o);
 
 /* Runs cfg under protocol p and seed. Returns 0, or a negative FT_E* with err filled
  * (a fault naming an unknown node, a limit hit during the run, ...). */

@@ -35,14 +35,29 @@ void ledger_visible(struct ledger *l, uint64_t rec, uint64_t latency_ns) {
     if (l->latency[rec] == UINT64_MAX) l->latency[rec] = latency_ns;
 }
 
-static uint64_t nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
+int ledger_sort(uint64_t *v, uint64_t n) {
+    uint64_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!tmp) return FT_ENOMEM;
+    const uint64_t *sorted = sort_u64(v, tmp, n);
+    if (sorted != v) memcpy(v, sorted, n * sizeof *v);
+    free(tmp);
+    return 0;
+}
+
+uint64_t ledger_nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct) {
     if (n == 0) return 0;
     uint64_t rank = (n * pct + 99) / 100; /* ceil(n * pct / 100), 1-based */
     return sorted[rank ? rank - 1 : 0];
 }
 
 int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
+    return ledger_summarise_q(l, out, NULL, NULL);
+}
+
+int ledger_summarise_q(const struct ledger *l, struct ledger_summary *out,
+                       uint64_t q[LEDGER_QUANTILES], uint32_t *nq) {
     memset(out, 0, sizeof *out);
+    if (nq) *nq = 0;
     uint64_t *lat = malloc((l->n ? l->n : 1) * sizeof *lat);
     uint64_t *tmp = malloc((l->n ? l->n : 1) * sizeof *tmp);
     if (!lat || !tmp) {
@@ -61,24 +76,14 @@ int ledger_summarise(const struct ledger *l, struct ledger_summary *out) {
         lat[k++] = l->latency[i];
     }
     const uint64_t *sorted = sort_u64(lat, tmp, k);
-    out->latency_p50_ns = nearest_rank(sorted, k, 50);
-    out->latency_p99_ns = nearest_rank(sorted, k, 99);
-    free(lat);
-    free(tmp);
-    return 0;
-}
-
-int ledger_quantiles(const uint64_t *v, uint64_t n, const unsigned *pct, uint64_t *out, size_t k) {
-    uint64_t *c = malloc((n ? n : 1) * sizeof *c), *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    if (!c || !tmp) {
-        free(c);
-        free(tmp);
-        return FT_ENOMEM;
+    out->latency_p50_ns = ledger_nearest_rank(sorted, k, 50);
+    out->latency_p99_ns = ledger_nearest_rank(sorted, k, 99);
+    if (q && nq && k) {
+        for (unsigned pct = 0; pct < LEDGER_QUANTILES; pct++)
+            q[pct] = ledger_nearest_rank(sorted, k, pct);
+        *nq = LEDGER_QUANTILES;
     }
-    if (n) memcpy(c, v, n * sizeof *c);
-    const uint64_t *sorted = sort_u64(c, tmp, n);
-    for (size_t i = 0; i < k; i++) out[i] = nearest_rank(sorted, n, pct[i]);
-    free(c);
+    free(lat);
     free(tmp);
     return 0;
 }

@@ -5,14 +5,13 @@
 #ifndef FTSIM_LEDGER_H
 #define FTSIM_LEDGER_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 struct ledger {
-    uint64_t n;          /* records generated */
-    uint32_t *count;     /* visible copies per record */
-    uint64_t *latency;   /* first visibility - creation, per record; UINT64_MAX = never */
-    uint64_t unknown;    /* visible rows naming no generated record (must stay 0) */
+    uint64_t n;        /* records generated */
+    uint32_t *count;   /* visible copies per record */
+    uint64_t *latency; /* first visibility - creation, per record; UINT64_MAX = never */
+    uint64_t unknown;  /* visible rows naming no generated record (must stay 0) */
 };
 
 int ledger_init(struct ledger *l, uint64_t n);
@@ -24,7 +23,15 @@ struct ledger_summary {
 };
 /* Percentiles by the nearest-rank method over the first-visibility latencies. */
 int ledger_summarise(const struct ledger *l, struct ledger_summary *out);
-/* Nearest-rank percentiles pct[0..k) (0..100) of n samples (unsorted; not modified). */
-int ledger_quantiles(const uint64_t *v, uint64_t n, const unsigned *pct, uint64_t *out, size_t k);
+/* The same, also filling q[0..100] with every whole percentile (q[0] = the minimum,
+ * q[100] = the maximum) when q is not NULL and a record was delivered; *nq gets 101
+ * then, else 0. */
+#define LEDGER_QUANTILES 101u
+int ledger_summarise_q(const struct ledger *l, struct ledger_summary *out,
+                       uint64_t q[LEDGER_QUANTILES], uint32_t *nq);
+/* Nearest rank: sorted[ceil(n * pct / 100) - 1] (sorted[0] for pct 0); 0 when n = 0. */
+uint64_t ledger_nearest_rank(const uint64_t *sorted, uint64_t n, unsigned pct);
+/* Sorts n latencies ascending in place. */
+int ledger_sort(uint64_t *v, uint64_t n); /* ascending, in place; 0 or FT_ENOMEM */
 
 #endif

@@ -2,26 +2,25 @@
  * statements with bound parameters only. res_open migrates the schema forward from
  * res_migrations[] inside one transaction and refuses newer files; WAL mode and a busy
  * timeout let several processes write one file. res_store_run is one BEGIN IMMEDIATE
- * transaction, so a failure leaves no half row. Seeds (uint64) are stored as the int64
- * with the same 64 bits; SQL shows them unsigned with printf('%u', seed). */
-#include "store.h"
-
+ * transaction over the run and all its child rows, so a failure leaves no half run.
+ * Seeds (uint64) are stored as the int64 with the same 64 bits; SQL shows them
+ * unsigned with printf('%u', seed). */
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_internal.h"
+
 #if SQLITE_VERSION_NUMBER < 3035000
 #error "the results store needs SQLite >= 3.35 (INSERT ... RETURNING)"
 #endif
 
-#define RES_BUSY_TIMEOUT_MS 5000
-#define RES_RETRY_MS 10
-
 /* Migration i takes a database from schema version i to i + 1. Never edit a released
- * entry: a schema change is a new entry and RES_SCHEMA_VERSION + 1. */
+ * entry: a schema change is a new entry and RES_SCHEMA_VERSION + 1. Migrations run
+ * with foreign keys off (as every ftsim connection does), so a table rebuild does not
+ * cascade; PRAGMA foreign_key_check then verifies the references. */
 static const char *const res_migrations[] = {
     /* 1: runs and their outcomes */
     "CREATE TABLE runs ("
@@ -51,38 +50,137 @@ static const char *const res_migrations[] = {
     " crashes INTEGER NOT NULL,"
     " matches_reference INTEGER NOT NULL CHECK (matches_reference IN (0, 1)),"
     " keys_mismatched INTEGER NOT NULL);",
+    /* 2: sweep parameters in the run's key (the runs table is rebuilt, ids kept), the
+     * child tables for plots, agreement and traces, and a joined view */
+    "CREATE TABLE runs_v2 ("
+    " id INTEGER PRIMARY KEY,"
+    " scenario TEXT NOT NULL,"
+    " scenario_hash TEXT NOT NULL,"
+    " params TEXT NOT NULL DEFAULT '',"
+    " seed INTEGER NOT NULL,"
+    " protocol TEXT NOT NULL,"
+    " trace_hash TEXT NOT NULL,"
+    " sim_end_ns INTEGER,"
+    " events INTEGER,"
+    " status TEXT NOT NULL CHECK (status IN ('ok', 'violated', 'error')),"
+    " UNIQUE (scenario_hash, params, seed, protocol));"
+    "INSERT INTO runs_v2 (id, scenario, scenario_hash, params, seed, protocol, trace_hash,"
+    " sim_end_ns, events, status) SELECT id, scenario, scenario_hash, '', seed, protocol,"
+    " trace_hash, sim_end_ns, events, status FROM runs ORDER BY id;"
+    "DROP TABLE runs;"
+    "ALTER TABLE runs_v2 RENAME TO runs;"
+    "CREATE INDEX runs_by_scenario ON runs (scenario, protocol, params);"
+    "CREATE INDEX runs_by_protocol ON runs (protocol);"
+    "CREATE TABLE timeseries ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " bucket_start_ns INTEGER NOT NULL,"
+    " bucket_ns INTEGER NOT NULL,"
+    " visible INTEGER NOT NULL,"
+    " throughput_per_s REAL NOT NULL,"
+    " latency_p50_ns INTEGER," /* NULL when nothing became visible in the bucket */
+    " latency_p99_ns INTEGER,"
+    " in_flight INTEGER NOT NULL,"
+    " retries INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, bucket_start_ns)) WITHOUT ROWID;"
+    "CREATE TABLE latency_quantiles ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " percent INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),"
+    " latency_ns INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, percent)) WITHOUT ROWID;"
+    "CREATE TABLE markers ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " t_ns INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('crash', 'restart', 'partition', 'heal')),"
+    " node TEXT);"
+    "CREATE INDEX markers_by_run ON markers (run_id, t_ns);"
+    "CREATE TABLE window_results ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " window_start_ns INTEGER NOT NULL,"
+    " window_end_ns INTEGER NOT NULL,"
+    " key TEXT,"
+    " value REAL,"
+    " emitted_at_ns INTEGER,"
+    " final INTEGER NOT NULL CHECK (final IN (0, 1)));"
+    "CREATE INDEX window_results_by_run ON window_results (run_id, window_start_ns);"
+    "CREATE TABLE agreement ("
+    " run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+    " algorithm TEXT NOT NULL,"
+    " n INTEGER NOT NULL,"
+    " m INTEGER NOT NULL,"
+    " traitors TEXT NOT NULL,"
+    " strategy TEXT,"
+    " ic1 INTEGER NOT NULL CHECK (ic1 IN (0, 1)),"
+    " ic2 INTEGER NOT NULL CHECK (ic2 IN (0, 1)),"
+    " rounds INTEGER NOT NULL,"
+    " messages INTEGER NOT NULL,"
+    " bytes INTEGER NOT NULL,"
+    " signatures_made INTEGER NOT NULL,"
+    " signatures_verified INTEGER NOT NULL,"
+    " signatures_rejected INTEGER NOT NULL,"
+    " decisions TEXT NOT NULL);"
+    "CREATE TABLE events ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " t_ns INTEGER NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " node INTEGER,"
+    " peer INTEGER,"
+    " msg_id INTEGER,"
+    " arg INTEGER,"
+    " code INTEGER NOT NULL,"
+    " label TEXT,"
+    " reason TEXT,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+    "CREATE VIEW run_results AS SELECT r.id AS run_id, r.scenario, r.scenario_hash, r.params,"
+    " printf('%u', r.seed) AS seed, r.protocol, r.trace_hash, r.sim_end_ns, r.events, r.status,"
+    " o.sent, o.delivered, o.lost, o.duplicated, o.retries, o.messages, o.latency_p50_ns,"
+    " o.latency_p99_ns, o.recovery_ns, o.crashes, o.matches_reference, o.keys_mismatched"
+    " FROM runs r JOIN outcomes o ON o.run_id = r.id;",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
                "one migration per schema version");
 
-/* A rerun of (scenario_hash, seed, protocol) keeps its row and id, and replaces the rest. */
-static const char res_put_run_sql[] =
-    "INSERT INTO runs (scenario, scenario_hash, seed, protocol, trace_hash, sim_end_ns,"
-    " events, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    " ON CONFLICT (scenario_hash, seed, protocol) DO UPDATE SET"
-    " scenario = excluded.scenario, trace_hash = excluded.trace_hash,"
-    " sim_end_ns = excluded.sim_end_ns, events = excluded.events, status = excluded.status"
-    " RETURNING id";
+const char *const res_child_tables[RES_NCHILD] = {"outcomes", "timeseries",     "latency_quantiles",
+                                                  "markers",  "window_results", "agreement",
+                                                  "events"};
 
-/* Parameters ?2.. follow the order of res_outcome_cols(). */
-static const char res_put_outcome_sql[] =
-    "INSERT OR REPLACE INTO outcomes (run_id, sent, delivered, lost, duplicated, retries,"
-    " messages, latency_p50_ns, latency_p99_ns, recovery_ns, crashes, matches_reference,"
-    " keys_mismatched) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+/* A new run is inserted (RETURNING its id); a rerun of (scenario_hash, params, seed,
+ * protocol) returns nothing there, and then keeps its row and id through the UPDATE,
+ * which replaces the rest, and has its child rows deleted. */
+static const char res_put_run_sql[] =
+    "INSERT INTO runs (scenario, scenario_hash, params, seed, protocol, trace_hash, sim_end_ns,"
+    " events, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " ON CONFLICT (scenario_hash, params, seed, protocol) DO NOTHING RETURNING id";
+static const char res_update_run_sql[] =
+    "UPDATE runs SET scenario = ?1, trace_hash = ?6, sim_end_ns = ?7, events = ?8, status = ?9"
+    " WHERE scenario_hash = ?2 AND params = ?3 AND seed = ?4 AND protocol = ?5 RETURNING id";
+
+static const char res_has_run_sql[] =
+    "SELECT id FROM runs WHERE scenario_hash = ?1 AND params = ?2 AND seed = ?3"
+    " AND protocol = ?4";
+
+/* Each child table's columns in insert order. Rows of the tables a run may have many
+ * of go in multi-row INSERTs of RES_BATCH rows (one statement step per batch), the
+ * rest one by one. */
+static const char *const res_child_cols[RES_NCHILD] = {
+    "run_id, sent, delivered, lost, duplicated, retries, messages, latency_p50_ns,"
+    " latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched",
+    "run_id, bucket_start_ns, bucket_ns, visible, throughput_per_s, latency_p50_ns,"
+    " latency_p99_ns, in_flight, retries",
+    "run_id, percent, latency_ns",
+    "run_id, t_ns, kind, node",
+    "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final",
+    "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
+    " signatures_made, signatures_verified, signatures_rejected, decisions",
+    "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason"};
+static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 7, 15, 11};
 
 #define RES_OUTCOME_COLS 12
 
 struct res_col {
     const char *name;
     uint64_t v;
-};
-
-struct res_db {
-    sqlite3 *db;
-    sqlite3_stmt *put_run;
-    sqlite3_stmt *put_outcome;
-    char *path;
 };
 
 static void res_outcome_cols(const struct exp_outcome *o, struct res_col c[RES_OUTCOME_COLS]) {
@@ -100,25 +198,23 @@ static void res_outcome_cols(const struct exp_outcome *o, struct res_col c[RES_O
     c[11] = (struct res_col){"keys_mismatched", o->keys_mismatched};
 }
 
-/* The int64 with the same bits as v: how a uint64 seed is stored. */
-static int64_t res_u64_bits(uint64_t v) {
+int64_t res_u64_bits(uint64_t v) {
     int64_t s;
     memcpy(&s, &v, sizeof s);
     return s;
 }
 
-static int res_sql_fail(const struct res_db *db, struct ft_error *err, const char *what) {
+int res_sql_fail(const struct res_db *db, struct ft_error *err, const char *what) {
     return ft_fail(err, FT_EDB, "results store %s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
 }
 
-static int res_exec(struct res_db *db, const char *sql, const char *what, struct ft_error *err) {
+int res_exec(struct res_db *db, const char *sql, const char *what, struct ft_error *err) {
     if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return res_sql_fail(db, err, what);
     return 0;
 }
 
-/* Rolls back the open transaction, if any; the error already reported wins. */
-static void res_rollback(struct res_db *db) {
+void res_rollback(struct res_db *db) {
     if (!sqlite3_get_autocommit(db->db)) sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -154,6 +250,19 @@ static int res_check_version(struct res_db *db, int *version, struct ft_error *e
     return 0;
 }
 
+/* A migration must leave every child row pointing at a run. */
+static int res_check_foreign_keys(struct res_db *db, struct ft_error *err) {
+    char row[64];
+    if (res_pragma(db, "PRAGMA foreign_key_check", row, sizeof row) != SQLITE_OK)
+        return res_sql_fail(db, err, "cannot check foreign keys after the migration");
+    if (row[0])
+        return ft_fail(err, FT_EDB,
+                       "results store %s: a row of table %s names no run after the "
+                       "migration; the file is left unchanged",
+                       db->path, row);
+    return 0;
+}
+
 /* Applies the missing migrations and sets user_version, all in one transaction; the
  * version is read inside it, so two processes opening a new file migrate it once. */
 static int res_migrate(struct res_db *db, struct ft_error *err) {
@@ -165,6 +274,7 @@ static int res_migrate(struct res_db *db, struct ft_error *err) {
         char sql[48];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", RES_SCHEMA_VERSION);
         rc = res_exec(db, sql, "cannot set the schema version", err);
+        if (!rc && version > 0) rc = res_check_foreign_keys(db, err);
     }
     if (!rc) rc = res_exec(db, "COMMIT", "cannot commit the migration", err);
     if (rc) res_rollback(db);
@@ -191,23 +301,72 @@ static int res_enable_wal(struct res_db *db, struct ft_error *err) {
     return 0;
 }
 
+/* "INSERT INTO t (cols) VALUES (?, ...), ..." with `rows` rows. */
+static int res_prepare_insert(struct res_db *db, int t, int rows, sqlite3_stmt **st) {
+    int ncols = res_child_ncols[t];
+    size_t size = 128 + strlen(res_child_cols[t]) + (size_t)rows * (3 * (size_t)ncols + 4);
+    char *sql = malloc(size);
+    if (!sql) return SQLITE_NOMEM;
+    size_t o = (size_t)snprintf(sql, size, "INSERT INTO %s (%s) VALUES ", res_child_tables[t],
+                                res_child_cols[t]);
+    for (int r = 0; r < rows; r++) {
+        o += (size_t)snprintf(sql + o, size - o, "%s(?", r ? ", " : "");
+        for (int c = 1; c < ncols; c++)
+            o += (size_t)snprintf(sql + o, size - o, ", ?");
+        o += (size_t)snprintf(sql + o, size - o, ")");
+    }
+    FT_ASSERT(o < size);
+    int rc = sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    free(sql);
+    return rc;
+}
+
 static int res_prepare(struct res_db *db, struct ft_error *err) {
     unsigned flags = SQLITE_PREPARE_PERSISTENT;
-    if (sqlite3_prepare_v3(db->db, res_put_run_sql, -1, flags, &db->put_run, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(db->db, res_put_outcome_sql, -1, flags, &db->put_outcome, NULL) !=
-            SQLITE_OK)
-        return res_sql_fail(db, err, "cannot prepare statements");
-    return 0;
+    int rc = sqlite3_prepare_v3(db->db, res_put_run_sql, -1, flags, &db->put_run, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(db->db, res_update_run_sql, -1, flags, &db->update_run, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(db->db, res_has_run_sql, -1, flags, &db->has_run, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < RES_NCHILD; i++) {
+        char del[96];
+        snprintf(del, sizeof del, "DELETE FROM %s WHERE run_id = ?1", res_child_tables[i]);
+        rc = res_prepare_insert(db, i, 1, &db->put[i]);
+        if (rc == SQLITE_OK && i != RES_OUTCOMES && i != RES_AGREEMENT)
+            rc = res_prepare_insert(db, i, RES_BATCH, &db->putn[i]);
+        if (rc == SQLITE_OK) rc = sqlite3_prepare_v3(db->db, del, -1, flags, &db->del[i], NULL);
+    }
+    return rc == SQLITE_OK ? 0 : res_sql_fail(db, err, "cannot prepare statements");
 }
 
 static int res_connect(struct res_db *db, struct ft_error *err) {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    /* NOMUTEX: a connection is used by one thread at a time, so SQLite's own locking
+     * of it is pure cost */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(db->path, &db->db, flags, NULL) != SQLITE_OK)
         return res_sql_fail(db, err, "cannot open");
     sqlite3_extended_result_codes(db->db, 1);
     if (sqlite3_busy_timeout(db->db, RES_BUSY_TIMEOUT_MS) != SQLITE_OK)
         return res_sql_fail(db, err, "cannot set the busy timeout");
-    return res_exec(db, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", err);
+    return 0;
+}
+
+/* In WAL mode, synchronous = NORMAL keeps every committed run through a killed
+ * process (kill -9) and never corrupts the file; only an OS crash or power loss may
+ * drop the last commits, which a resumed sweep simply runs again. Checkpoints (each
+ * one an fsync) come every RES_CHECKPOINT_PAGES pages of WAL instead of SQLite's 1000.
+ * Foreign keys are not enforced on this connection: it writes child rows only with the
+ * id of the run written in the same transaction and never deletes a run, and the check
+ * is a lookup per child row, about a sixth of the cost of storing a run. The schema
+ * keeps its REFERENCES ... ON DELETE CASCADE for any connection that turns them on,
+ * and tests verify the references with PRAGMA foreign_key_check. */
+#define RES_CHECKPOINT_PAGES 4000
+static int res_configure(struct res_db *db, struct ft_error *err) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %d", RES_CHECKPOINT_PAGES);
+    int rc = res_exec(db, "PRAGMA synchronous = NORMAL", "cannot set synchronous", err);
+    if (!rc) rc = res_exec(db, sql, "cannot set the checkpoint interval", err);
+    return rc;
 }
 
 int res_open(const char *path, struct res_db **out, struct ft_error *err) {
@@ -222,6 +381,7 @@ int res_open(const char *path, struct res_db **out, struct ft_error *err) {
     int rc = res_connect(db, err);
     if (!rc) rc = res_migrate(db, err);
     if (!rc) rc = res_enable_wal(db, err);
+    if (!rc) rc = res_configure(db, err);
     if (!rc) rc = res_prepare(db, err);
     if (rc) {
         res_close(db);
@@ -234,7 +394,13 @@ int res_open(const char *path, struct res_db **out, struct ft_error *err) {
 void res_close(struct res_db *db) {
     if (!db) return;
     sqlite3_finalize(db->put_run);
-    sqlite3_finalize(db->put_outcome);
+    sqlite3_finalize(db->update_run);
+    sqlite3_finalize(db->has_run);
+    for (int i = 0; i < RES_NCHILD; i++) {
+        sqlite3_finalize(db->put[i]);
+        sqlite3_finalize(db->putn[i]);
+        sqlite3_finalize(db->del[i]);
+    }
     sqlite3_close(db->db);
     free(db->path);
     free(db);
@@ -248,6 +414,29 @@ static int res_check_limit(const char *name, uint64_t v, struct ft_error *err) {
     if (v <= INT64_MAX) return 0;
     return ft_fail(err, FT_ELIMIT, "results store: %s = %" PRIu64 " exceeds the limit %" PRId64,
                    name, v, INT64_MAX);
+}
+
+static int res_check_children(const struct res_run *r, struct ft_error *err) {
+    const struct exp_stats *s = r->stats;
+    if (r->params && strlen(r->params) >= RES_PARAMS_MAX)
+        return ft_fail(err, FT_ELIMIT, "res_store_run: params is longer than %u bytes",
+                       RES_PARAMS_MAX - 1);
+    if ((s && ((s->nbuckets && !s->buckets) || (s->nmarkers && !s->markers) ||
+               s->nquantiles > EXP_QUANTILES)) ||
+        (r->nwindows && !r->windows) || (r->nevents && !r->events))
+        return ft_fail(err, FT_EINVAL, "res_store_run: a child row count without its rows");
+    if (r->nwindows > RES_CHILD_ROWS_MAX || r->nevents > RES_CHILD_ROWS_MAX)
+        return ft_fail(err, FT_ELIMIT, "res_store_run: more than %u rows for one table",
+                       RES_CHILD_ROWS_MAX);
+    const struct res_agreement *a = r->agreement;
+    if (a && (!a->algorithm || !a->traitors || !a->decisions))
+        return ft_fail(err, FT_EINVAL,
+                       "res_store_run: an agreement row needs algorithm, traitors and decisions");
+    for (size_t i = 0; r->windows && i < r->nwindows; i++)
+        if (r->windows[i].window_start_ns > INT64_MAX || r->windows[i].window_end_ns > INT64_MAX ||
+            r->windows[i].emitted_at_ns > INT64_MAX)
+            return res_check_limit("a window time", UINT64_MAX, err);
+    return 0;
 }
 
 /* Argument checks before any write, libuv-style: caller mistakes are FT_EINVAL. */
@@ -269,12 +458,11 @@ static int res_check_run(const struct res_run *r, struct ft_error *err) {
     if (!rc) rc = res_check_limit("events", o->events, err);
     for (int i = 0; !rc && i < RES_OUTCOME_COLS; i++)
         rc = res_check_limit(cols[i].name, cols[i].v, err);
-    return rc;
+    return rc ? rc : res_check_children(r, err);
 }
 
-/* Steps a bound insert; for RETURNING statements, *id gets the first column. */
-static int res_step(struct res_db *db, sqlite3_stmt *st, int64_t *id, const char *what,
-                    struct ft_error *err) {
+int res_step(struct res_db *db, sqlite3_stmt *st, int64_t *id, const char *what,
+             struct ft_error *err) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && id) {
         *id = sqlite3_column_int64(st, 0);
@@ -286,20 +474,30 @@ static int res_step(struct res_db *db, sqlite3_stmt *st, int64_t *id, const char
     return result;
 }
 
-static int res_put_run(struct res_db *db, const struct res_run *r, int64_t *id,
-                       struct ft_error *err) {
-    sqlite3_stmt *st = db->put_run;
+static void res_bind_run(sqlite3_stmt *st, const struct res_run *r) {
     const struct exp_outcome *o = r->outcome;
     sqlite3_bind_text(st, 1, r->scenario, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->scenario_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, res_u64_bits(r->seed));
-    sqlite3_bind_text(st, 4, r->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, o->trace_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (int64_t)o->end_ns);
-    sqlite3_bind_int64(st, 7, (int64_t)o->events);
-    sqlite3_bind_text(st, 8, r->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->params ? r->params : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, res_u64_bits(r->seed));
+    sqlite3_bind_text(st, 5, r->protocol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, o->trace_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (int64_t)o->end_ns);
+    sqlite3_bind_int64(st, 8, (int64_t)o->events);
+    sqlite3_bind_text(st, 9, r->status, -1, SQLITE_STATIC);
+}
+
+/* *id gets the run's id; *existed = the key was stored before (its rows must go). */
+static int res_put_run(struct res_db *db, const struct res_run *r, int64_t *id, bool *existed,
+                       struct ft_error *err) {
     *id = -1;
-    int rc = res_step(db, st, id, "cannot store the run", err);
+    res_bind_run(db->put_run, r);
+    int rc = res_step(db, db->put_run, id, "cannot store the run", err);
+    *existed = !rc && *id < 0;
+    if (!rc && *existed) {
+        res_bind_run(db->update_run, r);
+        rc = res_step(db, db->update_run, id, "cannot store the run", err);
+    }
     if (!rc && *id < 0)
         return ft_fail(err, FT_EDB, "results store %s: no run id returned", db->path);
     return rc;
@@ -307,13 +505,188 @@ static int res_put_run(struct res_db *db, const struct res_run *r, int64_t *id,
 
 static int res_put_outcome(struct res_db *db, int64_t run_id, const struct exp_outcome *o,
                            struct ft_error *err) {
-    sqlite3_stmt *st = db->put_outcome;
+    sqlite3_stmt *st = db->put[RES_OUTCOMES];
     struct res_col cols[RES_OUTCOME_COLS];
     res_outcome_cols(o, cols);
     sqlite3_bind_int64(st, 1, run_id);
     for (int i = 0; i < RES_OUTCOME_COLS; i++)
         sqlite3_bind_int64(st, i + 2, (int64_t)cols[i].v);
     return res_step(db, st, NULL, "cannot store the outcome", err);
+}
+
+/* A uint64 counter as an INTEGER, refusing values above INT64_MAX. */
+static int res_bind_u64(sqlite3_stmt *st, int i, uint64_t v, const char *name,
+                        struct ft_error *err) {
+    if (v > INT64_MAX) return res_check_limit(name, v, err);
+    sqlite3_bind_int64(st, i, (int64_t)v);
+    return 0;
+}
+
+/* Binds row i of a child table at parameter base + 1 ...; 0 or FT_ELIMIT. */
+typedef int (*res_bind_fn)(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err);
+
+static int res_bind_bucket(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    const struct exp_bucket *b = &r->stats->buckets[i];
+    const uint64_t v[] = {b->start_ns, b->width_ns, b->visible, b->in_flight, b->retries};
+    static const int col[] = {2, 3, 4, 8, 9};
+    sqlite3_bind_int64(st, base + 1, id);
+    for (int k = 0; k < 5; k++) {
+        int rc = res_bind_u64(st, base + col[k], v[k], "a timeseries value", err);
+        if (rc) return rc;
+    }
+    double width_s = b->width_ns ? (double)b->width_ns / 1e9 : 1.0;
+    sqlite3_bind_double(st, base + 5, (double)b->visible / width_s);
+    if (!b->visible) return 0; /* latencies stay NULL */
+    int rc = res_bind_u64(st, base + 6, b->latency_p50_ns, "latency_p50_ns", err);
+    return rc ? rc : res_bind_u64(st, base + 7, b->latency_p99_ns, "latency_p99_ns", err);
+}
+
+static int res_bind_quantile(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                             size_t i, struct ft_error *err) {
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int(st, base + 2, (int)i);
+    return res_bind_u64(st, base + 3, r->stats->quantiles[i], "latency_ns", err);
+}
+
+static int res_bind_marker(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    const struct exp_marker *m = &r->stats->markers[i];
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_text(st, base + 3, exp_marker_name(m->kind), -1, SQLITE_STATIC);
+    if (m->node[0]) sqlite3_bind_text(st, base + 4, m->node, -1, SQLITE_STATIC);
+    return res_bind_u64(st, base + 2, m->t_ns, "t_ns", err);
+}
+
+static int res_bind_window(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    const struct res_window *w = &r->windows[i];
+    (void)err; /* times were checked by res_check_children */
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)w->window_start_ns);
+    sqlite3_bind_int64(st, base + 3, (int64_t)w->window_end_ns);
+    if (w->key) sqlite3_bind_text(st, base + 4, w->key, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, base + 5, w->value);
+    sqlite3_bind_int64(st, base + 6, (int64_t)w->emitted_at_ns);
+    sqlite3_bind_int(st, base + 7, w->final ? 1 : 0);
+    return 0;
+}
+
+static void res_bind_node(sqlite3_stmt *st, int i, uint32_t node) {
+    if (node != SIM_NODE_NONE) sqlite3_bind_int64(st, i, node);
+}
+
+static int res_bind_event(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r, size_t i,
+                          struct ft_error *err) {
+    const struct sim_trace_rec *e = &r->events[i];
+    const char *label = r->event_label ? r->event_label(e) : NULL;
+    (void)err;
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)i);
+    sqlite3_bind_int64(st, base + 3, res_u64_bits(e->time_ns));
+    sqlite3_bind_text(st, base + 4, sim_trace_type_name(e->type), -1, SQLITE_STATIC);
+    res_bind_node(st, base + 5, e->node);
+    res_bind_node(st, base + 6, e->peer);
+    sqlite3_bind_int64(st, base + 7, res_u64_bits(e->id));
+    sqlite3_bind_int64(st, base + 8, res_u64_bits(e->arg));
+    sqlite3_bind_int64(st, base + 9, e->kind);
+    if (label) sqlite3_bind_text(st, base + 10, label, -1, SQLITE_STATIC);
+    if (e->type == SIM_TR_DROP)
+        sqlite3_bind_text(st, base + 11, sim_drop_reason_name(e->reason), -1, SQLITE_STATIC);
+    return 0;
+}
+
+/* Inserts rows 0..n-1 of child table t: whole batches, then the rest one by one. */
+static int res_put_rows(struct res_db *db, enum res_child t, int64_t id, const struct res_run *r,
+                        size_t n, res_bind_fn bind, struct ft_error *err) {
+    int ncols = res_child_ncols[t], rc = 0;
+    size_t i = 0;
+    for (; !rc && n - i >= RES_BATCH; i += RES_BATCH) {
+        for (int k = 0; !rc && k < RES_BATCH; k++)
+            rc = bind(db->putn[t], k * ncols, id, r, i + (size_t)k, err);
+        if (!rc) rc = res_step(db, db->putn[t], NULL, "cannot store the run's rows", err);
+    }
+    for (; !rc && i < n; i++) {
+        rc = bind(db->put[t], 0, id, r, i, err);
+        if (!rc) rc = res_step(db, db->put[t], NULL, "cannot store the run's rows", err);
+    }
+    return rc;
+}
+
+static int res_put_stats(struct res_db *db, int64_t id, const struct res_run *r,
+                         struct ft_error *err) {
+    const struct exp_stats *s = r->stats;
+    int rc = res_put_rows(db, RES_TIMESERIES, id, r, s->nbuckets, res_bind_bucket, err);
+    if (!rc) rc = res_put_rows(db, RES_QUANTILES, id, r, s->nquantiles, res_bind_quantile, err);
+    if (!rc) rc = res_put_rows(db, RES_MARKERS, id, r, s->nmarkers, res_bind_marker, err);
+    return rc;
+}
+
+static int res_put_agreement(struct res_db *db, int64_t id, const struct res_agreement *a,
+                             struct ft_error *err) {
+    sqlite3_stmt *st = db->put[RES_AGREEMENT];
+    const uint64_t v[] = {a->rounds,
+                          a->messages,
+                          a->bytes,
+                          a->signatures_made,
+                          a->signatures_verified,
+                          a->signatures_rejected};
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, a->algorithm, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, a->n);
+    sqlite3_bind_int64(st, 4, a->m);
+    sqlite3_bind_text(st, 5, a->traitors, -1, SQLITE_STATIC);
+    if (a->strategy) sqlite3_bind_text(st, 6, a->strategy, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, a->ic1 ? 1 : 0);
+    sqlite3_bind_int(st, 8, a->ic2 ? 1 : 0);
+    for (int i = 0; i < 6; i++) {
+        int rc = res_bind_u64(st, 9 + i, v[i], "an agreement count", err);
+        if (rc) return rc;
+    }
+    sqlite3_bind_text(st, 15, a->decisions, -1, SQLITE_STATIC);
+    return res_step(db, st, NULL, "cannot store the agreement", err);
+}
+
+/* Every child row of run id goes, so a rerun replaces them all. */
+static int res_clear_children(struct res_db *db, int64_t id, struct ft_error *err) {
+    int rc = 0;
+    for (int i = 0; !rc && i < RES_NCHILD; i++) {
+        sqlite3_bind_int64(db->del[i], 1, id);
+        rc = res_step(db, db->del[i], NULL, "cannot replace the run's rows", err);
+    }
+    return rc;
+}
+
+static int res_put_all(struct res_db *db, const struct res_run *r, int64_t *id,
+                       struct ft_error *err) {
+    bool existed = false;
+    int rc = res_put_run(db, r, id, &existed, err);
+    if (!rc && existed) rc = res_clear_children(db, *id, err);
+    if (!rc) rc = res_put_outcome(db, *id, r->outcome, err);
+    if (!rc && r->stats) rc = res_put_stats(db, *id, r, err);
+    if (!rc && r->nwindows)
+        rc = res_put_rows(db, RES_WINDOWS, *id, r, r->nwindows, res_bind_window, err);
+    if (!rc && r->agreement) rc = res_put_agreement(db, *id, r->agreement, err);
+    if (!rc && r->nevents)
+        rc = res_put_rows(db, RES_EVENTS, *id, r, r->nevents, res_bind_event, err);
+    return rc;
+}
+
+/* After a failure part-way through binding: no stale binding may reach the next run
+ * (NULL columns rely on cleared bindings). */
+static void res_reset_all(struct res_db *db) {
+    sqlite3_stmt *all[3 + 3 * RES_NCHILD] = {db->put_run, db->update_run, db->has_run};
+    for (int i = 0; i < RES_NCHILD; i++) {
+        all[3 + 3 * i] = db->put[i];
+        all[4 + 3 * i] = db->putn[i];
+        all[5 + 3 * i] = db->del[i];
+    }
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (!all[i]) continue;
+        sqlite3_reset(all[i]);
+        sqlite3_clear_bindings(all[i]);
+    }
 }
 
 int res_store_run(struct res_db *db, const struct res_run *r, int64_t *run_id,
@@ -323,13 +696,29 @@ int res_store_run(struct res_db *db, const struct res_run *r, int64_t *run_id,
     if (rc) return rc;
     int64_t id = -1;
     rc = res_exec(db, "BEGIN IMMEDIATE", "cannot start the transaction", err);
-    if (!rc) rc = res_put_run(db, r, &id, err);
-    if (!rc) rc = res_put_outcome(db, id, r->outcome, err);
+    if (!rc) rc = res_put_all(db, r, &id, err);
     if (!rc) rc = res_exec(db, "COMMIT", "cannot commit the run", err);
     if (rc) {
+        res_reset_all(db);
         res_rollback(db);
         return rc;
     }
     if (run_id) *run_id = id;
     return 0;
+}
+
+int res_has_run(struct res_db *db, const char *scenario_hash, const char *params, uint64_t seed,
+                const char *protocol, bool *has, struct ft_error *err) {
+    if (!db || !scenario_hash || !protocol || !has)
+        return ft_fail(err, FT_EINVAL,
+                       "res_has_run: db, scenario_hash, protocol and has are required");
+    sqlite3_stmt *st = db->has_run;
+    sqlite3_bind_text(st, 1, scenario_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, params ? params : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, res_u64_bits(seed));
+    sqlite3_bind_text(st, 4, protocol, -1, SQLITE_STATIC);
+    int64_t id = -1;
+    int rc = res_step(db, st, &id, "cannot look up a run", err);
+    *has = !rc && id >= 0;
+    return rc;
 }

@@ -1,33 +1,96 @@
-/* The results store (DESIGN.md §8): one SQLite file, schema versioned with
- * PRAGMA user_version and migrated forward on open, WAL mode, one transaction per
- * run, so a killed run leaves no half row. */
+/* The results store (DESIGN.md §8, docs/results-schema.md): one SQLite file, schema
+ * versioned with PRAGMA user_version and migrated forward on open, WAL mode, one
+ * transaction per run — a run's rows in every table are written together or not at
+ * all, so a killed run leaves no half row. Shard databases merge into one (res_merge)
+ * and any table exports as CSV (res_export_csv). */
 #ifndef FTSIM_STORE_H
 #define FTSIM_STORE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "experiment.h"
 
-#define RES_SCHEMA_VERSION 1
+#define RES_SCHEMA_VERSION 2
+#define RES_PARAMS_MAX 4096u         /* bytes of a run's params string */
+#define RES_CHILD_ROWS_MAX 50000000u /* rows of one child table for one run */
 
 struct res_db;
 
+/* One row of window_results: a window's aggregate as a sink emitted it. */
+struct res_window {
+    uint64_t window_start_ns, window_end_ns; /* [start, end) in event time */
+    const char *key;                         /* NULL: the window has no key */
+    double value;
+    uint64_t emitted_at_ns; /* processing time of the emission */
+    bool final;             /* the window was finalised (watermark passed) */
+};
+
+/* The row of agreement: one Byzantine agreement run. */
+struct res_agreement {
+    const char *algorithm; /* "om", "sm", "dolev-strong" */
+    uint32_t n, m;         /* generals, traitors tolerated (the algorithm's m) */
+    const char *traitors;  /* comma-separated node ids, "" for none */
+    const char *strategy;  /* traitor strategy name, NULL for none */
+    bool ic1, ic2;
+    uint64_t rounds, messages, bytes;
+    uint64_t signatures_made, signatures_verified, signatures_rejected;
+    const char *decisions; /* JSON array of {"node":id,"decision":"attack"|"retreat"} */
+};
+
+/* One run and, optionally, its child rows; every pointer after `outcome` may be NULL
+ * (with its count 0), which stores no rows in that table. */
 struct res_run {
     const char *scenario;      /* scenario name */
     const char *scenario_hash; /* BLAKE2b of the scenario file, hex */
     uint64_t seed;
-    const char *protocol;
-    const char *status; /* "ok", "violated", "error" */
+    const char *protocol; /* delivery protocol, or the agreement algorithm */
+    const char *status;   /* "ok", "violated", "error" */
     const struct exp_outcome *outcome;
+    const char *params; /* canonical sorted "key=value,..." of a sweep's --set; NULL = "" */
+    const struct exp_stats *stats; /* -> timeseries, latency_quantiles, markers */
+    const struct res_window *windows;
+    size_t nwindows;
+    const struct res_agreement *agreement;
+    const struct sim_trace_rec *events; /* the full trace, in order (seq = index) */
+    size_t nevents;
+    /* optional: a name for an event's code (e.g. the message kind), stored as label */
+    const char *(*event_label)(const struct sim_trace_rec *r);
 };
 
 /* Opens (creating or migrating) the database at path. A database whose user_version
  * is newer than RES_SCHEMA_VERSION is refused with FT_EDB and a clear message. */
 int res_open(const char *path, struct res_db **out, struct ft_error *err);
 void res_close(struct res_db *db);
-/* Stores one run and its outcome in one transaction; *run_id gets the new row id. */
+/* Stores one run and all its child rows in one transaction; *run_id gets the row id.
+ * Storing the same (scenario_hash, params, seed, protocol) again keeps the id and
+ * replaces the run's values and every child row. */
 int res_store_run(struct res_db *db, const struct res_run *r, int64_t *run_id,
                   struct ft_error *err);
+/* *has = a run with this key is stored. params NULL means "". */
+int res_has_run(struct res_db *db, const char *scenario_hash, const char *params, uint64_t seed,
+                const char *protocol, bool *has, struct ft_error *err);
+
+/* Merges the database at shard_path into db in one transaction: runs whose key
+ * (scenario_hash, params, seed, protocol) db lacks are copied with every child row;
+ * runs db already has with the same trace hash are skipped (merging twice changes
+ * nothing). Refused with FT_EPARSE and nothing changed: a shard of another schema
+ * version, a scenario name whose hash differs between the two, a run stored in both
+ * with different trace hashes. *added / *skipped (optional) count runs. */
+int res_merge(struct res_db *db, const char *shard_path, uint64_t *added, uint64_t *skipped,
+              struct ft_error *err);
+
+/* The tables res_export_csv accepts, NULL-terminated. */
+extern const char *const res_tables[];
+/* Writes table (one of res_tables) as CSV with a header line to out (RFC 4180: CRLF
+ * line ends; fields with a comma, quote, CR or LF quoted, quotes doubled; NULL as an
+ * empty field). where (optional) is an SQL expression over the table's columns; it
+ * runs on a read-only connection that allows only reading (see docs). Rows come in
+ * primary-key order. FT_EINVAL for an unknown table, FT_EPARSE for a bad where. */
+int res_export_csv(const char *path, const char *table, const char *where, FILE *out,
+                   uint64_t *rows, struct ft_error *err);
 
 #endif

@@ -16,6 +16,9 @@ int cli_check(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_diagram(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
+int cli_merge(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 struct ft_error;
 /* Lists DIR's *.yaml files as "DIR/NAME", sorted by name, at most CLI_YAML_FILES_MAX;

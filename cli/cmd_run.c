@@ -1,6 +1,7 @@
 /* `ftsim run`: runs every protocol a scenario lists (or those given) on one seed and
  * prints the comparison as a table or one JSON object; optionally stores each run in
- * the results database, one transaction per run. */
+ * the results database, one transaction per run, with its statistics over time and,
+ * with --trace, its full trace (buffered in memory, bulk-inserted with the run). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,20 +29,62 @@ static void usage(FILE *f) {
           "  --protocol P    run only P (repeatable): at-most-once, at-least-once,\n"
           "                  exactly-once, exactly-once-txn; for a Byzantine scenario an\n"
           "                  algorithm: om, sm, dolev-strong\n"
-          "  --db FILE       also store each run and its outcome in the SQLite FILE\n"
+          "  --db FILE       also store each run, its outcome and its time series (or, for a\n"
+          "                  Byzantine scenario, its agreement row) in the SQLite FILE\n"
+          "                  (docs/results-schema.md)\n"
           "  --json          print one JSON object instead of the table\n"
-          "  --trace         print every trace event (one line each) before the results\n"
+          "  --trace         print every trace event (one line each) before the results;\n"
+          "                  with --db also store them in the events table\n"
           "  --help          this text\n",
           f);
 }
 
+#define RUN_TRACE_EVENTS_MAX 20000000u /* events --trace --db keeps for one run */
+
 struct trace_printer {
     const struct scenario *scn;
     const char *protocol;
+    bool keep; /* --trace --db: keep the run's trace in events */
+    struct sim_trace_rec *events;
+    size_t nevents, cap;
+    bool overflow; /* out of memory or past RUN_TRACE_EVENTS_MAX */
 };
 
+static void keep_event(struct trace_printer *tp, const struct sim_trace_rec *r) {
+    if (tp->overflow) return;
+    if (tp->nevents == tp->cap) {
+        size_t cap = tp->cap ? 2 * tp->cap : 4096;
+        struct sim_trace_rec *e =
+            cap <= RUN_TRACE_EVENTS_MAX ? realloc(tp->events, cap * sizeof *e) : NULL;
+        if (!e) {
+            tp->overflow = true;
+            return;
+        }
+        tp->events = e;
+        tp->cap = cap;
+    }
+    tp->events[tp->nevents++] = *r;
+}
+
+/* The events table's label: a message's kind, or "visible" for a row the sink made
+ * visible. */
+static const char *event_label(const struct sim_trace_rec *r) {
+    switch (r->type) {
+    case SIM_TR_SEND:
+    case SIM_TR_DELIVER:
+    case SIM_TR_DROP:
+    case SIM_TR_DUP:
+        return pipe_msg_name((int)r->kind);
+    case SIM_TR_USER:
+        return r->kind == PIPE_TR_VISIBLE ? "visible" : NULL;
+    default:
+        return NULL;
+    }
+}
+
 static void print_event(const struct sim_trace_rec *r, void *ctx) {
-    const struct trace_printer *tp = ctx;
+    struct trace_printer *tp = ctx;
+    if (tp->keep) keep_event(tp, r);
     char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX];
     printf("%-16s %12.6f s  %-8s %-9s", tp->protocol, (double)r->time_ns / 1e9,
            sim_trace_type_name(r->type), pipe_node_name(&tp->scn->pipe, r->node, a, sizeof a));
@@ -269,6 +312,54 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
     return CLI_OK;
 }
 
+/* Runs one protocol, prints its row and stores it (with its statistics and, with
+ * --trace, its events) when --db is given. */
+static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
+                   const char *file, uint64_t seed, enum dlv_protocol p, bool first,
+                   struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
+                   struct exp_windows *win) {
+    const char *pname = dlv_name(p);
+    struct ft_error err = {0};
+    tp->protocol = pname;
+    tp->nevents = 0;
+    tp->overflow = false;
+    struct exp_options eo = {
+        .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
+    struct exp_outcome out;
+    if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
+        fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
+        return CLI_INTERNAL;
+    }
+    *outp = out;
+    if (o->json)
+        print_json_run(pname, &out, win, first);
+    else
+        print_table_row(pname, &out);
+    if (!db) return CLI_OK;
+    if (tp->overflow) {
+        fprintf(stderr,
+                "ftsim run: %s: %s: the trace has more events than --trace --db keeps "
+                "(%u) or memory allows\n",
+                file, pname, RUN_TRACE_EVENTS_MAX);
+        return CLI_INTERNAL;
+    }
+    struct res_run rr = {.scenario = scn->name,
+                         .scenario_hash = scn->hash,
+                         .seed = seed,
+                         .protocol = pname,
+                         .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
+                         .outcome = &out,
+                         .stats = stats,
+                         .events = tp->keep ? tp->events : NULL,
+                         .nevents = tp->keep ? tp->nevents : 0,
+                         .event_label = event_label};
+    if (res_store_run(db, &rr, NULL, &err) != 0) {
+        fprintf(stderr, "ftsim run: %s\n", err.msg);
+        return CLI_INTERNAL;
+    }
+    return CLI_OK;
+}
+
 int cli_run(int argc, char **argv) {
     struct run_opts o = {0};
     const char *file = NULL;
@@ -308,30 +399,15 @@ int cli_run(int argc, char **argv) {
                "lost", "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
     }
     int exit_code = CLI_OK;
+    struct exp_stats stats = {0};
+    struct trace_printer tp = {.scn = scn, .keep = o.trace && db};
     struct exp_windows win[DLV_COUNT] = {{0}};
-    for (uint32_t i = 0; i < DLV_COUNT; i++) win[i].want_log = o.db != NULL; /* for the store */
     struct exp_outcome outs[DLV_COUNT];
     uint32_t ran = 0;
-    for (uint32_t i = 0; i < o.nprotocols; i++) {
-        const char *pname = dlv_name(o.protocols[i]);
-        struct trace_printer tp = {scn, pname};
-        struct exp_options eo = {o.trace ? print_event : NULL, &tp};
-        struct exp_outcome *out = &outs[i];
-        if (exp_run_windows(&scn->pipe, o.protocols[i], seed, &eo, out, &win[i], &err) != 0) {
-            fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
-            exit_code = CLI_INTERNAL;
-            break;
-        }
-        ran = i + 1;
-        if (o.json) print_json_run(pname, out, &win[i], i == 0);
-        else print_table_row(pname, out);
-        struct res_run rr = {scn->name, scn->hash, seed, pname, "ok", out};
-        int64_t id;
-        if (db && res_store_run(db, &rr, &id, &err) != 0) {
-            fprintf(stderr, "ftsim run: %s\n", err.msg);
-            exit_code = CLI_INTERNAL;
-            break;
-        }
+    for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++) {
+        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats,
+                            &outs[i], &win[i]);
+        if (exit_code == CLI_OK) ran = i + 1;
     }
     for (uint32_t i = 0; !o.json && scn->pipe.query.enabled && i < ran; i++) {
         const char *same =
@@ -339,6 +415,8 @@ int cli_run(int argc, char **argv) {
         print_window_table(scn, dlv_name(o.protocols[i]), &outs[i], &win[i], same);
     }
     for (uint32_t i = 0; i < DLV_COUNT; i++) exp_windows_free(&win[i]);
+    exp_stats_free(&stats);
+    free(tp.events);
     if (o.json) printf("]}\n");
     res_close(db);
     free(scn);

@@ -658,6 +658,11 @@ static void scenario_init(struct scenario *o, const char *name, const char *text
 
 int scn_parse(const char *name, const char *text, size_t len, struct scenario *out,
               struct ft_error *err) {
+    return scn_parse_with(name, text, len, NULL, 0, out, err);
+}
+
+int scn_parse_with(const char *name, const char *text, size_t len, const struct scn_override *ov,
+                   uint32_t nov, struct scenario *out, struct ft_error *err) {
     _Static_assert(crypto_generichash_BYTES == 32, "the scenario hash is BLAKE2b-256");
     name = name ? name : "<input>";
     if (!out || (!text && len)) return ft_fail(err, FT_EINVAL, "scn_parse: no buffer");
@@ -675,12 +680,15 @@ int scn_parse(const char *name, const char *text, size_t len, struct scenario *o
         rc = scn_fail_pos(&c, 1, 1,
                           "empty file: expected a scenario (a mapping with name, "
                           "about, duration and protocols)");
+    if (!rc && nov) rc = scn_apply_overrides(&c, root, ov, nov);
     if (!rc) rc = parse_top(&c, root);
     scn_node_free(root);
     return rc;
 }
 
-int scn_load(const char *path, struct scenario *out, struct ft_error *err) {
+int scn_read_file(const char *path, char **text, size_t *len, struct ft_error *err) {
+    *text = NULL;
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return ft_fail(err, FT_EIO, "cannot open '%s': %s", path, strerror(errno));
     char *buf = malloc(SCN_FILE_BYTES_MAX + 1);
@@ -691,15 +699,34 @@ int scn_load(const char *path, struct scenario *out, struct ft_error *err) {
     size_t n = fread(buf, 1, SCN_FILE_BYTES_MAX + 1, f);
     int bad = ferror(f), e = errno;
     fclose(f);
-    int rc;
+    int rc = 0;
     if (bad)
         rc = ft_fail(err, FT_EIO, "cannot read '%s': %s", path, strerror(e));
     else if (n > SCN_FILE_BYTES_MAX)
         rc = ft_fail_at(err, FT_EPARSE, path, 0, 0,
                         "expected a file of at most %u bytes, found a larger one",
                         SCN_FILE_BYTES_MAX);
-    else
-        rc = scn_parse(path, buf, n, out, err);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int scn_load(const char *path, struct scenario *out, struct ft_error *err) {
+    return scn_load_with(path, NULL, 0, out, err);
+}
+
+int scn_load_with(const char *path, const struct scn_override *ov, uint32_t nov,
+                  struct scenario *out, struct ft_error *err) {
+    char *buf;
+    size_t n;
+    int rc = scn_read_file(path, &buf, &n, err);
+    if (rc) return rc;
+    rc = scn_parse_with(path, buf, n, ov, nov, out, err);
     free(buf);
     return rc;
 }

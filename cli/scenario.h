@@ -68,6 +68,28 @@ int scn_load(const char *path, struct scenario *out, struct ft_error *err);
 /* The same from a buffer; `name` is the file name used in messages. */
 int scn_parse(const char *name, const char *text, size_t len, struct scenario *out,
               struct ft_error *err);
+
+/* Overrides (`ftsim sweep --set`): the scalar at a YAML key path is replaced by `value`
+ * before the file is decoded, so the value passes the same checks, with the same
+ * messages, as if the file held it; a message about it starts "FILE: --set PATH=VALUE:".
+ * A path is keys joined by '.', with 0-based indices into lists ("network.loss",
+ * "faults.0.nth", "expect.at-least-once.lost"); a missing key is added (an unknown one
+ * is then refused with a did-you-mean); a path through a single value, past the end
+ * of a list, or onto a mapping or list is refused. scenario.hash stays the hash of
+ * the file's bytes. */
+#define SCN_OVERRIDES_MAX 32u
+#define SCN_OVERRIDE_PATH_MAX 256u
+struct scn_override {
+    const char *path;
+    const char *value;
+};
+int scn_load_with(const char *path, const struct scn_override *ov, uint32_t nov,
+                  struct scenario *out, struct ft_error *err);
+int scn_parse_with(const char *name, const char *text, size_t len, const struct scn_override *ov,
+                   uint32_t nov, struct scenario *out, struct ft_error *err);
+/* Reads a scenario file (at most SCN_FILE_BYTES_MAX bytes) into *text (NUL-terminated,
+ * the caller frees it): FT_EIO when it cannot be read, FT_EPARSE when too large. */
+int scn_read_file(const char *path, char **text, size_t *len, struct ft_error *err);
 /* Checks a bound: "lost: 0" holds for 0; ">0" for 3, ... */
 bool scn_bound_holds(const struct scn_bound *b, uint64_t v);
 /* Checks the window expectations of e against a run (windows may be NULL when e names

@@ -28,6 +28,7 @@ struct scn_node {
     size_t len; /* of text */
     struct scn_node **kids;
     uint32_t n, cap;
+    const struct scn_override *origin; /* set by an override: messages name it, not a line */
 };
 
 struct scn_ctx {
@@ -54,6 +55,11 @@ bool scn_is_null(const struct scn_node *n);
 int scn_check_text(struct scn_ctx *c);
 int scn_yaml_load(struct scn_ctx *c, struct scn_node **root);
 void scn_node_free(struct scn_node *n);
+/* Appends kid to parent's kids (parent owns it from then on). */
+int scn_add_kid(struct scn_ctx *c, struct scn_node *parent, struct scn_node *kid);
+/* Applies the overrides to the tree (scn_override.c); see scenario.h. */
+int scn_apply_overrides(struct scn_ctx *c, struct scn_node *root, const struct scn_override *ov,
+                        uint32_t n);
 
 #define SCN_BIT(k) (1u << (k))
 

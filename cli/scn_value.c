@@ -29,6 +29,12 @@ int scn_fail(struct scn_ctx *c, const struct scn_node *n, const char *fmt, ...) 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (n->origin) {
+        char p[SCN_QUOTE_BUF], v[SCN_QUOTE_BUF];
+        return ft_fail_at(c->err, FT_EPARSE, c->file, 0, 0, "%s: --set %s=%s: %s", c->file,
+                          scn_text(n->origin->path, p, sizeof p),
+                          scn_text(n->origin->value, v, sizeof v), msg);
+    }
     return ft_fail_at(c->err, FT_EPARSE, c->file, n->line, n->col, "%s", msg);
 }
 
@@ -86,7 +92,7 @@ static int oom(struct scn_ctx *c) {
     return ft_fail(c->err, FT_ENOMEM, "out of memory while reading '%s'", c->file);
 }
 
-static int add_kid(struct scn_ctx *c, struct scn_node *parent, struct scn_node *kid) {
+int scn_add_kid(struct scn_ctx *c, struct scn_node *parent, struct scn_node *kid) {
     if (parent->n == parent->cap) {
         uint32_t cap = parent->cap ? 2 * parent->cap : 4;
         struct scn_node **k = realloc(parent->kids, cap * sizeof *k);
@@ -137,7 +143,7 @@ static int new_node(struct scn_ctx *c, struct builder *b, const yaml_event_t *ev
     n->type = type;
     n->line = (int)ev->start_mark.line + 1;
     n->col = (int)ev->start_mark.column + 1;
-    int rc = b->depth ? add_kid(c, b->stack[b->depth - 1], n) : 0;
+    int rc = b->depth ? scn_add_kid(c, b->stack[b->depth - 1], n) : 0;
     if (rc) {
         free(n);
         return rc;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the kernel benchmarks (docs/PERFORMANCE.md records their figures).
+# `make bench`: every benchmark in bench/ (docs/PERFORMANCE.md records their figures).
 #   bash scripts/bench.sh DIR [SCALE]
 # DIR holds the release build's bench executables (build/release/bench). SCALE (default
 # 1) scales the kernel benchmark's work and the ping-pong message count; 0.05 is a
@@ -9,7 +9,7 @@
 set -euo pipefail
 dir=${1:-build/release/bench}
 scale=${2:-1}
-for exe in kernel pingpong byzantine; do
+for exe in kernel pingpong pipeline byzantine sweep; do
     [ -x "$dir/$exe" ] || { echo "bench.sh: $dir/$exe not found (make release first)" >&2; exit 1; }
 done
 messages=$(awk -v s="$scale" 'BEGIN { m = int(2000000 * s); print (m < 1000 ? 1000 : m) }')
@@ -30,3 +30,7 @@ printf '%s\n' "$best"
 # Byzantine agreement: OM/SM/Dolev-Strong costs for n = 4..10, m = 1..3, and libsodium's
 # own Ed25519 rates from the same run (docs/PERFORMANCE.md, "Byzantine agreement").
 "$dir/byzantine"
+
+# Sweep: runs/s of lost-ack.yaml over 200 seeds (x 4 protocols) with --jobs 1 and 2, and
+# the cost of storing results in SQLite (best of 3; SCALE scales the seed count).
+"$dir/sweep" scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { n = int(200 * s); print (n < 4 ? 4 : n) }')" 3

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(gcc clang make cmake pkg-config libsodium-dev libsqlite3-dev libyaml-dev
-      libcmocka-dev libxxhash-dev gnuplot-nox fonts-dejavu-core sqlite3)
+      libcmocka-dev libxxhash-dev gnuplot-nox fonts-dejavu-core sqlite3 parallel)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -225,7 +225,7 @@ static void test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery(void **s
     assert_int_equal(f->scn.pipe.faults[0].msg_kind, PIPE_MSG_ACK);
     /* node ids: source 0, broker 1, worker-1 2 (stream/pipeline.h) */
     struct ack_count ac = {.from = 2, .to = 1};
-    struct exp_options eo = {count_acks, &ac};
+    struct exp_options eo = {.trace = count_acks, .trace_ctx = &ac};
     struct exp_outcome out;
     struct ft_error err = {0};
     if (exp_run(&f->scn.pipe, DLV_AT_LEAST_ONCE, f->scn.seed, &eo, &out, &err) != 0)

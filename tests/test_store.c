@@ -251,8 +251,8 @@ static void test_new_database_has_schema_version_wal_and_documented_columns(void
     char cols[512];
     raw_text(f->path, "SELECT group_concat(name, ',') FROM pragma_table_info('runs')", cols,
              sizeof cols);
-    assert_string_equal(cols, "id,scenario,scenario_hash,seed,protocol,trace_hash,sim_end_ns,"
-                              "events,status");
+    assert_string_equal(cols, "id,scenario,scenario_hash,params,seed,protocol,trace_hash,"
+                              "sim_end_ns,events,status");
     raw_text(f->path, "SELECT group_concat(name, ',') FROM pragma_table_info('outcomes')", cols,
              sizeof cols);
     assert_string_equal(cols, "run_id,sent,delivered,lost,duplicated,retries,messages,"
@@ -489,8 +489,12 @@ static void store_sweep(struct res_db *db, struct sweep_sums *sums) {
                 struct exp_outcome o = sweep_outcome(scn, p, s, &rng);
                 /* only the exactly-once protocols promise to match the reference */
                 const char *status = p >= 2 && !o.matches_reference ? "violated" : "ok";
-                struct res_run r = {names[scn],         hashes[scn], sweep_seeds[s],
-                                    sweep_protocols[p], status,      &o};
+                struct res_run r = {.scenario = names[scn],
+                                    .scenario_hash = hashes[scn],
+                                    .seed = sweep_seeds[s],
+                                    .protocol = sweep_protocols[p],
+                                    .status = status,
+                                    .outcome = &o};
                 store_ok(db, &r);
                 if (scn == 1) {
                     sums->lost[p] += o.lost;

@@ -4,10 +4,14 @@
 #ifndef FTSIM_TESTUTIL_H
 #define FTSIM_TESTUTIL_H
 
+#include <dirent.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /* splitmix64 (Steele, Lea, Flood 2014), as published by Vigna. */
 static inline uint64_t tu_splitmix64(uint64_t *x) {
@@ -28,6 +32,26 @@ static inline bool tu_binomial_within(const char *what, uint64_t count, uint64_t
             (unsigned long long)count, (unsigned long long)n, mean, sd, z,
             ok ? "" : "  <-- outside the bound");
     return ok;
+}
+
+/* A fresh directory $TMPDIR/ftsim-NAME-XXXXXX (or under /tmp) in dir; 0 or -1. */
+static inline int tu_mkdtemp(const char *name, char *dir, size_t size) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, size, "%s/ftsim-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Removes every file in dir (one level: a database, its -wal and -shm), then dir. */
+static inline int tu_rmdir_all(const char *dir) {
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char p[4096 + 256];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    return rmdir(dir);
 }
 
 #endif

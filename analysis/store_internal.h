@@ -1,0 +1,49 @@
+/* Internals of the results store shared by store.c (schema, writing runs),
+ * store_merge.c (merging shard databases) and store_export.c (CSV). Not a public API:
+ * callers use store.h. */
+#ifndef FTSIM_STORE_INTERNAL_H
+#define FTSIM_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define RES_BUSY_TIMEOUT_MS 5000
+#define RES_RETRY_MS 10
+#define RES_BATCH 32 /* rows per multi-row INSERT */
+
+/* Child tables: every table with a run_id column, deleted with their run. */
+enum res_child {
+    RES_OUTCOMES,
+    RES_TIMESERIES,
+    RES_QUANTILES,
+    RES_MARKERS,
+    RES_WINDOWS,
+    RES_AGREEMENT,
+    RES_EVENTS,
+    RES_NCHILD
+};
+extern const char *const res_child_tables[RES_NCHILD];
+
+struct res_db {
+    sqlite3 *db;
+    sqlite3_stmt *put_run, *update_run, *has_run;
+    sqlite3_stmt *put[RES_NCHILD];  /* one row */
+    sqlite3_stmt *putn[RES_NCHILD]; /* RES_BATCH rows (NULL for one-row tables) */
+    sqlite3_stmt *del[RES_NCHILD];
+    char *path;
+};
+
+int res_sql_fail(const struct res_db *db, struct ft_error *err, const char *what);
+int res_exec(struct res_db *db, const char *sql, const char *what, struct ft_error *err);
+/* Rolls back the open transaction, if any; the error already reported wins. */
+void res_rollback(struct res_db *db);
+/* The int64 with the same bits as v: how a uint64 seed is stored. */
+int64_t res_u64_bits(uint64_t v);
+/* Steps a bound statement to completion; for RETURNING statements *id gets the first
+ * column of the row. Resets and clears the bindings either way. */
+int res_step(struct res_db *db, sqlite3_stmt *st, int64_t *id, const char *what,
+             struct ft_error *err);
+
+#endif

@@ -1,0 +1,82 @@
+/* `ftsim export DB --table T [--where EXPR] [--out FILE]`: one table of the results
+ * store as CSV (RFC 4180) for people who plot elsewhere. The --where expression is SQL
+ * written by the user on their own machine; it runs on a read-only connection that
+ * may only read (res_export_csv), so it can filter but never change or attach a file. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "store.h"
+
+static void usage(FILE *f) {
+    fputs("usage: ftsim export DB --table T [--where EXPR] [--out FILE]\n"
+          "\n"
+          "Writes table T of the results database DB as CSV with a header line, rows in\n"
+          "primary-key order, to stdout or FILE. RFC 4180: CRLF line ends, fields holding a\n"
+          "comma, quote or line break in double quotes (quotes doubled), NULL as an empty\n"
+          "field. Tables: runs, outcomes, timeseries, latency_quantiles, markers,\n"
+          "window_results, agreement, events, and the view run_results (runs joined with\n"
+          "outcomes). See docs/results-schema.md.\n"
+          "\n"
+          "  --table T       the table to export\n"
+          "  --where EXPR    an SQL expression over T's columns selecting rows, e.g.\n"
+          "                  \"protocol = 'at-least-once' AND seed < 10\" or \"run_id IN\n"
+          "                  (SELECT id FROM runs WHERE scenario = 'lost-ack')\"; it is run\n"
+          "                  read-only and may only read (no writes, ATTACH or PRAGMA)\n"
+          "  --out FILE      write to FILE instead of stdout\n"
+          "  --help          this text\n",
+          f);
+}
+
+int cli_export(int argc, char **argv) {
+    static const struct option opts[] = {{"table", required_argument, NULL, 't'},
+                                         {"where", required_argument, NULL, 'w'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *table = NULL, *where = NULL, *out_path = NULL;
+    int c;
+    optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
+    while ((c = getopt_long(argc, argv, "t:w:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            table = optarg;
+            break;
+        case 'w':
+            where = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc - 1 || !table) {
+        fprintf(stderr, "ftsim export: expected DB and --table T (see 'ftsim export --help')\n");
+        return CLI_USAGE;
+    }
+    FILE *out = out_path ? fopen(out_path, "wb") : stdout;
+    if (!out) {
+        perror(out_path);
+        return CLI_INTERNAL;
+    }
+    struct ft_error err = {0};
+    uint64_t rows = 0;
+    int rc = res_export_csv(argv[optind], table, where, out, &rows, &err);
+    if (out != stdout && fclose(out) != 0 && !rc)
+        rc = ft_fail(&err, FT_EIO, "cannot write %s", out_path);
+    if (out == stdout) fflush(stdout);
+    if (rc) {
+        fprintf(stderr, "ftsim export: %s\n", err.msg);
+        if (out_path) remove(out_path);
+        return rc == FT_EINVAL || rc == FT_EPARSE || rc == FT_ELIMIT || rc == FT_EIO ? CLI_USAGE
+                                                                                     : CLI_INTERNAL;
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Sweep acceptance tests run by ctest (tests/CMakeLists.txt): sh tests/sweep_test.sh FTSIM CASE
+#   kill      a sweep killed with kill -9 partway (twice), then rerun, stores exactly the
+#             rows of an uninterrupted sweep, and leaves no worker behind
+#   shards    shards 1/3, 2/3, 3/3 merged equal the unsharded sweep row for row; merging
+#             again adds nothing
+#   jobs      --jobs 2 equals --jobs 1 (with --set values, so params are compared too)
+#   parallel  the GNU parallel recipe of docs/scale-out.md (exit 77 = skipped when
+#             `parallel` is not installed)
+#   refuse    merge refuses another schema version and another scenario hash (exit 2,
+#             clear message); a bad --set exits 2 with a did-you-mean
+# Equality is checked in SQL: EXCEPT both ways over the run key, trace hash, status and
+# every outcome column, and over every time-series, quantile and marker row.
+set -euo pipefail
+ftsim=$(realpath "$1")
+case_=$2
+scn=scenarios/lost-ack.yaml
+seeds=1..25   # x 4 protocols = 100 runs: a few seconds in the sanitizer build
+nruns=100
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ftsim-sweep-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+count() { sqlite3 "$1" "SELECT count(*) FROM runs" 2>/dev/null || echo 0; }
+
+# Rows in one database and not the other, both ways, over every table a sweep fills.
+differences() {
+    sqlite3 "$1" "ATTACH '$2' AS b;
+      CREATE TEMP VIEW ra AS SELECT scenario, scenario_hash, params, seed, protocol, trace_hash,
+        sim_end_ns, events, status, sent, delivered, lost, duplicated, retries, messages,
+        latency_p50_ns, latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched
+        FROM main.runs r JOIN main.outcomes o ON o.run_id = r.id;
+      CREATE TEMP VIEW rb AS SELECT scenario, scenario_hash, params, seed, protocol, trace_hash,
+        sim_end_ns, events, status, sent, delivered, lost, duplicated, retries, messages,
+        latency_p50_ns, latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched
+        FROM b.runs r JOIN b.outcomes o ON o.run_id = r.id;
+      CREATE TEMP VIEW ta AS SELECT scenario_hash, params, seed, protocol, t.* FROM main.timeseries t
+        JOIN main.runs r ON r.id = t.run_id;
+      CREATE TEMP VIEW tb AS SELECT scenario_hash, params, seed, protocol, t.* FROM b.timeseries t
+        JOIN b.runs r ON r.id = t.run_id;
+      CREATE TEMP VIEW qa AS SELECT scenario_hash, params, seed, protocol, percent, latency_ns
+        FROM main.latency_quantiles q JOIN main.runs r ON r.id = q.run_id;
+      CREATE TEMP VIEW qb AS SELECT scenario_hash, params, seed, protocol, percent, latency_ns
+        FROM b.latency_quantiles q JOIN b.runs r ON r.id = q.run_id;
+      CREATE TEMP VIEW ma AS SELECT scenario_hash, params, seed, protocol, t_ns, kind, node
+        FROM main.markers m JOIN main.runs r ON r.id = m.run_id;
+      CREATE TEMP VIEW mb AS SELECT scenario_hash, params, seed, protocol, t_ns, kind, node
+        FROM b.markers m JOIN b.runs r ON r.id = m.run_id;
+      SELECT (SELECT count(*) FROM (SELECT * FROM ra EXCEPT SELECT * FROM rb))
+           + (SELECT count(*) FROM (SELECT * FROM rb EXCEPT SELECT * FROM ra))
+           + (SELECT count(*) FROM (SELECT scenario_hash, params, seed, protocol, bucket_start_ns,
+                bucket_ns, visible, throughput_per_s, latency_p50_ns, latency_p99_ns, in_flight,
+                retries FROM ta EXCEPT SELECT scenario_hash, params, seed, protocol,
+                bucket_start_ns, bucket_ns, visible, throughput_per_s, latency_p50_ns,
+                latency_p99_ns, in_flight, retries FROM tb))
+           + (SELECT count(*) FROM (SELECT scenario_hash, params, seed, protocol, bucket_start_ns,
+                bucket_ns, visible, throughput_per_s, latency_p50_ns, latency_p99_ns, in_flight,
+                retries FROM tb EXCEPT SELECT scenario_hash, params, seed, protocol,
+                bucket_start_ns, bucket_ns, visible, throughput_per_s, latency_p50_ns,
+                latency_p99_ns, in_flight, retries FROM ta))
+           + (SELECT count(*) FROM (SELECT * FROM qa EXCEPT SELECT * FROM qb))
+           + (SELECT count(*) FROM (SELECT * FROM qb EXCEPT SELECT * FROM qa))
+           + (SELECT count(*) FROM (SELECT * FROM ma EXCEPT SELECT * FROM mb))
+           + (SELECT count(*) FROM (SELECT * FROM mb EXCEPT SELECT * FROM ma))
+           + abs((SELECT count(*) FROM main.timeseries) - (SELECT count(*) FROM b.timeseries))
+           + abs((SELECT count(*) FROM main.markers) - (SELECT count(*) FROM b.markers));"
+}
+
+expect_same() { # A B N: both hold N runs and no row differs
+    local na nb d
+    na=$(count "$1") nb=$(count "$2") d=$(differences "$1" "$2")
+    [ "$na" = "$3" ] || fail "$1 has $na runs, expected $3"
+    [ "$nb" = "$3" ] || fail "$2 has $nb runs, expected $3"
+    [ "$d" = 0 ] || fail "$1 and $2 differ in $d rows"
+    [ "$(sqlite3 "$1" "SELECT count(*) FROM timeseries")" -gt "$3" ] || fail "no time series in $1"
+    [ -z "$(sqlite3 "$1" "PRAGMA foreign_key_check")" ] || fail "$1 has rows naming no run"
+    [ -z "$(sqlite3 "$2" "PRAGMA foreign_key_check")" ] || fail "$2 has rows naming no run"
+    echo "same: $1 and $2 ($3 runs, 0 differing rows)"
+}
+
+reference() { "$ftsim" sweep "$scn" --seeds "$seeds" --db "$tmp/full.db" "$@" >/dev/null; }
+
+# Starts a sweep into $1 in the background and kills it with SIGKILL once it has
+# stored at least $2 runs (but not all of them).
+kill_partway() {
+    "$ftsim" sweep "$scn" --seeds "$seeds" --jobs "$3" --db "$1" >/dev/null 2>&1 &
+    local pid=$! n=0
+    for _ in $(seq 1 600); do
+        n=$(count "$1")
+        [ "$n" -ge "$2" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    kill -9 "$pid" 2>/dev/null || fail "the sweep finished before it could be killed ($n runs)"
+    wait "$pid" 2>/dev/null || true
+    n=$(count "$1")
+    [ "$n" -lt "$nruns" ] || fail "the sweep stored every run before the kill"
+    echo "killed after $n of $nruns runs"
+    sleep 0.5
+    ! pgrep -f -- "--db $1" >/dev/null || fail "a worker of the killed sweep is still running"
+}
+
+case $case_ in
+kill)
+    reference --jobs 2
+    kill_partway "$tmp/k.db" 10 2
+    kill_partway "$tmp/k.db" 45 1
+    out=$("$ftsim" sweep "$scn" --seeds "$seeds" --jobs 2 --db "$tmp/k.db")
+    echo "$out"
+    grep -q "already in" <<<"$out" || fail "no summary line"
+    expect_same "$tmp/k.db" "$tmp/full.db" "$nruns"
+    ;;
+shards)
+    reference --jobs 2
+    for k in 1 2 3; do "$ftsim" sweep "$scn" --seeds "$seeds" --shard "$k/3" --db "$tmp/shard-$k.db" >/dev/null; done
+    [ "$(count "$tmp/shard-1.db")" = 34 ] || fail "shard 1/3 of 100 runs should hold 34"
+    [ "$(count "$tmp/shard-3.db")" = 33 ] || fail "shard 3/3 of 100 runs should hold 33"
+    "$ftsim" merge "$tmp/merged.db" "$tmp"/shard-*.db
+    expect_same "$tmp/merged.db" "$tmp/full.db" "$nruns"
+    again=$("$ftsim" merge "$tmp/merged.db" "$tmp"/shard-*.db)
+    grep -q "shard-2.db: 0 runs added, 33 already in" <<<"$again" || fail "merging twice added runs: $again"
+    expect_same "$tmp/merged.db" "$tmp/full.db" "$nruns"
+    ;;
+jobs)
+    set_args=(--set network.loss=0,0.02 --seeds 1..8)
+    "$ftsim" sweep "$scn" "${set_args[@]}" --jobs 1 --db "$tmp/j1.db" >/dev/null
+    "$ftsim" sweep "$scn" "${set_args[@]}" --jobs 2 --db "$tmp/j2.db" >/dev/null
+    [ "$(sqlite3 "$tmp/j2.db" "SELECT count(DISTINCT params) FROM runs")" = 2 ] || fail "params"
+    expect_same "$tmp/j2.db" "$tmp/j1.db" 64
+    ;;
+parallel)
+    command -v parallel >/dev/null || { echo "GNU parallel is not installed: skipped"; exit 77; }
+    reference --jobs 2
+    # docs/scale-out.md, "Locally with GNU parallel"
+    parallel --will-cite --halt now,fail=1 -j 2 \
+        "$ftsim" sweep "$scn" --seeds "$seeds" --shard {}/4 --db "$tmp/shard-{}.db" ::: 1 2 3 4 >/dev/null
+    "$ftsim" merge "$tmp/results.db" "$tmp"/shard-*.db
+    expect_same "$tmp/results.db" "$tmp/full.db" "$nruns"
+    ;;
+refuse)
+    "$ftsim" sweep "$scn" --seeds 1..2 --protocol at-least-once --db "$tmp/a.db" >/dev/null
+    cp tests/data/store/results-v1.db "$tmp/v1.db"
+    set +e
+    msg=$("$ftsim" merge "$tmp/a.db" "$tmp/v1.db" 2>&1); rc=$?
+    set -e
+    echo "$msg"
+    [ $rc = 2 ] || fail "merge of a v1 shard exited $rc, expected 2"
+    grep -q "its schema version is 1, but .* has schema version 2" <<<"$msg" || fail "message"
+    # the same scenario name from an edited file: another hash
+    cp "$scn" "$tmp/lost-ack.yaml"
+    echo "# edited" >>"$tmp/lost-ack.yaml"
+    "$ftsim" sweep "$tmp/lost-ack.yaml" --seeds 1..2 --protocol at-least-once --db "$tmp/b.db" >/dev/null
+    set +e
+    msg=$("$ftsim" merge "$tmp/a.db" "$tmp/b.db" 2>&1); rc=$?
+    set -e
+    echo "$msg"
+    [ $rc = 2 ] || fail "merge of another scenario hash exited $rc, expected 2"
+    grep -q "scenario 'lost-ack' has hash .* there but .* in .*different versions of the scenario file" <<<"$msg" || fail "message"
+    [ "$(count "$tmp/a.db")" = 2 ] || fail "a refused merge changed the database"
+    set +e
+    msg=$("$ftsim" sweep "$scn" --seeds 1..2 --set network.los=0.1 --db "$tmp/c.db" 2>&1); rc=$?
+    set -e
+    echo "$msg"
+    [ $rc = 2 ] || fail "an unknown --set path exited $rc, expected 2"
+    grep -q "did you mean 'loss'" <<<"$msg" || fail "no did-you-mean"
+    [ "$(count "$tmp/c.db")" = 0 ] || fail "a refused sweep stored runs"
+    ;;
+*) fail "unknown case $case_" ;;
+esac
+echo "ok: $case_"

@@ -1,0 +1,452 @@
+/* Results store schema v2 (analysis/store.h, docs/results-schema.md): a v1 database
+ * written by the previous ftsim (tests/data/store/results-v1.db: `ftsim run
+ * scenarios/lost-ack.yaml` and `ftsim run scenarios/crash-during-processing.yaml --seed 7`
+ * at commit 6cdf166) migrates keeping every row; a run's child rows (time series,
+ * quantiles, markers, windows, agreement, events) are written in its one transaction,
+ * replaced by a rerun, rolled back together on failure; res_has_run. Values are read
+ * back through a separate sqlite3 connection and compared with hand-stated ones. */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "testutil.h"
+
+struct fx {
+    char dir[1024];
+    char path[1100];
+};
+
+static int fx_setup(void **state) {
+    struct fx *f = calloc(1, sizeof *f);
+    if (!f || tu_mkdtemp("store2", f->dir, sizeof f->dir) != 0) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/results.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state) {
+    struct fx *f = *state;
+    int rc = tu_rmdir_all(f->dir);
+    free(f);
+    return rc;
+}
+
+static sqlite3 *raw_open(const char *path) {
+    sqlite3 *c = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(c, 5000);
+    return c;
+}
+
+static void raw_exec(const char *path, const char *sql) {
+    sqlite3 *c = raw_open(path);
+    char *msg = NULL;
+    if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
+    sqlite3_close(c);
+}
+
+static int64_t raw_int(const char *path, const char *sql) {
+    sqlite3 *c = raw_open(path);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(c));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+    return v;
+}
+
+/* All rows of sql, columns joined by '|', rows by ';' ("" for NULL). */
+static void raw_rows(const char *path, const char *sql, char *out, size_t size) {
+    sqlite3 *c = raw_open(path);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(c));
+    size_t o = 0;
+    out[0] = '\0';
+    for (int row = 0; sqlite3_step(st) == SQLITE_ROW; row++) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            o += (size_t)snprintf(out + o, size - o, "%s%s", i ? "|" : (row ? ";" : ""),
+                                  t ? (const char *)t : "");
+            assert_true(o < size);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+}
+
+static struct res_db *open_ok(const char *path) {
+    struct res_db *db = NULL;
+    struct ft_error err = {0};
+    if (res_open(path, &db, &err)) fail_msg("res_open: %s", err.msg);
+    return db;
+}
+
+static int64_t store_ok(struct res_db *db, const struct res_run *r) {
+    struct ft_error err = {0};
+    int64_t id = -1;
+    if (res_store_run(db, r, &id, &err)) fail_msg("res_store_run: %s", err.msg);
+    return id;
+}
+
+static void copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, b), n);
+    fclose(a);
+    assert_int_equal(fclose(b), 0);
+}
+
+/* ---- migration from v1 ---- */
+
+static void test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row(void **state) {
+    struct fx *f = *state;
+    copy_file("tests/data/store/results-v1.db", f->path);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    res_close(open_ok(f->path));
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 8);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes"), 8);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs WHERE params = ''"), 8);
+    char got[2048];
+    /* the numbers the v1 ftsim printed for these runs (lost-ack seed 42, crash-during-
+     * processing seed 7), stated here by hand */
+    raw_rows(f->path,
+             "SELECT r.id, r.scenario, printf('%u', r.seed), r.protocol, r.status, o.sent, "
+             "o.delivered, o.lost, o.duplicated, o.retries, o.messages, o.matches_reference "
+             "FROM runs r JOIN outcomes o ON o.run_id = r.id WHERE r.id IN (2, 4, 5) ORDER BY r.id",
+             got, sizeof got);
+    assert_string_equal(got,
+                        "2|lost-ack|42|at-least-once|ok|999|999|0|1|1|5998|0;"
+                        "4|lost-ack|42|exactly-once-txn|ok|999|999|0|0|2|5700|1;"
+                        "5|crash-during-processing|7|at-most-once|ok|2000|1889|111|0|0|5889|0");
+    raw_rows(f->path,
+             "SELECT substr(trace_hash, 1, 16), recovery_ns FROM runs JOIN outcomes"
+             " ON run_id = id WHERE id = 6",
+             got, sizeof got);
+    assert_string_equal(got, "e1d1133ed521af45|1004042768");
+    /* the new tables and the view exist; the key now includes params */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                      " ('timeseries', 'latency_quantiles', 'markers',"
+                                      " 'window_results', 'agreement', 'events', 'run_results',"
+                                      " 'runs_by_scenario', 'runs_by_protocol')"),
+                     9);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM run_results"), 8);
+    /* deleting a migrated run still cascades to its outcome */
+    raw_exec(f->path, "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id = 2;");
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes"), 7);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes WHERE run_id = 2"), 0);
+}
+
+static void test_migrated_key_includes_params(void **state) {
+    struct fx *f = *state;
+    copy_file("tests/data/store/results-v1.db", f->path);
+    struct res_db *db = open_ok(f->path);
+    char hash[80];
+    raw_rows(f->path, "SELECT scenario_hash FROM runs WHERE id = 1", hash, sizeof hash);
+    struct exp_outcome o = {.sent = 5, .delivered = 5};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "feed");
+    struct res_run r = {.scenario = "lost-ack",
+                        .scenario_hash = hash,
+                        .seed = 42,
+                        .protocol = "at-most-once",
+                        .status = "ok",
+                        .outcome = &o,
+                        .params = "network.loss=0.1"};
+    assert_int_equal(store_ok(db, &r), 9); /* a different key: a new row */
+    r.params = NULL;                       /* the v1 row's key: replaced in place */
+    assert_int_equal(store_ok(db, &r), 1);
+    res_close(db);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 9);
+    assert_int_equal(raw_int(f->path, "SELECT sent FROM outcomes WHERE run_id = 1"), 5);
+}
+
+/* ---- child rows ---- */
+
+static struct exp_stats sample_stats(void) {
+    static struct exp_bucket b[3] = {
+        {.start_ns = 0,
+         .width_ns = 50000000,
+         .visible = 10,
+         .latency_p50_ns = 3000000,
+         .latency_p99_ns = 7000000,
+         .in_flight = 2,
+         .retries = 0},
+        {.start_ns = 50000000, .width_ns = 50000000, .visible = 0, .in_flight = 4, .retries = 3},
+        {.start_ns = 100000000,
+         .width_ns = 25000000,
+         .visible = 5,
+         .latency_p50_ns = 4000000,
+         .latency_p99_ns = 4000000,
+         .in_flight = 0,
+         .retries = 1}};
+    static struct exp_marker m[2] = {{.t_ns = 60000000, .kind = EXP_MARK_CRASH, .node = "worker-2"},
+                                     {.t_ns = 70000000, .kind = EXP_MARK_HEAL, .node = ""}};
+    struct exp_stats s = {.bucket_ns = 50000000,
+                          .buckets = b,
+                          .nbuckets = 3,
+                          .markers = m,
+                          .nmarkers = 2,
+                          .nquantiles = EXP_QUANTILES};
+    for (unsigned p = 0; p <= 100; p++)
+        s.quantiles[p] = 1000000 + 1000 * (uint64_t)p;
+    return s;
+}
+
+static const struct sim_trace_rec sample_events[3] = {
+    {.time_ns = 0, .id = 0, .arg = 0, .node = 0, .peer = SIM_NODE_NONE, .type = SIM_TR_START},
+    {.time_ns = 1000, .id = 7, .arg = 96, .node = 0, .peer = 1, .kind = 1, .type = SIM_TR_SEND},
+    {.time_ns = 2000,
+     .id = 7,
+     .arg = 96,
+     .node = 0,
+     .peer = 1,
+     .kind = 1,
+     .type = SIM_TR_DROP,
+     .reason = SIM_DROP_LOSS}};
+
+static const char *label_of(const struct sim_trace_rec *r) {
+    return r->type == SIM_TR_START ? NULL : "produce";
+}
+
+static struct res_run full_run(const struct exp_outcome *o, const struct exp_stats *s,
+                               const struct res_window *w, const struct res_agreement *a) {
+    return (struct res_run){.scenario = "lossy",
+                            .scenario_hash = "abc123",
+                            .seed = 7,
+                            .protocol = "at-least-once",
+                            .status = "ok",
+                            .outcome = o,
+                            .params = "network.loss=0.05",
+                            .stats = s,
+                            .windows = w,
+                            .nwindows = 2,
+                            .agreement = a,
+                            .events = sample_events,
+                            .nevents = 3,
+                            .event_label = label_of};
+}
+
+static const struct res_window sample_windows[2] = {{.window_start_ns = 0,
+                                                     .window_end_ns = 600000000000ull,
+                                                     .key = "sensor-1",
+                                                     .value = 12.5,
+                                                     .emitted_at_ns = 610000000000ull,
+                                                     .final = true},
+                                                    {.window_start_ns = 300000000000ull,
+                                                     .window_end_ns = 900000000000ull,
+                                                     .key = NULL,
+                                                     .value = 3,
+                                                     .emitted_at_ns = 905000000000ull,
+                                                     .final = false}};
+
+static const struct res_agreement sample_agreement = {
+    .algorithm = "om",
+    .n = 4,
+    .m = 1,
+    .traitors = "2",
+    .strategy = "conflicting",
+    .ic1 = true,
+    .ic2 = true,
+    .rounds = 2,
+    .messages = 9,
+    .bytes = 288,
+    .signatures_made = 0,
+    .signatures_verified = 0,
+    .signatures_rejected = 0,
+    .decisions = "[{\"node\":1,\"decision\":\"attack\"},{\"node\":3,\"decision\":\"attack\"}]"};
+
+static void test_child_rows_read_back_equal(void **state) {
+    struct fx *f = *state;
+    struct res_db *db = open_ok(f->path);
+    struct exp_outcome o = {.sent = 20, .delivered = 20};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
+    struct exp_stats s = sample_stats();
+    struct res_run r = full_run(&o, &s, sample_windows, &sample_agreement);
+    int64_t id = store_ok(db, &r);
+    res_close(db);
+    char got[4096];
+    raw_rows(f->path, "SELECT params FROM runs", got, sizeof got);
+    assert_string_equal(got, "network.loss=0.05");
+    /* throughput = visible / width in s: 10 / 0.05 = 200, 0, 5 / 0.025 = 200; latency NULL
+     * where nothing became visible */
+    raw_rows(f->path,
+             "SELECT bucket_start_ns, bucket_ns, visible, throughput_per_s, latency_p50_ns,"
+             " latency_p99_ns, in_flight, retries FROM timeseries ORDER BY bucket_start_ns",
+             got, sizeof got);
+    assert_string_equal(got, "0|50000000|10|200.0|3000000|7000000|2|0;"
+                             "50000000|50000000|0|0.0|||4|3;"
+                             "100000000|25000000|5|200.0|4000000|4000000|0|1");
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles"), 101);
+    assert_int_equal(
+        raw_int(f->path, "SELECT latency_ns FROM latency_quantiles WHERE percent = 99"), 1099000);
+    raw_rows(f->path, "SELECT t_ns, kind, node FROM markers ORDER BY t_ns", got, sizeof got);
+    assert_string_equal(got, "60000000|crash|worker-2;70000000|heal|");
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM markers WHERE node IS NULL"), 1);
+    raw_rows(f->path,
+             "SELECT window_start_ns, window_end_ns, key, value, emitted_at_ns, final"
+             " FROM window_results ORDER BY window_start_ns",
+             got, sizeof got);
+    assert_string_equal(got, "0|600000000000|sensor-1|12.5|610000000000|1;"
+                             "300000000000|900000000000||3.0|905000000000|0");
+    raw_rows(f->path,
+             "SELECT algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages,"
+             " bytes, signatures_made, decisions FROM agreement",
+             got, sizeof got);
+    assert_string_equal(got, "om|4|1|2|conflicting|1|1|2|9|288|0|"
+                             "[{\"node\":1,\"decision\":\"attack\"},"
+                             "{\"node\":3,\"decision\":\"attack\"}]");
+    raw_rows(f->path,
+             "SELECT seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason"
+             " FROM events ORDER BY seq",
+             got, sizeof got);
+    assert_string_equal(got, "0|0|start|0||0|0|0||;"
+                             "1|1000|send|0|1|7|96|1|produce|;"
+                             "2|2000|drop|0|1|7|96|1|produce|loss");
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM timeseries WHERE run_id = %" PRId64, id);
+    assert_int_equal(raw_int(f->path, sql), 3);
+    raw_rows(f->path, "PRAGMA foreign_key_check", got, sizeof got);
+    assert_string_equal(got, ""); /* every child row names its run */
+}
+
+static void test_rerun_replaces_every_child_row(void **state) {
+    struct fx *f = *state;
+    struct res_db *db = open_ok(f->path);
+    struct exp_outcome o = {.sent = 20};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
+    struct exp_stats s = sample_stats();
+    struct res_run r = full_run(&o, &s, sample_windows, &sample_agreement);
+    int64_t id = store_ok(db, &r);
+    struct exp_stats fewer = s;
+    fewer.nbuckets = 1;
+    fewer.nmarkers = 0;
+    r.stats = &fewer;
+    r.nwindows = 0;
+    r.agreement = NULL;
+    r.nevents = 0;
+    assert_int_equal(store_ok(db, &r), id);
+    res_close(db);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM timeseries"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles"), 101);
+    const char *gone[] = {"markers", "window_results", "agreement", "events"};
+    for (int i = 0; i < 4; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", gone[i]);
+        assert_int_equal(raw_int(f->path, sql), 0);
+    }
+}
+
+/* A failure in the last table written (events) rolls back the run and all its rows. */
+static void test_failure_in_events_leaves_nothing_of_the_run(void **state) {
+    struct fx *f = *state;
+    struct res_db *db = open_ok(f->path);
+    raw_exec(f->path, "CREATE TRIGGER inject BEFORE INSERT ON events WHEN NEW.seq = 2"
+                      " BEGIN SELECT RAISE(ABORT, 'injected events failure'); END;");
+    struct exp_outcome o = {.sent = 20};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
+    struct exp_stats s = sample_stats();
+    struct res_run r = full_run(&o, &s, sample_windows, &sample_agreement);
+    struct ft_error err = {0};
+    assert_int_equal(res_store_run(db, &r, NULL, &err), FT_EDB);
+    assert_non_null(strstr(err.msg, "injected events failure"));
+    const char *tables[] = {"runs",    "outcomes",       "timeseries", "latency_quantiles",
+                            "markers", "window_results", "agreement",  "events"};
+    for (int i = 0; i < 8; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+        assert_int_equal(raw_int(f->path, sql), 0);
+    }
+    raw_exec(f->path, "DROP TRIGGER inject");
+    store_ok(db, &r); /* usable again, and no stale binding leaks into the rows */
+    res_close(db);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events"), 3);
+    assert_int_equal(
+        raw_int(f->path, "SELECT count(*) FROM timeseries WHERE latency_p50_ns IS NULL"), 1);
+}
+
+static void test_has_run_finds_exactly_the_stored_key(void **state) {
+    struct fx *f = *state;
+    struct res_db *db = open_ok(f->path);
+    struct exp_outcome o = {0};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
+    struct res_run r = {.scenario = "s",
+                        .scenario_hash = "h1",
+                        .seed = UINT64_MAX,
+                        .protocol = "exactly-once",
+                        .status = "ok",
+                        .outcome = &o,
+                        .params = "a=1"};
+    store_ok(db, &r);
+    struct ft_error err = {0};
+    bool has = false;
+    assert_int_equal(res_has_run(db, "h1", "a=1", UINT64_MAX, "exactly-once", &has, &err), 0);
+    assert_true(has);
+    const struct {
+        const char *hash, *params;
+        uint64_t seed;
+        const char *proto;
+    } misses[] = {{"h2", "a=1", UINT64_MAX, "exactly-once"},
+                  {"h1", "a=2", UINT64_MAX, "exactly-once"},
+                  {"h1", NULL, UINT64_MAX, "exactly-once"},
+                  {"h1", "a=1", 0, "exactly-once"},
+                  {"h1", "a=1", UINT64_MAX, "at-least-once"}};
+    for (size_t i = 0; i < sizeof misses / sizeof misses[0]; i++) {
+        assert_int_equal(res_has_run(db, misses[i].hash, misses[i].params, misses[i].seed,
+                                     misses[i].proto, &has, &err),
+                         0);
+        assert_false(has);
+    }
+    res_close(db);
+}
+
+static void test_child_count_without_rows_is_refused(void **state) {
+    struct fx *f = *state;
+    struct res_db *db = open_ok(f->path);
+    struct exp_outcome o = {0};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
+    struct res_run r = {.scenario = "s",
+                        .scenario_hash = "h",
+                        .protocol = "p",
+                        .status = "ok",
+                        .outcome = &o,
+                        .nevents = 4};
+    struct ft_error err = {0};
+    assert_int_equal(res_store_run(db, &r, NULL, &err), FT_EINVAL);
+    res_close(db);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+        T(test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row),
+        T(test_migrated_key_includes_params),
+        T(test_child_rows_read_back_equal),
+        T(test_rerun_replaces_every_child_row),
+        T(test_failure_in_events_leaves_nothing_of_the_run),
+        T(test_has_run_finds_exactly_the_stored_key),
+        T(test_child_count_without_rows_is_refused),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
