@@ -56,8 +56,9 @@ struct exp_windows {
     struct exp_window_row *rows; /* the final table, sorted by (window_start_ns, key id) */
     size_t n;
     /* Set by the caller before the run to also get the emission log: every row the
-     * output mode emitted, in order, each as the table showed it then (final = the
-     * window was closed); at most PIPE_WINDOW_LOG_MAX rows (log_truncated). */
+     * output mode emitted and every window closing, in order, each as the table showed
+     * it then (emitted_at_ns = that time; final = the window was closed, so each
+     * (window, key) has one final row, its last); at most PIPE_WINDOW_LOG_MAX rows. */
     bool want_log;
     struct exp_window_row *log;
     size_t nlog;

@@ -227,8 +227,10 @@ int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n);
 void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out);
 /* Per-record latency samples (arrival at the source -> first emitted row showing it). */
 const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n);
-/* The emission log: every row the output mode emitted, in order, as the result table
- * showed it right after (the partials of all workers combined). Kept only after
+/* The emission log: every row the output mode emitted and every window closing (a
+ * row with final set and output clear: update mode closes without emitting), in order,
+ * as the result table showed it right after (the partials of all workers combined;
+ * final only once every worker's partial closed). Kept only after
  * pipe_window_keep_log(p, true) before the run; at most PIPE_WINDOW_LOG_MAX rows
  * (*truncated says when more were emitted). */
 #define PIPE_WINDOW_LOG_MAX 2000000u

@@ -55,8 +55,9 @@ static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
     return 0;
 }
 
-/* The log holds what the sink shows after each emitted row: the row with every worker's
- * partial for its window and key combined. */
+/* The log holds what the sink shows after each emitted row, and after each window
+ * closes (update mode closes without emitting): the row with every worker's partial for
+ * its window and key combined. */
 static void log_row(struct wstage *st, const struct win_row *r) {
     if (st->nlog >= PIPE_WINDOW_LOG_MAX) {
         st->log_truncated = true;
@@ -71,7 +72,7 @@ static void log_row(struct wstage *st, const struct win_row *r) {
         return;
     }
     c.emitted_at_ns = r->emitted_at_ns;
-    c.output = true;
+    c.output = r->output;
     st->log[st->nlog++] = c;
 }
 
@@ -79,7 +80,7 @@ static void on_row(void *ctx, const struct win_row *r) {
     struct wpart_sink *ps = ctx;
     int rc = win_table_apply(&ps->st->table, ps->worker, r);
     if (rc && !ps->st->rc) ps->st->rc = rc;
-    if (!rc && ps->st->keep_log && r->output) log_row(ps->st, r);
+    if (!rc && ps->st->keep_log && (r->output || r->final)) log_row(ps->st, r);
 }
 
 static void on_latency(void *ctx, uint64_t ns) {

@@ -208,6 +208,23 @@ static void test_word_count_emission_log_and_watermarks(void **state) {
         {HM(12, 10), "cat", 1, HM(12, 20)},
         {HM(12, 15), "cat", 1, HM(12, 20)},
     };
+    /* closings are in the log too: update mode emits nothing then, the row turns final.
+     * The no-data trigger at 12:25 (watermark 12:06) closes [11:55, 12:05); the end of the
+     * run (12:30 + 60 s drain) closes the other ten. Take them out, then compare. */
+    size_t k = 0, closed_1225 = 0, closed_end = 0;
+    for (size_t i = 0; i < w.nlog; i++) {
+        if (!w.log[i].final) {
+            w.log[k++] = w.log[i];
+            continue;
+        }
+        closed_1225 += w.log[i].emitted_at_ns == (uint64_t)HM(12, 25) &&
+                       w.log[i].window_start_ns == HM(11, 55);
+        closed_end += w.log[i].emitted_at_ns == (uint64_t)HM(12, 31);
+    }
+    assert_int_equal(w.nlog - k, 12); /* every (window, key) closes once */
+    assert_int_equal(closed_1225, 2);
+    assert_int_equal(closed_end, 10);
+    w.nlog = k;
     /* two workers emit in worker order within a trigger; sort each trigger's rows by
      * (start, key) here for the comparison */
     assert_int_equal(w.nlog, 18);
@@ -228,7 +245,7 @@ static void test_word_count_emission_log_and_watermarks(void **state) {
         assert_string_equal(w.log[i].key, log[i].key);
         assert_true(w.log[i].value == log[i].value);
         assert_int_equal(w.log[i].emitted_at_ns, log[i].emitted);
-        assert_false(w.log[i].final); /* update mode: rows are emitted while open */
+        assert_false(w.log[i].final); /* update mode: rows emitted while open */
     }
     /* after 12:20 the watermark moved, so a no-data trigger runs at 12:25 */
     const int64_t at[] = {HM(12, 5), HM(12, 10), HM(12, 15), HM(12, 20), HM(12, 25)};
