@@ -3,13 +3,15 @@
  * measured from the trace: a worker's crash to the first row it makes visible after.
  * With exp_options.stats the run is also cut into time buckets (visible rows, their
  * latency, records in flight, retries) and its crash/restart/partition/heal markers
- * and latency percentiles are kept; collecting them never changes the run itself. */
+ * and latency percentiles are kept; collecting them never changes the run itself. * A windowed query's final table is compared with a reference the pure window engine
+ * computes from the generated input alone: every record in every one of its windows. */
 #include "experiment.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger.h"
+#include "query.h"
 #include "source.h"
 
 /* Per-bucket counters while the run goes on; see struct exp_bucket. */
@@ -314,6 +316,110 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
     sim_trace_hash_hex(s, out->trace_hash);
 }
 
+/* The no-lateness reference of the windowed query: the operators and the windows over
+ * the generated input, every contribution counted. */
+static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct win_row **rows,
+                            size_t *n, struct ft_error *err) {
+    struct src_gen g;
+    struct query q;
+    struct win_ref *ref = NULL;
+    int rc = src_gen_open(&g, &cfg->source, cfg->duration_ns, seed, err);
+    if (rc) return rc;
+    rc = query_compile(&cfg->query, &g, &q, err);
+    if (!rc) rc = win_ref_new(&cfg->query.window, &ref, err);
+    struct src_record r;
+    while (!rc && src_gen_next(&g, &r)) {
+        uint64_t k;
+        int64_t v;
+        if (query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
+        struct win_input in = {k, r.event_ns, v, r.arrival_ns};
+        rc = win_ref_add(ref, &in, err);
+    }
+    if (!rc) rc = win_ref_rows(ref, rows, n, err);
+    win_ref_free(ref);
+    query_free(&q);
+    src_gen_free(&g);
+    return rc;
+}
+
+static int export_rows(const struct pipe *pipe, const struct win_row *rows, size_t n,
+                       struct exp_window_row **out) {
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out) return FT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct exp_window_row *x = &(*out)[i];
+        x->window_start_ns = rows[i].start_ns;
+        x->window_end_ns = rows[i].end_ns;
+        pipe_window_key_name(pipe, rows[i].key, x->key, sizeof x->key);
+        x->value = rows[i].value;
+        x->emitted_at_ns = rows[i].emitted_at_ns;
+        x->final = rows[i].final;
+    }
+    return 0;
+}
+
+static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,
+                        struct exp_windows *table, struct exp_outcome *out,
+                        struct ft_error *err) {
+    struct win_row *rows = NULL, *ref = NULL;
+    size_t n = 0, nref = 0, nlat;
+    int rc = pipe_window_finish(pipe, err);
+    if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
+        ft_fail(err, rc, "cannot hold the window table");
+    if (!rc) rc = window_reference(cfg, seed, &ref, &nref, err);
+    if (rc) goto done;
+    struct pipe_window_stats ws;
+    pipe_window_stats(pipe, &ws);
+    out->windows_enabled = true;
+    out->windows = n;
+    for (size_t i = 0; i < n; i++) out->windows_final += rows[i].final;
+    out->late_dropped = ws.late_dropped;
+    out->late_records = ws.late_records;
+    out->window_rows_emitted = ws.rows_emitted;
+    out->window_triggers = ws.triggers;
+    out->filtered = ws.filtered + ws.unmatched;
+    out->windows_mismatched = win_rows_mismatched(rows, n, ref, nref);
+    out->windows_match_reference = out->windows_mismatched == 0;
+    const uint64_t *lat = pipe_window_latencies(pipe, &nlat);
+    uint64_t *sorted = malloc((nlat ? nlat : 1) * sizeof *sorted);
+    if (!sorted) rc = FT_ENOMEM;
+    if (!rc && nlat) memcpy(sorted, lat, nlat * sizeof *sorted);
+    if (!rc) rc = ledger_sort(sorted, nlat);
+    if (!rc) {
+        out->window_latency_p50_ns = ledger_nearest_rank(sorted, nlat, 50);
+        out->window_latency_p99_ns = ledger_nearest_rank(sorted, nlat, 99);
+    }
+    free(sorted);
+    if (rc) goto done;
+    if (table && !(rc = export_rows(pipe, rows, n, &table->rows))) table->n = n;
+    if (!rc && table && table->want_log) {
+        size_t nlog, nwm;
+        const struct win_row *log = pipe_window_log(pipe, &nlog, &table->log_truncated);
+        const struct pipe_watermark *wm = pipe_window_watermarks(pipe, &nwm);
+        if (!(rc = export_rows(pipe, log, nlog, &table->log))) table->nlog = nlog;
+        table->watermarks = malloc((nwm ? nwm : 1) * sizeof *table->watermarks);
+        if (!rc && !table->watermarks) rc = FT_ENOMEM;
+        if (!rc && nwm) memcpy(table->watermarks, wm, nwm * sizeof *wm);
+        if (!rc) table->nwatermarks = nwm;
+    }
+    if (rc) ft_fail(err, rc, "out of memory for the window table");
+done:
+    if (rc == FT_ENOMEM && !err->msg[0]) ft_fail(err, rc, "out of memory for the window table");
+    free(rows);
+    free(ref);
+    return rc;
+}
+
+void exp_windows_free(struct exp_windows *w) {
+    if (!w) return;
+    bool want_log = w->want_log;
+    free(w->rows);
+    free(w->log);
+    free(w->watermarks);
+    memset(w, 0, sizeof *w);
+    w->want_log = want_log;
+}
+
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
     switch (p) {
     case DLV_AT_MOST_ONCE:
@@ -331,6 +437,12 @@ bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
 
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
             const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err) {
+    return exp_run_windows(cfg, p, seed, opt, out, NULL, err);
+}
+
+int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
+                    const struct exp_options *opt, struct exp_outcome *out,
+                    struct exp_windows *windows, struct ft_error *err) {
     memset(out, 0, sizeof *out);
     struct exp_state st = {.opt = opt};
     struct exp_collector col;
@@ -362,11 +474,13 @@ int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
     rc = pipe_build(s, cfg, p, seed, &obs, &pipe, err);
     if (rc) goto done;
     if (st.col) st.col->pipe = pipe;
+    if (windows) pipe_window_keep_log(pipe, windows->want_log);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
     if (rc) {
         ft_fail(err, rc, "%s", sim_error(s)->msg);
         goto done;
     }
+    if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, windows, out, err))) goto done;
     fill_outcome(s, pipe, &st, ref, out);
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");

@@ -28,7 +28,47 @@ struct exp_outcome {
     bool matches_reference; /* the warehouse's per-key counts equal the reference */
     uint64_t keys_mismatched;
     char trace_hash[SIM_HASH_HEX_BYTES];
+    /* the windowed query, when the scenario has one (all 0 / false otherwise) */
+    bool windows_enabled;
+    uint64_t windows;              /* rows of the result table: one per (window, key) */
+    uint64_t windows_final;        /* ... of them closed by the watermark or the run's end */
+    uint64_t late_dropped;         /* (record, window) contributions dropped as late */
+    uint64_t late_records;         /* records with at least one dropped contribution */
+    uint64_t window_rows_emitted;  /* rows the output mode emitted (every trigger) */
+    uint64_t window_triggers;      /* micro-batch triggers, or records (continuous) */
+    uint64_t filtered;             /* records a filter or the join dropped */
+    bool windows_match_reference;  /* the final table equals the no-lateness reference */
+    uint64_t windows_mismatched;   /* (window, key) rows that differ from it */
+    uint64_t window_latency_p50_ns; /* source arrival -> first emitted row showing it */
+    uint64_t window_latency_p99_ns;
 };
+
+/* The window result table of a run, for display, --json and the results store. */
+#define EXP_KEY_BYTES 64u
+struct exp_window_row {
+    int64_t window_start_ns, window_end_ns; /* for CSV clock times: ns since midnight */
+    char key[EXP_KEY_BYTES];
+    double value;
+    uint64_t emitted_at_ns; /* when the row's value was last emitted */
+    bool final;             /* closed by the watermark or by the end of the run */
+};
+struct exp_windows {
+    struct exp_window_row *rows; /* the final table, sorted by (window_start_ns, key id) */
+    size_t n;
+    /* Set by the caller before the run to also get the emission log: every row the
+     * output mode emitted and every window closing, in order, each as the table showed
+     * it then (emitted_at_ns = that time; final = the window was closed, so each
+     * (window, key) has one final row, its last); at most PIPE_WINDOW_LOG_MAX rows. */
+    bool want_log;
+    struct exp_window_row *log;
+    size_t nlog;
+    bool log_truncated;
+    /* The watermark over processing time: after each trigger (micro-batch) or each
+     * change (continuous), with the late contributions dropped so far. */
+    struct pipe_watermark *watermarks;
+    size_t nwatermarks;
+};
+void exp_windows_free(struct exp_windows *w);
 
 /* ---- statistics over simulated time (optional, for the results store's plots) ----
  * Time is cut into buckets of equal width [k*w, (k+1)*w); the last bucket ends at the
@@ -91,5 +131,10 @@ bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o);
  * (a fault naming an unknown node, a limit hit during the run, ...). */
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
             const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err);
+/* exp_run that also returns the window table of a windowed query in *windows (left
+ * empty without one; free it with exp_windows_free). */
+int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
+                    const struct exp_options *opt, struct exp_outcome *out,
+                    struct exp_windows *windows, struct ft_error *err);
 
 #endif

@@ -18,7 +18,8 @@ static void usage(FILE *f) {
           "\n"
           "For each scenario (a DIR means every *.yaml in it), runs every protocol that the\n"
           "file's expect: block names, over every seed of its seeds: range, and checks the\n"
-          "expectations (lost, duplicated, delivered, matches_reference; for Byzantine\n"
+          "expectations (lost, duplicated, delivered, matches_reference; for a windowed\n"
+          "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
           "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
           "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
           "'N passed, N failed'.\n"
@@ -95,7 +96,7 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
     snprintf(r.scenario, sizeof r.scenario, "%s", scn->name);
     snprintf(r.file, sizeof r.file, "%s", scn->file);
     uint64_t nseeds = scn->seed_last - scn->seed_first + 1;
-    char detail[512];
+    char detail[700];
     for (uint64_t seed = scn->seed_first; seed <= scn->seed_last; seed++) {
         if (c->tty)
             fprintf(stderr, "\r%s %s seed %llu (%llu/%llu)\033[K", scn->name, r.protocol,
@@ -103,13 +104,18 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
                     (unsigned long long)nseeds);
         struct exp_outcome o;
         struct ft_error err = {0};
-        if (exp_run(&scn->pipe, p, seed, NULL, &o, &err) != 0) {
+        struct exp_windows w = {0};
+        if (exp_run_windows(&scn->pipe, p, seed, NULL, &o, scn->expect[p].nrows ? &w : NULL,
+                            &err) != 0) {
             if (c->tty) fputs("\r\033[K", stderr);
             fprintf(stderr, "ftsim check: %s: %s seed %llu: %s\n", scn->file, r.protocol,
                     (unsigned long long)seed, err.msg);
+            exp_windows_free(&w);
             return CLI_INTERNAL;
         }
         bool ok = check_outcome(&scn->expect[p], &o, detail, sizeof detail);
+        ok &= scn_check_windows(&scn->expect[p], &o, &w, detail, sizeof detail);
+        exp_windows_free(&w);
         if (!ok || seed == scn->seed_first)
             snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed,
                      detail);

@@ -18,7 +18,10 @@ static void usage(FILE *f) {
           "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
           "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
           "duplicated (extra copies), whether the warehouse matches the reference, and the\n"
-          "trace hash. The same FILE and seed always print the same numbers. A Byzantine\n"
+          "trace hash. The same FILE and seed always print the same numbers. A scenario with\n"
+          "a windowed query (pipeline:) then prints, per protocol, its window table (window,\n"
+          "key, value, emitted at, final) with the late contributions dropped and whether\n"
+          "it matches the no-lateness reference; --json has it as \"windows\". A Byzantine\n"
           "scenario prints, per algorithm, IC1, IC2, messages, signatures and decisions (or,\n"
           "with exhaustive: true, one row per placement of traitors, strategy and order).\n"
           "\n"
@@ -118,11 +121,33 @@ static void json_str(const char *s) {
     putchar('"');
 }
 
-static void print_json_run(const char *proto, const struct exp_outcome *o, bool first) {
+/* ,"windows":{...}: the window query's counts and its result table. */
+static void print_json_windows(const struct exp_outcome *o, const struct exp_windows *w) {
+    printf(",\"windows\":{\"late_dropped\":%llu,\"late_records\":%llu,\"rows_emitted\":%llu,"
+           "\"triggers\":%llu,\"filtered\":%llu,\"match_reference\":%s,\"mismatched\":%llu,"
+           "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,\"rows\":[",
+           (unsigned long long)o->late_dropped, (unsigned long long)o->late_records,
+           (unsigned long long)o->window_rows_emitted, (unsigned long long)o->window_triggers,
+           (unsigned long long)o->filtered, o->windows_match_reference ? "true" : "false",
+           (unsigned long long)o->windows_mismatched, (unsigned long long)o->window_latency_p50_ns,
+           (unsigned long long)o->window_latency_p99_ns);
+    for (size_t i = 0; i < w->n; i++) {
+        const struct exp_window_row *r = &w->rows[i];
+        printf("%s{\"window_start_ns\":%lld,\"window_end_ns\":%lld,\"key\":", i ? "," : "",
+               (long long)r->window_start_ns, (long long)r->window_end_ns);
+        json_str(r->key);
+        printf(",\"value\":%.17g,\"emitted_at_ns\":%llu,\"final\":%s}", r->value,
+               (unsigned long long)r->emitted_at_ns, r->final ? "true" : "false");
+    }
+    printf("]}");
+}
+
+static void print_json_run(const char *proto, const struct exp_outcome *o,
+                           const struct exp_windows *w, bool first) {
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
-           "\"matches_reference\":%s,\"events\":%llu,\"trace_hash\":\"%s\"}",
+           "\"matches_reference\":%s,\"events\":%llu,\"trace_hash\":\"%s\"",
            first ? "" : ",", proto, (unsigned long long)o->sent,
            (unsigned long long)o->delivered, (unsigned long long)o->lost,
            (unsigned long long)o->duplicated, (unsigned long long)o->retries,
@@ -130,6 +155,73 @@ static void print_json_run(const char *proto, const struct exp_outcome *o, bool 
            (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
            (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
            (unsigned long long)o->events, o->trace_hash);
+    if (o->windows_enabled) print_json_windows(o, w);
+    putchar('}');
+}
+
+/* A time for the window table: a clock time for CSV replays (ns since midnight), else
+ * seconds of simulated time. */
+static const char *fmt_time(int64_t ns, bool clock, char *buf, size_t size) {
+    const char *sign = ns < 0 ? "-" : "";
+    uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+    if (!clock) {
+        snprintf(buf, size, "%s%llu.%03llus", sign, (unsigned long long)(a / 1000000000),
+                 (unsigned long long)(a / 1000000 % 1000));
+        return buf;
+    }
+    uint64_t s = a / 1000000000, ms = a / 1000000 % 1000;
+    int n = snprintf(buf, size, "%s%02llu:%02llu:%02llu", sign, (unsigned long long)(s / 3600),
+                     (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+    if (ms && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, ".%03llu", (unsigned long long)ms);
+    return buf;
+}
+
+static bool same_rows(const struct exp_windows *a, const struct exp_windows *b) {
+    if (a->n != b->n) return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->rows[i].window_start_ns != b->rows[i].window_start_ns ||
+            a->rows[i].value != b->rows[i].value || a->rows[i].final != b->rows[i].final ||
+            a->rows[i].emitted_at_ns != b->rows[i].emitted_at_ns ||
+            strcmp(a->rows[i].key, b->rows[i].key))
+            return false;
+    return true;
+}
+
+#define RUN_WINDOW_ROWS_SHOWN 40
+
+static void print_window_table(const struct scenario *scn, const char *proto,
+                               const struct exp_outcome *o, const struct exp_windows *w,
+                               const char *same_as) {
+    const struct pipe_query *q = &scn->pipe.query;
+    bool clock = scn->pipe.source.kind == SRC_CSV;
+    char a[40], b[40], c[40];
+    printf("\nwindows under %s: %llu rows (%llu final), %llu late contributions dropped "
+           "(%llu records), %llu rows emitted %s %llu %s, reference %s, latency p50 %s p99 %s\n",
+           proto, (unsigned long long)o->windows, (unsigned long long)o->windows_final,
+           (unsigned long long)o->late_dropped, (unsigned long long)o->late_records,
+           (unsigned long long)o->window_rows_emitted,
+           q->driver == PIPE_DRIVER_CONTINUOUS ? "over" : "in",
+           (unsigned long long)o->window_triggers,
+           q->driver == PIPE_DRIVER_CONTINUOUS ? "records (continuous)" : "triggers",
+           o->windows_match_reference ? "matches" : "DIFFERS",
+           fmt_time((int64_t)o->window_latency_p50_ns, false, a, sizeof a),
+           fmt_time((int64_t)o->window_latency_p99_ns, false, b, sizeof b));
+    if (same_as) {
+        printf("  (the same rows as under %s)\n", same_as);
+        return;
+    }
+    printf("  %-25s %-20s %14s %-14s %s\n", "window", "key", "value", "emitted at", "final");
+    for (size_t i = 0; i < w->n && i < RUN_WINDOW_ROWS_SHOWN; i++) {
+        const struct exp_window_row *r = &w->rows[i];
+        char win[84];
+        snprintf(win, sizeof win, "[%s, %s)", fmt_time(r->window_start_ns, clock, a, sizeof a),
+                 fmt_time(r->window_end_ns, clock, b, sizeof b));
+        printf("  %-25s %-20s %14.6g %-14s %s\n", win, r->key, r->value,
+               fmt_time((int64_t)r->emitted_at_ns, clock, c, sizeof c), r->final ? "yes" : "no");
+    }
+    if (w->n > RUN_WINDOW_ROWS_SHOWN)
+        printf("  ... %zu more rows (--json prints them all)\n", w->n - RUN_WINDOW_ROWS_SHOWN);
 }
 
 static void print_table_row(const char *proto, const struct exp_outcome *o) {
@@ -219,7 +311,8 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
  * --trace, its events) when --db is given. */
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
-                   struct trace_printer *tp, struct exp_stats *stats) {
+                   struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
+                   struct exp_windows *win) {
     const char *pname = dlv_name(p);
     struct ft_error err = {0};
     tp->protocol = pname;
@@ -228,12 +321,13 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     struct exp_options eo = {
         .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
     struct exp_outcome out;
-    if (exp_run(&scn->pipe, p, seed, &eo, &out, &err) != 0) {
+    if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
         return CLI_INTERNAL;
     }
+    *outp = out;
     if (o->json)
-        print_json_run(pname, &out, first);
+        print_json_run(pname, &out, win, first);
     else
         print_table_row(pname, &out);
     if (!db) return CLI_OK;
@@ -308,8 +402,20 @@ int cli_run(int argc, char **argv) {
     int exit_code = CLI_OK;
     struct exp_stats stats = {0};
     struct trace_printer tp = {.scn = scn, .keep = o.trace && db};
-    for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++)
-        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats);
+    struct exp_windows win[DLV_COUNT] = {{0}};
+    struct exp_outcome outs[DLV_COUNT];
+    uint32_t ran = 0;
+    for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++) {
+        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats,
+                            &outs[i], &win[i]);
+        if (exit_code == CLI_OK) ran = i + 1;
+    }
+    for (uint32_t i = 0; !o.json && scn->pipe.query.enabled && i < ran; i++) {
+        const char *same =
+            i && same_rows(&win[i - 1], &win[i]) ? dlv_name(o.protocols[i - 1]) : NULL;
+        print_window_table(scn, dlv_name(o.protocols[i]), &outs[i], &win[i], same);
+    }
+    for (uint32_t i = 0; i < DLV_COUNT; i++) exp_windows_free(&win[i]);
     exp_stats_free(&stats);
     free(tp.events);
     if (o.json) printf("]}\n");

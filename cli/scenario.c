@@ -77,11 +77,14 @@ enum {
     T_PROTOCOLS,
     T_FAULTS,
     T_EXPECT,
+    T_PIPELINE,
+    T_DRIVER,
     T_N
 };
 static const char *const top_keys[T_N] = {"name",     "about", "seed",      "seeds",   "duration",
                                           "drain",    "nodes", "source",    "network", "links",
-                                          "delivery", "sink",  "protocols", "faults",  "expect"};
+                                          "delivery", "sink",  "protocols", "faults",  "expect",
+                                          "pipeline", "driver"};
 
 typedef const struct scn_node *const *values;
 
@@ -151,54 +154,12 @@ static int sec_nodes(struct scn_ctx *c, values top) {
     return scn_get_u32(c, v[N_PARTITIONS], "partitions", 1, PIPE_PARTITIONS_MAX, &p->partitions);
 }
 
-enum { S_KIND, S_DEVICES, S_PERIOD, S_JITTER, S_KEYS, S_RATE, S_N };
-static const char *const source_keys[S_N] = {"kind", "devices", "period", "jitter", "keys", "rate"};
-static const struct scn_mapspec source_spec = {"for 'source'", "in 'source'", "key",
-                                               source_keys,    S_N,           SCN_BIT(S_KIND)};
-
-static int source_iot(struct scn_ctx *c, const struct scn_node *const *v) {
-    struct pipe_source *s = &c->out->pipe.source;
-    char a[32], b[32];
-    int rc = 0;
-    if (v[S_DEVICES] && (rc = scn_get_u32(c, v[S_DEVICES], "devices", 1, PIPE_KEYS_MAX, &s->keys)))
-        return rc;
-    if (v[S_PERIOD] && (rc = scn_get_duration(c, v[S_PERIOD], "period", true, &s->period_ns)))
-        return rc;
-    if (v[S_JITTER] && (rc = scn_get_duration(c, v[S_JITTER], "jitter", false, &s->jitter_ns)))
-        return rc;
-    if (2 * s->jitter_ns >= s->period_ns)
-        return scn_fail(c, v[S_JITTER] ? v[S_JITTER] : v[S_PERIOD],
-                        "'jitter' must be less than half of 'period' (%s), found %s",
-                        scn_duration_str(s->period_ns, a, sizeof a),
-                        scn_duration_str(s->jitter_ns, b, sizeof b));
-    return 0;
-}
-
-static int source_keyed(struct scn_ctx *c, const struct scn_node *const *v) {
-    struct pipe_source *s = &c->out->pipe.source;
-    int rc = 0;
-    if (v[S_KEYS] && (rc = scn_get_u32(c, v[S_KEYS], "keys", 1, PIPE_KEYS_MAX, &s->keys)))
-        return rc;
-    if (v[S_RATE]) rc = scn_get_number(c, v[S_RATE], "rate", 0, 1e7, true, &s->rate_per_s);
-    return rc;
-}
-
 static int sec_source(struct scn_ctx *c, values top) {
-    const struct scn_node *v[S_N];
-    int rc = top[T_SOURCE] ? scn_map_collect(c, top[T_SOURCE], &source_spec, v) : 0;
-    if (rc || !top[T_SOURCE]) return rc;
-    const struct scn_node *k = v[S_KIND];
-    bool iot = k->type == SCN_Y_SCALAR && !strcmp(k->text, "iot");
-    if (!iot && (k->type != SCN_Y_SCALAR || strcmp(k->text, "keyed")))
-        return scn_expected(c, k, "kind", "a source kind (iot or keyed)");
-    c->out->pipe.source.kind = iot ? SRC_IOT : SRC_KEYED;
-    uint32_t allowed =
-        iot ? SCN_BIT(S_KIND) | SCN_BIT(S_DEVICES) | SCN_BIT(S_PERIOD) | SCN_BIT(S_JITTER)
-            : SCN_BIT(S_KIND) | SCN_BIT(S_KEYS) | SCN_BIT(S_RATE);
-    if ((rc = scn_check_allowed(c, top[T_SOURCE], &source_spec, allowed,
-                                iot ? "an iot source" : "a keyed source")))
-        return rc;
-    return iot ? source_iot(c, v) : source_keyed(c, v);
+    return top[T_SOURCE] ? scn_stream_source(c, top[T_SOURCE]) : 0;
+}
+
+static int sec_stream(struct scn_ctx *c, values top) {
+    return scn_stream_query(c, top[T_PIPELINE], top[T_DRIVER]);
 }
 
 /* ---- network and links ---- */
@@ -576,9 +537,20 @@ static int sec_faults(struct scn_ctx *c, values top) {
 
 /* ---- expectations ---- */
 
-enum { E_LOST, E_DUPLICATED, E_DELIVERED, E_MATCHES_REFERENCE, E_N };
-static const char *const expect_keys[E_N] = {"lost", "duplicated", "delivered",
-                                             "matches_reference"};
+enum {
+    E_LOST,
+    E_DUPLICATED,
+    E_DELIVERED,
+    E_MATCHES_REFERENCE,
+    E_LATE_DROPPED, /* E_LATE_DROPPED.. : scn_stream_expect, in its order */
+    E_WINDOWS,
+    E_WINDOWS_MATCH_REFERENCE,
+    E_WINDOW_ROWS,
+    E_N
+};
+static const char *const expect_keys[E_N] = {
+    "lost",         "duplicated", "delivered",
+    "matches_reference", "late_dropped", "windows", "windows_match_reference", "window_rows"};
 
 static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *proto,
                       struct scn_expect *e) {
@@ -596,6 +568,7 @@ static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *p
     if (!rc && v[E_MATCHES_REFERENCE] &&
         !(rc = scn_get_bool(c, v[E_MATCHES_REFERENCE], "matches_reference", &b)))
         e->matches_reference = b;
+    if (!rc) rc = scn_stream_expect(c, m, v + E_LATE_DROPPED, e);
     e->set = true;
     e->line = m->line;
     e->col = m->col;
@@ -659,7 +632,7 @@ static int parse_top(struct scn_ctx *c, const struct scn_node *root) {
                                                 SCN_BIT(T_DURATION) | SCN_BIT(T_PROTOCOLS)};
     static int (*const sections[])(struct scn_ctx *, values) = {
         sec_ids,      sec_seeds, sec_time,      sec_nodes,  sec_source, sec_network,  sec_links,
-        sec_delivery, sec_sink,  sec_protocols, sec_faults, sec_expect, check_records};
+        sec_delivery, sec_sink,  sec_stream, sec_protocols, sec_faults, sec_expect, check_records};
     const struct scn_node *v[T_N];
     int rc = scn_map_collect(c, root, &spec, v);
     for (size_t i = 0; !rc && i < sizeof sections / sizeof sections[0]; i++)
@@ -675,8 +648,10 @@ static void scenario_init(struct scenario *o, const char *name, const char *text
     snprintf(o->file, sizeof o->file, "%s", name);
     o->seed = o->seed_first = o->seed_last = 1;
     pipe_config_defaults(&o->pipe);
-    for (int p = 0; p < DLV_COUNT; p++)
+    for (int p = 0; p < DLV_COUNT; p++) {
         o->expect[p].matches_reference = -1;
+        o->expect[p].windows_match_reference = -1;
+    }
     crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL, 0);
     sodium_bin2hex(o->hash, sizeof o->hash, h, sizeof h);
 }

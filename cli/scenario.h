@@ -20,12 +20,26 @@
 #define SCN_SEEDS_MAX 100000u /* seeds one check may run */
 #define SCN_FILE_BYTES_MAX (1u << 20)
 
+/* A window row an expectation names: it must exist, be final and show `value`. */
+#define SCN_WINDOW_ROWS_MAX 32u
+struct scn_window_row {
+    int64_t start_ns, end_ns; /* end defaults to start + the window's length */
+    char key[64];
+    double value; /* equal within 1e-9 relative */
+    int line, col;
+};
+
 /* What `check` enforces for one protocol. */
 struct scn_expect {
     bool set; /* the file has an expect entry for this protocol */
     struct scn_bound lost, duplicated, delivered;
     int matches_reference; /* -1 unchecked, 0 must be false, 1 must be true */
     int line, col;
+    /* the windowed query (cli/scn_stream.c) */
+    struct scn_bound late_dropped, windows;
+    int windows_match_reference; /* -1 unchecked */
+    uint32_t nrows;
+    struct scn_window_row rows[SCN_WINDOW_ROWS_MAX];
 };
 
 /* A pipeline scenario compares delivery protocols; a Byzantine one (a file with a
@@ -78,6 +92,12 @@ int scn_parse_with(const char *name, const char *text, size_t len, const struct 
 int scn_read_file(const char *path, char **text, size_t *len, struct ft_error *err);
 /* Checks a bound: "lost: 0" holds for 0; ">0" for 3, ... */
 bool scn_bound_holds(const struct scn_bound *b, uint64_t v);
+/* Checks the window expectations of e against a run (windows may be NULL when e names
+ * no rows); appends "name value (expect B)" items to buf. */
+struct exp_outcome;
+struct exp_windows;
+bool scn_check_windows(const struct scn_expect *e, const struct exp_outcome *o,
+                       const struct exp_windows *w, char *buf, size_t size);
 /* Writes a bound as the file would ("0", ">0", "<=5") into buf. */
 const char *scn_bound_str(const struct scn_bound *b, char *buf, size_t size);
 

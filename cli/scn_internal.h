@@ -110,5 +110,12 @@ int scn_sec_common(struct scn_ctx *c, const struct scn_node *name, const struct 
 /* scn_byz.c: a mapping with a `byzantine` key is a Byzantine scenario. */
 bool scn_byz_is(const struct scn_node *root);
 int scn_byz_parse(struct scn_ctx *c, const struct scn_node *root);
+/* scn_stream.c: source kinds, the windowed query and its expectations. */
+int scn_stream_source(struct scn_ctx *c, const struct scn_node *m);
+int scn_stream_query(struct scn_ctx *c, const struct scn_node *pipeline,
+                     const struct scn_node *driver);
+/* v: the values of late_dropped, windows, windows_match_reference, window_rows in m. */
+int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
+                      struct scn_expect *e);
 
 #endif

@@ -24,14 +24,24 @@ void pipe_config_defaults(struct pipe_config *c) {
 }
 
 uint64_t pipe_estimated_records(const struct pipe_config *c) {
-    double secs = (double)c->duration_ns / 1e9;
-    double n;
-    if (c->source.kind == SRC_IOT)
-        n = c->source.period_ns ? (double)c->source.keys * ((double)c->duration_ns /
-                                                             (double)c->source.period_ns)
-                                : 0;
-    else
-        n = c->source.rate_per_s * secs;
+    const struct pipe_source *s = &c->source;
+    double secs = (double)c->duration_ns / 1e9, n = s->rate_per_s * secs;
+    switch (s->kind) {
+    case SRC_IOT:
+        n = s->period_ns ? (double)s->keys * ((double)c->duration_ns / (double)s->period_ns) : 0;
+        break;
+    case SRC_CSV: n = (double)s->csv_rows; break;
+    case SRC_LOGS:
+        if (s->burst_rate_per_s > 0 && s->burst_every_ns && s->burst_length_ns) {
+            double calm = (double)s->burst_every_ns, burst = (double)s->burst_length_ns;
+            n = secs * (s->rate_per_s * calm + s->burst_rate_per_s * burst) / (calm + burst);
+        }
+        n += s->attack_rate_per_s * (double)s->attack_length_ns / 1e9;
+        break;
+    case SRC_ADS: n *= 1.0 + s->win_p * (1.0 + s->ctr); break;
+    case SRC_CLICKS: n *= s->clicks_per_session > 1 ? s->clicks_per_session : 1.0; break;
+    case SRC_KEYED: break;
+    }
     if (n > 1e18) return UINT64_MAX;
     return (uint64_t)n;
 }

@@ -11,6 +11,7 @@
 
 #include "pipeline.h"
 #include "source.h"
+#include "window_stage.h"
 
 struct wire {
     uint64_t rec, key, event_ns, created_ns, value;
@@ -49,6 +50,7 @@ struct pipe {
     int step_receive, step_emit, step_commit;
     uint64_t retries;
     struct dlv_backoff backoff;
+    struct wstage *ws; /* the windowed query (window_stage.c), NULL without one */
 };
 
 static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,

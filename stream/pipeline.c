@@ -179,6 +179,7 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
         return rc;
     }
     *out = p;
+    if (cfg->query.enabled && (rc = wstage_new(p, &p->ws, err))) return rc;
     if (pipe_source_init(s, p) || pipe_broker_init(s, p) || pipe_sink_init(s, p))
         return ft_fail(err, FT_ENOMEM, "out of memory building the pipeline");
     rc = set_links(s, p, err);
@@ -191,5 +192,47 @@ void pipe_free(struct pipe *p) {
     pipe_source_free(p->s, p);
     pipe_broker_free(p->s, p);
     pipe_sink_free(p->s, p);
+    wstage_free(p->ws);
     free(p);
+}
+
+int pipe_window_finish(struct pipe *p, struct ft_error *err) {
+    return p->ws ? wstage_finish(p->s, p->ws, err) : 0;
+}
+
+int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n) {
+    *rows = NULL;
+    *n = 0;
+    return p->ws ? wstage_rows(p->ws, rows, n) : 0;
+}
+
+void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out) {
+    memset(out, 0, sizeof *out);
+    if (p->ws) wstage_stats(p->ws, out);
+}
+
+const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n) {
+    *n = 0;
+    return p->ws ? wstage_latencies(p->ws, n) : NULL;
+}
+
+void pipe_window_keep_log(struct pipe *p, bool on) {
+    if (p->ws) wstage_keep_log(p->ws, on);
+}
+
+const struct win_row *pipe_window_log(const struct pipe *p, size_t *n, bool *truncated) {
+    *n = 0;
+    *truncated = false;
+    return p->ws ? wstage_log(p->ws, n, truncated) : NULL;
+}
+
+const struct pipe_watermark *pipe_window_watermarks(const struct pipe *p, size_t *n) {
+    *n = 0;
+    return p->ws ? wstage_watermarks(p->ws, n) : NULL;
+}
+
+const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, size_t size) {
+    if (p->ws) return wstage_key_name(p->ws, key, buf, size);
+    snprintf(buf, size, "%llu", (unsigned long long)key);
+    return buf;
 }

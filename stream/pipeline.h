@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dlv.h"
+#include "query.h"
 #include "sim.h"
 
 #define PIPE_WORKERS_MAX 64u
@@ -29,15 +30,50 @@
 
 enum src_kind {
     SRC_KEYED = 0, /* `rate` records/s, Poisson arrivals, keys uniform over `keys` */
-    SRC_IOT        /* `devices` sensors, one reading per `period` each, +- jitter */
+    SRC_IOT,       /* `devices` sensors, one reading per `period` each, +- jitter */
+    SRC_CSV,       /* replay of a user's CSV table (stream/csv.h) */
+    SRC_LOGS,      /* server and security logs: bursty arrivals, levels, an attack */
+    SRC_ADS,       /* real-time advertising: bid requests, impressions, clicks */
+    SRC_CLICKS     /* clickstream: user sessions of page views with think times */
 };
+#define SRC_KINDS 6
+#define PIPE_PATH_MAX 512u
 
+/* Every generator is a pure function of (this, duration, seed); docs/scenario-format.md
+ * documents each parameter. `keys` is the number of distinct source keys for every kind
+ * (devices, hosts, campaigns, users, or the CSV's distinct keys). */
 struct pipe_source {
     enum src_kind kind;
-    uint32_t keys;       /* keyed: distinct keys; iot: devices */
-    double rate_per_s;   /* keyed */
+    uint32_t keys;       /* keyed: distinct keys; iot: devices; logs: hosts; ads:
+                            campaigns; clicks: users; csv: distinct keys in the file */
+    double rate_per_s;   /* keyed; logs: calm rate; ads: bid requests/s; clicks: sessions/s */
     uint64_t period_ns;  /* iot */
     uint64_t jitter_ns;  /* iot: each reading is uniform in [-jitter, +jitter] of its slot */
+    /* iot: device clocks and links (0 = off) */
+    uint64_t skew_ns;    /* each device's clock is off by a fixed amount in [-skew, +skew] */
+    uint64_t delay_ns;   /* each reading travels uniform [0, delay]; a device's link is FIFO */
+    double outage_p;     /* per reading: the link goes down for outage_ns; readings queue */
+    uint64_t outage_ns;
+    double battery_p;    /* per reading: the battery dies for battery_ns; readings are lost */
+    uint64_t battery_ns;
+    /* logs */
+    double burst_rate_per_s;  /* rate during a burst (0 = no bursts) */
+    uint64_t burst_every_ns;  /* mean calm period between bursts (exponential) */
+    uint64_t burst_length_ns; /* mean burst length (exponential) */
+    uint64_t attack_at_ns, attack_length_ns; /* the attack burst: [at, at + length) */
+    double attack_rate_per_s; /* alert lines per second from attack_host during it */
+    uint32_t attack_host;
+    /* ads */
+    double win_p;            /* a bid request wins an impression */
+    double ctr;              /* an impression is clicked (click-through rate) */
+    uint64_t click_delay_ns; /* mean time from impression to click (exponential) */
+    /* clicks */
+    uint32_t pages;             /* page ids 0 .. pages-1, uniform */
+    uint64_t think_ns;          /* mean think time between two clicks (exponential) */
+    double clicks_per_session;  /* mean clicks in a session (geometric, >= 1) */
+    /* csv */
+    char csv_path[PIPE_PATH_MAX]; /* resolved against the scenario's directory */
+    uint64_t csv_rows;            /* rows with arrival < duration (for limit checks) */
 };
 
 struct pipe_link {
@@ -117,6 +153,7 @@ struct pipe_config {
     struct pipe_delivery delivery;
     uint32_t nfaults;
     struct pipe_fault faults[PIPE_FAULTS_MAX];
+    struct pipe_query query; /* a windowed query the workers run (stream/query.h) */
 };
 
 /* Defaults for every field a scenario may leave out. */
@@ -167,5 +204,47 @@ uint64_t pipe_retries(const struct pipe *p);
 int64_t pipe_map_value(int64_t v);
 /* The partition of a key. */
 uint32_t pipe_partition_of(uint32_t key, uint32_t partitions);
+
+/* ---- the windowed query's results (cfg.query.enabled; stream/window_stage.c) ---- */
+
+struct pipe_window_stats {
+    uint64_t applied;       /* records the window engines applied */
+    uint64_t filtered;      /* records a filter dropped */
+    uint64_t unmatched;     /* records the inner join dropped (key not in the table) */
+    uint64_t contributions; /* (record, window) updates applied */
+    uint64_t late_dropped;  /* (record, window) contributions dropped: the window was final */
+    uint64_t late_records;  /* records with at least one dropped contribution */
+    uint64_t rows_emitted;  /* rows the output mode emitted */
+    uint64_t triggers;      /* micro-batch triggers, or records (continuous) */
+};
+
+/* End of the run: closes every window of the workers that are up (call once, after the
+ * simulator stopped). 0 or a negative FT_E* with err filled. */
+int pipe_window_finish(struct pipe *p, struct ft_error *err);
+/* The result table: one row per (window, key), partial aggregates of several workers
+ * combined, sorted by (start, key). The caller frees *rows. 0 or FT_ENOMEM. */
+int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n);
+void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out);
+/* Per-record latency samples (arrival at the source -> first emitted row showing it). */
+const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n);
+/* The emission log: every row the output mode emitted and every window closing (a
+ * row with final set and output clear: update mode closes without emitting), in order,
+ * as the result table showed it right after (the partials of all workers combined;
+ * final only once every worker's partial closed). Kept only after
+ * pipe_window_keep_log(p, true) before the run; at most PIPE_WINDOW_LOG_MAX rows
+ * (*truncated says when more were emitted). */
+#define PIPE_WINDOW_LOG_MAX 2000000u
+void pipe_window_keep_log(struct pipe *p, bool on);
+const struct win_row *pipe_window_log(const struct pipe *p, size_t *n, bool *truncated);
+/* The query's watermark over processing time (kept with the log): one point per trigger
+ * (micro-batch) or per change (continuous), with the late contributions dropped so far. */
+struct pipe_watermark {
+    uint64_t t_ns;
+    int64_t watermark_ns;
+    uint64_t late_dropped;
+};
+const struct pipe_watermark *pipe_window_watermarks(const struct pipe *p, size_t *n);
+/* The display name of a result key ("dog", "device-3", "error", "kitchen"). */
+const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, size_t size);
 
 #endif

@@ -1,7 +1,12 @@
-/* The generators behind the sources. keyed: Poisson arrivals at `rate`, keys uniform,
- * values uniform in [0, 1000). iot: device d reads at k*period + phase_d + jitter
- * (uniform in [-jitter, +jitter]), value = a temperature in milli-degrees; each device
- * has its own RNG stream "source:iot:d", so adding devices never changes others'. */
+/* The generators behind the sources: keyed, iot and csv here, logs/ads/clicks in
+ * sources.c. keyed: Poisson arrivals at `rate`, keys uniform, values uniform in
+ * [0, 1000). iot: device d reads at k*period + phase_d + jitter (uniform in [-jitter,
+ * +jitter]), value = a temperature in milli-degrees; each device has its own RNG stream
+ * "source:iot:d", so adding devices never changes others'. Plain iot merges per-slot
+ * radix-sorted batches; with the extras (clock skew, transmit delay, outages, battery
+ * gaps) readings leave by arrival through a heap, and the extras draw from the device's
+ * stream only when switched on, so a scenario without them keeps its numbers. csv: the
+ * file's rows by arrival. */
 #include "source.h"
 
 #include <stdio.h>
@@ -32,6 +37,12 @@ static void iot_device_init(struct src_device *d, const struct pipe_source *cfg,
     d->phase_ns = rng_below(&d->rng, cfg->period_ns);
 }
 
+static bool iot_extras(const struct pipe_source *c) {
+    return c->skew_ns || c->delay_ns || c->outage_p > 0 || c->battery_p > 0;
+}
+
+/* ---- plain iot: per-slot batches ---- */
+
 /* Generates the next slot's readings into batch b, sorted by (time, device). Each
  * device draws its jitter, then its value: the order src_gen_counts draws them in. */
 static void iot_batch(struct src_gen *g, struct src_batch *b) {
@@ -57,35 +68,20 @@ static void iot_batch(struct src_gen *g, struct src_batch *b) {
     }
 }
 
-int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
-                 uint64_t seed) {
-    memset(g, 0, sizeof *g);
-    g->cfg = *cfg;
-    g->duration_ns = duration_ns;
-    if (cfg->kind == SRC_KEYED) {
-        rng_init(&g->rng, seed, "source:keyed");
-        double mean = cfg->rate_per_s > 0 ? 1e9 / cfg->rate_per_s : 1e18;
-        g->next_ns = rng_exponential(&g->rng, (uint64_t)mean);
-        return 0;
-    }
-    uint32_t n = cfg->keys;
-    if (n == 0 || cfg->period_ns == 0 || 2 * cfg->jitter_ns >= cfg->period_ns) return FT_EINVAL;
+static int iot_plain_init(struct src_gen *g) {
+    uint32_t n = g->cfg.keys;
     while (g->id_bits < 32 && (1ull << g->id_bits) < n) g->id_bits++;
     /* A batch spans less than two periods; its offsets must fit above the device bits. */
     if (g->id_bits == 0) g->id_bits = 1;
-    if ((2 * cfg->period_ns) >> (64 - g->id_bits)) return FT_EINVAL;
-    g->dev = malloc(n * sizeof *g->dev);
+    if ((2 * g->cfg.period_ns) >> (64 - g->id_bits)) return FT_EINVAL;
     g->scratch = malloc(n * sizeof *g->scratch);
     for (int b = 0; b < 2; b++) {
         g->batch[b].key = malloc(n * sizeof *g->batch[b].key);
         g->batch[b].value = malloc(n * sizeof *g->batch[b].value);
     }
-    if (!g->dev || !g->scratch || !g->batch[0].key || !g->batch[0].value || !g->batch[1].key ||
-        !g->batch[1].value) {
-        src_gen_free(g);
+    if (!g->scratch || !g->batch[0].key || !g->batch[0].value || !g->batch[1].key ||
+        !g->batch[1].value)
         return FT_ENOMEM;
-    }
-    for (uint32_t d = 0; d < n; d++) iot_device_init(&g->dev[d], cfg, seed, d);
     iot_batch(g, &g->batch[0]);
     iot_batch(g, &g->batch[1]);
     return 0;
@@ -101,17 +97,7 @@ static inline bool batch_head(const struct src_gen *g, const struct src_batch *b
     return true;
 }
 
-bool src_gen_next(struct src_gen *g, struct src_record *r) {
-    if (g->cfg.kind == SRC_KEYED) {
-        if (g->next_ns >= g->duration_ns) return false;
-        r->id = g->next_id++;
-        r->event_ns = g->next_ns;
-        r->key = (uint32_t)rng_below(&g->rng, g->cfg.keys);
-        r->value = (int64_t)rng_below(&g->rng, 1000);
-        double mean = 1e9 / g->cfg.rate_per_s;
-        g->next_ns += rng_exponential(&g->rng, (uint64_t)mean);
-        return true;
-    }
+static bool iot_plain_next(struct src_gen *g, struct src_record *r) {
     struct src_batch *a = &g->batch[g->cur], *b = &g->batch[g->cur ^ 1];
     if (a->pos == a->n) { /* slot k is used up: k + 1 becomes current, k + 2 is made */
         g->cur ^= 1;
@@ -133,10 +119,159 @@ bool src_gen_next(struct src_gen *g, struct src_record *r) {
     if (ta >= g->duration_ns) return false;
     from->pos++;
     r->id = g->next_id++;
-    r->event_ns = ta;
+    r->event_ns = r->arrival_ns = ta;
     r->key = ia;
     r->value = from->value[ia];
     return true;
+}
+
+/* ---- iot with extras: readings by arrival ---- */
+
+/* The next reading of device d as a heap entry keyed by its arrival time; its true time
+ * goes to dev_event[d]. Draws: jitter (and more for slots a dead battery skips), then
+ * the delay. */
+static struct heap_entry iot_extra_next(struct src_gen *g, uint32_t d) {
+    const struct pipe_source *c = &g->cfg;
+    struct src_device *dev = &g->dev[d];
+    uint64_t t = iot_time(c, dev);
+    while (g->dev_dead_until[d] > t && t < g->duration_ns) { /* battery gap: no reading */
+        dev->slot++;
+        t = iot_time(c, dev);
+    }
+    uint64_t arrival = t + (c->delay_ns ? rng_range(&dev->rng, 0, c->delay_ns) : 0);
+    if (g->dev_down_until[d] > t && arrival < g->dev_down_until[d])
+        arrival = g->dev_down_until[d]; /* queued during the outage */
+    if (arrival < g->dev_last[d]) arrival = g->dev_last[d];
+    g->dev_event[d] = t;
+    return (struct heap_entry){arrival, d, d};
+}
+
+static int iot_extra_init(struct src_gen *g) {
+    const struct pipe_source *c = &g->cfg;
+    uint32_t n = c->keys;
+    g->dev_skew = calloc(n, sizeof *g->dev_skew);
+    g->dev_event = calloc(n, sizeof *g->dev_event);
+    g->dev_last = calloc(n, sizeof *g->dev_last);
+    g->dev_down_until = calloc(n, sizeof *g->dev_down_until);
+    g->dev_dead_until = calloc(n, sizeof *g->dev_dead_until);
+    if (!g->dev_skew || !g->dev_event || !g->dev_last || !g->dev_down_until ||
+        !g->dev_dead_until || heap_init(&g->pending, n) != 0)
+        return FT_ENOMEM;
+    for (uint32_t d = 0; d < n; d++) {
+        if (c->skew_ns)
+            g->dev_skew[d] =
+                (int64_t)rng_range(&g->dev[d].rng, 0, 2 * c->skew_ns) - (int64_t)c->skew_ns;
+        if (heap_push(&g->pending, iot_extra_next(g, d)) != 0) return FT_ENOMEM;
+    }
+    return 0;
+}
+
+/* Draws after a reading leaves: its value, then whether an outage or a battery gap
+ * starts. */
+static bool iot_extra_next_record(struct src_gen *g, struct src_record *r) {
+    const struct heap_entry *top = heap_top(&g->pending);
+    if (!top || top->time >= g->duration_ns) return false;
+    struct heap_entry e = heap_pop(&g->pending);
+    uint32_t d = (uint32_t)e.slot;
+    struct src_device *dev = &g->dev[d];
+    uint64_t t = g->dev_event[d];
+    int64_t ev = (int64_t)t + g->dev_skew[d];
+    r->id = g->next_id++;
+    r->arrival_ns = e.time;
+    r->event_ns = ev > 0 ? (uint64_t)ev : 0;
+    r->key = d;
+    r->value = (int64_t)iot_value(dev, d);
+    g->dev_last[d] = e.time;
+    if (g->cfg.outage_p > 0 && rng_bernoulli(&dev->rng, g->cfg.outage_p))
+        g->dev_down_until[d] = t + g->cfg.outage_ns;
+    if (g->cfg.battery_p > 0 && rng_bernoulli(&dev->rng, g->cfg.battery_p))
+        g->dev_dead_until[d] = t + g->cfg.battery_ns;
+    dev->slot++;
+    /* cannot fail: the heap holds at most one entry per device, its capacity */
+    FT_ASSERT(heap_push(&g->pending, iot_extra_next(g, d)) == 0);
+    return true;
+}
+
+static int iot_init(struct src_gen *g, uint64_t seed) {
+    const struct pipe_source *cfg = &g->cfg;
+    uint32_t n = cfg->keys;
+    if (n == 0 || cfg->period_ns == 0 || 2 * cfg->jitter_ns >= cfg->period_ns) return FT_EINVAL;
+    g->dev = malloc(n * sizeof *g->dev);
+    if (!g->dev) return FT_ENOMEM;
+    for (uint32_t d = 0; d < n; d++) iot_device_init(&g->dev[d], cfg, seed, d);
+    return iot_extras(cfg) ? iot_extra_init(g) : iot_plain_init(g);
+}
+
+/* ---- csv ---- */
+
+static bool csv_next_record(struct src_gen *g, struct src_record *r) {
+    if (g->csv_next >= g->csv.n) return false;
+    const struct csv_row *row = &g->csv.rows[g->csv_next];
+    if (row->arrival_ns >= g->duration_ns) return false;
+    r->id = g->next_id++;
+    r->event_ns = row->event_ns;
+    r->arrival_ns = row->arrival_ns;
+    r->key = row->key;
+    r->value = row->value;
+    g->csv_next++;
+    return true;
+}
+
+/* ---- dispatch ---- */
+
+int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
+                 uint64_t seed, struct ft_error *err) {
+    memset(g, 0, sizeof *g);
+    g->cfg = *cfg;
+    g->duration_ns = duration_ns;
+    int rc = 0;
+    switch (cfg->kind) {
+    case SRC_KEYED: {
+        rng_init(&g->rng, seed, "source:keyed");
+        double mean = cfg->rate_per_s > 0 ? 1e9 / cfg->rate_per_s : 1e18;
+        g->next_ns = rng_exponential(&g->rng, (uint64_t)mean);
+        break;
+    }
+    case SRC_IOT: rc = iot_init(g, seed); break;
+    case SRC_CSV: rc = csv_load(cfg->csv_path, &g->csv, err); break;
+    case SRC_LOGS: rc = src_logs_init(g, seed); break;
+    case SRC_ADS: rc = src_ads_init(g, seed); break;
+    case SRC_CLICKS: rc = src_clicks_init(g, seed); break;
+    }
+    if (rc == FT_ENOMEM) ft_fail(err, rc, "out of memory for the source generator");
+    if (rc == FT_EINVAL) ft_fail(err, rc, "source parameters out of range");
+    if (rc) src_gen_free(g);
+    return rc;
+}
+
+int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
+                 uint64_t seed) {
+    return src_gen_open(g, cfg, duration_ns, seed, NULL);
+}
+
+int src_names_open(struct src_gen *g, const struct pipe_source *cfg, struct ft_error *err) {
+    memset(g, 0, sizeof *g);
+    g->cfg = *cfg;
+    return cfg->kind == SRC_CSV ? csv_load(cfg->csv_path, &g->csv, err) : 0;
+}
+
+bool src_gen_next(struct src_gen *g, struct src_record *r) {
+    switch (g->cfg.kind) {
+    case SRC_KEYED:
+        if (g->next_ns >= g->duration_ns) return false;
+        r->id = g->next_id++;
+        r->event_ns = r->arrival_ns = g->next_ns;
+        r->key = (uint32_t)rng_below(&g->rng, g->cfg.keys);
+        r->value = (int64_t)rng_below(&g->rng, 1000);
+        g->next_ns += rng_exponential(&g->rng, (uint64_t)(1e9 / g->cfg.rate_per_s));
+        return true;
+    case SRC_IOT: return g->dev_event ? iot_extra_next_record(g, r) : iot_plain_next(g, r);
+    case SRC_CSV: return csv_next_record(g, r);
+    case SRC_LOGS: return src_logs_next(g, r);
+    case SRC_ADS: return src_ads_next(g, r);
+    case SRC_CLICKS: return src_clicks_next(g, r);
+    }
+    return false;
 }
 
 void src_gen_free(struct src_gen *g) {
@@ -146,18 +281,26 @@ void src_gen_free(struct src_gen *g) {
         free(g->batch[b].key);
         free(g->batch[b].value);
     }
+    free(g->dev_skew);
+    free(g->dev_event);
+    free(g->dev_last);
+    free(g->dev_down_until);
+    free(g->dev_dead_until);
+    heap_free(&g->pending);
+    csv_free(&g->csv);
     memset(g, 0, sizeof *g);
 }
 
 int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
                    uint64_t *counts, uint64_t *total) {
     *total = 0;
-    if (cfg->kind == SRC_KEYED) {
+    if (cfg->kind != SRC_IOT || iot_extras(cfg)) {
         struct src_gen g;
-        if (src_gen_init(&g, cfg, duration_ns, seed) != 0) return FT_ENOMEM;
+        int rc = src_gen_init(&g, cfg, duration_ns, seed);
+        if (rc) return rc;
         struct src_record r;
         while (src_gen_next(&g, &r)) {
-            counts[r.key]++;
+            if (r.key < cfg->keys) counts[r.key]++;
             (*total)++;
         }
         src_gen_free(&g);
@@ -175,4 +318,68 @@ int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t
         *total += counts[id];
     }
     return 0;
+}
+
+/* ---- names ---- */
+
+
+static const char *const key_prefix[SRC_KINDS] = {[SRC_KEYED] = "key",
+                                                  [SRC_IOT] = "device",
+                                                  [SRC_LOGS] = "host",
+                                                  [SRC_ADS] = "campaign",
+                                                  [SRC_CLICKS] = "user"};
+static const char *const log_levels[] = {"debug", "info", "warn", "error", "alert"};
+static const char *const ad_events[] = {"bid", "impression", "click"};
+
+const char *src_key_name(const struct src_gen *g, uint32_t key, char *buf, size_t size) {
+    if (g->cfg.kind == SRC_CSV)
+        snprintf(buf, size, "%s", key < g->csv.nkeys ? g->csv.keys[key] : "?");
+    else
+        snprintf(buf, size, "%s-%u", key_prefix[g->cfg.kind], key);
+    return buf;
+}
+
+bool src_values_named(enum src_kind kind) {
+    return kind == SRC_LOGS || kind == SRC_ADS || kind == SRC_CLICKS;
+}
+
+const char *src_value_name(const struct src_gen *g, int64_t v, char *buf, size_t size) {
+    if (g->cfg.kind == SRC_LOGS && v >= 0 && v <= SRC_LOG_ALERT)
+        snprintf(buf, size, "%s", log_levels[v]);
+    else if (g->cfg.kind == SRC_ADS && v >= 0 && v <= SRC_AD_CLICK)
+        snprintf(buf, size, "%s", ad_events[v]);
+    else if (g->cfg.kind == SRC_CLICKS && v >= 0)
+        snprintf(buf, size, "page-%lld", (long long)v);
+    else
+        snprintf(buf, size, "%lld", (long long)v);
+    return buf;
+}
+
+bool src_value_parse(enum src_kind kind, const char *name, int64_t *v) {
+    const char *const *names = kind == SRC_LOGS ? log_levels : kind == SRC_ADS ? ad_events : NULL;
+    int n = kind == SRC_LOGS ? SRC_LOG_ALERT + 1 : SRC_AD_CLICK + 1;
+    for (int i = 0; names && i < n; i++)
+        if (!strcmp(name, names[i])) {
+            *v = i;
+            return true;
+        }
+    if (kind != SRC_CLICKS || strncmp(name, "page-", 5) || name[5] < '0' || name[5] > '9' ||
+        (name[5] == '0' && name[6]))
+        return false;
+    char *end;
+    unsigned long long p = strtoull(name + 5, &end, 10);
+    if (*end || p > INT64_MAX) return false;
+    *v = (int64_t)p;
+    return true;
+}
+
+int64_t src_key_parse(const struct src_gen *g, const char *name) {
+    if (g->cfg.kind == SRC_CSV) return csv_key_id(&g->csv, name);
+    const char *p = key_prefix[g->cfg.kind];
+    size_t n = strlen(p);
+    if (strncmp(name, p, n) || name[n] != '-' || name[n + 1] < '0' || name[n + 1] > '9') return -1;
+    if (name[n + 1] == '0' && name[n + 2]) return -1; /* no leading zeros */
+    char *end;
+    unsigned long long k = strtoull(name + n + 1, &end, 10);
+    return *end || k >= g->cfg.keys ? -1 : (int64_t)k;
 }

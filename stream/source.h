@@ -1,19 +1,24 @@
 /* Record generators (DESIGN.md §5): a pure function of (source config, duration,
- * seed) that yields records in event-time order. The source node replays it inside
- * the simulator; analysis/ replays it outside to compute the reference, so the
- * reference never depends on the simulator. */
+ * seed) that yields records in arrival order (the order the source sends them; event
+ * time may run behind, e.g. a skewed device clock or a queued reading). The source node
+ * replays it inside the simulator; analysis/ replays it outside to compute the
+ * reference, so the reference never depends on the simulator. */
 #ifndef FTSIM_SOURCE_H
 #define FTSIM_SOURCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "csv.h"
+#include "heap.h"
 #include "pipeline.h"
 #include "rng.h"
 
 struct src_record {
-    uint64_t id;       /* 0, 1, 2, ... in emission order */
-    uint64_t event_ns; /* when the record is created (event time) */
+    uint64_t id;         /* 0, 1, 2, ... in emission order */
+    uint64_t event_ns;   /* when the record was created, by its creator's clock */
+    uint64_t arrival_ns; /* when the source sends it (processing time), >= previous */
     uint32_t key;
     int64_t value;
 };
@@ -47,18 +52,66 @@ struct src_gen {
     uint64_t next_slot;         /* iot: the slot the next batch generates */
     unsigned id_bits;           /* iot: low key bits that hold the device */
     uint64_t *scratch;          /* iot: the radix sort's */
+    /* iot extras (skew/delay/outage/battery on): readings by arrival in a heap of
+     * (arrival, device, device), one pending reading per device */
+    struct heap pending;         /* iot extras; logs/ads/clicks: pending events */
+    int64_t *dev_skew;           /* clock offset per device */
+    uint64_t *dev_event;         /* true time of the pending reading */
+    uint64_t *dev_last;          /* last arrival: a device's link is FIFO */
+    uint64_t *dev_down_until;    /* outage: readings before this arrive at it */
+    uint64_t *dev_dead_until;    /* battery: no readings before this */
+    /* logs, ads, clicks */
+    struct rng rng2;             /* logs: the attack */
+    uint64_t seq;                /* tie-breaker of pending events */
+    uint64_t switch_ns;          /* logs: when the calm/burst state flips */
+    bool burst;                  /* logs: in a burst */
+    uint64_t next2_ns;           /* logs: next attack line */
+    /* csv */
+    struct csv_data csv;
+    size_t csv_next;
 };
 
-/* Returns 0, FT_ENOMEM, or FT_EINVAL (iot with jitter >= period / 2). */
+/* Returns 0, FT_ENOMEM, FT_EINVAL (iot with jitter >= period / 2), or for csv FT_EIO /
+ * FT_EPARSE (the file changed since the scenario was loaded). src_gen_open fills err
+ * (may be NULL). */
 int src_gen_init(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
                  uint64_t seed);
+int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t duration_ns,
+                 uint64_t seed, struct ft_error *err);
 /* The next record, or false once the generator has passed duration_ns. */
 bool src_gen_next(struct src_gen *g, struct src_record *r);
+/* A generator good only for names (src_key_name, src_key_parse, ...): no records. */
+int src_names_open(struct src_gen *g, const struct pipe_source *cfg, struct ft_error *err);
 void src_gen_free(struct src_gen *g);
 /* The number of records per key over the whole run (counts has cfg->keys entries,
- * zeroed by the caller) and in all, computed key by key: the records src_gen_next
- * yields, without merging the per-device streams. Returns 0 or FT_ENOMEM. */
+ * zeroed by the caller) and in all: the records src_gen_next yields. For plain iot it
+ * is computed device by device, without merging the per-device streams; other kinds
+ * run the generator. Returns 0, FT_ENOMEM, or what src_gen_init returns. */
 int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
                    uint64_t *counts, uint64_t *total);
+
+/* Names for display and for joins: a source key ("device-3", "host-1", or the CSV's own
+ * key) and, where the source's values are categories, a value ("error", "click",
+ * "page-7"; otherwise the number). Return buf. */
+const char *src_key_name(const struct src_gen *g, uint32_t key, char *buf, size_t size);
+const char *src_value_name(const struct src_gen *g, int64_t value, char *buf, size_t size);
+/* True when the source's values are categories with names. */
+bool src_values_named(enum src_kind kind);
+/* The value a category name stands for ("error" -> 3 for logs); false if none. */
+bool src_value_parse(enum src_kind kind, const char *name, int64_t *v);
+/* The source key called `name`, or -1. */
+int64_t src_key_parse(const struct src_gen *g, const char *name);
+
+/* Log levels (SRC_LOGS values) and ad events (SRC_ADS values). */
+enum { SRC_LOG_DEBUG = 0, SRC_LOG_INFO, SRC_LOG_WARN, SRC_LOG_ERROR, SRC_LOG_ALERT };
+enum { SRC_AD_BID = 0, SRC_AD_IMPRESSION, SRC_AD_CLICK };
+
+/* The kinds in sources.c (source.c dispatches to them). */
+int src_logs_init(struct src_gen *g, uint64_t seed);
+bool src_logs_next(struct src_gen *g, struct src_record *r);
+int src_ads_init(struct src_gen *g, uint64_t seed);
+bool src_ads_next(struct src_gen *g, struct src_record *r);
+int src_clicks_init(struct src_gen *g, uint64_t seed);
+bool src_clicks_next(struct src_gen *g, struct src_record *r);
 
 #endif

@@ -55,7 +55,7 @@ static int outbox_put(struct sim *s, struct src_dur *d, const struct src_record 
 
 static void send_produce(struct sim *s, struct pipe *p, const struct src_record *r) {
     struct wire w = {.rec = r->id, .key = r->key, .event_ns = r->event_ns,
-                     .created_ns = r->event_ns, .value = (uint64_t)r->value};
+                     .created_ns = r->arrival_ns, .value = (uint64_t)r->value};
     wire_send(s, p->source, p->broker, PIPE_MSG_PRODUCE, &w);
 }
 
@@ -67,13 +67,13 @@ static void arm_retry(struct sim *s, struct pipe *p, struct src_dur *d, uint64_t
 static void arm_next(struct sim *s, struct pipe *p, struct src_dur *d) {
     if (!d->have_next) return;
     uint64_t now = sim_now(s);
-    sim_timer_set(s, p->source, d->next.event_ns > now ? d->next.event_ns - now : 0,
+    sim_timer_set(s, p->source, d->next.arrival_ns > now ? d->next.arrival_ns - now : 0,
                   TAG(T_SRC_NEXT, 0, 0));
 }
 
 static void emit_due(struct sim *s, struct pipe *p, struct src_dur *d) {
     bool retry = dlv_retries(p->proto);
-    while (d->have_next && d->next.event_ns <= sim_now(s)) {
+    while (d->have_next && d->next.arrival_ns <= sim_now(s)) {
         if (retry) {
             if (outbox_put(s, d, &d->next) != 0) return;
             arm_retry(s, p, d, d->next.id);

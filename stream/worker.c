@@ -76,6 +76,7 @@ static void send_output(struct sim *s, struct pipe *p, uint32_t me, struct pend 
 static void on_record(struct sim *s, struct pipe *p, uint32_t me, struct wpart *wp,
                       const struct wire *in) {
     if (sim_step(s, me, p->step_receive, in->rec)) return;
+    if (p->ws) wstage_record(s, p, me, in);
     struct wire out = map_record(s, me, in);
     if (!dlv_retries(p->proto)) {
         wire_send(s, me, p->sink, PIPE_MSG_OUTPUT, &out);
@@ -143,6 +144,7 @@ static bool drain(struct sim *s, struct pipe *p, uint32_t me, struct wpart *wp) 
         struct wire in = wp->rb[wp->next % win];
         wp->rb_off1[wp->next % win] = 0;
         if (sim_step(s, me, p->step_receive, in.rec)) return false;
+        if (p->ws) wstage_record(s, p, me, &in);
         struct wire out = map_record(s, me, &in);
         out.txn = txn_id(s, me, wp);
         out.first = wp->txn_first;
@@ -218,6 +220,7 @@ static void worker_start(struct sim *s, uint32_t me, void *ctx) {
     v->nparts = p->cfg.partitions > w ? (p->cfg.partitions - w - 1) / p->cfg.workers + 1 : 0;
     v->parts = sim_valloc(s, me, (v->nparts ? v->nparts : 1) * sizeof *v->parts);
     if (!v->parts) return;
+    if (p->ws) wstage_worker_start(s, p, me); /* window state is volatile: starts empty */
     bool txn = dlv_transactional(p->proto);
     for (uint32_t i = 0; i < v->nparts; i++) {
         struct wpart *wp = &v->parts[i];

@@ -1,0 +1,467 @@
+/* The window engine: assignment of records to sliding/tumbling windows, per (window,
+ * key) aggregates in an open-addressing table, the watermark, and the three output
+ * modes. Aggregates whose window closed are evicted (the watermark bounds the state, as
+ * in Spark). Everything is integer arithmetic except the shown value (a double computed
+ * the same way on every build); rows leave sorted by (start, key), never in hash order. */
+#include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap.h"
+
+#define EMPTY UINT32_MAX
+
+static const char *const agg_names[] = {"count", "sum", "mean", "min", "max"};
+static const char *const mode_names[] = {"append", "update", "complete"};
+
+const char *win_agg_name(enum win_agg a) {
+    return (unsigned)a < 5 ? agg_names[a] : "?";
+}
+
+const char *win_mode_name(enum win_mode m) {
+    return (unsigned)m < 3 ? mode_names[m] : "?";
+}
+
+int win_agg_parse(const char *s) {
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, agg_names[i])) return i;
+    return -1;
+}
+
+int win_mode_parse(const char *s) {
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, mode_names[i])) return i;
+    return -1;
+}
+
+int win_spec_check(const struct win_spec *w, struct ft_error *err) {
+    if (!w->length_ns || !w->slide_ns)
+        return ft_fail(err, FT_EINVAL, "window length and slide must be greater than 0");
+    if (w->slide_ns > w->length_ns)
+        return ft_fail(err, FT_EINVAL,
+                       "window slide (%llu ns) must not exceed its length (%llu ns)",
+                       (unsigned long long)w->slide_ns, (unsigned long long)w->length_ns);
+    if (w->length_ns > WIN_TIME_MAX || w->delay_ns > WIN_TIME_MAX)
+        return ft_fail(err, FT_EINVAL, "window length or watermark delay too large");
+    if ((w->length_ns + w->slide_ns - 1) / w->slide_ns > WIN_PER_RECORD_MAX)
+        return ft_fail(err, FT_EINVAL,
+                       "a record would belong to more than %u windows: length / slide must "
+                       "be at most %u",
+                       WIN_PER_RECORD_MAX, WIN_PER_RECORD_MAX);
+    if ((unsigned)w->agg > WIN_AGG_MAX || (unsigned)w->mode > WIN_MODE_COMPLETE)
+        return ft_fail(err, FT_EINVAL, "unknown aggregate or output mode");
+    return 0;
+}
+
+/* floor(a / b) for b > 0. */
+static int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+/* The window indices k (start = k * S) of the windows containing t: first..last. */
+static void k_range(const struct win_spec *w, uint64_t t, int64_t *first, int64_t *last) {
+    int64_t S = (int64_t)w->slide_ns, L = (int64_t)w->length_ns, ts = (int64_t)t;
+    *last = ts / S;
+    *first = floor_div(ts - L, S) + 1;
+}
+
+uint32_t win_assign(const struct win_spec *w, uint64_t t_ns, int64_t *starts_ns, uint32_t cap) {
+    FT_ASSERT(t_ns <= (uint64_t)WIN_TIME_MAX);
+    int64_t first, last;
+    k_range(w, t_ns, &first, &last);
+    uint32_t n = 0;
+    for (int64_t k = first; k <= last && n < cap; k++)
+        starts_ns[n++] = k * (int64_t)w->slide_ns;
+    return n;
+}
+
+double win_agg_value(enum win_agg agg, uint64_t count, int64_t sum, int64_t min, int64_t max) {
+    switch (agg) {
+    case WIN_AGG_COUNT:
+        return (double)count;
+    case WIN_AGG_SUM:
+        return (double)sum;
+    case WIN_AGG_MEAN:
+        return count ? (double)sum / (double)count : 0.0;
+    case WIN_AGG_MIN:
+        return (double)min;
+    case WIN_AGG_MAX:
+        return (double)max;
+    }
+    return 0.0;
+}
+
+/* ---- the engine's state ---- */
+
+struct win_entry {
+    int64_t k;
+    uint64_t key;
+    uint64_t count;
+    int64_t sum, min, max;
+    bool live, dirty;
+};
+
+struct sort_item {
+    int64_t k;
+    uint64_t key;
+    uint32_t id;
+};
+
+struct win_engine {
+    struct win_spec spec;
+    struct win_sink sink;
+    struct win_entry *ent; /* slab; ids of closed entries go on the free stack */
+    uint32_t nent, cap_ent;
+    uint32_t *free_ids;
+    uint32_t nfree, cap_free;
+    uint32_t *index; /* open addressing, linear probing, EMPTY or an entry id */
+    uint32_t index_cap;
+    struct heap closing; /* (end, seq, id) of live entries: they close in end order */
+    uint64_t seq;
+    uint32_t *dirty; /* ids changed since the last emit */
+    uint32_t ndirty, cap_dirty;
+    struct heap lat_heap;  /* append: (end of the record's first window, seq, arrival) */
+    uint64_t *lat_pending; /* update/complete: arrivals applied since the last emit */
+    size_t nlat, cap_lat;
+    struct sort_item *scratch;
+    size_t cap_scratch;
+    int64_t wm;
+    bool seen;
+    uint64_t max_event;
+    struct win_stats st;
+};
+
+static uint64_t mix(int64_t k, uint64_t key) {
+    uint64_t h = (uint64_t)k * 0x9e3779b97f4a7c15ull ^ key * 0xc2b2ae3d27d4eb4full;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+static int grow(void **p, size_t elem, size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return FT_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int grow32(void **p, size_t elem, uint32_t *cap, size_t need) {
+    size_t c = *cap;
+    int rc = grow(p, elem, &c, need);
+    if (!rc) *cap = (uint32_t)c;
+    return rc;
+}
+
+static int index_rebuild(struct win_engine *e, uint32_t cap) {
+    uint32_t *idx = malloc((size_t)cap * sizeof *idx);
+    if (!idx) return FT_ENOMEM;
+    memset(idx, 0xff, (size_t)cap * sizeof *idx);
+    for (uint32_t id = 0; id < e->nent; id++) {
+        if (!e->ent[id].live) continue;
+        uint32_t i = (uint32_t)mix(e->ent[id].k, e->ent[id].key) & (cap - 1);
+        while (idx[i] != EMPTY)
+            i = (i + 1) & (cap - 1);
+        idx[i] = id;
+    }
+    free(e->index);
+    e->index = idx;
+    e->index_cap = cap;
+    return 0;
+}
+
+static uint32_t index_find(const struct win_engine *e, int64_t k, uint64_t key, uint32_t *slot) {
+    uint32_t m = e->index_cap - 1, i = (uint32_t)mix(k, key) & m;
+    for (; e->index[i] != EMPTY; i = (i + 1) & m) {
+        const struct win_entry *x = &e->ent[e->index[i]];
+        if (x->k == k && x->key == key) break;
+    }
+    *slot = i;
+    return e->index[i];
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+static void index_remove(struct win_engine *e, uint32_t id) {
+    uint32_t m = e->index_cap - 1, i;
+    FT_ASSERT(index_find(e, e->ent[id].k, e->ent[id].key, &i) == id);
+    for (uint32_t j = (i + 1) & m; e->index[j] != EMPTY; j = (j + 1) & m) {
+        const struct win_entry *x = &e->ent[e->index[j]];
+        uint32_t h = (uint32_t)mix(x->k, x->key) & m;
+        bool movable = i <= j ? (h <= i || h > j) : (h <= i && h > j);
+        if (movable) {
+            e->index[i] = e->index[j];
+            i = j;
+        }
+    }
+    e->index[i] = EMPTY;
+}
+
+int win_new(const struct win_spec *spec, const struct win_sink *sink, struct win_engine **out,
+            struct ft_error *err) {
+    *out = NULL;
+    int rc = win_spec_check(spec, err);
+    if (rc) return rc;
+    struct win_engine *e = calloc(1, sizeof *e);
+    if (!e) return ft_fail(err, FT_ENOMEM, "out of memory for a window engine");
+    e->spec = *spec;
+    if (sink) e->sink = *sink;
+    e->wm = WIN_NO_WATERMARK;
+    if (heap_init(&e->closing, 64) || heap_init(&e->lat_heap, 64) || index_rebuild(e, 64)) {
+        win_free(e);
+        return ft_fail(err, FT_ENOMEM, "out of memory for a window engine");
+    }
+    *out = e;
+    return 0;
+}
+
+void win_free(struct win_engine *e) {
+    if (!e) return;
+    free(e->ent);
+    free(e->free_ids);
+    free(e->index);
+    heap_free(&e->closing);
+    heap_free(&e->lat_heap);
+    free(e->dirty);
+    free(e->lat_pending);
+    free(e->scratch);
+    free(e);
+}
+
+static int new_entry(struct win_engine *e, int64_t k, uint64_t key, uint32_t slot, uint32_t *id,
+                     struct ft_error *err) {
+    if (e->st.open >= WIN_ENTRIES_MAX)
+        return ft_fail(err, FT_ELIMIT,
+                       "more than %u open (window, key) aggregates: shorten the watermark "
+                       "delay or the windows",
+                       WIN_ENTRIES_MAX);
+    if (2 * (e->st.open + 1) > e->index_cap) {
+        if (index_rebuild(e, e->index_cap * 2)) return ft_fail(err, FT_ENOMEM, "out of memory");
+        index_find(e, k, key, &slot);
+    }
+    uint32_t i;
+    if (e->nfree) {
+        i = e->free_ids[--e->nfree];
+    } else {
+        if (grow32((void **)&e->ent, sizeof *e->ent, &e->cap_ent, (size_t)e->nent + 1))
+            return ft_fail(err, FT_ENOMEM, "out of memory");
+        i = e->nent++;
+    }
+    e->ent[i] =
+        (struct win_entry){.k = k, .key = key, .min = INT64_MAX, .max = INT64_MIN, .live = true};
+    e->index[slot] = i;
+    e->st.open++;
+    int64_t end = k * (int64_t)e->spec.slide_ns + (int64_t)e->spec.length_ns;
+    FT_ASSERT(end > 0);
+    if (heap_push(&e->closing, (struct heap_entry){(uint64_t)end, e->seq++, i}))
+        return ft_fail(err, FT_ENOMEM, "out of memory");
+    *id = i;
+    return 0;
+}
+
+static int touch(struct win_engine *e, struct win_entry *x, uint32_t id, int64_t v,
+                 struct ft_error *err) {
+    int64_t sum;
+    if (__builtin_add_overflow(x->sum, v, &sum))
+        return ft_fail(err, FT_ELIMIT, "a window's sum overflows 64 bits");
+    x->sum = sum;
+    x->count++;
+    if (v < x->min) x->min = v;
+    if (v > x->max) x->max = v;
+    if (!x->dirty) {
+        if (grow32((void **)&e->dirty, sizeof *e->dirty, &e->cap_dirty, (size_t)e->ndirty + 1))
+            return ft_fail(err, FT_ENOMEM, "out of memory");
+        e->dirty[e->ndirty++] = id;
+        x->dirty = true;
+    }
+    return 0;
+}
+
+static bool is_final(const struct win_engine *e, int64_t end) {
+    return e->spec.mode != WIN_MODE_COMPLETE && e->wm != WIN_NO_WATERMARK && end <= e->wm;
+}
+
+static int note_latency(struct win_engine *e, const struct win_input *r, int64_t first_end) {
+    if (!e->sink.latency) return 0;
+    if (e->spec.mode == WIN_MODE_APPEND)
+        return heap_push(&e->lat_heap,
+                         (struct heap_entry){(uint64_t)first_end, e->seq++, r->arrival_ns});
+    size_t cap = e->cap_lat;
+    if (grow((void **)&e->lat_pending, sizeof *e->lat_pending, &cap, e->nlat + 1)) return FT_ENOMEM;
+    e->cap_lat = cap;
+    e->lat_pending[e->nlat++] = r->arrival_ns;
+    return 0;
+}
+
+int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *err) {
+    if (r->event_ns > (uint64_t)WIN_TIME_MAX)
+        return ft_fail(err, FT_EINVAL, "event time %llu ns is beyond the supported range",
+                       (unsigned long long)r->event_ns);
+    int64_t first, last, first_end = 0;
+    uint64_t applied = 0, dropped = 0;
+    k_range(&e->spec, r->event_ns, &first, &last);
+    for (int64_t k = first; k <= last; k++) {
+        int64_t end = k * (int64_t)e->spec.slide_ns + (int64_t)e->spec.length_ns;
+        if (is_final(e, end)) {
+            dropped++;
+            continue;
+        }
+        uint32_t slot, id = index_find(e, k, r->key, &slot);
+        int rc = id == EMPTY ? new_entry(e, k, r->key, slot, &id, err) : 0;
+        if (!rc) rc = touch(e, &e->ent[id], id, r->value, err);
+        if (rc) return rc;
+        if (!applied++) first_end = end;
+    }
+    e->st.records++;
+    e->st.contributions += applied;
+    e->st.late_dropped += dropped;
+    e->st.late_records += dropped > 0;
+    if (!e->seen || r->event_ns > e->max_event) e->max_event = r->event_ns;
+    e->seen = true;
+    if (applied && note_latency(e, r, first_end)) return ft_fail(err, FT_ENOMEM, "out of memory");
+    return 0;
+}
+
+bool win_max_event(const struct win_engine *e, uint64_t *max_ns) {
+    if (e->seen) *max_ns = e->max_event;
+    return e->seen;
+}
+
+void win_set_watermark(struct win_engine *e, int64_t wm_ns) {
+    if (wm_ns > e->wm) e->wm = wm_ns;
+}
+
+int64_t win_watermark(const struct win_engine *e) {
+    return e->wm;
+}
+
+int64_t win_own_watermark(const struct win_engine *e) {
+    return e->seen ? (int64_t)e->max_event - (int64_t)e->spec.delay_ns : WIN_NO_WATERMARK;
+}
+
+void win_get_stats(const struct win_engine *e, struct win_stats *out) {
+    *out = e->st;
+}
+
+/* ---- emission ---- */
+
+static void send_row(struct win_engine *e, const struct win_entry *x, uint64_t now, bool output,
+                     bool final) {
+    int64_t start = x->k * (int64_t)e->spec.slide_ns;
+    struct win_row row = {.start_ns = start,
+                          .end_ns = start + (int64_t)e->spec.length_ns,
+                          .key = x->key,
+                          .count = x->count,
+                          .sum = x->sum,
+                          .min = x->min,
+                          .max = x->max,
+                          .value = win_agg_value(e->spec.agg, x->count, x->sum, x->min, x->max),
+                          .emitted_at_ns = now,
+                          .final = final,
+                          .output = output};
+    if (output) e->st.rows_emitted++;
+    if (e->sink.row) e->sink.row(e->sink.ctx, &row);
+}
+
+static int cmp_item(const void *a, const void *b) {
+    const struct sort_item *x = a, *y = b;
+    if (x->k != y->k) return x->k < y->k ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int scratch_push(struct win_engine *e, size_t n, uint32_t id) {
+    if (grow((void **)&e->scratch, sizeof *e->scratch, &e->cap_scratch, n + 1)) return FT_ENOMEM;
+    e->scratch[n] = (struct sort_item){e->ent[id].k, e->ent[id].key, id};
+    return 0;
+}
+
+/* Closes the live entries whose end <= limit (all when everything): sorted output. */
+static int close_due(struct win_engine *e, uint64_t now, bool everything) {
+    size_t n = 0;
+    const struct heap_entry *top;
+    while (
+        (top = heap_top(&e->closing)) &&
+        (everything || (e->wm != WIN_NO_WATERMARK && e->wm >= 0 && top->time <= (uint64_t)e->wm))) {
+        struct heap_entry h = heap_pop(&e->closing);
+        if (scratch_push(e, n++, (uint32_t)h.slot)) return FT_ENOMEM;
+    }
+    if (n > 1) qsort(e->scratch, n, sizeof *e->scratch, cmp_item);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = e->scratch[i].id;
+        struct win_entry *x = &e->ent[id];
+        bool out = e->spec.mode != WIN_MODE_UPDATE || x->dirty;
+        send_row(e, x, now, out, true);
+        index_remove(e, id);
+        x->live = x->dirty = false;
+        e->free_ids[e->nfree++] = id; /* ensure_free_ids: room for every id */
+        e->st.open--;
+    }
+    return 0;
+}
+
+static int emit_changed(struct win_engine *e, uint64_t now) {
+    size_t n = 0;
+    if (e->spec.mode == WIN_MODE_COMPLETE) {
+        for (uint32_t id = 0; id < e->nent; id++)
+            if (e->ent[id].live && scratch_push(e, n++, id)) return FT_ENOMEM;
+    } else if (e->spec.mode == WIN_MODE_UPDATE) {
+        for (uint32_t i = 0; i < e->ndirty; i++)
+            if (e->ent[e->dirty[i]].live && scratch_push(e, n++, e->dirty[i])) return FT_ENOMEM;
+    }
+    if (n > 1) qsort(e->scratch, n, sizeof *e->scratch, cmp_item);
+    for (size_t i = 0; i < n; i++)
+        send_row(e, &e->ent[e->scratch[i].id], now, true, false);
+    for (uint32_t i = 0; i < e->ndirty; i++)
+        e->ent[e->dirty[i]].dirty = false;
+    e->ndirty = 0;
+    return 0;
+}
+
+static void flush_latency(struct win_engine *e, uint64_t now, bool everything) {
+    if (!e->sink.latency) return;
+    const struct heap_entry *top;
+    while (
+        (top = heap_top(&e->lat_heap)) &&
+        (everything || (e->wm != WIN_NO_WATERMARK && e->wm >= 0 && top->time <= (uint64_t)e->wm))) {
+        struct heap_entry h = heap_pop(&e->lat_heap);
+        e->sink.latency(e->sink.ctx, now >= h.slot ? now - h.slot : 0);
+    }
+    for (size_t i = 0; i < e->nlat; i++)
+        e->sink.latency(e->sink.ctx, now >= e->lat_pending[i] ? now - e->lat_pending[i] : 0);
+    e->nlat = 0;
+}
+
+/* The free stack must hold every slab id before close_due pushes onto it. */
+static int ensure_free_ids(struct win_engine *e) {
+    if (e->cap_free >= e->cap_ent) return 0;
+    uint32_t *f = realloc(e->free_ids, (size_t)e->cap_ent * sizeof *f);
+    if (!f) return FT_ENOMEM;
+    e->free_ids = f;
+    e->cap_free = e->cap_ent;
+    return 0;
+}
+
+int win_emit(struct win_engine *e, uint64_t now_ns, struct ft_error *err) {
+    e->st.emits++;
+    int rc = ensure_free_ids(e);
+    if (!rc && e->spec.mode != WIN_MODE_COMPLETE) rc = close_due(e, now_ns, false);
+    if (!rc) rc = emit_changed(e, now_ns);
+    if (rc) return ft_fail(err, rc, "out of memory emitting window rows");
+    flush_latency(e, now_ns, false);
+    return 0;
+}
+
+int win_finish(struct win_engine *e, uint64_t now_ns, struct ft_error *err) {
+    e->st.emits++;
+    int rc = ensure_free_ids(e);
+    if (!rc) rc = close_due(e, now_ns, true);
+    if (rc) return ft_fail(err, rc, "out of memory emitting window rows");
+    e->ndirty = 0;
+    flush_latency(e, now_ns, true);
+    return 0;
+}

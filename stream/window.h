@@ -1,0 +1,164 @@
+/* Windowed aggregation with watermarks and late data (DESIGN.md §5), independent of the
+ * simulator: a pure function of the records it is fed and the times it is told. A record
+ * at event time t belongs to every window [kS, kS+L) that contains t (starts may be
+ * negative: int64). Spark Structured Streaming's rules: a window is final once its end
+ * <= the watermark; a record's contribution to a final window is dropped and counted,
+ * to any other window applied. Output modes append / update / complete. */
+#ifndef FTSIM_WINDOW_H
+#define FTSIM_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define WIN_PER_RECORD_MAX 1024u      /* ceil(length / slide): windows one record updates */
+#define WIN_TIME_MAX (INT64_MAX / 4)  /* event times and window lengths accepted, ns */
+#define WIN_ENTRIES_MAX (1u << 24)    /* open (window, key) aggregates in one engine */
+#define WIN_TABLE_ROWS_MAX (1u << 24) /* rows in one result table */
+#define WIN_NO_WATERMARK INT64_MIN
+
+enum win_agg { WIN_AGG_COUNT = 0, WIN_AGG_SUM, WIN_AGG_MEAN, WIN_AGG_MIN, WIN_AGG_MAX };
+enum win_mode { WIN_MODE_APPEND = 0, WIN_MODE_UPDATE, WIN_MODE_COMPLETE };
+
+const char *win_agg_name(enum win_agg a);   /* "count", ... */
+const char *win_mode_name(enum win_mode m); /* "append", "update", "complete" */
+int win_agg_parse(const char *s);           /* the aggregate, or -1 */
+int win_mode_parse(const char *s);          /* the mode, or -1 */
+
+struct win_spec {
+    uint64_t length_ns; /* L > 0 */
+    uint64_t slide_ns;  /* 0 < S <= L; S == L: tumbling */
+    uint64_t delay_ns;  /* watermark = max event time seen - delay */
+    enum win_agg agg;
+    enum win_mode mode;
+};
+
+/* 0, or FT_EINVAL with a message naming the rule broken. */
+int win_spec_check(const struct win_spec *w, struct ft_error *err);
+
+/* The starts of the windows containing t, ascending, into starts[cap]; returns how many
+ * (ceil(L/S) or floor(L/S), never more than WIN_PER_RECORD_MAX). t <= WIN_TIME_MAX. */
+uint32_t win_assign(const struct win_spec *w, uint64_t t_ns, int64_t *starts_ns, uint32_t cap);
+
+/* One input record, after the stateless operators. */
+struct win_input {
+    uint64_t key;
+    uint64_t event_ns; /* event time, <= WIN_TIME_MAX */
+    int64_t value;
+    uint64_t arrival_ns; /* when it entered the pipeline: latency is measured from here */
+};
+
+/* One row of a result. count/sum/min/max are the aggregate's state (so partial rows from
+ * several engines can be combined); value is what the aggregate shows. */
+struct win_row {
+    int64_t start_ns, end_ns;
+    uint64_t key;
+    uint64_t count;
+    int64_t sum, min, max;
+    double value;
+    uint64_t emitted_at_ns;
+    bool final;  /* the window is closed: its value can no longer change */
+    bool output; /* emitted by the output mode; false: a close notice (update mode) */
+};
+
+struct win_sink {
+    void (*row)(void *ctx, const struct win_row *row);
+    void (*latency)(void *ctx, uint64_t latency_ns); /* optional: one per record */
+    void *ctx;
+};
+
+struct win_stats {
+    uint64_t records;       /* records applied (each updated or dropped from its windows) */
+    uint64_t contributions; /* (record, window) updates applied */
+    uint64_t late_dropped;  /* (record, window) contributions dropped: window was final */
+    uint64_t late_records;  /* records with at least one dropped contribution */
+    uint64_t rows_emitted;  /* output rows */
+    uint64_t emits;         /* win_emit calls (triggers) */
+    uint64_t open;          /* (window, key) aggregates held now */
+};
+
+struct win_engine;
+
+/* 0, FT_EINVAL (bad spec: err says why) or FT_ENOMEM. */
+int win_new(const struct win_spec *spec, const struct win_sink *sink, struct win_engine **out,
+            struct ft_error *err);
+void win_free(struct win_engine *e);
+/* Applies r under the current watermark: updates each of its windows that is not final,
+ * drops and counts its contribution to each final one. 0, FT_EINVAL (event time above
+ * WIN_TIME_MAX), FT_ELIMIT (too many open aggregates, or a sum overflow) or FT_ENOMEM. */
+int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *err);
+/* The largest event time applied so far (false when none). */
+bool win_max_event(const struct win_engine *e, uint64_t *max_ns);
+/* Raises the watermark to wm (a lower value is ignored). Complete mode keeps it but
+ * never closes a window with it. */
+void win_set_watermark(struct win_engine *e, int64_t wm_ns);
+int64_t win_watermark(const struct win_engine *e);
+/* The watermark the engine's own records give: max event time - delay. */
+int64_t win_own_watermark(const struct win_engine *e);
+/* Ends a trigger at now: closes every window whose end <= watermark (append emits it,
+ * update emits a close notice), then emits the rows changed since the last emit (update)
+ * or every row (complete). Rows come out sorted by (start, key). */
+int win_emit(struct win_engine *e, uint64_t now_ns, struct ft_error *err);
+/* End of input: closes every window and emits the last rows (final = true). */
+int win_finish(struct win_engine *e, uint64_t now_ns, struct ft_error *err);
+void win_get_stats(const struct win_engine *e, struct win_stats *out);
+
+/* ---- drivers over a record list (no simulator): records in arrival order ---- */
+
+/* Micro-batch: a trigger at every multiple of interval; batch i holds the records with
+ * arrival in (T(i-1), T(i)] and runs under the watermark of the batches before it
+ * (Spark: max event time of earlier triggers - delay). After the last batch a no-data
+ * trigger runs if the watermark moved; then win_finish at that time. */
+int win_run_micro_batch(const struct win_spec *spec, uint64_t interval_ns,
+                        const struct win_input *in, size_t n, const struct win_sink *sink,
+                        struct win_stats *stats, struct ft_error *err);
+/* Continuous: each record is a trigger of its own at its arrival time; the watermark
+ * advances after every record. win_finish after the last one. */
+int win_run_continuous(const struct win_spec *spec, const struct win_input *in, size_t n,
+                       const struct win_sink *sink, struct win_stats *stats, struct ft_error *err);
+
+/* ---- a result table: what a sink holds after applying emitted rows ---- */
+
+/* Rows are keyed by (start, key, part): `part` names the engine (a worker) whose partial
+ * aggregate the row holds; a later row for the same triple replaces it. */
+struct win_table {
+    struct win_row *rows;
+    uint32_t *part;
+    size_t n, cap;
+    uint32_t *index; /* open addressing over rows, UINT32_MAX = empty */
+    size_t index_cap;
+};
+
+void win_table_init(struct win_table *t);
+void win_table_free(struct win_table *t);
+/* Upserts an output row; a close notice only sets final. 0, FT_ENOMEM or FT_ELIMIT. */
+int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r);
+/* The table with the partial rows of each (start, key) combined under agg, sorted by
+ * (start, key); final only when every part's row is final; emitted_at the latest. The
+ * caller frees *out. */
+int win_table_rows(const struct win_table *t, enum win_agg agg, struct win_row **out, size_t *n);
+/* The row of (start, key) with the partials of parts 0 .. nparts-1 combined, as
+ * win_table_rows would show it now. 0, FT_ENOENT (no such row) or FT_ELIMIT. */
+int win_table_combined(const struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
+                       enum win_agg agg, struct win_row *out);
+/* The value an aggregate shows for (count, sum, min, max). */
+double win_agg_value(enum win_agg agg, uint64_t count, int64_t sum, int64_t min, int64_t max);
+
+/* The reference: every record counted in every one of its windows (nothing is late),
+ * as a sorted final table. The caller frees *out. */
+int win_reference(const struct win_spec *spec, const struct win_input *in, size_t n,
+                  struct win_row **out, size_t *nout, struct ft_error *err);
+/* The same fed one record at a time (win_ref_rows finishes it; call it once). */
+struct win_ref;
+int win_ref_new(const struct win_spec *spec, struct win_ref **out, struct ft_error *err);
+int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *err);
+int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_error *err);
+void win_ref_free(struct win_ref *r);
+/* How many (start, key) differ between a result and a reference: a row missing on
+ * either side, not final in `got`, or with another value. */
+size_t win_rows_mismatched(const struct win_row *got, size_t ngot, const struct win_row *want,
+                           size_t nwant);
+
+#endif

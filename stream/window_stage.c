@@ -1,0 +1,399 @@
+/* The windowed query inside the simulated pipeline. Each worker runs the stateless
+ * operators on the records it receives and keeps its own window engine: volatile
+ * state, lost when the worker crashes (a restart starts empty). The query's driver, as
+ * in Spark, is not a node: it keeps the query-wide watermark (max event time seen by
+ * all workers in earlier triggers - delay) and, in micro-batch mode, runs a trigger at
+ * every multiple of the interval on the sim clock across all workers that are up.
+ * Continuous mode applies and emits each record when the worker receives it, the
+ * watermark advancing per record. Emitted rows land in the result table (the sink's
+ * view; the hop itself is not simulated), keyed by (window, key, worker) so partial
+ * aggregates of one key from several workers combine. */
+#include <stdlib.h>
+
+#include "pipe_internal.h"
+#include "window_stage.h"
+
+struct wpart_sink {
+    struct wstage *st;
+    uint32_t worker; /* index */
+};
+
+struct wstage {
+    struct pipe *p;
+    struct src_gen names; /* source key and value names, the join's key table */
+    struct query q;
+    struct win_spec spec;
+    struct win_engine *eng[PIPE_WORKERS_MAX];
+    struct wpart_sink ctx[PIPE_WORKERS_MAX];
+    struct win_input *batch[PIPE_WORKERS_MAX];
+    size_t nbatch[PIPE_WORKERS_MAX], cap_batch[PIPE_WORKERS_MAX];
+    bool tick_armed;
+    bool has_max;
+    uint64_t max_event;     /* query-wide, through the last completed trigger */
+    struct bitset *applied; /* idempotent protocols: offsets applied, per partition */
+    struct win_table table;
+    uint64_t *lat;
+    size_t nlat, cap_lat;
+    struct win_stats gone; /* stats of engines a crash discarded */
+    uint64_t filtered, unmatched, triggers, replays;
+    int rc; /* first failure of a sink callback */
+    /* the emission log (pipe_window_keep_log) and the watermark over time */
+    bool keep_log, log_truncated;
+    struct win_row *log;
+    size_t nlog, cap_log;
+    struct pipe_watermark *wm;
+    size_t nwm, cap_wm;
+};
+
+static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
+    if (n < *cap) return 0;
+    size_t c = *cap ? 2 * *cap : 256;
+    void *b = realloc(*a, c * elem);
+    if (!b) return FT_ENOMEM;
+    *a = b;
+    *cap = c;
+    return 0;
+}
+
+/* The log holds what the sink shows after each emitted row, and after each window
+ * closes (update mode closes without emitting): the row with every worker's partial for
+ * its window and key combined. */
+static void log_row(struct wstage *st, const struct win_row *r) {
+    if (st->nlog >= PIPE_WINDOW_LOG_MAX) {
+        st->log_truncated = true;
+        return;
+    }
+    struct win_row c;
+    int rc =
+        win_table_combined(&st->table, r->start_ns, r->key, st->p->cfg.workers, st->spec.agg, &c);
+    if (!rc) rc = grow_array((void **)&st->log, sizeof *st->log, &st->cap_log, st->nlog);
+    if (rc) {
+        if (!st->rc) st->rc = rc;
+        return;
+    }
+    c.emitted_at_ns = r->emitted_at_ns;
+    c.output = r->output;
+    st->log[st->nlog++] = c;
+}
+
+static void on_row(void *ctx, const struct win_row *r) {
+    struct wpart_sink *ps = ctx;
+    int rc = win_table_apply(&ps->st->table, ps->worker, r);
+    if (rc && !ps->st->rc) ps->st->rc = rc;
+    if (!rc && ps->st->keep_log && (r->output || r->final)) log_row(ps->st, r);
+}
+
+static void on_latency(void *ctx, uint64_t ns) {
+    struct wstage *st = ((struct wpart_sink *)ctx)->st;
+    if (st->nlat == st->cap_lat) {
+        size_t cap = st->cap_lat ? 2 * st->cap_lat : 1024;
+        uint64_t *l = realloc(st->lat, cap * sizeof *l);
+        if (!l) {
+            st->rc = FT_ENOMEM;
+            return;
+        }
+        st->lat = l;
+        st->cap_lat = cap;
+    }
+    st->lat[st->nlat++] = ns;
+}
+
+int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
+    *out = NULL;
+    struct wstage *st = calloc(1, sizeof *st);
+    if (!st) return ft_fail(err, FT_ENOMEM, "out of memory for the window stage");
+    st->p = p;
+    st->spec = p->cfg.query.window;
+    win_table_init(&st->table);
+    int rc = src_names_open(&st->names, &p->cfg.source, err);
+    if (!rc) rc = query_compile(&p->cfg.query, &st->names, &st->q, err);
+    if (!rc) rc = win_spec_check(&st->spec, err);
+    if (rc) {
+        wstage_free(st);
+        return rc;
+    }
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++)
+        st->ctx[w] = (struct wpart_sink){st, w};
+    st->applied = calloc(p->cfg.partitions, sizeof *st->applied);
+    if (!st->applied) {
+        wstage_free(st);
+        return ft_fail(err, FT_ENOMEM, "out of memory for the window stage");
+    }
+    *out = st;
+    return 0;
+}
+
+static void fold_stats(struct win_stats *acc, const struct win_stats *s) {
+    acc->records += s->records;
+    acc->contributions += s->contributions;
+    acc->late_dropped += s->late_dropped;
+    acc->late_records += s->late_records;
+    acc->rows_emitted += s->rows_emitted;
+    acc->emits += s->emits;
+}
+
+static void drop_engine(struct wstage *st, uint32_t w) {
+    if (!st->eng[w]) return;
+    struct win_stats s;
+    win_get_stats(st->eng[w], &s);
+    fold_stats(&st->gone, &s);
+    win_free(st->eng[w]);
+    st->eng[w] = NULL;
+}
+
+void wstage_free(struct wstage *st) {
+    if (!st) return;
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
+        win_free(st->eng[w]);
+        free(st->batch[w]);
+    }
+    for (uint32_t i = 0; st->applied && i < st->p->cfg.partitions; i++)
+        bitset_free(&st->applied[i]);
+    free(st->applied);
+    query_free(&st->q);
+    src_gen_free(&st->names);
+    win_table_free(&st->table);
+    free(st->lat);
+    free(st->log);
+    free(st->wm);
+    free(st);
+}
+
+static uint32_t index_of(const struct pipe *p, uint32_t node) {
+    for (uint32_t i = 0; i < p->cfg.workers; i++)
+        if (p->worker[i] == node) return i;
+    FT_ASSERT(0 && "not a worker");
+    return 0;
+}
+
+static int64_t query_watermark(const struct wstage *st) {
+    return st->has_max ? (int64_t)st->max_event - (int64_t)st->spec.delay_ns : WIN_NO_WATERMARK;
+}
+
+static uint64_t late_so_far(const struct wstage *st) {
+    uint64_t n = st->gone.late_dropped;
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
+        if (!st->eng[w]) continue;
+        struct win_stats s;
+        win_get_stats(st->eng[w], &s);
+        n += s.late_dropped;
+    }
+    return n;
+}
+
+/* One point of the watermark over processing time (when it exists and the log is kept). */
+static void note_watermark(struct wstage *st, uint64_t now) {
+    int64_t wm = query_watermark(st);
+    if (!st->keep_log || wm == WIN_NO_WATERMARK || st->nwm >= PIPE_WINDOW_LOG_MAX) return;
+    if (st->nwm && st->wm[st->nwm - 1].t_ns == now) st->nwm--; /* the latest at this time */
+    if (grow_array((void **)&st->wm, sizeof *st->wm, &st->cap_wm, st->nwm)) {
+        if (!st->rc) st->rc = FT_ENOMEM;
+        return;
+    }
+    st->wm[st->nwm++] = (struct pipe_watermark){now, wm, late_so_far(st)};
+}
+
+static void fail(struct sim *s, struct wstage *st, int rc, const struct ft_error *err) {
+    if (!rc && st->rc) rc = st->rc;
+    if (rc) sim_fail(s, rc, "window stage: %s", err && err->msg[0] ? err->msg : ft_strerror(rc));
+}
+
+void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me) {
+    struct wstage *st = p->ws;
+    uint32_t w = index_of(p, me);
+    struct ft_error err = {0};
+    drop_engine(st, w); /* a restart: the window state was volatile */
+    st->nbatch[w] = 0;
+    for (uint32_t i = w; i < p->cfg.partitions; i += p->cfg.workers)
+        bitset_clear(&st->applied[i]);
+    struct win_sink sink = {on_row, on_latency, &st->ctx[w]};
+    int rc = win_new(&st->spec, &sink, &st->eng[w], &err);
+    if (!rc) win_set_watermark(st->eng[w], query_watermark(st));
+    fail(s, st, rc, &err);
+}
+
+/* ---- micro-batch: the driver's trigger ---- */
+
+static void tick(struct sim *s, void *arg);
+
+static void arm_tick(struct sim *s, struct wstage *st, uint64_t at_ns) {
+    if (st->tick_armed) return;
+    int rc = sim_call_at(s, at_ns, tick, st);
+    if (rc) {
+        sim_fail(s, rc, "window stage: cannot schedule a trigger");
+        return;
+    }
+    st->tick_armed = true;
+}
+
+/* Runs worker w's part of a trigger: its batch under watermark wm, then its emission. */
+static int trigger_worker(struct wstage *st, uint32_t w, int64_t wm, uint64_t now, bool *seen,
+                          uint64_t *max_ns, struct ft_error *err) {
+    struct win_engine *e = st->eng[w];
+    win_set_watermark(e, wm);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < st->nbatch[w]; i++) {
+        const struct win_input *r = &st->batch[w][i];
+        rc = win_apply(e, r, err);
+        if (!*seen || r->event_ns > *max_ns) *max_ns = r->event_ns;
+        *seen = true;
+    }
+    st->nbatch[w] = 0;
+    return rc ? rc : win_emit(e, now, err);
+}
+
+static void tick(struct sim *s, void *arg) {
+    struct wstage *st = arg;
+    struct pipe *p = st->p;
+    uint64_t now = sim_now(s), max_ns = 0;
+    int64_t wm = query_watermark(st);
+    bool seen = false, open = false;
+    struct ft_error err = {0};
+    st->tick_armed = false;
+    st->triggers++;
+    for (uint32_t w = 0; w < p->cfg.workers; w++) {
+        if (!st->eng[w] || !sim_node_up(s, p->worker[w])) continue;
+        int rc = trigger_worker(st, w, wm, now, &seen, &max_ns, &err);
+        if (rc || st->rc) {
+            fail(s, st, rc, &err);
+            return;
+        }
+        struct win_stats ws;
+        win_get_stats(st->eng[w], &ws);
+        open |= ws.open > 0;
+    }
+    if (seen && (!st->has_max || max_ns > st->max_event)) st->max_event = max_ns;
+    st->has_max |= seen;
+    note_watermark(st, now);
+    /* Spark runs a no-data batch when the watermark moved and state may close */
+    if (query_watermark(st) != wm && open) arm_tick(s, st, now + p->cfg.query.trigger_ns);
+}
+
+/* ---- records ---- */
+
+static int buffer(struct wstage *st, uint32_t w, const struct win_input *r) {
+    if (st->nbatch[w] == st->cap_batch[w]) {
+        size_t cap = st->cap_batch[w] ? 2 * st->cap_batch[w] : 256;
+        struct win_input *b = realloc(st->batch[w], cap * sizeof *b);
+        if (!b) return FT_ENOMEM;
+        st->batch[w] = b;
+        st->cap_batch[w] = cap;
+    }
+    st->batch[w][st->nbatch[w]++] = *r;
+    return 0;
+}
+
+/* Continuous: the record is a trigger of its own. */
+static int continuous(struct sim *s, struct wstage *st, uint32_t w, const struct win_input *r,
+                      struct ft_error *err) {
+    struct pipe *p = st->p;
+    uint64_t now = sim_now(s);
+    int64_t before = query_watermark(st);
+    int rc = win_apply(st->eng[w], r, err);
+    if (rc) return rc;
+    if (!st->has_max || r->event_ns > st->max_event) st->max_event = r->event_ns;
+    st->has_max = true;
+    int64_t wm = query_watermark(st);
+    if (wm != before) note_watermark(st, now);
+    for (uint32_t i = 0; i < p->cfg.workers && !rc; i++) {
+        if (!st->eng[i] || !sim_node_up(s, p->worker[i]) || (i != w && wm == before)) continue;
+        win_set_watermark(st->eng[i], wm);
+        rc = win_emit(st->eng[i], now, err);
+    }
+    return rc;
+}
+
+void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire *in) {
+    struct wstage *st = p->ws;
+    uint32_t w = index_of(p, me);
+    if (!st->eng[w] || in->partition >= p->cfg.partitions) return;
+    int rc = 0;
+    if (dlv_idempotent(p->proto) &&
+        (rc = bitset_insert(&st->applied[in->partition], in->offset)) != 1) {
+        if (rc == 0) st->replays++;
+        fail(s, st, rc < 0 ? rc : 0, NULL);
+        return;
+    }
+    uint64_t k;
+    int64_t v;
+    enum query_verdict verdict = query_apply(&st->q, (uint32_t)in->key, (int64_t)in->value, &k, &v);
+    if (verdict != QUERY_KEEP) {
+        if (verdict == QUERY_FILTERED)
+            st->filtered++;
+        else
+            st->unmatched++;
+        return;
+    }
+    struct win_input r = {k, in->event_ns, v, in->created_ns};
+    struct ft_error err = {0};
+    if (p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS) {
+        rc = continuous(s, st, w, &r, &err);
+    } else {
+        rc = buffer(st, w, &r);
+        uint64_t t = p->cfg.query.trigger_ns, now = sim_now(s);
+        if (!rc) arm_tick(s, st, (now / t + 1) * t);
+    }
+    fail(s, st, rc, &err);
+}
+
+/* ---- the end of the run and the results ---- */
+
+int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err) {
+    struct pipe *p = st->p;
+    uint64_t now = sim_now(s), max_ns = 0;
+    bool seen = false;
+    for (uint32_t w = 0; w < p->cfg.workers; w++) {
+        if (!st->eng[w] || !sim_node_up(s, p->worker[w])) continue;
+        int rc = trigger_worker(st, w, query_watermark(st), now, &seen, &max_ns, err);
+        if (!rc) rc = win_finish(st->eng[w], now, err);
+        if (rc) return rc;
+    }
+    return st->rc ? ft_fail(err, st->rc, "window stage: %s", ft_strerror(st->rc)) : 0;
+}
+
+int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n) {
+    return win_table_rows(&st->table, st->spec.agg, rows, n);
+}
+
+void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
+    struct win_stats acc = st->gone;
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
+        if (!st->eng[w]) continue;
+        struct win_stats s;
+        win_get_stats(st->eng[w], &s);
+        fold_stats(&acc, &s);
+    }
+    *out = (struct pipe_window_stats){
+        .applied = acc.records,
+        .filtered = st->filtered,
+        .unmatched = st->unmatched,
+        .contributions = acc.contributions,
+        .late_dropped = acc.late_dropped,
+        .late_records = acc.late_records,
+        .rows_emitted = acc.rows_emitted,
+        .triggers = st->p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS ? acc.records : st->triggers};
+}
+
+const uint64_t *wstage_latencies(const struct wstage *st, size_t *n) {
+    *n = st->nlat;
+    return st->lat;
+}
+
+void wstage_keep_log(struct wstage *st, bool on) {
+    st->keep_log = on;
+}
+
+const struct win_row *wstage_log(const struct wstage *st, size_t *n, bool *truncated) {
+    *n = st->nlog;
+    *truncated = st->log_truncated;
+    return st->log;
+}
+
+const struct pipe_watermark *wstage_watermarks(const struct wstage *st, size_t *n) {
+    *n = st->nwm;
+    return st->wm;
+}
+
+const char *wstage_key_name(const struct wstage *st, uint64_t key, char *buf, size_t size) {
+    return query_key_name(&st->q, key, buf, size);
+}
