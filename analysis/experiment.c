@@ -279,7 +279,7 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
     while (src_gen_next(&g, &r)) {
         c[r.key]++;
         (*n)++;
-        col->created[col_bucket(col, r.event_ns)]++;
+        col->created[col_bucket(col, r.arrival_ns)]++; /* sent: created_ns */
     }
     src_gen_free(&g);
     *counts = c;

@@ -136,14 +136,22 @@ static const char *const res_migrations[] = {
     " o.sent, o.delivered, o.lost, o.duplicated, o.retries, o.messages, o.latency_p50_ns,"
     " o.latency_p99_ns, o.recovery_ns, o.crashes, o.matches_reference, o.keys_mismatched"
     " FROM runs r JOIN outcomes o ON o.run_id = r.id;",
+    /* 3: a windowed query's watermark over processing time */
+    "CREATE TABLE watermarks ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " t_ns INTEGER NOT NULL,"
+    " watermark_ns INTEGER NOT NULL,"
+    " late_dropped INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
                "one migration per schema version");
 
-const char *const res_child_tables[RES_NCHILD] = {"outcomes", "timeseries",     "latency_quantiles",
-                                                  "markers",  "window_results", "agreement",
-                                                  "events"};
+const char *const res_child_tables[RES_NCHILD] = {
+    "outcomes", "timeseries", "latency_quantiles", "markers",
+    "window_results", "agreement", "events", "watermarks"};
 
 /* A new run is inserted (RETURNING its id); a rerun of (scenario_hash, params, seed,
  * protocol) returns nothing there, and then keeps its row and id through the UPDATE,
@@ -173,8 +181,9 @@ static const char *const res_child_cols[RES_NCHILD] = {
     "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final",
     "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
     " signatures_made, signatures_verified, signatures_rejected, decisions",
-    "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason"};
-static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 7, 15, 11};
+    "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
+    "run_id, seq, t_ns, watermark_ns, late_dropped"};
+static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 7, 15, 11, 5};
 
 #define RES_OUTCOME_COLS 12
 
@@ -423,9 +432,11 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
                        RES_PARAMS_MAX - 1);
     if ((s && ((s->nbuckets && !s->buckets) || (s->nmarkers && !s->markers) ||
                s->nquantiles > EXP_QUANTILES)) ||
-        (r->nwindows && !r->windows) || (r->nevents && !r->events))
+        (r->nwindows && !r->windows) || (r->nevents && !r->events) ||
+        (r->nwatermarks && !r->watermarks))
         return ft_fail(err, FT_EINVAL, "res_store_run: a child row count without its rows");
-    if (r->nwindows > RES_CHILD_ROWS_MAX || r->nevents > RES_CHILD_ROWS_MAX)
+    if (r->nwindows > RES_CHILD_ROWS_MAX || r->nevents > RES_CHILD_ROWS_MAX ||
+        r->nwatermarks > RES_CHILD_ROWS_MAX)
         return ft_fail(err, FT_ELIMIT, "res_store_run: more than %u rows for one table",
                        RES_CHILD_ROWS_MAX);
     const struct res_agreement *a = r->agreement;
@@ -433,9 +444,11 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
         return ft_fail(err, FT_EINVAL,
                        "res_store_run: an agreement row needs algorithm, traitors and decisions");
     for (size_t i = 0; r->windows && i < r->nwindows; i++)
-        if (r->windows[i].window_start_ns > INT64_MAX || r->windows[i].window_end_ns > INT64_MAX ||
-            r->windows[i].emitted_at_ns > INT64_MAX)
-            return res_check_limit("a window time", UINT64_MAX, err);
+        if (r->windows[i].emitted_at_ns > INT64_MAX)
+            return res_check_limit("a window emission time", r->windows[i].emitted_at_ns, err);
+    for (size_t i = 0; r->watermarks && i < r->nwatermarks; i++)
+        if (r->watermarks[i].t_ns > INT64_MAX || r->watermarks[i].late_dropped > INT64_MAX)
+            return res_check_limit("a watermark time or count", UINT64_MAX, err);
     return 0;
 }
 
@@ -564,12 +577,24 @@ static int res_bind_window(sqlite3_stmt *st, int base, int64_t id, const struct 
     const struct res_window *w = &r->windows[i];
     (void)err; /* times were checked by res_check_children */
     sqlite3_bind_int64(st, base + 1, id);
-    sqlite3_bind_int64(st, base + 2, (int64_t)w->window_start_ns);
-    sqlite3_bind_int64(st, base + 3, (int64_t)w->window_end_ns);
+    sqlite3_bind_int64(st, base + 2, w->window_start_ns);
+    sqlite3_bind_int64(st, base + 3, w->window_end_ns);
     if (w->key) sqlite3_bind_text(st, base + 4, w->key, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, base + 5, w->value);
     sqlite3_bind_int64(st, base + 6, (int64_t)w->emitted_at_ns);
     sqlite3_bind_int(st, base + 7, w->final ? 1 : 0);
+    return 0;
+}
+
+static int res_bind_watermark(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                              size_t i, struct ft_error *err) {
+    const struct res_watermark *w = &r->watermarks[i];
+    (void)err; /* checked by res_check_children */
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)i);
+    sqlite3_bind_int64(st, base + 3, (int64_t)w->t_ns);
+    sqlite3_bind_int64(st, base + 4, w->watermark_ns);
+    sqlite3_bind_int64(st, base + 5, (int64_t)w->late_dropped);
     return 0;
 }
 
@@ -667,6 +692,8 @@ static int res_put_all(struct res_db *db, const struct res_run *r, int64_t *id,
     if (!rc && r->stats) rc = res_put_stats(db, *id, r, err);
     if (!rc && r->nwindows)
         rc = res_put_rows(db, RES_WINDOWS, *id, r, r->nwindows, res_bind_window, err);
+    if (!rc && r->nwatermarks)
+        rc = res_put_rows(db, RES_WATERMARKS, *id, r, r->nwatermarks, res_bind_watermark, err);
     if (!rc && r->agreement) rc = res_put_agreement(db, *id, r->agreement, err);
     if (!rc && r->nevents)
         rc = res_put_rows(db, RES_EVENTS, *id, r, r->nevents, res_bind_event, err);

@@ -14,7 +14,7 @@
 #include "err.h"
 #include "experiment.h"
 
-#define RES_SCHEMA_VERSION 2
+#define RES_SCHEMA_VERSION 3
 #define RES_PARAMS_MAX 4096u         /* bytes of a run's params string */
 #define RES_CHILD_ROWS_MAX 50000000u /* rows of one child table for one run */
 
@@ -22,11 +22,19 @@ struct res_db;
 
 /* One row of window_results: a window's aggregate as a sink emitted it. */
 struct res_window {
-    uint64_t window_start_ns, window_end_ns; /* [start, end) in event time */
+    int64_t window_start_ns, window_end_ns; /* [start, end) in event time; may start < 0 */
     const char *key;                         /* NULL: the window has no key */
     double value;
     uint64_t emitted_at_ns; /* processing time of the emission */
     bool final;             /* the window was finalised (watermark passed) */
+};
+
+/* A row of watermarks: the query's watermark (event time) at processing time t_ns, and
+ * the late contributions dropped so far. */
+struct res_watermark {
+    uint64_t t_ns;
+    int64_t watermark_ns;
+    uint64_t late_dropped;
 };
 
 /* The row of agreement: one Byzantine agreement run. */
@@ -54,6 +62,8 @@ struct res_run {
     const struct exp_stats *stats; /* -> timeseries, latency_quantiles, markers */
     const struct res_window *windows;
     size_t nwindows;
+    const struct res_watermark *watermarks;
+    size_t nwatermarks;
     const struct res_agreement *agreement;
     const struct sim_trace_rec *events; /* the full trace, in order (seq = index) */
     size_t nevents;

@@ -22,6 +22,7 @@ enum res_child {
     RES_WINDOWS,
     RES_AGREEMENT,
     RES_EVENTS,
+    RES_WATERMARKS,
     RES_NCHILD
 };
 extern const char *const res_child_tables[RES_NCHILD];

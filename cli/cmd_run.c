@@ -307,8 +307,45 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
     return CLI_OK;
 }
 
-/* Runs one protocol, prints its row and stores it (with its statistics and, with
- * --trace, its events) when --db is given. */
+/* Stores rr with a window query's emission log (window_results) and watermark
+ * (watermarks) from win, if any. */
+static int store_windows(struct res_db *db, struct res_run *rr, const struct exp_windows *win,
+                         struct ft_error *err) {
+    if (win->log_truncated)
+        return ft_fail(err, FT_ELIMIT, "%s: the window log has more than %u rows; not stored",
+                       rr->protocol, PIPE_WINDOW_LOG_MAX);
+    struct res_window *rows = win->nlog ? calloc(win->nlog, sizeof *rows) : NULL;
+    struct res_watermark *wm = win->nwatermarks ? calloc(win->nwatermarks, sizeof *wm) : NULL;
+    if ((win->nlog && !rows) || (win->nwatermarks && !wm)) {
+        free(rows);
+        free(wm);
+        return ft_fail(err, FT_ENOMEM, "out of memory storing the window log");
+    }
+    for (size_t i = 0; i < win->nlog; i++) {
+        const struct exp_window_row *w = &win->log[i];
+        rows[i] = (struct res_window){.window_start_ns = w->window_start_ns,
+                                      .window_end_ns = w->window_end_ns,
+                                      .key = w->key[0] ? w->key : NULL,
+                                      .value = w->value,
+                                      .emitted_at_ns = w->emitted_at_ns,
+                                      .final = w->final};
+    }
+    for (size_t i = 0; i < win->nwatermarks; i++)
+        wm[i] = (struct res_watermark){.t_ns = win->watermarks[i].t_ns,
+                                       .watermark_ns = win->watermarks[i].watermark_ns,
+                                       .late_dropped = win->watermarks[i].late_dropped};
+    rr->windows = rows;
+    rr->nwindows = win->nlog;
+    rr->watermarks = wm;
+    rr->nwatermarks = win->nwatermarks;
+    int rc = res_store_run(db, rr, NULL, err);
+    free(rows);
+    free(wm);
+    return rc;
+}
+
+/* Runs one protocol, prints its row and stores it (with its statistics, its window
+ * log and watermark, and with --trace its events) when --db is given. */
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
                    struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
@@ -321,6 +358,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     struct exp_options eo = {
         .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
     struct exp_outcome out;
+    win->want_log = db != NULL; /* window_results holds every emission, not only the last */
     if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
         return CLI_INTERNAL;
@@ -348,7 +386,8 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                          .events = tp->keep ? tp->events : NULL,
                          .nevents = tp->keep ? tp->nevents : 0,
                          .event_label = event_label};
-    if (res_store_run(db, &rr, NULL, &err) != 0) {
+    int rc = store_windows(db, &rr, win, &err);
+    if (rc != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         return CLI_INTERNAL;
     }

@@ -122,7 +122,8 @@ static void test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row(vo
     copy_file("tests/data/store/results-v1.db", f->path);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
     res_close(open_ok(f->path));
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), RES_SCHEMA_VERSION);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM watermarks"), 0); /* v3 */
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 8);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes"), 8);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs WHERE params = ''"), 8);
