@@ -76,9 +76,45 @@ static const char *event_label(const struct sim_trace_rec *r) {
     case SIM_TR_DUP:
         return pipe_msg_name((int)r->kind);
     case SIM_TR_USER:
-        return r->kind == PIPE_TR_VISIBLE ? "visible" : NULL;
+        switch (r->kind) {
+        case PIPE_TR_VISIBLE: return "visible";
+        case PIPE_TR_MEMBER: return "member";
+        case PIPE_TR_REBALANCE: return "rebalance";
+        case PIPE_TR_FENCED: return "fenced";
+        default: return NULL;
+        }
     default:
         return NULL;
+    }
+}
+
+/* The pipeline's own events (pipeline.h, PIPE_TR_*). */
+static void print_user(const struct trace_printer *tp, const struct sim_trace_rec *r) {
+    char b[PIPE_NAME_MAX];
+    unsigned long long id = r->id, gen = r->arg >> 32;
+    uint32_t owner = (uint32_t)r->arg;
+    switch (r->kind) {
+    case PIPE_TR_MEMBER:
+        printf(" %s %s the group", pipe_node_name(&tp->scn->pipe, (uint32_t)id, b, sizeof b),
+               r->arg ? "joined" : "was evicted from");
+        break;
+    case PIPE_TR_REBALANCE:
+        printf(" partition %llu -> %s (generation %llu)", id,
+               owner == PIPE_NO_OWNER ? "no owner"
+                                      : pipe_node_name(&tp->scn->pipe, owner, b, sizeof b),
+               gen);
+        break;
+    case PIPE_TR_FENCED:
+        if (r->node == 1) /* the broker: an ack of an earlier generation */
+            printf(" fenced partition %llu: stale generation %llu", id,
+                   (unsigned long long)r->arg);
+        else /* the sink: epoch = generation << 32 | incarnation + 1 */
+            printf(" fenced partition %llu: stale epoch (generation %llu, incarnation %u)", id,
+                   gen, (uint32_t)r->arg - 1);
+        break;
+    default:
+        printf(" visible record %llu (partition %llu)", id, (unsigned long long)r->arg);
+        break;
     }
 }
 
@@ -100,10 +136,7 @@ static void print_event(const struct sim_trace_rec *r, void *ctx) {
         printf(" <- %-9s %-11s msg %llu", pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b),
                pipe_msg_name((int)r->kind), (unsigned long long)r->id);
         break;
-    case SIM_TR_USER:
-        printf(" visible record %llu (partition %llu)", (unsigned long long)r->id,
-               (unsigned long long)r->arg);
-        break;
+    case SIM_TR_USER: print_user(tp, r); break;
     case SIM_TR_FAULT: printf(" at step, record %llu", (unsigned long long)r->arg); break;
     default: break;
     }

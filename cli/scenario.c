@@ -79,12 +79,12 @@ enum {
     T_EXPECT,
     T_PIPELINE,
     T_DRIVER,
+    T_GROUP,
     T_N
 };
-static const char *const top_keys[T_N] = {"name",     "about", "seed",      "seeds",   "duration",
-                                          "drain",    "nodes", "source",    "network", "links",
-                                          "delivery", "sink",  "protocols", "faults",  "expect",
-                                          "pipeline", "driver"};
+static const char *const top_keys[T_N] = {
+    "name",    "about", "seed",     "seeds", "duration",  "drain",  "nodes",    "source", "network",
+    "links",   "delivery", "sink",  "protocols", "faults", "expect", "pipeline", "driver", "group"};
 
 typedef const struct scn_node *const *values;
 
@@ -274,6 +274,45 @@ static int sec_delivery(struct scn_ctx *c, values top) {
     return rc;
 }
 
+/* ---- group (consumer-group membership and rebalancing) ---- */
+
+enum { G_REBALANCE, G_HEARTBEAT, G_SESSION_TIMEOUT, G_N };
+static const char *const group_keys[G_N] = {"rebalance", "heartbeat", "session_timeout"};
+static const struct scn_mapspec group_spec = {"for 'group'", "in 'group'", "key",
+                                              group_keys,    G_N,          0};
+
+static int group_limits(struct scn_ctx *c, const struct scn_node *const *v) {
+    const struct pipe_config *p = &c->out->pipe;
+    const struct pipe_group *g = &p->group;
+    char a[32], b[32];
+    if (g->session_timeout_ns <= g->heartbeat_ns)
+        return scn_fail(c, v[G_SESSION_TIMEOUT] ? v[G_SESSION_TIMEOUT] : v[G_HEARTBEAT],
+                        "'session_timeout' (%s) must be longer than 'heartbeat' (%s)",
+                        scn_duration_str(g->session_timeout_ns, a, sizeof a),
+                        scn_duration_str(g->heartbeat_ns, b, sizeof b));
+    uint64_t n = pipe_estimated_heartbeats(p);
+    if (n <= PIPE_HEARTBEATS_MAX) return 0;
+    return scn_fail(c, v[G_HEARTBEAT] ? v[G_HEARTBEAT] : v[G_REBALANCE],
+                    "the workers would send about %llu heartbeats in duration + drain, more than "
+                    "the limit of %llu: lengthen 'heartbeat' (now %s)",
+                    (unsigned long long)n, (unsigned long long)PIPE_HEARTBEATS_MAX,
+                    scn_duration_str(g->heartbeat_ns, a, sizeof a));
+}
+
+static int sec_group(struct scn_ctx *c, values top) {
+    struct pipe_group *g = &c->out->pipe.group;
+    const struct scn_node *v[G_N];
+    int rc = top[T_GROUP] ? scn_map_collect(c, top[T_GROUP], &group_spec, v) : 0;
+    if (rc || !top[T_GROUP]) return rc;
+    if (v[G_REBALANCE]) rc = scn_get_bool(c, v[G_REBALANCE], "rebalance", &g->rebalance);
+    if (!rc && v[G_HEARTBEAT])
+        rc = scn_get_duration(c, v[G_HEARTBEAT], "heartbeat", true, &g->heartbeat_ns);
+    if (!rc && v[G_SESSION_TIMEOUT])
+        rc = scn_get_duration(c, v[G_SESSION_TIMEOUT], "session_timeout", true,
+                              &g->session_timeout_ns);
+    return rc ? rc : group_limits(c, v);
+}
+
 static int sec_sink(struct scn_ctx *c, values top) {
     const struct scn_node *n = top[T_SINK];
     if (n && (n->type != SCN_Y_SCALAR || strcmp(n->text, "warehouse")))
@@ -394,11 +433,12 @@ static int fault_crash(struct scn_ctx *c, const struct scn_node *m, const struct
 
 /* Which nodes each message kind travels between (pipeline.h). */
 static const char *const msg_route[PIPE_MSG_KINDS][2] = {
-    [PIPE_MSG_PRODUCE] = {"source", "broker"}, [PIPE_MSG_PRODUCE_ACK] = {"broker", "source"},
-    [PIPE_MSG_RECORD] = {"broker", "worker"},  [PIPE_MSG_ACK] = {"worker", "broker"},
-    [PIPE_MSG_OUTPUT] = {"worker", "sink"},    [PIPE_MSG_OUTPUT_ACK] = {"sink", "worker"},
-    [PIPE_MSG_COMMIT] = {"worker", "sink"},    [PIPE_MSG_COMMIT_ACK] = {"sink", "worker"},
-    [PIPE_MSG_INIT] = {"worker", "sink"},      [PIPE_MSG_INIT_ACK] = {"sink", "worker"}};
+    [PIPE_MSG_PRODUCE] = {"source", "broker"},   [PIPE_MSG_PRODUCE_ACK] = {"broker", "source"},
+    [PIPE_MSG_RECORD] = {"broker", "worker"},    [PIPE_MSG_ACK] = {"worker", "broker"},
+    [PIPE_MSG_OUTPUT] = {"worker", "sink"},      [PIPE_MSG_OUTPUT_ACK] = {"sink", "worker"},
+    [PIPE_MSG_COMMIT] = {"worker", "sink"},      [PIPE_MSG_COMMIT_ACK] = {"sink", "worker"},
+    [PIPE_MSG_INIT] = {"worker", "sink"},        [PIPE_MSG_INIT_ACK] = {"sink", "worker"},
+    [PIPE_MSG_HEARTBEAT] = {"worker", "broker"}, [PIPE_MSG_ASSIGN] = {"broker", "worker"}};
 
 static const char *role_of(const char *node) {
     return strncmp(node, "worker-", 7) ? node : "worker";
@@ -426,7 +466,8 @@ static int fault_drop(struct scn_ctx *c, const struct scn_node *const *v, struct
     if (f->msg_kind < 0)
         return scn_expected(c, k, "drop",
                             "a message kind (produce, produce-ack, record, ack, "
-                            "output, output-ack, commit, commit-ack, init, init-ack)");
+                            "output, output-ack, commit, commit-ack, init, init-ack, "
+                            "heartbeat, assign)");
     int rc = 0;
     if (v[F_FROM] && ((rc = get_node(c, v[F_FROM], "from", true, f->from)) ||
                       (rc = check_route(c, v[F_FROM], f, 0))))
@@ -600,6 +641,12 @@ static int sec_expect(struct scn_ctx *c, values top) {
 
 static int check_records(struct scn_ctx *c, values top) {
     const struct pipe_config *p = &c->out->pipe;
+    /* A worker's window state covers all its partitions; moving one partition would
+     * need its share of that state moved too, which is not built yet. */
+    if (p->group.rebalance && p->query.enabled)
+        return scn_fail(c, top[T_GROUP],
+                        "'group: { rebalance: true }' cannot be combined with a window query "
+                        "('pipeline:') yet: window state does not move with a partition");
     uint64_t n = pipe_estimated_records(p);
     char d[32];
     if (n <= PIPE_RECORDS_MAX) return 0;
@@ -631,8 +678,9 @@ static int parse_top(struct scn_ctx *c, const struct scn_node *root) {
                                             SCN_BIT(T_NAME) | SCN_BIT(T_ABOUT) |
                                                 SCN_BIT(T_DURATION) | SCN_BIT(T_PROTOCOLS)};
     static int (*const sections[])(struct scn_ctx *, values) = {
-        sec_ids,      sec_seeds, sec_time,      sec_nodes,  sec_source, sec_network,  sec_links,
-        sec_delivery, sec_sink,  sec_stream, sec_protocols, sec_faults, sec_expect, check_records};
+        sec_ids,      sec_seeds, sec_time, sec_nodes,  sec_source,    sec_network, sec_links,
+        sec_delivery, sec_group, sec_sink, sec_stream, sec_protocols, sec_faults,  sec_expect,
+        check_records};
     const struct scn_node *v[T_N];
     int rc = scn_map_collect(c, root, &spec, v);
     for (size_t i = 0; !rc && i < sizeof sections / sizeof sections[0]; i++)

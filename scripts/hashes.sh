@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds ftsim with gcc and clang at -O0 and -O2 and prints the kernel example's trace
-# hash and the Byzantine scenarios' JSON output (trace hashes and decisions) under each;
+# hash, the Byzantine scenarios' JSON output (trace hashes and decisions) and the
+# consumer-group scenario's (trace hashes per protocol) under each;
 # exits 1 unless all four agree (DESIGN.md rule 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,9 @@ for preset in dev release clang-dev clang-release; do
     # plus the Byzantine scenarios' runs (OM, SM with Ed25519 signatures, Dolev-Strong)
     byz=$(for f in scenarios/byzantine-sm-n3.yaml scenarios/byzantine-forged-signature.yaml; do
               build/$preset/cli/ftsim run --json "$f"; done | b2sum | cut -c1-64)
-    hash[$preset]="${hash[$preset]} $byz"
+    # and the consumer-group scenario (heartbeats, evictions, moves, fencing), every protocol
+    grp=$(build/$preset/cli/ftsim run --json scenarios/consumer-group-rebalance.yaml | b2sum | cut -c1-64)
+    hash[$preset]="${hash[$preset]} $byz $grp"
     printf '%-14s %s\n' "$preset" "${hash[$preset]}"
 done
 [ "$(printf '%s\n' "${hash[@]}" | sort -u | wc -l)" -eq 1 ] || { echo "hashes differ" >&2; exit 1; }

@@ -1,9 +1,11 @@
 /* The broker: a partitioned append-only log with committed consumer offsets, all in
- * durable state; it pushes each partition's records to the partition's worker, at
- * most `window` past the committed offset. at-most-once commits a record when it is
- * sent; the retrying protocols commit the acknowledged prefix and resend a record
- * after a back-off timeout. An idempotent broker drops re-produced records by the
- * source's sequence number (the source record id). */
+ * durable state; it pushes each partition's records to the partition's owner, at most
+ * `window` past the committed offset. at-most-once commits a record when it is sent;
+ * the retrying protocols commit the acknowledged prefix and resend a record after a
+ * back-off timeout. An idempotent broker drops re-produced records by the source's
+ * sequence number (the source record id). It also coordinates the consumer group
+ * (group.c): with rebalance on, owners change, a moved partition restarts from its
+ * committed offset, and acks from a stale generation are fenced. */
 #include <stdlib.h>
 
 #include "pipe_internal.h"
@@ -17,6 +19,7 @@ struct part_log {
 struct brk_dur {
     struct part_log *parts;
     struct dlv_dedup dedup; /* producer = the source */
+    struct grp_dur grp;     /* owners and generations */
 };
 
 struct win_slot {
@@ -28,6 +31,7 @@ struct win_slot {
 struct brk_vol {
     uint64_t *next_send;    /* per partition */
     struct win_slot *slots; /* partitions x window */
+    struct grp_vol grp;     /* when each worker was last heard from */
 };
 
 size_t pipe_broker_volatile_bytes(void) {
@@ -41,7 +45,7 @@ size_t pipe_broker_durable_bytes(void) {
 int pipe_broker_init(struct sim *s, struct pipe *p) {
     struct brk_dur *d = sim_node_durable(s, p->broker);
     d->parts = calloc(p->cfg.partitions, sizeof *d->parts);
-    return d->parts ? 0 : FT_ENOMEM;
+    return d->parts ? pipe_group_init(p, &d->grp) : FT_ENOMEM;
 }
 
 void pipe_broker_free(struct sim *s, struct pipe *p) {
@@ -50,6 +54,7 @@ void pipe_broker_free(struct sim *s, struct pipe *p) {
         for (uint32_t i = 0; i < p->cfg.partitions; i++) free(d->parts[i].log);
     free(d->parts);
     dlv_dedup_free(&d->dedup);
+    pipe_group_free(&d->grp);
 }
 
 static struct win_slot *slot_of(struct pipe *p, struct brk_vol *v, uint32_t part, uint64_t off) {
@@ -62,8 +67,9 @@ static void send_record(struct sim *s, struct pipe *p, struct brk_vol *v, uint32
     const struct log_entry *e = &d->parts[part].log[off];
     struct wire w = {.rec = e->rec, .key = e->key, .event_ns = e->event_ns,
                      .created_ns = e->created_ns, .value = (uint64_t)e->value,
-                     .partition = part, .offset = off, .end = off + 1};
-    wire_send(s, p->broker, pipe_worker_of(p, part), PIPE_MSG_RECORD, &w);
+                     .partition = part, .offset = off, .end = off + 1,
+                     .epoch = d->grp.gen[part]};
+    wire_send(s, p->broker, p->worker[d->grp.owner[part]], PIPE_MSG_RECORD, &w);
     if (!dlv_retries(p->proto)) return;
     struct win_slot *sl = slot_of(p, v, part, off);
     sl->attempt = attempt;
@@ -77,6 +83,7 @@ static void try_send(struct sim *s, struct pipe *p, uint32_t part) {
     struct brk_vol *v = sim_node_volatile(s, p->broker);
     struct part_log *pl = &d->parts[part];
     bool retry = dlv_retries(p->proto);
+    if (d->grp.owner[part] == PIPE_NO_OWNER) return; /* no live worker: the log waits */
     while (v->next_send[part] < pl->len &&
            v->next_send[part] < pl->committed + p->cfg.delivery.window) {
         uint64_t off = v->next_send[part]++;
@@ -98,6 +105,7 @@ static void broker_start(struct sim *s, uint32_t me, void *ctx) {
     struct brk_dur *d = sim_node_durable(s, me);
     if (alloc_volatile(s, p) != 0) return;
     struct brk_vol *v = sim_node_volatile(s, me);
+    if (p->cfg.group.rebalance && pipe_group_start(s, p, &d->grp, &v->grp) != 0) return;
     for (uint32_t i = 0; i < p->cfg.partitions; i++) {
         v->next_send[i] = d->parts[i].committed; /* resume from the committed offsets */
         try_send(s, p, i);
@@ -144,6 +152,10 @@ static void on_ack(struct sim *s, struct pipe *p, const struct wire *w) {
     if (!dlv_retries(p->proto) || w->partition >= p->cfg.partitions) return;
     uint32_t part = (uint32_t)w->partition;
     struct part_log *pl = &d->parts[part];
+    if (w->epoch != d->grp.gen[part]) { /* from an owner of an earlier generation */
+        sim_trace_user(s, p->broker, PIPE_TR_FENCED, part, w->epoch);
+        return;
+    }
     uint64_t lo = w->offset > pl->committed ? w->offset : pl->committed;
     uint64_t hi = w->end < v->next_send[part] ? w->end : v->next_send[part];
     for (uint64_t off = lo; off < hi; off++) {
@@ -156,17 +168,47 @@ static void on_ack(struct sim *s, struct pipe *p, const struct wire *w) {
     try_send(s, p, part);
 }
 
+void pipe_broker_moved(struct sim *s, struct pipe *p, uint32_t part) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
+    struct brk_vol *v = sim_node_volatile(s, p->broker);
+    struct part_log *pl = &d->parts[part];
+    if (dlv_retries(p->proto))
+        for (uint64_t off = pl->committed; off < v->next_send[part]; off++) {
+            struct win_slot *sl = slot_of(p, v, part, off);
+            sim_timer_cancel(s, sl->timer);
+            sl->acked = 0;
+        }
+    v->next_send[part] = pl->committed; /* the new owner starts from the committed offset */
+    try_send(s, p, part);
+}
+
 static void broker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
-    (void)me;
+    struct pipe *p = ctx;
     struct wire w = wire_get(m);
-    if (m->kind == PIPE_MSG_PRODUCE) on_produce(s, ctx, &w);
-    else if (m->kind == PIPE_MSG_ACK) on_ack(s, ctx, &w);
+    if (p->cfg.group.rebalance) {
+        uint32_t wi = pipe_worker_index(p, m->src);
+        if (wi != PIPE_NO_OWNER) {
+            struct brk_dur *d = sim_node_durable(s, me);
+            struct brk_vol *v = sim_node_volatile(s, me);
+            if (m->kind == PIPE_MSG_HEARTBEAT) {
+                pipe_group_heartbeat(s, p, &d->grp, &v->grp, wi, w.epoch);
+                return;
+            }
+            pipe_group_seen(s, p, &v->grp, wi);
+        }
+    }
+    if (m->kind == PIPE_MSG_PRODUCE) on_produce(s, p, &w);
+    else if (m->kind == PIPE_MSG_ACK) on_ack(s, p, &w);
 }
 
 static void broker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     struct pipe *p = ctx;
     struct brk_dur *d = sim_node_durable(s, me);
     struct brk_vol *v = sim_node_volatile(s, me);
+    if (TAG_TYPE(tag) == T_BRK_SESSION) {
+        if (TAG_P(tag) < p->cfg.workers) pipe_group_timer(s, p, &d->grp, &v->grp, TAG_P(tag));
+        return;
+    }
     uint32_t part = TAG_P(tag);
     uint64_t off = TAG_OFF(tag);
     if (off < d->parts[part].committed || off >= v->next_send[part]) return;

@@ -21,6 +21,9 @@ void pipe_config_defaults(struct pipe_config *c) {
                                          .window = 64,
                                          .batch = 10,
                                          .linger_ns = 20 * SIM_NS_PER_MS};
+    c->group = (struct pipe_group){.rebalance = false,
+                                   .heartbeat_ns = 100 * SIM_NS_PER_MS,
+                                   .session_timeout_ns = SIM_NS_PER_S};
 }
 
 uint64_t pipe_estimated_records(const struct pipe_config *c) {
@@ -46,12 +49,19 @@ uint64_t pipe_estimated_records(const struct pipe_config *c) {
     return (uint64_t)n;
 }
 
+uint64_t pipe_estimated_heartbeats(const struct pipe_config *c) {
+    if (!c->group.rebalance || !c->group.heartbeat_ns) return 0;
+    uint64_t per_worker = (c->duration_ns + c->drain_ns) / c->group.heartbeat_ns + 1;
+    return per_worker > UINT64_MAX / c->workers ? UINT64_MAX : per_worker * c->workers;
+}
+
 static const char *const msg_names[PIPE_MSG_KINDS] = {
     [PIPE_MSG_PRODUCE] = "produce", [PIPE_MSG_PRODUCE_ACK] = "produce-ack",
     [PIPE_MSG_RECORD] = "record",   [PIPE_MSG_ACK] = "ack",
     [PIPE_MSG_OUTPUT] = "output",   [PIPE_MSG_OUTPUT_ACK] = "output-ack",
     [PIPE_MSG_COMMIT] = "commit",   [PIPE_MSG_COMMIT_ACK] = "commit-ack",
     [PIPE_MSG_INIT] = "init",       [PIPE_MSG_INIT_ACK] = "init-ack",
+    [PIPE_MSG_HEARTBEAT] = "heartbeat", [PIPE_MSG_ASSIGN] = "assign",
 };
 
 const char *pipe_msg_name(int kind) {

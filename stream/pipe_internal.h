@@ -19,7 +19,7 @@ struct wire {
     uint64_t first;                  /* txn: the transaction's first input offset */
     uint64_t epoch, txn, status;
 };
-enum { WIRE_OK = 0, WIRE_INCOMPLETE = 1, WIRE_FENCED = 2 };
+enum { WIRE_OK = 0, WIRE_INCOMPLETE = 1, WIRE_FENCED = 2, WIRE_REVOKED = 3 };
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wire format assumes little-endian");
 #define WIRE_FIELDS 12u
 #define WIRE_BYTES_MAX (2u + 8u * WIRE_FIELDS)
@@ -31,7 +31,7 @@ _Static_assert(sizeof(struct wire) == WIRE_FIELDS * sizeof(uint64_t), "wire: 64-
 #define TAG_P(t) ((uint32_t)(((t) >> 40) & 0xfffff))
 #define TAG_OFF(t) ((t) & ((1ull << 40) - 1))
 enum { T_SRC_NEXT = 1, T_SRC_RETRY, T_BRK_RETRY, T_WRK_OUTPUT, T_WRK_COMMIT, T_WRK_LINGER,
-       T_WRK_INIT };
+       T_WRK_INIT, T_BRK_SESSION, T_WRK_HEARTBEAT };
 
 struct log_entry {
     uint64_t rec, event_ns, created_ns;
@@ -88,9 +88,42 @@ static inline struct wire wire_get(const struct sim_msg *m) {
     return w;
 }
 
-static inline uint32_t pipe_worker_of(const struct pipe *p, uint32_t partition) {
-    return p->worker[partition % p->cfg.workers];
+/* The worker index (0-based) of node id `node`, or PIPE_NO_OWNER for another node. */
+static inline uint32_t pipe_worker_index(const struct pipe *p, uint32_t node) {
+    uint32_t i = node - p->worker[0];
+    return node >= p->worker[0] && i < p->cfg.workers ? i : PIPE_NO_OWNER;
 }
+
+/* The group coordinator's state, kept by the broker (group.c). Durable: the
+ * assignment, generations and members survive a broker crash, like Kafka's group
+ * metadata; volatile: when each worker was last heard from. With rebalance off, owner
+ * is the static owner, gen stays 0 and nothing else is used. */
+struct grp_dur {
+    uint32_t *owner; /* per partition: worker index, or PIPE_NO_OWNER */
+    uint64_t *gen;   /* per partition: bumped at every move; records and acks carry it */
+    uint8_t *member; /* per worker: in the group */
+    uint64_t *epoch; /* per worker: incarnation + 1 from its last heartbeat */
+};
+struct grp_vol {
+    uint64_t *last_seen_ns; /* per worker: the last message from it */
+    uint8_t *armed;         /* per worker: a session timer is pending */
+};
+int pipe_group_init(struct pipe *p, struct grp_dur *g);
+void pipe_group_free(struct grp_dur *g);
+/* Broker start or restart: every member gets a full session from now, and each owner
+ * is told its partitions again. Returns 0 or FT_ENOMEM. */
+int pipe_group_start(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v);
+/* A message from worker index w (any kind): it is alive. */
+void pipe_group_seen(struct sim *s, struct pipe *p, struct grp_vol *v, uint32_t w);
+/* A heartbeat from worker w, incarnation epoch - 1: (re)joins it or refreshes it. */
+void pipe_group_heartbeat(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v,
+                          uint32_t w, uint64_t epoch);
+/* Worker w's session timer fired: evict it if it has been silent for the session. */
+void pipe_group_timer(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v,
+                      uint32_t w);
+/* broker.c: partition `part` has a new owner and generation; restart its deliveries
+ * from the committed offset. */
+void pipe_broker_moved(struct sim *s, struct pipe *p, uint32_t part);
 
 /* Node behaviour, one file each. *_bytes give the volatile/durable block sizes. */
 extern const struct sim_node_ops pipe_source_ops, pipe_broker_ops, pipe_worker_ops,

@@ -27,6 +27,7 @@
 #define PIPE_NAME_MAX SIM_NODE_NAME_MAX
 #define PIPE_WINDOW_MAX 4096u
 #define PIPE_BATCH_MAX 1024u
+#define PIPE_HEARTBEATS_MAX 20000000ull /* heartbeats one run may send (all workers) */
 
 enum src_kind {
     SRC_KEYED = 0, /* `rate` records/s, Poisson arrivals, keys uniform over `keys` */
@@ -94,6 +95,8 @@ enum pipe_msg_kind {
     PIPE_MSG_COMMIT_ACK,  /* sink -> worker */
     PIPE_MSG_INIT,        /* worker -> sink: register a new epoch, fetch offsets (txn) */
     PIPE_MSG_INIT_ACK,    /* sink -> worker */
+    PIPE_MSG_HEARTBEAT,   /* worker -> broker: group membership (rebalance on) */
+    PIPE_MSG_ASSIGN,      /* broker -> worker: a partition assigned or revoked */
     PIPE_MSG_KINDS
 };
 const char *pipe_msg_name(int kind);
@@ -141,16 +144,28 @@ struct pipe_delivery {
     uint64_t linger_ns;      /* txn: commit a partial batch after this long */
 };
 
+/* Consumer-group membership (docs/scenario-format.md, `group`). With rebalance off the
+ * assignment is static (partition p -> worker (p mod W) + 1) and nothing is sent for
+ * membership. With it on, workers heartbeat to the broker (the group coordinator); a
+ * worker silent for session_timeout is evicted and its partitions move to the live
+ * workers (pipe_group_owner), coming back when it rejoins with a heartbeat. */
+struct pipe_group {
+    bool rebalance;
+    uint64_t heartbeat_ns;       /* > 0: a worker's heartbeat period */
+    uint64_t session_timeout_ns; /* > heartbeat_ns: silence after which it is evicted */
+};
+
 struct pipe_config {
     uint64_t duration_ns; /* the source generates records for this long */
     uint64_t drain_ns;    /* then the run may go on this long for retries to settle */
     uint32_t workers;     /* worker-1 .. worker-W */
-    uint32_t partitions;  /* partition p is consumed by worker (p mod W) + 1 */
+    uint32_t partitions;  /* partition p prefers worker (p mod W) + 1 (its static owner) */
     struct pipe_source source;
     struct net_link_cfg network;
     uint32_t nlinks;
     struct pipe_link links[PIPE_LINKS_MAX];
     struct pipe_delivery delivery;
+    struct pipe_group group;
     uint32_t nfaults;
     struct pipe_fault faults[PIPE_FAULTS_MAX];
     struct pipe_query query; /* a windowed query the workers run (stream/query.h) */
@@ -160,14 +175,23 @@ struct pipe_config {
 void pipe_config_defaults(struct pipe_config *c);
 /* Estimated records the source generates (for limit checks before a run). */
 uint64_t pipe_estimated_records(const struct pipe_config *c);
+/* Heartbeats the workers send in a run with rebalance on (for limit checks), else 0. */
+uint64_t pipe_estimated_heartbeats(const struct pipe_config *c);
 /* Node names: "source", "broker", "sink", "worker-1".."worker-W". */
 bool pipe_node_name_valid(const struct pipe_config *c, const char *name);
 
 
 /* ---- building and observing a pipeline on a simulator ---- */
 
-/* sim_trace_user codes: the sink made a row visible (id = record, arg = partition). */
-enum { PIPE_TR_VISIBLE = 1 };
+/* sim_trace_user codes (a = the record's id field, b = its arg):
+ * VISIBLE   at the sink: a row became visible; a = record, b = partition.
+ * MEMBER    at the broker: a = worker node id, b = 1 joined the group / 0 evicted.
+ * REBALANCE at the broker: partition a moved; b = generation << 32 | new owner's node id
+ *           (PIPE_NO_OWNER when no worker is live). One event per moved partition.
+ * FENCED    at the broker (a stale ack) or the sink (a stale output, commit or init):
+ *           a = partition, b = the stale generation (broker) or epoch (sink). */
+enum { PIPE_TR_VISIBLE = 1, PIPE_TR_MEMBER, PIPE_TR_REBALANCE, PIPE_TR_FENCED };
+#define PIPE_NO_OWNER 0xffffffffu
 
 struct pipe;
 
@@ -204,6 +228,11 @@ uint64_t pipe_retries(const struct pipe *p);
 int64_t pipe_map_value(int64_t v);
 /* The partition of a key. */
 uint32_t pipe_partition_of(uint32_t key, uint32_t partitions);
+/* The assignment rule (rebalance on): the worker index (0-based) that owns `partition`
+ * when member[i] says which of the `workers` are in the group. The preferred owner
+ * partition mod workers keeps it while it is a member; otherwise the k-th member in
+ * index order, k = partition mod (members), takes it; PIPE_NO_OWNER when none is. */
+uint32_t pipe_group_owner(const uint8_t *member, uint32_t workers, uint32_t partition);
 
 /* ---- the windowed query's results (cfg.query.enabled; stream/window_stage.c) ---- */
 

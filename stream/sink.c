@@ -4,7 +4,10 @@
  * epochs. Transactional mode keeps a partition's open transaction invisible until a
  * COMMIT whose rows are all present; the commit also stores the input offset, so
  * output and input position move in one atomic step, and a repeated commit is
- * acknowledged without effect. */
+ * acknowledged without effect. Epochs (generation << 32 | incarnation + 1 of the
+ * producing worker) fence per partition: with rebalance on, a partition's new owner
+ * has a higher epoch than every earlier owner, so a zombie's outputs, commits and
+ * inits are answered FENCED (and traced) and have no effect. */
 #include <stdlib.h>
 
 #include "pipe_internal.h"
@@ -12,7 +15,9 @@
 struct sink_part {
     struct dlv_dedup dedup; /* idempotent: input offsets applied; .epoch fences */
     uint64_t committed;     /* txn: input offset committed with the output */
-    uint64_t last_txn, open_txn, open_first;
+    uint64_t last_epoch;    /* txn: the last committed transaction, ordered by */
+    uint64_t last_txn;      /* (epoch, txn) */
+    uint64_t open_txn, open_first;
     struct wire *rows;      /* txn: the open transaction's rows, by offset - open_first */
     uint8_t *present;
 };
@@ -73,10 +78,22 @@ static void reply(struct sim *s, struct pipe *p, uint32_t to, uint32_t kind, con
     wire_send(s, p->sink, to, kind, &r);
 }
 
+/* An epoch older than the partition's newest: with rebalance on it is traced and, when
+ * `kind` is nonzero, answered FENCED so the stale owner gives the partition up. */
+static void fence(struct sim *s, struct pipe *p, const struct wire *w, uint32_t from,
+                  uint32_t kind) {
+    if (!p->cfg.group.rebalance) return;
+    sim_trace_user(s, p->sink, PIPE_TR_FENCED, w->partition, w->epoch);
+    if (kind) reply(s, p, from, kind, w, WIRE_FENCED);
+}
+
 static void on_output(struct sim *s, struct pipe *p, struct sink_part *sp, const struct wire *w,
                       uint32_t from) {
     if (dlv_idempotent(p->proto)) {
-        if (w->epoch < sp->dedup.epoch) return; /* a fenced zombie: no effect, no ack */
+        if (w->epoch < sp->dedup.epoch) { /* a fenced zombie: no effect */
+            fence(s, p, w, from, PIPE_MSG_OUTPUT_ACK);
+            return;
+        }
         sp->dedup.epoch = w->epoch;
         int rc = dlv_dedup_insert(&sp->dedup, w->offset);
         if (rc < 0) {
@@ -95,8 +112,12 @@ static void txn_abort_open(struct pipe *p, struct sink_part *sp) {
     memset(sp->present, 0, p->cfg.delivery.batch);
 }
 
+static bool committed_before(const struct sink_part *sp, const struct wire *w) {
+    return w->epoch < sp->last_epoch || (w->epoch == sp->last_epoch && w->txn <= sp->last_txn);
+}
+
 static void on_txn_output(struct pipe *p, struct sink_part *sp, const struct wire *w) {
-    if (w->epoch < sp->dedup.epoch || w->txn <= sp->last_txn) return;
+    if (w->epoch < sp->dedup.epoch || committed_before(sp, w)) return;
     if (w->epoch > sp->dedup.epoch) {
         sp->dedup.epoch = w->epoch;
         txn_abort_open(p, sp);
@@ -114,10 +135,11 @@ static void on_txn_output(struct pipe *p, struct sink_part *sp, const struct wir
 static void on_commit(struct sim *s, struct pipe *p, struct sink_part *sp, const struct wire *w,
                       uint32_t from) {
     if (w->epoch < sp->dedup.epoch) {
+        fence(s, p, w, from, 0);
         reply(s, p, from, PIPE_MSG_COMMIT_ACK, w, WIRE_FENCED);
         return;
     }
-    if (w->txn <= sp->last_txn) { /* already committed: a retried commit */
+    if (committed_before(sp, w)) { /* already committed: a retried commit */
         reply(s, p, from, PIPE_MSG_COMMIT_ACK, w, WIRE_OK);
         return;
     }
@@ -131,6 +153,7 @@ static void on_commit(struct sim *s, struct pipe *p, struct sink_part *sp, const
     }
     for (uint64_t i = 0; i < w->end - w->first; i++) apply(s, p, &sp->rows[i], from);
     sp->committed = w->end;
+    sp->last_epoch = w->epoch;
     sp->last_txn = w->txn;
     txn_abort_open(p, sp);
     reply(s, p, from, PIPE_MSG_COMMIT_ACK, w, WIRE_OK);
@@ -142,6 +165,7 @@ static void on_init(struct sim *s, struct pipe *p, struct sink_part *sp, const s
         sp->dedup.epoch = w->epoch;
         txn_abort_open(p, sp); /* the old epoch's open transaction is aborted */
     }
+    if (w->epoch < sp->dedup.epoch) fence(s, p, w, from, 0);
     struct wire r = *w;
     r.offset = sp->committed;
     r.status = w->epoch < sp->dedup.epoch ? WIRE_FENCED : WIRE_OK;
