@@ -312,12 +312,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
         default: usage(stderr); return CLI_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "ftsim run: expected one scenario FILE (see 'ftsim run --help')\n");
-        return CLI_USAGE;
-    }
-    *file = argv[optind];
-    return CLI_OK;
+    return cli_one_operand("run", "scenario FILE", argc, argv, file);
 }
 
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {

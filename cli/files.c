@@ -1,5 +1,6 @@
 /* Helpers the subcommands share for finding scenario files. */
 #include <dirent.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,3 +35,11 @@ int cli_list_yaml(const char *dir, char ***paths, size_t *n) {
     return 0;
 }
 
+int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **out) {
+    if (optind != argc - 1) {
+        fprintf(stderr, "ftsim %s: expected one %s (see 'ftsim %s --help')\n", cmd, what, cmd);
+        return CLI_USAGE;
+    }
+    *out = argv[optind];
+    return CLI_OK;
+}
