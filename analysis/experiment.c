@@ -318,8 +318,10 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
 
 /* The no-lateness reference of the windowed query: the operators and the windows over
  * the generated input, every contribution counted. */
-static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct win_row **rows,
-                            size_t *n, struct ft_error *err) {
+/* The reference table from the input alone; by_arrival: windows assigned by the
+ * record's arrival (processing time) instead of its event time. */
+static int window_reference(const struct pipe_config *cfg, uint64_t seed, bool by_arrival,
+                            struct win_row **rows, size_t *n, struct ft_error *err) {
     struct src_gen g;
     struct query q;
     struct win_ref *ref = NULL;
@@ -332,7 +334,7 @@ static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct
         uint64_t k;
         int64_t v;
         if (query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
-        struct win_input in = {k, r.event_ns, v, r.arrival_ns};
+        struct win_input in = {k, by_arrival ? r.arrival_ns : r.event_ns, v, r.arrival_ns};
         rc = win_ref_add(ref, &in, err);
     }
     if (!rc) rc = win_ref_rows(ref, rows, n, err);
@@ -366,7 +368,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     int rc = pipe_window_finish(pipe, err);
     if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
         ft_fail(err, rc, "cannot hold the window table");
-    if (!rc) rc = window_reference(cfg, seed, &ref, &nref, err);
+    if (!rc) rc = window_reference(cfg, seed, false, &ref, &nref, err);
     if (rc) goto done;
     struct pipe_window_stats ws;
     pipe_window_stats(pipe, &ws);
@@ -401,6 +403,13 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
         if (!rc && !table->watermarks) rc = FT_ENOMEM;
         if (!rc && nwm) memcpy(table->watermarks, wm, nwm * sizeof *wm);
         if (!rc) table->nwatermarks = nwm;
+        struct win_row *proc = NULL;
+        size_t nproc = 0;
+        if (!rc && (rc = window_reference(cfg, seed, true, &proc, &nproc, err)) == 0) {
+            for (size_t i = 0; i < nproc; i++) proc[i].emitted_at_ns = (uint64_t)proc[i].end_ns;
+            if (!(rc = export_rows(pipe, proc, nproc, &table->proc_rows))) table->nproc = nproc;
+        }
+        free(proc);
     }
     if (rc) ft_fail(err, rc, "out of memory for the window table");
 done:
@@ -416,6 +425,7 @@ void exp_windows_free(struct exp_windows *w) {
     free(w->rows);
     free(w->log);
     free(w->watermarks);
+    free(w->proc_rows);
     memset(w, 0, sizeof *w);
     w->want_log = want_log;
 }

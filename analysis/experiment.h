@@ -67,6 +67,12 @@ struct exp_windows {
      * change (continuous), with the late contributions dropped so far. */
     struct pipe_watermark *watermarks;
     size_t nwatermarks;
+    /* With want_log: the same query with windows assigned by processing time (the
+     * record's arrival at the pipeline) instead of event time, computed from the input
+     * alone, every record counted: the table a processing-time system would show, for
+     * contrast (emitted_at_ns = the window's end, when it would close). */
+    struct exp_window_row *proc_rows;
+    size_t nproc;
 };
 void exp_windows_free(struct exp_windows *w);
 

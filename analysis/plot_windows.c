@@ -217,7 +217,7 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const 
             fprintf(f->dat, "%.9g\n", w[i].end_s);
             last = w[i].end_s;
         }
-    fputs("set yrange [*:*]\n", f->gp);
+    fputs("set yrange [*:*]\nset offsets 0, 0, 0, 0\n", f->gp);
     if (clock && n) {
         double lo = m[0].wm_s, hi = m[0].wm_s;
         for (size_t i = 0; i < n; i++) {
@@ -275,7 +275,8 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
     fprintf(f.gp,
             "set multiplot layout %u,1 title %s\nset lmargin 12\nset rmargin 28\n"
             "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
-            "set ylabel \"records in window\"\nset yrange [0:*]\nxlo = %.9g\nxhi = %.9g\n"
+            "set ylabel \"records in window\"\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
+            "xlo = %.9g\nxhi = %.9g\n"
             "set xrange [xlo:xhi]\n",
             panels, plot_q(q, sizeof q, title), xlo, tmax + pad);
     if (clock) /* seconds since midnight shown as clock time (gnuplot's %tH:%tM) */

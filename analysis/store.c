@@ -143,7 +143,9 @@ static const char *const res_migrations[] = {
     " t_ns INTEGER NOT NULL,"
     " watermark_ns INTEGER NOT NULL,"
     " late_dropped INTEGER NOT NULL,"
-    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+    "ALTER TABLE window_results ADD COLUMN time_domain TEXT NOT NULL DEFAULT 'event'"
+    " CHECK (time_domain IN ('event', 'processing'));",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
@@ -178,12 +180,12 @@ static const char *const res_child_cols[RES_NCHILD] = {
     " latency_p99_ns, in_flight, retries",
     "run_id, percent, latency_ns",
     "run_id, t_ns, kind, node",
-    "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final",
+    "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final, time_domain",
     "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
     " signatures_made, signatures_verified, signatures_rejected, decisions",
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
     "run_id, seq, t_ns, watermark_ns, late_dropped"};
-static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 7, 15, 11, 5};
+static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 8, 15, 11, 5};
 
 #define RES_OUTCOME_COLS 12
 
@@ -583,6 +585,8 @@ static int res_bind_window(sqlite3_stmt *st, int base, int64_t id, const struct 
     sqlite3_bind_double(st, base + 5, w->value);
     sqlite3_bind_int64(st, base + 6, (int64_t)w->emitted_at_ns);
     sqlite3_bind_int(st, base + 7, w->final ? 1 : 0);
+    sqlite3_bind_text(st, base + 8, w->by_processing_time ? "processing" : "event", -1,
+                      SQLITE_STATIC);
     return 0;
 }
 

@@ -335,35 +335,39 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
     return CLI_OK;
 }
 
-/* Stores rr with a window query's emission log (window_results) and watermark
- * (watermarks) from win, if any. */
+/* Stores rr with a window query's emission log and its processing-time contrast table
+ * (window_results, time_domain event / processing) and watermark (watermarks) from
+ * win, if any. */
 static int store_windows(struct res_db *db, struct res_run *rr, const struct exp_windows *win,
                          struct ft_error *err) {
     if (win->log_truncated)
         return ft_fail(err, FT_ELIMIT, "%s: the window log has more than %u rows; not stored",
                        rr->protocol, PIPE_WINDOW_LOG_MAX);
-    struct res_window *rows = win->nlog ? calloc(win->nlog, sizeof *rows) : NULL;
+    size_t nrows = win->nlog + win->nproc;
+    struct res_window *rows = nrows ? calloc(nrows, sizeof *rows) : NULL;
     struct res_watermark *wm = win->nwatermarks ? calloc(win->nwatermarks, sizeof *wm) : NULL;
-    if ((win->nlog && !rows) || (win->nwatermarks && !wm)) {
+    if ((nrows && !rows) || (win->nwatermarks && !wm)) {
         free(rows);
         free(wm);
         return ft_fail(err, FT_ENOMEM, "out of memory storing the window log");
     }
-    for (size_t i = 0; i < win->nlog; i++) {
-        const struct exp_window_row *w = &win->log[i];
+    for (size_t i = 0; i < nrows; i++) {
+        bool proc = i >= win->nlog;
+        const struct exp_window_row *w = proc ? &win->proc_rows[i - win->nlog] : &win->log[i];
         rows[i] = (struct res_window){.window_start_ns = w->window_start_ns,
                                       .window_end_ns = w->window_end_ns,
                                       .key = w->key[0] ? w->key : NULL,
                                       .value = w->value,
                                       .emitted_at_ns = w->emitted_at_ns,
-                                      .final = w->final};
+                                      .final = w->final,
+                                      .by_processing_time = proc};
     }
     for (size_t i = 0; i < win->nwatermarks; i++)
         wm[i] = (struct res_watermark){.t_ns = win->watermarks[i].t_ns,
                                        .watermark_ns = win->watermarks[i].watermark_ns,
                                        .late_dropped = win->watermarks[i].late_dropped};
     rr->windows = rows;
-    rr->nwindows = win->nlog;
+    rr->nwindows = nrows;
     rr->watermarks = wm;
     rr->nwatermarks = win->nwatermarks;
     int rc = res_store_run(db, rr, NULL, err);
