@@ -45,8 +45,8 @@ struct exp_state {
 /* ---- the statistics collector ---- */
 
 const char *exp_marker_name(enum exp_marker_kind k) {
-    static const char *const names[] = {"crash", "restart", "partition", "heal"};
-    return k <= EXP_MARK_HEAL ? names[k] : "?";
+    static const char *const names[] = {"crash", "restart", "partition", "heal", "rebalance"};
+    return k <= EXP_MARK_REBALANCE ? names[k] : "?";
 }
 
 void exp_stats_free(struct exp_stats *st) {
@@ -190,6 +190,12 @@ static void col_trace(struct exp_collector *c, const struct sim_trace_rec *r) {
         break;
     case SIM_TR_HEAL:
         col_marker(c, r, EXP_MARK_HEAL);
+        break;
+    case SIM_TR_USER: /* the moves of one rebalance happen at one instant: one marker */
+        if (r->kind == PIPE_TR_REBALANCE &&
+            !(c->out->nmarkers && c->out->markers[c->out->nmarkers - 1].kind == EXP_MARK_REBALANCE &&
+              c->out->markers[c->out->nmarkers - 1].t_ns == r->time_ns))
+            col_marker(c, r, EXP_MARK_REBALANCE);
         break;
     default:
         break;

@@ -93,8 +93,14 @@ struct exp_bucket {
     uint64_t retries;            /* retransmissions by any sender during the bucket */
 };
 
-enum exp_marker_kind { EXP_MARK_CRASH = 0, EXP_MARK_RESTART, EXP_MARK_PARTITION, EXP_MARK_HEAL };
-/* "crash", "restart", "partition", "heal". */
+enum exp_marker_kind {
+    EXP_MARK_CRASH = 0,
+    EXP_MARK_RESTART,
+    EXP_MARK_PARTITION,
+    EXP_MARK_HEAL,
+    EXP_MARK_REBALANCE /* consumer group: partitions moved (one marker per instant) */
+};
+/* "crash", "restart", "partition", "heal", "rebalance". */
 const char *exp_marker_name(enum exp_marker_kind k);
 
 struct exp_marker {

@@ -90,7 +90,7 @@ static const char *const res_migrations[] = {
     "CREATE TABLE markers ("
     " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
     " t_ns INTEGER NOT NULL,"
-    " kind TEXT NOT NULL CHECK (kind IN ('crash', 'restart', 'partition', 'heal')),"
+    " kind TEXT NOT NULL CHECK (kind IN ('crash', 'restart', 'partition', 'heal', 'rebalance')),"
     " node TEXT);"
     "CREATE INDEX markers_by_run ON markers (run_id, t_ns);"
     "CREATE TABLE window_results ("
