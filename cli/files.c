@@ -1,5 +1,6 @@
 /* Helpers the subcommands share for finding scenario files. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,9 @@ int cli_list_yaml(const char *dir, char ***paths, size_t *n) {
         size_t sz = strlen(dir) + len + 2;
         (*paths)[*n] = malloc(sz);
         if (!(*paths)[*n]) break;
-        snprintf((*paths)[*n], sz, "%s/%s", dir, e->d_name);
+        size_t dlen = strlen(dir);
+        bool slash = dlen && dir[dlen - 1] == '/'; /* "scenarios/" names no "//" */
+        snprintf((*paths)[*n], sz, "%s%s%s", dir, slash ? "" : "/", e->d_name);
         (*n)++;
     }
     closedir(d);
