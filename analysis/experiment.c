@@ -53,6 +53,8 @@ void exp_stats_free(struct exp_stats *st) {
     if (!st) return;
     free(st->buckets);
     free(st->markers);
+    free(st->windows);
+    free(st->watermarks);
     memset(st, 0, sizeof *st);
 }
 
@@ -414,6 +416,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
         if (!rc && (rc = window_reference(cfg, seed, true, &proc, &nproc, err)) == 0) {
             for (size_t i = 0; i < nproc; i++) proc[i].emitted_at_ns = (uint64_t)proc[i].end_ns;
             if (!(rc = export_rows(pipe, proc, nproc, &table->proc_rows))) table->nproc = nproc;
+            for (size_t i = 0; !rc && i < nproc; i++) table->proc_rows[i].by_processing_time = true;
         }
         free(proc);
     }
@@ -423,6 +426,21 @@ done:
     free(rows);
     free(ref);
     return rc;
+}
+
+/* Copies the log, the processing-time rows and the watermark of w into st. */
+static int stats_windows_from(struct exp_stats *st, const struct exp_windows *w) {
+    size_t n = w->nlog + w->nproc;
+    if (w->log_truncated || n > UINT32_MAX || w->nwatermarks > UINT32_MAX) return FT_ELIMIT;
+    st->windows = malloc((n ? n : 1) * sizeof *st->windows);
+    st->watermarks = malloc((w->nwatermarks ? w->nwatermarks : 1) * sizeof *st->watermarks);
+    if (!st->windows || !st->watermarks) return FT_ENOMEM;
+    if (w->nlog) memcpy(st->windows, w->log, w->nlog * sizeof *w->log);
+    if (w->nproc) memcpy(st->windows + w->nlog, w->proc_rows, w->nproc * sizeof *w->proc_rows);
+    if (w->nwatermarks) memcpy(st->watermarks, w->watermarks, w->nwatermarks * sizeof *w->watermarks);
+    st->nwindows = (uint32_t)n;
+    st->nwatermarks = (uint32_t)w->nwatermarks;
+    return 0;
 }
 
 void exp_windows_free(struct exp_windows *w) {
@@ -459,6 +477,7 @@ int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
 int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
                     const struct exp_options *opt, struct exp_outcome *out,
                     struct exp_windows *windows, struct ft_error *err) {
+    struct exp_windows local = {.want_log = true}; /* the window log when only stats want it */
     memset(out, 0, sizeof *out);
     struct exp_state st = {.opt = opt};
     struct exp_collector col;
@@ -490,6 +509,10 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     rc = pipe_build(s, cfg, p, seed, &obs, &pipe, err);
     if (rc) goto done;
     if (st.col) st.col->pipe = pipe;
+    /* statistics for the store take the window log too */
+    bool stats_windows = st.col && cfg->query.enabled;
+    if (stats_windows && windows) windows->want_log = true;
+    if (stats_windows && !windows) windows = &local;
     if (windows) pipe_window_keep_log(pipe, windows->want_log);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
     if (rc) {
@@ -497,10 +520,17 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         goto done;
     }
     if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, windows, out, err))) goto done;
+    if (stats_windows && (rc = stats_windows_from(st.col->out, windows)) != 0) {
+        ft_fail(err, rc, rc == FT_ELIMIT ? "the window log has more than %u rows: too many to store"
+                                         : "out of memory for the window rows",
+                PIPE_WINDOW_LOG_MAX);
+        goto done;
+    }
     fill_outcome(s, pipe, &st, ref, out);
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");
 done:
+    exp_windows_free(&local);
     if (rc && st.col) exp_stats_free(st.col->out);
     col_free(st.col);
     pipe_free(pipe);

@@ -51,6 +51,7 @@ struct exp_window_row {
     double value;
     uint64_t emitted_at_ns; /* when the row's value was last emitted */
     bool final;             /* closed by the watermark or by the end of the run */
+    bool by_processing_time; /* a row of the processing-time contrast table (proc_rows) */
 };
 struct exp_windows {
     struct exp_window_row *rows; /* the final table, sorted by (window_start_ns, key id) */
@@ -119,6 +120,12 @@ struct exp_stats {
     uint32_t nquantiles;               /* EXP_QUANTILES, or 0 when nothing was delivered */
     struct exp_marker *markers;        /* crashes, restarts, partitions, heals, in time order */
     uint32_t nmarkers, markers_cap;
+    /* A window query's rows for the store: the emission log, then the processing-time
+     * contrast table (by_processing_time), and the watermark over time (exp_windows). */
+    struct exp_window_row *windows;
+    uint32_t nwindows;
+    struct pipe_watermark *watermarks;
+    uint32_t nwatermarks;
 };
 void exp_stats_free(struct exp_stats *st);
 

@@ -433,6 +433,7 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
         return ft_fail(err, FT_ELIMIT, "res_store_run: params is longer than %u bytes",
                        RES_PARAMS_MAX - 1);
     if ((s && ((s->nbuckets && !s->buckets) || (s->nmarkers && !s->markers) ||
+               (s->nwindows && !s->windows) || (s->nwatermarks && !s->watermarks) ||
                s->nquantiles > EXP_QUANTILES)) ||
         (r->nwindows && !r->windows) || (r->nevents && !r->events) ||
         (r->nwatermarks && !r->watermarks))
@@ -590,6 +591,31 @@ static int res_bind_window(sqlite3_stmt *st, int base, int64_t id, const struct 
     return 0;
 }
 
+/* The same rows from a run's statistics (struct exp_stats), as exp_run fills them. */
+static int res_bind_stat_window(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                                size_t i, struct ft_error *err) {
+    const struct exp_window_row *w = &r->stats->windows[i];
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, w->window_start_ns);
+    sqlite3_bind_int64(st, base + 3, w->window_end_ns);
+    if (w->key[0]) sqlite3_bind_text(st, base + 4, w->key, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, base + 5, w->value);
+    sqlite3_bind_int(st, base + 7, w->final ? 1 : 0);
+    sqlite3_bind_text(st, base + 8, w->by_processing_time ? "processing" : "event", -1,
+                      SQLITE_STATIC);
+    return res_bind_u64(st, base + 6, w->emitted_at_ns, "emitted_at_ns", err);
+}
+
+static int res_bind_stat_watermark(sqlite3_stmt *st, int base, int64_t id,
+                                   const struct res_run *r, size_t i, struct ft_error *err) {
+    const struct pipe_watermark *w = &r->stats->watermarks[i];
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)i);
+    sqlite3_bind_int64(st, base + 4, w->watermark_ns);
+    int rc = res_bind_u64(st, base + 3, w->t_ns, "t_ns", err);
+    return rc ? rc : res_bind_u64(st, base + 5, w->late_dropped, "late_dropped", err);
+}
+
 static int res_bind_watermark(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
                               size_t i, struct ft_error *err) {
     const struct res_watermark *w = &r->watermarks[i];
@@ -649,6 +675,10 @@ static int res_put_stats(struct res_db *db, int64_t id, const struct res_run *r,
     int rc = res_put_rows(db, RES_TIMESERIES, id, r, s->nbuckets, res_bind_bucket, err);
     if (!rc) rc = res_put_rows(db, RES_QUANTILES, id, r, s->nquantiles, res_bind_quantile, err);
     if (!rc) rc = res_put_rows(db, RES_MARKERS, id, r, s->nmarkers, res_bind_marker, err);
+    if (!rc && s->nwindows)
+        rc = res_put_rows(db, RES_WINDOWS, id, r, s->nwindows, res_bind_stat_window, err);
+    if (!rc && s->nwatermarks)
+        rc = res_put_rows(db, RES_WATERMARKS, id, r, s->nwatermarks, res_bind_stat_watermark, err);
     return rc;
 }
 

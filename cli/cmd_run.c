@@ -335,49 +335,9 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
     return CLI_OK;
 }
 
-/* Stores rr with a window query's emission log and its processing-time contrast table
- * (window_results, time_domain event / processing) and watermark (watermarks) from
- * win, if any. */
-static int store_windows(struct res_db *db, struct res_run *rr, const struct exp_windows *win,
-                         struct ft_error *err) {
-    if (win->log_truncated)
-        return ft_fail(err, FT_ELIMIT, "%s: the window log has more than %u rows; not stored",
-                       rr->protocol, PIPE_WINDOW_LOG_MAX);
-    size_t nrows = win->nlog + win->nproc;
-    struct res_window *rows = nrows ? calloc(nrows, sizeof *rows) : NULL;
-    struct res_watermark *wm = win->nwatermarks ? calloc(win->nwatermarks, sizeof *wm) : NULL;
-    if ((nrows && !rows) || (win->nwatermarks && !wm)) {
-        free(rows);
-        free(wm);
-        return ft_fail(err, FT_ENOMEM, "out of memory storing the window log");
-    }
-    for (size_t i = 0; i < nrows; i++) {
-        bool proc = i >= win->nlog;
-        const struct exp_window_row *w = proc ? &win->proc_rows[i - win->nlog] : &win->log[i];
-        rows[i] = (struct res_window){.window_start_ns = w->window_start_ns,
-                                      .window_end_ns = w->window_end_ns,
-                                      .key = w->key[0] ? w->key : NULL,
-                                      .value = w->value,
-                                      .emitted_at_ns = w->emitted_at_ns,
-                                      .final = w->final,
-                                      .by_processing_time = proc};
-    }
-    for (size_t i = 0; i < win->nwatermarks; i++)
-        wm[i] = (struct res_watermark){.t_ns = win->watermarks[i].t_ns,
-                                       .watermark_ns = win->watermarks[i].watermark_ns,
-                                       .late_dropped = win->watermarks[i].late_dropped};
-    rr->windows = rows;
-    rr->nwindows = nrows;
-    rr->watermarks = wm;
-    rr->nwatermarks = win->nwatermarks;
-    int rc = res_store_run(db, rr, NULL, err);
-    free(rows);
-    free(wm);
-    return rc;
-}
-
-/* Runs one protocol, prints its row and stores it (with its statistics, its window
- * log and watermark, and with --trace its events) when --db is given. */
+/* Runs one protocol, prints its row and stores it (with its statistics — time series,
+ * quantiles, markers, a window query's log and watermark — and with --trace its
+ * events) when --db is given. */
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
                    struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
@@ -390,7 +350,6 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     struct exp_options eo = {
         .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
     struct exp_outcome out;
-    win->want_log = db != NULL; /* window_results holds every emission, not only the last */
     if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
         return CLI_INTERNAL;
@@ -408,7 +367,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 file, pname, RUN_TRACE_EVENTS_MAX);
         return CLI_INTERNAL;
     }
-    struct res_run rr = {.scenario = scn->name,
+    const struct res_run rr = {.scenario = scn->name,
                          .scenario_hash = scn->hash,
                          .seed = seed,
                          .protocol = pname,
@@ -418,8 +377,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                          .events = tp->keep ? tp->events : NULL,
                          .nevents = tp->keep ? tp->nevents : 0,
                          .event_label = event_label};
-    int rc = store_windows(db, &rr, win, &err);
-    if (rc != 0) {
+    if (res_store_run(db, &rr, NULL, &err) != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         return CLI_INTERNAL;
     }
