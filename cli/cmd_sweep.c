@@ -113,7 +113,7 @@ static int add_protocol(struct sweep_cli *s, const char *name) {
             return CLI_USAGE;
         }
     if (s->npnames == DLV_COUNT) {
-        fprintf(stderr, "ftsim sweep: more than %u --protocol options\n", DLV_COUNT);
+        fprintf(stderr, "ftsim sweep: more than %u --protocol options\n", (unsigned)DLV_COUNT);
         return CLI_USAGE;
     }
     s->pnames[s->npnames++] = name;
