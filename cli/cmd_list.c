@@ -51,7 +51,7 @@ int cli_list(int argc, char **argv) {
     list_scenarios(argc == 2 ? argv[1] : "scenarios");
     printf("\nprotocols:\n");
     for (int p = 0; p < DLV_COUNT; p++)
-        printf("  %-18s %s\n", dlv_name((enum dlv_protocol)p), dlv_about((enum dlv_protocol)p));
+        printf("  %-24s %s\n", dlv_name((enum dlv_protocol)p), dlv_about((enum dlv_protocol)p));
     printf("\nfault kinds:\n"
            "  crash      a node, at a time (at:) or at a named step of a worker (step:)\n"
            "  drop       messages of a kind on a link: the nth (and count after it), or a record's\n"
