@@ -21,14 +21,14 @@ struct ck_meta { /* one checkpoint in the store */
     struct wstage_snap *snap; /* per worker: state and pre-committed window rows */
 };
 
-struct ck_spart { /* the sink's rows of one partition not yet committed */
+struct ck_spart {       /* the sink's rows of one partition not yet committed */
     uint64_t committed; /* rows below this offset are visible */
     struct wire *rows;  /* by offset - committed; status = the producing worker's node */
     uint8_t *present;
     size_t cap;
 };
 
-struct ckpt_cvol { /* the coordinator's volatile state (lost with the broker) */
+struct ckpt_cvol {    /* the coordinator's volatile state (lost with the broker) */
     uint64_t pending; /* the checkpoint in flight, 0 = none */
     uint8_t *acked;   /* per worker */
     uint32_t nacked, commit_attempt, restore_attempt;
@@ -59,9 +59,9 @@ struct ck_pend {
 
 struct ck_wpart {
     bool owned;
-    uint64_t next;     /* next offset to process */
-    uint64_t out_done; /* outputs below are acked by the sink */
-    uint64_t flush_off; /* the last snapshot's position: its ack waits for out_done */
+    uint64_t next;           /* next offset to process */
+    uint64_t out_done;       /* outputs below are acked by the sink */
+    uint64_t flush_off;      /* the last snapshot's position: its ack waits for out_done */
     uint64_t bar_k, bar_off; /* the aligning checkpoint's barrier (bar_k 0: none yet) */
     struct ck_pend *pend;    /* window slots by offset */
     struct wire *rb;         /* received, not yet processed */
@@ -89,7 +89,8 @@ uint64_t ckpt_epoch(const struct pipe *p) {
 
 static void meta_free(struct pipe *p, struct ck_meta *m) {
     if (!m) return;
-    for (uint32_t w = 0; m->snap && w < p->cfg.workers; w++) wstage_snap_free(&m->snap[w]);
+    for (uint32_t w = 0; m->snap && w < p->cfg.workers; w++)
+        wstage_snap_free(&m->snap[w]);
     free(m->snap);
     free(m->offsets);
     free(m);
@@ -130,8 +131,10 @@ static void meta_prune(struct pipe *p, bool (*drop)(const struct ck_meta *, uint
     struct ckpt *ck = p->ck;
     size_t k = 0;
     for (size_t i = 0; i < ck->nmeta; i++) {
-        if (drop(ck->metas[i], arg)) meta_free(p, ck->metas[i]);
-        else ck->metas[k++] = ck->metas[i];
+        if (drop(ck->metas[i], arg))
+            meta_free(p, ck->metas[i]);
+        else
+            ck->metas[k++] = ck->metas[i];
     }
     ck->nmeta = k;
 }
@@ -172,14 +175,16 @@ int ckpt_new(struct pipe *p, struct ft_error *err) {
     struct ck_meta *m = ck->incarnation && ck->sp ? meta_new(p, 0, 1) : NULL;
     if (!m) return ft_fail(err, FT_ENOMEM, "out of memory for checkpoints");
     m->completed = true;
-    for (uint32_t w = 0; w < p->cfg.workers; w++) ck->incarnation[w] = 1;
+    for (uint32_t w = 0; w < p->cfg.workers; w++)
+        ck->incarnation[w] = 1;
     return 0;
 }
 
 void ckpt_free(struct pipe *p) {
     struct ckpt *ck = p->ck;
     if (!ck) return;
-    for (size_t i = 0; i < ck->nmeta; i++) meta_free(p, ck->metas[i]);
+    for (size_t i = 0; i < ck->nmeta; i++)
+        meta_free(p, ck->metas[i]);
     free(ck->metas);
     for (uint32_t i = 0; ck->sp && i < p->cfg.partitions; i++) {
         free(ck->sp[i].rows);
@@ -197,7 +202,8 @@ static int sp_reserve(struct ck_spart *sp, uint64_t need) {
     if (need <= sp->cap) return 0;
     if (need > (1u << 26)) return FT_ELIMIT;
     size_t cap = sp->cap ? sp->cap : 256;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     struct wire *r = realloc(sp->rows, cap * sizeof *r);
     if (r) sp->rows = r;
     uint8_t *q = r ? realloc(sp->present, cap) : NULL;
@@ -335,8 +341,8 @@ static void send_restore(struct sim *s, struct pipe *p, uint32_t i) {
 static void restore_round(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     for (uint32_t i = 0; i <= p->cfg.workers; i++)
         if (!cv->restored[i]) send_restore(s, p, i);
-    cv->restore_timer = sim_timer_set(s, p->broker, dlv_backoff_ns(&p->backoff, cv->restore_attempt),
-                                      TAG(T_CK_RESTORE, 0, 0));
+    cv->restore_timer = sim_timer_set(
+        s, p->broker, dlv_backoff_ns(&p->backoff, cv->restore_attempt), TAG(T_CK_RESTORE, 0, 0));
 }
 
 static void send_commit(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
@@ -358,15 +364,17 @@ void ckpt_coord_start(struct sim *s, struct pipe *p) {
     cv->restored = a + p->cfg.workers;
     ck->cvol = cv;
     sim_timer_set(s, p->broker, p->cfg.delivery.checkpoint_ns, TAG(T_CK_TRIGGER, 0, 0));
-    if (ck->epoch > 1) restore_round(s, p, cv); /* a rollback may have been cut short */
-    else memset(cv->restored, 1, (size_t)p->cfg.workers + 1);
+    if (ck->epoch > 1)
+        restore_round(s, p, cv); /* a rollback may have been cut short */
+    else
+        memset(cv->restored, 1, (size_t)p->cfg.workers + 1);
     if (ck->sink_acked_k < ck->completed_k) send_commit(s, p, cv);
 }
 
 static void trigger(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     struct ckpt *ck = p->ck;
     sim_timer_set(s, p->broker, p->cfg.delivery.checkpoint_ns, TAG(T_CK_TRIGGER, 0, 0));
-    abort_pending(s, p, cv); /* one checkpoint in flight: the older one is given up */
+    abort_pending(s, p, cv);          /* one checkpoint in flight: the older one is given up */
     if (!all_restored(p, cv)) return; /* a rollback is in progress */
     struct ck_meta *m = meta_new(p, ck->next_k, ck->epoch);
     if (!m) {
@@ -377,15 +385,15 @@ static void trigger(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     sim_trace_user(s, p->broker, PIPE_TR_CKPT_TRIGGER, k, ck->epoch);
     for (uint32_t part = 0; part < p->cfg.partitions; part++) {
         m->offsets[part] = pipe_broker_position(s, p, part);
-        struct wire b = {.partition = part, .offset = m->offsets[part], .txn = k,
-                         .epoch = ck->epoch};
+        struct wire b = {
+            .partition = part, .offset = m->offsets[part], .txn = k, .epoch = ck->epoch};
         wire_send(s, p->broker, owner_of(p, part), PIPE_MSG_BARRIER, &b);
     }
     cv->pending = k;
     cv->nacked = 0;
     memset(cv->acked, 0, p->cfg.workers);
-    cv->timeout = sim_timer_set(s, p->broker, p->cfg.delivery.checkpoint_timeout_ns,
-                                TAG(T_CK_TIMEOUT, 0, k));
+    cv->timeout =
+        sim_timer_set(s, p->broker, p->cfg.delivery.checkpoint_timeout_ns, TAG(T_CK_TIMEOUT, 0, k));
 }
 
 static void complete(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
@@ -415,15 +423,16 @@ static void rollback(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     sim_trace_user(s, p->broker, PIPE_TR_CKPT_ROLLBACK, ck->restore_k, ck->epoch);
     if (p->ws) {
         const struct wstage_snap *snaps[PIPE_WORKERS_MAX];
-        for (uint32_t w = 0; w < p->cfg.workers; w++) snaps[w] = &m->snap[w];
+        for (uint32_t w = 0; w < p->cfg.workers; w++)
+            snaps[w] = &m->snap[w];
         wstage_rollback(p->ws, ck->epoch, snaps);
     }
-    for (uint32_t part = 0; part < p->cfg.partitions; part++)
-        pipe_broker_rewind(s, p, part, m->offsets[part]);
     memset(cv->restored, 0, (size_t)p->cfg.workers + 1);
     sim_timer_cancel(s, cv->restore_timer);
     cv->restore_attempt = 0;
-    restore_round(s, p, cv);
+    restore_round(s, p, cv); /* first, so a FIFO link delivers it before the records */
+    for (uint32_t part = 0; part < p->cfg.partitions; part++)
+        pipe_broker_rewind(s, p, part, m->offsets[part]);
 }
 
 void ckpt_coord_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {
@@ -457,7 +466,8 @@ void ckpt_coord_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {
         if (w.txn > ck->sink_acked_k) ck->sink_acked_k = w.txn;
         if (ck->sink_acked_k >= ck->completed_k) sim_timer_cancel(s, cv->commit_timer);
         return;
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -465,7 +475,9 @@ void ckpt_coord_timer(struct sim *s, struct pipe *p, uint64_t tag) {
     struct ckpt_cvol *cv = cvol(s, p);
     if (!cv) return;
     switch (TAG_TYPE(tag)) {
-    case T_CK_TRIGGER: trigger(s, p, cv); return;
+    case T_CK_TRIGGER:
+        trigger(s, p, cv);
+        return;
     case T_CK_TIMEOUT:
         if (cv->pending == TAG_OFF(tag)) abort_pending(s, p, cv);
         return;
@@ -481,7 +493,8 @@ void ckpt_coord_timer(struct sim *s, struct pipe *p, uint64_t tag) {
         cv->restore_attempt++;
         restore_round(s, p, cv);
         return;
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -529,8 +542,8 @@ static void send_output(struct sim *s, struct pipe *p, uint32_t me, struct ck_pe
 
 static void send_ack(struct sim *s, struct pipe *p, uint32_t me, const struct ck_wvol *v,
                      uint32_t part, uint64_t rec, uint64_t offset, uint64_t end) {
-    struct wire a = {.rec = rec, .partition = part, .offset = offset, .end = end,
-                     .epoch = v->epoch};
+    struct wire a = {
+        .rec = rec, .partition = part, .offset = offset, .end = end, .epoch = v->epoch};
     wire_send(s, me, p->broker, PIPE_MSG_ACK, &a);
 }
 
@@ -571,7 +584,8 @@ static bool maybe_ack_snapshot(struct sim *s, struct pipe *p, uint32_t me, struc
 
 static void clear_barriers(const struct pipe *p, struct ck_wvol *v) {
     v->aligning = 0;
-    for (uint32_t part = 0; part < p->cfg.partitions; part++) v->parts[part].bar_k = 0;
+    for (uint32_t part = 0; part < p->cfg.partitions; part++)
+        v->parts[part].bar_k = 0;
 }
 
 /* Every owned partition stands at the aligning checkpoint's barrier: snapshot. Returns
@@ -617,7 +631,7 @@ static void on_record(struct sim *s, struct pipe *p, uint32_t me, struct ck_wvol
     struct ck_wpart *wp = &v->parts[in->partition];
     uint32_t win = p->cfg.delivery.window;
     if (in->epoch != v->epoch) return; /* a stale epoch, or not restored yet */
-    if (in->offset < wp->next) { /* processed before: the broker may lack the ack */
+    if (in->offset < wp->next) {       /* processed before: the broker may lack the ack */
         if (in->offset < wp->out_done)
             send_ack(s, p, me, v, (uint32_t)in->partition, in->rec, in->offset, in->offset + 1);
         return;
@@ -637,7 +651,8 @@ static void on_output_ack(struct sim *s, struct pipe *p, uint32_t me, struct ck_
     sim_timer_cancel(s, pe->timer);
     pe->off1 = 0;
     uint64_t from = wp->out_done;
-    while (wp->out_done < wp->next && !wp->pend[wp->out_done % win].off1) wp->out_done++;
+    while (wp->out_done < wp->next && !wp->pend[wp->out_done % win].off1)
+        wp->out_done++;
     if (wp->out_done > from)
         send_ack(s, p, me, v, (uint32_t)a->partition, a->rec, from, wp->out_done);
     if (maybe_ack_snapshot(s, p, me, v)) progress(s, p, me, v);
@@ -673,7 +688,8 @@ static void on_restore(struct sim *s, struct pipe *p, uint32_t me, struct ck_wvo
         for (uint32_t part = 0; part < p->cfg.partitions; part++) {
             struct ck_wpart *wp = &v->parts[part];
             if (!wp->owned) continue;
-            for (uint32_t i = 0; i < win; i++) sim_timer_cancel(s, wp->pend[i].timer);
+            for (uint32_t i = 0; i < win; i++)
+                sim_timer_cancel(s, wp->pend[i].timer);
             memset(wp->pend, 0, win * sizeof *wp->pend);
             memset(wp->rb_off1, 0, win * sizeof *wp->rb_off1);
             wp->next = wp->out_done = wp->flush_off = m->offsets[part];
@@ -702,9 +718,12 @@ void ckpt_worker_msg(struct sim *s, struct pipe *p, uint32_t me, const struct si
         return;
     }
     if (!v->parts[w.partition].owned) return;
-    if (m->kind == PIPE_MSG_RECORD) on_record(s, p, me, v, &w);
-    else if (m->kind == PIPE_MSG_OUTPUT_ACK) on_output_ack(s, p, me, v, &w);
-    else if (m->kind == PIPE_MSG_BARRIER) on_barrier(s, p, me, v, &w);
+    if (m->kind == PIPE_MSG_RECORD)
+        on_record(s, p, me, v, &w);
+    else if (m->kind == PIPE_MSG_OUTPUT_ACK)
+        on_output_ack(s, p, me, v, &w);
+    else if (m->kind == PIPE_MSG_BARRIER)
+        on_barrier(s, p, me, v, &w);
 }
 
 void ckpt_worker_timer(struct sim *s, struct pipe *p, uint32_t me, uint64_t tag) {
