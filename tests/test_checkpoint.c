@@ -5,7 +5,8 @@
  * the interval after it until checkpoint 3 commits it; a lost barrier aborting
  * checkpoint 2 and checkpoint 3 committing both intervals; the acceptance point: the
  * window table equals the reference over seeds 1..100 of checkpoint-crash.yaml, where
- * at-least-once's does not; and the same seed giving the same trace hash. */
+ * at-least-once's does not, also with loss, reordering, broker and sink crashes and lost
+ * control messages; and the same seed giving the same trace hash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +263,70 @@ static void test_windows_match_reference_over_100_seeds(void **state) {
     assert_false(alo.windows_match_reference);
 }
 
+static void add_fault(struct pipe_config *c, struct pipe_fault f, const char *node,
+                      const char *from) {
+    assert_true(c->nfaults < PIPE_FAULTS_MAX);
+    f.record = PIPE_ANY;
+    f.nth = f.nth ? f.nth : 1;
+    f.count = f.count ? f.count : 1;
+    snprintf(f.node, sizeof f.node, "%s", node);
+    snprintf(f.from, sizeof f.from, "%s", from);
+    c->faults[c->nfaults++] = f;
+}
+
+/* The same scenario on a harsher network and with more faults, 10 seeds each: message
+ * loss, duplicated and reordered messages, broker and sink crashes (no rollback needed),
+ * and lost control messages (a snapshot ack, restores, commits, a join). */
+static void test_guarantees_hold_under_loss_reordering_and_lost_control(void **state) {
+    (void)state;
+    for (int variant = 0; variant < 4; variant++) {
+        struct ft_error err = {0};
+        assert_int_equal(scn_load("scenarios/checkpoint-crash.yaml", scn, &err), 0);
+        struct pipe_config *c = &scn->pipe;
+        if (variant == 0) c->network.loss_p = 0.05;
+        if (variant == 1) {
+            c->network.jitter_ns = 2 * MS;
+            c->network.dup_p = c->network.reorder_p = 0.05;
+            c->network.reorder_ns = 20 * MS;
+        }
+        if (variant == 2) {
+            add_fault(c,
+                      (struct pipe_fault){.type = PIPE_FAULT_CRASH,
+                                          .has_at = true,
+                                          .at_ns = 7500 * MS,
+                                          .restart_after_ns = 300 * MS},
+                      "broker", "");
+            add_fault(c,
+                      (struct pipe_fault){.type = PIPE_FAULT_CRASH,
+                                          .has_at = true,
+                                          .at_ns = 12300 * MS,
+                                          .restart_after_ns = 400 * MS},
+                      "sink", "");
+        }
+        if (variant == 3) {
+            const int kinds[] = {PIPE_MSG_SNAPSHOT_ACK, PIPE_MSG_RESTORE, PIPE_MSG_CKPT_COMMIT,
+                                 PIPE_MSG_JOIN};
+            for (int k = 0; k < 4; k++)
+                add_fault(c,
+                          (struct pipe_fault){.type = PIPE_FAULT_DROP,
+                                              .msg_kind = kinds[k],
+                                              .nth = k == 0 ? 3 : 1,
+                                              .count = k == 3 ? 1 : 2},
+                          "", "");
+        }
+        for (uint64_t seed = 1; seed <= 10; seed++) {
+            struct exp_outcome o;
+            assert_int_equal(exp_run(c, DLV_EXACTLY_ONCE_CKPT, seed, NULL, &o, &err), 0);
+            if (!o.windows_match_reference || o.lost || o.duplicated || !o.matches_reference)
+                fail_msg("variant %d seed %llu: windows mismatched %llu, lost %llu, dup %llu",
+                         variant, (unsigned long long)seed,
+                         (unsigned long long)o.windows_mismatched, (unsigned long long)o.lost,
+                         (unsigned long long)o.duplicated);
+            if (variant <= 1) assert_true(o.retries > 0);
+        }
+    }
+}
+
 static void test_same_seed_same_trace_hash(void **state) {
     (void)state;
     struct ft_error err = {0};
@@ -307,6 +372,7 @@ int main(void) {
         cmocka_unit_test(test_crash_before_snapshot_ack_rolls_back_to_checkpoint_1),
         cmocka_unit_test(test_lost_barrier_aborts_and_the_next_checkpoint_completes),
         cmocka_unit_test(test_windows_match_reference_over_100_seeds),
+        cmocka_unit_test(test_guarantees_hold_under_loss_reordering_and_lost_control),
         cmocka_unit_test(test_same_seed_same_trace_hash),
         cmocka_unit_test(test_loader_refuses_rebalance_and_long_timeouts),
     };
