@@ -25,7 +25,7 @@ struct ck_spart {       /* the sink's rows of one partition not yet committed */
     uint64_t committed; /* rows below this offset are visible */
     struct wire *rows;  /* by offset - committed; status = the producing worker's node */
     uint8_t *present;
-    size_t cap;
+    size_t cap, used; /* rows [used, cap) are all absent */
 };
 
 struct ckpt_cvol {    /* the coordinator's volatile state (lost with the broker) */
@@ -224,9 +224,11 @@ static int sp_commit(struct sim *s, struct pipe *p, struct ck_spart *sp, uint64_
         if (!sp->present[i]) return FT_EINVAL;
     for (uint64_t i = 0; i < n; i++)
         pipe_sink_apply(s, p, &sp->rows[i], (uint32_t)sp->rows[i].status);
-    memmove(sp->rows, sp->rows + n, (sp->cap - n) * sizeof *sp->rows);
-    memmove(sp->present, sp->present + n, sp->cap - n);
-    memset(sp->present + sp->cap - n, 0, n);
+    size_t rest = sp->used > n ? sp->used - n : 0; /* only the live part moves */
+    memmove(sp->rows, sp->rows + n, rest * sizeof *sp->rows);
+    memmove(sp->present, sp->present + n, rest);
+    memset(sp->present + rest, 0, sp->used - rest);
+    sp->used = rest;
     sp->committed = end;
     return 0;
 }
@@ -278,6 +280,7 @@ static void sink_output(struct sim *s, struct pipe *p, const struct wire *w, uin
         sp->rows[i] = *w;
         sp->rows[i].status = from;
         sp->present[i] = 1;
+        if (i + 1 > sp->used) sp->used = i + 1;
     }
     struct wire r = *w;
     r.status = WIRE_OK;
@@ -288,8 +291,10 @@ static void sink_restore(struct sim *s, struct pipe *p, const struct wire *w, ui
     struct ckpt *ck = p->ck;
     if (w->epoch > ck->sink_epoch) {
         sink_commit(s, p, w->txn); /* the restore point's output is due: commit it first */
-        for (uint32_t part = 0; part < p->cfg.partitions; part++) /* abort the rest */
+        for (uint32_t part = 0; part < p->cfg.partitions; part++) { /* abort the rest */
             if (ck->sp[part].cap) memset(ck->sp[part].present, 0, ck->sp[part].cap);
+            ck->sp[part].used = 0;
+        }
         ck->sink_epoch = w->epoch;
     }
     struct wire r = {.epoch = w->epoch};
