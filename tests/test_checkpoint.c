@@ -327,6 +327,27 @@ static void test_guarantees_hold_under_loss_reordering_and_lost_control(void **s
     }
 }
 
+/* Pipelines without a window query: the shipped crash, loss, broker-crash and partition
+ * scenarios under exactly-once-checkpoint neither lose nor duplicate a record. */
+static void test_plain_pipelines_neither_lose_nor_duplicate(void **state) {
+    (void)state;
+    const char *files[] = {"scenarios/crash-during-processing.yaml", "scenarios/lossy-network.yaml",
+                           "scenarios/broker-crash.yaml", "scenarios/partition-heal.yaml"};
+    for (int f = 0; f < 4; f++) {
+        struct ft_error err = {0};
+        assert_int_equal(scn_load(files[f], scn, &err), 0);
+        assert_false(scn->pipe.query.enabled);
+        for (uint64_t seed = 1; seed <= 5; seed++) {
+            struct exp_outcome o;
+            assert_int_equal(exp_run(&scn->pipe, DLV_EXACTLY_ONCE_CKPT, seed, NULL, &o, &err), 0);
+            if (o.lost || o.duplicated || !o.matches_reference || o.delivered != o.sent)
+                fail_msg("%s seed %llu: sent %llu, lost %llu, duplicated %llu", files[f],
+                         (unsigned long long)seed, (unsigned long long)o.sent,
+                         (unsigned long long)o.lost, (unsigned long long)o.duplicated);
+        }
+    }
+}
+
 static void test_same_seed_same_trace_hash(void **state) {
     (void)state;
     struct ft_error err = {0};
@@ -373,6 +394,7 @@ int main(void) {
         cmocka_unit_test(test_lost_barrier_aborts_and_the_next_checkpoint_completes),
         cmocka_unit_test(test_windows_match_reference_over_100_seeds),
         cmocka_unit_test(test_guarantees_hold_under_loss_reordering_and_lost_control),
+        cmocka_unit_test(test_plain_pipelines_neither_lose_nor_duplicate),
         cmocka_unit_test(test_same_seed_same_trace_hash),
         cmocka_unit_test(test_loader_refuses_rebalance_and_long_timeouts),
     };
