@@ -694,6 +694,15 @@ static int check_records(struct scn_ctx *c, values top) {
                         "'group: { rebalance: true }' cannot be combined with protocol "
                         "'exactly-once-checkpoint': a checkpoint rolls back a static "
                         "assignment of partitions to workers");
+    if (listed(c->out, DLV_EXACTLY_ONCE_CKPT) &&
+        (p->duration_ns + p->drain_ns) / p->delivery.checkpoint_ns > PIPE_CHECKPOINTS_MAX) {
+        char i[32];
+        return scn_fail(c, top[T_DELIVERY] ? top[T_DELIVERY] : top[T_DURATION],
+                        "the run would trigger more than %llu checkpoints in duration + drain: "
+                        "lengthen 'checkpoint' (now %s)",
+                        PIPE_CHECKPOINTS_MAX,
+                        scn_duration_str(p->delivery.checkpoint_ns, i, sizeof i));
+    }
     uint64_t n = pipe_estimated_records(p);
     char d[32];
     if (n <= PIPE_RECORDS_MAX) return 0;

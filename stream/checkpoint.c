@@ -200,7 +200,7 @@ void ckpt_free(struct pipe *p) {
 
 static int sp_reserve(struct ck_spart *sp, uint64_t need) {
     if (need <= sp->cap) return 0;
-    if (need > (1u << 26)) return FT_ELIMIT;
+    if (need > PIPE_SINK_PENDING_MAX) return FT_ELIMIT;
     size_t cap = sp->cap ? sp->cap : 256;
     while (cap < need)
         cap *= 2;
@@ -273,8 +273,10 @@ static void sink_output(struct sim *s, struct pipe *p, const struct wire *w, uin
         uint64_t i = w->offset - sp->committed;
         int rc = sp_reserve(sp, i + 1);
         if (rc) {
-            sim_fail(s, rc, "sink: too many uncommitted rows in partition %llu",
-                     (unsigned long long)w->partition);
+            sim_fail(s, rc,
+                     "sink: more than %llu uncommitted rows in partition %llu (no checkpoint "
+                     "completes: does a crashed worker never restart?)",
+                     PIPE_SINK_PENDING_MAX, (unsigned long long)w->partition);
             return;
         }
         sp->rows[i] = *w;
@@ -325,10 +327,24 @@ static uint32_t owner_of(const struct pipe *p, uint32_t part) {
     return p->worker[part % p->cfg.workers];
 }
 
+static bool aborted_empty(const struct ck_meta *m, uint64_t k) {
+    return m->id == k;
+}
+
+/* An aborted checkpoint is never restored: its snapshots go, and so does the whole
+ * entry unless it holds pre-committed window rows (a later commit applies those). */
 static void abort_pending(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     if (!cv->pending) return;
     sim_trace_user(s, p->broker, PIPE_TR_CKPT_ABORT, cv->pending, p->ck->epoch);
     sim_timer_cancel(s, cv->timeout);
+    struct ck_meta *m = meta_find(p->ck, cv->pending);
+    bool rows = false;
+    for (uint32_t w = 0; m && w < p->cfg.workers; w++) {
+        win_free(m->snap[w].eng);
+        m->snap[w].eng = NULL;
+        rows |= m->snap[w].txn.n > 0 || m->snap[w].txn.nlat > 0;
+    }
+    if (m && !rows) meta_prune(p, aborted_empty, m->id);
     cv->pending = 0;
 }
 

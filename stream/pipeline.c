@@ -164,10 +164,12 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     if (dlv_checkpointed(proto) &&
         (cfg->group.rebalance || !cfg->delivery.checkpoint_ns ||
          !cfg->delivery.checkpoint_timeout_ns ||
-         cfg->delivery.checkpoint_timeout_ns > cfg->delivery.checkpoint_ns))
+         cfg->delivery.checkpoint_timeout_ns > cfg->delivery.checkpoint_ns ||
+         (cfg->duration_ns + cfg->drain_ns) / cfg->delivery.checkpoint_ns > PIPE_CHECKPOINTS_MAX))
         return ft_fail(err, FT_EINVAL,
-                       "exactly-once-checkpoint needs a static assignment (no rebalance) and "
-                       "0 < checkpoint_timeout <= checkpoint");
+                       "exactly-once-checkpoint needs a static assignment (no rebalance), "
+                       "0 < checkpoint_timeout <= checkpoint and at most %llu checkpoints",
+                       PIPE_CHECKPOINTS_MAX);
     struct pipe *p = calloc(1, sizeof *p);
     if (!p) return ft_fail(err, FT_ENOMEM, "out of memory");
     p->s = s;

@@ -28,6 +28,8 @@
 #define PIPE_WINDOW_MAX 4096u
 #define PIPE_BATCH_MAX 1024u
 #define PIPE_HEARTBEATS_MAX 20000000ull /* heartbeats one run may send (all workers) */
+#define PIPE_CHECKPOINTS_MAX 1000000ull  /* checkpoints one run may trigger */
+#define PIPE_SINK_PENDING_MAX (1ull << 26) /* uncommitted rows per partition at the sink */
 
 enum src_kind {
     SRC_KEYED = 0, /* `rate` records/s, Poisson arrivals, keys uniform over `keys` */

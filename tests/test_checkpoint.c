@@ -378,17 +378,21 @@ static void test_same_seed_same_trace_hash(void **state) {
     assert_string_not_equal(a.trace_hash, c.trace_hash);
 }
 
-/* The loader refuses rebalancing together with this protocol, and a timeout above the
- * interval. */
+/* The loader refuses rebalancing together with this protocol, a timeout above the
+ * interval, and more than PIPE_CHECKPOINTS_MAX checkpoints (1 s + 60 s of default drain
+ * at 1 us would be 61 million). */
 static void test_loader_refuses_rebalance_and_long_timeouts(void **state) {
     (void)state;
     const char *bad[] = {"name: t\nabout: x\nduration: 1s\nprotocols: [exactly-once-checkpoint]\n"
                          "group: { rebalance: true }\n",
                          "name: t\nabout: x\nduration: 1s\nprotocols: [exactly-once-checkpoint]\n"
-                         "delivery: { checkpoint: 1s, checkpoint_timeout: 2s }\n"};
+                         "delivery: { checkpoint: 1s, checkpoint_timeout: 2s }\n",
+                         "name: t\nabout: x\nduration: 1s\nprotocols: [exactly-once-checkpoint]\n"
+                         "delivery: { checkpoint: 1us }\n"};
     const char *why[] = {"cannot be combined with protocol 'exactly-once-checkpoint'",
-                         "'checkpoint_timeout' (2s) must not exceed 'checkpoint' (1s)"};
-    for (int i = 0; i < 2; i++) {
+                         "'checkpoint_timeout' (2s) must not exceed 'checkpoint' (1s)",
+                         "more than 1000000 checkpoints in duration + drain"};
+    for (int i = 0; i < 3; i++) {
         struct ft_error err = {0};
         assert_int_equal(scn_parse("t.yaml", bad[i], strlen(bad[i]), scn, &err), FT_EPARSE);
         assert_int_equal(err.line, 5);
