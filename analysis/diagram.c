@@ -213,7 +213,7 @@ static size_t first_cut_off(const struct dg_trace *t, uint64_t t_ns, uint8_t rea
     for (size_t i = 0; i < t->narrows; i++) {
         const struct dg_arrow *a = &t->arrows[i];
         if (a->fate == FATE_DROPPED && a->reason == reason && a->t1 >= t_ns &&
-            a->kind != PIPE_MSG_INIT && a->kind != PIPE_MSG_INIT_ACK)
+            a->kind != PIPE_MSG_INIT && a->kind != PIPE_MSG_INIT_ACK && a->kind < PIPE_MSG_BARRIER)
             return i;
     }
     return SIZE_MAX;
@@ -472,6 +472,15 @@ static unsigned kind_color(uint32_t kind) {
     case PIPE_MSG_COMMIT:
     case PIPE_MSG_COMMIT_ACK:
         return 0xE69F00;
+    case PIPE_MSG_BARRIER: /* exactly-once-checkpoint's control messages */
+    case PIPE_MSG_SNAPSHOT_ACK:
+    case PIPE_MSG_CKPT_COMMIT:
+    case PIPE_MSG_CKPT_COMMIT_ACK:
+        return 0xCC79A7;
+    case PIPE_MSG_JOIN:
+    case PIPE_MSG_RESTORE:
+    case PIPE_MSG_RESTORE_ACK:
+        return 0xD55E00;
     default:
         return 0x888888;
     }
@@ -479,7 +488,9 @@ static unsigned kind_color(uint32_t kind) {
 
 static bool kind_is_ack(uint32_t kind) {
     return kind == PIPE_MSG_PRODUCE_ACK || kind == PIPE_MSG_ACK || kind == PIPE_MSG_OUTPUT_ACK ||
-           kind == PIPE_MSG_COMMIT_ACK || kind == PIPE_MSG_INIT_ACK;
+           kind == PIPE_MSG_COMMIT_ACK || kind == PIPE_MSG_INIT_ACK ||
+           kind == PIPE_MSG_SNAPSHOT_ACK || kind == PIPE_MSG_CKPT_COMMIT_ACK ||
+           kind == PIPE_MSG_RESTORE_ACK;
 }
 
 static const char *fate_name(const struct dg_arrow *a) {
@@ -538,7 +549,7 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
         }
         char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX], label[96];
         const char *kn = pipe_msg_name((int)a->kind);
-        if (a->kind == PIPE_MSG_INIT || a->kind == PIPE_MSG_INIT_ACK)
+        if (a->kind == PIPE_MSG_INIT || a->kind == PIPE_MSG_INIT_ACK || a->kind >= PIPE_MSG_BARRIER)
             snprintf(label, sizeof label, "%s%s", kn, a->fate ? " x" : "");
         else
             snprintf(label, sizeof label, "%s r%llu%s", kn, (unsigned long long)a->tag,

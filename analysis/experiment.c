@@ -463,6 +463,9 @@ bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
     case DLV_EXACTLY_ONCE:
     case DLV_EXACTLY_ONCE_TXN:
         return o->lost == 0 && o->duplicated == 0 && o->matches_reference;
+    case DLV_EXACTLY_ONCE_CKPT: /* and a windowed query's table equals the reference */
+        return o->lost == 0 && o->duplicated == 0 && o->matches_reference &&
+               (!o->windows_enabled || o->windows_match_reference);
     case DLV_COUNT:
         break;
     }

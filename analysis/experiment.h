@@ -142,8 +142,9 @@ struct exp_options {
 };
 
 /* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;
- * at-least-once lost = 0; exactly-once (both) lost = 0, duplicated = 0 and the
- * warehouse matches the reference. */
+ * at-least-once lost = 0; exactly-once (all three) lost = 0, duplicated = 0 and the
+ * warehouse matches the reference; exactly-once-checkpoint also a windowed query's
+ * table equal to its reference. */
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o);
 
 /* Runs cfg under protocol p and seed. Returns 0, or a negative FT_E* with err filled

@@ -387,7 +387,8 @@ int plot_protocol_rank(const char *protocol) {
 
 const char *plot_protocol_color(const char *protocol) {
     /* Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
-    static const char *const by_rank[] = {"#D55E00", "#E69F00", "#0072B2", "#009E73"};
+    static const char *const by_rank[] = {"#D55E00", "#E69F00", "#0072B2", "#009E73",
+                                          "#CC79A7"}; /* ... exactly-once-checkpoint */
     static const char *const others[] = {"#CC79A7", "#56B4E9", "#000000", "#F0E442"};
     int r = plot_protocol_rank(protocol);
     if (r < (int)(sizeof by_rank / sizeof by_rank[0])) return by_rank[r];
@@ -401,9 +402,9 @@ const char *plot_protocol_color(const char *protocol) {
 }
 
 int plot_protocol_dash(const char *protocol) {
-    static const int by_rank[] = {1, 1, 2, 4};
+    static const int by_rank[] = {1, 1, 2, 4, 3};
     int r = plot_protocol_rank(protocol);
-    return r < 4 ? by_rank[r] : 5;
+    return r < 5 ? by_rank[r] : 5;
 }
 
 double plot_sd(int64_t n, double mean, double mean_sq) {

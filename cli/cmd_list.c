@@ -51,16 +51,19 @@ int cli_list(int argc, char **argv) {
     list_scenarios(argc == 2 ? argv[1] : "scenarios");
     printf("\nprotocols:\n");
     for (int p = 0; p < DLV_COUNT; p++)
-        printf("  %-18s %s\n", dlv_name((enum dlv_protocol)p), dlv_about((enum dlv_protocol)p));
+        printf("  %-24s %s\n", dlv_name((enum dlv_protocol)p), dlv_about((enum dlv_protocol)p));
     printf("\nfault kinds:\n"
            "  crash      a node, at a time (at:) or at a named step of a worker (step:)\n"
            "  drop       messages of a kind on a link: the nth (and count after it), or a record's\n"
            "  partition  sides of nodes that cannot talk, from at: until heal:\n"
            "  network    random loss, duplicate, reorder, jitter (network:, links:)\n");
-    printf("\ncrash steps (worker):\n  %-14s got the record, nothing emitted\n"
-           "  %-14s output sent, input not yet acknowledged\n"
-           "  %-14s exactly-once-txn: outputs sent, commit not yet sent\n",
-           PIPE_STEP_AFTER_RECEIVE, PIPE_STEP_AFTER_EMIT, PIPE_STEP_BEFORE_COMMIT);
+    printf("\ncrash steps (worker):\n  %-19s got the record, nothing emitted\n"
+           "  %-19s output sent, input not yet acknowledged\n"
+           "  %-19s exactly-once-txn: outputs sent, commit not yet sent\n"
+           "  %-19s exactly-once-checkpoint: a checkpoint's first barrier arrived\n"
+           "  %-19s exactly-once-checkpoint: snapshot stored and flushed, not acked\n",
+           PIPE_STEP_AFTER_RECEIVE, PIPE_STEP_AFTER_EMIT, PIPE_STEP_BEFORE_COMMIT,
+           PIPE_STEP_DURING_CHECKPOINT, PIPE_STEP_BEFORE_SNAPSHOT_ACK);
     printf("\nmessage kinds:\n ");
     for (int k = 1; k < PIPE_MSG_KINDS; k++) printf(" %s", pipe_msg_name(k));
     printf("\n");

@@ -245,11 +245,43 @@ static int sec_links(struct scn_ctx *c, values top) {
 
 /* ---- delivery, sink, protocols ---- */
 
-enum { D_ACK_TIMEOUT, D_MAX_TIMEOUT, D_BACKOFF, D_WINDOW, D_BATCH, D_LINGER, D_N };
+enum {
+    D_ACK_TIMEOUT,
+    D_MAX_TIMEOUT,
+    D_BACKOFF,
+    D_WINDOW,
+    D_BATCH,
+    D_LINGER,
+    D_CHECKPOINT,
+    D_CHECKPOINT_TIMEOUT,
+    D_N
+};
 static const char *const delivery_keys[D_N] = {"ack_timeout", "max_timeout", "backoff",
-                                               "window",      "batch",       "linger"};
+                                               "window",      "batch",       "linger",
+                                               "checkpoint",  "checkpoint_timeout"};
 static const struct scn_mapspec delivery_spec = {
     "for 'delivery'", "in 'delivery'", "key", delivery_keys, D_N, 0};
+
+/* exactly-once-checkpoint: the interval, and a timeout of at most the interval (it
+ * defaults to the interval: one checkpoint in flight at a time). */
+static int delivery_checkpoint(struct scn_ctx *c, const struct scn_node *const *v,
+                               struct pipe_delivery *d) {
+    char a[32], b[32];
+    int rc = 0;
+    if (v[D_CHECKPOINT])
+        rc = scn_get_duration(c, v[D_CHECKPOINT], "checkpoint", true, &d->checkpoint_ns);
+    d->checkpoint_timeout_ns = d->checkpoint_ns;
+    if (!rc && v[D_CHECKPOINT_TIMEOUT])
+        rc = scn_get_duration(c, v[D_CHECKPOINT_TIMEOUT], "checkpoint_timeout", true,
+                              &d->checkpoint_timeout_ns);
+    if (!rc && d->checkpoint_timeout_ns > d->checkpoint_ns)
+        return scn_fail(c, v[D_CHECKPOINT_TIMEOUT],
+                        "'checkpoint_timeout' (%s) must not exceed 'checkpoint' (%s): one "
+                        "checkpoint is in flight at a time",
+                        scn_duration_str(d->checkpoint_timeout_ns, a, sizeof a),
+                        scn_duration_str(d->checkpoint_ns, b, sizeof b));
+    return rc;
+}
 
 static int sec_delivery(struct scn_ctx *c, values top) {
     struct pipe_delivery *d = &c->out->pipe.delivery;
@@ -266,6 +298,7 @@ static int sec_delivery(struct scn_ctx *c, values top) {
         rc = scn_get_u32(c, v[D_WINDOW], "window", 1, PIPE_WINDOW_MAX, &d->window);
     if (!rc && v[D_BATCH]) rc = scn_get_u32(c, v[D_BATCH], "batch", 1, PIPE_BATCH_MAX, &d->batch);
     if (!rc && v[D_LINGER]) rc = scn_get_duration(c, v[D_LINGER], "linger", false, &d->linger_ns);
+    if (!rc) rc = delivery_checkpoint(c, v, d);
     if (!rc && d->max_timeout_ns < d->ack_timeout_ns)
         return scn_fail(c, v[D_MAX_TIMEOUT] ? v[D_MAX_TIMEOUT] : v[D_ACK_TIMEOUT],
                         "'max_timeout' (%s) must be at least 'ack_timeout' (%s)",
@@ -397,7 +430,9 @@ static int get_match(struct scn_ctx *c, const struct scn_node *const *v, struct 
 static int crash_step(struct scn_ctx *c, const struct scn_node *const *v, struct pipe_fault *f) {
     const struct scn_node *s = v[F_STEP];
     if (s->type != SCN_Y_SCALAR || !pipe_step_valid(s->text))
-        return scn_expected(c, s, "step", "a step (after-receive, after-emit or before-commit)");
+        return scn_expected(c, s, "step",
+                            "a step (after-receive, after-emit, before-commit, "
+                            "during-checkpoint or before-snapshot-ack)");
     if (strncmp(f->node, "worker-", 7))
         return scn_fail(c, v[F_CRASH],
                         "steps are worker steps: 'crash: %s' needs 'at' (a time) instead of 'step'",
@@ -438,7 +473,11 @@ static const char *const msg_route[PIPE_MSG_KINDS][2] = {
     [PIPE_MSG_OUTPUT] = {"worker", "sink"},      [PIPE_MSG_OUTPUT_ACK] = {"sink", "worker"},
     [PIPE_MSG_COMMIT] = {"worker", "sink"},      [PIPE_MSG_COMMIT_ACK] = {"sink", "worker"},
     [PIPE_MSG_INIT] = {"worker", "sink"},        [PIPE_MSG_INIT_ACK] = {"sink", "worker"},
-    [PIPE_MSG_HEARTBEAT] = {"worker", "broker"}, [PIPE_MSG_ASSIGN] = {"broker", "worker"}};
+    [PIPE_MSG_HEARTBEAT] = {"worker", "broker"}, [PIPE_MSG_ASSIGN] = {"broker", "worker"},
+    [PIPE_MSG_BARRIER] = {"broker", "worker"},   [PIPE_MSG_SNAPSHOT_ACK] = {"worker", "broker"},
+    [PIPE_MSG_CKPT_COMMIT] = {"broker", "sink"}, [PIPE_MSG_CKPT_COMMIT_ACK] = {"sink", "broker"},
+    [PIPE_MSG_JOIN] = {"worker", "broker"},      [PIPE_MSG_RESTORE] = {"broker", NULL},
+    [PIPE_MSG_RESTORE_ACK] = {NULL, "broker"}};
 
 static const char *role_of(const char *node) {
     return strncmp(node, "worker-", 7) ? node : "worker";
@@ -467,7 +506,8 @@ static int fault_drop(struct scn_ctx *c, const struct scn_node *const *v, struct
         return scn_expected(c, k, "drop",
                             "a message kind (produce, produce-ack, record, ack, "
                             "output, output-ack, commit, commit-ack, init, init-ack, "
-                            "heartbeat, assign)");
+                            "heartbeat, assign, barrier, snapshot-ack, checkpoint-commit, "
+                            "checkpoint-commit-ack, join, restore, restore-ack)");
     int rc = 0;
     if (v[F_FROM] && ((rc = get_node(c, v[F_FROM], "from", true, f->from)) ||
                       (rc = check_route(c, v[F_FROM], f, 0))))
@@ -647,6 +687,22 @@ static int check_records(struct scn_ctx *c, values top) {
         return scn_fail(c, top[T_GROUP],
                         "'group: { rebalance: true }' cannot be combined with a window query "
                         "('pipeline:') yet: window state does not move with a partition");
+    /* Checkpoints roll back the whole job over a static assignment; moving a partition
+     * would need its offsets and state moved between snapshots, which is not built. */
+    if (p->group.rebalance && listed(c->out, DLV_EXACTLY_ONCE_CKPT))
+        return scn_fail(c, top[T_GROUP],
+                        "'group: { rebalance: true }' cannot be combined with protocol "
+                        "'exactly-once-checkpoint': a checkpoint rolls back a static "
+                        "assignment of partitions to workers");
+    if (listed(c->out, DLV_EXACTLY_ONCE_CKPT) &&
+        (p->duration_ns + p->drain_ns) / p->delivery.checkpoint_ns > PIPE_CHECKPOINTS_MAX) {
+        char i[32];
+        return scn_fail(c, top[T_DELIVERY] ? top[T_DELIVERY] : top[T_DURATION],
+                        "the run would trigger more than %llu checkpoints in duration + drain: "
+                        "lengthen 'checkpoint' (now %s)",
+                        PIPE_CHECKPOINTS_MAX,
+                        scn_duration_str(p->delivery.checkpoint_ns, i, sizeof i));
+    }
     uint64_t n = pipe_estimated_records(p);
     char d[32];
     if (n <= PIPE_RECORDS_MAX) return 0;

@@ -7,20 +7,24 @@
 
 static const struct {
     const char *name, *about;
-    bool retries, idempotent, transactional;
+    bool retries, idempotent, transactional, checkpointed;
 } protocols[DLV_COUNT] = {
     [DLV_AT_MOST_ONCE] = {"at-most-once",
                           "offsets committed when a record is sent; no retry; never duplicates",
-                          false, false, false},
+                          false, false, false, false},
     [DLV_AT_LEAST_ONCE] = {"at-least-once",
                            "process, then ack; senders retry on timeout; never loses",
-                           true, false, false},
+                           true, false, false, false},
     [DLV_EXACTLY_ONCE] = {"exactly-once",
                           "at-least-once + receivers dedup (producer, epoch, seq) in durable state",
-                          true, true, false},
+                          true, true, false, false},
     [DLV_EXACTLY_ONCE_TXN] = {"exactly-once-txn",
                               "output and input offsets committed in one atomic transaction",
-                              true, true, true},
+                              true, true, true, false},
+    [DLV_EXACTLY_ONCE_CKPT] = {"exactly-once-checkpoint",
+                               "barrier snapshots of window state + offsets; 2PC sink; roll back "
+                               "to the last checkpoint",
+                               true, true, false, true},
 };
 
 const char *dlv_name(enum dlv_protocol p) {
@@ -45,6 +49,9 @@ bool dlv_idempotent(enum dlv_protocol p) {
 }
 bool dlv_transactional(enum dlv_protocol p) {
     return protocols[p].transactional;
+}
+bool dlv_checkpointed(enum dlv_protocol p) {
+    return protocols[p].checkpointed;
 }
 
 uint64_t dlv_backoff_ns(const struct dlv_backoff *b, uint32_t attempt) {

@@ -16,10 +16,12 @@ enum dlv_protocol {
     DLV_AT_LEAST_ONCE,    /* process, then ack; retry on timeout with back-off */
     DLV_EXACTLY_ONCE,     /* at-least-once + dedup on (producer, epoch, seq), durable */
     DLV_EXACTLY_ONCE_TXN, /* output + input offsets committed in one atomic step */
+    DLV_EXACTLY_ONCE_CKPT, /* barrier snapshots of state + offsets, two-phase-commit sink */
     DLV_COUNT
 };
 
-/* "at-most-once", "at-least-once", "exactly-once", "exactly-once-txn". */
+/* "at-most-once", "at-least-once", "exactly-once", "exactly-once-txn",
+ * "exactly-once-checkpoint". */
 const char *dlv_name(enum dlv_protocol p);
 /* Parses a name; returns the protocol or -1. */
 int dlv_parse(const char *name);
@@ -30,6 +32,10 @@ const char *dlv_about(enum dlv_protocol p);
 bool dlv_retries(enum dlv_protocol p);      /* senders retry until acknowledged */
 bool dlv_idempotent(enum dlv_protocol p);   /* receivers dedup (producer, seq) */
 bool dlv_transactional(enum dlv_protocol p);
+/* Checkpointed (Chandy-Lamport / Flink asynchronous barrier snapshots): a crash rolls
+ * the whole job back to the last completed checkpoint; output becomes visible only
+ * when the checkpoint that covers it completes (two-phase commit). */
+bool dlv_checkpointed(enum dlv_protocol p);
 
 /* Retry timeout after `attempt` (0-based) tries: base * factor^attempt, capped. */
 struct dlv_backoff {

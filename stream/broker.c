@@ -68,7 +68,7 @@ static void send_record(struct sim *s, struct pipe *p, struct brk_vol *v, uint32
     struct wire w = {.rec = e->rec, .key = e->key, .event_ns = e->event_ns,
                      .created_ns = e->created_ns, .value = (uint64_t)e->value,
                      .partition = part, .offset = off, .end = off + 1,
-                     .epoch = d->grp.gen[part]};
+                     .epoch = p->ck ? ckpt_epoch(p) : d->grp.gen[part]};
     wire_send(s, p->broker, p->worker[d->grp.owner[part]], PIPE_MSG_RECORD, &w);
     if (!dlv_retries(p->proto)) return;
     struct win_slot *sl = slot_of(p, v, part, off);
@@ -110,6 +110,7 @@ static void broker_start(struct sim *s, uint32_t me, void *ctx) {
         v->next_send[i] = d->parts[i].committed; /* resume from the committed offsets */
         try_send(s, p, i);
     }
+    if (p->ck) ckpt_coord_start(s, p);
 }
 
 static void on_produce(struct sim *s, struct pipe *p, const struct wire *w) {
@@ -152,7 +153,8 @@ static void on_ack(struct sim *s, struct pipe *p, const struct wire *w) {
     if (!dlv_retries(p->proto) || w->partition >= p->cfg.partitions) return;
     uint32_t part = (uint32_t)w->partition;
     struct part_log *pl = &d->parts[part];
-    if (w->epoch != d->grp.gen[part]) { /* from an owner of an earlier generation */
+    if (w->epoch != (p->ck ? ckpt_epoch(p) : d->grp.gen[part])) { /* an earlier generation
+                                                                     or job epoch */
         sim_trace_user(s, p->broker, PIPE_TR_FENCED, part, w->epoch);
         return;
     }
@@ -170,6 +172,11 @@ static void on_ack(struct sim *s, struct pipe *p, const struct wire *w) {
 
 void pipe_broker_moved(struct sim *s, struct pipe *p, uint32_t part) {
     struct brk_dur *d = sim_node_durable(s, p->broker);
+    pipe_broker_rewind(s, p, part, d->parts[part].committed);
+}
+
+void pipe_broker_rewind(struct sim *s, struct pipe *p, uint32_t part, uint64_t offset) {
+    struct brk_dur *d = sim_node_durable(s, p->broker);
     struct brk_vol *v = sim_node_volatile(s, p->broker);
     struct part_log *pl = &d->parts[part];
     if (dlv_retries(p->proto))
@@ -178,8 +185,15 @@ void pipe_broker_moved(struct sim *s, struct pipe *p, uint32_t part) {
             sim_timer_cancel(s, sl->timer);
             sl->acked = 0;
         }
-    v->next_send[part] = pl->committed; /* the new owner starts from the committed offset */
+    FT_ASSERT(offset <= pl->len);
+    pl->committed = offset;
+    v->next_send[part] = offset; /* sending starts again from there */
     try_send(s, p, part);
+}
+
+uint64_t pipe_broker_position(struct sim *s, struct pipe *p, uint32_t part) {
+    struct brk_vol *v = sim_node_volatile(s, p->broker);
+    return v->next_send[part];
 }
 
 static void broker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
@@ -199,6 +213,7 @@ static void broker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
     }
     if (m->kind == PIPE_MSG_PRODUCE) on_produce(s, p, &w);
     else if (m->kind == PIPE_MSG_ACK) on_ack(s, p, &w);
+    else if (p->ck) ckpt_coord_msg(s, p, m); /* the checkpoint coordinator's messages */
 }
 
 static void broker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
@@ -207,6 +222,10 @@ static void broker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     struct brk_vol *v = sim_node_volatile(s, me);
     if (TAG_TYPE(tag) == T_BRK_SESSION) {
         if (TAG_P(tag) < p->cfg.workers) pipe_group_timer(s, p, &d->grp, &v->grp, TAG_P(tag));
+        return;
+    }
+    if (TAG_TYPE(tag) >= T_CK_TRIGGER) {
+        if (p->ck) ckpt_coord_timer(s, p, tag);
         return;
     }
     uint32_t part = TAG_P(tag);

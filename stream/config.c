@@ -20,7 +20,9 @@ void pipe_config_defaults(struct pipe_config *c) {
                                          .backoff = 2,
                                          .window = 64,
                                          .batch = 10,
-                                         .linger_ns = 20 * SIM_NS_PER_MS};
+                                         .linger_ns = 20 * SIM_NS_PER_MS,
+                                         .checkpoint_ns = SIM_NS_PER_S,
+                                         .checkpoint_timeout_ns = SIM_NS_PER_S};
     c->group = (struct pipe_group){.rebalance = false,
                                    .heartbeat_ns = 100 * SIM_NS_PER_MS,
                                    .session_timeout_ns = SIM_NS_PER_S};
@@ -62,6 +64,11 @@ static const char *const msg_names[PIPE_MSG_KINDS] = {
     [PIPE_MSG_COMMIT] = "commit",   [PIPE_MSG_COMMIT_ACK] = "commit-ack",
     [PIPE_MSG_INIT] = "init",       [PIPE_MSG_INIT_ACK] = "init-ack",
     [PIPE_MSG_HEARTBEAT] = "heartbeat", [PIPE_MSG_ASSIGN] = "assign",
+    [PIPE_MSG_BARRIER] = "barrier",     [PIPE_MSG_SNAPSHOT_ACK] = "snapshot-ack",
+    [PIPE_MSG_CKPT_COMMIT] = "checkpoint-commit",
+    [PIPE_MSG_CKPT_COMMIT_ACK] = "checkpoint-commit-ack",
+    [PIPE_MSG_JOIN] = "join",           [PIPE_MSG_RESTORE] = "restore",
+    [PIPE_MSG_RESTORE_ACK] = "restore-ack",
 };
 
 const char *pipe_msg_name(int kind) {
@@ -76,7 +83,9 @@ int pipe_msg_parse(const char *name) {
 
 bool pipe_step_valid(const char *name) {
     return strcmp(name, PIPE_STEP_AFTER_RECEIVE) == 0 || strcmp(name, PIPE_STEP_AFTER_EMIT) == 0 ||
-           strcmp(name, PIPE_STEP_BEFORE_COMMIT) == 0;
+           strcmp(name, PIPE_STEP_BEFORE_COMMIT) == 0 ||
+           strcmp(name, PIPE_STEP_DURING_CHECKPOINT) == 0 ||
+           strcmp(name, PIPE_STEP_BEFORE_SNAPSHOT_ACK) == 0;
 }
 
 bool pipe_node_name_valid(const struct pipe_config *c, const char *name) {

@@ -31,7 +31,10 @@ _Static_assert(sizeof(struct wire) == WIRE_FIELDS * sizeof(uint64_t), "wire: 64-
 #define TAG_P(t) ((uint32_t)(((t) >> 40) & 0xfffff))
 #define TAG_OFF(t) ((t) & ((1ull << 40) - 1))
 enum { T_SRC_NEXT = 1, T_SRC_RETRY, T_BRK_RETRY, T_WRK_OUTPUT, T_WRK_COMMIT, T_WRK_LINGER,
-       T_WRK_INIT, T_BRK_SESSION, T_WRK_HEARTBEAT };
+       T_WRK_INIT, T_BRK_SESSION, T_WRK_HEARTBEAT,
+       /* the checkpoint coordinator's timers at the broker (checkpoint.c) */
+       T_CK_TRIGGER, T_CK_TIMEOUT, T_CK_COMMIT, T_CK_RESTORE };
+_Static_assert(T_CK_RESTORE < 16, "timer types fit in 4 bits");
 
 struct log_entry {
     uint64_t rec, event_ns, created_ns;
@@ -47,10 +50,11 @@ struct pipe {
     struct pipe_observer obs;
     uint32_t source, broker, sink;
     uint32_t worker[PIPE_WORKERS_MAX];
-    int step_receive, step_emit, step_commit;
+    int step_receive, step_emit, step_commit, step_during_ckpt, step_snapshot_ack;
     uint64_t retries;
     struct dlv_backoff backoff;
     struct wstage *ws; /* the windowed query (window_stage.c), NULL without one */
+    struct ckpt *ck;   /* exactly-once-checkpoint (checkpoint.c), NULL otherwise */
 };
 
 static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,
@@ -140,5 +144,35 @@ void pipe_source_free(struct sim *s, struct pipe *p);
 void pipe_broker_free(struct sim *s, struct pipe *p);
 void pipe_sink_free(struct sim *s, struct pipe *p);
 const uint64_t *pipe_sink_counts(struct sim *s, const struct pipe *p);
+/* sink.c: makes one output row visible (the warehouse table, the trace, the observer). */
+void pipe_sink_apply(struct sim *s, struct pipe *p, const struct wire *w, uint32_t worker);
+/* broker.c: a partition's read position (the next offset it sends), and a rewind of it
+ * to `offset` (in-flight records forgotten, sending resumes from there). */
+uint64_t pipe_broker_position(struct sim *s, struct pipe *p, uint32_t part);
+void pipe_broker_rewind(struct sim *s, struct pipe *p, uint32_t part, uint64_t offset);
+
+/* ---- exactly-once-checkpoint (checkpoint.c) ----
+ * The broker doubles as the checkpoint coordinator (Flink's JobManager); the worker and
+ * the sink run their checkpoint side there too. struct ckpt holds what survives every
+ * crash: the coordinator's durable record, the checkpoint store (modelled as storage
+ * outside the nodes, like HDFS or S3) and the sink's uncommitted rows. */
+int ckpt_new(struct pipe *p, struct ft_error *err);
+void ckpt_free(struct pipe *p);
+uint64_t ckpt_epoch(const struct pipe *p); /* the job's epoch, what records carry */
+void ckpt_coord_start(struct sim *s, struct pipe *p);
+void ckpt_coord_msg(struct sim *s, struct pipe *p, const struct sim_msg *m);
+void ckpt_coord_timer(struct sim *s, struct pipe *p, uint64_t tag);
+void ckpt_worker_start(struct sim *s, struct pipe *p, uint32_t me);
+void ckpt_worker_msg(struct sim *s, struct pipe *p, uint32_t me, const struct sim_msg *m);
+void ckpt_worker_timer(struct sim *s, struct pipe *p, uint32_t me, uint64_t tag);
+void ckpt_sink_msg(struct sim *s, struct pipe *p, const struct sim_msg *m);
+size_t ckpt_worker_volatile_bytes(void);
+/* The job is settled: broker and every worker up and restored into the current epoch
+ * (no rollback in progress). The end of the run commits the last output only then. */
+bool ckpt_settled(struct sim *s, const struct pipe *p);
+/* End of the run, after the window stage finished: when settled, the rows emitted since
+ * the last completed checkpoint are committed (the final checkpoint of a bounded
+ * stream); otherwise they stay invisible. */
+int ckpt_finish(struct sim *s, struct pipe *p, struct ft_error *err);
 
 #endif

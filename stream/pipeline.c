@@ -126,7 +126,8 @@ static int add_nodes(struct sim *s, struct pipe *p) {
             id = add_node(s, name, &pipe_broker_ops, p, pipe_broker_volatile_bytes(),
                           pipe_broker_durable_bytes());
         else if (i < w + 2)
-            id = add_node(s, name, &pipe_worker_ops, p, pipe_worker_volatile_bytes(), 0);
+            id = add_node(s, name, &pipe_worker_ops, p,
+                          p->ck ? ckpt_worker_volatile_bytes() : pipe_worker_volatile_bytes(), 0);
         else
             id = add_node(s, name, &pipe_sink_ops, p, 0, pipe_sink_durable_bytes());
         if (id < 0) return id;
@@ -160,6 +161,15 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
         cfg->delivery.window < 1 || cfg->delivery.batch < 1 ||
         cfg->delivery.batch > PIPE_BATCH_MAX || (unsigned)proto >= DLV_COUNT)
         return ft_fail(err, FT_EINVAL, "pipeline configuration out of range");
+    if (dlv_checkpointed(proto) &&
+        (cfg->group.rebalance || !cfg->delivery.checkpoint_ns ||
+         !cfg->delivery.checkpoint_timeout_ns ||
+         cfg->delivery.checkpoint_timeout_ns > cfg->delivery.checkpoint_ns ||
+         (cfg->duration_ns + cfg->drain_ns) / cfg->delivery.checkpoint_ns > PIPE_CHECKPOINTS_MAX))
+        return ft_fail(err, FT_EINVAL,
+                       "exactly-once-checkpoint needs a static assignment (no rebalance), "
+                       "0 < checkpoint_timeout <= checkpoint and at most %llu checkpoints",
+                       PIPE_CHECKPOINTS_MAX);
     struct pipe *p = calloc(1, sizeof *p);
     if (!p) return ft_fail(err, FT_ENOMEM, "out of memory");
     p->s = s;
@@ -172,9 +182,18 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     p->step_receive = sim_step_id(s, PIPE_STEP_AFTER_RECEIVE);
     p->step_emit = sim_step_id(s, PIPE_STEP_AFTER_EMIT);
     p->step_commit = sim_step_id(s, PIPE_STEP_BEFORE_COMMIT);
-    int rc = add_nodes(s, p);
+    p->step_during_ckpt = sim_step_id(s, PIPE_STEP_DURING_CHECKPOINT);
+    p->step_snapshot_ack = sim_step_id(s, PIPE_STEP_BEFORE_SNAPSHOT_ACK);
+    int rc = dlv_checkpointed(proto) ? ckpt_new(p, err) : 0;
+    if (rc) {
+        ckpt_free(p);
+        free(p);
+        return rc;
+    }
+    rc = add_nodes(s, p);
     if (rc < 0) {
         ft_fail(err, rc, "%s", sim_error(s)->msg);
+        ckpt_free(p);
         free(p);
         return rc;
     }
@@ -192,12 +211,14 @@ void pipe_free(struct pipe *p) {
     pipe_source_free(p->s, p);
     pipe_broker_free(p->s, p);
     pipe_sink_free(p->s, p);
+    ckpt_free(p);
     wstage_free(p->ws);
     free(p);
 }
 
 int pipe_window_finish(struct pipe *p, struct ft_error *err) {
-    return p->ws ? wstage_finish(p->s, p->ws, err) : 0;
+    int rc = p->ws ? wstage_finish(p->s, p->ws, err) : 0;
+    return !rc && p->ck ? ckpt_finish(p->s, p, err) : rc;
 }
 
 int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n) {

@@ -28,6 +28,8 @@
 #define PIPE_WINDOW_MAX 4096u
 #define PIPE_BATCH_MAX 1024u
 #define PIPE_HEARTBEATS_MAX 20000000ull /* heartbeats one run may send (all workers) */
+#define PIPE_CHECKPOINTS_MAX 1000000ull  /* checkpoints one run may trigger */
+#define PIPE_SINK_PENDING_MAX (1ull << 26) /* uncommitted rows per partition at the sink */
 
 enum src_kind {
     SRC_KEYED = 0, /* `rate` records/s, Poisson arrivals, keys uniform over `keys` */
@@ -97,6 +99,14 @@ enum pipe_msg_kind {
     PIPE_MSG_INIT_ACK,    /* sink -> worker */
     PIPE_MSG_HEARTBEAT,   /* worker -> broker: group membership (rebalance on) */
     PIPE_MSG_ASSIGN,      /* broker -> worker: a partition assigned or revoked */
+    /* exactly-once-checkpoint (stream/checkpoint.c); the broker is the coordinator */
+    PIPE_MSG_BARRIER,         /* broker -> worker: checkpoint k's barrier in a partition */
+    PIPE_MSG_SNAPSHOT_ACK,    /* worker -> broker: snapshot k stored, its outputs flushed */
+    PIPE_MSG_CKPT_COMMIT,     /* broker -> sink: checkpoint k completed, commit up to it */
+    PIPE_MSG_CKPT_COMMIT_ACK, /* sink -> broker */
+    PIPE_MSG_JOIN,            /* worker -> broker: restarted with no state, roll back */
+    PIPE_MSG_RESTORE,         /* broker -> worker / sink: new job epoch, restore point */
+    PIPE_MSG_RESTORE_ACK,     /* worker / sink -> broker */
     PIPE_MSG_KINDS
 };
 const char *pipe_msg_name(int kind);
@@ -106,6 +116,11 @@ int pipe_msg_parse(const char *name); /* kind, or -1 */
 #define PIPE_STEP_AFTER_RECEIVE "after-receive" /* got the record, nothing emitted */
 #define PIPE_STEP_AFTER_EMIT "after-emit"       /* output sent, input not yet acked */
 #define PIPE_STEP_BEFORE_COMMIT "before-commit" /* txn: outputs sent, commit not yet */
+/* exactly-once-checkpoint: the step's arg is the checkpoint id, not a record id */
+#define PIPE_STEP_DURING_CHECKPOINT "during-checkpoint"     /* checkpoint k's first barrier
+                                                               arrived: aligning, no snapshot */
+#define PIPE_STEP_BEFORE_SNAPSHOT_ACK "before-snapshot-ack" /* snapshot k stored and its
+                                                               outputs flushed, ack not sent */
 bool pipe_step_valid(const char *name);
 
 enum pipe_fault_type { PIPE_FAULT_CRASH = 1, PIPE_FAULT_DROP, PIPE_FAULT_PARTITION };
@@ -142,6 +157,9 @@ struct pipe_delivery {
     uint32_t window;         /* records in flight per partition */
     uint32_t batch;          /* txn: records per transaction */
     uint64_t linger_ns;      /* txn: commit a partial batch after this long */
+    uint64_t checkpoint_ns;  /* checkpoint: the coordinator triggers one this often */
+    uint64_t checkpoint_timeout_ns; /* checkpoint: aborted if not complete by then
+                                       (<= checkpoint_ns; the next one is due anyway) */
 };
 
 /* Consumer-group membership (docs/scenario-format.md, `group`). With rebalance off the
@@ -189,8 +207,17 @@ bool pipe_node_name_valid(const struct pipe_config *c, const char *name);
  * REBALANCE at the broker: partition a moved; b = generation << 32 | new owner's node id
  *           (PIPE_NO_OWNER when no worker is live). One event per moved partition.
  * FENCED    at the broker (a stale ack) or the sink (a stale output, commit or init):
- *           a = partition, b = the stale generation (broker) or epoch (sink). */
-enum { PIPE_TR_VISIBLE = 1, PIPE_TR_MEMBER, PIPE_TR_REBALANCE, PIPE_TR_FENCED };
+ *           a = partition, b = the stale generation (broker) or epoch (sink).
+ * exactly-once-checkpoint (a = the checkpoint id k, b = the job epoch):
+ * CKPT_TRIGGER  at the broker: barriers of k sent.
+ * CKPT_SNAPSHOT at a worker: aligned on k, state stored.
+ * CKPT_COMPLETE at the broker: every worker acknowledged k; k is the restore point.
+ * CKPT_ABORT    at the broker: k timed out (a lost barrier or ack) or a rollback began.
+ * CKPT_COMMIT   at the sink: output up to k made visible (once per k).
+ * CKPT_ROLLBACK at the broker: a worker restarted; the job restarts from k in epoch b. */
+enum { PIPE_TR_VISIBLE = 1, PIPE_TR_MEMBER, PIPE_TR_REBALANCE, PIPE_TR_FENCED,
+       PIPE_TR_CKPT_TRIGGER, PIPE_TR_CKPT_SNAPSHOT, PIPE_TR_CKPT_COMPLETE, PIPE_TR_CKPT_ABORT,
+       PIPE_TR_CKPT_COMMIT, PIPE_TR_CKPT_ROLLBACK };
 #define PIPE_NO_OWNER 0xffffffffu
 
 struct pipe;

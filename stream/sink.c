@@ -174,6 +174,10 @@ static void on_init(struct sim *s, struct pipe *p, struct sink_part *sp, const s
 
 static void sink_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ck) { /* exactly-once-checkpoint: the two-phase commit in checkpoint.c */
+        ckpt_sink_msg(s, p, m);
+        return;
+    }
     struct sink_dur *d = sim_node_durable(s, me);
     struct wire w = wire_get(m);
     if (w.partition >= p->cfg.partitions) return;
@@ -192,6 +196,10 @@ static void sink_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *
         break;
     default: break;
     }
+}
+
+void pipe_sink_apply(struct sim *s, struct pipe *p, const struct wire *w, uint32_t worker) {
+    apply(s, p, w, worker);
 }
 
 const struct sim_node_ops pipe_sink_ops = {.on_message = sink_msg};

@@ -233,6 +233,50 @@ void win_free(struct win_engine *e) {
     free(e);
 }
 
+static int dup_block(void **dst, const void *src, size_t bytes) {
+    *dst = NULL;
+    if (!src || !bytes) return 0;
+    *dst = malloc(bytes);
+    if (!*dst) return FT_ENOMEM;
+    memcpy(*dst, src, bytes);
+    return 0;
+}
+
+static int dup_heap(struct heap *dst, const struct heap *src) {
+    if (heap_init(dst, src->cap ? src->cap : 64)) return FT_ENOMEM;
+    if (src->n) memcpy(dst->a, src->a, src->n * sizeof *src->a);
+    dst->n = src->n;
+    return 0;
+}
+
+int win_clone(const struct win_engine *e, struct win_engine **out) {
+    *out = NULL;
+    struct win_engine *c = calloc(1, sizeof *c);
+    if (!c) return FT_ENOMEM;
+    *c = *e;
+    c->ent = NULL;
+    c->free_ids = c->index = c->dirty = NULL;
+    c->lat_pending = NULL;
+    c->scratch = NULL;
+    c->cap_scratch = 0;
+    c->closing = (struct heap){0};
+    c->lat_heap = (struct heap){0};
+    int rc = dup_block((void **)&c->ent, e->ent, (size_t)e->cap_ent * sizeof *e->ent);
+    if (!rc) rc = dup_block((void **)&c->free_ids, e->free_ids, (size_t)e->cap_free * sizeof *e->free_ids);
+    if (!rc) rc = dup_block((void **)&c->index, e->index, (size_t)e->index_cap * sizeof *e->index);
+    if (!rc) rc = dup_block((void **)&c->dirty, e->dirty, (size_t)e->cap_dirty * sizeof *e->dirty);
+    if (!rc)
+        rc = dup_block((void **)&c->lat_pending, e->lat_pending, e->cap_lat * sizeof *e->lat_pending);
+    if (!rc) rc = dup_heap(&c->closing, &e->closing);
+    if (!rc) rc = dup_heap(&c->lat_heap, &e->lat_heap);
+    if (rc) {
+        win_free(c);
+        return FT_ENOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
 static int new_entry(struct win_engine *e, int64_t k, uint64_t key, uint32_t slot, uint32_t *id,
                      struct ft_error *err) {
     if (e->st.open >= WIN_ENTRIES_MAX)

@@ -85,6 +85,10 @@ struct win_engine;
 int win_new(const struct win_spec *spec, const struct win_sink *sink, struct win_engine **out,
             struct ft_error *err);
 void win_free(struct win_engine *e);
+/* A deep copy of e's whole state (aggregates, watermark, pending emissions, stats) with
+ * the same sink: a checkpoint's snapshot, and the engine restored from one. 0 or
+ * FT_ENOMEM. */
+int win_clone(const struct win_engine *e, struct win_engine **out);
 /* Applies r under the current watermark: updates each of its windows that is not final,
  * drops and counts its contribution to each final one. 0, FT_EINVAL (event time above
  * WIN_TIME_MAX), FT_ELIMIT (too many open aggregates, or a sum overflow) or FT_ENOMEM. */

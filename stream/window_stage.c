@@ -43,6 +43,10 @@ struct wstage {
     size_t nlog, cap_log;
     struct pipe_watermark *wm;
     size_t nwm, cap_wm;
+    /* exactly-once-checkpoint: open transactions, worker and job epochs */
+    bool ckpt;
+    struct wstage_txn open[PIPE_WORKERS_MAX];
+    uint64_t epoch[PIPE_WORKERS_MAX], job_epoch;
 };
 
 static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
@@ -76,15 +80,58 @@ static void log_row(struct wstage *st, const struct win_row *r) {
     st->log[st->nlog++] = c;
 }
 
-static void on_row(void *ctx, const struct win_row *r) {
-    struct wpart_sink *ps = ctx;
-    int rc = win_table_apply(&ps->st->table, ps->worker, r);
-    if (rc && !ps->st->rc) ps->st->rc = rc;
-    if (!rc && ps->st->keep_log && (r->output || r->final)) log_row(ps->st, r);
+/* A row reaches the result table (the sink's view). */
+static void apply_row(struct wstage *st, uint32_t worker, const struct win_row *r) {
+    int rc = win_table_apply(&st->table, worker, r);
+    if (rc && !st->rc) st->rc = rc;
+    if (!rc && st->keep_log && (r->output || r->final)) log_row(st, r);
 }
 
+static int txn_row(struct wstage_txn *t, const struct win_row *r) {
+    if (grow_array((void **)&t->rows, sizeof *t->rows, &t->cap, t->n)) return FT_ENOMEM;
+    t->rows[t->n++] = *r;
+    return 0;
+}
+
+static int txn_latency(struct wstage_txn *t, uint64_t ns, uint64_t now) {
+    if (t->nlat == t->cap_lat) {
+        size_t cap = t->cap_lat ? 2 * t->cap_lat : 256;
+        uint64_t *a = realloc(t->lat_ns, cap * sizeof *a);
+        if (a) t->lat_ns = a;
+        uint64_t *b = a ? realloc(t->emit_ns, cap * sizeof *b) : NULL;
+        if (!b) return FT_ENOMEM;
+        t->emit_ns = b;
+        t->cap_lat = cap;
+    }
+    t->lat_ns[t->nlat] = ns;
+    t->emit_ns[t->nlat++] = now;
+    return 0;
+}
+
+static void on_row(void *ctx, const struct win_row *r) {
+    struct wpart_sink *ps = ctx;
+    if (!ps->st->ckpt) {
+        apply_row(ps->st, ps->worker, r);
+        return;
+    }
+    int rc = txn_row(&ps->st->open[ps->worker], r); /* invisible until committed */
+    if (rc && !ps->st->rc) ps->st->rc = rc;
+}
+
+static void add_latency(struct wstage *st, uint64_t ns);
+
 static void on_latency(void *ctx, uint64_t ns) {
-    struct wstage *st = ((struct wpart_sink *)ctx)->st;
+    struct wpart_sink *ps = ctx;
+    struct wstage *st = ps->st;
+    if (!st->ckpt) {
+        add_latency(st, ns);
+        return;
+    }
+    int rc = txn_latency(&st->open[ps->worker], ns, sim_now(st->p->s));
+    if (rc && !st->rc) st->rc = rc;
+}
+
+static void add_latency(struct wstage *st, uint64_t ns) {
     if (st->nlat == st->cap_lat) {
         size_t cap = st->cap_lat ? 2 * st->cap_lat : 1024;
         uint64_t *l = realloc(st->lat, cap * sizeof *l);
@@ -104,6 +151,9 @@ int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
     if (!st) return ft_fail(err, FT_ENOMEM, "out of memory for the window stage");
     st->p = p;
     st->spec = p->cfg.query.window;
+    st->ckpt = dlv_checkpointed(p->proto);
+    st->job_epoch = 1;
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) st->epoch[w] = 1;
     win_table_init(&st->table);
     int rc = src_names_open(&st->names, &p->cfg.source, err);
     if (!rc) rc = query_compile(&p->cfg.query, &st->names, &st->q, err);
@@ -146,6 +196,7 @@ void wstage_free(struct wstage *st) {
     for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
         win_free(st->eng[w]);
         free(st->batch[w]);
+        wstage_txn_free(&st->open[w]);
     }
     for (uint32_t i = 0; st->applied && i < st->p->cfg.partitions; i++)
         bitset_free(&st->applied[i]);
@@ -202,6 +253,11 @@ void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me) {
     struct wstage *st = p->ws;
     uint32_t w = index_of(p, me);
     struct ft_error err = {0};
+    if (st->ckpt) { /* the rolled-back work counts nowhere: the restore brings state back */
+        win_free(st->eng[w]);
+        st->eng[w] = NULL;
+        wstage_txn_free(&st->open[w]);
+    }
     drop_engine(st, w); /* a restart: the window state was volatile */
     st->nbatch[w] = 0;
     for (uint32_t i = w; i < p->cfg.partitions; i += p->cfg.workers)
@@ -252,7 +308,8 @@ static void tick(struct sim *s, void *arg) {
     st->tick_armed = false;
     st->triggers++;
     for (uint32_t w = 0; w < p->cfg.workers; w++) {
-        if (!st->eng[w] || !sim_node_up(s, p->worker[w])) continue;
+        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch)
+            continue;
         int rc = trigger_worker(st, w, wm, now, &seen, &max_ns, &err);
         if (rc || st->rc) {
             fail(s, st, rc, &err);
@@ -296,7 +353,9 @@ static int continuous(struct sim *s, struct wstage *st, uint32_t w, const struct
     int64_t wm = query_watermark(st);
     if (wm != before) note_watermark(st, now);
     for (uint32_t i = 0; i < p->cfg.workers && !rc; i++) {
-        if (!st->eng[i] || !sim_node_up(s, p->worker[i]) || (i != w && wm == before)) continue;
+        if (!st->eng[i] || !sim_node_up(s, p->worker[i]) || (i != w && wm == before) ||
+            st->epoch[i] != st->job_epoch)
+            continue;
         win_set_watermark(st->eng[i], wm);
         rc = win_emit(st->eng[i], now, err);
     }
@@ -306,9 +365,10 @@ static int continuous(struct sim *s, struct wstage *st, uint32_t w, const struct
 void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire *in) {
     struct wstage *st = p->ws;
     uint32_t w = index_of(p, me);
-    if (!st->eng[w] || in->partition >= p->cfg.partitions) return;
+    if (!st->eng[w] || in->partition >= p->cfg.partitions || st->epoch[w] != st->job_epoch)
+        return;
     int rc = 0;
-    if (dlv_idempotent(p->proto) &&
+    if (dlv_idempotent(p->proto) && !st->ckpt &&
         (rc = bitset_insert(&st->applied[in->partition], in->offset)) != 1) {
         if (rc == 0) st->replays++;
         fail(s, st, rc < 0 ? rc : 0, NULL);
@@ -343,7 +403,8 @@ int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err) {
     uint64_t now = sim_now(s), max_ns = 0;
     bool seen = false;
     for (uint32_t w = 0; w < p->cfg.workers; w++) {
-        if (!st->eng[w] || !sim_node_up(s, p->worker[w])) continue;
+        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch)
+            continue;
         int rc = trigger_worker(st, w, query_watermark(st), now, &seen, &max_ns, err);
         if (!rc) rc = win_finish(st->eng[w], now, err);
         if (rc) return rc;
@@ -396,4 +457,96 @@ const struct pipe_watermark *wstage_watermarks(const struct wstage *st, size_t *
 
 const char *wstage_key_name(const struct wstage *st, uint64_t key, char *buf, size_t size) {
     return query_key_name(&st->q, key, buf, size);
+}
+
+/* ---- exactly-once-checkpoint ---- */
+
+void wstage_txn_free(struct wstage_txn *t) {
+    free(t->rows);
+    free(t->lat_ns);
+    free(t->emit_ns);
+    memset(t, 0, sizeof *t);
+}
+
+void wstage_snap_free(struct wstage_snap *sn) {
+    win_free(sn->eng);
+    free(sn->batch);
+    wstage_txn_free(&sn->txn);
+    memset(sn, 0, sizeof *sn);
+}
+
+int wstage_snapshot(struct wstage *st, uint32_t w, struct wstage_snap *out) {
+    wstage_snap_free(out);
+    int rc = st->eng[w] ? win_clone(st->eng[w], &out->eng) : 0;
+    if (!rc && st->nbatch[w]) {
+        out->batch = malloc(st->nbatch[w] * sizeof *out->batch);
+        if (!out->batch) rc = FT_ENOMEM;
+        else memcpy(out->batch, st->batch[w], st->nbatch[w] * sizeof *out->batch);
+        out->nbatch = rc ? 0 : st->nbatch[w];
+    }
+    if (rc) {
+        wstage_snap_free(out);
+        return rc;
+    }
+    out->txn = st->open[w]; /* pre-committed: the store holds it now */
+    memset(&st->open[w], 0, sizeof st->open[w]);
+    out->taken = true;
+    return 0;
+}
+
+int wstage_restore(struct sim *s, struct wstage *st, uint32_t w, const struct wstage_snap *sn,
+                   uint64_t epoch) {
+    struct ft_error err = {0};
+    win_free(st->eng[w]);
+    st->eng[w] = NULL;
+    wstage_txn_free(&st->open[w]);
+    st->nbatch[w] = 0;
+    st->epoch[w] = epoch;
+    int rc;
+    if (sn && sn->eng) {
+        rc = win_clone(sn->eng, &st->eng[w]);
+    } else {
+        struct win_sink sink = {on_row, on_latency, &st->ctx[w]};
+        rc = win_new(&st->spec, &sink, &st->eng[w], &err);
+    }
+    for (size_t i = 0; !rc && sn && i < sn->nbatch; i++)
+        rc = buffer(st, w, &sn->batch[i]);
+    if (!rc) {
+        win_set_watermark(st->eng[w], query_watermark(st));
+        if (st->nbatch[w]) { /* the restored batch runs at the next trigger */
+            uint64_t t = st->p->cfg.query.trigger_ns;
+            arm_tick(s, st, (sim_now(s) / t + 1) * t);
+        }
+    }
+    return rc;
+}
+
+void wstage_set_epoch(struct wstage *st, uint32_t w, uint64_t epoch) {
+    st->epoch[w] = epoch;
+}
+
+void wstage_rollback(struct wstage *st, uint64_t epoch, const struct wstage_snap *const *snaps) {
+    st->job_epoch = epoch;
+    st->has_max = false;
+    st->max_event = 0;
+    for (uint32_t w = 0; w < st->p->cfg.workers; w++) {
+        uint64_t m;
+        if (!snaps[w] || !snaps[w]->eng || !win_max_event(snaps[w]->eng, &m)) continue;
+        if (!st->has_max || m > st->max_event) st->max_event = m;
+        st->has_max = true;
+    }
+}
+
+int wstage_commit(struct sim *s, struct wstage *st, uint32_t w, struct wstage_txn *t) {
+    uint64_t now = sim_now(s);
+    for (size_t i = 0; i < t->n && !st->rc; i++)
+        apply_row(st, w, &t->rows[i]);
+    for (size_t i = 0; i < t->nlat && !st->rc; i++) /* visible now, not at emission */
+        add_latency(st, t->lat_ns[i] + (now - t->emit_ns[i]));
+    wstage_txn_free(t);
+    return st->rc;
+}
+
+struct wstage_txn *wstage_open_txn(struct wstage *st, uint32_t w) {
+    return &st->open[w];
 }

@@ -32,4 +32,42 @@ const struct win_row *wstage_log(const struct wstage *st, size_t *n, bool *trunc
 const struct pipe_watermark *wstage_watermarks(const struct wstage *st, size_t *n);
 const char *wstage_key_name(const struct wstage *st, uint64_t key, char *buf, size_t size);
 
+/* ---- exactly-once-checkpoint (checkpoint.c drives these) ----
+ * Under that protocol a worker's emitted rows are not applied to the result table at
+ * once: they gather in the worker's open transaction, which its next snapshot
+ * pre-commits, and the sink applies a transaction when a checkpoint at or after it
+ * completes. Workers and the driver carry the job's epoch; a worker of an older epoch
+ * (rolled back, not yet told) neither applies records nor takes part in triggers. */
+struct wstage_txn {
+    struct win_row *rows; /* in emission order */
+    size_t n, cap;
+    uint64_t *lat_ns, *emit_ns; /* latency samples: at emission, and when */
+    size_t nlat, cap_lat;
+};
+struct wstage_snap {
+    bool taken;
+    struct win_engine *eng;  /* the worker's engine at its barrier; NULL: a fresh one */
+    struct win_input *batch; /* micro-batch: records received, not yet triggered */
+    size_t nbatch;
+    struct wstage_txn txn; /* rows emitted since the worker's previous snapshot */
+};
+void wstage_txn_free(struct wstage_txn *t);
+void wstage_snap_free(struct wstage_snap *sn);
+/* Worker w's state at its barrier into *out (its open transaction moves there). */
+int wstage_snapshot(struct wstage *st, uint32_t w, struct wstage_snap *out);
+/* Worker w restarts from snapshot sn (NULL: the empty initial state) in `epoch`; its
+ * open transaction is discarded. 0 or FT_ENOMEM. */
+int wstage_restore(struct sim *s, struct wstage *st, uint32_t w, const struct wstage_snap *sn,
+                   uint64_t epoch);
+/* Worker w (re)started with nothing in `epoch` (0: waiting to be restored). */
+void wstage_set_epoch(struct wstage *st, uint32_t w, uint64_t epoch);
+/* The driver rolls back with the job: its epoch, and the max event time the restored
+ * engines had seen (snaps[w] per worker, NULL entries: empty). */
+void wstage_rollback(struct wstage *st, uint64_t epoch, const struct wstage_snap *const *snaps);
+/* The sink commits worker w's transaction: its rows reach the result table (and the
+ * log), its latencies count up to now. The transaction is emptied. */
+int wstage_commit(struct sim *s, struct wstage *st, uint32_t w, struct wstage_txn *t);
+/* The open transaction of worker w (the end of the run commits it when settled). */
+struct wstage_txn *wstage_open_txn(struct wstage *st, uint32_t w);
+
 #endif

@@ -11,7 +11,7 @@
  * and commit rows + offset in one COMMIT; only then ack the inputs. Outputs carry the
  * partition's epoch (generation << 32 | incarnation + 1) and acks its generation, so
  * the sink and the broker can fence an owner that lost the partition. All of this
- * state is volatile. */
+ * state is volatile. exactly-once-checkpoint workers run stream/checkpoint.c instead. */
 #include <stdlib.h>
 
 #include "pipe_internal.h"
@@ -309,6 +309,10 @@ static void send_heartbeat(struct sim *s, struct pipe *p, uint32_t me) {
 
 static void worker_start(struct sim *s, uint32_t me, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ck) { /* exactly-once-checkpoint: checkpoint.c */
+        ckpt_worker_start(s, p, me);
+        return;
+    }
     struct wrk_vol *v = sim_node_volatile(s, me);
     v->parts = sim_valloc(s, me, p->cfg.partitions * sizeof *v->parts);
     if (!v->parts) return;
@@ -323,6 +327,10 @@ static void worker_start(struct sim *s, uint32_t me, void *ctx) {
 
 static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ck) {
+        ckpt_worker_msg(s, p, me, m);
+        return;
+    }
     struct wire w = wire_get(m);
     struct wrk_vol *v = sim_node_volatile(s, me);
     if (w.partition >= p->cfg.partitions || !v->parts) return;
@@ -355,6 +363,10 @@ static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
 
 static void worker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ck) {
+        ckpt_worker_timer(s, p, me, tag);
+        return;
+    }
     if (TAG_TYPE(tag) == T_WRK_HEARTBEAT) {
         send_heartbeat(s, p, me);
         return;
