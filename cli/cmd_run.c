@@ -258,7 +258,7 @@ static void print_window_table(const struct scenario *scn, const char *proto,
 }
 
 static void print_table_row(const char *proto, const struct exp_outcome *o) {
-    printf("%-17s %9llu %9llu %7llu %10llu %8llu %9.2f %9.2f  %-9s %.16s\n", proto,
+    printf("%-23s %9llu %9llu %7llu %10llu %8llu %9.2f %9.2f  %-9s %.16s\n", proto,
            (unsigned long long)o->sent, (unsigned long long)o->delivered,
            (unsigned long long)o->lost, (unsigned long long)o->duplicated,
            (unsigned long long)o->retries, (double)o->latency_p50_ns / 1e6,
@@ -425,7 +425,7 @@ int cli_run(int argc, char **argv) {
         printf(",\"seed\":%llu,\"runs\":[", (unsigned long long)seed);
     } else if (!o.trace) {
         printf("scenario %s, seed %llu: %s\n\n", scn->name, (unsigned long long)seed, scn->about);
-        printf("%-17s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered",
+        printf("%-23s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered",
                "lost", "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
     }
     int exit_code = CLI_OK;
