@@ -260,7 +260,10 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
                             uint64_t *n, struct exp_collector *col) {
     uint64_t *c = calloc(cfg->source.keys, sizeof *c);
     if (!c) return FT_ENOMEM;
-    if (!col) { /* counts only: each device's stream on its own, no merge */
+    /* the warehouse may reject: malformed records, CSV values out of its range */
+    bool rejects = cfg->sink.kind != PIPE_SINK_LAKE &&
+                   (cfg->source.malformed_p > 0 || cfg->source.kind == SRC_CSV);
+    if (!col && !rejects) { /* counts only: each device's stream on its own, no merge */
         if (src_gen_counts(&cfg->source, cfg->duration_ns, seed, c, n) != 0) {
             free(c);
             return FT_ENOMEM;
@@ -268,7 +271,8 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
         *counts = c;
         return 0;
     }
-    /* statistics also need every record's creation time: replay the merged stream */
+    /* statistics also need every record's creation time, rejects every record's
+     * defect and value: replay the merged stream */
     struct src_gen g;
     if (src_gen_init(&g, &cfg->source, cfg->duration_ns, seed) != 0) {
         free(c);
@@ -277,9 +281,9 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
     struct src_record r;
     *n = 0;
     while (src_gen_next(&g, &r)) {
-        c[r.key]++;
+        c[r.key] += !rejects || pipe_warehouse_reason(r.defect, pipe_map_value(r.value)) == 0;
         (*n)++;
-        col->created[col_bucket(col, r.arrival_ns)]++; /* sent: created_ns */
+        if (col) col->created[col_bucket(col, r.arrival_ns)]++; /* sent: created_ns */
     }
     src_gen_free(&g);
     *counts = c;
@@ -313,6 +317,10 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
     for (uint32_t k = 0; k < nkeys; k++)
         if (got[k] != ref[k]) out->keys_mismatched++;
     out->matches_reference = out->keys_mismatched == 0 && st->ledger.unknown == 0;
+    uint64_t rej[4];
+    pipe_warehouse_rejects(pipe, rej);
+    out->rejected = rej[0];
+    for (int i = 1; i < 4; i++) out->rejected_by[i] = rej[i];
     sim_trace_hash_hex(s, out->trace_hash);
 }
 
@@ -331,7 +339,7 @@ static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct
     while (!rc && src_gen_next(&g, &r)) {
         uint64_t k;
         int64_t v;
-        if (query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
+        if (r.defect || query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
         struct win_input in = {k, r.event_ns, v, r.arrival_ns};
         rc = win_ref_add(ref, &in, err);
     }
@@ -475,12 +483,19 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     if (rc) goto done;
     if (st.col) st.col->pipe = pipe;
     if (windows) pipe_window_keep_log(pipe, windows->want_log);
+    if (opt && opt->sink_dir) pipe_sink_keep_rows(pipe, true);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
     if (rc) {
         ft_fail(err, rc, "%s", sim_error(s)->msg);
         goto done;
     }
     if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, windows, out, err))) goto done;
+    if (opt && opt->sink_dir) {
+        struct pipe_sink_meta meta = {.protocol = dlv_name(p), .seed = seed};
+        if ((rc = pipe_sink_write(pipe, opt->sink_dir, opt->sink_meta ? opt->sink_meta : &meta,
+                                  err)))
+            goto done;
+    }
     fill_outcome(s, pipe, &st, ref, out);
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");

@@ -41,6 +41,9 @@ struct exp_outcome {
     uint64_t windows_mismatched;   /* (window, key) rows that differ from it */
     uint64_t window_latency_p50_ns; /* source arrival -> first emitted row showing it */
     uint64_t window_latency_p99_ns;
+    /* the warehouse's schema on write: committed rows it rejected (copies included) */
+    uint64_t rejected;
+    uint64_t rejected_by[4]; /* by reason: [1] missing, [2] type, [3] range (enum src_defect) */
 };
 
 /* The window result table of a run, for display, --json and the results store. */
@@ -120,6 +123,10 @@ struct exp_options {
     void *trace_ctx;
     struct exp_stats *stats; /* optional: filled with the run's statistics over time */
     uint64_t bucket_ns;      /* requested bucket width; 0 = exp_bucket_ns(cfg, 0) */
+    /* optional: write the sink's lake and/or warehouse files under this directory after
+     * the run (pipe_sink_write), with sink_meta in the warehouse's meta table */
+    const char *sink_dir;
+    const struct pipe_sink_meta *sink_meta;
 };
 
 /* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;

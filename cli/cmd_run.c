@@ -13,7 +13,8 @@
 #include "store.h"
 
 static void usage(FILE *f) {
-    fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--json] [--trace]\n"
+    fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--out DIR] [--json]\n"
+          "                [--trace]\n"
           "\n"
           "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
           "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
@@ -32,6 +33,10 @@ static void usage(FILE *f) {
           "  --db FILE       also store each run, its outcome and its time series (or, for a\n"
           "                  Byzantine scenario, its agreement row) in the SQLite FILE\n"
           "                  (docs/results-schema.md)\n"
+          "  --out DIR       write what the sink committed under DIR/PROTOCOL/: the lake\n"
+          "                  (lake/partition=P/part-N.jsonl) and/or the warehouse\n"
+          "                  (warehouse.db, a SQLite file), as the scenario's sink says\n"
+          "                  (default: the sink's path: in the file, else nothing)\n"
           "  --json          print one JSON object instead of the table\n"
           "  --trace         print every trace event (one line each) before the results;\n"
           "                  with --db also store them in the events table\n"
@@ -180,14 +185,14 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
-           "\"matches_reference\":%s,\"events\":%llu,\"trace_hash\":\"%s\"",
+           "\"matches_reference\":%s,\"rejected\":%llu,\"events\":%llu,\"trace_hash\":\"%s\"",
            first ? "" : ",", proto, (unsigned long long)o->sent,
            (unsigned long long)o->delivered, (unsigned long long)o->lost,
            (unsigned long long)o->duplicated, (unsigned long long)o->retries,
            (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
            (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
            (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
-           (unsigned long long)o->events, o->trace_hash);
+           (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     putchar('}');
 }
@@ -269,7 +274,7 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
 struct run_opts {
     unsigned long long seed;
     bool has_seed, json, trace;
-    const char *db;
+    const char *db, *out;
     uint32_t nprotocols;
     enum dlv_protocol protocols[DLV_COUNT];
     uint32_t nalgs; /* Byzantine algorithms given with --protocol */
@@ -281,10 +286,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
         {"seed", required_argument, NULL, 's'}, {"protocol", required_argument, NULL, 'p'},
         {"db", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
         {"trace", no_argument, NULL, 't'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"out", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
-    while ((c = getopt_long(argc, argv, "s:p:d:jth", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:p:d:o:jth", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (cli_parse_u64(optarg, &o->seed) != 0) {
@@ -306,6 +311,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             break;
         }
         case 'd': o->db = optarg; break;
+        case 'o': o->out = optarg; break;
         case 'j': o->json = true; break;
         case 't': o->trace = true; break;
         case 'h': usage(stdout); return -1;
@@ -390,6 +396,17 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     tp->overflow = false;
     struct exp_options eo = {
         .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
+    char dir[PIPE_PATH_MAX + 64];
+    const char *base = o->out ? o->out : scn->pipe.sink.path[0] ? scn->pipe.sink.path : NULL;
+    struct pipe_sink_meta meta = {.scenario = scn->name, .protocol = pname, .seed = seed};
+    if (base) {
+        if ((size_t)snprintf(dir, sizeof dir, "%s/%s", base, pname) >= sizeof dir) {
+            fprintf(stderr, "ftsim run: --out: the directory name is too long\n");
+            return CLI_USAGE;
+        }
+        eo.sink_dir = dir;
+        eo.sink_meta = &meta;
+    }
     struct exp_outcome out;
     win->want_log = db != NULL; /* window_results holds every emission, not only the last */
     if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
@@ -401,6 +418,11 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
         print_json_run(pname, &out, win, first);
     else
         print_table_row(pname, &out);
+    if (!o->json && !o->trace && (out.rejected || base))
+        printf("  %-15s warehouse rejected %llu rows (missing %llu, type %llu, range %llu)%s%s\n",
+               "", (unsigned long long)out.rejected, (unsigned long long)out.rejected_by[1],
+               (unsigned long long)out.rejected_by[2], (unsigned long long)out.rejected_by[3],
+               base ? "; files in " : "", base ? dir : "");
     if (!db) return CLI_OK;
     if (tp->overflow) {
         fprintf(stderr,

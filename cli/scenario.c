@@ -314,10 +314,7 @@ static int sec_group(struct scn_ctx *c, values top) {
 }
 
 static int sec_sink(struct scn_ctx *c, values top) {
-    const struct scn_node *n = top[T_SINK];
-    if (n && (n->type != SCN_Y_SCALAR || strcmp(n->text, "warehouse")))
-        return scn_expected(c, n, "sink", "a sink kind (warehouse)");
-    return 0;
+    return scn_sink(c, top[T_SINK]);
 }
 
 static const char *const *protocol_names(const char *names[DLV_COUNT]) {
@@ -583,6 +580,7 @@ enum {
     E_DUPLICATED,
     E_DELIVERED,
     E_MATCHES_REFERENCE,
+    E_REJECTED,
     E_LATE_DROPPED, /* E_LATE_DROPPED.. : scn_stream_expect, in its order */
     E_WINDOWS,
     E_WINDOWS_MATCH_REFERENCE,
@@ -591,7 +589,7 @@ enum {
 };
 static const char *const expect_keys[E_N] = {
     "lost",         "duplicated", "delivered",
-    "matches_reference", "late_dropped", "windows", "windows_match_reference", "window_rows"};
+    "matches_reference", "rejected", "late_dropped", "windows", "windows_match_reference", "window_rows"};
 
 static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *proto,
                       struct scn_expect *e) {
@@ -609,6 +607,7 @@ static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *p
     if (!rc && v[E_MATCHES_REFERENCE] &&
         !(rc = scn_get_bool(c, v[E_MATCHES_REFERENCE], "matches_reference", &b)))
         e->matches_reference = b;
+    if (!rc && v[E_REJECTED]) rc = scn_get_bound(c, v[E_REJECTED], "rejected", &e->rejected);
     if (!rc) rc = scn_stream_expect(c, m, v + E_LATE_DROPPED, e);
     e->set = true;
     e->line = m->line;

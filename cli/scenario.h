@@ -34,6 +34,7 @@ struct scn_expect {
     bool set; /* the file has an expect entry for this protocol */
     struct scn_bound lost, duplicated, delivered;
     int matches_reference; /* -1 unchecked, 0 must be false, 1 must be true */
+    struct scn_bound rejected; /* rows the warehouse rejected (schema on write) */
     int line, col;
     /* the windowed query (cli/scn_stream.c) */
     struct scn_bound late_dropped, windows;
