@@ -148,7 +148,7 @@ static int clear_lake(const char *lake, struct ft_error *err) {
     int rc = 0;
     while (!rc && (e = readdir(d))) {
         if (strncmp(e->d_name, "partition=", 10) != 0) continue;
-        char sub[PIPE_PATH_MAX + 64];
+        char sub[PIPE_PATH_MAX + 300];
         snprintf(sub, sizeof sub, "%s/%s", lake, e->d_name);
         DIR *p = opendir(sub);
         if (!p) continue;
@@ -157,7 +157,7 @@ static int clear_lake(const char *lake, struct ft_error *err) {
             size_t n = strlen(f->d_name);
             if (strncmp(f->d_name, "part-", 5) != 0 || n < 6 || strcmp(f->d_name + n - 6, ".jsonl"))
                 continue;
-            char path[2 * PIPE_PATH_MAX + 128];
+            char path[PIPE_PATH_MAX + 600];
             snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
             if (unlink(path) != 0)
                 rc = ft_fail(err, FT_EIO, "cannot remove '%s': %s", path, strerror(errno));
