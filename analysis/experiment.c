@@ -418,6 +418,80 @@ done:
     return rc;
 }
 
+/* ---- the lambda views against the reference ---- */
+
+void exp_lambda_free(struct exp_lambda *l) {
+    if (!l) return;
+    free(l->pts);
+    memset(l, 0, sizeof *l);
+}
+
+static void lambda_stats(const struct pipe_config *cfg, const struct pipe_lambda_point *pt,
+                         uint64_t reference, uint64_t staleness_ns, struct exp_outcome *out) {
+    if (pt->key != PIPE_LAMBDA_TOTAL) return;
+    uint64_t d = pt->served > reference ? pt->served - reference : reference - pt->served;
+    if (d > out->lambda_max_diff) out->lambda_max_diff = d;
+    if (pt->served > reference && d > out->lambda_overcount) out->lambda_overcount = d;
+    if (pt->t_ns > cfg->duration_ns) return;
+    uint64_t age = pt->has_batch ? pt->t_ns - pt->batch_ns : pt->t_ns;
+    if (staleness_ns > out->lambda_max_staleness_ns) out->lambda_max_staleness_ns = staleness_ns;
+    if (age > out->lambda_max_batch_age_ns) out->lambda_max_batch_age_ns = age;
+}
+
+/* Walks the generator (arrival order) along the samples (time order): the reference of
+ * a sample counts the records that arrived by then. */
+static int fill_lambda(const struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,
+                       struct exp_lambda *series, struct exp_outcome *out, struct ft_error *err) {
+    size_t n;
+    const struct pipe_lambda_point *pts = pipe_lambda_series(pipe, &n);
+    struct src_gen g;
+    int rc = src_gen_open(&g, &cfg->source, cfg->duration_ns, seed, err);
+    if (rc) return rc;
+    uint64_t *ref = calloc(cfg->source.keys, sizeof *ref), total = 0;
+    struct exp_lambda_point *x = series ? calloc(n ? n : 1, sizeof *x) : NULL;
+    if (!ref || (series && !x)) {
+        free(ref);
+        free(x);
+        src_gen_free(&g);
+        return ft_fail(err, FT_ENOMEM, "out of memory for the lambda series");
+    }
+    struct src_record r;
+    bool have = src_gen_next(&g, &r);
+    out->lambda_enabled = true;
+    out->lambda_batches = pipe_lambda_batches(pipe);
+    out->lambda_final_match = n > 0;
+    uint64_t last_t = n ? pts[n - 1].t_ns : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pipe_lambda_point *pt = &pts[i];
+        for (; have && r.arrival_ns <= pt->t_ns; have = src_gen_next(&g, &r)) {
+            ref[r.key]++;
+            total++;
+        }
+        uint64_t reference = pt->key == PIPE_LAMBDA_TOTAL ? total : ref[pt->key];
+        uint64_t stale = !pt->has_event ? pt->t_ns
+                         : pt->newest_event_ns < pt->t_ns ? pt->t_ns - pt->newest_event_ns
+                                                          : 0;
+        lambda_stats(cfg, pt, reference, stale, out);
+        if (pt->t_ns == last_t && pt->served != reference) out->lambda_final_match = false;
+        if (!x) continue;
+        x[i] = (struct exp_lambda_point){.t_ns = pt->t_ns,
+                                         .served = pt->served,
+                                         .reference = reference,
+                                         .has_batch = pt->has_batch,
+                                         .batch_ns = pt->batch_ns,
+                                         .staleness_ns = stale};
+        if (pt->key != PIPE_LAMBDA_TOTAL) pipe_key_name(pipe, pt->key, x[i].key, sizeof x[i].key);
+    }
+    free(ref);
+    src_gen_free(&g);
+    if (series) {
+        exp_lambda_free(series);
+        series->pts = x;
+        series->n = n;
+    }
+    return 0;
+}
+
 void exp_windows_free(struct exp_windows *w) {
     if (!w) return;
     bool want_log = w->want_log;
@@ -490,6 +564,9 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         goto done;
     }
     if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, windows, out, err))) goto done;
+    if (cfg->lambda.enabled &&
+        (rc = fill_lambda(pipe, cfg, seed, opt ? opt->lambda : NULL, out, err)))
+        goto done;
     if (opt && opt->sink_dir) {
         struct pipe_sink_meta meta = {.protocol = dlv_name(p), .seed = seed};
         if ((rc = pipe_sink_write(pipe, opt->sink_dir, opt->sink_meta ? opt->sink_meta : &meta,

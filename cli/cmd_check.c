@@ -116,6 +116,7 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         }
         bool ok = check_outcome(&scn->expect[p], &o, detail, sizeof detail);
         ok &= scn_check_windows(&scn->expect[p], &o, &w, detail, sizeof detail);
+        ok &= scn_check_lambda(&scn->expect[p], &o, detail, sizeof detail);
         exp_windows_free(&w);
         if (!ok || seed == scn->seed_first)
             snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed,

@@ -43,6 +43,7 @@ int sinks_new(const struct pipe_config *cfg, uint64_t seed, struct sinks **out,
 void sinks_free(struct sinks *k) {
     if (!k) return;
     src_gen_free(&k->names);
+    lambda_free(k->lambda);
     free(k->rows);
     free(k->sum);
     free(k);
@@ -79,6 +80,7 @@ bool sinks_row(struct sinks *k, const struct wire *w, uint32_t worker, uint64_t 
                                             .worker = worker,
                                             .defect = defect,
                                             .reason = reason};
+        if (k->lambda) lambda_row(k->lambda, &k->rows[k->n - 1]);
     }
     return !reason;
 }
@@ -225,4 +227,8 @@ int lake_write(const struct sinks *k, const char *dir, struct ft_error *err) {
     free(start);
     free(idx);
     return rc;
+}
+
+const char *pipe_key_name(const struct pipe *p, uint32_t key, char *buf, size_t size) {
+    return src_key_name(&p->sinks->names, key, buf, size);
 }

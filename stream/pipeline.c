@@ -181,7 +181,8 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     }
     *out = p;
     if (cfg->query.enabled && (rc = wstage_new(p, &p->ws, err))) return rc;
-    if ((rc = sinks_new(&p->cfg, seed, &p->sinks, err))) return rc;
+    if ((rc = sinks_new(&p->cfg, seed, &p->sinks, err)) || (rc = lambda_new(s, p->sinks, err)))
+        return rc;
     if (pipe_source_init(s, p) || pipe_broker_init(s, p) || pipe_sink_init(s, p))
         return ft_fail(err, FT_ENOMEM, "out of memory building the pipeline");
     rc = set_links(s, p, err);

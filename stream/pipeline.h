@@ -171,6 +171,21 @@ struct pipe_sink {
 #define PIPE_ROLL_MIN_NS SIM_NS_PER_MS
 #define PIPE_WAREHOUSE_VALUE_MAX 1000000000ll /* the warehouse's range: |value| <= 10^9 */
 
+/* The lambda architecture (docs/scenario-format.md, `lambda`; stream/lambda.c): a
+ * batch layer recomputes per-key record counts from the lake (the master dataset:
+ * the lake files sealed when a job starts, each record id counted once) every
+ * batch_every, publishing the view batch_latency later; a speed layer counts every
+ * row committed since the served batch view's snapshot; the serving layer answers
+ * batch view + speed view. Needs a lake (sink kind lake or both). */
+struct pipe_lambda {
+    bool enabled;
+    uint64_t batch_every_ns;   /* a batch job starts at every multiple of this */
+    uint64_t batch_latency_ns; /* < batch_every_ns: a job's running time */
+    uint64_t sample_ns;        /* the served view is sampled at every multiple of this */
+};
+#define PIPE_LAMBDA_KEYS_MAX 32u         /* per-key series up to this many keys */
+#define PIPE_LAMBDA_SAMPLES_MAX 100000u  /* samples in duration + drain */
+
 struct pipe_config {
     uint64_t duration_ns; /* the source generates records for this long */
     uint64_t drain_ns;    /* then the run may go on this long for retries to settle */
@@ -186,6 +201,7 @@ struct pipe_config {
     struct pipe_fault faults[PIPE_FAULTS_MAX];
     struct pipe_query query; /* a windowed query the workers run (stream/query.h) */
     struct pipe_sink sink;
+    struct pipe_lambda lambda;
 };
 
 /* Defaults for every field a scenario may leave out. */
@@ -272,6 +288,25 @@ struct pipe_sink_meta {
 };
 int pipe_sink_write(struct pipe *p, const char *dir, const struct pipe_sink_meta *meta,
                     struct ft_error *err);
+
+/* The lambda views over processing time: at every sample, one point for the total
+ * over all keys (key = PIPE_LAMBDA_TOTAL) and, when the source has at most
+ * PIPE_LAMBDA_KEYS_MAX keys, one per key. */
+#define PIPE_LAMBDA_TOTAL UINT32_MAX
+struct pipe_lambda_point {
+    uint64_t t_ns;
+    uint32_t key;
+    bool has_batch;           /* a batch view has been published */
+    bool has_event;           /* the served view reflects at least one record */
+    uint64_t served;          /* batch view + speed view */
+    uint64_t batch;           /* the batch view alone */
+    uint64_t batch_ns;        /* the served batch view's snapshot: lake files sealed by then */
+    uint64_t newest_event_ns; /* the newest event time the served view reflects */
+};
+const struct pipe_lambda_point *pipe_lambda_series(const struct pipe *p, size_t *n);
+uint64_t pipe_lambda_batches(const struct pipe *p); /* batch views published */
+/* The display name of source key `key` ("device-3", a CSV key). Returns buf. */
+const char *pipe_key_name(const struct pipe *p, uint32_t key, char *buf, size_t size);
 
 /* ---- the windowed query's results (cfg.query.enabled; stream/window_stage.c) ---- */
 

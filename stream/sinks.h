@@ -32,6 +32,7 @@ struct sinks {
     int64_t *sum;                   /* per key: sum of accepted values */
     uint64_t rejected[SRC_DEFECTS]; /* [0]: all rejects, [d]: by reason d */
     struct src_gen names;           /* key names for the files */
+    struct lambda *lambda;          /* the lambda layers (lambda.c), NULL without */
     int rc;                         /* first failure (FT_ENOMEM) */
 };
 
@@ -54,6 +55,14 @@ int lake_write(const struct sinks *k, const char *dir, struct ft_error *err);
 struct pipe;
 int warehouse_write(const struct sinks *k, struct pipe *p, const uint64_t *counts, const char *dir,
                     const struct pipe_sink_meta *meta, struct ft_error *err);
+/* lambda.c: the layers fed by sinks_row (cfg.lambda.enabled; else nothing). */
+struct lambda;
+struct sim;
+int lambda_new(struct sim *s, struct sinks *k, struct ft_error *err);
+int lambda_schedule(struct sim *s, struct lambda *l, struct ft_error *err);
+void lambda_free(struct lambda *l);
+void lambda_row(struct lambda *l, const struct sink_row *r);
+
 /* mkdir -p of dir (warehouse.c); 0 or FT_EIO with err filled. */
 int sinks_mkdir(const char *dir, struct ft_error *err);
 
