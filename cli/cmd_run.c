@@ -82,11 +82,16 @@ static const char *event_label(const struct sim_trace_rec *r) {
         return pipe_msg_name((int)r->kind);
     case SIM_TR_USER:
         switch (r->kind) {
-        case PIPE_TR_VISIBLE: return "visible";
-        case PIPE_TR_MEMBER: return "member";
-        case PIPE_TR_REBALANCE: return "rebalance";
-        case PIPE_TR_FENCED: return "fenced";
-        default: return NULL;
+        case PIPE_TR_VISIBLE:
+            return "visible";
+        case PIPE_TR_MEMBER:
+            return "member";
+        case PIPE_TR_REBALANCE:
+            return "rebalance";
+        case PIPE_TR_FENCED:
+            return "fenced";
+        default:
+            return NULL;
         }
     default:
         return NULL;
@@ -111,11 +116,10 @@ static void print_user(const struct trace_printer *tp, const struct sim_trace_re
         break;
     case PIPE_TR_FENCED:
         if (r->node == 1) /* the broker: an ack of an earlier generation */
-            printf(" fenced partition %llu: stale generation %llu", id,
-                   (unsigned long long)r->arg);
+            printf(" fenced partition %llu: stale generation %llu", id, (unsigned long long)r->arg);
         else /* the sink: epoch = generation << 32 | incarnation + 1 */
-            printf(" fenced partition %llu: stale epoch (generation %llu, incarnation %u)", id,
-                   gen, (uint32_t)r->arg - 1);
+            printf(" fenced partition %llu: stale epoch (generation %llu, incarnation %u)", id, gen,
+                   (uint32_t)r->arg - 1);
         break;
     default:
         printf(" visible record %llu (partition %llu)", id, (unsigned long long)r->arg);
@@ -141,9 +145,14 @@ static void print_event(const struct sim_trace_rec *r, void *ctx) {
         printf(" <- %-9s %-11s msg %llu", pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b),
                pipe_msg_name((int)r->kind), (unsigned long long)r->id);
         break;
-    case SIM_TR_USER: print_user(tp, r); break;
-    case SIM_TR_FAULT: printf(" at step, record %llu", (unsigned long long)r->arg); break;
-    default: break;
+    case SIM_TR_USER:
+        print_user(tp, r);
+        break;
+    case SIM_TR_FAULT:
+        printf(" at step, record %llu", (unsigned long long)r->arg);
+        break;
+    default:
+        break;
     }
     putchar('\n');
 }
@@ -152,9 +161,12 @@ static void json_str(const char *s) {
     putchar('"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
     }
     putchar('"');
 }
@@ -180,20 +192,48 @@ static void print_json_windows(const struct exp_outcome *o, const struct exp_win
     printf("]}");
 }
 
+/* ,"lambda":{...}: the lambda architecture's summary and its series. */
+static void print_json_lambda(const struct exp_outcome *o, const struct exp_lambda *l) {
+    printf(",\"lambda\":{\"batches\":%llu,\"final_match\":%s,\"max_diff\":%llu,"
+           "\"overcount\":%llu,\"max_staleness_ns\":%llu,\"max_batch_age_ns\":%llu,"
+           "\"series\":[",
+           (unsigned long long)o->lambda_batches, o->lambda_final_match ? "true" : "false",
+           (unsigned long long)o->lambda_max_diff, (unsigned long long)o->lambda_overcount,
+           (unsigned long long)o->lambda_max_staleness_ns,
+           (unsigned long long)o->lambda_max_batch_age_ns);
+    for (size_t i = 0; l && i < l->n; i++) {
+        const struct exp_lambda_point *p = &l->pts[i];
+        printf("%s{\"t_ns\":%llu,\"key\":", i ? "," : "", (unsigned long long)p->t_ns);
+        if (p->key[0])
+            json_str(p->key);
+        else
+            fputs("null", stdout);
+        printf(",\"served\":%llu,\"reference\":%llu,\"batch_ns\":", (unsigned long long)p->served,
+               (unsigned long long)p->reference);
+        if (p->has_batch)
+            printf("%llu", (unsigned long long)p->batch_ns);
+        else
+            fputs("null", stdout);
+        printf(",\"staleness_ns\":%llu}", (unsigned long long)p->staleness_ns);
+    }
+    printf("]}");
+}
+
 static void print_json_run(const char *proto, const struct exp_outcome *o,
-                           const struct exp_windows *w, bool first) {
+                           const struct exp_windows *w, const struct exp_lambda *l, bool first) {
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
            "\"matches_reference\":%s,\"rejected\":%llu,\"events\":%llu,\"trace_hash\":\"%s\"",
-           first ? "" : ",", proto, (unsigned long long)o->sent,
-           (unsigned long long)o->delivered, (unsigned long long)o->lost,
-           (unsigned long long)o->duplicated, (unsigned long long)o->retries,
-           (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
-           (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
-           (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
-           (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
+           first ? "" : ",", proto, (unsigned long long)o->sent, (unsigned long long)o->delivered,
+           (unsigned long long)o->lost, (unsigned long long)o->duplicated,
+           (unsigned long long)o->retries, (unsigned long long)o->messages,
+           (unsigned long long)o->latency_p50_ns, (unsigned long long)o->latency_p99_ns,
+           (unsigned long long)o->recovery_ns, (unsigned long long)o->crashes,
+           o->matches_reference ? "true" : "false", (unsigned long long)o->rejected,
+           (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
+    if (o->lambda_enabled) print_json_lambda(o, l);
     putchar('}');
 }
 
@@ -267,8 +307,7 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
            (unsigned long long)o->sent, (unsigned long long)o->delivered,
            (unsigned long long)o->lost, (unsigned long long)o->duplicated,
            (unsigned long long)o->retries, (double)o->latency_p50_ns / 1e6,
-           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO",
-           o->trace_hash);
+           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO", o->trace_hash);
 }
 
 struct run_opts {
@@ -310,12 +349,24 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             if (a >= 0 && o->nalgs < BYZ_ALG_COUNT) o->algs[o->nalgs++] = a;
             break;
         }
-        case 'd': o->db = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'j': o->json = true; break;
-        case 't': o->trace = true; break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 't':
+            o->trace = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind != argc - 1) {
@@ -388,7 +439,7 @@ static int store_windows(struct res_db *db, struct res_run *rr, const struct exp
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
                    struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
-                   struct exp_windows *win) {
+                   struct exp_windows *win, struct exp_lambda *lam) {
     const char *pname = dlv_name(p);
     struct ft_error err = {0};
     tp->protocol = pname;
@@ -396,6 +447,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     tp->overflow = false;
     struct exp_options eo = {
         .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
+    if (scn->pipe.lambda.enabled) eo.lambda = lam;
     char dir[PIPE_PATH_MAX + 64];
     const char *base = o->out ? o->out : scn->pipe.sink.path[0] ? scn->pipe.sink.path : NULL;
     struct pipe_sink_meta meta = {.scenario = scn->name, .protocol = pname, .seed = seed};
@@ -415,7 +467,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     }
     *outp = out;
     if (o->json)
-        print_json_run(pname, &out, win, first);
+        print_json_run(pname, &out, win, lam, first);
     else
         print_table_row(pname, &out);
     if (!o->json && !o->trace && (out.rejected || base))
@@ -423,6 +475,14 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                "", (unsigned long long)out.rejected, (unsigned long long)out.rejected_by[1],
                (unsigned long long)out.rejected_by[2], (unsigned long long)out.rejected_by[3],
                base ? "; files in " : "", base ? dir : "");
+    if (!o->json && !o->trace && out.lambda_enabled)
+        printf("  %-15s lambda: %llu batch views; served vs reference: max |diff| %llu, "
+               "overcount %llu, %s at the end; max staleness %.3f s, batch view age %.3f s\n",
+               "", (unsigned long long)out.lambda_batches, (unsigned long long)out.lambda_max_diff,
+               (unsigned long long)out.lambda_overcount,
+               out.lambda_final_match ? "equal" : "DIFFERENT",
+               (double)out.lambda_max_staleness_ns / 1e9,
+               (double)out.lambda_max_batch_age_ns / 1e9);
     if (!db) return CLI_OK;
     if (tp->overflow) {
         fprintf(stderr,
@@ -441,7 +501,25 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                          .events = tp->keep ? tp->events : NULL,
                          .nevents = tp->keep ? tp->nevents : 0,
                          .event_label = event_label};
+    struct res_lambda *lv = lam->n ? calloc(lam->n, sizeof *lv) : NULL;
+    if (lam->n && !lv) {
+        fprintf(stderr, "ftsim run: out of memory storing the lambda views\n");
+        return CLI_INTERNAL;
+    }
+    for (size_t i = 0; i < lam->n; i++) {
+        const struct exp_lambda_point *x = &lam->pts[i];
+        lv[i] = (struct res_lambda){.t_ns = x->t_ns,
+                                    .key = x->key[0] ? x->key : NULL,
+                                    .served = x->served,
+                                    .reference = x->reference,
+                                    .has_batch = x->has_batch,
+                                    .batch_ns = x->batch_ns,
+                                    .staleness_ns = x->staleness_ns};
+    }
+    rr.lambda = lv;
+    rr.nlambda = lam->n;
     int rc = store_windows(db, &rr, win, &err);
+    free(lv);
     if (rc != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         return CLI_INTERNAL;
@@ -497,11 +575,12 @@ int cli_run(int argc, char **argv) {
     struct exp_stats stats = {0};
     struct trace_printer tp = {.scn = scn, .keep = o.trace && db};
     struct exp_windows win[DLV_COUNT] = {{0}};
+    struct exp_lambda lam[DLV_COUNT] = {{0}};
     struct exp_outcome outs[DLV_COUNT];
     uint32_t ran = 0;
     for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++) {
-        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats,
-                            &outs[i], &win[i]);
+        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats, &outs[i],
+                            &win[i], &lam[i]);
         if (exit_code == CLI_OK) ran = i + 1;
     }
     for (uint32_t i = 0; !o.json && scn->pipe.query.enabled && i < ran; i++) {
@@ -509,7 +588,10 @@ int cli_run(int argc, char **argv) {
             i && same_rows(&win[i - 1], &win[i]) ? dlv_name(o.protocols[i - 1]) : NULL;
         print_window_table(scn, dlv_name(o.protocols[i]), &outs[i], &win[i], same);
     }
-    for (uint32_t i = 0; i < DLV_COUNT; i++) exp_windows_free(&win[i]);
+    for (uint32_t i = 0; i < DLV_COUNT; i++) {
+        exp_windows_free(&win[i]);
+        exp_lambda_free(&lam[i]);
+    }
     exp_stats_free(&stats);
     free(tp.events);
     if (o.json) printf("]}\n");
