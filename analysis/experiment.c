@@ -477,6 +477,7 @@ static int fill_lambda(const struct pipe *pipe, const struct pipe_config *cfg, u
         x[i] = (struct exp_lambda_point){.t_ns = pt->t_ns,
                                          .served = pt->served,
                                          .reference = reference,
+                                         .batch = pt->batch,
                                          .has_batch = pt->has_batch,
                                          .batch_ns = pt->batch_ns,
                                          .staleness_ns = stale};

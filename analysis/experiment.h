@@ -65,6 +65,7 @@ struct exp_lambda_point {
     uint64_t t_ns;
     char key[EXP_KEY_BYTES];
     uint64_t served, reference;
+    uint64_t batch;    /* the batch view's part of served */
     bool has_batch;    /* a batch view is served */
     uint64_t batch_ns; /* its snapshot: the lake files sealed by then (0 without) */
     uint64_t staleness_ns;
