@@ -25,10 +25,24 @@ static int get_kind(struct scn_ctx *c, const struct scn_node *n, enum pipe_sink_
     return scn_expected(c, n, "sink", "a sink kind (warehouse, lake or both)");
 }
 
+/* A lake keeps every committed row in memory until the run writes it. */
+static int lake_limit(struct scn_ctx *c, const struct scn_node *n) {
+    const struct pipe_config *p = &c->out->pipe;
+    uint64_t records = pipe_estimated_records(p);
+    if (p->sink.kind == PIPE_SINK_WAREHOUSE || records <= PIPE_LAKE_RECORDS_MAX) return 0;
+    return scn_fail(c, n,
+                    "a lake keeps every committed row until the run ends: the source would "
+                    "generate about %llu records, more than the limit of %llu for a lake",
+                    (unsigned long long)records, (unsigned long long)PIPE_LAKE_RECORDS_MAX);
+}
+
 int scn_sink(struct scn_ctx *c, const struct scn_node *n) {
     struct pipe_sink *s = &c->out->pipe.sink;
     if (!n) return 0;
-    if (n->type == SCN_Y_SCALAR) return get_kind(c, n, &s->kind);
+    if (n->type == SCN_Y_SCALAR) {
+        int rc = get_kind(c, n, &s->kind);
+        return rc ? rc : lake_limit(c, n);
+    }
     const struct scn_node *v[K_N];
     int rc = scn_map_collect(c, n, &sink_spec, v);
     if (!rc) rc = get_kind(c, v[K_KIND], &s->kind);
@@ -48,7 +62,7 @@ int scn_sink(struct scn_ctx *c, const struct scn_node *n) {
     if (!rc && v[K_ROLL] && s->kind == PIPE_SINK_WAREHOUSE)
         return scn_fail(c, scn_key_of(n, v[K_ROLL]),
                         "'roll' applies to a lake: use 'kind: lake' or 'kind: both'");
-    return rc;
+    return rc ? rc : lake_limit(c, n);
 }
 
 /* ---- lambda: { batch_every, batch_latency, sample } ---- */

@@ -169,6 +169,7 @@ struct pipe_sink {
     char path[PIPE_PATH_MAX];  /* where `ftsim run` writes them ("": only with --out) */
 };
 #define PIPE_ROLL_MIN_NS SIM_NS_PER_MS
+#define PIPE_LAKE_RECORDS_MAX 5000000ull /* records a run with a lake may generate (kept) */
 #define PIPE_WAREHOUSE_VALUE_MAX 1000000000ll /* the warehouse's range: |value| <= 10^9 */
 
 /* The lambda architecture (docs/scenario-format.md, `lambda`; stream/lambda.c): a
