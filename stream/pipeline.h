@@ -281,8 +281,8 @@ void pipe_warehouse_rejects(const struct pipe *p, uint64_t out[4]);
 void pipe_sink_keep_rows(struct pipe *p, bool on);
 /* Writes what the sink committed, after the run: DIR/lake/partition=P/part-NNNNN.jsonl
  * (lake, both) and DIR/warehouse.db (warehouse, both; with the window query's result
- * table when there is one: call pipe_window_finish first). `meta` lines (name=value)
- * go to the warehouse's meta table. The content is a pure function of the run. */
+ * table when there is one: call pipe_window_finish first). `meta` names the run in the
+ * warehouse's meta table. The content is a pure function of the run. */
 struct pipe_sink_meta {
     const char *scenario, *protocol;
     uint64_t seed;

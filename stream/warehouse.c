@@ -4,8 +4,8 @@
  * so nothing is dropped silently. The verdict SQLite gives must equal the one the
  * in-simulation sink gave (pipe_warehouse_reason), and the aggregated table key_totals
  * (the sink's per-key counts and sums) must equal a GROUP BY over readings: either
- * disagreement is an internal error, never a quiet difference. docs/sinks.md has the
- * schema. */
+ * disagreement is an internal error, never a quiet difference. The tables are
+ * documented in docs/scenario-format.md (`sink`). */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
