@@ -46,8 +46,8 @@ struct wire;
 bool sinks_row(struct sinks *k, const struct wire *w, uint32_t worker, uint64_t now_ns);
 
 /* A row as one line of JSON, the way the lake stores it (schema on read: a malformed
- * record keeps its defect). Returns the length written (always < SINK_JSON_BYTES: a key is at most
- * 63 bytes, 6 when escaped). */
+ * record keeps its defect). Returns the length written, always < SINK_JSON_BYTES (a
+ * key is at most 63 bytes, each at most 6 once escaped). */
 #define SINK_JSON_BYTES 1024u
 size_t sinks_json(const struct sinks *k, const struct sink_row *r, char *buf, size_t size);
 
