@@ -45,14 +45,16 @@ struct exp_state {
 /* ---- the statistics collector ---- */
 
 const char *exp_marker_name(enum exp_marker_kind k) {
-    static const char *const names[] = {"crash", "restart", "partition", "heal"};
-    return k <= EXP_MARK_HEAL ? names[k] : "?";
+    static const char *const names[] = {"crash", "restart", "partition", "heal", "rebalance"};
+    return k <= EXP_MARK_REBALANCE ? names[k] : "?";
 }
 
 void exp_stats_free(struct exp_stats *st) {
     if (!st) return;
     free(st->buckets);
     free(st->markers);
+    free(st->windows);
+    free(st->watermarks);
     memset(st, 0, sizeof *st);
 }
 
@@ -191,6 +193,12 @@ static void col_trace(struct exp_collector *c, const struct sim_trace_rec *r) {
     case SIM_TR_HEAL:
         col_marker(c, r, EXP_MARK_HEAL);
         break;
+    case SIM_TR_USER: /* the moves of one rebalance happen at one instant: one marker */
+        if (r->kind == PIPE_TR_REBALANCE &&
+            !(c->out->nmarkers && c->out->markers[c->out->nmarkers - 1].kind == EXP_MARK_REBALANCE &&
+              c->out->markers[c->out->nmarkers - 1].t_ns == r->time_ns))
+            col_marker(c, r, EXP_MARK_REBALANCE);
+        break;
     default:
         break;
     }
@@ -326,8 +334,10 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
 
 /* The no-lateness reference of the windowed query: the operators and the windows over
  * the generated input, every contribution counted. */
-static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct win_row **rows,
-                            size_t *n, struct ft_error *err) {
+/* The reference table from the input alone; by_arrival: windows assigned by the
+ * record's arrival (processing time) instead of its event time. */
+static int window_reference(const struct pipe_config *cfg, uint64_t seed, bool by_arrival,
+                            struct win_row **rows, size_t *n, struct ft_error *err) {
     struct src_gen g;
     struct query q;
     struct win_ref *ref = NULL;
@@ -340,7 +350,7 @@ static int window_reference(const struct pipe_config *cfg, uint64_t seed, struct
         uint64_t k;
         int64_t v;
         if (r.defect || query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
-        struct win_input in = {k, r.event_ns, v, r.arrival_ns};
+        struct win_input in = {k, by_arrival ? r.arrival_ns : r.event_ns, v, r.arrival_ns};
         rc = win_ref_add(ref, &in, err);
     }
     if (!rc) rc = win_ref_rows(ref, rows, n, err);
@@ -374,7 +384,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     int rc = pipe_window_finish(pipe, err);
     if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
         ft_fail(err, rc, "cannot hold the window table");
-    if (!rc) rc = window_reference(cfg, seed, &ref, &nref, err);
+    if (!rc) rc = window_reference(cfg, seed, false, &ref, &nref, err);
     if (rc) goto done;
     struct pipe_window_stats ws;
     pipe_window_stats(pipe, &ws);
@@ -409,6 +419,14 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
         if (!rc && !table->watermarks) rc = FT_ENOMEM;
         if (!rc && nwm) memcpy(table->watermarks, wm, nwm * sizeof *wm);
         if (!rc) table->nwatermarks = nwm;
+        struct win_row *proc = NULL;
+        size_t nproc = 0;
+        if (!rc && (rc = window_reference(cfg, seed, true, &proc, &nproc, err)) == 0) {
+            for (size_t i = 0; i < nproc; i++) proc[i].emitted_at_ns = (uint64_t)proc[i].end_ns;
+            if (!(rc = export_rows(pipe, proc, nproc, &table->proc_rows))) table->nproc = nproc;
+            for (size_t i = 0; !rc && i < nproc; i++) table->proc_rows[i].by_processing_time = true;
+        }
+        free(proc);
     }
     if (rc) ft_fail(err, rc, "out of memory for the window table");
 done:
@@ -493,12 +511,28 @@ static int fill_lambda(const struct pipe *pipe, const struct pipe_config *cfg, u
     return 0;
 }
 
+/* Copies the log, the processing-time rows and the watermark of w into st. */
+static int stats_windows_from(struct exp_stats *st, const struct exp_windows *w) {
+    size_t n = w->nlog + w->nproc;
+    if (w->log_truncated || n > UINT32_MAX || w->nwatermarks > UINT32_MAX) return FT_ELIMIT;
+    st->windows = malloc((n ? n : 1) * sizeof *st->windows);
+    st->watermarks = malloc((w->nwatermarks ? w->nwatermarks : 1) * sizeof *st->watermarks);
+    if (!st->windows || !st->watermarks) return FT_ENOMEM;
+    if (w->nlog) memcpy(st->windows, w->log, w->nlog * sizeof *w->log);
+    if (w->nproc) memcpy(st->windows + w->nlog, w->proc_rows, w->nproc * sizeof *w->proc_rows);
+    if (w->nwatermarks) memcpy(st->watermarks, w->watermarks, w->nwatermarks * sizeof *w->watermarks);
+    st->nwindows = (uint32_t)n;
+    st->nwatermarks = (uint32_t)w->nwatermarks;
+    return 0;
+}
+
 void exp_windows_free(struct exp_windows *w) {
     if (!w) return;
     bool want_log = w->want_log;
     free(w->rows);
     free(w->log);
     free(w->watermarks);
+    free(w->proc_rows);
     memset(w, 0, sizeof *w);
     w->want_log = want_log;
 }
@@ -526,6 +560,7 @@ int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
 int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
                     const struct exp_options *opt, struct exp_outcome *out,
                     struct exp_windows *windows, struct ft_error *err) {
+    struct exp_windows local = {.want_log = true}; /* the window log when only stats want it */
     memset(out, 0, sizeof *out);
     struct exp_state st = {.opt = opt};
     struct exp_collector col;
@@ -557,6 +592,10 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     rc = pipe_build(s, cfg, p, seed, &obs, &pipe, err);
     if (rc) goto done;
     if (st.col) st.col->pipe = pipe;
+    /* statistics for the store take the window log too */
+    bool stats_windows = st.col && cfg->query.enabled;
+    if (stats_windows && windows) windows->want_log = true;
+    if (stats_windows && !windows) windows = &local;
     if (windows) pipe_window_keep_log(pipe, windows->want_log);
     if (opt && opt->sink_dir) pipe_sink_keep_rows(pipe, true);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
@@ -565,6 +604,12 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         goto done;
     }
     if (cfg->query.enabled && (rc = fill_windows(pipe, cfg, seed, windows, out, err))) goto done;
+    if (stats_windows && (rc = stats_windows_from(st.col->out, windows)) != 0) {
+        ft_fail(err, rc, rc == FT_ELIMIT ? "the window log has more than %u rows: too many to store"
+                                         : "out of memory for the window rows",
+                PIPE_WINDOW_LOG_MAX);
+        goto done;
+    }
     if (cfg->lambda.enabled &&
         (rc = fill_lambda(pipe, cfg, seed, opt ? opt->lambda : NULL, out, err)))
         goto done;
@@ -578,6 +623,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");
 done:
+    exp_windows_free(&local);
     if (rc && st.col) exp_stats_free(st.col->out);
     col_free(st.col);
     pipe_free(pipe);

@@ -83,6 +83,7 @@ struct exp_window_row {
     double value;
     uint64_t emitted_at_ns; /* when the row's value was last emitted */
     bool final;             /* closed by the watermark or by the end of the run */
+    bool by_processing_time; /* a row of the processing-time contrast table (proc_rows) */
 };
 struct exp_windows {
     struct exp_window_row *rows; /* the final table, sorted by (window_start_ns, key id) */
@@ -99,6 +100,12 @@ struct exp_windows {
      * change (continuous), with the late contributions dropped so far. */
     struct pipe_watermark *watermarks;
     size_t nwatermarks;
+    /* With want_log: the same query with windows assigned by processing time (the
+     * record's arrival at the pipeline) instead of event time, computed from the input
+     * alone, every record counted: the table a processing-time system would show, for
+     * contrast (emitted_at_ns = the window's end, when it would close). */
+    struct exp_window_row *proc_rows;
+    size_t nproc;
 };
 void exp_windows_free(struct exp_windows *w);
 
@@ -119,8 +126,14 @@ struct exp_bucket {
     uint64_t retries;            /* retransmissions by any sender during the bucket */
 };
 
-enum exp_marker_kind { EXP_MARK_CRASH = 0, EXP_MARK_RESTART, EXP_MARK_PARTITION, EXP_MARK_HEAL };
-/* "crash", "restart", "partition", "heal". */
+enum exp_marker_kind {
+    EXP_MARK_CRASH = 0,
+    EXP_MARK_RESTART,
+    EXP_MARK_PARTITION,
+    EXP_MARK_HEAL,
+    EXP_MARK_REBALANCE /* consumer group: partitions moved (one marker per instant) */
+};
+/* "crash", "restart", "partition", "heal", "rebalance". */
 const char *exp_marker_name(enum exp_marker_kind k);
 
 struct exp_marker {
@@ -139,6 +152,12 @@ struct exp_stats {
     uint32_t nquantiles;               /* EXP_QUANTILES, or 0 when nothing was delivered */
     struct exp_marker *markers;        /* crashes, restarts, partitions, heals, in time order */
     uint32_t nmarkers, markers_cap;
+    /* A window query's rows for the store: the emission log, then the processing-time
+     * contrast table (by_processing_time), and the watermark over time (exp_windows). */
+    struct exp_window_row *windows;
+    uint32_t nwindows;
+    struct pipe_watermark *watermarks;
+    uint32_t nwatermarks;
 };
 void exp_stats_free(struct exp_stats *st);
 

@@ -138,6 +138,7 @@ static const char *marker_color(const char *kind) {
     if (strcmp(kind, "crash") == 0) return "#C00000";
     if (strcmp(kind, "restart") == 0) return "#007A3D";
     if (strcmp(kind, "partition") == 0) return "#B8860B";
+    if (strcmp(kind, "rebalance") == 0) return "#7B2FA0";
     return "#1F5FA0"; /* heal */
 }
 
@@ -157,10 +158,12 @@ static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t 
                 m[i].t_s, m[i].t_s, col);
         char text[NAME_LEN + 32], q[2 * NAME_LEN + 80];
         snprintf(text, sizeof text, "%s%s%s", m[i].kind, m[i].node[0] ? " " : "", m[i].node);
+        /* a marker close after the previous one puts its label right of its line */
+        bool close = i > 0 && m[i].t_s - m[i - 1].t_s <= 0.02 * t_max;
         fprintf(gp,
-                "set label %s at %.9g, graph 0.97 rotate by 90 right offset -0.9,0 "
+                "set label %s at %.9g, graph 0.97 rotate by 90 right offset %s,0 "
                 "tc rgb \"%s\" boxed front\n",
-                plot_q(q, sizeof q, text), m[i].t_s, col);
+                plot_q(q, sizeof q, text), m[i].t_s, close ? "1.5" : "-0.9", col);
         bool crash = strcmp(m[i].kind, "crash") == 0, part = strcmp(m[i].kind, "partition") == 0;
         if (!crash && !part) continue;
         double end = t_max;

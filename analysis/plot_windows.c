@@ -126,13 +126,45 @@ static int wm_read(struct plot_ctx *c, sqlite3_int64 run, struct wm_pt **out, si
     return 0;
 }
 
+/* Times of a run replaying clock times (CSV input: ns since midnight) are shown as
+ * HH:MM; a run that starts near 0 keeps seconds. */
+#define CLOCK_FROM_S 3600.0
+
+static const char *win_time(double t_s, bool clock, char *buf, size_t size) {
+    if (clock) {
+        long m = (long)floor(t_s / 60.0 + 0.5);
+        snprintf(buf, size, "%02ld:%02ld", (m / 60) % 24, m % 60);
+    } else {
+        snprintf(buf, size, "%g s", t_s);
+    }
+    return buf;
+}
+
+/* Explicit tics every 1, 2, 5, 10, 15, 30 or 60 minutes (about 8 over [lo, hi]),
+ * labelled HH:MM: this gnuplot has no time-interval tic format for plain numbers. */
+static void clock_tics(FILE *gp, char axis, double lo, double hi) {
+    static const double steps_min[] = {1, 2, 5, 10, 15, 30, 60, 120, 240};
+    double step = 240 * 60.0;
+    for (size_t i = 0; i < sizeof steps_min / sizeof steps_min[0]; i++)
+        if ((hi - lo) / (steps_min[i] * 60.0) <= 8) {
+            step = steps_min[i] * 60.0;
+            break;
+        }
+    fprintf(gp, "set %ctics (", axis);
+    char b[32];
+    int k = 0;
+    for (double t = ceil(lo / step) * step; t <= hi && k < 64; t += step, k++)
+        fprintf(gp, "%s\"%s\" %.9g", k ? ", " : "", win_time(t, true, b, sizeof b), t);
+    fputs(")\n", gp);
+}
+
 static bool same_window(const struct win_pt *a, const struct win_pt *b) {
     return strcmp(a->domain, b->domain) == 0 && a->start_s == b->start_s && a->end_s == b->end_s;
 }
 
 /* One panel: a block per window of this domain (at most WINDOWS_MAX). */
 static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, const char *domain,
-                      uint32_t *left_out) {
+                      bool clock, uint32_t *left_out) {
     char plot[8192] = "";
     size_t k = 0;
     uint32_t nwin = 0;
@@ -152,12 +184,14 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
         for (size_t j = first; j < i; j++)
             fprintf(f->dat, "%.9g %.9g %d\n", w[j].at_s, w[j].total, w[j].final);
         const char *col = win_colors[nwin % NCOLORS];
+        char t0[32], t1[32];
         int len = snprintf(plot + k, sizeof plot - k,
                            "%s\"%s.dat\" index %u using 1:2 with steps lw 2 lc rgb \"%s\" title "
-                           "\"[%g s, %g s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5 : 0.6) "
+                           "\"[%s, %s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5 : 0.6) "
                            "with points pt 7 ps variable lc rgb \"%s\" notitle",
-                           nwin ? ", \\\n     " : "", f->name, b, col, w[first].start_s,
-                           w[first].end_s, b, col);
+                           nwin ? ", \\\n     " : "", f->name, b, col,
+                           win_time(w[first].start_s, clock, t0, sizeof t0),
+                           win_time(w[first].end_s, clock, t1, sizeof t1), b, col);
         if (len > 0 && (size_t)len < sizeof plot - k) k += (size_t)len;
         nwin++;
         first = i;
@@ -170,7 +204,7 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
 }
 
 static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const struct win_pt *w,
-                     size_t nw) {
+                     size_t nw, bool clock) {
     uint32_t bm = plot_block(f, "watermarks: 1 t_s  2 watermark_s (event time)  3 late records "
                                 "dropped so far  4 dropped at this trigger");
     for (size_t i = 0; i < n; i++)
@@ -183,10 +217,19 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const 
             fprintf(f->dat, "%.9g\n", w[i].end_s);
             last = w[i].end_s;
         }
+    fputs("set yrange [*:*]\nset offsets 0, 0, 0, 0\n", f->gp);
+    if (clock && n) {
+        double lo = m[0].wm_s, hi = m[0].wm_s;
+        for (size_t i = 0; i < n; i++) {
+            lo = fmin(lo, m[i].wm_s);
+            hi = fmax(hi, m[i].wm_s);
+        }
+        clock_tics(f->gp, 'y', lo - 60, hi + 60);
+    }
     fprintf(f->gp,
             "set title \"watermark (event time) against processing time; a window is final "
             "once the watermark passes its end\"\n"
-            "set ylabel \"event time (s)\"\nunset key\nset key outside right top\n"
+            "set ylabel \"event time%s\"\nunset key\nset key outside right top\n"
             "plot \"%s.dat\" index %u using 1:2 with steps lw 2.5 lc rgb \"#000000\" title "
             "\"watermark\", \\\n"
             "     \"\" index %u using (xlo):1:(xhi-xlo):(0) with vectors nohead dt 3 lc rgb "
@@ -195,21 +238,29 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const 
             "lc rgb \"#C00000\" title \"late records dropped\", \\\n"
             "     \"\" index %u using 1:($4 > 0 ? $2 : NaN):(sprintf(\"+%%d\", $4)) with "
             "labels offset 0,1 tc rgb \"#C00000\" notitle\n",
-            f->name, bm, be, bm, bm);
+            clock ? " (clock time)" : " (s)", f->name, bm, be, bm, bm);
 }
 
 static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
                      const char *protocol, const struct win_pt *w, size_t n, const struct wm_pt *m,
                      size_t nm, const char *name) {
     bool ev = false, pr = false;
-    double tmax = 0;
+    double tmax = 0, tmin = INFINITY;
     for (size_t i = 0; i < n; i++) {
         ev |= strcmp(w[i].domain, "event") == 0;
         pr |= strcmp(w[i].domain, "processing") == 0;
         tmax = fmax(tmax, w[i].at_s);
+        tmin = fmin(tmin, w[i].at_s);
     }
-    for (size_t i = 0; i < nm; i++)
+    for (size_t i = 0; i < nm; i++) {
         tmax = fmax(tmax, m[i].t_s);
+        tmin = fmin(tmin, m[i].t_s);
+    }
+    if (!(tmin <= tmax)) tmin = tmax = 0;
+    /* the axis spans the emissions, not the idle time before them */
+    bool clock = tmin >= CLOCK_FROM_S;
+    double span = tmax - tmin, pad = 0.03 * span + (span == 0);
+    double xlo = clock || tmin > 0.25 * tmax ? tmin - pad : 0;
     uint32_t panels = (uint32_t)ev + (uint32_t)pr + (nm > 0);
     struct plot_fig f;
     int rc = plot_fig_open(c, &f, name, "window counts over processing time, watermark, late drops",
@@ -224,14 +275,22 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
     fprintf(f.gp,
             "set multiplot layout %u,1 title %s\nset lmargin 12\nset rmargin 28\n"
             "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
-            "set xlabel \"processing time (s, simulated)\"\n"
-            "set ylabel \"records in window\"\nset yrange [0:*]\nxlo = 0\nxhi = %.9g\n"
+            "set ylabel \"records in window\"\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
+            "xlo = %.9g\nxhi = %.9g\n"
             "set xrange [xlo:xhi]\n",
-            panels, plot_q(q, sizeof q, title), tmax * 1.03 + (tmax == 0));
+            panels, plot_q(q, sizeof q, title), xlo, tmax + pad);
+    if (clock) /* seconds since midnight shown as clock time (gnuplot's %tH:%tM) */
+    {
+        clock_tics(f.gp, 'x', xlo, tmax + pad);
+        fputs("set xlabel \"processing time (clock time of the replayed input, simulated)\"\n",
+              f.gp);
+    }
+    else
+        fputs("set xlabel \"processing time (s, simulated)\"\n", f.gp);
     uint32_t left_out = 0;
-    if (ev) win_panel(&f, w, n, "event", &left_out);
-    if (pr) win_panel(&f, w, n, "processing", &left_out);
-    if (nm) wm_panel(&f, m, nm, w, n);
+    if (ev) win_panel(&f, w, n, "event", clock, &left_out);
+    if (pr) win_panel(&f, w, n, "processing", clock, &left_out);
+    if (nm) wm_panel(&f, m, nm, w, n, clock);
     fputs("unset multiplot\n", f.gp);
     if (left_out)
         plot_note(c, name, "%u windows after the first %u per panel left out", left_out,

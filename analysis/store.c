@@ -90,7 +90,7 @@ static const char *const res_migrations[] = {
     "CREATE TABLE markers ("
     " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
     " t_ns INTEGER NOT NULL,"
-    " kind TEXT NOT NULL CHECK (kind IN ('crash', 'restart', 'partition', 'heal')),"
+    " kind TEXT NOT NULL CHECK (kind IN ('crash', 'restart', 'partition', 'heal', 'rebalance')),"
     " node TEXT);"
     "CREATE INDEX markers_by_run ON markers (run_id, t_ns);"
     "CREATE TABLE window_results ("
@@ -143,7 +143,9 @@ static const char *const res_migrations[] = {
     " t_ns INTEGER NOT NULL,"
     " watermark_ns INTEGER NOT NULL,"
     " late_dropped INTEGER NOT NULL,"
-    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+    "ALTER TABLE window_results ADD COLUMN time_domain TEXT NOT NULL DEFAULT 'event'"
+    " CHECK (time_domain IN ('event', 'processing'));",
     /* 4: the lambda architecture's served view against the reference over time */
     "CREATE TABLE lambda_views ("
     " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
@@ -189,13 +191,13 @@ static const char *const res_child_cols[RES_NCHILD] = {
     " latency_p99_ns, in_flight, retries",
     "run_id, percent, latency_ns",
     "run_id, t_ns, kind, node",
-    "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final",
+    "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final, time_domain",
     "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
     " signatures_made, signatures_verified, signatures_rejected, decisions",
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
     "run_id, seq, t_ns, watermark_ns, late_dropped",
     "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns"};
-static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 7, 15, 11, 5, 8};
+static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 8, 15, 11, 5, 8};
 
 #define RES_OUTCOME_COLS 12
 
@@ -443,6 +445,7 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
         return ft_fail(err, FT_ELIMIT, "res_store_run: params is longer than %u bytes",
                        RES_PARAMS_MAX - 1);
     if ((s && ((s->nbuckets && !s->buckets) || (s->nmarkers && !s->markers) ||
+               (s->nwindows && !s->windows) || (s->nwatermarks && !s->watermarks) ||
                s->nquantiles > EXP_QUANTILES)) ||
         (r->nwindows && !r->windows) || (r->nevents && !r->events) ||
         (r->nwatermarks && !r->watermarks) || (r->nlambda && !r->lambda))
@@ -600,7 +603,34 @@ static int res_bind_window(sqlite3_stmt *st, int base, int64_t id, const struct 
     sqlite3_bind_double(st, base + 5, w->value);
     sqlite3_bind_int64(st, base + 6, (int64_t)w->emitted_at_ns);
     sqlite3_bind_int(st, base + 7, w->final ? 1 : 0);
+    sqlite3_bind_text(st, base + 8, w->by_processing_time ? "processing" : "event", -1,
+                      SQLITE_STATIC);
     return 0;
+}
+
+/* The same rows from a run's statistics (struct exp_stats), as exp_run fills them. */
+static int res_bind_stat_window(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                                size_t i, struct ft_error *err) {
+    const struct exp_window_row *w = &r->stats->windows[i];
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, w->window_start_ns);
+    sqlite3_bind_int64(st, base + 3, w->window_end_ns);
+    if (w->key[0]) sqlite3_bind_text(st, base + 4, w->key, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, base + 5, w->value);
+    sqlite3_bind_int(st, base + 7, w->final ? 1 : 0);
+    sqlite3_bind_text(st, base + 8, w->by_processing_time ? "processing" : "event", -1,
+                      SQLITE_STATIC);
+    return res_bind_u64(st, base + 6, w->emitted_at_ns, "emitted_at_ns", err);
+}
+
+static int res_bind_stat_watermark(sqlite3_stmt *st, int base, int64_t id,
+                                   const struct res_run *r, size_t i, struct ft_error *err) {
+    const struct pipe_watermark *w = &r->stats->watermarks[i];
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)i);
+    sqlite3_bind_int64(st, base + 4, w->watermark_ns);
+    int rc = res_bind_u64(st, base + 3, w->t_ns, "t_ns", err);
+    return rc ? rc : res_bind_u64(st, base + 5, w->late_dropped, "late_dropped", err);
 }
 
 static int res_bind_watermark(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
@@ -677,6 +707,10 @@ static int res_put_stats(struct res_db *db, int64_t id, const struct res_run *r,
     int rc = res_put_rows(db, RES_TIMESERIES, id, r, s->nbuckets, res_bind_bucket, err);
     if (!rc) rc = res_put_rows(db, RES_QUANTILES, id, r, s->nquantiles, res_bind_quantile, err);
     if (!rc) rc = res_put_rows(db, RES_MARKERS, id, r, s->nmarkers, res_bind_marker, err);
+    if (!rc && s->nwindows)
+        rc = res_put_rows(db, RES_WINDOWS, id, r, s->nwindows, res_bind_stat_window, err);
+    if (!rc && s->nwatermarks)
+        rc = res_put_rows(db, RES_WATERMARKS, id, r, s->nwatermarks, res_bind_stat_watermark, err);
     return rc;
 }
 

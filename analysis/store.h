@@ -27,6 +27,7 @@ struct res_window {
     double value;
     uint64_t emitted_at_ns; /* processing time of the emission */
     bool final;             /* the window was finalised (watermark passed) */
+    bool by_processing_time; /* time_domain 'processing': assigned by arrival, not event time */
 };
 
 /* A row of watermarks: the query's watermark (event time) at processing time t_ns, and

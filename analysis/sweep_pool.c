@@ -28,7 +28,7 @@
 struct pool_header {
     uint64_t index;
     int32_t rc;
-    uint32_t nbuckets, nquantiles, nmarkers;
+    uint32_t nbuckets, nquantiles, nmarkers, nwindows, nwatermarks;
     uint64_t bucket_ns;
     struct exp_outcome out;
     char msg[FT_ERROR_MSG_MAX];
@@ -85,11 +85,15 @@ static int child_send(int fd, uint64_t index, int rc, const struct exp_outcome *
     h.nbuckets = st->nbuckets;
     h.nquantiles = st->nquantiles;
     h.nmarkers = st->nmarkers;
+    h.nwindows = st->nwindows;
+    h.nwatermarks = st->nwatermarks;
     h.bucket_ns = st->bucket_ns;
     if (write_full(fd, &h, sizeof h) ||
         write_full(fd, st->buckets, st->nbuckets * sizeof *st->buckets) ||
         write_full(fd, st->quantiles, st->nquantiles * sizeof st->quantiles[0]) ||
-        write_full(fd, st->markers, st->nmarkers * sizeof *st->markers))
+        write_full(fd, st->markers, st->nmarkers * sizeof *st->markers) ||
+        write_full(fd, st->windows, st->nwindows * sizeof *st->windows) ||
+        write_full(fd, st->watermarks, st->nwatermarks * sizeof *st->watermarks))
         return -1;
     return 0;
 }
@@ -117,7 +121,7 @@ struct pool {
     uint64_t ntodo, next, done, failed;
     const struct sweep_pool_ops *ops;
     struct exp_stats st; /* a result's child rows, reused */
-    uint32_t buckets_cap, markers_cap;
+    uint32_t buckets_cap, markers_cap, windows_cap, watermarks_cap;
 };
 
 static void pool_close(int *fd) {
@@ -199,19 +203,28 @@ static int pool_grow(void **buf, uint32_t *cap, uint32_t need, size_t size) {
 static int pool_read_rows(struct pool *p, int fd, const struct pool_header *h) {
     struct exp_stats *st = &p->st;
     if (h->nbuckets > EXP_BUCKETS_MAX || h->nquantiles > EXP_QUANTILES ||
-        h->nmarkers > POOL_MARKERS_MAX)
+        h->nmarkers > POOL_MARKERS_MAX || h->nwindows > 2 * PIPE_WINDOW_LOG_MAX ||
+        h->nwatermarks > PIPE_WINDOW_LOG_MAX)
         return -1;
     if (pool_grow((void **)&st->buckets, &p->buckets_cap, h->nbuckets, sizeof *st->buckets) ||
-        pool_grow((void **)&st->markers, &p->markers_cap, h->nmarkers, sizeof *st->markers))
+        pool_grow((void **)&st->markers, &p->markers_cap, h->nmarkers, sizeof *st->markers) ||
+        pool_grow((void **)&st->windows, &p->windows_cap, h->nwindows, sizeof *st->windows) ||
+        pool_grow((void **)&st->watermarks, &p->watermarks_cap, h->nwatermarks,
+                  sizeof *st->watermarks))
         return -1;
     st->nbuckets = h->nbuckets;
     st->nquantiles = h->nquantiles;
     st->nmarkers = h->nmarkers;
+    st->nwindows = h->nwindows;
+    st->nwatermarks = h->nwatermarks;
     st->bucket_ns = h->bucket_ns;
     if ((h->nbuckets && read_full(fd, st->buckets, h->nbuckets * sizeof *st->buckets) != 1) ||
         (h->nquantiles &&
          read_full(fd, st->quantiles, h->nquantiles * sizeof st->quantiles[0]) != 1) ||
-        (h->nmarkers && read_full(fd, st->markers, h->nmarkers * sizeof *st->markers) != 1))
+        (h->nmarkers && read_full(fd, st->markers, h->nmarkers * sizeof *st->markers) != 1) ||
+        (h->nwindows && read_full(fd, st->windows, h->nwindows * sizeof *st->windows) != 1) ||
+        (h->nwatermarks &&
+         read_full(fd, st->watermarks, h->nwatermarks * sizeof *st->watermarks) != 1))
         return -1;
     return 0;
 }
@@ -322,6 +335,8 @@ int sweep_pool_run(const uint64_t *todo, uint64_t n, uint32_t jobs,
     int rc = jobs == 1 || n <= 1 ? pool_inline(&p, err) : pool_forked(&p, err);
     free(p.st.buckets);
     free(p.st.markers);
+    free(p.st.windows);
+    free(p.st.watermarks);
     if (failed) *failed = p.failed;
     return rc;
 }

@@ -29,6 +29,11 @@ int cli_list_yaml(const char *dir, char ***paths, size_t *n);
 /* Prints a scenario load error (file:line:col: message) and returns the exit code. */
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
 
+/* The one operand a command takes after its options (getopt's optind): *out gets it and
+ * 0 is returned; otherwise a message "ftsim CMD: expected one WHAT (see 'ftsim CMD
+ * --help')" and CLI_USAGE. */
+int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **out);
+
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
 

@@ -104,12 +104,8 @@ static int parse(int argc, char **argv, struct diag_args *a) {
             return CLI_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "ftsim diagram: expected one scenario FILE (see 'ftsim diagram "
-                        "--help')\n");
-        return CLI_USAGE;
-    }
-    a->file = argv[optind];
+    int rc = cli_one_operand("diagram", "scenario FILE", argc, argv, &a->file);
+    if (rc) return rc;
     if (!a->out) {
         fprintf(stderr, "ftsim diagram: --out FILE.svg|FILE.png|FILE.pdf is required\n");
         return CLI_USAGE;

@@ -76,17 +76,12 @@ static int parse(int argc, char **argv, struct plot_args *a) {
             return CLI_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "ftsim plot: expected one results database DB (see 'ftsim plot "
-                        "--help')\n");
-        return CLI_USAGE;
-    }
-    if (!a->out) {
+    int rc = cli_one_operand("plot", "results database DB", argc, argv, &a->db);
+    if (rc == CLI_OK && !a->out) {
         fprintf(stderr, "ftsim plot: --out DIR is required (see 'ftsim plot --help')\n");
         return CLI_USAGE;
     }
-    a->db = argv[optind];
-    return CLI_OK;
+    return rc;
 }
 
 int cli_plot(int argc, char **argv) {

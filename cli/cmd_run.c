@@ -82,16 +82,11 @@ static const char *event_label(const struct sim_trace_rec *r) {
         return pipe_msg_name((int)r->kind);
     case SIM_TR_USER:
         switch (r->kind) {
-        case PIPE_TR_VISIBLE:
-            return "visible";
-        case PIPE_TR_MEMBER:
-            return "member";
-        case PIPE_TR_REBALANCE:
-            return "rebalance";
-        case PIPE_TR_FENCED:
-            return "fenced";
-        default:
-            return NULL;
+        case PIPE_TR_VISIBLE: return "visible";
+        case PIPE_TR_MEMBER: return "member";
+        case PIPE_TR_REBALANCE: return "rebalance";
+        case PIPE_TR_FENCED: return "fenced";
+        default: return NULL;
         }
     default:
         return NULL;
@@ -116,10 +111,11 @@ static void print_user(const struct trace_printer *tp, const struct sim_trace_re
         break;
     case PIPE_TR_FENCED:
         if (r->node == 1) /* the broker: an ack of an earlier generation */
-            printf(" fenced partition %llu: stale generation %llu", id, (unsigned long long)r->arg);
+            printf(" fenced partition %llu: stale generation %llu", id,
+                   (unsigned long long)r->arg);
         else /* the sink: epoch = generation << 32 | incarnation + 1 */
-            printf(" fenced partition %llu: stale epoch (generation %llu, incarnation %u)", id, gen,
-                   (uint32_t)r->arg - 1);
+            printf(" fenced partition %llu: stale epoch (generation %llu, incarnation %u)", id,
+                   gen, (uint32_t)r->arg - 1);
         break;
     default:
         printf(" visible record %llu (partition %llu)", id, (unsigned long long)r->arg);
@@ -145,14 +141,9 @@ static void print_event(const struct sim_trace_rec *r, void *ctx) {
         printf(" <- %-9s %-11s msg %llu", pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b),
                pipe_msg_name((int)r->kind), (unsigned long long)r->id);
         break;
-    case SIM_TR_USER:
-        print_user(tp, r);
-        break;
-    case SIM_TR_FAULT:
-        printf(" at step, record %llu", (unsigned long long)r->arg);
-        break;
-    default:
-        break;
+    case SIM_TR_USER: print_user(tp, r); break;
+    case SIM_TR_FAULT: printf(" at step, record %llu", (unsigned long long)r->arg); break;
+    default: break;
     }
     putchar('\n');
 }
@@ -161,12 +152,9 @@ static void json_str(const char *s) {
     putchar('"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
     }
     putchar('"');
 }
@@ -204,16 +192,12 @@ static void print_json_lambda(const struct exp_outcome *o, const struct exp_lamb
     for (size_t i = 0; l && i < l->n; i++) {
         const struct exp_lambda_point *p = &l->pts[i];
         printf("%s{\"t_ns\":%llu,\"key\":", i ? "," : "", (unsigned long long)p->t_ns);
-        if (p->key[0])
-            json_str(p->key);
-        else
-            fputs("null", stdout);
-        printf(",\"served\":%llu,\"reference\":%llu,\"batch_ns\":", (unsigned long long)p->served,
-               (unsigned long long)p->reference);
-        if (p->has_batch)
-            printf("%llu", (unsigned long long)p->batch_ns);
-        else
-            fputs("null", stdout);
+        if (p->key[0]) json_str(p->key);
+        else fputs("null", stdout);
+        printf(",\"served\":%llu,\"reference\":%llu,\"batch_ns\":",
+               (unsigned long long)p->served, (unsigned long long)p->reference);
+        if (p->has_batch) printf("%llu", (unsigned long long)p->batch_ns);
+        else fputs("null", stdout);
         printf(",\"staleness_ns\":%llu}", (unsigned long long)p->staleness_ns);
     }
     printf("]}");
@@ -224,14 +208,15 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
-           "\"matches_reference\":%s,\"rejected\":%llu,\"events\":%llu,\"trace_hash\":\"%s\"",
-           first ? "" : ",", proto, (unsigned long long)o->sent, (unsigned long long)o->delivered,
-           (unsigned long long)o->lost, (unsigned long long)o->duplicated,
-           (unsigned long long)o->retries, (unsigned long long)o->messages,
-           (unsigned long long)o->latency_p50_ns, (unsigned long long)o->latency_p99_ns,
-           (unsigned long long)o->recovery_ns, (unsigned long long)o->crashes,
-           o->matches_reference ? "true" : "false", (unsigned long long)o->rejected,
-           (unsigned long long)o->events, o->trace_hash);
+           "\"matches_reference\":%s,\"rejected\":%llu,\"events\":%llu,"
+           "\"trace_hash\":\"%s\"",
+           first ? "" : ",", proto, (unsigned long long)o->sent,
+           (unsigned long long)o->delivered, (unsigned long long)o->lost,
+           (unsigned long long)o->duplicated, (unsigned long long)o->retries,
+           (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
+           (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
+           (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
+           (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     if (o->lambda_enabled) print_json_lambda(o, l);
     putchar('}');
@@ -307,7 +292,8 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
            (unsigned long long)o->sent, (unsigned long long)o->delivered,
            (unsigned long long)o->lost, (unsigned long long)o->duplicated,
            (unsigned long long)o->retries, (double)o->latency_p50_ns / 1e6,
-           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO", o->trace_hash);
+           (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO",
+           o->trace_hash);
 }
 
 struct run_opts {
@@ -349,32 +335,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             if (a >= 0 && o->nalgs < BYZ_ALG_COUNT) o->algs[o->nalgs++] = a;
             break;
         }
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 't':
-            o->trace = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            usage(stderr);
-            return CLI_USAGE;
+        case 'd': o->db = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'j': o->json = true; break;
+        case 't': o->trace = true; break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return CLI_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "ftsim run: expected one scenario FILE (see 'ftsim run --help')\n");
-        return CLI_USAGE;
-    }
-    *file = argv[optind];
-    return CLI_OK;
+    return cli_one_operand("run", "scenario FILE", argc, argv, file);
 }
 
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
@@ -397,45 +366,9 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
     return CLI_OK;
 }
 
-/* Stores rr with a window query's emission log (window_results) and watermark
- * (watermarks) from win, if any. */
-static int store_windows(struct res_db *db, struct res_run *rr, const struct exp_windows *win,
-                         struct ft_error *err) {
-    if (win->log_truncated)
-        return ft_fail(err, FT_ELIMIT, "%s: the window log has more than %u rows; not stored",
-                       rr->protocol, PIPE_WINDOW_LOG_MAX);
-    struct res_window *rows = win->nlog ? calloc(win->nlog, sizeof *rows) : NULL;
-    struct res_watermark *wm = win->nwatermarks ? calloc(win->nwatermarks, sizeof *wm) : NULL;
-    if ((win->nlog && !rows) || (win->nwatermarks && !wm)) {
-        free(rows);
-        free(wm);
-        return ft_fail(err, FT_ENOMEM, "out of memory storing the window log");
-    }
-    for (size_t i = 0; i < win->nlog; i++) {
-        const struct exp_window_row *w = &win->log[i];
-        rows[i] = (struct res_window){.window_start_ns = w->window_start_ns,
-                                      .window_end_ns = w->window_end_ns,
-                                      .key = w->key[0] ? w->key : NULL,
-                                      .value = w->value,
-                                      .emitted_at_ns = w->emitted_at_ns,
-                                      .final = w->final};
-    }
-    for (size_t i = 0; i < win->nwatermarks; i++)
-        wm[i] = (struct res_watermark){.t_ns = win->watermarks[i].t_ns,
-                                       .watermark_ns = win->watermarks[i].watermark_ns,
-                                       .late_dropped = win->watermarks[i].late_dropped};
-    rr->windows = rows;
-    rr->nwindows = win->nlog;
-    rr->watermarks = wm;
-    rr->nwatermarks = win->nwatermarks;
-    int rc = res_store_run(db, rr, NULL, err);
-    free(rows);
-    free(wm);
-    return rc;
-}
-
-/* Runs one protocol, prints its row and stores it (with its statistics, its window
- * log and watermark, and with --trace its events) when --db is given. */
+/* Runs one protocol, prints its row and stores it (with its statistics — time series,
+ * quantiles, markers, a window query's log and watermark — and with --trace its
+ * events) when --db is given. */
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
                    struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
@@ -460,7 +393,6 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
         eo.sink_meta = &meta;
     }
     struct exp_outcome out;
-    win->want_log = db != NULL; /* window_results holds every emission, not only the last */
     if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
         return CLI_INTERNAL;
@@ -481,8 +413,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                "", (unsigned long long)out.lambda_batches, (unsigned long long)out.lambda_max_diff,
                (unsigned long long)out.lambda_overcount,
                out.lambda_final_match ? "equal" : "DIFFERENT",
-               (double)out.lambda_max_staleness_ns / 1e9,
-               (double)out.lambda_max_batch_age_ns / 1e9);
+               (double)out.lambda_max_staleness_ns / 1e9, (double)out.lambda_max_batch_age_ns / 1e9);
     if (!db) return CLI_OK;
     if (tp->overflow) {
         fprintf(stderr,
@@ -491,16 +422,6 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 file, pname, RUN_TRACE_EVENTS_MAX);
         return CLI_INTERNAL;
     }
-    struct res_run rr = {.scenario = scn->name,
-                         .scenario_hash = scn->hash,
-                         .seed = seed,
-                         .protocol = pname,
-                         .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
-                         .outcome = &out,
-                         .stats = stats,
-                         .events = tp->keep ? tp->events : NULL,
-                         .nevents = tp->keep ? tp->nevents : 0,
-                         .event_label = event_label};
     struct res_lambda *lv = lam->n ? calloc(lam->n, sizeof *lv) : NULL;
     if (lam->n && !lv) {
         fprintf(stderr, "ftsim run: out of memory storing the lambda views\n");
@@ -516,9 +437,19 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                                     .batch_ns = x->batch_ns,
                                     .staleness_ns = x->staleness_ns};
     }
-    rr.lambda = lv;
-    rr.nlambda = lam->n;
-    int rc = store_windows(db, &rr, win, &err);
+    const struct res_run rr = {.scenario = scn->name,
+                         .scenario_hash = scn->hash,
+                         .seed = seed,
+                         .protocol = pname,
+                         .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
+                         .outcome = &out,
+                         .stats = stats,
+                         .events = tp->keep ? tp->events : NULL,
+                         .nevents = tp->keep ? tp->nevents : 0,
+                         .event_label = event_label,
+                         .lambda = lv,
+                         .nlambda = lam->n};
+    int rc = res_store_run(db, &rr, NULL, &err);
     free(lv);
     if (rc != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
@@ -579,8 +510,8 @@ int cli_run(int argc, char **argv) {
     struct exp_outcome outs[DLV_COUNT];
     uint32_t ran = 0;
     for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++) {
-        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats, &outs[i],
-                            &win[i], &lam[i]);
+        exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats,
+                            &outs[i], &win[i], &lam[i]);
         if (exit_code == CLI_OK) ran = i + 1;
     }
     for (uint32_t i = 0; !o.json && scn->pipe.query.enabled && i < ran; i++) {

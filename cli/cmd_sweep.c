@@ -113,7 +113,7 @@ static int add_protocol(struct sweep_cli *s, const char *name) {
             return CLI_USAGE;
         }
     if (s->npnames == DLV_COUNT) {
-        fprintf(stderr, "ftsim sweep: more than %u --protocol options\n", DLV_COUNT);
+        fprintf(stderr, "ftsim sweep: more than %u --protocol options\n", (unsigned)DLV_COUNT);
         return CLI_USAGE;
     }
     s->pnames[s->npnames++] = name;
@@ -200,16 +200,12 @@ static int parse_opts(int argc, char **argv, struct sweep_cli *s) {
         int rc = parse_one(s, c);
         if (rc) return rc;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "ftsim sweep: expected one scenario FILE (see 'ftsim sweep --help')\n");
-        return CLI_USAGE;
-    }
-    if (!s->db_path) {
+    int rc = cli_one_operand("sweep", "scenario FILE", argc, argv, &s->file);
+    if (rc == CLI_OK && !s->db_path) {
         fprintf(stderr, "ftsim sweep: --db OUT.db is required (see 'ftsim sweep --help')\n");
         return CLI_USAGE;
     }
-    s->file = argv[optind];
-    return CLI_OK;
+    return rc;
 }
 
 /* ---- the scenario of a combination ---- */

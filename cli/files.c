@@ -1,5 +1,7 @@
 /* Helpers the subcommands share for finding scenario files. */
 #include <dirent.h>
+#include <stdbool.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,9 @@ int cli_list_yaml(const char *dir, char ***paths, size_t *n) {
         size_t sz = strlen(dir) + len + 2;
         (*paths)[*n] = malloc(sz);
         if (!(*paths)[*n]) break;
-        snprintf((*paths)[*n], sz, "%s/%s", dir, e->d_name);
+        size_t dlen = strlen(dir);
+        bool slash = dlen && dir[dlen - 1] == '/'; /* "scenarios/" names no "//" */
+        snprintf((*paths)[*n], sz, "%s%s%s", dir, slash ? "" : "/", e->d_name);
         (*n)++;
     }
     closedir(d);
@@ -34,3 +38,11 @@ int cli_list_yaml(const char *dir, char ***paths, size_t *n) {
     return 0;
 }
 
+int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **out) {
+    if (optind != argc - 1) {
+        fprintf(stderr, "ftsim %s: expected one %s (see 'ftsim %s --help')\n", cmd, what, cmd);
+        return CLI_USAGE;
+    }
+    *out = argv[optind];
+    return CLI_OK;
+}

@@ -43,7 +43,7 @@ int scn_fail(struct scn_ctx *c, const struct scn_node *n, const char *fmt, ...) 
 const char *scn_text(const char *s, char *buf, size_t size) {
     size_t o = 0, i = 0;
     FT_ASSERT(size >= SCN_QUOTE_BUF);
-    for (; s[i] && i < SCN_QUOTE_MAX; i++) {
+    for (; i < SCN_QUOTE_MAX && s[i]; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch < 0x20 || ch == 0x7f)
             o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);

@@ -46,6 +46,9 @@ if [ "$use_sweep" = yes ]; then
         --protocol at-most-once --protocol at-least-once --protocol exactly-once \
         --set network.loss=0,0.02,0.05,0.1,0.15,0.2 --set network.duplicate=0 \
         --db "$out/results.db"
+    echo "== Byzantine cost sweep: byzantine-cost.yaml, n = 4 .. 10 generals, nobody lying"
+    data "$ftsim" sweep scenarios/byzantine-cost.yaml --seeds 1..3 \
+        --set byzantine.n=4,5,6,7,8,9,10 --db "$out/results.db"
 else
     echo "== seeds $seeds of every scenario (ftsim run, one seed at a time; no ftsim sweep"
     echo "   in this build, so no loss sweep)"

@@ -1,5 +1,5 @@
 /* Sorting 64-bit keys: an LSD radix sort on 11-bit digits, stable, O(n) per pass and
- * only as many passes as the largest key needs. Callers pack what they sort into the
+ * only as many passes as the largest key needs (an insertion sort for short arrays). Callers pack what they sort into the
  * key (the ledger its latencies; the IoT generator (time offset << bits) | device). */
 #ifndef FTSIM_SORT_H
 #define FTSIM_SORT_H

@@ -160,11 +160,11 @@ void wstage_free(struct wstage *st) {
     free(st);
 }
 
-static uint32_t index_of(const struct pipe *p, uint32_t node) {
-    for (uint32_t i = 0; i < p->cfg.workers; i++)
-        if (p->worker[i] == node) return i;
-    FT_ASSERT(0 && "not a worker");
-    return 0;
+/* Worker me's index; the caller is a worker. */
+static uint32_t index_of(const struct pipe *p, uint32_t me) {
+    uint32_t w = pipe_worker_index(p, me);
+    FT_ASSERT(w != PIPE_NO_OWNER);
+    return w;
 }
 
 static int64_t query_watermark(const struct wstage *st) {

@@ -47,12 +47,6 @@ size_t pipe_worker_volatile_bytes(void) {
     return sizeof(struct wrk_vol);
 }
 
-static uint32_t worker_index(const struct pipe *p, uint32_t me) {
-    for (uint32_t i = 0; i < p->cfg.workers; i++)
-        if (p->worker[i] == me) return i;
-    FT_ASSERT(0 && "not a worker");
-    return 0;
-}
 
 /* The state of a partition this worker owns, or NULL. */
 static struct wpart *wpart_of(struct sim *s, struct pipe *p, uint32_t me, uint64_t part) {
@@ -323,7 +317,7 @@ static void worker_start(struct sim *s, uint32_t me, void *ctx) {
         send_heartbeat(s, p, me);
         return;
     }
-    for (uint32_t part = worker_index(p, me); part < p->cfg.partitions; part += p->cfg.workers)
+    for (uint32_t part = pipe_worker_index(p, me); part < p->cfg.partitions; part += p->cfg.workers)
         if (!claim(s, p, me, part, 0)) return;
 }
 

@@ -10,6 +10,8 @@
 #   byzantine a Byzantine exhaustive sweep (om-n3: 38 runs per algorithm and seed) stores
 #             every enumerated run with its agreement row, a rerun adds nothing, and
 #             shards 1/2 + 2/2 merged equal it (runs and agreement rows)
+#   windows   a window query's rows (window_results, both time domains, and watermarks)
+#             are the same from --jobs 2, --jobs 1 and `ftsim run --db`
 #   refuse    merge refuses another schema version and another scenario hash (exit 2,
 #             clear message); a bad --set exits 2 with a did-you-mean
 # Equality is checked in SQL: EXCEPT both ways over the run key, trace hash, status and
@@ -168,6 +170,29 @@ refuse)
     [ $rc = 2 ] || fail "an unknown --set path exited $rc, expected 2"
     grep -q "did you mean 'loss'" <<<"$msg" || fail "no did-you-mean"
     [ "$(count "$tmp/c.db")" = 0 ] || fail "a refused sweep stored runs"
+    ;;
+windows)
+    wscn=scenarios/spark-windowed-wordcount.yaml
+    "$ftsim" sweep "$wscn" --seeds 1..3 --jobs 2 --db "$tmp/w2.db" >/dev/null
+    "$ftsim" sweep "$wscn" --seeds 1..3 --jobs 1 --db "$tmp/w1.db" >/dev/null
+    for s in 1 2 3; do "$ftsim" run "$wscn" --seed "$s" --db "$tmp/wr.db" >/dev/null; done
+    rows() { # every window and watermark row with its run's key, one line each
+        sqlite3 "$1" "SELECT r.seed, r.protocol, w.time_domain, w.window_start_ns, w.window_end_ns,
+            w.key, w.value, w.emitted_at_ns, w.final FROM window_results w JOIN runs r ON r.id = w.run_id
+            UNION ALL SELECT r.seed, r.protocol, 'watermark', m.seq, m.t_ns, m.watermark_ns,
+            m.late_dropped, NULL, NULL FROM watermarks m JOIN runs r ON r.id = m.run_id
+            ORDER BY 1, 2, 3, 4, 5, 6, 8"
+    }
+    rows "$tmp/w2.db" >"$tmp/w2.txt"
+    rows "$tmp/w1.db" >"$tmp/w1.txt"
+    rows "$tmp/wr.db" >"$tmp/wr.txt"
+    # 2 protocols x 3 seeds, each with its event-time log, processing-time table and watermark
+    [ "$(grep -c '|processing|' "$tmp/w2.txt")" -gt 0 ] || fail "no processing-time rows"
+    [ "$(grep -c '|watermark|' "$tmp/w2.txt")" -gt 0 ] || fail "no watermark rows"
+    [ "$(grep -c '|event|' "$tmp/w2.txt")" -gt 0 ] || fail "no window rows"
+    cmp "$tmp/w2.txt" "$tmp/w1.txt" || fail "--jobs 2 and --jobs 1 store other window rows"
+    cmp "$tmp/w2.txt" "$tmp/wr.txt" || fail "sweep and run --db store other window rows"
+    echo "same: $(wc -l <"$tmp/w2.txt") window and watermark rows from --jobs 2, --jobs 1 and run --db"
     ;;
 byzantine)
     bscn=scenarios/byzantine-om-n3.yaml

@@ -87,11 +87,26 @@ static void test_percentiles_match_a_sorted_reference(void **state) {
     }
 }
 
+/* ledger_sort against qsort at every size from 0 to 600 (both sides of the switch from
+ * insertion sort to radix sort) and with values needing 1 to 6 radix passes. */
+static void test_ledger_sort_matches_qsort_at_every_size(void **state) {
+    (void)state;
+    uint64_t x = 5, a[600], b[600];
+    for (size_t n = 0; n <= 600; n++) {
+        uint64_t range = n % 3 == 0 ? 50 : n % 3 == 1 ? (1ull << 40) : UINT64_MAX;
+        for (size_t i = 0; i < n; i++) a[i] = b[i] = tu_splitmix64(&x) % range;
+        assert_int_equal(ledger_sort(a, n), 0);
+        qsort(b, n, sizeof *b, cmp_u64);
+        if (n) assert_memory_equal(a, b, n * sizeof *a);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_percentiles_by_hand),
         cmocka_unit_test(test_empty_and_all_lost),
         cmocka_unit_test(test_percentiles_match_a_sorted_reference),
+        cmocka_unit_test(test_ledger_sort_matches_qsort_at_every_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,6 +263,41 @@ static void test_word_count_emission_log_and_watermarks(void **state) {
 /* key_by value spreads a page over both workers: every logged row is the combined
  * count, so each (window, page)'s last logged value is its final value, and the final
  * table still matches the reference. */
+/* The processing-time contrast table: the same query with windows assigned by
+ * arrival. Dog arrivals 12:02, 12:03, 12:08, 12:11 (the late one), 12:14, worked out
+ * by hand: the late dog counts in [12:05,12:15) and [12:10,12:20), not in the event-time
+ * windows [11:55,12:05) and [12:00,12:10) it belongs to. */
+static void test_processing_time_windows_by_hand(void **state) {
+    (void)state;
+    load("scenarios/spark-windowed-wordcount.yaml");
+    struct exp_outcome o;
+    struct exp_windows w = {.want_log = true};
+    run(DLV_EXACTLY_ONCE, &o, &w);
+    const struct {
+        int64_t start;
+        double dog;
+    } want[] = {{HM(11, 55), 2}, {HM(12, 0), 3}, {HM(12, 5), 3}, {HM(12, 10), 2}};
+    size_t seen = 0;
+    for (size_t i = 0; i < w.nproc; i++) {
+        const struct exp_window_row *r = &w.proc_rows[i];
+        assert_true(r->final);
+        assert_int_equal(r->emitted_at_ns, r->window_end_ns);
+        if (strcmp(r->key, "dog") != 0) continue;
+        assert_true(seen < sizeof want / sizeof want[0]);
+        assert_int_equal(r->window_start_ns, want[seen].start);
+        assert_int_equal(r->window_end_ns, want[seen].start + 10 * MIN);
+        assert_true(r->value == want[seen].dog);
+        seen++;
+    }
+    assert_int_equal(seen, sizeof want / sizeof want[0]);
+    exp_windows_free(&w);
+    /* without the log nothing extra is computed */
+    struct exp_windows plain = {0};
+    run(DLV_EXACTLY_ONCE, &o, &plain);
+    assert_int_equal(plain.nproc, 0);
+    exp_windows_free(&plain);
+}
+
 static void test_partials_combine_across_workers(void **state) {
     (void)state;
     load("scenarios/clickstream-sessions.yaml");
@@ -408,6 +443,7 @@ int main(void) {
         cmocka_unit_test(test_csv_errors_name_the_csv_position),
         cmocka_unit_test(test_word_count_table_by_hand),
         cmocka_unit_test(test_word_count_emission_log_and_watermarks),
+        cmocka_unit_test(test_processing_time_windows_by_hand),
         cmocka_unit_test(test_partials_combine_across_workers),
         cmocka_unit_test(test_drivers_agree_without_late_records),
         cmocka_unit_test(test_reference_matches_brute_force),
