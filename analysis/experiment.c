@@ -268,7 +268,10 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
                             uint64_t *n, struct exp_collector *col) {
     uint64_t *c = calloc(cfg->source.keys, sizeof *c);
     if (!c) return FT_ENOMEM;
-    if (!col) { /* counts only: each device's stream on its own, no merge */
+    /* the warehouse may reject: malformed records, CSV values out of its range */
+    bool rejects = cfg->sink.kind != PIPE_SINK_LAKE &&
+                   (cfg->source.malformed_p > 0 || cfg->source.kind == SRC_CSV);
+    if (!col && !rejects) { /* counts only: each device's stream on its own, no merge */
         if (src_gen_counts(&cfg->source, cfg->duration_ns, seed, c, n) != 0) {
             free(c);
             return FT_ENOMEM;
@@ -276,7 +279,8 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
         *counts = c;
         return 0;
     }
-    /* statistics also need every record's creation time: replay the merged stream */
+    /* statistics also need every record's creation time, rejects every record's
+     * defect and value: replay the merged stream */
     struct src_gen g;
     if (src_gen_init(&g, &cfg->source, cfg->duration_ns, seed) != 0) {
         free(c);
@@ -285,9 +289,9 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
     struct src_record r;
     *n = 0;
     while (src_gen_next(&g, &r)) {
-        c[r.key]++;
+        c[r.key] += !rejects || pipe_warehouse_reason(r.defect, pipe_map_value(r.value)) == 0;
         (*n)++;
-        col->created[col_bucket(col, r.arrival_ns)]++; /* sent: created_ns */
+        if (col) col->created[col_bucket(col, r.arrival_ns)]++; /* sent: created_ns */
     }
     src_gen_free(&g);
     *counts = c;
@@ -321,6 +325,10 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
     for (uint32_t k = 0; k < nkeys; k++)
         if (got[k] != ref[k]) out->keys_mismatched++;
     out->matches_reference = out->keys_mismatched == 0 && st->ledger.unknown == 0;
+    uint64_t rej[4];
+    pipe_warehouse_rejects(pipe, rej);
+    out->rejected = rej[0];
+    for (int i = 1; i < 4; i++) out->rejected_by[i] = rej[i];
     sim_trace_hash_hex(s, out->trace_hash);
 }
 
@@ -341,7 +349,7 @@ static int window_reference(const struct pipe_config *cfg, uint64_t seed, bool b
     while (!rc && src_gen_next(&g, &r)) {
         uint64_t k;
         int64_t v;
-        if (query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
+        if (r.defect || query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
         struct win_input in = {k, by_arrival ? r.arrival_ns : r.event_ns, v, r.arrival_ns};
         rc = win_ref_add(ref, &in, err);
     }
@@ -426,6 +434,81 @@ done:
     free(rows);
     free(ref);
     return rc;
+}
+
+/* ---- the lambda views against the reference ---- */
+
+void exp_lambda_free(struct exp_lambda *l) {
+    if (!l) return;
+    free(l->pts);
+    memset(l, 0, sizeof *l);
+}
+
+static void lambda_stats(const struct pipe_config *cfg, const struct pipe_lambda_point *pt,
+                         uint64_t reference, uint64_t staleness_ns, struct exp_outcome *out) {
+    if (pt->key != PIPE_LAMBDA_TOTAL) return;
+    uint64_t d = pt->served > reference ? pt->served - reference : reference - pt->served;
+    if (d > out->lambda_max_diff) out->lambda_max_diff = d;
+    if (pt->served > reference && d > out->lambda_overcount) out->lambda_overcount = d;
+    if (pt->t_ns > cfg->duration_ns) return;
+    uint64_t age = pt->has_batch ? pt->t_ns - pt->batch_ns : pt->t_ns;
+    if (staleness_ns > out->lambda_max_staleness_ns) out->lambda_max_staleness_ns = staleness_ns;
+    if (age > out->lambda_max_batch_age_ns) out->lambda_max_batch_age_ns = age;
+}
+
+/* Walks the generator (arrival order) along the samples (time order): the reference of
+ * a sample counts the records that arrived by then. */
+static int fill_lambda(const struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,
+                       struct exp_lambda *series, struct exp_outcome *out, struct ft_error *err) {
+    size_t n;
+    const struct pipe_lambda_point *pts = pipe_lambda_series(pipe, &n);
+    struct src_gen g;
+    int rc = src_gen_open(&g, &cfg->source, cfg->duration_ns, seed, err);
+    if (rc) return rc;
+    uint64_t *ref = calloc(cfg->source.keys, sizeof *ref), total = 0;
+    struct exp_lambda_point *x = series ? calloc(n ? n : 1, sizeof *x) : NULL;
+    if (!ref || (series && !x)) {
+        free(ref);
+        free(x);
+        src_gen_free(&g);
+        return ft_fail(err, FT_ENOMEM, "out of memory for the lambda series");
+    }
+    struct src_record r;
+    bool have = src_gen_next(&g, &r);
+    out->lambda_enabled = true;
+    out->lambda_batches = pipe_lambda_batches(pipe);
+    out->lambda_final_match = n > 0;
+    uint64_t last_t = n ? pts[n - 1].t_ns : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pipe_lambda_point *pt = &pts[i];
+        for (; have && r.arrival_ns <= pt->t_ns; have = src_gen_next(&g, &r)) {
+            ref[r.key]++;
+            total++;
+        }
+        uint64_t reference = pt->key == PIPE_LAMBDA_TOTAL ? total : ref[pt->key];
+        uint64_t stale = !pt->has_event ? pt->t_ns
+                         : pt->newest_event_ns < pt->t_ns ? pt->t_ns - pt->newest_event_ns
+                                                          : 0;
+        lambda_stats(cfg, pt, reference, stale, out);
+        if (pt->t_ns == last_t && pt->served != reference) out->lambda_final_match = false;
+        if (!x) continue;
+        x[i] = (struct exp_lambda_point){.t_ns = pt->t_ns,
+                                         .served = pt->served,
+                                         .reference = reference,
+                                         .batch = pt->batch,
+                                         .has_batch = pt->has_batch,
+                                         .batch_ns = pt->batch_ns,
+                                         .staleness_ns = stale};
+        if (pt->key != PIPE_LAMBDA_TOTAL) pipe_key_name(pipe, pt->key, x[i].key, sizeof x[i].key);
+    }
+    free(ref);
+    src_gen_free(&g);
+    if (series) {
+        exp_lambda_free(series);
+        series->pts = x;
+        series->n = n;
+    }
+    return 0;
 }
 
 /* Copies the log, the processing-time rows and the watermark of w into st. */
@@ -517,6 +600,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     if (stats_windows && windows) windows->want_log = true;
     if (stats_windows && !windows) windows = &local;
     if (windows) pipe_window_keep_log(pipe, windows->want_log);
+    if (opt && opt->sink_dir) pipe_sink_keep_rows(pipe, true);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
     if (rc) {
         ft_fail(err, rc, "%s", sim_error(s)->msg);
@@ -528,6 +612,15 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                                          : "out of memory for the window rows",
                 PIPE_WINDOW_LOG_MAX);
         goto done;
+    }
+    if (cfg->lambda.enabled &&
+        (rc = fill_lambda(pipe, cfg, seed, opt ? opt->lambda : NULL, out, err)))
+        goto done;
+    if (opt && opt->sink_dir) {
+        struct pipe_sink_meta meta = {.protocol = dlv_name(p), .seed = seed};
+        if ((rc = pipe_sink_write(pipe, opt->sink_dir, opt->sink_meta ? opt->sink_meta : &meta,
+                                  err)))
+            goto done;
     }
     fill_outcome(s, pipe, &st, ref, out);
     if (st.col && (rc = col_finish(st.col)) != 0)

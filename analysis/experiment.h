@@ -12,6 +12,8 @@
 
 #include "pipeline.h"
 
+#define EXP_KEY_BYTES 64u /* a key's display name, with the NUL */
+
 struct exp_outcome {
     uint64_t sent;           /* records the source generated */
     uint64_t delivered;      /* distinct records whose effect is visible */
@@ -41,10 +43,40 @@ struct exp_outcome {
     uint64_t windows_mismatched;   /* (window, key) rows that differ from it */
     uint64_t window_latency_p50_ns; /* source arrival -> first emitted row showing it */
     uint64_t window_latency_p99_ns;
+    /* the warehouse's schema on write: committed rows it rejected (copies included) */
+    uint64_t rejected;
+    uint64_t rejected_by[4]; /* by reason: [1] missing, [2] type, [3] range (enum src_defect) */
+    /* the lambda architecture (cfg.lambda.enabled; see struct exp_lambda) */
+    bool lambda_enabled;
+    uint64_t lambda_batches;          /* batch views published */
+    bool lambda_final_match;          /* at the last sample, served = reference for all */
+    uint64_t lambda_max_diff;         /* max |served - reference| of the total, any sample */
+    uint64_t lambda_overcount;        /* max served - reference of the total (0: never over) */
+    uint64_t lambda_max_staleness_ns; /* max staleness of the total, samples t <= duration */
+    uint64_t lambda_max_batch_age_ns; /* max t - batch_ns (t before a view), t <= duration */
 };
 
+/* The lambda views over processing time, one point per sample for the total over all
+ * keys (key "") and, with at most PIPE_LAMBDA_KEYS_MAX source keys, one per key:
+ * served = batch view + speed view; reference = records the source created by t_ns
+ * (arrival <= t), each once, from the generator alone; staleness = t_ns - the newest
+ * event time the served view reflects (t_ns when it reflects none, 0 if ahead). */
+struct exp_lambda_point {
+    uint64_t t_ns;
+    char key[EXP_KEY_BYTES];
+    uint64_t served, reference;
+    uint64_t batch;    /* the batch view's part of served */
+    bool has_batch;    /* a batch view is served */
+    uint64_t batch_ns; /* its snapshot: the lake files sealed by then (0 without) */
+    uint64_t staleness_ns;
+};
+struct exp_lambda {
+    struct exp_lambda_point *pts;
+    size_t n;
+};
+void exp_lambda_free(struct exp_lambda *l);
+
 /* The window result table of a run, for display, --json and the results store. */
-#define EXP_KEY_BYTES 64u
 struct exp_window_row {
     int64_t window_start_ns, window_end_ns; /* for CSV clock times: ns since midnight */
     char key[EXP_KEY_BYTES];
@@ -139,6 +171,12 @@ struct exp_options {
     void *trace_ctx;
     struct exp_stats *stats; /* optional: filled with the run's statistics over time */
     uint64_t bucket_ns;      /* requested bucket width; 0 = exp_bucket_ns(cfg, 0) */
+    /* optional: write the sink's lake and/or warehouse files under this directory after
+     * the run (pipe_sink_write), with sink_meta in the warehouse's meta table */
+    const char *sink_dir;
+    const struct pipe_sink_meta *sink_meta;
+    /* optional: filled with the lambda series (free with exp_lambda_free) */
+    struct exp_lambda *lambda;
 };
 
 /* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;

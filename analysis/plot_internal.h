@@ -35,6 +35,7 @@ int plot_fig_timeseries(struct plot_ctx *c);
 int plot_fig_latency_cdf(struct plot_ctx *c);
 int plot_fig_windows(struct plot_ctx *c);
 int plot_fig_byzantine(struct plot_ctx *c);
+int plot_fig_lambda(struct plot_ctx *c);
 
 /* True when --only asks for this figure (its exact name or its family). */
 bool plot_wanted(const struct plot_ctx *c, const char *family, const char *name);

@@ -146,6 +146,17 @@ static const char *const res_migrations[] = {
     " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
     "ALTER TABLE window_results ADD COLUMN time_domain TEXT NOT NULL DEFAULT 'event'"
     " CHECK (time_domain IN ('event', 'processing'));",
+    /* 4: the lambda architecture's served view against the reference over time */
+    "CREATE TABLE lambda_views ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " t_ns INTEGER NOT NULL,"
+    " key TEXT," /* NULL: the total over all keys */
+    " served INTEGER NOT NULL,"
+    " reference INTEGER NOT NULL,"
+    " batch_ns INTEGER," /* NULL: no batch view yet */
+    " staleness_ns INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
@@ -153,7 +164,7 @@ _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VE
 
 const char *const res_child_tables[RES_NCHILD] = {
     "outcomes", "timeseries", "latency_quantiles", "markers",
-    "window_results", "agreement", "events", "watermarks"};
+    "window_results", "agreement", "events", "watermarks", "lambda_views"};
 
 /* A new run is inserted (RETURNING its id); a rerun of (scenario_hash, params, seed,
  * protocol) returns nothing there, and then keeps its row and id through the UPDATE,
@@ -184,8 +195,9 @@ static const char *const res_child_cols[RES_NCHILD] = {
     "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
     " signatures_made, signatures_verified, signatures_rejected, decisions",
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
-    "run_id, seq, t_ns, watermark_ns, late_dropped"};
-static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 8, 15, 11, 5};
+    "run_id, seq, t_ns, watermark_ns, late_dropped",
+    "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns"};
+static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 8, 15, 11, 5, 8};
 
 #define RES_OUTCOME_COLS 12
 
@@ -436,10 +448,10 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
                (s->nwindows && !s->windows) || (s->nwatermarks && !s->watermarks) ||
                s->nquantiles > EXP_QUANTILES)) ||
         (r->nwindows && !r->windows) || (r->nevents && !r->events) ||
-        (r->nwatermarks && !r->watermarks))
+        (r->nwatermarks && !r->watermarks) || (r->nlambda && !r->lambda))
         return ft_fail(err, FT_EINVAL, "res_store_run: a child row count without its rows");
     if (r->nwindows > RES_CHILD_ROWS_MAX || r->nevents > RES_CHILD_ROWS_MAX ||
-        r->nwatermarks > RES_CHILD_ROWS_MAX)
+        r->nwatermarks > RES_CHILD_ROWS_MAX || r->nlambda > RES_CHILD_ROWS_MAX)
         return ft_fail(err, FT_ELIMIT, "res_store_run: more than %u rows for one table",
                        RES_CHILD_ROWS_MAX);
     const struct res_agreement *a = r->agreement;
@@ -452,6 +464,11 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
     for (size_t i = 0; r->watermarks && i < r->nwatermarks; i++)
         if (r->watermarks[i].t_ns > INT64_MAX || r->watermarks[i].late_dropped > INT64_MAX)
             return res_check_limit("a watermark time or count", UINT64_MAX, err);
+    for (size_t i = 0; r->lambda && i < r->nlambda; i++) {
+        const struct res_lambda *l = &r->lambda[i];
+        if ((l->t_ns | l->served | l->reference | l->batch_ns | l->staleness_ns) > INT64_MAX)
+            return res_check_limit("a lambda view's time or count", UINT64_MAX, err);
+    }
     return 0;
 }
 
@@ -628,6 +645,21 @@ static int res_bind_watermark(sqlite3_stmt *st, int base, int64_t id, const stru
     return 0;
 }
 
+static int res_bind_lambda(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    const struct res_lambda *l = &r->lambda[i];
+    (void)err; /* checked by res_check_children */
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)i);
+    sqlite3_bind_int64(st, base + 3, (int64_t)l->t_ns);
+    if (l->key) sqlite3_bind_text(st, base + 4, l->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 5, (int64_t)l->served);
+    sqlite3_bind_int64(st, base + 6, (int64_t)l->reference);
+    if (l->has_batch) sqlite3_bind_int64(st, base + 7, (int64_t)l->batch_ns);
+    sqlite3_bind_int64(st, base + 8, (int64_t)l->staleness_ns);
+    return 0;
+}
+
 static void res_bind_node(sqlite3_stmt *st, int i, uint32_t node) {
     if (node != SIM_NODE_NONE) sqlite3_bind_int64(st, i, node);
 }
@@ -728,6 +760,8 @@ static int res_put_all(struct res_db *db, const struct res_run *r, int64_t *id,
         rc = res_put_rows(db, RES_WINDOWS, *id, r, r->nwindows, res_bind_window, err);
     if (!rc && r->nwatermarks)
         rc = res_put_rows(db, RES_WATERMARKS, *id, r, r->nwatermarks, res_bind_watermark, err);
+    if (!rc && r->nlambda)
+        rc = res_put_rows(db, RES_LAMBDA, *id, r, r->nlambda, res_bind_lambda, err);
     if (!rc && r->agreement) rc = res_put_agreement(db, *id, r->agreement, err);
     if (!rc && r->nevents)
         rc = res_put_rows(db, RES_EVENTS, *id, r, r->nevents, res_bind_event, err);

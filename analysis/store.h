@@ -14,7 +14,7 @@
 #include "err.h"
 #include "experiment.h"
 
-#define RES_SCHEMA_VERSION 3
+#define RES_SCHEMA_VERSION 4
 #define RES_PARAMS_MAX 4096u         /* bytes of a run's params string */
 #define RES_CHILD_ROWS_MAX 50000000u /* rows of one child table for one run */
 
@@ -36,6 +36,17 @@ struct res_watermark {
     uint64_t t_ns;
     int64_t watermark_ns;
     uint64_t late_dropped;
+};
+
+/* A row of lambda_views: the lambda architecture's served view against the reference
+ * at processing time t_ns, for one key or (key NULL) the total over all keys. */
+struct res_lambda {
+    uint64_t t_ns;
+    const char *key; /* NULL: the total */
+    uint64_t served, reference;
+    bool has_batch;    /* false: no batch view yet (batch_ns stored as NULL) */
+    uint64_t batch_ns; /* the served batch view's snapshot time */
+    uint64_t staleness_ns;
 };
 
 /* The row of agreement: one Byzantine agreement run. */
@@ -65,6 +76,8 @@ struct res_run {
     size_t nwindows;
     const struct res_watermark *watermarks;
     size_t nwatermarks;
+    const struct res_lambda *lambda;
+    size_t nlambda;
     const struct res_agreement *agreement;
     const struct sim_trace_rec *events; /* the full trace, in order (seq = index) */
     size_t nevents;

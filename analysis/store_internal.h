@@ -23,6 +23,7 @@ enum res_child {
     RES_AGREEMENT,
     RES_EVENTS,
     RES_WATERMARKS,
+    RES_LAMBDA,
     RES_NCHILD
 };
 extern const char *const res_child_tables[RES_NCHILD];

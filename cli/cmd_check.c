@@ -80,6 +80,7 @@ static bool check_outcome(const struct scn_expect *e, const struct exp_outcome *
     bool ok = check_bound("lost", &e->lost, o->lost, buf, size);
     ok &= check_bound("duplicated", &e->duplicated, o->duplicated, buf, size);
     ok &= check_bound("delivered", &e->delivered, o->delivered, buf, size);
+    ok &= check_bound("rejected", &e->rejected, o->rejected, buf, size);
     if (e->matches_reference >= 0) {
         size_t len = strlen(buf);
         bool m = o->matches_reference == (e->matches_reference == 1);
@@ -115,6 +116,7 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         }
         bool ok = check_outcome(&scn->expect[p], &o, detail, sizeof detail);
         ok &= scn_check_windows(&scn->expect[p], &o, &w, detail, sizeof detail);
+        ok &= scn_check_lambda(&scn->expect[p], &o, detail, sizeof detail);
         exp_windows_free(&w);
         if (!ok || seed == scn->seed_first)
             snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed,

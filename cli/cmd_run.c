@@ -13,7 +13,8 @@
 #include "store.h"
 
 static void usage(FILE *f) {
-    fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--json] [--trace]\n"
+    fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--out DIR] [--json]\n"
+          "                [--trace]\n"
           "\n"
           "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
           "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
@@ -32,6 +33,10 @@ static void usage(FILE *f) {
           "  --db FILE       also store each run, its outcome and its time series (or, for a\n"
           "                  Byzantine scenario, its agreement row) in the SQLite FILE\n"
           "                  (docs/results-schema.md)\n"
+          "  --out DIR       write what the sink committed under DIR/PROTOCOL/: the lake\n"
+          "                  (lake/partition=P/part-N.jsonl) and/or the warehouse\n"
+          "                  (warehouse.db, a SQLite file), as the scenario's sink says\n"
+          "                  (default: the sink's path: in the file, else nothing)\n"
           "  --json          print one JSON object instead of the table\n"
           "  --trace         print every trace event (one line each) before the results;\n"
           "                  with --db also store them in the events table\n"
@@ -175,20 +180,45 @@ static void print_json_windows(const struct exp_outcome *o, const struct exp_win
     printf("]}");
 }
 
+/* ,"lambda":{...}: the lambda architecture's summary and its series. */
+static void print_json_lambda(const struct exp_outcome *o, const struct exp_lambda *l) {
+    printf(",\"lambda\":{\"batches\":%llu,\"final_match\":%s,\"max_diff\":%llu,"
+           "\"overcount\":%llu,\"max_staleness_ns\":%llu,\"max_batch_age_ns\":%llu,"
+           "\"series\":[",
+           (unsigned long long)o->lambda_batches, o->lambda_final_match ? "true" : "false",
+           (unsigned long long)o->lambda_max_diff, (unsigned long long)o->lambda_overcount,
+           (unsigned long long)o->lambda_max_staleness_ns,
+           (unsigned long long)o->lambda_max_batch_age_ns);
+    for (size_t i = 0; l && i < l->n; i++) {
+        const struct exp_lambda_point *p = &l->pts[i];
+        printf("%s{\"t_ns\":%llu,\"key\":", i ? "," : "", (unsigned long long)p->t_ns);
+        if (p->key[0]) json_str(p->key);
+        else fputs("null", stdout);
+        printf(",\"served\":%llu,\"reference\":%llu,\"batch_ns\":",
+               (unsigned long long)p->served, (unsigned long long)p->reference);
+        if (p->has_batch) printf("%llu", (unsigned long long)p->batch_ns);
+        else fputs("null", stdout);
+        printf(",\"staleness_ns\":%llu}", (unsigned long long)p->staleness_ns);
+    }
+    printf("]}");
+}
+
 static void print_json_run(const char *proto, const struct exp_outcome *o,
-                           const struct exp_windows *w, bool first) {
+                           const struct exp_windows *w, const struct exp_lambda *l, bool first) {
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
-           "\"matches_reference\":%s,\"events\":%llu,\"trace_hash\":\"%s\"",
+           "\"matches_reference\":%s,\"rejected\":%llu,\"events\":%llu,"
+           "\"trace_hash\":\"%s\"",
            first ? "" : ",", proto, (unsigned long long)o->sent,
            (unsigned long long)o->delivered, (unsigned long long)o->lost,
            (unsigned long long)o->duplicated, (unsigned long long)o->retries,
            (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
            (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
            (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
-           (unsigned long long)o->events, o->trace_hash);
+           (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
+    if (o->lambda_enabled) print_json_lambda(o, l);
     putchar('}');
 }
 
@@ -269,7 +299,7 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
 struct run_opts {
     unsigned long long seed;
     bool has_seed, json, trace;
-    const char *db;
+    const char *db, *out;
     uint32_t nprotocols;
     enum dlv_protocol protocols[DLV_COUNT];
     uint32_t nalgs; /* Byzantine algorithms given with --protocol */
@@ -281,10 +311,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
         {"seed", required_argument, NULL, 's'}, {"protocol", required_argument, NULL, 'p'},
         {"db", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
         {"trace", no_argument, NULL, 't'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"out", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
-    while ((c = getopt_long(argc, argv, "s:p:d:jth", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:p:d:o:jth", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (cli_parse_u64(optarg, &o->seed) != 0) {
@@ -306,6 +336,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             break;
         }
         case 'd': o->db = optarg; break;
+        case 'o': o->out = optarg; break;
         case 'j': o->json = true; break;
         case 't': o->trace = true; break;
         case 'h': usage(stdout); return -1;
@@ -341,7 +372,7 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
                    struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
-                   struct exp_windows *win) {
+                   struct exp_windows *win, struct exp_lambda *lam) {
     const char *pname = dlv_name(p);
     struct ft_error err = {0};
     tp->protocol = pname;
@@ -349,6 +380,18 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     tp->overflow = false;
     struct exp_options eo = {
         .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
+    if (scn->pipe.lambda.enabled) eo.lambda = lam;
+    char dir[PIPE_PATH_MAX + 64];
+    const char *base = o->out ? o->out : scn->pipe.sink.path[0] ? scn->pipe.sink.path : NULL;
+    struct pipe_sink_meta meta = {.scenario = scn->name, .protocol = pname, .seed = seed};
+    if (base) {
+        if ((size_t)snprintf(dir, sizeof dir, "%s/%s", base, pname) >= sizeof dir) {
+            fprintf(stderr, "ftsim run: --out: the directory name is too long\n");
+            return CLI_USAGE;
+        }
+        eo.sink_dir = dir;
+        eo.sink_meta = &meta;
+    }
     struct exp_outcome out;
     if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
@@ -356,9 +399,21 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     }
     *outp = out;
     if (o->json)
-        print_json_run(pname, &out, win, first);
+        print_json_run(pname, &out, win, lam, first);
     else
         print_table_row(pname, &out);
+    if (!o->json && !o->trace && (out.rejected || base))
+        printf("  %-15s warehouse rejected %llu rows (missing %llu, type %llu, range %llu)%s%s\n",
+               "", (unsigned long long)out.rejected, (unsigned long long)out.rejected_by[1],
+               (unsigned long long)out.rejected_by[2], (unsigned long long)out.rejected_by[3],
+               base ? "; files in " : "", base ? dir : "");
+    if (!o->json && !o->trace && out.lambda_enabled)
+        printf("  %-15s lambda: %llu batch views; served vs reference: max |diff| %llu, "
+               "overcount %llu, %s at the end; max staleness %.3f s, batch view age %.3f s\n",
+               "", (unsigned long long)out.lambda_batches, (unsigned long long)out.lambda_max_diff,
+               (unsigned long long)out.lambda_overcount,
+               out.lambda_final_match ? "equal" : "DIFFERENT",
+               (double)out.lambda_max_staleness_ns / 1e9, (double)out.lambda_max_batch_age_ns / 1e9);
     if (!db) return CLI_OK;
     if (tp->overflow) {
         fprintf(stderr,
@@ -366,6 +421,21 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 "(%u) or memory allows\n",
                 file, pname, RUN_TRACE_EVENTS_MAX);
         return CLI_INTERNAL;
+    }
+    struct res_lambda *lv = lam->n ? calloc(lam->n, sizeof *lv) : NULL;
+    if (lam->n && !lv) {
+        fprintf(stderr, "ftsim run: out of memory storing the lambda views\n");
+        return CLI_INTERNAL;
+    }
+    for (size_t i = 0; i < lam->n; i++) {
+        const struct exp_lambda_point *x = &lam->pts[i];
+        lv[i] = (struct res_lambda){.t_ns = x->t_ns,
+                                    .key = x->key[0] ? x->key : NULL,
+                                    .served = x->served,
+                                    .reference = x->reference,
+                                    .has_batch = x->has_batch,
+                                    .batch_ns = x->batch_ns,
+                                    .staleness_ns = x->staleness_ns};
     }
     const struct res_run rr = {.scenario = scn->name,
                          .scenario_hash = scn->hash,
@@ -376,8 +446,12 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                          .stats = stats,
                          .events = tp->keep ? tp->events : NULL,
                          .nevents = tp->keep ? tp->nevents : 0,
-                         .event_label = event_label};
-    if (res_store_run(db, &rr, NULL, &err) != 0) {
+                         .event_label = event_label,
+                         .lambda = lv,
+                         .nlambda = lam->n};
+    int rc = res_store_run(db, &rr, NULL, &err);
+    free(lv);
+    if (rc != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         return CLI_INTERNAL;
     }
@@ -432,11 +506,12 @@ int cli_run(int argc, char **argv) {
     struct exp_stats stats = {0};
     struct trace_printer tp = {.scn = scn, .keep = o.trace && db};
     struct exp_windows win[DLV_COUNT] = {{0}};
+    struct exp_lambda lam[DLV_COUNT] = {{0}};
     struct exp_outcome outs[DLV_COUNT];
     uint32_t ran = 0;
     for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++) {
         exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats,
-                            &outs[i], &win[i]);
+                            &outs[i], &win[i], &lam[i]);
         if (exit_code == CLI_OK) ran = i + 1;
     }
     for (uint32_t i = 0; !o.json && scn->pipe.query.enabled && i < ran; i++) {
@@ -444,7 +519,10 @@ int cli_run(int argc, char **argv) {
             i && same_rows(&win[i - 1], &win[i]) ? dlv_name(o.protocols[i - 1]) : NULL;
         print_window_table(scn, dlv_name(o.protocols[i]), &outs[i], &win[i], same);
     }
-    for (uint32_t i = 0; i < DLV_COUNT; i++) exp_windows_free(&win[i]);
+    for (uint32_t i = 0; i < DLV_COUNT; i++) {
+        exp_windows_free(&win[i]);
+        exp_lambda_free(&lam[i]);
+    }
     exp_stats_free(&stats);
     free(tp.events);
     if (o.json) printf("]}\n");

@@ -80,11 +80,12 @@ enum {
     T_PIPELINE,
     T_DRIVER,
     T_GROUP,
+    T_LAMBDA,
     T_N
 };
 static const char *const top_keys[T_N] = {
     "name",    "about", "seed",     "seeds", "duration",  "drain",  "nodes",    "source", "network",
-    "links",   "delivery", "sink",  "protocols", "faults", "expect", "pipeline", "driver", "group"};
+    "links",   "delivery", "sink",  "protocols", "faults", "expect", "pipeline", "driver", "group", "lambda"};
 
 typedef const struct scn_node *const *values;
 
@@ -347,10 +348,8 @@ static int sec_group(struct scn_ctx *c, values top) {
 }
 
 static int sec_sink(struct scn_ctx *c, values top) {
-    const struct scn_node *n = top[T_SINK];
-    if (n && (n->type != SCN_Y_SCALAR || strcmp(n->text, "warehouse")))
-        return scn_expected(c, n, "sink", "a sink kind (warehouse)");
-    return 0;
+    int rc = scn_sink(c, top[T_SINK]);
+    return rc ? rc : scn_lambda(c, top[T_LAMBDA], top[T_SINK]);
 }
 
 static const char *const *protocol_names(const char *names[DLV_COUNT]) {
@@ -623,6 +622,12 @@ enum {
     E_DUPLICATED,
     E_DELIVERED,
     E_MATCHES_REFERENCE,
+    E_REJECTED,
+    E_LAMBDA_FINAL_MATCH,
+    E_LAMBDA_MAX_DIFF,
+    E_LAMBDA_OVERCOUNT,
+    E_LAMBDA_MAX_STALENESS_MS,
+    E_LAMBDA_MAX_BATCH_AGE_MS,
     E_LATE_DROPPED, /* E_LATE_DROPPED.. : scn_stream_expect, in its order */
     E_WINDOWS,
     E_WINDOWS_MATCH_REFERENCE,
@@ -631,7 +636,8 @@ enum {
 };
 static const char *const expect_keys[E_N] = {
     "lost",         "duplicated", "delivered",
-    "matches_reference", "late_dropped", "windows", "windows_match_reference", "window_rows"};
+    "matches_reference", "rejected", "lambda_final_match", "lambda_max_diff",
+    "lambda_overcount", "lambda_max_staleness_ms", "lambda_max_batch_age_ms", "late_dropped", "windows", "windows_match_reference", "window_rows"};
 
 static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *proto,
                       struct scn_expect *e) {
@@ -649,6 +655,8 @@ static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *p
     if (!rc && v[E_MATCHES_REFERENCE] &&
         !(rc = scn_get_bool(c, v[E_MATCHES_REFERENCE], "matches_reference", &b)))
         e->matches_reference = b;
+    if (!rc && v[E_REJECTED]) rc = scn_get_bound(c, v[E_REJECTED], "rejected", &e->rejected);
+    if (!rc) rc = scn_lambda_expect(c, m, v + E_LAMBDA_FINAL_MATCH, e);
     if (!rc) rc = scn_stream_expect(c, m, v + E_LATE_DROPPED, e);
     e->set = true;
     e->line = m->line;
@@ -755,6 +763,7 @@ static void scenario_init(struct scenario *o, const char *name, const char *text
     for (int p = 0; p < DLV_COUNT; p++) {
         o->expect[p].matches_reference = -1;
         o->expect[p].windows_match_reference = -1;
+        o->expect[p].lambda_final_match = -1;
     }
     crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL, 0);
     sodium_bin2hex(o->hash, sizeof o->hash, h, sizeof h);

@@ -34,6 +34,11 @@ struct scn_expect {
     bool set; /* the file has an expect entry for this protocol */
     struct scn_bound lost, duplicated, delivered;
     int matches_reference; /* -1 unchecked, 0 must be false, 1 must be true */
+    struct scn_bound rejected; /* rows the warehouse rejected (schema on write) */
+    /* the lambda architecture (cli/scn_sink.c): -1 unchecked; bounds in ms */
+    int lambda_final_match;
+    struct scn_bound lambda_max_diff, lambda_overcount, lambda_max_staleness_ms,
+        lambda_max_batch_age_ms;
     int line, col;
     /* the windowed query (cli/scn_stream.c) */
     struct scn_bound late_dropped, windows;
@@ -98,6 +103,9 @@ struct exp_outcome;
 struct exp_windows;
 bool scn_check_windows(const struct scn_expect *e, const struct exp_outcome *o,
                        const struct exp_windows *w, char *buf, size_t size);
+/* Checks the lambda expectations of e against a run; appends like scn_check_windows. */
+bool scn_check_lambda(const struct scn_expect *e, const struct exp_outcome *o, char *buf,
+                      size_t size);
 /* Writes a bound as the file would ("0", ">0", "<=5") into buf. */
 const char *scn_bound_str(const struct scn_bound *b, char *buf, size_t size);
 

@@ -114,6 +114,14 @@ int scn_byz_parse(struct scn_ctx *c, const struct scn_node *root);
 int scn_stream_source(struct scn_ctx *c, const struct scn_node *m);
 int scn_stream_query(struct scn_ctx *c, const struct scn_node *pipeline,
                      const struct scn_node *driver);
+/* scn_sink.c: the `sink:` section (NULL: the default warehouse). */
+int scn_sink(struct scn_ctx *c, const struct scn_node *n);
+/* The `lambda:` section (NULL: none); sink is the `sink:` node, for messages. */
+int scn_lambda(struct scn_ctx *c, const struct scn_node *n, const struct scn_node *sink);
+/* v: the values of lambda_final_match, lambda_max_diff, lambda_overcount,
+ * lambda_max_staleness_ms, lambda_max_batch_age_ms in m. */
+int scn_lambda_expect(struct scn_ctx *c, const struct scn_node *m,
+                      const struct scn_node *const *v, struct scn_expect *e);
 /* v: the values of late_dropped, windows, windows_match_reference, window_rows in m. */
 int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
                       struct scn_expect *e);

@@ -94,6 +94,7 @@ enum {
     S_PAGES,
     S_THINK,
     S_CLICKS,
+    S_MALFORMED,
     S_N
 };
 static const char *const source_keys[S_N] = {
@@ -101,7 +102,7 @@ static const char *const source_keys[S_N] = {
     "outage_p",      "outage",      "battery_p",   "battery",     "keys",         "rate",
     "file",          "hosts",       "burst_rate",  "burst_every", "burst_length", "attack_at",
     "attack_length", "attack_rate", "attack_host", "campaigns",   "win_rate",     "ctr",
-    "click_delay",   "users",       "pages",       "think",       "clicks"};
+    "click_delay",   "users",       "pages",       "think",       "clicks",       "malformed"};
 _Static_assert(S_N <= 32, "a mapspec holds at most 32 keys");
 static const struct scn_mapspec source_spec = {"for 'source'", "in 'source'", "key",
                                                source_keys,    S_N,           SCN_BIT(S_KIND)};
@@ -113,17 +114,17 @@ static const struct {
     uint32_t allowed;
 } kinds[] = {
     {"iot", "an iot source", SRC_IOT,
-     B(KIND) | B(DEVICES) | B(PERIOD) | B(JITTER) | B(SKEW) | B(DELAY) | B(OUTAGE_P) | B(OUTAGE) |
+     B(KIND) | B(MALFORMED) | B(DEVICES) | B(PERIOD) | B(JITTER) | B(SKEW) | B(DELAY) | B(OUTAGE_P) | B(OUTAGE) |
          B(BATTERY_P) | B(BATTERY)},
-    {"keyed", "a keyed source", SRC_KEYED, B(KIND) | B(KEYS) | B(RATE)},
-    {"csv", "a csv source", SRC_CSV, B(KIND) | B(FILE)},
+    {"keyed", "a keyed source", SRC_KEYED, B(KIND) | B(MALFORMED) | B(KEYS) | B(RATE)},
+    {"csv", "a csv source", SRC_CSV, B(KIND) | B(MALFORMED) | B(FILE)},
     {"logs", "a logs source", SRC_LOGS,
-     B(KIND) | B(HOSTS) | B(RATE) | B(BURST_RATE) | B(BURST_EVERY) | B(BURST_LENGTH) |
+     B(KIND) | B(MALFORMED) | B(HOSTS) | B(RATE) | B(BURST_RATE) | B(BURST_EVERY) | B(BURST_LENGTH) |
          B(ATTACK_AT) | B(ATTACK_LENGTH) | B(ATTACK_RATE) | B(ATTACK_HOST)},
     {"ads", "an ads source", SRC_ADS,
-     B(KIND) | B(CAMPAIGNS) | B(RATE) | B(WIN_RATE) | B(CTR) | B(CLICK_DELAY)},
+     B(KIND) | B(MALFORMED) | B(CAMPAIGNS) | B(RATE) | B(WIN_RATE) | B(CTR) | B(CLICK_DELAY)},
     {"clickstream", "a clickstream source", SRC_CLICKS,
-     B(KIND) | B(USERS) | B(RATE) | B(PAGES) | B(THINK) | B(CLICKS)},
+     B(KIND) | B(MALFORMED) | B(USERS) | B(RATE) | B(PAGES) | B(THINK) | B(CLICKS)},
 };
 #undef B
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -274,6 +275,9 @@ int scn_stream_source(struct scn_ctx *c, const struct scn_node *m) {
                             "a source kind (iot, keyed, csv, logs, ads or clickstream)");
     if ((rc = scn_check_allowed(c, m, &source_spec, kinds[i].allowed, kinds[i].noun))) return rc;
     c->out->pipe.source.kind = kinds[i].kind;
+    if (v[S_MALFORMED] &&
+        (rc = get_prob(c, v[S_MALFORMED], "malformed", &c->out->pipe.source.malformed_p)))
+        return rc;
     switch (kinds[i].kind) {
     case SRC_IOT:
         return src_iot(c, v);

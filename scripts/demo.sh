@@ -63,6 +63,12 @@ echo
 echo "== figures: ftsim plot $out/results.db --out $out/plots"
 "$ftsim" plot "$out/results.db" --out "$out/plots" >"$out/plots.list" \
     || failed+=("ftsim plot")
+echo "== the lake and the warehouse of lake-vs-warehouse.yaml: $out/sinks/PROTOCOL/"
+if [ -f scenarios/lake-vs-warehouse.yaml ]; then
+    rm -rf "$out/sinks"
+    "$ftsim" run scenarios/lake-vs-warehouse.yaml --out "$out/sinks" >/dev/null \
+        || failed+=("ftsim run lake-vs-warehouse --out")
+fi
 echo "== message-sequence diagrams"
 mkdir -p "$out/diagrams"
 for s in crash-during-processing lost-ack; do
@@ -92,6 +98,7 @@ caption_of() {
     timeseries-*) echo "Records made visible per second and their end-to-end latency (p50, p99) over simulated time, with crashes, restarts and partitions marked." ;;
     latency-cdf-*) echo "End-to-end latency CDF per protocol (record created to first visible at the sink), each percentile averaged over the seeds." ;;
     windows-*) echo "Window counts over processing time, with the watermark and the late records dropped." ;;
+    lambda-*) echo "The lambda architecture: the served view (batch view + speed view) against the reference, their difference (the at-least-once sawtooth a batch view recomputed from the lake corrects), and the staleness of the served view beside the age of its batch view." ;;
     byzantine-agreement) echo "Byzantine agreement: share of runs in which IC1 and IC2 hold against the number of traitors, OM and SM." ;;
     byzantine-cost) echo "Byzantine agreement: messages and signature verifications against n (log scale), beside the closed forms." ;;
     *) echo "" ;;
@@ -138,7 +145,7 @@ EOF
     while read -r img; do
         name=$(basename "$img" .png)
         scenario=""
-        for fam in loss-sweep timeseries latency-cdf windows; do
+        for fam in loss-sweep timeseries latency-cdf windows lambda; do
             case $name in "$fam"-*) scenario=${name#"$fam"-} ;; esac
         done
         figure "plots/$name.png" "$name" "$(caption_of "$name")" \

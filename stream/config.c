@@ -26,6 +26,7 @@ void pipe_config_defaults(struct pipe_config *c) {
     c->group = (struct pipe_group){.rebalance = false,
                                    .heartbeat_ns = 100 * SIM_NS_PER_MS,
                                    .session_timeout_ns = SIM_NS_PER_S};
+    c->sink = (struct pipe_sink){.kind = PIPE_SINK_WAREHOUSE, .roll_ns = SIM_NS_PER_S};
 }
 
 uint64_t pipe_estimated_records(const struct pipe_config *c) {

@@ -55,6 +55,7 @@ struct pipe {
     struct dlv_backoff backoff;
     struct wstage *ws; /* the windowed query (window_stage.c), NULL without one */
     struct ckpt *ck;   /* exactly-once-checkpoint (checkpoint.c), NULL otherwise */
+    struct sinks *sinks; /* the sink's rows, rejects and sums (stream/sinks.h) */
 };
 
 static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,

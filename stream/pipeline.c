@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pipe_internal.h"
+#include "sinks.h"
 
 int64_t pipe_map_value(int64_t v) {
     return v * 9 / 5 + 32000; /* milli-degrees Celsius -> milli-degrees Fahrenheit */
@@ -199,6 +200,8 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     }
     *out = p;
     if (cfg->query.enabled && (rc = wstage_new(p, &p->ws, err))) return rc;
+    if ((rc = sinks_new(&p->cfg, seed, &p->sinks, err)) || (rc = lambda_new(s, p->sinks, err)))
+        return rc;
     if (pipe_source_init(s, p) || pipe_broker_init(s, p) || pipe_sink_init(s, p))
         return ft_fail(err, FT_ENOMEM, "out of memory building the pipeline");
     rc = set_links(s, p, err);
@@ -213,6 +216,7 @@ void pipe_free(struct pipe *p) {
     pipe_sink_free(p->s, p);
     ckpt_free(p);
     wstage_free(p->ws);
+    sinks_free(p->sinks);
     free(p);
 }
 

@@ -77,6 +77,8 @@ struct pipe_source {
     /* csv */
     char csv_path[PIPE_PATH_MAX]; /* resolved against the scenario's directory */
     uint64_t csv_rows;            /* rows with arrival < duration (for limit checks) */
+    /* every kind: the fraction of malformed records (source.h, enum src_defect) */
+    double malformed_p;
 };
 
 struct pipe_link {
@@ -173,6 +175,36 @@ struct pipe_group {
     uint64_t session_timeout_ns; /* > heartbeat_ns: silence after which it is evicted */
 };
 
+/* Where committed rows land (docs/scenario-format.md, `sink`; stream/sinks.h). The
+ * warehouse validates each row against its declared schema (schema on write: a
+ * malformed row is rejected and counted, never added to the aggregates); the lake keeps
+ * every committed row as it came (schema on read), one file per partition per `roll`
+ * of processing time. Both only ever see rows the sink has committed. */
+enum pipe_sink_kind { PIPE_SINK_WAREHOUSE = 0, PIPE_SINK_LAKE, PIPE_SINK_BOTH };
+struct pipe_sink {
+    enum pipe_sink_kind kind;
+    uint64_t roll_ns;          /* lake: a partition's file covers [k*roll, (k+1)*roll) */
+    char path[PIPE_PATH_MAX];  /* where `ftsim run` writes them ("": only with --out) */
+};
+#define PIPE_ROLL_MIN_NS SIM_NS_PER_MS
+#define PIPE_LAKE_RECORDS_MAX 5000000ull /* records a run with a lake may generate (kept) */
+#define PIPE_WAREHOUSE_VALUE_MAX 1000000000ll /* the warehouse's range: |value| <= 10^9 */
+
+/* The lambda architecture (docs/scenario-format.md, `lambda`; stream/lambda.c): a
+ * batch layer recomputes per-key record counts from the lake (the master dataset:
+ * the lake files sealed when a job starts, each record id counted once) every
+ * batch_every, publishing the view batch_latency later; a speed layer counts every
+ * row committed since the served batch view's snapshot; the serving layer answers
+ * batch view + speed view. Needs a lake (sink kind lake or both). */
+struct pipe_lambda {
+    bool enabled;
+    uint64_t batch_every_ns;   /* a batch job starts at every multiple of this */
+    uint64_t batch_latency_ns; /* < batch_every_ns: a job's running time */
+    uint64_t sample_ns;        /* the served view is sampled at every multiple of this */
+};
+#define PIPE_LAMBDA_KEYS_MAX 32u         /* per-key series up to this many keys */
+#define PIPE_LAMBDA_SAMPLES_MAX 100000u  /* samples in duration + drain */
+
 struct pipe_config {
     uint64_t duration_ns; /* the source generates records for this long */
     uint64_t drain_ns;    /* then the run may go on this long for retries to settle */
@@ -187,6 +219,8 @@ struct pipe_config {
     uint32_t nfaults;
     struct pipe_fault faults[PIPE_FAULTS_MAX];
     struct pipe_query query; /* a windowed query the workers run (stream/query.h) */
+    struct pipe_sink sink;
+    struct pipe_lambda lambda;
 };
 
 /* Defaults for every field a scenario may leave out. */
@@ -260,6 +294,47 @@ uint32_t pipe_partition_of(uint32_t key, uint32_t partitions);
  * partition mod workers keeps it while it is a member; otherwise the k-th member in
  * index order, k = partition mod (members), takes it; PIPE_NO_OWNER when none is. */
 uint32_t pipe_group_owner(const uint8_t *member, uint32_t workers, uint32_t partition);
+
+/* ---- the lake and the warehouse (stream/lake.c, stream/warehouse.c) ---- */
+
+/* Why the warehouse rejects a row with defect `defect` (enum src_defect) and value
+ * `value` (after the worker's map): SRC_DEFECT_NONE when it accepts it. The declared
+ * schema: a value present, an integer, |value| <= PIPE_WAREHOUSE_VALUE_MAX. */
+int pipe_warehouse_reason(int defect, int64_t value);
+/* Rows the warehouse rejected, by reason (index enum src_defect; [0] = the total). */
+void pipe_warehouse_rejects(const struct pipe *p, uint64_t out[4]);
+/* Keeps every committed row for pipe_sink_write (call before the run; lake sinks keep
+ * them anyway, the lake is their master copy). */
+void pipe_sink_keep_rows(struct pipe *p, bool on);
+/* Writes what the sink committed, after the run: DIR/lake/partition=P/part-NNNNN.jsonl
+ * (lake, both) and DIR/warehouse.db (warehouse, both; with the window query's result
+ * table when there is one: call pipe_window_finish first). `meta` names the run in the
+ * warehouse's meta table. The content is a pure function of the run. */
+struct pipe_sink_meta {
+    const char *scenario, *protocol;
+    uint64_t seed;
+};
+int pipe_sink_write(struct pipe *p, const char *dir, const struct pipe_sink_meta *meta,
+                    struct ft_error *err);
+
+/* The lambda views over processing time: at every sample, one point for the total
+ * over all keys (key = PIPE_LAMBDA_TOTAL) and, when the source has at most
+ * PIPE_LAMBDA_KEYS_MAX keys, one per key. */
+#define PIPE_LAMBDA_TOTAL UINT32_MAX
+struct pipe_lambda_point {
+    uint64_t t_ns;
+    uint32_t key;
+    bool has_batch;           /* a batch view has been published */
+    bool has_event;           /* the served view reflects at least one record */
+    uint64_t served;          /* batch view + speed view */
+    uint64_t batch;           /* the batch view alone */
+    uint64_t batch_ns;        /* the served batch view's snapshot: lake files sealed by then */
+    uint64_t newest_event_ns; /* the newest event time the served view reflects */
+};
+const struct pipe_lambda_point *pipe_lambda_series(const struct pipe *p, size_t *n);
+uint64_t pipe_lambda_batches(const struct pipe *p); /* batch views published */
+/* The display name of source key `key` ("device-3", a CSV key). Returns buf. */
+const char *pipe_key_name(const struct pipe *p, uint32_t key, char *buf, size_t size);
 
 /* ---- the windowed query's results (cfg.query.enabled; stream/window_stage.c) ---- */
 

@@ -7,10 +7,13 @@
  * acknowledged without effect. Epochs (generation << 32 | incarnation + 1 of the
  * producing worker) fence per partition: with rebalance on, a partition's new owner
  * has a higher epoch than every earlier owner, so a zombie's outputs, commits and
- * inits are answered FENCED (and traced) and have no effect. */
+ * inits are answered FENCED (and traced) and have no effect. Every row it makes
+ * visible also goes through sinks_row (stream/lake.c): the warehouse's validation (a
+ * rejected row is visible in its rejects, not in the counts) and the lake's rows. */
 #include <stdlib.h>
 
 #include "pipe_internal.h"
+#include "sinks.h"
 
 struct sink_part {
     struct dlv_dedup dedup; /* idempotent: input offsets applied; .epoch fences */
@@ -63,7 +66,9 @@ const uint64_t *pipe_sink_counts(struct sim *s, const struct pipe *p) {
 
 static void apply(struct sim *s, struct pipe *p, const struct wire *w, uint32_t worker) {
     struct sink_dur *d = sim_node_durable(s, p->sink);
-    if (w->key < p->cfg.source.keys) d->count[w->key]++;
+    bool accepted = sinks_row(p->sinks, w, worker, sim_now(s)); /* validated, kept */
+    if (p->sinks->rc) sim_fail(s, p->sinks->rc, "sink: out of memory keeping rows");
+    if (accepted && w->key < p->cfg.source.keys) d->count[w->key]++;
     sim_trace_user(s, p->sink, PIPE_TR_VISIBLE, w->rec, w->partition);
     if (!p->obs.visible) return;
     struct pipe_row row = {w->rec, (uint32_t)w->key, (uint32_t)w->partition, (int64_t)w->value,

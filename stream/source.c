@@ -224,6 +224,7 @@ int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
     memset(g, 0, sizeof *g);
     g->cfg = *cfg;
     g->duration_ns = duration_ns;
+    if (cfg->malformed_p > 0) g->defect_key = src_defect_key(seed);
     int rc = 0;
     switch (cfg->kind) {
     case SRC_KEYED: {
@@ -255,7 +256,7 @@ int src_names_open(struct src_gen *g, const struct pipe_source *cfg, struct ft_e
     return cfg->kind == SRC_CSV ? csv_load(cfg->csv_path, &g->csv, err) : 0;
 }
 
-bool src_gen_next(struct src_gen *g, struct src_record *r) {
+static bool gen_next(struct src_gen *g, struct src_record *r) {
     switch (g->cfg.kind) {
     case SRC_KEYED:
         if (g->next_ns >= g->duration_ns) return false;
@@ -272,6 +273,42 @@ bool src_gen_next(struct src_gen *g, struct src_record *r) {
     case SRC_CLICKS: return src_clicks_next(g, r);
     }
     return false;
+}
+
+bool src_gen_next(struct src_gen *g, struct src_record *r) {
+    if (!gen_next(g, r)) return false;
+    r->defect = g->cfg.malformed_p > 0
+                    ? (uint8_t)src_defect_of(g->defect_key, g->cfg.malformed_p, r->id)
+                    : SRC_DEFECT_NONE;
+    return true;
+}
+
+/* ---- malformed records ---- */
+
+static uint64_t splitmix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+uint64_t src_defect_key(uint64_t seed) {
+    struct rng r;
+    rng_init(&r, seed, "source:malformed");
+    return rng_next(&r);
+}
+
+enum src_defect src_defect_of(uint64_t defect_key, double malformed_p, uint64_t id) {
+    if (!(malformed_p > 0)) return SRC_DEFECT_NONE;
+    uint64_t h = splitmix64(defect_key ^ splitmix64(id));
+    /* 53 bits against p * 2^53: both exact in a double, so every build agrees */
+    if ((double)(h >> 11) >= malformed_p * 9007199254740992.0) return SRC_DEFECT_NONE;
+    return (enum src_defect)(SRC_DEFECT_MISSING + splitmix64(h) % 3);
+}
+
+const char *src_defect_name(enum src_defect d) {
+    static const char *const names[SRC_DEFECTS] = {"none", "missing", "type", "range"};
+    return (unsigned)d < SRC_DEFECTS ? names[d] : "?";
 }
 
 void src_gen_free(struct src_gen *g) {

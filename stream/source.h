@@ -20,8 +20,24 @@ struct src_record {
     uint64_t event_ns;   /* when the record was created, by its creator's clock */
     uint64_t arrival_ns; /* when the source sends it (processing time), >= previous */
     uint32_t key;
+    uint8_t defect; /* enum src_defect: 0, or how the record is malformed */
     int64_t value;
 };
+
+/* Malformed records (`malformed: p` in a source): each record is malformed with
+ * probability p, independently, decided by a hash of (seed, record id) so every stage
+ * (the generator, the sink, the reference) finds the same answer from the id alone and
+ * no other random stream moves. A malformed record's payload has its value missing,
+ * of the wrong type ("n/a") or out of range (a glitch reading); key and times are
+ * intact. Which of the three: a second hash of the same draw, uniform. */
+enum src_defect { SRC_DEFECT_NONE = 0, SRC_DEFECT_MISSING, SRC_DEFECT_TYPE, SRC_DEFECT_RANGE };
+#define SRC_DEFECTS 4
+#define SRC_GLITCH_VALUE 999999999999ll /* the value a range defect reports */
+/* The per-run key of the decision (from the stream "source:malformed"). */
+uint64_t src_defect_key(uint64_t seed);
+enum src_defect src_defect_of(uint64_t defect_key, double malformed_p, uint64_t id);
+/* "none", "missing", "type", "range". */
+const char *src_defect_name(enum src_defect d);
 
 struct src_device {
     struct rng rng; /* "source:iot:D": phase, then per reading its jitter and value */
@@ -69,6 +85,7 @@ struct src_gen {
     /* csv */
     struct csv_data csv;
     size_t csv_next;
+    uint64_t defect_key; /* malformed records (cfg.malformed_p > 0) */
 };
 
 /* Returns 0, FT_ENOMEM, FT_EINVAL (iot with jitter >= period / 2), or for csv FT_EIO /

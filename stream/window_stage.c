@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "pipe_internal.h"
+#include "sinks.h"
 #include "window_stage.h"
 
 struct wpart_sink {
@@ -372,6 +373,11 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
         (rc = bitset_insert(&st->applied[in->partition], in->offset)) != 1) {
         if (rc == 0) st->replays++;
         fail(s, st, rc < 0 ? rc : 0, NULL);
+        return;
+    }
+    if (p->cfg.source.malformed_p > 0 && /* the query cannot parse it: filtered */
+        src_defect_of(p->sinks->defect_key, p->cfg.source.malformed_p, in->rec)) {
+        st->filtered++;
         return;
     }
     uint64_t k;

@@ -157,6 +157,53 @@ static void test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row(vo
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes WHERE run_id = 2"), 0);
 }
 
+/* ---- migration from v3 (tests/data/store/results-v3.db: `ftsim run --db` of
+ * spark-windowed-wordcount.yaml by the v3 ftsim, 11 words under two protocols) ---- */
+
+static void test_v3_database_migrates_to_v4_keeping_every_row(void **state) {
+    struct fx *f = *state;
+    copy_file("tests/data/store/results-v3.db", f->path);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    struct res_db *db = open_ok(f->path);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM lambda_views"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes WHERE sent = 11"), 2);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM window_results"), 84);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM watermarks"), 10);
+    /* a v4 run's lambda rows go in and come back, the total's key NULL, no batch NULL */
+    struct exp_outcome o = {.sent = 3};
+    const struct res_lambda rows[] = {
+        {.t_ns = 500, .key = NULL, .served = 2, .reference = 3, .staleness_ns = 40},
+        {.t_ns = 500,
+         .key = "device-1",
+         .served = 1,
+         .reference = 1,
+         .has_batch = true,
+         .batch_ns = 0,
+         .staleness_ns = 7},
+    };
+    struct res_run r = {.scenario = "lambda",
+                        .scenario_hash = "h",
+                        .seed = 1,
+                        .protocol = "exactly-once",
+                        .status = "ok",
+                        .outcome = &o,
+                        .lambda = rows,
+                        .nlambda = 2};
+    int64_t id = store_ok(db, &r);
+    res_close(db);
+    char got[512], sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT seq, t_ns, coalesce(key, 'TOTAL'), served, reference,"
+             " coalesce(batch_ns, 'none'), staleness_ns FROM lambda_views WHERE run_id = %lld"
+             " ORDER BY seq",
+             (long long)id);
+    raw_rows(f->path, sql, got, sizeof got);
+    assert_string_equal(got, "0|500|TOTAL|2|3|none|40;1|500|device-1|1|1|0|7");
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
 static void test_migrated_key_includes_params(void **state) {
     struct fx *f = *state;
     copy_file("tests/data/store/results-v1.db", f->path);
@@ -441,6 +488,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
         T(test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row),
+        T(test_v3_database_migrates_to_v4_keeping_every_row),
         T(test_migrated_key_includes_params),
         T(test_child_rows_read_back_equal),
         T(test_rerun_replaces_every_child_row),
