@@ -156,7 +156,11 @@ static const char *const res_migrations[] = {
     " reference INTEGER NOT NULL,"
     " batch_ns INTEGER," /* NULL: no batch view yet */
     " staleness_ns INTEGER NOT NULL,"
-    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+    /* and a window query's own outcome: its latency and its late drops (NULL without one) */
+    "ALTER TABLE outcomes ADD COLUMN window_latency_p50_ns INTEGER;"
+    "ALTER TABLE outcomes ADD COLUMN window_latency_p99_ns INTEGER;"
+    "ALTER TABLE outcomes ADD COLUMN late_dropped INTEGER;",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
@@ -186,7 +190,8 @@ static const char res_has_run_sql[] =
  * rest one by one. */
 static const char *const res_child_cols[RES_NCHILD] = {
     "run_id, sent, delivered, lost, duplicated, retries, messages, latency_p50_ns,"
-    " latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched",
+    " latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched,"
+    " window_latency_p50_ns, window_latency_p99_ns, late_dropped",
     "run_id, bucket_start_ns, bucket_ns, visible, throughput_per_s, latency_p50_ns,"
     " latency_p99_ns, in_flight, retries",
     "run_id, percent, latency_ns",
@@ -197,7 +202,7 @@ static const char *const res_child_cols[RES_NCHILD] = {
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
     "run_id, seq, t_ns, watermark_ns, late_dropped",
     "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns"};
-static const int res_child_ncols[RES_NCHILD] = {13, 9, 3, 4, 8, 15, 11, 5, 8};
+static const int res_child_ncols[RES_NCHILD] = {16, 9, 3, 4, 8, 15, 11, 5, 8};
 
 #define RES_OUTCOME_COLS 12
 
@@ -536,6 +541,14 @@ static int res_put_run(struct res_db *db, const struct res_run *r, int64_t *id, 
     return rc;
 }
 
+/* A uint64 counter as an INTEGER, refusing values above INT64_MAX. */
+static int res_bind_u64(sqlite3_stmt *st, int i, uint64_t v, const char *name,
+                        struct ft_error *err) {
+    if (v > INT64_MAX) return res_check_limit(name, v, err);
+    sqlite3_bind_int64(st, i, (int64_t)v);
+    return 0;
+}
+
 static int res_put_outcome(struct res_db *db, int64_t run_id, const struct exp_outcome *o,
                            struct ft_error *err) {
     sqlite3_stmt *st = db->put[RES_OUTCOMES];
@@ -544,15 +557,16 @@ static int res_put_outcome(struct res_db *db, int64_t run_id, const struct exp_o
     sqlite3_bind_int64(st, 1, run_id);
     for (int i = 0; i < RES_OUTCOME_COLS; i++)
         sqlite3_bind_int64(st, i + 2, (int64_t)cols[i].v);
+    for (int i = 0; i < 3; i++) sqlite3_bind_null(st, RES_OUTCOME_COLS + 2 + i);
+    if (o->windows_enabled) { /* else the three window columns are NULL */
+        int rc = res_bind_u64(st, RES_OUTCOME_COLS + 2, o->window_latency_p50_ns,
+                              "window_latency_p50_ns", err);
+        if (!rc) rc = res_bind_u64(st, RES_OUTCOME_COLS + 3, o->window_latency_p99_ns,
+                                   "window_latency_p99_ns", err);
+        if (!rc) rc = res_bind_u64(st, RES_OUTCOME_COLS + 4, o->late_dropped, "late_dropped", err);
+        if (rc) return rc;
+    }
     return res_step(db, st, NULL, "cannot store the outcome", err);
-}
-
-/* A uint64 counter as an INTEGER, refusing values above INT64_MAX. */
-static int res_bind_u64(sqlite3_stmt *st, int i, uint64_t v, const char *name,
-                        struct ft_error *err) {
-    if (v > INT64_MAX) return res_check_limit(name, v, err);
-    sqlite3_bind_int64(st, i, (int64_t)v);
-    return 0;
 }
 
 /* Binds row i of a child table at parameter base + 1 ...; 0 or FT_ELIMIT. */
