@@ -17,14 +17,13 @@
 #include "dlv.h"
 #include "plot_internal.h"
 
-const char *const plot_families[] = {"comparison",  "loss-sweep", "timeseries",
-                                     "latency-cdf", "windows",    "byzantine", "lambda"};
+const char *const plot_families[] = {"comparison", "loss-sweep", "timeseries", "latency-cdf",
+                                     "windows",    "drivers",    "byzantine",  "lambda"};
 const uint32_t plot_nfamilies = sizeof plot_families / sizeof plot_families[0];
 
-static int (*const family_fns[])(struct plot_ctx *) = {plot_fig_comparison, plot_fig_loss_sweep,
-                                                       plot_fig_timeseries, plot_fig_latency_cdf,
-                                                       plot_fig_windows,    plot_fig_byzantine,
-                                                       plot_fig_lambda};
+static int (*const family_fns[])(struct plot_ctx *) = {
+    plot_fig_comparison, plot_fig_loss_sweep, plot_fig_timeseries, plot_fig_latency_cdf,
+    plot_fig_windows,    plot_fig_drivers,    plot_fig_byzantine,  plot_fig_lambda};
 _Static_assert(sizeof family_fns / sizeof family_fns[0] ==
                    sizeof plot_families / sizeof plot_families[0],
                "one function per figure family");
@@ -512,7 +511,8 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
     if (!only_known(o->only))
         return ft_fail(err, FT_EINVAL,
                        "--only '%s' names no figure (families: comparison, "
-                       "loss-sweep, timeseries, latency-cdf, windows, byzantine, lambda)",
+                       "loss-sweep, timeseries, latency-cdf, windows, drivers, byzantine, "
+                       "lambda)",
                        o->only);
     struct plot_ctx c = {.opt = o, .rep = rep, .err = err};
     int rc = open_db(&c);

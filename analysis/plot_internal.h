@@ -34,6 +34,7 @@ int plot_fig_loss_sweep(struct plot_ctx *c);
 int plot_fig_timeseries(struct plot_ctx *c);
 int plot_fig_latency_cdf(struct plot_ctx *c);
 int plot_fig_windows(struct plot_ctx *c);
+int plot_fig_drivers(struct plot_ctx *c);
 int plot_fig_byzantine(struct plot_ctx *c);
 int plot_fig_lambda(struct plot_ctx *c);
 

@@ -500,6 +500,10 @@ static int get_driver(struct scn_ctx *c, const struct scn_node *m) {
         return scn_expected(c, k, "kind", "a driver (micro-batch or continuous)");
     q->driver =
         k && !strcmp(k->text, "continuous") ? PIPE_DRIVER_CONTINUOUS : PIPE_DRIVER_MICRO_BATCH;
+    /* A --set that turns the file's micro-batch driver continuous (a sweep comparing
+     * drivers) makes the file's trigger moot: it is ignored, not an error. */
+    if (q->driver == PIPE_DRIVER_CONTINUOUS && v[D_TRIGGER] && k->origin && !v[D_TRIGGER]->origin)
+        return 0;
     if (q->driver == PIPE_DRIVER_CONTINUOUS && v[D_TRIGGER])
         return scn_fail(c, scn_key_of(m, v[D_TRIGGER]),
                         "the continuous driver has no 'trigger': every record is one");
