@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "ledger.h"
+
+_Static_assert(EXP_QUANTILES == LEDGER_QUANTILES, "stats keep the ledger's quantiles");
 #include "query.h"
 #include "source.h"
 
@@ -60,7 +62,7 @@ void exp_stats_free(struct exp_stats *st) {
 
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns) {
     uint64_t w = requested_ns;
-    if (!w) w = (cfg->duration_ns / 100 + SIM_NS_PER_MS / 2) / SIM_NS_PER_MS * SIM_NS_PER_MS;
+    if (!w) w = (cfg->duration_ns / 50 + SIM_NS_PER_MS / 2) / SIM_NS_PER_MS * SIM_NS_PER_MS;
     if (!w) w = SIM_NS_PER_MS;
     uint64_t end = cfg->duration_ns + cfg->drain_ns;
     uint64_t min_w = end / EXP_BUCKETS_MAX + (end % EXP_BUCKETS_MAX != 0);

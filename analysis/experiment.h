@@ -115,7 +115,7 @@ void exp_windows_free(struct exp_windows *w);
  * bucket with activity (a visible row, a retry or a marker), and at least to the end
  * of `duration`; after that nothing the buckets count changes. */
 #define EXP_BUCKETS_MAX 100000u /* the width grows (in whole ms) to keep within this */
-#define EXP_QUANTILES 101u      /* percentiles 0..100 */
+#define EXP_QUANTILES 22u       /* percentiles 0, 5, ..., 95, 99, 100 (ledger_quantile_pct) */
 
 struct exp_bucket {
     uint64_t start_ns, width_ns; /* width_ns < w only for a last bucket cut by the end */
@@ -161,7 +161,7 @@ struct exp_stats {
 };
 void exp_stats_free(struct exp_stats *st);
 
-/* The bucket width for cfg: `requested_ns` if not 0, else duration / 100 rounded to the
+/* The bucket width for cfg: `requested_ns` if not 0, else duration / 50 rounded to the
  * nearest whole ms (at least 1 ms); either way raised, in whole ms, until the run
  * (duration + drain) needs at most EXP_BUCKETS_MAX buckets. */
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns);

@@ -7,6 +7,10 @@
 #include "err.h"
 #include "sort.h"
 
+const uint8_t ledger_quantile_pct[LEDGER_QUANTILES] = {0,  5,  10, 15, 20, 25, 30, 35,
+                                                        40, 45, 50, 55, 60, 65, 70, 75,
+                                                        80, 85, 90, 95, 99, 100};
+
 int ledger_init(struct ledger *l, uint64_t n) {
     memset(l, 0, sizeof *l);
     l->n = n;
@@ -79,8 +83,8 @@ int ledger_summarise_q(const struct ledger *l, struct ledger_summary *out,
     out->latency_p50_ns = ledger_nearest_rank(sorted, k, 50);
     out->latency_p99_ns = ledger_nearest_rank(sorted, k, 99);
     if (q && nq && k) {
-        for (unsigned pct = 0; pct < LEDGER_QUANTILES; pct++)
-            q[pct] = ledger_nearest_rank(sorted, k, pct);
+        for (unsigned i = 0; i < LEDGER_QUANTILES; i++)
+            q[i] = ledger_nearest_rank(sorted, k, ledger_quantile_pct[i]);
         *nq = LEDGER_QUANTILES;
     }
     free(lat);

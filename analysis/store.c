@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger.h"
 #include "store_internal.h"
 
 #if SQLITE_VERSION_NUMBER < 3035000
@@ -593,7 +594,7 @@ static int res_bind_bucket(sqlite3_stmt *st, int base, int64_t id, const struct 
 static int res_bind_quantile(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
                              size_t i, struct ft_error *err) {
     sqlite3_bind_int64(st, base + 1, id);
-    sqlite3_bind_int(st, base + 2, (int)i);
+    sqlite3_bind_int(st, base + 2, ledger_quantile_pct[i]);
     return res_bind_u64(st, base + 3, r->stats->quantiles[i], "latency_ns", err);
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "experiment.h"
+#include "ledger.h"
 #include "scenario.h"
 #include "source.h"
 
@@ -147,8 +148,8 @@ static void test_buckets_markers_and_quantiles_of_a_retried_record(void **state)
     expect_buckets(&st, &e, 100 * MS);
     /* nine rows at 3 ms, one at 53 ms: ranks 1..9 of 10 are 3 ms */
     assert_int_equal(st.nquantiles, EXP_QUANTILES);
-    for (unsigned p = 0; p <= 100; p++)
-        assert_int_equal(st.quantiles[p], (p <= 90 ? 3 : 53) * MS);
+    for (unsigned i = 0; i < EXP_QUANTILES; i++)
+        assert_int_equal(st.quantiles[i], (ledger_quantile_pct[i] <= 90 ? 3 : 53) * MS);
     expect_markers(&st);
     exp_stats_free(&st);
     free(scn);
@@ -170,8 +171,8 @@ static void test_lost_record_stays_in_flight_and_no_retries(void **state) {
     expected_buckets(phase, 30 * MS, false, &e);
     expect_buckets(&st, &e, 30 * MS);
     assert_int_equal(st.buckets[st.nbuckets - 1].in_flight, 1);
-    for (unsigned p = 0; p <= 100; p++)
-        assert_int_equal(st.quantiles[p], 3 * MS);
+    for (unsigned i = 0; i < EXP_QUANTILES; i++)
+        assert_int_equal(st.quantiles[i], 3 * MS);
     expect_markers(&st);
     /* reusing the struct for a second run replaces, never appends */
     assert_int_equal(exp_run(&scn->pipe, DLV_AT_MOST_ONCE, scn->seed, &opt, &o, &err), 0);
@@ -193,20 +194,20 @@ static void test_stats_leave_the_trace_hash_unchanged(void **state) {
     assert_int_equal(exp_run(&scn->pipe, DLV_AT_LEAST_ONCE, 9, &with, &b, &err), 0);
     assert_string_equal(a.trace_hash, b.trace_hash);
     assert_memory_equal(&a, &b, sizeof a);
-    assert_int_equal(st.bucket_ns, 10 * MS); /* default: 1 s / 100 */
+    assert_int_equal(st.bucket_ns, 20 * MS); /* default: 1 s / 50 */
     exp_stats_free(&st);
     free(scn);
 }
 
-static void test_default_bucket_width_rounds_duration_over_100_to_ms(void **state) {
+static void test_default_bucket_width_rounds_duration_over_50_to_ms(void **state) {
     (void)state;
     struct pipe_config c;
     pipe_config_defaults(&c);
     c.drain_ns = 0;
     const struct {
         uint64_t duration_ns, want_ns;
-    } cases[] = {{5000 * MS, 50 * MS}, {1000 * MS, 10 * MS}, {149 * MS, 1 * MS},
-                 {150 * MS, 2 * MS},   {10 * MS, 1 * MS},    {1, 1 * MS}};
+    } cases[] = {{5000 * MS, 100 * MS}, {1000 * MS, 20 * MS}, {124 * MS, 2 * MS},
+                 {125 * MS, 3 * MS},    {10 * MS, 1 * MS},    {1, 1 * MS}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         c.duration_ns = cases[i].duration_ns;
         assert_int_equal(exp_bucket_ns(&c, 0), cases[i].want_ns);
@@ -240,7 +241,7 @@ int main(void) {
         cmocka_unit_test(test_buckets_markers_and_quantiles_of_a_retried_record),
         cmocka_unit_test(test_lost_record_stays_in_flight_and_no_retries),
         cmocka_unit_test(test_stats_leave_the_trace_hash_unchanged),
-        cmocka_unit_test(test_default_bucket_width_rounds_duration_over_100_to_ms),
+        cmocka_unit_test(test_default_bucket_width_rounds_duration_over_50_to_ms),
         cmocka_unit_test(test_guarantees_per_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "ledger.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -254,8 +255,8 @@ static struct exp_stats sample_stats(void) {
                           .markers = m,
                           .nmarkers = 2,
                           .nquantiles = EXP_QUANTILES};
-    for (unsigned p = 0; p <= 100; p++)
-        s.quantiles[p] = 1000000 + 1000 * (uint64_t)p;
+    for (unsigned i = 0; i < EXP_QUANTILES; i++) /* 1 ms + 1 us per percent */
+        s.quantiles[i] = 1000000 + 1000 * (uint64_t)ledger_quantile_pct[i];
     return s;
 }
 
@@ -343,9 +344,12 @@ static void test_child_rows_read_back_equal(void **state) {
     assert_string_equal(got, "0|50000000|10|200.0|3000000|7000000|2|0;"
                              "50000000|50000000|0|0.0|||4|3;"
                              "100000000|25000000|5|200.0|4000000|4000000|0|1");
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles"), 101);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles"), 22);
     assert_int_equal(
         raw_int(f->path, "SELECT latency_ns FROM latency_quantiles WHERE percent = 99"), 1099000);
+    assert_int_equal(
+        raw_int(f->path, "SELECT group_concat(percent) FROM latency_quantiles WHERE percent % 5"),
+        99); /* every stored percent is a multiple of 5, but 99 */
     raw_rows(f->path, "SELECT t_ns, kind, node FROM markers ORDER BY t_ns", got, sizeof got);
     assert_string_equal(got, "60000000|crash|worker-2;70000000|heal|");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM markers WHERE node IS NULL"), 1);
@@ -395,7 +399,7 @@ static void test_rerun_replaces_every_child_row(void **state) {
     res_close(db);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM timeseries"), 1);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles"), 101);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles"), 22);
     const char *gone[] = {"markers", "window_results", "agreement", "events"};
     for (int i = 0; i < 4; i++) {
         char sql[64];
