@@ -326,6 +326,32 @@ int plot_prepare(struct plot_ctx *c, const char *sql, sqlite3_stmt **st) {
     return 0;
 }
 
+void plot_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+int plot_each_scenario(struct plot_ctx *c, const char *family, const char *sql, plot_scenario_fn fn,
+                       void *ctx, const char *none) {
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c, sql, &st);
+    if (rc) return rc;
+    bool any = false;
+    int step = 0;
+    while (!rc && (step = plot_step(c, st)) == 1) {
+        char scn[PLOT_TEXT_MAX], slug[PLOT_TEXT_MAX], name[PLOT_NAME_MAX];
+        plot_text(scn, sizeof scn, st, 0);
+        plot_slug(scn, slug, sizeof slug);
+        snprintf(name, sizeof name, "%s-%s", family, slug);
+        any = true;
+        if (plot_wanted(c, family, name)) rc = fn(c, scn, name, ctx);
+    }
+    sqlite3_finalize(st);
+    if (!rc && step < 0) rc = step;
+    if (rc || any || !none) return rc;
+    return plot_skip(c, family, "%s", none);
+}
+
 int plot_step(struct plot_ctx *c, sqlite3_stmt *st) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) return 1;

@@ -15,7 +15,6 @@
 
 #include "plot_internal.h"
 
-#define NAME_LEN 64
 #define BYZ_POINTS_MAX 4096u
 #define BYZ_N_MAX 1000 /* closed forms are tabulated up to this n */
 
@@ -25,15 +24,10 @@
     " ELSE length(a.traitors) - length(replace(a.traitors, ',', '')) + 1 END"
 
 struct byz_pt {
-    char algorithm[NAME_LEN];
+    char algorithm[PLOT_TEXT_MAX];
     int64_t n, m, x, runs; /* x: traitors (agreement figure) or n (cost figure) */
     double y1, y2;         /* success %, or messages / verifications means */
 };
-
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
 
 static int byz_read(struct plot_ctx *c, const char *sql, struct byz_pt *pts, uint32_t *n) {
     sqlite3_stmt *st;
@@ -46,7 +40,7 @@ static int byz_read(struct plot_ctx *c, const char *sql, struct byz_pt *pts, uin
             break;
         }
         struct byz_pt *p = &pts[(*n)++];
-        copy_text(p->algorithm, sizeof p->algorithm, st, 0);
+        plot_text(p->algorithm, sizeof p->algorithm, st, 0);
         p->n = sqlite3_column_int64(st, 1);
         p->m = sqlite3_column_int64(st, 2);
         p->x = sqlite3_column_int64(st, 3);
@@ -105,7 +99,7 @@ static int agree_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
         if (i < n && strcmp(p[i].algorithm, p[first].algorithm) == 0 && p[i].n == p[first].n &&
             p[i].m == p[first].m)
             continue;
-        char label[NAME_LEN + 64], q[2 * NAME_LEN + 140];
+        char label[PLOT_TEXT_MAX + 64], q[2 * PLOT_TEXT_MAX + 140];
         snprintf(label, sizeof label, "%s(%lld), n = %lld", algo_label(p[first].algorithm),
                  (long long)p[first].m, (long long)p[first].n);
         uint32_t b = plot_block(&f, "%s", label);
@@ -222,7 +216,7 @@ static int cost_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
     for (uint32_t first = 0, i = 1; i <= n; i++) {
         if (i < n && strcmp(p[i].algorithm, p[first].algorithm) == 0 && p[i].m == p[first].m)
             continue;
-        char label[NAME_LEN + 32], q[2 * NAME_LEN + 80];
+        char label[PLOT_TEXT_MAX + 32], q[2 * PLOT_TEXT_MAX + 80];
         snprintf(label, sizeof label, "%s(%lld) measured", algo_label(p[first].algorithm),
                  (long long)p[first].m);
         uint32_t b = plot_block(&f, "%s", label);

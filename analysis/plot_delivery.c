@@ -9,7 +9,6 @@
 
 #include "plot_internal.h"
 
-#define NAME_LEN 64
 #define CMP_ROWS_MAX (PLOT_PANELS_MAX * PLOT_SERIES_MAX)
 
 /* Runs of a scenario's newest file version; `r` is the runs alias. */
@@ -26,15 +25,10 @@ static const char *plain_runs(const struct plot_ctx *c) {
     return " 1";
 }
 
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 /* ---- (a) comparison: lost and duplicated per protocol, one panel per scenario ---- */
 
 struct cmp_row {
-    char scenario[NAME_LEN], protocol[NAME_LEN];
+    char scenario[PLOT_TEXT_MAX], protocol[PLOT_TEXT_MAX];
     int64_t runs;
     double sent, delivered, lost, lost_sd, dup, dup_sd;
 };
@@ -69,8 +63,8 @@ static int cmp_read(struct plot_ctx *c, struct cmp_row *rows, uint32_t *n) {
             break;
         }
         struct cmp_row *r = &rows[(*n)++];
-        copy_text(r->scenario, sizeof r->scenario, st, 0);
-        copy_text(r->protocol, sizeof r->protocol, st, 1);
+        plot_text(r->scenario, sizeof r->scenario, st, 0);
+        plot_text(r->protocol, sizeof r->protocol, st, 1);
         r->runs = sqlite3_column_int64(st, 2);
         r->sent = sqlite3_column_double(st, 3);
         r->delivered = sqlite3_column_double(st, 4);
@@ -93,7 +87,7 @@ static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t
         if (rows[i].runs < runs_min) runs_min = rows[i].runs;
         if (rows[i].runs > runs_max) runs_max = rows[i].runs;
     }
-    char title[3 * NAME_LEN + 64], seeds[48];
+    char title[3 * PLOT_TEXT_MAX + 64], seeds[48];
     if (runs_min == runs_max)
         snprintf(seeds, sizeof seeds, "%lld seed%s", (long long)runs_min, runs_min == 1 ? "" : "s");
     else
@@ -213,7 +207,7 @@ int plot_fig_comparison(struct plot_ctx *c) {
 #define LOSS_HOPS 3
 
 struct sweep_pt {
-    char scenario[NAME_LEN], protocol[NAME_LEN], rest[256];
+    char scenario[PLOT_TEXT_MAX], protocol[PLOT_TEXT_MAX], rest[256];
     double p, d;
     int64_t n;
     double lost, lost_sq, dup, dup_sq; /* sums of the per-run fractions and their squares */
@@ -279,10 +273,10 @@ static int sweep_read(struct plot_ctx *c, struct sweep_pt *pts, uint32_t *n) {
     if (rc) return rc;
     *n = 0;
     while ((rc = plot_step(c, st)) == 1) {
-        char scn[NAME_LEN], proto[NAME_LEN], params[1024], rest[256];
-        copy_text(scn, sizeof scn, st, 0);
-        copy_text(proto, sizeof proto, st, 1);
-        copy_text(params, sizeof params, st, 2);
+        char scn[PLOT_TEXT_MAX], proto[PLOT_TEXT_MAX], params[1024], rest[256];
+        plot_text(scn, sizeof scn, st, 0);
+        plot_text(proto, sizeof proto, st, 1);
+        plot_text(params, sizeof params, st, 2);
         double p = 0, d = 0, sent = sqlite3_column_double(st, 3);
         if (!parse_params(params, &p, &d, rest, sizeof rest)) continue;
         int i = sweep_find(pts, n, scn, proto, rest, p, d);
@@ -437,7 +431,7 @@ int plot_fig_loss_sweep(struct plot_ctx *c) {
     uint32_t first = 0;
     for (uint32_t i = 1; !rc && i <= n; i++) {
         if (i < n && strcmp(pts[i].scenario, pts[first].scenario) == 0) continue;
-        char slug[NAME_LEN], name[PLOT_NAME_MAX];
+        char slug[PLOT_TEXT_MAX], name[PLOT_NAME_MAX];
         plot_slug(pts[first].scenario, slug, sizeof slug);
         snprintf(name, sizeof name, "%s-%s", fam, slug);
         if (plot_wanted(c, fam, name)) rc = sweep_write(c, pts + first, i - first, name);

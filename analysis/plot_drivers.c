@@ -8,19 +8,13 @@
 
 #include "plot_internal.h"
 
-#define NAME_LEN 64
 #define DRIVER_ROWS_MAX 64u
 
 struct drv_row {
-    char driver[NAME_LEN], protocol[NAME_LEN];
+    char driver[PLOT_TEXT_MAX], protocol[PLOT_TEXT_MAX];
     double p50_s, p99_s, dropped;
     long long seeds;
 };
-
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
 
 /* The value of driver.kind in a params string ("driver.kind=continuous,x=1"). */
 static void driver_of(const char *params, char *out, size_t size) {
@@ -51,9 +45,9 @@ static int drv_rows(struct plot_ctx *c, const char *scenario, struct drv_row *ro
     while ((step = plot_step(c, st)) == 1 && *n < DRIVER_ROWS_MAX) {
         struct drv_row *r = &rows[(*n)++];
         char params[512];
-        copy_text(params, sizeof params, st, 0);
+        plot_text(params, sizeof params, st, 0);
         driver_of(params, r->driver, sizeof r->driver);
-        copy_text(r->protocol, sizeof r->protocol, st, 1);
+        plot_text(r->protocol, sizeof r->protocol, st, 1);
         r->p50_s = sqlite3_column_double(st, 2);
         r->p99_s = sqlite3_column_double(st, 3);
         r->dropped = sqlite3_column_double(st, 4);
@@ -72,8 +66,9 @@ static int drv_write(struct plot_ctx *c, const char *scenario, const struct drv_
                    "  5 seeds");
     long long seeds = 0;
     for (uint32_t i = 0; i < n; i++) {
-        char label[2 * NAME_LEN + 4];
-        snprintf(label, sizeof label, "%s\\n%s", rows[i].driver, rows[i].protocol);
+        char label[2 * PLOT_TEXT_MAX + 4];
+        snprintf(label, sizeof label, "%.*s\\n%.*s", PLOT_TEXT_MAX - 1, rows[i].driver,
+                 PLOT_TEXT_MAX - 1, rows[i].protocol);
         plot_dat_str(f.dat, label);
         fprintf(f.dat, " %.9g %.9g %.9g %lld\n", rows[i].p50_s, rows[i].p99_s, rows[i].dropped,
                 rows[i].seeds);
@@ -103,35 +98,22 @@ static int drv_write(struct plot_ctx *c, const char *scenario, const struct drv_
     return plot_fig_close(c, &f);
 }
 
+static int drv_scenario(struct plot_ctx *c, const char *scn, const char *name, void *ctx) {
+    (void)ctx;
+    struct drv_row rows[DRIVER_ROWS_MAX];
+    uint32_t n = 0;
+    int rc = drv_rows(c, scn, rows, &n);
+    return !rc && n ? drv_write(c, scn, rows, n, name) : rc;
+}
+
 int plot_fig_drivers(struct plot_ctx *c) {
     static const char fam[] = "drivers";
     if (!plot_column_exists(c, "outcomes", "window_latency_p50_ns") || !c->has_params)
         return plot_skip(c, fam, "%s has no window outcomes (results schema 4)", c->opt->db);
-    sqlite3_stmt *st;
-    int rc = plot_prepare(c,
-                          "SELECT DISTINCT r.scenario FROM runs r JOIN outcomes o ON o.run_id = r.id"
-                          " WHERE instr(r.params, 'driver.kind=') > 0"
-                          " AND o.window_latency_p50_ns IS NOT NULL ORDER BY r.scenario",
-                          &st);
-    if (rc) return rc;
-    int step = 0;
-    uint32_t drawn = 0;
-    while (!rc && (step = plot_step(c, st)) == 1) {
-        char scn[NAME_LEN], slug[NAME_LEN], name[PLOT_NAME_MAX];
-        copy_text(scn, sizeof scn, st, 0);
-        plot_slug(scn, slug, sizeof slug);
-        snprintf(name, sizeof name, "%s-%s", fam, slug);
-        if (!plot_wanted(c, fam, name)) continue;
-        struct drv_row rows[DRIVER_ROWS_MAX];
-        uint32_t n = 0;
-        rc = drv_rows(c, scn, rows, &n);
-        if (!rc && n) {
-            rc = drv_write(c, scn, rows, n, name);
-            drawn++;
-        }
-    }
-    sqlite3_finalize(st);
-    if (!rc && step >= 0 && !drawn)
-        return plot_skip(c, fam, "no sweep over driver.kind in %s", c->opt->db);
-    return !rc && step < 0 ? step : rc;
+    return plot_each_scenario(
+        c, fam,
+        "SELECT DISTINCT r.scenario FROM runs r JOIN outcomes o ON o.run_id = r.id"
+        " WHERE instr(r.params, 'driver.kind=') > 0"
+        " AND o.window_latency_p50_ns IS NOT NULL ORDER BY r.scenario",
+        drv_scenario, NULL, "no sweep over driver.kind");
 }

@@ -59,6 +59,21 @@ uint32_t plot_block(struct plot_fig *f, const char *fmt, ...) __attribute__((for
 void plot_fig_abort(struct plot_ctx *c, struct plot_fig *f);
 
 int plot_prepare(struct plot_ctx *c, const char *sql, sqlite3_stmt **st);
+/* Column col of the current row as text in dst ("" for NULL), truncated to fit. */
+#define PLOT_TEXT_MAX 64 /* scenario, protocol and node names the figures read */
+void plot_text(char *dst, size_t size, sqlite3_stmt *st, int col);
+/* SQL condition on runs r: a run without --set parameters, of the scenario file's
+ * latest version (the hash of its newest run). */
+#define PLOT_PLAIN_LATEST                                                                          \
+    " r.params = '' AND r.scenario_hash = (SELECT r2.scenario_hash FROM runs r2"                   \
+    " WHERE r2.scenario = r.scenario ORDER BY r2.id DESC LIMIT 1)"
+/* For each scenario in the first column of sql's rows: draws figure FAMILY-SLUG with
+ * fn(c, scenario, name, ctx) when --only wants it. When sql lists no scenario, says
+ * so with plot_skip(c, family, "%s", none), or says nothing when none is NULL. */
+typedef int (*plot_scenario_fn)(struct plot_ctx *c, const char *scenario, const char *name,
+                                void *ctx);
+int plot_each_scenario(struct plot_ctx *c, const char *family, const char *sql, plot_scenario_fn fn,
+                       void *ctx, const char *none);
 /* sqlite3_step wrapper: 1 = a row, 0 = done, negative FT_EDB with err filled. */
 int plot_step(struct plot_ctx *c, sqlite3_stmt *st);
 bool plot_table_exists(struct plot_ctx *c, const char *table);

@@ -9,38 +9,28 @@
 
 #include "plot_internal.h"
 
-#define NAME_LEN 64
 #define LAMBDA_PTS_MAX 200000u
 #define LAMBDA_PROTOCOLS_MAX 8u
 
-#define PLAIN_LATEST                                                                               \
-    " r.params = '' AND r.scenario_hash = (SELECT r2.scenario_hash FROM runs r2"                   \
-    " WHERE r2.scenario = r.scenario ORDER BY r2.id DESC LIMIT 1)"
-
 struct lam_run {
     sqlite3_int64 id, seed;
-    char protocol[NAME_LEN];
+    char protocol[PLOT_TEXT_MAX];
 };
-
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
 
 /* The runs to draw: per protocol, the least seed with lambda rows. */
 static int lam_runs(struct plot_ctx *c, const char *scenario, struct lam_run *runs, uint32_t *n) {
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
                           "SELECT r.id, r.seed, r.protocol FROM runs r WHERE r.scenario = ?1"
-                          " AND" PLAIN_LATEST " AND EXISTS (SELECT 1 FROM lambda_views v"
+                          " AND" PLOT_PLAIN_LATEST " AND EXISTS (SELECT 1 FROM lambda_views v"
                           " WHERE v.run_id = r.id) ORDER BY r.protocol, r.seed < 0, r.seed",
                           &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
     *n = 0;
     while ((rc = plot_step(c, st)) == 1 && *n < LAMBDA_PROTOCOLS_MAX) {
-        char proto[NAME_LEN];
-        copy_text(proto, sizeof proto, st, 2);
+        char proto[PLOT_TEXT_MAX];
+        plot_text(proto, sizeof proto, st, 2);
         if (*n && strcmp(runs[*n - 1].protocol, proto) == 0) continue; /* a later seed */
         runs[*n] = (struct lam_run){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), ""};
         snprintf(runs[*n].protocol, sizeof runs[*n].protocol, "%s", proto);
@@ -147,7 +137,8 @@ static int lam_write(struct plot_ctx *c, const char *scenario, const struct lam_
           f.gp);
     lam_plot(f.gp, name, runs, n, "4", false, false);
     fputs("set title \"staleness of the served view (t - newest event it reflects; grows once "
-          "the source stops) and the age of its batch view\"\nset ylabel \"seconds\"\nset yrange [0:*]\nset logscale y\n"
+          "the source stops) and the age of its batch view\"\nset ylabel \"seconds\"\nset yrange "
+          "[0:*]\nset logscale y\n"
           "set yrange [0.001:*]\n",
           f.gp);
     lam_plot(f.gp, name, runs, n, "($5 > 0.001 ? $5 : 0.001)", false, true);
@@ -155,29 +146,21 @@ static int lam_write(struct plot_ctx *c, const char *scenario, const struct lam_
     return plot_fig_close(c, &f);
 }
 
+static int lam_scenario(struct plot_ctx *c, const char *scn, const char *name, void *ctx) {
+    (void)ctx;
+    struct lam_run runs[LAMBDA_PROTOCOLS_MAX];
+    uint32_t n = 0;
+    int rc = lam_runs(c, scn, runs, &n);
+    return !rc && n ? lam_write(c, scn, runs, n, name) : rc;
+}
+
 int plot_fig_lambda(struct plot_ctx *c) {
     static const char fam[] = "lambda";
     if (plot_table_rows(c, "lambda_views") == 0 || !c->has_params)
         return plot_skip(c, fam, "no rows in table lambda_views of %s", c->opt->db);
-    sqlite3_stmt *st;
-    int rc = plot_prepare(c,
-                          "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
-                          " AND EXISTS (SELECT 1 FROM lambda_views v WHERE v.run_id = r.id)"
-                          " ORDER BY r.scenario",
-                          &st);
-    if (rc) return rc;
-    int step = 0;
-    while (!rc && (step = plot_step(c, st)) == 1) {
-        char scn[NAME_LEN], slug[NAME_LEN], name[PLOT_NAME_MAX];
-        copy_text(scn, sizeof scn, st, 0);
-        plot_slug(scn, slug, sizeof slug);
-        snprintf(name, sizeof name, "%s-%s", fam, slug);
-        if (!plot_wanted(c, fam, name)) continue;
-        struct lam_run runs[LAMBDA_PROTOCOLS_MAX];
-        uint32_t n = 0;
-        rc = lam_runs(c, scn, runs, &n);
-        if (!rc && n) rc = lam_write(c, scn, runs, n, name);
-    }
-    sqlite3_finalize(st);
-    return !rc && step < 0 ? step : rc;
+    return plot_each_scenario(c, fam,
+                              "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST
+                              " AND EXISTS (SELECT 1 FROM lambda_views v WHERE v.run_id = r.id)"
+                              " ORDER BY r.scenario",
+                              lam_scenario, NULL, NULL);
 }

@@ -9,22 +9,12 @@
 
 #include "plot_internal.h"
 
-#define NAME_LEN 64
 #define MARKERS_MAX 64u
-
-#define PLAIN_LATEST                                                                               \
-    " r.params = '' AND r.scenario_hash = (SELECT r2.scenario_hash FROM runs r2"                   \
-    " WHERE r2.scenario = r.scenario ORDER BY r2.id DESC LIMIT 1)"
 
 struct ts_run {
     sqlite3_int64 id;
-    char protocol[NAME_LEN];
+    char protocol[PLOT_TEXT_MAX];
 };
-
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
 
 static int run_order(const void *a, const void *b) {
     const struct ts_run *x = a, *y = b;
@@ -36,11 +26,10 @@ static int run_order(const void *a, const void *b) {
 static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, const char *table,
                    struct ts_run *runs, uint32_t *n) {
     char sql[512];
-    snprintf(
-        sql, sizeof sql,
-        "SELECT r.id, r.protocol FROM runs r WHERE r.scenario = ?1 AND r.seed = ?2 AND" PLAIN_LATEST
-        " AND EXISTS (SELECT 1 FROM %s t WHERE t.run_id = r.id)",
-        table);
+    snprintf(sql, sizeof sql,
+             "SELECT r.id, r.protocol FROM runs r WHERE r.scenario = ?1 AND r.seed = ?2 "
+             "AND" PLOT_PLAIN_LATEST " AND EXISTS (SELECT 1 FROM %s t WHERE t.run_id = r.id)",
+             table);
     sqlite3_stmt *st;
     int rc = plot_prepare(c, sql, &st);
     if (rc) return rc;
@@ -49,7 +38,7 @@ static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
     *n = 0;
     while ((rc = plot_step(c, st)) == 1 && *n < PLOT_SERIES_MAX) {
         runs[*n].id = sqlite3_column_int64(st, 0);
-        copy_text(runs[*n].protocol, sizeof runs[*n].protocol, st, 1);
+        plot_text(runs[*n].protocol, sizeof runs[*n].protocol, st, 1);
         (*n)++;
     }
     sqlite3_finalize(st);
@@ -104,7 +93,7 @@ static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run 
 
 struct ts_marker {
     double t_s;
-    char kind[16], node[NAME_LEN];
+    char kind[16], node[PLOT_TEXT_MAX];
 };
 
 static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n, double span_s,
@@ -122,8 +111,8 @@ static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n,
     if (rc) return rc;
     while ((rc = plot_step(c, st)) == 1 && *nm < MARKERS_MAX) {
         struct ts_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", ""};
-        copy_text(k.kind, sizeof k.kind, st, 1);
-        copy_text(k.node, sizeof k.node, st, 2);
+        plot_text(k.kind, sizeof k.kind, st, 1);
+        plot_text(k.node, sizeof k.node, st, 2);
         bool near = false; /* the same event in another protocol's run, a moment apart */
         for (uint32_t i = 0; i < *nm && !near; i++)
             near = strcmp(m[i].kind, k.kind) == 0 && strcmp(m[i].node, k.node) == 0 &&
@@ -156,7 +145,7 @@ static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t 
                 "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead lc rgb \"%s\" dt 2 "
                 "lw 1.5 front\n",
                 m[i].t_s, m[i].t_s, col);
-        char text[NAME_LEN + 32], q[2 * NAME_LEN + 80];
+        char text[PLOT_TEXT_MAX + 32], q[2 * PLOT_TEXT_MAX + 80];
         snprintf(text, sizeof text, "%s%s%s", m[i].kind, m[i].node[0] ? " " : "", m[i].node);
         /* a marker close after the previous one puts its label right of its line */
         bool close = i > 0 && m[i].t_s - m[i - 1].t_s <= 0.02 * t_max;
@@ -252,18 +241,18 @@ int plot_fig_timeseries(struct plot_ctx *c) {
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
                           "SELECT r.scenario, r.seed, count(DISTINCT r.protocol) AS np"
-                          " FROM runs r WHERE" PLAIN_LATEST
+                          " FROM runs r WHERE" PLOT_PLAIN_LATEST
                           " AND EXISTS (SELECT 1 FROM timeseries t WHERE t.run_id = r.id)"
                           " GROUP BY r.scenario, r.seed"
                           " ORDER BY r.scenario, np DESC, r.seed < 0, r.seed",
                           &st);
     if (rc) return rc;
-    char last[NAME_LEN] = "";
+    char last[PLOT_TEXT_MAX] = "";
     bool any = false;
     int step = 0;
     while (!rc && (step = plot_step(c, st)) == 1) {
-        char scn[NAME_LEN], slug[NAME_LEN], name[PLOT_NAME_MAX];
-        copy_text(scn, sizeof scn, st, 0);
+        char scn[PLOT_TEXT_MAX], slug[PLOT_TEXT_MAX], name[PLOT_NAME_MAX];
+        plot_text(scn, sizeof scn, st, 0);
         if (any && strcmp(scn, last) == 0) continue; /* the first row: most protocols, least seed */
         any = true;
         snprintf(last, sizeof last, "%s", scn);
@@ -285,7 +274,7 @@ int plot_fig_timeseries(struct plot_ctx *c) {
 /* ---- (d) latency CDF ---- */
 
 struct cdf_pt {
-    char protocol[NAME_LEN];
+    char protocol[PLOT_TEXT_MAX];
     double percent, ms;
     int64_t seeds;
 };
@@ -299,12 +288,13 @@ static int cdf_order(const void *a, const void *b) {
 
 static int cdf_read(struct plot_ctx *c, const char *scenario, struct cdf_pt **out, size_t *n) {
     sqlite3_stmt *st;
-    int rc = plot_prepare(c,
-                          "SELECT r.protocol, q.percent, avg(q.latency_ns),"
-                          " count(DISTINCT r.id) FROM latency_quantiles q"
-                          " JOIN runs r ON r.id = q.run_id WHERE r.scenario = ?1 AND" PLAIN_LATEST
-                          " GROUP BY r.protocol, q.percent",
-                          &st);
+    int rc =
+        plot_prepare(c,
+                     "SELECT r.protocol, q.percent, avg(q.latency_ns),"
+                     " count(DISTINCT r.id) FROM latency_quantiles q"
+                     " JOIN runs r ON r.id = q.run_id WHERE r.scenario = ?1 AND" PLOT_PLAIN_LATEST
+                     " GROUP BY r.protocol, q.percent",
+                     &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
     struct cdf_pt *pts = NULL;
@@ -322,7 +312,7 @@ static int cdf_read(struct plot_ctx *c, const char *scenario, struct cdf_pt **ou
             pts = p;
         }
         struct cdf_pt *q = &pts[(*n)++];
-        copy_text(q->protocol, sizeof q->protocol, st, 0);
+        plot_text(q->protocol, sizeof q->protocol, st, 0);
         q->percent = sqlite3_column_double(st, 1);
         q->ms = sqlite3_column_double(st, 2) / 1e6;
         q->seeds = sqlite3_column_int64(st, 3);
@@ -372,7 +362,7 @@ static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_
         for (size_t k = first; k < i; k++)
             fprintf(f.dat, "%.6g %.6g %lld\n", pts[k].ms > 0 ? pts[k].ms : NAN, pts[k].percent,
                     (long long)pts[k].seeds);
-        char label[NAME_LEN + 32];
+        char label[PLOT_TEXT_MAX + 32];
         snprintf(label, sizeof label, "%s (%lld seed%s)", proto, (long long)pts[first].seeds,
                  pts[first].seeds == 1 ? "" : "s");
         fprintf(f.gp,
@@ -387,34 +377,24 @@ static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_
     return plot_fig_close(c, &f);
 }
 
+static int cdf_scenario(struct plot_ctx *c, const char *scn, const char *name, void *ctx) {
+    (void)ctx;
+    struct cdf_pt *pts = NULL;
+    size_t n = 0;
+    int rc = cdf_read(c, scn, &pts, &n);
+    if (!rc && n) rc = cdf_write(c, scn, pts, n, name);
+    free(pts);
+    return rc;
+}
+
 int plot_fig_latency_cdf(struct plot_ctx *c) {
     static const char fam[] = "latency-cdf";
     if (plot_table_rows(c, "latency_quantiles") == 0 || !c->has_params)
         return plot_skip(c, fam, "no rows in table latency_quantiles of %s", c->opt->db);
-    sqlite3_stmt *st;
-    int rc = plot_prepare(c,
-                          "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
-                          " AND EXISTS (SELECT 1 FROM latency_quantiles q"
-                          " WHERE q.run_id = r.id) ORDER BY r.scenario",
-                          &st);
-    if (rc) return rc;
-    bool any = false;
-    int step = 0;
-    while (!rc && (step = plot_step(c, st)) == 1) {
-        char scn[NAME_LEN], slug[NAME_LEN], name[PLOT_NAME_MAX];
-        copy_text(scn, sizeof scn, st, 0);
-        plot_slug(scn, slug, sizeof slug);
-        snprintf(name, sizeof name, "%s-%s", fam, slug);
-        any = true;
-        if (!plot_wanted(c, fam, name)) continue;
-        struct cdf_pt *pts = NULL;
-        size_t n = 0;
-        rc = cdf_read(c, scn, &pts, &n);
-        if (!rc && n) rc = cdf_write(c, scn, pts, n, name);
-        free(pts);
-    }
-    sqlite3_finalize(st);
-    if (!rc && step < 0) rc = step;
-    if (rc) return rc;
-    return any ? 0 : plot_skip(c, fam, "no plain runs (params '') with latency quantiles");
+    return plot_each_scenario(c, fam,
+                              "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST
+                              " AND EXISTS (SELECT 1 FROM latency_quantiles q"
+                              " WHERE q.run_id = r.id) ORDER BY r.scenario",
+                              cdf_scenario, NULL,
+                              "no plain runs (params '') with latency quantiles");
 }

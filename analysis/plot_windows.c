@@ -11,13 +11,8 @@
 
 #include "plot_internal.h"
 
-#define NAME_LEN 64
 #define WINDOWS_MAX 16u /* windows drawn per panel; later ones are left out (noted) */
 #define WIN_ROWS_MAX 100000u
-
-#define PLAIN_LATEST                                                                               \
-    " r.params = '' AND r.scenario_hash = (SELECT r2.scenario_hash FROM runs r2"                   \
-    " WHERE r2.scenario = r.scenario ORDER BY r2.id DESC LIMIT 1)"
 
 static const char *const win_colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                          "#E69F00", "#56B4E9", "#000000", "#8C564B"};
@@ -28,11 +23,6 @@ struct win_pt {
     double start_s, end_s, at_s, total;
     int final;
 };
-
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col) {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
 
 /* Each window's total at each emission: per key the latest row at or before it. */
 static int win_read(struct plot_ctx *c, sqlite3_int64 run, bool domains, struct win_pt **out,
@@ -68,7 +58,7 @@ static int win_read(struct plot_ctx *c, sqlite3_int64 run, bool domains, struct 
             pts = p;
         }
         struct win_pt *w = &pts[(*n)++];
-        copy_text(w->domain, sizeof w->domain, st, 0);
+        plot_text(w->domain, sizeof w->domain, st, 0);
         w->start_s = (double)sqlite3_column_int64(st, 1) / 1e9;
         w->end_s = (double)sqlite3_column_int64(st, 2) / 1e9;
         w->at_s = (double)sqlite3_column_int64(st, 3) / 1e9;
@@ -284,8 +274,7 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
         clock_tics(f.gp, 'x', xlo, tmax + pad);
         fputs("set xlabel \"processing time (clock time of the replayed input, simulated)\"\n",
               f.gp);
-    }
-    else
+    } else
         fputs("set xlabel \"processing time (s, simulated)\"\n", f.gp);
     uint32_t left_out = 0;
     if (ev) win_panel(&f, w, n, "event", clock, &left_out);
@@ -305,7 +294,7 @@ static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 *run
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
                           "SELECT r.id, r.seed, r.protocol FROM runs r WHERE r.scenario = ?1"
-                          " AND" PLAIN_LATEST " AND EXISTS (SELECT 1 FROM window_results w"
+                          " AND" PLOT_PLAIN_LATEST " AND EXISTS (SELECT 1 FROM window_results w"
                           " WHERE w.run_id = r.id) ORDER BY r.seed < 0, r.seed,"
                           " CASE r.protocol WHEN 'exactly-once' THEN 0"
                           " WHEN 'exactly-once-txn' THEN 1 WHEN 'at-least-once' THEN 2"
@@ -317,7 +306,7 @@ static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 *run
     if (rc == 1) {
         *run = sqlite3_column_int64(st, 0);
         *seed = sqlite3_column_int64(st, 1);
-        copy_text(protocol, size, st, 2);
+        plot_text(protocol, size, st, 2);
     }
     sqlite3_finalize(st);
     return rc < 0 ? rc : rc == 1 ? 0 : FT_ENOENT;
@@ -325,7 +314,7 @@ static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 *run
 
 static int win_scenario(struct plot_ctx *c, const char *scn, bool domains, const char *name) {
     sqlite3_int64 run, seed;
-    char proto[NAME_LEN];
+    char proto[PLOT_TEXT_MAX];
     int rc = pick_run(c, scn, &run, &seed, proto, sizeof proto);
     if (rc == FT_ENOENT) return 0;
     struct win_pt *w = NULL;
@@ -339,30 +328,18 @@ static int win_scenario(struct plot_ctx *c, const char *scn, bool domains, const
     return rc;
 }
 
+static int win_each(struct plot_ctx *c, const char *scn, const char *name, void *ctx) {
+    return win_scenario(c, scn, *(const bool *)ctx, name);
+}
+
 int plot_fig_windows(struct plot_ctx *c) {
     static const char fam[] = "windows";
     if (plot_table_rows(c, "window_results") == 0 || !c->has_params)
         return plot_skip(c, fam, "no rows in table window_results of %s", c->opt->db);
     bool domains = plot_column_exists(c, "window_results", "time_domain");
-    sqlite3_stmt *st;
-    int rc = plot_prepare(c,
-                          "SELECT DISTINCT r.scenario FROM runs r WHERE" PLAIN_LATEST
-                          " AND EXISTS (SELECT 1 FROM window_results w WHERE w.run_id = r.id)"
-                          " ORDER BY r.scenario",
-                          &st);
-    if (rc) return rc;
-    int step = 0;
-    bool any = false;
-    while (!rc && (step = plot_step(c, st)) == 1) {
-        char scn[NAME_LEN], slug[NAME_LEN], name[PLOT_NAME_MAX];
-        copy_text(scn, sizeof scn, st, 0);
-        plot_slug(scn, slug, sizeof slug);
-        snprintf(name, sizeof name, "%s-%s", fam, slug);
-        any = true;
-        if (plot_wanted(c, fam, name)) rc = win_scenario(c, scn, domains, name);
-    }
-    sqlite3_finalize(st);
-    if (!rc && step < 0) rc = step;
-    if (rc) return rc;
-    return any ? 0 : plot_skip(c, fam, "no plain runs (params '') with window results");
+    return plot_each_scenario(c, fam,
+                              "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST
+                              " AND EXISTS (SELECT 1 FROM window_results w WHERE w.run_id = r.id)"
+                              " ORDER BY r.scenario",
+                              win_each, &domains, "no plain runs (params '') with window results");
 }
