@@ -361,7 +361,7 @@ int plot_step(struct plot_ctx *c, sqlite3_stmt *st) {
 
 bool plot_table_exists(struct plot_ctx *c, const char *table) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return false;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -382,15 +382,15 @@ bool plot_column_exists(struct plot_ctx *c, const char *table, const char *colum
     return yes;
 }
 
-int64_t plot_table_rows(struct plot_ctx *c, const char *table) {
-    if (!plot_table_exists(c, table)) return 0;
+bool plot_table_has_rows(struct plot_ctx *c, const char *table) {
+    if (!plot_table_exists(c, table)) return false;
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", table);
+    snprintf(sql, sizeof sql, "SELECT EXISTS (SELECT 1 FROM \"%s\")", table);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return false;
+    bool yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    return n;
+    return yes;
 }
 
 /* ---- names, colours, numbers ---- */

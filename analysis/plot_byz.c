@@ -265,7 +265,7 @@ static int cost_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
 
 int plot_fig_byzantine(struct plot_ctx *c) {
     static const char fam[] = "byzantine";
-    if (plot_table_rows(c, "agreement") == 0)
+    if (!plot_table_has_rows(c, "agreement"))
         return plot_skip(c, fam, "no rows in table agreement of %s", c->opt->db);
     struct byz_pt *pts = malloc(BYZ_POINTS_MAX * sizeof *pts);
     if (!pts) return ft_fail(c->err, FT_ENOMEM, "out of memory");

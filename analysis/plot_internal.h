@@ -76,10 +76,12 @@ int plot_each_scenario(struct plot_ctx *c, const char *family, const char *sql, 
                        void *ctx, const char *none);
 /* sqlite3_step wrapper: 1 = a row, 0 = done, negative FT_EDB with err filled. */
 int plot_step(struct plot_ctx *c, sqlite3_stmt *st);
+/* A table or view of that name exists. */
 bool plot_table_exists(struct plot_ctx *c, const char *table);
 bool plot_column_exists(struct plot_ctx *c, const char *table, const char *column);
-/* Rows in a table (0 when it does not exist). */
-int64_t plot_table_rows(struct plot_ctx *c, const char *table);
+/* The table or view exists and has a row (without counting them: the time series is a
+ * view that unpacks every run's JSON). */
+bool plot_table_has_rows(struct plot_ctx *c, const char *table);
 
 /* s as a double-quoted gnuplot string literal in buf (truncated to fit); returns buf. */
 const char *plot_q(char *buf, size_t size, const char *s);

@@ -156,7 +156,7 @@ static int lam_scenario(struct plot_ctx *c, const char *scn, const char *name, v
 
 int plot_fig_lambda(struct plot_ctx *c) {
     static const char fam[] = "lambda";
-    if (plot_table_rows(c, "lambda_views") == 0 || !c->has_params)
+    if (!plot_table_has_rows(c, "lambda_views") || !c->has_params)
         return plot_skip(c, fam, "no rows in table lambda_views of %s", c->opt->db);
     return plot_each_scenario(c, fam,
                               "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST

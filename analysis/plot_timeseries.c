@@ -236,7 +236,7 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
 
 int plot_fig_timeseries(struct plot_ctx *c) {
     static const char fam[] = "timeseries";
-    if (plot_table_rows(c, "timeseries") == 0 || !c->has_params)
+    if (!plot_table_has_rows(c, "timeseries") || !c->has_params)
         return plot_skip(c, fam, "no rows in table timeseries of %s", c->opt->db);
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
@@ -389,7 +389,7 @@ static int cdf_scenario(struct plot_ctx *c, const char *scn, const char *name, v
 
 int plot_fig_latency_cdf(struct plot_ctx *c) {
     static const char fam[] = "latency-cdf";
-    if (plot_table_rows(c, "latency_quantiles") == 0 || !c->has_params)
+    if (!plot_table_has_rows(c, "latency_quantiles") || !c->has_params)
         return plot_skip(c, fam, "no rows in table latency_quantiles of %s", c->opt->db);
     return plot_each_scenario(c, fam,
                               "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST

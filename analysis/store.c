@@ -14,8 +14,8 @@
 #include "ledger.h"
 #include "store_internal.h"
 
-#if SQLITE_VERSION_NUMBER < 3035000
-#error "the results store needs SQLite >= 3.35 (INSERT ... RETURNING)"
+#if SQLITE_VERSION_NUMBER < 3038000
+#error "the results store needs SQLite >= 3.38 (INSERT ... RETURNING, JSON and ->>)"
 #endif
 
 /* Migration i takes a database from schema version i to i + 1. Never edit a released
@@ -162,13 +162,48 @@ static const char *const res_migrations[] = {
     "ALTER TABLE outcomes ADD COLUMN window_latency_p50_ns INTEGER;"
     "ALTER TABLE outcomes ADD COLUMN window_latency_p99_ns INTEGER;"
     "ALTER TABLE outcomes ADD COLUMN late_dropped INTEGER;",
+    /* 5: a run's time series and latency quantiles as one row each, a JSON array, with
+     * views of the old names and columns over them: writing ~75 rows per run was most of
+     * what storing a run cost (docs/PERFORMANCE.md). Old rows are packed in order. */
+    "CREATE TABLE timeseries_json ("
+    " run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+    /* [[bucket_start_ns, bucket_ns, visible, latency_p50_ns, latency_p99_ns, in_flight,
+     *   retries], ...] in time order; the latencies are null when visible is 0 */
+    " buckets TEXT NOT NULL);"
+    "INSERT INTO timeseries_json (run_id, buckets) SELECT run_id,"
+    " json_group_array(json_array(bucket_start_ns, bucket_ns, visible, latency_p50_ns,"
+    " latency_p99_ns, in_flight, retries))"
+    " FROM (SELECT * FROM timeseries ORDER BY run_id, bucket_start_ns) GROUP BY run_id;"
+    "DROP TABLE timeseries;"
+    "CREATE VIEW timeseries AS SELECT t.run_id AS run_id,"
+    " b.value ->> 0 AS bucket_start_ns, b.value ->> 1 AS bucket_ns, b.value ->> 2 AS visible,"
+    " CASE WHEN b.value ->> 1 > 0 THEN (b.value ->> 2) / ((b.value ->> 1) / 1e9)"
+    " ELSE CAST(b.value ->> 2 AS REAL) END AS throughput_per_s,"
+    " b.value ->> 3 AS latency_p50_ns, b.value ->> 4 AS latency_p99_ns,"
+    " b.value ->> 5 AS in_flight, b.value ->> 6 AS retries"
+    " FROM timeseries_json t, json_each(t.buckets) b;"
+    "CREATE TABLE latency_quantiles_json ("
+    " run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+    " quantiles TEXT NOT NULL);" /* [[percent, latency_ns], ...] by percent */
+    "INSERT INTO latency_quantiles_json (run_id, quantiles) SELECT run_id,"
+    " json_group_array(json_array(percent, latency_ns))"
+    " FROM (SELECT * FROM latency_quantiles ORDER BY run_id, percent) GROUP BY run_id;"
+    "DROP TABLE latency_quantiles;"
+    "CREATE VIEW latency_quantiles AS SELECT l.run_id AS run_id,"
+    " q.value ->> 0 AS percent, q.value ->> 1 AS latency_ns"
+    " FROM latency_quantiles_json l, json_each(l.quantiles) q;"
+    /* the plots' "latest version of the file" lookup (the scenario's run of greatest id)
+     * was a scan of the scenario's runs per run, quadratic in a sweep; the protocol
+     * index served no query */
+    "DROP INDEX runs_by_protocol;"
+    "CREATE INDEX runs_by_scenario_id ON runs (scenario, id);",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
                "one migration per schema version");
 
 const char *const res_child_tables[RES_NCHILD] = {
-    "outcomes", "timeseries", "latency_quantiles", "markers",
+    "outcomes", "timeseries_json", "latency_quantiles_json", "markers",
     "window_results", "agreement", "events", "watermarks", "lambda_views"};
 
 /* A new run is inserted (RETURNING its id); a rerun of (scenario_hash, params, seed,
@@ -193,9 +228,8 @@ static const char *const res_child_cols[RES_NCHILD] = {
     "run_id, sent, delivered, lost, duplicated, retries, messages, latency_p50_ns,"
     " latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched,"
     " window_latency_p50_ns, window_latency_p99_ns, late_dropped",
-    "run_id, bucket_start_ns, bucket_ns, visible, throughput_per_s, latency_p50_ns,"
-    " latency_p99_ns, in_flight, retries",
-    "run_id, percent, latency_ns",
+    "run_id, buckets",
+    "run_id, quantiles",
     "run_id, t_ns, kind, node",
     "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final, time_domain",
     "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
@@ -203,7 +237,7 @@ static const char *const res_child_cols[RES_NCHILD] = {
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
     "run_id, seq, t_ns, watermark_ns, late_dropped",
     "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns"};
-static const int res_child_ncols[RES_NCHILD] = {16, 9, 3, 4, 8, 15, 11, 5, 8};
+static const int res_child_ncols[RES_NCHILD] = {16, 2, 2, 4, 8, 15, 11, 5, 8};
 
 #define RES_OUTCOME_COLS 12
 
@@ -330,6 +364,11 @@ static int res_enable_wal(struct res_db *db, struct ft_error *err) {
     return 0;
 }
 
+/* Whether a run may have many rows of child table t (then multi-row INSERTs). */
+static bool res_child_multirow(int t) {
+    return t != RES_OUTCOMES && t != RES_AGREEMENT && t != RES_TIMESERIES && t != RES_QUANTILES;
+}
+
 /* "INSERT INTO t (cols) VALUES (?, ...), ..." with `rows` rows. */
 static int res_prepare_insert(struct res_db *db, int t, int rows, sqlite3_stmt **st) {
     int ncols = res_child_ncols[t];
@@ -361,7 +400,7 @@ static int res_prepare(struct res_db *db, struct ft_error *err) {
         char del[96];
         snprintf(del, sizeof del, "DELETE FROM %s WHERE run_id = ?1", res_child_tables[i]);
         rc = res_prepare_insert(db, i, 1, &db->put[i]);
-        if (rc == SQLITE_OK && i != RES_OUTCOMES && i != RES_AGREEMENT)
+        if (rc == SQLITE_OK && res_child_multirow(i))
             rc = res_prepare_insert(db, i, RES_BATCH, &db->putn[i]);
         if (rc == SQLITE_OK) rc = sqlite3_prepare_v3(db->db, del, -1, flags, &db->del[i], NULL);
     }
@@ -431,6 +470,7 @@ void res_close(struct res_db *db) {
         sqlite3_finalize(db->del[i]);
     }
     sqlite3_close(db->db);
+    free(db->json);
     free(db->path);
     free(db);
 }
@@ -574,28 +614,96 @@ static int res_put_outcome(struct res_db *db, int64_t run_id, const struct exp_o
 typedef int (*res_bind_fn)(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
                            size_t i, struct ft_error *err);
 
-static int res_bind_bucket(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
-                           size_t i, struct ft_error *err) {
-    const struct exp_bucket *b = &r->stats->buckets[i];
-    const uint64_t v[] = {b->start_ns, b->width_ns, b->visible, b->in_flight, b->retries};
-    static const int col[] = {2, 3, 4, 8, 9};
-    sqlite3_bind_int64(st, base + 1, id);
-    for (int k = 0; k < 5; k++) {
-        int rc = res_bind_u64(st, base + col[k], v[k], "a timeseries value", err);
-        if (rc) return rc;
-    }
-    double width_s = b->width_ns ? (double)b->width_ns / 1e9 : 1.0;
-    sqlite3_bind_double(st, base + 5, (double)b->visible / width_s);
-    if (!b->visible) return 0; /* latencies stay NULL */
-    int rc = res_bind_u64(st, base + 6, b->latency_p50_ns, "latency_p50_ns", err);
-    return rc ? rc : res_bind_u64(st, base + 7, b->latency_p99_ns, "latency_p99_ns", err);
+/* ---- a run's time series and quantiles as JSON arrays (schema 5) ---- */
+
+/* Room for `need` more bytes in db->json; 0 or FT_ENOMEM. */
+static int res_json_reserve(struct res_db *db, size_t need, struct ft_error *err) {
+    if (need <= db->json_cap) return 0;
+    size_t cap = db->json_cap ? db->json_cap : 4096;
+    while (cap < need) cap *= 2;
+    char *p = realloc(db->json, cap);
+    if (!p) return ft_fail(err, FT_ENOMEM, "results store %s: out of memory", db->path);
+    db->json = p;
+    db->json_cap = cap;
+    return 0;
 }
 
-static int res_bind_quantile(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
-                             size_t i, struct ft_error *err) {
-    sqlite3_bind_int64(st, base + 1, id);
-    sqlite3_bind_int(st, base + 2, ledger_quantile_pct[i]);
-    return res_bind_u64(st, base + 3, r->stats->quantiles[i], "latency_ns", err);
+#define RES_JSON_NUM 21 /* at most 20 digits of a uint64 and a separator */
+
+/* Writes v in decimal at p; returns the end. */
+static char *res_json_u64(char *p, uint64_t v) {
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+/* [v0, v1, ...] at p, the values in `null_mask` as null; returns the end. */
+static char *res_json_row(char *p, const uint64_t *v, int n, unsigned null_mask) {
+    *p++ = '[';
+    for (int k = 0; k < n; k++) {
+        if (k) *p++ = ',';
+        if (null_mask & (1u << k)) {
+            memcpy(p, "null", 4);
+            p += 4;
+        } else {
+            p = res_json_u64(p, v[k]);
+        }
+    }
+    *p++ = ']';
+    return p;
+}
+
+/* Inserts (run id, db->json[0..len)) into one-row child table t. */
+static int res_put_json(struct res_db *db, enum res_child t, int64_t id, size_t len,
+                        struct ft_error *err) {
+    sqlite3_stmt *st = db->put[t];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, db->json, (int)len, SQLITE_STATIC);
+    return res_step(db, st, NULL, "cannot store the run's rows", err);
+}
+
+/* [[bucket_start_ns, bucket_ns, visible, latency_p50_ns, latency_p99_ns, in_flight,
+ *   retries], ...]: the latencies null when nothing became visible in the bucket. */
+static int res_put_timeseries(struct res_db *db, int64_t id, const struct exp_stats *s,
+                              struct ft_error *err) {
+    enum { NCOL = 7 };
+    int rc = res_json_reserve(db, 2 + (size_t)s->nbuckets * (NCOL * RES_JSON_NUM + 3), err);
+    if (rc) return rc;
+    char *p = db->json;
+    *p++ = '[';
+    for (uint32_t i = 0; !rc && i < s->nbuckets; i++) {
+        const struct exp_bucket *b = &s->buckets[i];
+        const uint64_t v[NCOL] = {b->start_ns,       b->width_ns,  b->visible, b->latency_p50_ns,
+                                  b->latency_p99_ns, b->in_flight, b->retries};
+        for (int k = 0; !rc && k < NCOL; k++)
+            if (v[k] > INT64_MAX) rc = res_check_limit("a timeseries value", v[k], err);
+        if (i) *p++ = ',';
+        p = res_json_row(p, v, NCOL, b->visible ? 0u : 3u << 3);
+    }
+    *p++ = ']';
+    return rc ? rc : res_put_json(db, RES_TIMESERIES, id, (size_t)(p - db->json), err);
+}
+
+/* [[percent, latency_ns], ...] in ascending percent. */
+static int res_put_quantiles(struct res_db *db, int64_t id, const struct exp_stats *s,
+                             struct ft_error *err) {
+    int rc = res_json_reserve(db, 2 + (size_t)s->nquantiles * (2 * RES_JSON_NUM + 3), err);
+    if (rc) return rc;
+    char *p = db->json;
+    *p++ = '[';
+    for (uint32_t i = 0; !rc && i < s->nquantiles; i++) {
+        const uint64_t v[2] = {ledger_quantile_pct[i], s->quantiles[i]};
+        if (v[1] > INT64_MAX) rc = res_check_limit("latency_ns", v[1], err);
+        if (i) *p++ = ',';
+        p = res_json_row(p, v, 2, 0);
+    }
+    *p++ = ']';
+    return rc ? rc : res_put_json(db, RES_QUANTILES, id, (size_t)(p - db->json), err);
 }
 
 static int res_bind_marker(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
@@ -719,8 +827,8 @@ static int res_put_rows(struct res_db *db, enum res_child t, int64_t id, const s
 static int res_put_stats(struct res_db *db, int64_t id, const struct res_run *r,
                          struct ft_error *err) {
     const struct exp_stats *s = r->stats;
-    int rc = res_put_rows(db, RES_TIMESERIES, id, r, s->nbuckets, res_bind_bucket, err);
-    if (!rc) rc = res_put_rows(db, RES_QUANTILES, id, r, s->nquantiles, res_bind_quantile, err);
+    int rc = s->nbuckets ? res_put_timeseries(db, id, s, err) : 0;
+    if (!rc && s->nquantiles) rc = res_put_quantiles(db, id, s, err);
     if (!rc) rc = res_put_rows(db, RES_MARKERS, id, r, s->nmarkers, res_bind_marker, err);
     if (!rc && s->nwindows)
         rc = res_put_rows(db, RES_WINDOWS, id, r, s->nwindows, res_bind_stat_window, err);

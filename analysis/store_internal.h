@@ -13,7 +13,9 @@
 #define RES_RETRY_MS 10
 #define RES_BATCH 32 /* rows per multi-row INSERT */
 
-/* Child tables: every table with a run_id column, deleted with their run. */
+/* Child tables: every table with a run_id column, deleted with their run. The time
+ * series and quantiles are one row per run (the views timeseries and latency_quantiles
+ * unpack them). */
 enum res_child {
     RES_OUTCOMES,
     RES_TIMESERIES,
@@ -34,6 +36,8 @@ struct res_db {
     sqlite3_stmt *put[RES_NCHILD];  /* one row */
     sqlite3_stmt *putn[RES_NCHILD]; /* RES_BATCH rows (NULL for one-row tables) */
     sqlite3_stmt *del[RES_NCHILD];
+    char *json; /* a run's time series or quantiles as JSON text, being written */
+    size_t json_cap;
     char *path;
 };
 

@@ -2,11 +2,14 @@
  * protocol of the file) through the sweep's own worker pool with --jobs 1 and 2, and
  * what storing costs: the same sweep storing every run (outcome, time series,
  * quantiles, markers) in a fresh SQLite file, computing the same statistics without
- * storing them, and computing no statistics at all. Each figure is the best of REPS
- * runs, the variants interleaved so that they see the same machine load. Besides wall
- * time it reports CPU time (this process and its workers, getrusage), which other
- * jobs on a shared machine disturb much less. Prints `name value unit` lines
- * (docs/PERFORMANCE.md). */
+ * storing them, and computing no statistics at all. Each repetition runs every
+ * variant back to back, so that they see the same machine load. Runs/s are the best
+ * of REPS; ratios (speed-up, overhead) are taken within each repetition and the
+ * median over repetitions is printed: on a shared machine, minima taken separately
+ * per variant compare different moments of load. Besides wall time it reports CPU
+ * time (this process and its workers, getrusage; and the calling thread inside
+ * exp_run and res_store_run with --jobs 1), which other jobs disturb much less.
+ * Prints `name value unit` lines (docs/PERFORMANCE.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,61 +146,95 @@ static int load(struct bench *b, const char *file, uint64_t seeds) {
     return 0;
 }
 
+#define REPS_MAX 64
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n), n >= 1 (v is sorted in place). */
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* 100 * (a / b - 1) of each repetition's pair, the median over repetitions. */
+static double median_overhead(const double *a, const double *b, int reps) {
+    double v[REPS_MAX];
+    for (int i = 0; i < reps; i++)
+        v[i] = 100.0 * (a[i] - b[i]) / b[i];
+    return median(v, reps);
+}
+
 int main(int argc, char **argv) {
     const char *file = argc > 1 ? argv[1] : "scenarios/lost-ack.yaml";
     uint64_t seeds = argc > 2 ? strtoull(argv[2], NULL, 10) : 200;
-    int reps = argc > 3 ? atoi(argv[3]) : 3;
+    int reps = argc > 3 ? atoi(argv[3]) : 5;
     static struct bench b;
     char dir[] = "/tmp/ftsim-bench-sweep-XXXXXX";
-    if (seeds < 1 || reps < 1 || load(&b, file, seeds) != 0 || !mkdtemp(dir)) return 2;
+    if (seeds < 1 || reps < 1 || reps > REPS_MAX || load(&b, file, seeds) != 0 || !mkdtemp(dir))
+        return 2;
     uint64_t *todo = malloc(b.plan.nruns * sizeof *todo);
     if (!todo) return 3;
     for (uint64_t i = 0; i < b.plan.nruns; i++)
         todo[i] = i;
-    double best[M_N][3], cpu[M_N][3], store_s = 1e30, store_cpu = 1e30, run_cpu = 1e30;
-    for (int m = 0; m < M_N; m++)
-        best[m][1] = best[m][2] = cpu[m][1] = cpu[m][2] = 1e30;
+    /* per repetition: wall and CPU seconds of each variant and jobs count, and the
+     * thread CPU inside res_store_run and exp_run (store, --jobs 1) */
+    static double wall[M_N][3][REPS_MAX], cpu[M_N][3][REPS_MAX], store_cpu[REPS_MAX],
+        run_cpu[REPS_MAX], store_wall[REPS_MAX];
     for (int rep = 0; rep < reps; rep++)
         for (uint32_t jobs = 1; jobs <= 2; jobs++)
             for (int m = 0; m < M_N; m++) {
                 b.mode = (enum mode)m;
                 double c = 0, t = one_sweep(&b, todo, jobs, dir, &c);
                 if (t < 0) return 3;
-                if (t < best[m][jobs]) best[m][jobs] = t;
-                if (c < cpu[m][jobs]) cpu[m][jobs] = c;
+                wall[m][jobs][rep] = t;
+                cpu[m][jobs][rep] = c;
                 if (m == M_STORE && jobs == 1) {
-                    if (b.store_s < store_s) store_s = b.store_s;
-                    if (b.store_cpu_s < store_cpu) store_cpu = b.store_cpu_s;
-                    if (b.run_cpu_s < run_cpu) run_cpu = b.run_cpu_s;
+                    store_wall[rep] = b.store_s;
+                    store_cpu[rep] = b.store_cpu_s;
+                    run_cpu[rep] = b.run_cpu_s;
                 }
             }
     rmdir(dir);
-    double n = (double)b.plan.nruns;
+    double n = (double)b.plan.nruns, best[M_N][3], ratio[REPS_MAX];
+    for (int m = 0; m < M_N; m++)
+        for (uint32_t jobs = 1; jobs <= 2; jobs++) {
+            best[m][jobs] = wall[m][jobs][0];
+            for (int i = 1; i < reps; i++)
+                if (wall[m][jobs][i] < best[m][jobs]) best[m][jobs] = wall[m][jobs][i];
+        }
     printf("sweep.runs %llu runs\n", (unsigned long long)b.plan.nruns);
+    printf("sweep.repetitions %d reps\n", reps);
     for (uint32_t jobs = 1; jobs <= 2; jobs++)
         for (int m = 0; m < M_N; m++)
             printf("sweep.runs_per_s.jobs_%u.%s %.1f runs/s\n", jobs, mode_names[m],
                    n / best[m][jobs]);
-    for (int m = 0; m < M_N; m++)
-        printf("sweep.speedup_jobs_2.%s %.2f ratio\n", mode_names[m], best[m][1] / best[m][2]);
+    for (int m = 0; m < M_N; m++) {
+        for (int i = 0; i < reps; i++)
+            ratio[i] = wall[m][1][i] / wall[m][2][i];
+        printf("sweep.speedup_jobs_2.%s %.2f ratio\n", mode_names[m], median(ratio, reps));
+    }
     for (uint32_t jobs = 1; jobs <= 2; jobs++) {
         printf("sweep.sqlite_overhead.jobs_%u %.1f %%\n", jobs,
-               100.0 * (best[M_STORE][jobs] - best[M_STATS][jobs]) / best[M_STATS][jobs]);
+               median_overhead(wall[M_STORE][jobs], wall[M_STATS][jobs], reps));
         printf("sweep.results_overhead.jobs_%u %.1f %%\n", jobs,
-               100.0 * (best[M_STORE][jobs] - best[M_BARE][jobs]) / best[M_BARE][jobs]);
+               median_overhead(wall[M_STORE][jobs], wall[M_BARE][jobs], reps));
     }
-    printf("sweep.store_us_per_run.jobs_1 %.0f us\n", 1e6 * store_s / n);
-    printf("sweep.run_us.jobs_1.no_store %.0f us\n", 1e6 * best[M_STATS][1] / n);
+    for (uint32_t jobs = 1; jobs <= 2; jobs++)
+        printf("sweep.sqlite_overhead_cpu.jobs_%u %.1f %%\n", jobs,
+               median_overhead(cpu[M_STORE][jobs], cpu[M_STATS][jobs], reps));
+    for (int i = 0; i < reps; i++)
+        ratio[i] = 100.0 * store_cpu[i] / run_cpu[i];
+    printf("sweep.store_cpu_over_run_cpu %.1f %%\n", median(ratio, reps));
+    printf("sweep.store_us_per_run.jobs_1 %.0f us\n", 1e6 * median(store_wall, reps) / n);
+    printf("sweep.store_cpu_us_per_run %.0f us\n", 1e6 * median(store_cpu, reps) / n);
+    printf("sweep.run_cpu_us_per_run %.0f us\n", 1e6 * median(run_cpu, reps) / n);
     for (uint32_t jobs = 1; jobs <= 2; jobs++)
         for (int m = 0; m < M_N; m++)
             printf("sweep.cpu_us_per_run.jobs_%u.%s %.0f us\n", jobs, mode_names[m],
-                   1e6 * cpu[m][jobs] / n);
-    printf("sweep.store_cpu_us_per_run %.0f us\n", 1e6 * store_cpu / n);
-    printf("sweep.run_cpu_us_per_run %.0f us\n", 1e6 * run_cpu / n);
-    printf("sweep.store_cpu_over_run_cpu %.1f %%\n", 100.0 * store_cpu / run_cpu);
-    for (uint32_t jobs = 1; jobs <= 2; jobs++)
-        printf("sweep.sqlite_overhead_cpu.jobs_%u %.1f %%\n", jobs,
-               100.0 * (cpu[M_STORE][jobs] - cpu[M_STATS][jobs]) / cpu[M_STATS][jobs]);
+                   1e6 * median(cpu[m][jobs], reps) / n);
     free(todo);
     return 0;
 }

@@ -260,7 +260,7 @@ static void test_new_database_has_schema_version_wal_and_documented_columns(void
                               "matches_reference,keys_mismatched,window_latency_p50_ns,"
                               "window_latency_p99_ns,late_dropped");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
-                                      " AND name IN ('runs_by_scenario', 'runs_by_protocol')"),
+                                      " AND name IN ('runs_by_scenario', 'runs_by_scenario_id')"),
                      2);
 }
 

@@ -149,7 +149,7 @@ static void test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row(vo
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                       " ('timeseries', 'latency_quantiles', 'markers',"
                                       " 'window_results', 'agreement', 'events', 'run_results',"
-                                      " 'runs_by_scenario', 'runs_by_protocol')"),
+                                      " 'runs_by_scenario', 'runs_by_scenario_id')"),
                      9);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM run_results"), 8);
     /* deleting a migrated run still cascades to its outcome */
@@ -161,12 +161,12 @@ static void test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row(vo
 /* ---- migration from v3 (tests/data/store/results-v3.db: `ftsim run --db` of
  * spark-windowed-wordcount.yaml by the v3 ftsim, 11 words under two protocols) ---- */
 
-static void test_v3_database_migrates_to_v4_keeping_every_row(void **state) {
+static void test_v3_database_migrates_keeping_every_row(void **state) {
     struct fx *f = *state;
     copy_file("tests/data/store/results-v3.db", f->path);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     struct res_db *db = open_ok(f->path);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), RES_SCHEMA_VERSION);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM lambda_views"), 0);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 2);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes WHERE sent = 11"), 2);
@@ -203,6 +203,58 @@ static void test_v3_database_migrates_to_v4_keeping_every_row(void **state) {
     raw_rows(f->path, sql, got, sizeof got);
     assert_string_equal(got, "0|500|TOTAL|2|3|none|40;1|500|device-1|1|1|0|7");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
+/* ---- migration from v4 (tests/data/store/results-v4.db: `ftsim run --db` of
+ * crash-during-processing.yaml --seed 7 and partition-heal.yaml by the v4 ftsim at
+ * commit e1f0a8d: 8 runs, 401 time buckets of which 51 saw nothing visible, 176
+ * quantiles, 16 markers) ---- */
+
+/* Every column of the time series and the quantiles, exactly (%.17g round-trips a
+ * double), NULLs and storage types included. */
+static const char v4_timeseries_sql[] =
+    "SELECT run_id, bucket_start_ns, bucket_ns, visible, printf('%.17g', throughput_per_s),"
+    " coalesce(latency_p50_ns, 'NULL'), coalesce(latency_p99_ns, 'NULL'), in_flight, retries,"
+    " typeof(bucket_start_ns) || typeof(bucket_ns) || typeof(visible) ||"
+    " typeof(throughput_per_s) || typeof(latency_p50_ns) || typeof(in_flight)"
+    " FROM timeseries ORDER BY run_id, bucket_start_ns";
+static const char v4_quantiles_sql[] =
+    "SELECT run_id, percent, latency_ns, typeof(percent) || typeof(latency_ns)"
+    " FROM latency_quantiles ORDER BY run_id, percent";
+
+static void test_v4_database_migrates_to_packed_rows_reading_the_same(void **state) {
+    struct fx *f = *state;
+    enum { SIZE = 1 << 18 };
+    char *before = malloc(2 * SIZE), *after = malloc(2 * SIZE);
+    assert_non_null(before);
+    assert_non_null(after);
+    copy_file("tests/data/store/results-v4.db", f->path);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    raw_rows(f->path, v4_timeseries_sql, before, SIZE);
+    raw_rows(f->path, v4_quantiles_sql, before + SIZE, SIZE);
+    res_close(open_ok(f->path));
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), RES_SCHEMA_VERSION);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'view'"
+                                      " AND name IN ('timeseries', 'latency_quantiles')"),
+                     2);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM timeseries_json"), 8);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles_json"), 8);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM timeseries"), 401);
+    assert_int_equal(
+        raw_int(f->path, "SELECT count(*) FROM timeseries WHERE latency_p50_ns IS NULL"), 51);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles"), 176);
+    raw_rows(f->path, v4_timeseries_sql, after, SIZE);
+    raw_rows(f->path, v4_quantiles_sql, after + SIZE, SIZE);
+    assert_string_equal(after, before);
+    assert_string_equal(after + SIZE, before + SIZE);
+    /* a run's packed rows go with it */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    raw_exec(f->path, "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id = 1;");
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM timeseries_json"), 7);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM latency_quantiles WHERE run_id = 1"),
+                     0);
+    free(before);
+    free(after);
 }
 
 static void test_migrated_key_includes_params(void **state) {
@@ -492,7 +544,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
         T(test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row),
-        T(test_v3_database_migrates_to_v4_keeping_every_row),
+        T(test_v3_database_migrates_keeping_every_row),
+        T(test_v4_database_migrates_to_packed_rows_reading_the_same),
         T(test_migrated_key_includes_params),
         T(test_child_rows_read_back_equal),
         T(test_rerun_replaces_every_child_row),
