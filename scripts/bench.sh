@@ -36,4 +36,4 @@ printf '%s\n' "$best"
 
 # Sweep: runs/s of lost-ack.yaml over 200 seeds (x 4 protocols) with --jobs 1 and 2, and
 # the cost of storing results in SQLite (best of 3; SCALE scales the seed count).
-"$dir/sweep" scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { n = int(200 * s); print (n < 4 ? 4 : n) }')" 3
+"$dir/sweep" scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { n = int(200 * s); print (n < 4 ? 4 : n) }')" 5
