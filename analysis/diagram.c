@@ -532,41 +532,6 @@ static const char *drop_words(const struct pipe_config *cfg, const struct dg_arr
     }
 }
 
-static void write_messages(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
-                           const struct dg_view *v, const struct dg_layout *L,
-                           struct diag_report *rep) {
-    fputs("\n\n# index 2: messages. 1 t_send_ms  2 t_end_ms  3 x  4 y  5 dx  6 dy  7 rgb  8 kind\n"
-          "#   9 from  10 to  11 record  12 fate (delivered, lost:rule|loss|partition at the\n"
-          "#   send, dropped:down|dup|partition at the receiver)  13 ack (0/1)  14 label\n",
-          dat);
-    for (size_t k = 0; k < v->nsel; k++) {
-        const struct dg_arrow *a = &t->arrows[v->sel[k]];
-        int xs = lifeline_of(L, a->src), xd = lifeline_of(L, a->dst);
-        double y0 = y_of(L, a->t0), dx = xd - xs, dy = y_of(L, a->t1) - y0;
-        if (dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
-            dx = dx > 0 ? 0.42 : -0.42;
-            dy = y_of(L, a->t0 + L->transit_ns / 2) - y0;
-        }
-        char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX], label[96];
-        const char *kn = pipe_msg_name((int)a->kind);
-        if (a->kind == PIPE_MSG_INIT || a->kind == PIPE_MSG_INIT_ACK || a->kind >= PIPE_MSG_BARRIER)
-            snprintf(label, sizeof label, "%s%s", kn, a->fate ? " x" : "");
-        else
-            snprintf(label, sizeof label, "%s r%llu%s", kn, (unsigned long long)a->tag,
-                     drop_words(o->cfg, a, to, sizeof to));
-        fprintf(dat, "%.6f %.6f %d %.6f %.6f %.6f %u %s ", (double)a->t0 / 1e6, (double)a->t1 / 1e6,
-                xs, y0, dx, dy, kind_color(a->kind), kn);
-        plot_dat_str(dat, node_name(o->cfg, a->src, from, sizeof from));
-        fputc(' ', dat);
-        plot_dat_str(dat, node_name(o->cfg, a->dst, to, sizeof to));
-        fprintf(dat, " %llu %s %d ", (unsigned long long)a->tag, fate_name(a),
-                kind_is_ack(a->kind));
-        plot_dat_str(dat, label);
-        fputc('\n', dat);
-        rep->lost += a->fate == FATE_DROPPED;
-    }
-}
-
 static void mark_label(const struct diag_options *o, const struct dg_mark *m, char *buf,
                        size_t size) {
     switch (m->type) {
@@ -606,6 +571,23 @@ static bool merged_fault(const struct dg_trace *t, const size_t *mk, size_t nmk,
 static const char *const mark_names[] = {"",     "crash", "restart", "partition",
                                          "heal", "fault", "visible"};
 
+/* The label of mark k of the view into buf; false when the mark is not drawn (a step
+ * fault merged into the crash after it). */
+static bool mark_text(const struct diag_options *o, const struct dg_trace *t, const size_t *mk,
+                      size_t nmk, size_t k, char *buf, size_t size) {
+    const struct dg_mark *m = &t->marks[mk[k]];
+    if (merged_fault(t, mk, nmk, k)) return false;
+    mark_label(o, m, buf, size);
+    const struct dg_mark *pv = k ? &t->marks[mk[k - 1]] : NULL;
+    if (m->type == MK_CRASH && pv && pv->type == MK_FAULT && pv->node == m->node &&
+        pv->t_ns == m->t_ns) {
+        char step[80];
+        mark_label(o, pv, step, sizeof step);
+        snprintf(buf, size, "CRASH %s", step);
+    }
+    return true;
+}
+
 static void write_marks(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
                         const size_t *mk, size_t nmk, const struct dg_layout *L,
                         struct diag_report *rep) {
@@ -616,15 +598,7 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
         const struct dg_mark *m = &t->marks[mk[k]];
         bool all = m->type == MK_PARTITION || m->type == MK_HEAL;
         char name[PIPE_NAME_MAX], label[96];
-        mark_label(o, m, label, sizeof label);
-        if (merged_fault(t, mk, nmk, k)) continue;
-        const struct dg_mark *pv = k ? &t->marks[mk[k - 1]] : NULL;
-        if (m->type == MK_CRASH && pv && pv->type == MK_FAULT && pv->node == m->node &&
-            pv->t_ns == m->t_ns) {
-            char step[80];
-            mark_label(o, pv, step, sizeof step);
-            snprintf(label, sizeof label, "CRASH %s", step);
-        }
+        if (!mark_text(o, t, mk, nmk, k, label, sizeof label)) continue;
         fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6, all ? -1 : lifeline_of(L, m->node),
                 y_of(L, m->t_ns), mark_names[m->type]);
         plot_dat_str(dat, all ? "-" : node_name(o->cfg, m->node, name, sizeof name));
@@ -635,6 +609,158 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
         rep->restarts += m->type == MK_RESTART;
     }
     if (nmk == 0) fputs("NaN NaN NaN none \"-\" \"-\"\n", dat);
+}
+
+/* ---- where the message labels go ----
+ * A label sits at the middle of its arrow (a lost message's just above it). Where that
+ * would cover a label placed before it or a mark's label or symbol, it moves along the
+ * arrow, then off it by whole label heights, taking the first free place (or the
+ * middle when none is). The boxes are in pixels of the terminal size the .gp sets,
+ * with approximate DejaVu Sans metrics: close enough to keep labels apart, and the
+ * same numbers on every machine (no font is measured). */
+#define DG_MARGIN_PX 112.0 /* lmargin 12 + rmargin 2 characters of the 12 pt font */
+#define DG_CHAR10_PX 6.7   /* mean advance of a 10 pt character */
+#define DG_CHAR12_PX 8.0   /* ... of a 12 pt one, also gnuplot's offset unit across */
+#define DG_LINE12_PX 19.0  /* gnuplot's offset unit up and down (12 pt) */
+#define DG_LABEL_PX 18.0   /* height of a boxed 10 pt label */
+
+struct dg_box {
+    double x0, y0, x1, y1;
+};
+
+struct dg_placer {
+    double sx, sy; /* pixels per x unit (one lifeline apart) and per drawn ms */
+    struct dg_box *box;
+    size_t n, cap;
+    bool oom; /* out of memory: later labels are placed without avoiding */
+};
+
+/* The drawn y range (ms), shared by the .gp's yrange and the placer. */
+static void dg_yrange(const struct dg_layout *L, double *ylo, double *yhi) {
+    *ylo = L->y[0] - L->transit_ms;
+    *yhi = L->y[L->nt - 1] + L->transit_ms;
+}
+
+static void placer_add(struct dg_placer *pl, struct dg_box b) {
+    if (pl->n == pl->cap) {
+        size_t cap = pl->cap ? 2 * pl->cap : 64;
+        struct dg_box *nb = realloc(pl->box, cap * sizeof *nb);
+        if (!nb) {
+            pl->oom = true;
+            return;
+        }
+        pl->box = nb;
+        pl->cap = cap;
+    }
+    pl->box[pl->n++] = b;
+}
+
+/* A box of w x h pixels whose left edge (left) or centre (!left) is at (x, y) in plot
+ * units, moved by (ox, oy) pixels (oy > 0 is up). */
+static struct dg_box placer_box(const struct dg_placer *pl, double x, double y, double w, double h,
+                                bool left, double ox, double oy) {
+    double cx = x * pl->sx + ox + (left ? w / 2 : 0), cy = y * pl->sy - oy;
+    return (struct dg_box){cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2};
+}
+
+static bool placer_free(const struct dg_placer *pl, struct dg_box b) {
+    for (size_t i = 0; i < pl->n; i++) {
+        const struct dg_box *o = &pl->box[i];
+        if (b.x0 < o->x1 && o->x0 < b.x1 && b.y0 < o->y1 && o->y0 < b.y1) return false;
+    }
+    return true;
+}
+
+static struct dg_placer placer_new(const struct dg_layout *L, int width, int height) {
+    double ylo, yhi;
+    dg_yrange(L, &ylo, &yhi);
+    return (struct dg_placer){.sx = (width - DG_MARGIN_PX) / (L->nlines + 0.4),
+                              .sy = (height - 230.0) / (yhi - ylo)};
+}
+
+/* The marks' symbols and labels, as the .gp draws them (write_gp), are obstacles. */
+static void placer_add_marks(struct dg_placer *pl, const struct diag_options *o,
+                             const struct dg_trace *t, const size_t *mk, size_t nmk,
+                             const struct dg_layout *L) {
+    for (size_t k = 0; k < nmk; k++) {
+        const struct dg_mark *m = &t->marks[mk[k]];
+        char label[96];
+        if (!mark_text(o, t, mk, nmk, k, label, sizeof label)) continue;
+        double y = y_of(L, m->t_ns), n = (double)strlen(label);
+        if (m->type == MK_PARTITION || m->type == MK_HEAL) {
+            placer_add(pl, placer_box(pl, -0.43, y, n * DG_CHAR12_PX, DG_LINE12_PX, true, 0,
+                                      0.7 * DG_LINE12_PX));
+            continue;
+        }
+        double x = lifeline_of(L, m->node);
+        bool vis = m->type == MK_VISIBLE;
+        placer_add(pl, placer_box(pl, x, y, 22, 22, false, 0, 0));
+        placer_add(pl, placer_box(pl, x, y, n * (vis ? DG_CHAR10_PX : DG_CHAR12_PX) + 8,
+                                  vis ? DG_LABEL_PX : DG_LINE12_PX + 4, true,
+                                  (vis ? 1.3 : 1.2) * DG_CHAR12_PX, vis ? 0 : 0.9 * DG_LINE12_PX));
+    }
+}
+
+/* Places the label of len characters of the arrow from (x, y) by (dx, dy); *lx, *ly
+ * get its centre in plot units. */
+static void place_label(struct dg_placer *pl, double x, double y, double dx, double dy, size_t len,
+                        bool lost, double *lx, double *ly) {
+    static const double along[] = {0.5, 0.35, 0.65, 0.25, 0.75};
+    static const double off[] = {1, -1, 2, -2}; /* label heights, up first */
+    double w = (double)len * DG_CHAR10_PX + 8, base = lost ? 0.9 * DG_LINE12_PX : 0;
+    double f = 0.5, oy = base;
+    bool found = pl->oom;
+    for (size_t i = 0; !found && i < sizeof along / sizeof along[0]; i++)
+        if (placer_free(pl, placer_box(pl, x + along[i] * dx, y + along[i] * dy, w, DG_LABEL_PX,
+                                       false, 0, base)))
+            f = along[i], found = true;
+    for (size_t i = 0; !found && i < sizeof off / sizeof off[0]; i++) {
+        double o2 = base + off[i] * DG_LABEL_PX;
+        if (placer_free(pl, placer_box(pl, x + dx / 2, y + dy / 2, w, DG_LABEL_PX, false, 0, o2)))
+            oy = o2, found = true;
+    }
+    *lx = x + f * dx;
+    *ly = y + f * dy - oy / pl->sy;
+    placer_add(pl, placer_box(pl, *lx, *ly, w, DG_LABEL_PX, false, 0, 0));
+}
+
+static void write_messages(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
+                           const struct dg_view *v, const struct dg_layout *L, struct dg_placer *pl,
+                           struct diag_report *rep) {
+    fputs("\n\n# index 2: messages. 1 t_send_ms  2 t_end_ms  3 x  4 y  5 dx  6 dy  7 rgb  8 kind\n"
+          "#   9 from  10 to  11 record  12 fate (delivered, lost:rule|loss|partition at the\n"
+          "#   send, dropped:down|dup|partition at the receiver)  13 ack (0/1)  14 label\n"
+          "#   15 16 where the label goes (x, y): on the arrow, moved along or off it\n"
+          "#   where it would cover another label or a mark\n",
+          dat);
+    for (size_t k = 0; k < v->nsel; k++) {
+        const struct dg_arrow *a = &t->arrows[v->sel[k]];
+        int xs = lifeline_of(L, a->src), xd = lifeline_of(L, a->dst);
+        double y0 = y_of(L, a->t0), dx = xd - xs, dy = y_of(L, a->t1) - y0;
+        if (dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
+            dx = dx > 0 ? 0.42 : -0.42;
+            dy = y_of(L, a->t0 + L->transit_ns / 2) - y0;
+        }
+        char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX], label[96];
+        const char *kn = pipe_msg_name((int)a->kind);
+        if (a->kind == PIPE_MSG_INIT || a->kind == PIPE_MSG_INIT_ACK || a->kind >= PIPE_MSG_BARRIER)
+            snprintf(label, sizeof label, "%s%s", kn, a->fate ? " x" : "");
+        else
+            snprintf(label, sizeof label, "%s r%llu%s", kn, (unsigned long long)a->tag,
+                     drop_words(o->cfg, a, to, sizeof to));
+        fprintf(dat, "%.6f %.6f %d %.6f %.6f %.6f %u %s ", (double)a->t0 / 1e6, (double)a->t1 / 1e6,
+                xs, y0, dx, dy, kind_color(a->kind), kn);
+        plot_dat_str(dat, node_name(o->cfg, a->src, from, sizeof from));
+        fputc(' ', dat);
+        plot_dat_str(dat, node_name(o->cfg, a->dst, to, sizeof to));
+        fprintf(dat, " %llu %s %d ", (unsigned long long)a->tag, fate_name(a),
+                kind_is_ack(a->kind));
+        plot_dat_str(dat, label);
+        double lx, ly;
+        place_label(pl, xs, y0, dx, dy, strlen(label), a->fate != FATE_DELIVERED, &lx, &ly);
+        fprintf(dat, " %.6f %.6f\n", lx, ly);
+        rep->lost += a->fate == FATE_DROPPED;
+    }
 }
 
 /* Whether node was down at time at (from every crash and restart of the run). */
@@ -738,7 +864,8 @@ static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...
 static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_layout *L,
                      const struct dg_has *h, int height, const char *name, const char *title) {
     char q[2 * DIAG_TITLE_MAX + 400], nm[PIPE_NAME_MAX];
-    double pad = L->transit_ms, ylo = L->y[0] - pad, yhi = L->y[L->nt - 1] + pad;
+    double ylo, yhi;
+    dg_yrange(L, &ylo, &yhi);
     fprintf(gp, "set title %s\n", plot_q(q, sizeof q, title));
     /* room on the right of the last lifeline for the labels of the marks */
     fprintf(gp,
@@ -791,14 +918,13 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
                "with points pt 2 ps 2.6 lw 3 lc rgb \"#C00000\" title \"lost or "
                "dropped\"");
         clause(gp, &f, name,
-               "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? NaN : $4 + "
-               "$6 / 2):14 with labels boxed offset 0,0.9 font \",10\" tc rgb "
-               "\"#C00000\" notitle");
+               "index 2 using 15:(is(12, \"delivered\") ? NaN : $16):14 with labels "
+               "boxed font \",10\" tc rgb \"#C00000\" notitle");
     }
     if (h->message || h->ack)
         clause(gp, &f, name,
-               "index 2 using ($3 + $5 / 2):(is(12, \"delivered\") ? $4 + $6 / 2 "
-               ": NaN):14 with labels boxed font \",10\" notitle");
+               "index 2 using 15:(is(12, \"delivered\") ? $16 : NaN):14 with labels "
+               "boxed font \",10\" notitle");
     if (h->partition) {
         clause(gp, &f, name,
                "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
@@ -917,18 +1043,21 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
             "# y is the drawn time axis in ms: real simulated time, except that gaps\n"
             "# longer than %.3f ms with nothing happening are cut to %.3f ms (index 1).\n",
             name, L->gap_ms, L->cut_ms);
+    int width = 230 * (int)L->nlines + 260, height = 230 + 30 * (int)(v->nsel + nmk);
+    height = height < 600 ? 600 : height > 1800 ? 1800 : height;
+    struct dg_placer pl = placer_new(L, width, height);
+    placer_add_marks(&pl, o, t, mk, nmk, L);
     write_lines(dat, o, t, L, ytop, ybot);
-    write_messages(dat, o, t, v, L, rep);
+    write_messages(dat, o, t, v, L, &pl, rep);
+    free(pl.box);
     write_marks(dat, o, t, mk, nmk, L, rep);
     struct dg_has h = view_has(t, v, mk, nmk, L);
-    int height = 230 + 30 * (int)(v->nsel + nmk);
-    height = height < 600 ? 600 : height > 1800 ? 1800 : height;
     fprintf(gp,
             "# %s.gp: message-sequence diagram of one run, written by `ftsim diagram`.\n"
             "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat.\n"
             "# Restyle here: size in pixels, font; colours are in the plot command below.\n"
-            "width = %u\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
-            name, name, name, 230 * L->nlines + 260, height);
+            "width = %d\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
+            name, name, name, width, height);
     plot_gp_terminal(gp, (enum plot_format)diag_format_of(o->out));
     fprintf(gp, "set output \"%s.%s\"\n", name,
             plot_format_ext((enum plot_format)diag_format_of(o->out)));

@@ -361,8 +361,9 @@ int plot_step(struct plot_ctx *c, sqlite3_stmt *st) {
 
 bool plot_table_exists(struct plot_ctx *c, const char *table) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            c->db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?", -1,
+            &st, NULL) != SQLITE_OK)
         return false;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     bool yes = sqlite3_step(st) == SQLITE_ROW;

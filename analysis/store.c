@@ -203,8 +203,9 @@ _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VE
                "one migration per schema version");
 
 const char *const res_child_tables[RES_NCHILD] = {
-    "outcomes", "timeseries_json", "latency_quantiles_json", "markers",
-    "window_results", "agreement", "events", "watermarks", "lambda_views"};
+    "outcomes", "timeseries_json", "latency_quantiles_json",
+    "markers",  "window_results",  "agreement",
+    "events",   "watermarks",      "lambda_views"};
 
 /* A new run is inserted (RETURNING its id); a rerun of (scenario_hash, params, seed,
  * protocol) returns nothing there, and then keeps its row and id through the UPDATE,
@@ -598,12 +599,14 @@ static int res_put_outcome(struct res_db *db, int64_t run_id, const struct exp_o
     sqlite3_bind_int64(st, 1, run_id);
     for (int i = 0; i < RES_OUTCOME_COLS; i++)
         sqlite3_bind_int64(st, i + 2, (int64_t)cols[i].v);
-    for (int i = 0; i < 3; i++) sqlite3_bind_null(st, RES_OUTCOME_COLS + 2 + i);
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_null(st, RES_OUTCOME_COLS + 2 + i);
     if (o->windows_enabled) { /* else the three window columns are NULL */
         int rc = res_bind_u64(st, RES_OUTCOME_COLS + 2, o->window_latency_p50_ns,
                               "window_latency_p50_ns", err);
-        if (!rc) rc = res_bind_u64(st, RES_OUTCOME_COLS + 3, o->window_latency_p99_ns,
-                                   "window_latency_p99_ns", err);
+        if (!rc)
+            rc = res_bind_u64(st, RES_OUTCOME_COLS + 3, o->window_latency_p99_ns,
+                              "window_latency_p99_ns", err);
         if (!rc) rc = res_bind_u64(st, RES_OUTCOME_COLS + 4, o->late_dropped, "late_dropped", err);
         if (rc) return rc;
     }
@@ -620,7 +623,8 @@ typedef int (*res_bind_fn)(sqlite3_stmt *st, int base, int64_t id, const struct 
 static int res_json_reserve(struct res_db *db, size_t need, struct ft_error *err) {
     if (need <= db->json_cap) return 0;
     size_t cap = db->json_cap ? db->json_cap : 4096;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     char *p = realloc(db->json, cap);
     if (!p) return ft_fail(err, FT_ENOMEM, "results store %s: out of memory", db->path);
     db->json = p;
@@ -638,7 +642,8 @@ static char *res_json_u64(char *p, uint64_t v) {
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n) *p++ = tmp[--n];
+    while (n)
+        *p++ = tmp[--n];
     return p;
 }
 
@@ -746,8 +751,8 @@ static int res_bind_stat_window(sqlite3_stmt *st, int base, int64_t id, const st
     return res_bind_u64(st, base + 6, w->emitted_at_ns, "emitted_at_ns", err);
 }
 
-static int res_bind_stat_watermark(sqlite3_stmt *st, int base, int64_t id,
-                                   const struct res_run *r, size_t i, struct ft_error *err) {
+static int res_bind_stat_watermark(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                                   size_t i, struct ft_error *err) {
     const struct pipe_watermark *w = &r->stats->watermarks[i];
     sqlite3_bind_int64(st, base + 1, id);
     sqlite3_bind_int64(st, base + 2, (int64_t)i);

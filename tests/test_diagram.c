@@ -7,7 +7,8 @@
  * record of that ack (found here by counting acks in the raw trace), draws exactly one
  * lost ack from worker-1 to broker, and the broker's redelivery after it. Also: the
  * trace hook carries a message's tag without it entering the trace hash, a diagram's
- * .gp redraws it byte for byte, and bad requests are refused with a clear error. */
+ * .gp redraws it byte for byte, message labels do not cover each other, and bad
+ * requests are refused with a clear error. */
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -344,6 +345,63 @@ static void tagged_run(uint64_t tag, struct tag_seen *seen, char hash[SIM_HASH_H
     sim_free(s);
 }
 
+/* No two message labels cover each other. Boxes in pixels from the .gp's own size and
+ * ranges, with a 6 px character and a 12 px line: smaller than any DejaVu Sans 10 pt
+ * label, so an overlap found here is one on the image. Before the labels were placed,
+ * crash-during-processing's "output r90" and "output-ack r90 (receiver down)" sat on
+ * one spot at the crash instant. */
+static int label_overlaps(struct fx *f, const char *name) {
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s.gp", f->dir, name);
+    char *gp = slurp(path, NULL);
+    snprintf(path, sizeof path, "%s/%s.dat", f->dir, name);
+    char *dat = slurp(path, NULL);
+    assert_non_null(gp);
+    assert_non_null(dat);
+    int width = 0, height = 0, xhi = 0;
+    double ya = 0, yb = 0;
+    const char *w = strstr(gp, "\nwidth = "), *h = strstr(gp, "\nheight = ");
+    const char *x = strstr(gp, "\nxhi = "), *y = strstr(gp, "\nset yrange [");
+    assert_true(w && h && x && y);
+    assert_int_equal(sscanf(w, "\nwidth = %d", &width), 1);
+    assert_int_equal(sscanf(h, "\nheight = %d", &height), 1);
+    assert_int_equal(sscanf(x, "\nxhi = %d + 0.95", &xhi), 1);
+    assert_int_equal(sscanf(y, "\nset yrange [%lf:%lf]", &ya, &yb), 2);
+    /* the plot area: width less 14 characters of margin; height less the title, the
+     * lifeline names and the key (230 px) */
+    double sx = (width - 14 * 8.0) / (xhi + 0.95 + 0.45), sy = (height - 230.0) / fabs(ya - yb);
+    static struct row msgs[128];
+    int nm = read_block(dat, 2, msgs, 128), overlaps = 0;
+    assert_true(nm > 2);
+    for (int i = 0; i < nm; i++)
+        for (int j = i + 1; j < nm; j++) {
+            double xi = strtod(msgs[i].f[14], NULL) * sx, yi = strtod(msgs[i].f[15], NULL) * sy;
+            double xj = strtod(msgs[j].f[14], NULL) * sx, yj = strtod(msgs[j].f[15], NULL) * sy;
+            double half_w = 3.0 * (double)(strlen(msgs[i].f[13]) + strlen(msgs[j].f[13]));
+            if (fabs(xi - xj) < half_w && fabs(yi - yj) < 12.0) {
+                print_message("%s: \"%s\" covers \"%s\"\n", name, msgs[i].f[13], msgs[j].f[13]);
+                overlaps++;
+            }
+        }
+    free(gp);
+    free(dat);
+    return overlaps;
+}
+
+static void test_message_labels_do_not_cover_each_other(void **state) {
+    struct fx *f = *state;
+    struct diag_report rep;
+    struct ft_error err;
+    load(f, "scenarios/crash-during-processing.yaml");
+    if (draw(f, DLV_AT_LEAST_ONCE, f->scn.seed, "crash", "png", &rep, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(label_overlaps(f, "crash"), 0);
+    load(f, "scenarios/lost-ack.yaml");
+    if (draw(f, DLV_AT_LEAST_ONCE, f->scn.seed, "lostack", "png", &rep, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(label_overlaps(f, "lostack"), 0);
+}
+
 static void test_trace_hook_carries_the_tag_outside_the_hash(void **state) {
     (void)state;
     struct tag_seen a = {0}, b = {0};
@@ -362,6 +420,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_are_refused, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_message_labels_do_not_cover_each_other, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test(test_trace_hook_carries_the_tag_outside_the_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
