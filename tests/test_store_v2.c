@@ -104,6 +104,18 @@ static int64_t store_ok(struct res_db *db, const struct res_run *r) {
     return id;
 }
 
+/* Run id's lambda_views rows in seq order, the total's key as TOTAL, no batch view as
+ * none (raw_rows' format). */
+static void lambda_rows(const char *path, int64_t id, char *out, size_t size) {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT seq, t_ns, coalesce(key, 'TOTAL'), served, reference,"
+             " coalesce(batch_ns, 'none'), staleness_ns FROM lambda_views WHERE run_id = %lld"
+             " ORDER BY seq",
+             (long long)id);
+    raw_rows(path, sql, out, size);
+}
+
 static void copy_file(const char *from, const char *to) {
     FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
     assert_non_null(a);
@@ -194,13 +206,8 @@ static void test_v3_database_migrates_keeping_every_row(void **state) {
                         .nlambda = 2};
     int64_t id = store_ok(db, &r);
     res_close(db);
-    char got[512], sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT seq, t_ns, coalesce(key, 'TOTAL'), served, reference,"
-             " coalesce(batch_ns, 'none'), staleness_ns FROM lambda_views WHERE run_id = %lld"
-             " ORDER BY seq",
-             (long long)id);
-    raw_rows(f->path, sql, got, sizeof got);
+    char got[512];
+    lambda_rows(f->path, id, got, sizeof got);
     assert_string_equal(got, "0|500|TOTAL|2|3|none|40;1|500|device-1|1|1|0|7");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
@@ -569,13 +576,8 @@ static void test_stats_lambda_points_store_as_lambda_views(void **state) {
                         .outcome = &o,
                         .stats = &s};
     int64_t id = store_ok(db, &r);
-    char got[512], sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT seq, t_ns, coalesce(key, 'TOTAL'), served, reference,"
-             " coalesce(batch_ns, 'none'), staleness_ns FROM lambda_views WHERE run_id = %lld"
-             " ORDER BY seq",
-             (long long)id);
-    raw_rows(f->path, sql, got, sizeof got);
+    char got[512];
+    lambda_rows(f->path, id, got, sizeof got);
     assert_string_equal(got, "0|500|TOTAL|2|3|none|40;1|500|device-1|1|1|0|7;"
                              "2|1000|TOTAL|6|6|800|0");
     /* the same rows twice: refused before anything is written */
