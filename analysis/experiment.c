@@ -3,7 +3,9 @@
  * measured from the trace: a worker's crash to the first row it makes visible after.
  * With exp_options.stats the run is also cut into time buckets (visible rows, their
  * latency, records in flight, retries) and its crash/restart/partition/heal markers
- * and latency percentiles are kept; collecting them never changes the run itself. * A windowed query's final table is compared with a reference the pure window engine
+ * and latency percentiles are kept, with a window query's log and watermark and the
+ * lambda series; collecting them never changes the run itself.
+ * A windowed query's final table is compared with a reference the pure window engine
  * computes from the generated input alone: every record in every one of its windows. */
 #include "experiment.h"
 
@@ -57,6 +59,7 @@ void exp_stats_free(struct exp_stats *st) {
     free(st->markers);
     free(st->windows);
     free(st->watermarks);
+    free(st->lambda);
     memset(st, 0, sizeof *st);
 }
 
@@ -528,6 +531,20 @@ static int stats_windows_from(struct exp_stats *st, const struct exp_windows *w)
     return 0;
 }
 
+/* Copies the lambda series l into st. */
+static int stats_lambda_from(struct exp_stats *st, const struct exp_lambda *l,
+                             struct ft_error *err) {
+    if (l->n > EXP_LAMBDA_POINTS_MAX)
+        return ft_fail(err, FT_ELIMIT,
+                       "the lambda series has more than %u points: too many to store",
+                       EXP_LAMBDA_POINTS_MAX);
+    st->lambda = malloc((l->n ? l->n : 1) * sizeof *st->lambda);
+    if (!st->lambda) return ft_fail(err, FT_ENOMEM, "out of memory for the lambda series");
+    if (l->n) memcpy(st->lambda, l->pts, l->n * sizeof *l->pts);
+    st->nlambda = (uint32_t)l->n;
+    return 0;
+}
+
 void exp_windows_free(struct exp_windows *w) {
     if (!w) return;
     bool want_log = w->want_log;
@@ -566,6 +583,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                     const struct exp_options *opt, struct exp_outcome *out,
                     struct exp_windows *windows, struct ft_error *err) {
     struct exp_windows local = {.want_log = true}; /* the window log when only stats want it */
+    struct exp_lambda local_lambda = {0};          /* the lambda series when only stats want it */
     memset(out, 0, sizeof *out);
     struct exp_state st = {.opt = opt};
     struct exp_collector col;
@@ -615,9 +633,13 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                 PIPE_WINDOW_LOG_MAX);
         goto done;
     }
-    if (cfg->lambda.enabled &&
-        (rc = fill_lambda(pipe, cfg, seed, opt ? opt->lambda : NULL, out, err)))
-        goto done;
+    if (cfg->lambda.enabled) {
+        struct exp_lambda *series = opt && opt->lambda ? opt->lambda
+                                    : st.col           ? &local_lambda
+                                                       : NULL;
+        if ((rc = fill_lambda(pipe, cfg, seed, series, out, err))) goto done;
+        if (st.col && (rc = stats_lambda_from(st.col->out, series, err))) goto done;
+    }
     if (opt && opt->sink_dir) {
         struct pipe_sink_meta meta = {.protocol = dlv_name(p), .seed = seed};
         if ((rc = pipe_sink_write(pipe, opt->sink_dir, opt->sink_meta ? opt->sink_meta : &meta,
@@ -629,6 +651,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         ft_fail(err, rc, "out of memory for the run's statistics");
 done:
     exp_windows_free(&local);
+    exp_lambda_free(&local_lambda);
     if (rc && st.col) exp_stats_free(st.col->out);
     col_free(st.col);
     pipe_free(pipe);

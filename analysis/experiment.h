@@ -74,6 +74,9 @@ struct exp_lambda {
     struct exp_lambda_point *pts;
     size_t n;
 };
+/* Points one series may have: every sample, each with the total and up to
+ * PIPE_LAMBDA_KEYS_MAX keys (the scenario loader keeps samples within the first). */
+#define EXP_LAMBDA_POINTS_MAX (PIPE_LAMBDA_SAMPLES_MAX * (PIPE_LAMBDA_KEYS_MAX + 1u))
 void exp_lambda_free(struct exp_lambda *l);
 
 /* The window result table of a run, for display, --json and the results store. */
@@ -158,6 +161,10 @@ struct exp_stats {
     uint32_t nwindows;
     struct pipe_watermark *watermarks;
     uint32_t nwatermarks;
+    /* The lambda views (cfg.lambda.enabled): the series exp_options.lambda gets, in
+     * the same order (at most EXP_LAMBDA_POINTS_MAX points). */
+    struct exp_lambda_point *lambda;
+    uint32_t nlambda;
 };
 void exp_stats_free(struct exp_stats *st);
 
@@ -175,7 +182,8 @@ struct exp_options {
      * the run (pipe_sink_write), with sink_meta in the warehouse's meta table */
     const char *sink_dir;
     const struct pipe_sink_meta *sink_meta;
-    /* optional: filled with the lambda series (free with exp_lambda_free) */
+    /* optional: filled with the lambda series (free with exp_lambda_free); `stats`
+     * gets its own copy either way */
     struct exp_lambda *lambda;
 };
 

@@ -493,7 +493,7 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
                        RES_PARAMS_MAX - 1);
     if ((s && ((s->nbuckets && !s->buckets) || (s->nmarkers && !s->markers) ||
                (s->nwindows && !s->windows) || (s->nwatermarks && !s->watermarks) ||
-               s->nquantiles > EXP_QUANTILES)) ||
+               (s->nlambda && !s->lambda) || s->nquantiles > EXP_QUANTILES)) ||
         (r->nwindows && !r->windows) || (r->nevents && !r->events) ||
         (r->nwatermarks && !r->watermarks) || (r->nlambda && !r->lambda))
         return ft_fail(err, FT_EINVAL, "res_store_run: a child row count without its rows");
@@ -501,6 +501,9 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
         r->nwatermarks > RES_CHILD_ROWS_MAX || r->nlambda > RES_CHILD_ROWS_MAX)
         return ft_fail(err, FT_ELIMIT, "res_store_run: more than %u rows for one table",
                        RES_CHILD_ROWS_MAX);
+    if (s && s->nlambda && r->nlambda) /* both would be seq 0, 1, ... */
+        return ft_fail(err, FT_EINVAL,
+                       "res_store_run: lambda rows given twice (in stats and in lambda)");
     const struct res_agreement *a = r->agreement;
     if (a && (!a->algorithm || !a->traitors || !a->decisions))
         return ft_fail(err, FT_EINVAL,
@@ -511,11 +514,6 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
     for (size_t i = 0; r->watermarks && i < r->nwatermarks; i++)
         if (r->watermarks[i].t_ns > INT64_MAX || r->watermarks[i].late_dropped > INT64_MAX)
             return res_check_limit("a watermark time or count", UINT64_MAX, err);
-    for (size_t i = 0; r->lambda && i < r->nlambda; i++) {
-        const struct res_lambda *l = &r->lambda[i];
-        if ((l->t_ns | l->served | l->reference | l->batch_ns | l->staleness_ns) > INT64_MAX)
-            return res_check_limit("a lambda view's time or count", UINT64_MAX, err);
-    }
     return 0;
 }
 
@@ -773,19 +771,39 @@ static int res_bind_watermark(sqlite3_stmt *st, int base, int64_t id, const stru
     return 0;
 }
 
-static int res_bind_lambda(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
-                           size_t i, struct ft_error *err) {
-    const struct res_lambda *l = &r->lambda[i];
-    (void)err; /* checked by res_check_children */
+/* Row i of lambda_views (seq = i): key NULL for the total, batch_ns NULL without a
+ * batch view. The one binding of both sources of lambda rows below. */
+static int res_bind_lambda_row(sqlite3_stmt *st, int base, int64_t id, size_t i,
+                               const struct res_lambda *l, struct ft_error *err) {
     sqlite3_bind_int64(st, base + 1, id);
     sqlite3_bind_int64(st, base + 2, (int64_t)i);
-    sqlite3_bind_int64(st, base + 3, (int64_t)l->t_ns);
     if (l->key) sqlite3_bind_text(st, base + 4, l->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, base + 5, (int64_t)l->served);
-    sqlite3_bind_int64(st, base + 6, (int64_t)l->reference);
-    if (l->has_batch) sqlite3_bind_int64(st, base + 7, (int64_t)l->batch_ns);
-    sqlite3_bind_int64(st, base + 8, (int64_t)l->staleness_ns);
-    return 0;
+    int rc = res_bind_u64(st, base + 3, l->t_ns, "a lambda view's t_ns", err);
+    if (!rc) rc = res_bind_u64(st, base + 5, l->served, "a lambda view's served", err);
+    if (!rc) rc = res_bind_u64(st, base + 6, l->reference, "a lambda view's reference", err);
+    if (!rc && l->has_batch)
+        rc = res_bind_u64(st, base + 7, l->batch_ns, "a lambda view's batch_ns", err);
+    if (!rc) rc = res_bind_u64(st, base + 8, l->staleness_ns, "a lambda view's staleness_ns", err);
+    return rc;
+}
+
+static int res_bind_lambda(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                           size_t i, struct ft_error *err) {
+    return res_bind_lambda_row(st, base, id, i, &r->lambda[i], err);
+}
+
+/* The same rows from a run's statistics (struct exp_stats), as exp_run fills them. */
+static int res_bind_stat_lambda(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                                size_t i, struct ft_error *err) {
+    const struct exp_lambda_point *x = &r->stats->lambda[i];
+    const struct res_lambda l = {.t_ns = x->t_ns,
+                                 .key = x->key[0] ? x->key : NULL,
+                                 .served = x->served,
+                                 .reference = x->reference,
+                                 .has_batch = x->has_batch,
+                                 .batch_ns = x->batch_ns,
+                                 .staleness_ns = x->staleness_ns};
+    return res_bind_lambda_row(st, base, id, i, &l, err);
 }
 
 static void res_bind_node(sqlite3_stmt *st, int i, uint32_t node) {
@@ -839,6 +857,8 @@ static int res_put_stats(struct res_db *db, int64_t id, const struct res_run *r,
         rc = res_put_rows(db, RES_WINDOWS, id, r, s->nwindows, res_bind_stat_window, err);
     if (!rc && s->nwatermarks)
         rc = res_put_rows(db, RES_WATERMARKS, id, r, s->nwatermarks, res_bind_stat_watermark, err);
+    if (!rc && s->nlambda)
+        rc = res_put_rows(db, RES_LAMBDA, id, r, s->nlambda, res_bind_stat_lambda, err);
     return rc;
 }
 

@@ -1,6 +1,8 @@
 /* The sweep's worker pool (sweep.h). Each worker is a fork()ed child with two pipes:
  * it reads run indices (uint64) from one and writes each result — a header with the
- * outcome, then the time buckets, quantiles and markers — to the other. The parent
+ * outcome and the row counts, then the time buckets, quantiles, markers, window rows,
+ * watermarks and lambda points — to the other; the parent refuses counts over their
+ * limits before reading any row. The parent
  * keeps two runs queued per worker, polls the result pipes and stores each result as
  * it arrives, so only the parent ever touches the database. A child exits when its
  * task pipe closes, and dies with the parent (SIGKILL on parent death, SIGPIPE on a
@@ -28,7 +30,7 @@
 struct pool_header {
     uint64_t index;
     int32_t rc;
-    uint32_t nbuckets, nquantiles, nmarkers, nwindows, nwatermarks;
+    uint32_t nbuckets, nquantiles, nmarkers, nwindows, nwatermarks, nlambda;
     uint64_t bucket_ns;
     struct exp_outcome out;
     char msg[FT_ERROR_MSG_MAX];
@@ -87,13 +89,15 @@ static int child_send(int fd, uint64_t index, int rc, const struct exp_outcome *
     h.nmarkers = st->nmarkers;
     h.nwindows = st->nwindows;
     h.nwatermarks = st->nwatermarks;
+    h.nlambda = st->nlambda;
     h.bucket_ns = st->bucket_ns;
     if (write_full(fd, &h, sizeof h) ||
         write_full(fd, st->buckets, st->nbuckets * sizeof *st->buckets) ||
         write_full(fd, st->quantiles, st->nquantiles * sizeof st->quantiles[0]) ||
         write_full(fd, st->markers, st->nmarkers * sizeof *st->markers) ||
         write_full(fd, st->windows, st->nwindows * sizeof *st->windows) ||
-        write_full(fd, st->watermarks, st->nwatermarks * sizeof *st->watermarks))
+        write_full(fd, st->watermarks, st->nwatermarks * sizeof *st->watermarks) ||
+        write_full(fd, st->lambda, st->nlambda * sizeof *st->lambda))
         return -1;
     return 0;
 }
@@ -121,7 +125,7 @@ struct pool {
     uint64_t ntodo, next, done, failed;
     const struct sweep_pool_ops *ops;
     struct exp_stats st; /* a result's child rows, reused */
-    uint32_t buckets_cap, markers_cap, windows_cap, watermarks_cap;
+    uint32_t buckets_cap, markers_cap, windows_cap, watermarks_cap, lambda_cap;
 };
 
 static void pool_close(int *fd) {
@@ -204,19 +208,21 @@ static int pool_read_rows(struct pool *p, int fd, const struct pool_header *h) {
     struct exp_stats *st = &p->st;
     if (h->nbuckets > EXP_BUCKETS_MAX || h->nquantiles > EXP_QUANTILES ||
         h->nmarkers > POOL_MARKERS_MAX || h->nwindows > 2 * PIPE_WINDOW_LOG_MAX ||
-        h->nwatermarks > PIPE_WINDOW_LOG_MAX)
+        h->nwatermarks > PIPE_WINDOW_LOG_MAX || h->nlambda > EXP_LAMBDA_POINTS_MAX)
         return -1;
     if (pool_grow((void **)&st->buckets, &p->buckets_cap, h->nbuckets, sizeof *st->buckets) ||
         pool_grow((void **)&st->markers, &p->markers_cap, h->nmarkers, sizeof *st->markers) ||
         pool_grow((void **)&st->windows, &p->windows_cap, h->nwindows, sizeof *st->windows) ||
         pool_grow((void **)&st->watermarks, &p->watermarks_cap, h->nwatermarks,
-                  sizeof *st->watermarks))
+                  sizeof *st->watermarks) ||
+        pool_grow((void **)&st->lambda, &p->lambda_cap, h->nlambda, sizeof *st->lambda))
         return -1;
     st->nbuckets = h->nbuckets;
     st->nquantiles = h->nquantiles;
     st->nmarkers = h->nmarkers;
     st->nwindows = h->nwindows;
     st->nwatermarks = h->nwatermarks;
+    st->nlambda = h->nlambda;
     st->bucket_ns = h->bucket_ns;
     if ((h->nbuckets && read_full(fd, st->buckets, h->nbuckets * sizeof *st->buckets) != 1) ||
         (h->nquantiles &&
@@ -224,7 +230,8 @@ static int pool_read_rows(struct pool *p, int fd, const struct pool_header *h) {
         (h->nmarkers && read_full(fd, st->markers, h->nmarkers * sizeof *st->markers) != 1) ||
         (h->nwindows && read_full(fd, st->windows, h->nwindows * sizeof *st->windows) != 1) ||
         (h->nwatermarks &&
-         read_full(fd, st->watermarks, h->nwatermarks * sizeof *st->watermarks) != 1))
+         read_full(fd, st->watermarks, h->nwatermarks * sizeof *st->watermarks) != 1) ||
+        (h->nlambda && read_full(fd, st->lambda, h->nlambda * sizeof *st->lambda) != 1))
         return -1;
     return 0;
 }
@@ -337,6 +344,7 @@ int sweep_pool_run(const uint64_t *todo, uint64_t n, uint32_t jobs,
     free(p.st.markers);
     free(p.st.windows);
     free(p.st.watermarks);
+    free(p.st.lambda);
     if (failed) *failed = p.failed;
     return rc;
 }

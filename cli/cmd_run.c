@@ -367,8 +367,8 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
 }
 
 /* Runs one protocol, prints its row and stores it (with its statistics — time series,
- * quantiles, markers, a window query's log and watermark — and with --trace its
- * events) when --db is given. */
+ * quantiles, markers, a window query's log and watermark, the lambda series, as
+ * `ftsim sweep` stores them — and with --trace its events) when --db is given. */
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
                    struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
@@ -422,21 +422,6 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 file, pname, RUN_TRACE_EVENTS_MAX);
         return CLI_INTERNAL;
     }
-    struct res_lambda *lv = lam->n ? calloc(lam->n, sizeof *lv) : NULL;
-    if (lam->n && !lv) {
-        fprintf(stderr, "ftsim run: out of memory storing the lambda views\n");
-        return CLI_INTERNAL;
-    }
-    for (size_t i = 0; i < lam->n; i++) {
-        const struct exp_lambda_point *x = &lam->pts[i];
-        lv[i] = (struct res_lambda){.t_ns = x->t_ns,
-                                    .key = x->key[0] ? x->key : NULL,
-                                    .served = x->served,
-                                    .reference = x->reference,
-                                    .has_batch = x->has_batch,
-                                    .batch_ns = x->batch_ns,
-                                    .staleness_ns = x->staleness_ns};
-    }
     const struct res_run rr = {.scenario = scn->name,
                          .scenario_hash = scn->hash,
                          .seed = seed,
@@ -446,12 +431,8 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                          .stats = stats,
                          .events = tp->keep ? tp->events : NULL,
                          .nevents = tp->keep ? tp->nevents : 0,
-                         .event_label = event_label,
-                         .lambda = lv,
-                         .nlambda = lam->n};
-    int rc = res_store_run(db, &rr, NULL, &err);
-    free(lv);
-    if (rc != 0) {
+                         .event_label = event_label};
+    if (res_store_run(db, &rr, NULL, &err) != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         return CLI_INTERNAL;
     }

@@ -12,6 +12,10 @@
 #             shards 1/2 + 2/2 merged equal it (runs and agreement rows)
 #   windows   a window query's rows (window_results, both time domains, and watermarks)
 #             are the same from --jobs 2, --jobs 1 and `ftsim run --db`
+#   lambda    the lambda views (lambda_views) are the same from --jobs 2, --jobs 1,
+#             `ftsim run --db` and merged shards, hold the values scenarios/lambda.yaml
+#             states, and
+#             `ftsim plot` draws the lambda figure from the sweep's database
 #   refuse    merge refuses another schema version and another scenario hash (exit 2,
 #             clear message); a bad --set exits 2 with a did-you-mean
 # Equality is checked in SQL: EXCEPT both ways over the run key, trace hash, status and
@@ -193,6 +197,62 @@ windows)
     cmp "$tmp/w2.txt" "$tmp/w1.txt" || fail "--jobs 2 and --jobs 1 store other window rows"
     cmp "$tmp/w2.txt" "$tmp/wr.txt" || fail "sweep and run --db store other window rows"
     echo "same: $(wc -l <"$tmp/w2.txt") window and watermark rows from --jobs 2, --jobs 1 and run --db"
+    ;;
+lambda)
+    lscn=scenarios/lambda.yaml
+    "$ftsim" sweep "$lscn" --seeds 1..2 --jobs 2 --db "$tmp/l2.db" >/dev/null
+    "$ftsim" sweep "$lscn" --seeds 1..2 --jobs 1 --db "$tmp/l1.db" >/dev/null
+    for s in 1 2; do "$ftsim" run "$lscn" --seed "$s" --db "$tmp/lr.db" >/dev/null; done
+    lambda_differences() { # rows of lambda_views in one database and not the other, both ways
+        sqlite3 "$1" "ATTACH '$2' AS b;
+          CREATE TEMP VIEW la AS SELECT r.scenario_hash, r.params, r.seed, r.protocol, v.seq,
+            v.t_ns, v.key, v.served, v.reference, v.batch_ns, v.staleness_ns
+            FROM main.lambda_views v JOIN main.runs r ON r.id = v.run_id;
+          CREATE TEMP VIEW lb AS SELECT r.scenario_hash, r.params, r.seed, r.protocol, v.seq,
+            v.t_ns, v.key, v.served, v.reference, v.batch_ns, v.staleness_ns
+            FROM b.lambda_views v JOIN b.runs r ON r.id = v.run_id;
+          SELECT (SELECT count(*) FROM (SELECT * FROM la EXCEPT SELECT * FROM lb))
+               + (SELECT count(*) FROM (SELECT * FROM lb EXCEPT SELECT * FROM la))
+               + abs((SELECT count(*) FROM la) - (SELECT count(*) FROM lb));"
+    }
+    q() { sqlite3 "$tmp/l2.db" "$1"; }
+    # 2 protocols x 2 seeds; a sample every 500 ms over 60 s + 15 s of drain = 150
+    # samples, each with the total and one row per sensor (10): 1650 rows per run
+    [ "$(q "SELECT count(*) FROM runs")" = 4 ] || fail "expected 4 runs"
+    [ "$(q "SELECT count(*) FROM lambda_views")" = 6600 ] || fail "expected 4 x 1650 lambda rows, found $(q "SELECT count(*) FROM lambda_views")"
+    [ "$(q "SELECT count(DISTINCT run_id) || ' ' || count(DISTINCT key) || ' ' || min(t_ns) || ' ' || max(t_ns) FROM lambda_views")" = "4 10 500000000 75000000000" ] || fail "lambda rows: runs, keys, first and last sample"
+    # the last sample of each run's total: ten sensors every 100 ms for a minute = 6000
+    # readings, and the served view equals the reference (the file's lambda_final_match)
+    [ "$(q "SELECT group_concat(served || '/' || reference, ' ') FROM lambda_views v
+            WHERE key IS NULL AND t_ns = 75000000000")" = "6000/6000 6000/6000 6000/6000 6000/6000" ] || fail "final totals"
+    # exactly-once never serves more than the reference; at-least-once runs ahead (its
+    # duplicates) in every run until a batch view corrects it
+    [ "$(q "SELECT max(v.served - v.reference) FROM lambda_views v JOIN runs r ON r.id = v.run_id
+            WHERE v.key IS NULL AND r.protocol = 'exactly-once'")" = 0 ] || fail "exactly-once overcounted"
+    [ "$(q "SELECT count(DISTINCT r.seed) FROM lambda_views v JOIN runs r ON r.id = v.run_id
+            WHERE v.key IS NULL AND r.protocol = 'at-least-once' AND v.served > v.reference")" = 2 ] || fail "no at-least-once sawtooth"
+    # batch_ns is NULL up to the first batch view (job at 10 s, published 3 s later,
+    # after that instant's sample); then the snapshot of a job started every 10 s, at
+    # least 3 s before the sample
+    [ "$(q "SELECT count(*) FROM lambda_views WHERE (t_ns <= 13000000000) != (batch_ns IS NULL)
+            OR batch_ns % 10000000000 != 0 OR batch_ns > t_ns - 3000000000")" = 0 ] || fail "batch_ns: NULL before the first batch view, then a job's start"
+    for other in l1 lr; do
+        d=$(lambda_differences "$tmp/l2.db" "$tmp/$other.db")
+        [ "$d" = 0 ] || fail "l2.db and $other.db differ in $d lambda rows"
+    done
+    for k in 1 2; do "$ftsim" sweep "$lscn" --seeds 1..2 --shard "$k/2" --db "$tmp/ls-$k.db" >/dev/null; done
+    "$ftsim" merge "$tmp/lm.db" "$tmp"/ls-1.db "$tmp"/ls-2.db >/dev/null
+    d=$(lambda_differences "$tmp/l2.db" "$tmp/lm.db")
+    [ "$d" = 0 ] || fail "merged shards and the sweep differ in $d lambda rows"
+    echo "same: 6600 lambda rows from --jobs 2, --jobs 1, run --db and merged shards"
+    "$ftsim" plot "$tmp/l2.db" --out "$tmp/plots" --only lambda >/dev/null
+    png=$tmp/plots/lambda-lambda.png
+    [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$png is not a PNG"
+    [ "$(wc -c <"$png")" -gt 10000 ] || fail "$png is too small for a drawn figure"
+    # the figure's data: per protocol its least seed, the total ending at 6000 = 6000
+    [ "$(grep -c '^# index [01]: .*, seed 1$' "$tmp/plots/lambda-lambda.dat")" = 2 ] || fail "figure blocks"
+    [ "$(grep -c '^75 6000 6000 0 ' "$tmp/plots/lambda-lambda.dat")" = 2 ] || fail "figure's last samples"
+    echo "plotted: $png ($(wc -c <"$png") bytes)"
     ;;
 byzantine)
     bscn=scenarios/byzantine-om-n3.yaml

@@ -104,6 +104,18 @@ static int64_t store_ok(struct res_db *db, const struct res_run *r) {
     return id;
 }
 
+/* Run id's lambda_views rows in seq order, the total's key as TOTAL, no batch view as
+ * none (raw_rows' format). */
+static void lambda_rows(const char *path, int64_t id, char *out, size_t size) {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT seq, t_ns, coalesce(key, 'TOTAL'), served, reference,"
+             " coalesce(batch_ns, 'none'), staleness_ns FROM lambda_views WHERE run_id = %lld"
+             " ORDER BY seq",
+             (long long)id);
+    raw_rows(path, sql, out, size);
+}
+
 static void copy_file(const char *from, const char *to) {
     FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
     assert_non_null(a);
@@ -194,13 +206,8 @@ static void test_v3_database_migrates_keeping_every_row(void **state) {
                         .nlambda = 2};
     int64_t id = store_ok(db, &r);
     res_close(db);
-    char got[512], sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT seq, t_ns, coalesce(key, 'TOTAL'), served, reference,"
-             " coalesce(batch_ns, 'none'), staleness_ns FROM lambda_views WHERE run_id = %lld"
-             " ORDER BY seq",
-             (long long)id);
-    raw_rows(f->path, sql, got, sizeof got);
+    char got[512];
+    lambda_rows(f->path, id, got, sizeof got);
     assert_string_equal(got, "0|500|TOTAL|2|3|none|40;1|500|device-1|1|1|0|7");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
@@ -540,6 +547,60 @@ static void test_child_count_without_rows_is_refused(void **state) {
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 0);
 }
 
+/* A run's lambda points in its statistics (as exp_run fills them for `ftsim sweep` and
+ * `ftsim run --db`) become lambda_views rows numbered by seq: the total's key NULL, no
+ * batch view a NULL batch_ns (a batch view of snapshot 0 a 0). Given both there and in
+ * res_run.lambda they are refused; a value over INT64_MAX rolls the run back. */
+static void test_stats_lambda_points_store_as_lambda_views(void **state) {
+    struct fx *f = *state;
+    struct res_db *db = open_ok(f->path);
+    struct exp_outcome o = {.sent = 6};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
+    struct exp_lambda_point pts[3] = {
+        {.t_ns = 500, .served = 2, .reference = 3, .staleness_ns = 40},
+        {.t_ns = 500, .served = 1, .reference = 1, .has_batch = true, .staleness_ns = 7},
+        {.t_ns = 1000,
+         .served = 6,
+         .reference = 6,
+         .batch = 4,
+         .has_batch = true,
+         .batch_ns = 800,
+         .staleness_ns = 0}};
+    snprintf(pts[1].key, sizeof pts[1].key, "%s", "device-1");
+    struct exp_stats s = {.lambda = pts, .nlambda = 3};
+    struct res_run r = {.scenario = "lambda",
+                        .scenario_hash = "h",
+                        .seed = 1,
+                        .protocol = "at-least-once",
+                        .status = "ok",
+                        .outcome = &o,
+                        .stats = &s};
+    int64_t id = store_ok(db, &r);
+    char got[512];
+    lambda_rows(f->path, id, got, sizeof got);
+    assert_string_equal(got, "0|500|TOTAL|2|3|none|40;1|500|device-1|1|1|0|7;"
+                             "2|1000|TOTAL|6|6|800|0");
+    /* the same rows twice: refused before anything is written */
+    const struct res_lambda again = {.t_ns = 500, .served = 2, .reference = 3};
+    r.seed = 2;
+    r.lambda = &again;
+    r.nlambda = 1;
+    struct ft_error err = {0};
+    assert_int_equal(res_store_run(db, &r, NULL, &err), FT_EINVAL);
+    assert_non_null(strstr(err.msg, "lambda rows given twice"));
+    /* a staleness over INT64_MAX in the last point: the whole run rolled back */
+    r.lambda = NULL;
+    r.nlambda = 0;
+    pts[2].staleness_ns = (uint64_t)INT64_MAX + 1;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(res_store_run(db, &r, NULL, &err), FT_ELIMIT);
+    assert_non_null(strstr(err.msg, "staleness_ns"));
+    res_close(db);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM lambda_views"), 3);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes"), 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -552,6 +613,7 @@ int main(void) {
         T(test_failure_in_events_leaves_nothing_of_the_run),
         T(test_has_run_finds_exactly_the_stored_key),
         T(test_child_count_without_rows_is_refused),
+        T(test_stats_lambda_points_store_as_lambda_views),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
