@@ -226,15 +226,15 @@ static const char res_has_run_sql[] =
  * of go in multi-row INSERTs of RES_BATCH rows (one statement step per batch), the
  * rest one by one. */
 static const char *const res_child_cols[RES_NCHILD] = {
-    "run_id, sent, delivered, lost, duplicated, retries, messages, latency_p50_ns,"
-    " latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched,"
-    " window_latency_p50_ns, window_latency_p99_ns, late_dropped",
+    ("run_id, sent, delivered, lost, duplicated, retries, messages, latency_p50_ns,"
+     " latency_p99_ns, recovery_ns, crashes, matches_reference, keys_mismatched,"
+     " window_latency_p50_ns, window_latency_p99_ns, late_dropped"),
     "run_id, buckets",
     "run_id, quantiles",
     "run_id, t_ns, kind, node",
     "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final, time_domain",
-    "run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
-    " signatures_made, signatures_verified, signatures_rejected, decisions",
+    ("run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
+     " signatures_made, signatures_verified, signatures_rejected, decisions"),
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
     "run_id, seq, t_ns, watermark_ns, late_dropped",
     "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns"};
