@@ -195,7 +195,7 @@ static const char *const res_migrations[] = {
     /* the plots' "latest version of the file" lookup (the scenario's run of greatest id)
      * was a scan of the scenario's runs per run, quadratic in a sweep; the protocol
      * index served no query */
-    "DROP INDEX runs_by_protocol;"
+    "DROP INDEX IF EXISTS runs_by_protocol;"
     "CREATE INDEX runs_by_scenario_id ON runs (scenario, id);",
 };
 

@@ -1,8 +1,10 @@
-/* Fixture results databases for the plot tests, written with the schema v2 DDL of the
- * shared brief (common.md) plus the two additions the windows figure uses when present
- * (window_results.time_domain, table watermarks; docs/plots.md). The DDL lives here
- * only: once the real store (analysis/store.c, schema v2) is merged, fx_db_create can
- * call res_open and drop its own DDL. Header-only; every function is static. */
+/* Fixture results databases for the plot tests, written with a schema v2 DDL of their
+ * own (the tables and columns of analysis/store.c's schema 2, minus its second index
+ * and some constraints) plus the two additions the windows figure uses when present
+ * (window_results.time_domain, table watermarks; docs/plots.md). `ftsim plot` reads
+ * older files as they are, so the plot tests draw from this old form, and
+ * test_plot's migration test opens a copy with res_open to draw the same figures from
+ * the current schema. Header-only; every function is static. */
 #ifndef FTSIM_PLOT_FIXTURE_H
 #define FTSIM_PLOT_FIXTURE_H
 
@@ -52,7 +54,8 @@ static const char fx_schema_v2[] =
     " signatures_rejected INTEGER, decisions TEXT);"
     "CREATE TABLE events (run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
     " seq INTEGER NOT NULL, t_ns INTEGER NOT NULL, kind TEXT NOT NULL, node INTEGER,"
-    " peer INTEGER, msg_id INTEGER, arg INTEGER, PRIMARY KEY (run_id, seq));"
+    " peer INTEGER, msg_id INTEGER, arg INTEGER, code INTEGER NOT NULL, label TEXT,"
+    " reason TEXT, PRIMARY KEY (run_id, seq));"
     "PRAGMA user_version = 2;";
 
 /* Schema v1 (analysis/store.c before v2): runs without params, and outcomes. */

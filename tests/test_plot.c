@@ -22,6 +22,7 @@
 
 #include "plot.h"
 #include "plot_fixture.h"
+#include "store.h"
 
 struct fx {
     char dir[PATH_MAX];
@@ -377,6 +378,74 @@ static void test_svg_and_pdf_formats(void **state) {
     assert_int_equal(rep.written, 1);
 }
 
+/* The sample database (schema 2, as older ftsim wrote it) opened once by the results
+ * store is migrated to the current schema, where the time series and quantiles are
+ * views over one JSON row per run: every figure drawn from it has the same data and
+ * script as from the original, apart from the database's path in the script's header. */
+static void test_a_migrated_database_draws_the_same_figures(void **state) {
+    struct fx *f = *state;
+    make_sample(f->db, false);
+    char db2[PATH_MAX + 64], out2[PATH_MAX + 64];
+    snprintf(db2, sizeof db2, "%s/migrated.db", f->dir);
+    snprintf(out2, sizeof out2, "%s/plots-migrated", f->dir);
+    long n = 0;
+    char *bytes = slurp(f->db, &n);
+    assert_non_null(bytes);
+    FILE *w = fopen(db2, "wb");
+    assert_non_null(w);
+    assert_int_equal(fwrite(bytes, 1, (size_t)n, w), (size_t)n);
+    assert_int_equal(fclose(w), 0);
+    free(bytes);
+    struct res_db *rdb = NULL;
+    struct ft_error err = {0};
+    if (res_open(db2, &rdb, &err)) fail_msg("res_open: %s", err.msg);
+    res_close(rdb);
+    sqlite3 *c = NULL;
+    assert_int_equal(sqlite3_open_v2(db2, &c, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(c,
+                                        "SELECT (SELECT user_version FROM pragma_user_version),"
+                                        " (SELECT type FROM sqlite_schema WHERE name ="
+                                        " 'timeseries'), (SELECT count(*) FROM timeseries_json)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), RES_SCHEMA_VERSION);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "view");
+    assert_true(sqlite3_column_int(st, 2) > 0);
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+    struct plot_report rep1, rep2;
+    if (run_plot(f->db, f->out, PLOT_PNG, NULL, &rep1, &err)) fail_msg("%s", err.msg);
+    if (run_plot(db2, out2, PLOT_PNG, NULL, &rep2, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(rep2.written, rep1.written);
+    assert_true(rep1.written >= 5);
+    for (size_t i = 0; i < rep1.written; i++) {
+        assert_string_equal(rep2.names[i], rep1.names[i]);
+        static const char *const ext[] = {"dat", "gp"};
+        for (int e = 0; e < 2; e++) {
+            char p1[PATH_MAX + 200], p2[PATH_MAX + 200];
+            snprintf(p1, sizeof p1, "%s/%s.%s", f->out, rep1.names[i], ext[e]);
+            snprintf(p2, sizeof p2, "%s/%s.%s", out2, rep1.names[i], ext[e]);
+            char *a = slurp(p1, NULL), *b = slurp(p2, NULL);
+            assert_non_null(a);
+            assert_non_null(b);
+            if (e == 1) { /* past the "# Written by ... from the results database PATH" line */
+                char *ea = strstr(a, "\n# "), *eb = strstr(b, "\n# ");
+                ea = ea ? strchr(ea + 1, '\n') : NULL;
+                eb = eb ? strchr(eb + 1, '\n') : NULL;
+                assert_non_null(ea);
+                assert_non_null(eb);
+                assert_string_equal(eb, ea);
+            } else {
+                assert_string_equal(b, a);
+            }
+            free(a);
+            free(b);
+        }
+    }
+}
+
 static void test_database_is_never_written(void **state) {
     struct fx *f = *state;
     make_sample(f->db, true);
@@ -490,6 +559,8 @@ int main(void) {
             test_dat_files_hold_hand_computed_means_spreads_and_closed_forms, fx_setup,
             fx_teardown),
         cmocka_unit_test_setup_teardown(test_svg_and_pdf_formats, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_a_migrated_database_draws_the_same_figures, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_database_is_never_written, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_absent_data_is_skipped_with_a_note_and_no_image,
                                         fx_setup, fx_teardown),
