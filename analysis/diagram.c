@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "experiment.h"
+#include "grow.h"
 #include "plot_internal.h"
 
 #define DIAG_GAP_FACTOR 6.0     /* a quiet gap longer than this many median transits is cut */
@@ -642,15 +643,9 @@ static void dg_yrange(const struct dg_layout *L, double *ylo, double *yhi) {
 }
 
 static void placer_add(struct dg_placer *pl, struct dg_box b) {
-    if (pl->n == pl->cap) {
-        size_t cap = pl->cap ? 2 * pl->cap : 64;
-        struct dg_box *nb = realloc(pl->box, cap * sizeof *nb);
-        if (!nb) {
-            pl->oom = true;
-            return;
-        }
-        pl->box = nb;
-        pl->cap = cap;
+    if (ft_grow((void **)&pl->box, &pl->cap, pl->n + 1, sizeof *pl->box, 64)) {
+        pl->oom = true;
+        return;
     }
     pl->box[pl->n++] = b;
 }

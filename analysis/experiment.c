@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "ledger.h"
 
 _Static_assert(EXP_QUANTILES == LEDGER_QUANTILES, "stats keep the ledger's quantiles");
@@ -129,15 +130,9 @@ static void col_visible(struct exp_collector *c, uint64_t latency_ns, uint64_t n
         col_flush_latency(c);
         c->lat_bucket = b;
     }
-    if (c->nlat == c->lat_cap) {
-        size_t cap = c->lat_cap ? 2 * c->lat_cap : 256;
-        uint64_t *lat = realloc(c->lat, cap * sizeof *lat);
-        if (!lat) {
-            c->failed = FT_ENOMEM;
-            return;
-        }
-        c->lat = lat;
-        c->lat_cap = cap;
+    if (ft_grow((void **)&c->lat, &c->lat_cap, c->nlat + 1, sizeof *c->lat, 256)) {
+        c->failed = FT_ENOMEM;
+        return;
     }
     c->lat[c->nlat++] = latency_ns;
     c->visible[b]++;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "plot_internal.h"
 
 #define MARKERS_MAX 64u
@@ -301,15 +302,10 @@ static int cdf_read(struct plot_ctx *c, const char *scenario, struct cdf_pt **ou
     size_t cap = 0;
     *n = 0;
     while ((rc = plot_step(c, st)) == 1) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            void *p = cap <= 128u * PLOT_SERIES_MAX ? realloc(pts, cap * sizeof *pts) : NULL;
-            if (!p) {
-                rc = ft_fail(c->err, FT_ELIMIT, "latency-cdf: more than %u protocols",
-                             PLOT_SERIES_MAX);
-                break;
-            }
-            pts = p;
+        if (*n >= 128u * PLOT_SERIES_MAX ||
+            ft_grow((void **)&pts, &cap, *n + 1, sizeof *pts, 256)) {
+            rc = ft_fail(c->err, FT_ELIMIT, "latency-cdf: more than %u protocols", PLOT_SERIES_MAX);
+            break;
         }
         struct cdf_pt *q = &pts[(*n)++];
         plot_text(q->protocol, sizeof q->protocol, st, 0);

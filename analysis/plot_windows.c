@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "plot_internal.h"
 
 #define WINDOWS_MAX 16u /* windows drawn per panel; later ones are left out (noted) */
@@ -47,15 +48,10 @@ static int win_read(struct plot_ctx *c, sqlite3_int64 run, bool domains, struct 
     size_t cap = 0;
     *n = 0;
     while ((rc = plot_step(c, st)) == 1) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            void *p = cap <= WIN_ROWS_MAX ? realloc(pts, cap * sizeof *pts) : NULL;
-            if (!p) {
-                rc = ft_fail(c->err, FT_ELIMIT, "windows: more than %u emissions in run %lld",
-                             WIN_ROWS_MAX, (long long)run);
-                break;
-            }
-            pts = p;
+        if (*n >= WIN_ROWS_MAX || ft_grow((void **)&pts, &cap, *n + 1, sizeof *pts, 256)) {
+            rc = ft_fail(c->err, FT_ELIMIT, "windows: more than %u emissions in run %lld",
+                         WIN_ROWS_MAX, (long long)run);
+            break;
         }
         struct win_pt *w = &pts[(*n)++];
         plot_text(w->domain, sizeof w->domain, st, 0);
@@ -93,14 +89,9 @@ static int wm_read(struct plot_ctx *c, sqlite3_int64 run, struct wm_pt **out, si
     size_t cap = 0;
     struct wm_pt *pts = NULL;
     while ((rc = plot_step(c, st)) == 1) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            void *p = cap <= WIN_ROWS_MAX ? realloc(pts, cap * sizeof *pts) : NULL;
-            if (!p) {
-                rc = ft_fail(c->err, FT_ELIMIT, "windows: more than %u watermarks", WIN_ROWS_MAX);
-                break;
-            }
-            pts = p;
+        if (*n >= WIN_ROWS_MAX || ft_grow((void **)&pts, &cap, *n + 1, sizeof *pts, 256)) {
+            rc = ft_fail(c->err, FT_ELIMIT, "windows: more than %u watermarks", WIN_ROWS_MAX);
+            break;
         }
         pts[*n].t_s = (double)sqlite3_column_int64(st, 0) / 1e9;
         pts[*n].wm_s = (double)sqlite3_column_int64(st, 1) / 1e9;

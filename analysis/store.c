@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "ledger.h"
 #include "store_internal.h"
 
@@ -619,14 +620,8 @@ typedef int (*res_bind_fn)(sqlite3_stmt *st, int base, int64_t id, const struct 
 
 /* Room for `need` more bytes in db->json; 0 or FT_ENOMEM. */
 static int res_json_reserve(struct res_db *db, size_t need, struct ft_error *err) {
-    if (need <= db->json_cap) return 0;
-    size_t cap = db->json_cap ? db->json_cap : 4096;
-    while (cap < need)
-        cap *= 2;
-    char *p = realloc(db->json, cap);
-    if (!p) return ft_fail(err, FT_ENOMEM, "results store %s: out of memory", db->path);
-    db->json = p;
-    db->json_cap = cap;
+    if (ft_grow((void **)&db->json, &db->json_cap, need, 1, 4096))
+        return ft_fail(err, FT_ENOMEM, "results store %s: out of memory", db->path);
     return 0;
 }
 

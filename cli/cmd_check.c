@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "experiment.h"
+#include "grow.h"
 #include "scenario.h"
 
 static void usage(FILE *f) {
@@ -51,13 +52,7 @@ struct checker {
 static int report(struct checker *c, const struct result *r);
 
 static int add_result(struct checker *c, const struct result *r) {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        struct result *res = realloc(c->res, cap * sizeof *res);
-        if (!res) return -1;
-        c->res = res;
-        c->cap = cap;
-    }
+    if (ft_grow((void **)&c->res, &c->cap, c->n + 1, sizeof *c->res, 64)) return -1;
     c->res[c->n++] = *r;
     return 0;
 }

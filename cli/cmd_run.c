@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "experiment.h"
+#include "grow.h"
 #include "scenario.h"
 #include "store.h"
 
@@ -57,16 +58,10 @@ struct trace_printer {
 
 static void keep_event(struct trace_printer *tp, const struct sim_trace_rec *r) {
     if (tp->overflow) return;
-    if (tp->nevents == tp->cap) {
-        size_t cap = tp->cap ? 2 * tp->cap : 4096;
-        struct sim_trace_rec *e =
-            cap <= RUN_TRACE_EVENTS_MAX ? realloc(tp->events, cap * sizeof *e) : NULL;
-        if (!e) {
-            tp->overflow = true;
-            return;
-        }
-        tp->events = e;
-        tp->cap = cap;
+    if (tp->nevents >= RUN_TRACE_EVENTS_MAX ||
+        ft_grow((void **)&tp->events, &tp->cap, tp->nevents + 1, sizeof *tp->events, 4096)) {
+        tp->overflow = true;
+        return;
     }
     tp->events[tp->nevents++] = *r;
 }

@@ -3,6 +3,7 @@
  * skipped, CRLF accepted. Integer arithmetic only; every bound checked; the first
  * malformed field stops the parse with file:line:col and what was expected. */
 #include "csv.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -381,13 +382,8 @@ static int header(struct parser *p, size_t eol, int *cols, int *ncols) {
 static int add_row(struct parser *p, const struct csv_row *r) {
     struct csv_data *d = p->out;
     if (d->n >= CSV_ROWS_MAX) return fail_at(p, p->line_start, "more than %u rows", CSV_ROWS_MAX);
-    if (d->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 256;
-        struct csv_row *rows = realloc(d->rows, cap * sizeof *rows);
-        if (!rows) return ft_fail(p->err, FT_ENOMEM, "out of memory reading '%s'", p->name);
-        d->rows = rows;
-        p->cap = cap;
-    }
+    if (ft_grow((void **)&d->rows, &p->cap, d->n + 1, sizeof *d->rows, 256))
+        return ft_fail(p->err, FT_ENOMEM, "out of memory reading '%s'", p->name);
     d->rows[d->n++] = *r;
     return 0;
 }

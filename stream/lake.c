@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "pipe_internal.h"
 #include "sinks.h"
 
@@ -59,15 +60,9 @@ bool sinks_row(struct sinks *k, const struct wire *w, uint32_t worker, uint64_t 
         k->sum[w->key] += (int64_t)w->value; /* |value| <= 10^9, rows <= 2 * 10^7 */
     }
     if (k->keep && !k->rc) {
-        if (k->n == k->cap) {
-            size_t cap = k->cap ? 2 * k->cap : 4096;
-            struct sink_row *r = realloc(k->rows, cap * sizeof *r);
-            if (!r) {
-                k->rc = FT_ENOMEM;
-                return !reason;
-            }
-            k->rows = r;
-            k->cap = cap;
+        if (ft_grow((void **)&k->rows, &k->cap, k->n + 1, sizeof *k->rows, 4096)) {
+            k->rc = FT_ENOMEM;
+            return !reason;
         }
         k->rows[k->n++] = (struct sink_row){.rec = w->rec,
                                             .offset = w->offset,

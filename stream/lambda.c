@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bitset.h"
+#include "grow.h"
 #include "pipe_internal.h"
 #include "sinks.h"
 
@@ -121,13 +122,7 @@ static void start_job(struct sim *s, void *arg) {
 /* ---- samples of the serving layer ---- */
 
 static int add_point(struct lambda *l, const struct pipe_lambda_point *pt) {
-    if (l->npts == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 1024;
-        struct pipe_lambda_point *p = realloc(l->pts, cap * sizeof *p);
-        if (!p) return FT_ENOMEM;
-        l->pts = p;
-        l->cap = cap;
-    }
+    if (ft_grow((void **)&l->pts, &l->cap, l->npts + 1, sizeof *l->pts, 1024)) return FT_ENOMEM;
     l->pts[l->npts++] = *pt;
     return 0;
 }

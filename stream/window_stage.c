@@ -10,6 +10,7 @@
  * aggregates of one key from several workers combine. */
 #include <stdlib.h>
 
+#include "grow.h"
 #include "pipe_internal.h"
 #include "sinks.h"
 #include "window_stage.h"
@@ -50,14 +51,9 @@ struct wstage {
     uint64_t epoch[PIPE_WORKERS_MAX], job_epoch;
 };
 
+/* Room for element n of an array of elem-byte elements. */
 static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
-    if (n < *cap) return 0;
-    size_t c = *cap ? 2 * *cap : 256;
-    void *b = realloc(*a, c * elem);
-    if (!b) return FT_ENOMEM;
-    *a = b;
-    *cap = c;
-    return 0;
+    return ft_grow(a, cap, n + 1, elem, 256);
 }
 
 /* The log holds what the sink shows after each emitted row, and after each window
@@ -154,7 +150,8 @@ int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
     st->spec = p->cfg.query.window;
     st->ckpt = dlv_checkpointed(p->proto);
     st->job_epoch = 1;
-    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) st->epoch[w] = 1;
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++)
+        st->epoch[w] = 1;
     win_table_init(&st->table);
     int rc = src_names_open(&st->names, &p->cfg.source, err);
     if (!rc) rc = query_compile(&p->cfg.query, &st->names, &st->q, err);
@@ -309,8 +306,7 @@ static void tick(struct sim *s, void *arg) {
     st->tick_armed = false;
     st->triggers++;
     for (uint32_t w = 0; w < p->cfg.workers; w++) {
-        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch)
-            continue;
+        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch) continue;
         int rc = trigger_worker(st, w, wm, now, &seen, &max_ns, &err);
         if (rc || st->rc) {
             fail(s, st, rc, &err);
@@ -366,8 +362,7 @@ static int continuous(struct sim *s, struct wstage *st, uint32_t w, const struct
 void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire *in) {
     struct wstage *st = p->ws;
     uint32_t w = index_of(p, me);
-    if (!st->eng[w] || in->partition >= p->cfg.partitions || st->epoch[w] != st->job_epoch)
-        return;
+    if (!st->eng[w] || in->partition >= p->cfg.partitions || st->epoch[w] != st->job_epoch) return;
     int rc = 0;
     if (dlv_idempotent(p->proto) && !st->ckpt &&
         (rc = bitset_insert(&st->applied[in->partition], in->offset)) != 1) {
@@ -409,8 +404,7 @@ int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err) {
     uint64_t now = sim_now(s), max_ns = 0;
     bool seen = false;
     for (uint32_t w = 0; w < p->cfg.workers; w++) {
-        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch)
-            continue;
+        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch) continue;
         int rc = trigger_worker(st, w, query_watermark(st), now, &seen, &max_ns, err);
         if (!rc) rc = win_finish(st->eng[w], now, err);
         if (rc) return rc;
@@ -486,8 +480,10 @@ int wstage_snapshot(struct wstage *st, uint32_t w, struct wstage_snap *out) {
     int rc = st->eng[w] ? win_clone(st->eng[w], &out->eng) : 0;
     if (!rc && st->nbatch[w]) {
         out->batch = malloc(st->nbatch[w] * sizeof *out->batch);
-        if (!out->batch) rc = FT_ENOMEM;
-        else memcpy(out->batch, st->batch[w], st->nbatch[w] * sizeof *out->batch);
+        if (!out->batch)
+            rc = FT_ENOMEM;
+        else
+            memcpy(out->batch, st->batch[w], st->nbatch[w] * sizeof *out->batch);
         out->nbatch = rc ? 0 : st->nbatch[w];
     }
     if (rc) {
