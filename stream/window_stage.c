@@ -129,15 +129,9 @@ static void on_latency(void *ctx, uint64_t ns) {
 }
 
 static void add_latency(struct wstage *st, uint64_t ns) {
-    if (st->nlat == st->cap_lat) {
-        size_t cap = st->cap_lat ? 2 * st->cap_lat : 1024;
-        uint64_t *l = realloc(st->lat, cap * sizeof *l);
-        if (!l) {
-            st->rc = FT_ENOMEM;
-            return;
-        }
-        st->lat = l;
-        st->cap_lat = cap;
+    if (ft_grow((void **)&st->lat, &st->cap_lat, st->nlat + 1, sizeof *st->lat, 1024)) {
+        st->rc = FT_ENOMEM;
+        return;
     }
     st->lat[st->nlat++] = ns;
 }
