@@ -124,6 +124,8 @@ static const char *event_label(const struct sim_trace_rec *r) {
 
 /* The pipeline's own events (pipeline.h, PIPE_TR_*). */
 static void print_user(const struct trace_printer *tp, const struct sim_trace_rec *r) {
+    static const char *const ckpt_what[] = {"triggered", "snapshot stored", "complete", "aborted",
+                                            "committed"}; /* TRIGGER .. COMMIT */
     char b[PIPE_NAME_MAX];
     unsigned long long id = r->id, gen = r->arg >> 32, epoch = r->arg;
     uint32_t owner = (uint32_t)r->arg;
@@ -147,19 +149,12 @@ static void print_user(const struct trace_printer *tp, const struct sim_trace_re
                    gen, (uint32_t)r->arg - 1);
         break;
     case PIPE_TR_CKPT_TRIGGER:
-        printf(" checkpoint %llu triggered (epoch %llu)", id, epoch);
-        break;
     case PIPE_TR_CKPT_SNAPSHOT:
-        printf(" checkpoint %llu snapshot stored (epoch %llu)", id, epoch);
-        break;
     case PIPE_TR_CKPT_COMPLETE:
-        printf(" checkpoint %llu complete (epoch %llu)", id, epoch);
-        break;
     case PIPE_TR_CKPT_ABORT:
-        printf(" checkpoint %llu aborted (epoch %llu)", id, epoch);
-        break;
     case PIPE_TR_CKPT_COMMIT:
-        printf(" checkpoint %llu committed (epoch %llu)", id, epoch);
+        printf(" checkpoint %llu %s (epoch %llu)", id, ckpt_what[r->kind - PIPE_TR_CKPT_TRIGGER],
+               epoch);
         break;
     case PIPE_TR_CKPT_ROLLBACK:
         printf(" rollback to checkpoint %llu (epoch %llu)", id, epoch);
