@@ -209,12 +209,12 @@ static const char *fault_step(const struct pipe_config *cfg, uint32_t node) {
 }
 
 /* The first message dropped with `reason` at or after t_ns whose tag names a source
- * record (INIT messages carry none); SIZE_MAX without one. */
+ * record (pipe_msg_has_record); SIZE_MAX without one. */
 static size_t first_cut_off(const struct dg_trace *t, uint64_t t_ns, uint8_t reason) {
     for (size_t i = 0; i < t->narrows; i++) {
         const struct dg_arrow *a = &t->arrows[i];
         if (a->fate == FATE_DROPPED && a->reason == reason && a->t1 >= t_ns &&
-            a->kind != PIPE_MSG_INIT && a->kind != PIPE_MSG_INIT_ACK && a->kind < PIPE_MSG_BARRIER)
+            pipe_msg_has_record((int)a->kind))
             return i;
     }
     return SIZE_MAX;
@@ -269,6 +269,12 @@ static bool first_fault(const struct diag_options *o, const struct dg_trace *t, 
     return best != UINT64_MAX;
 }
 
+/* The message carries source record `record` (heartbeats, inits and checkpoint
+ * messages carry none, whatever their tag). */
+static bool of_record(const struct dg_arrow *a, uint64_t record) {
+    return pipe_msg_has_record((int)a->kind) && a->tag == record;
+}
+
 static int select_view(const struct diag_options *o, const struct dg_trace *t,
                        struct diag_report *rep, struct dg_view *v, struct ft_error *err) {
     memset(v, 0, sizeof *v);
@@ -288,7 +294,7 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
     for (size_t i = start; i < t->narrows; i++) {
         const struct dg_arrow *a = &t->arrows[i];
         if (o->has_window && (a->t0 < o->from_ns || a->t0 > o->to_ns)) continue;
-        if (v->focused && a->tag != v->record) continue;
+        if (v->focused && !of_record(a, v->record)) continue;
         if (v->nsel == (v->focused ? DIAG_ARROWS_MAX : DIAG_DEFAULT_ARROWS) && !o->has_window &&
             !o->has_record) {
             rep->truncated = true;
@@ -301,7 +307,7 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
         for (size_t i = 0; i < t->narrows; i++) {
             const struct dg_arrow *a = &t->arrows[i];
             n += (!o->has_window || (a->t0 >= o->from_ns && a->t0 <= o->to_ns)) &&
-                 (!v->focused || a->tag == v->record);
+                 (!v->focused || of_record(a, v->record));
         }
         char what[160] = "";
         if (v->focused)

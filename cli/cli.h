@@ -44,9 +44,12 @@ int cli_parse_u64(const char *s, unsigned long long *out);
  * whose return value (an exit code) it passes on. cli_byz_list adds to `ftsim list`. */
 struct scenario;
 struct res_db;
+struct cli_trace_filter;
 typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, const char *detail);
+/* With trace, filter (trace_filter.h: --from/--to, --node; never --record) chooses the
+ * trace lines printed. */
 int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,
-                bool json, bool trace, struct res_db *db);
+                bool json, bool trace, struct cli_trace_filter *filter, struct res_db *db);
 /* One (algorithm, seed) of `ftsim sweep` on a Byzantine scenario: stores the run (or,
  * exhaustive, each run of the enumeration) unless the database has it, params being
  * the sweep's --set values ("" for none); counts runs stored and already present. */

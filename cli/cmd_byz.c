@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "scenario.h"
 #include "store.h"
+#include "trace_filter.h"
 
 #define EXHAUSTIVE_ROWS_ALL 120 /* print every row of an exhaustive table up to this size */
 
@@ -84,12 +85,21 @@ static void exhaustive_row(const struct byz_outcome *o) {
 
 struct tracer {
     const struct byz_config *cfg;
+    const struct cli_trace_filter *filter; /* --from/--to, --node */
 };
+
+/* The other node an event concerns: a message's peer, a rejected or discarded
+ * message's sender. */
+static uint32_t event_peer(const struct sim_trace_rec *r) {
+    if (r->type != SIM_TR_USER) return r->peer;
+    return r->kind == BYZ_TR_REJECT || r->kind == BYZ_TR_DISCARD ? (uint32_t)r->id : SIM_NODE_NONE;
+}
 
 static void print_event(const struct sim_trace_rec *r, void *ctx) {
     const struct tracer *tp = ctx;
     static const char *const why[] = {"?",         "another decision", "wrong round",
                                       "malformed", "relay not sender", "duplicate"};
+    if (!cli_filter_keeps(tp->filter, r->time_ns, r->node, event_peer(r))) return;
     char a[32], b[32];
     printf("%-12s %12.6f s  %-8s %-13s", byz_alg_name(tp->cfg->alg), (double)r->time_ns / 1e9,
            sim_trace_type_name(r->type), byz_node_name(tp->cfg, r->node, a, sizeof a));
@@ -162,12 +172,12 @@ static const char *exhaustive_params(const struct byz_outcome *o, const char *ba
     return buf;
 }
 
-static int run_one(const struct scenario *scn, enum byz_alg a, uint64_t seed, bool json, bool trace,
-                   bool *first, struct res_db *db) {
+static int run_one(const struct scenario *scn, enum byz_alg a, uint64_t seed, bool json,
+                   const struct cli_trace_filter *trace, bool *first, struct res_db *db) {
     struct byz_config cfg;
     struct byz_outcome o;
     struct ft_error err = {0};
-    struct tracer tp = {&cfg};
+    struct tracer tp = {&cfg, trace};
     struct byz_options opt = {trace ? print_event : NULL, &tp};
     if (scn_byz_config(&scn->byz, a, seed, &cfg, &err) || byz_run(&cfg, seed, &opt, &o, &err)) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", scn->file, byz_alg_name(a), err.msg);
@@ -235,14 +245,34 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
     return CLI_OK;
 }
 
+/* --node against the generals (and the sink), as the trace names them. */
+static int resolve_nodes(const struct scenario *scn, enum byz_alg a, uint64_t seed,
+                         struct cli_trace_filter *f) {
+    struct byz_config cfg;
+    struct ft_error err = {0};
+    if (!f->nnodes) return CLI_OK;
+    if (scn_byz_config(&scn->byz, a, seed, &cfg, &err)) {
+        fprintf(stderr, "ftsim run: %s: %s\n", scn->file, err.msg);
+        return CLI_USAGE;
+    }
+    char buf[BYZ_NODES_MAX + 1][32];
+    const char *names[BYZ_NODES_MAX + 1];
+    uint32_t n = cfg.n + cfg.sink;
+    for (uint32_t i = 0; i < n; i++)
+        names[i] = byz_node_name(&cfg, i, buf[i], sizeof buf[i]);
+    return cli_filter_nodes("run", scn->file, f, names, n);
+}
+
 int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,
-                bool json, bool trace, struct res_db *db) {
+                bool json, bool trace, struct cli_trace_filter *filter, struct res_db *db) {
     const struct scn_byz *b = &scn->byz;
     if (trace && b->exhaustive) {
         fprintf(stderr, "ftsim run: --trace shows one run; %s is exhaustive (many runs)\n",
                 scn->file);
         return CLI_USAGE;
     }
+    int rc = resolve_nodes(scn, nalgs ? (enum byz_alg)algs[0] : b->algs[0], seed, filter);
+    if (rc != CLI_OK) return rc;
     if (json)
         printf("{\"scenario\":\"%s\",\"seed\":%llu,\"runs\":[", scn->name,
                (unsigned long long)seed);
@@ -250,11 +280,10 @@ int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint
         printf("scenario %s, seed %llu: %s\n\n", scn->name, (unsigned long long)seed, scn->about);
     if (!json && !trace && !b->exhaustive) table_header();
     bool first = true;
-    int rc = CLI_OK;
     for (uint32_t i = 0; rc == CLI_OK && i < (nalgs ? nalgs : b->nalgs); i++) {
         enum byz_alg a = nalgs ? (enum byz_alg)algs[i] : b->algs[i];
         rc = b->exhaustive ? run_exhaustive(scn, a, seed, json, &first, db)
-                           : run_one(scn, a, seed, json, trace, &first, db);
+                           : run_one(scn, a, seed, json, trace ? filter : NULL, &first, db);
     }
     if (json) printf("]}\n");
     return rc;

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "diagram.h"
 #include "scenario.h"
-#include "scn_internal.h"
+#include "trace_filter.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -46,9 +46,9 @@ static void usage(FILE *f) {
 
 struct diag_args {
     const char *file, *out;
-    unsigned long long seed, record;
-    bool has_seed, has_record, has_from, has_to;
-    uint64_t from_ns, to_ns;
+    unsigned long long seed;
+    bool has_seed;
+    struct cli_trace_filter focus; /* --record, --from/--to */
     int protocol;
 };
 
@@ -58,42 +58,32 @@ static int bad(const char *what, const char *got) {
 }
 
 static int parse(int argc, char **argv, struct diag_args *a) {
-    static const struct option opts[] = {
-        {"seed", required_argument, NULL, 's'},   {"protocol", required_argument, NULL, 'p'},
-        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-        {"record", required_argument, NULL, 'r'}, {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
+                                         {"protocol", required_argument, NULL, 'p'},
+                                         {"from", required_argument, NULL, CLI_OPT_FROM},
+                                         {"to", required_argument, NULL, CLI_OPT_TO},
+                                         {"record", required_argument, NULL, CLI_OPT_RECORD},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "s:p:f:t:r:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:p:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (cli_parse_u64(optarg, &a->seed) != 0)
                 return bad("--seed expects a non-negative integer", optarg);
             a->has_seed = true;
             break;
-        case 'r':
-            if (cli_parse_u64(optarg, &a->record) != 0)
-                return bad("--record expects a record id (a non-negative integer)", optarg);
-            a->has_record = true;
-            break;
         case 'p':
             a->protocol = dlv_parse(optarg);
             if (a->protocol < 0) return bad("unknown protocol (see 'ftsim list')", optarg);
             break;
-        case 'f':
-        case 't': {
-            uint64_t ns;
-            if (scn_parse_duration(optarg, &ns) != 0)
-                return bad(c == 'f' ? "--from expects a duration such as 2.5s or 2500ms"
-                                    : "--to expects a duration such as 2.5s or 2500ms",
-                           optarg);
-            if (c == 'f')
-                a->from_ns = ns, a->has_from = true;
-            else
-                a->to_ns = ns, a->has_to = true;
+        case CLI_OPT_FROM:
+        case CLI_OPT_TO:
+        case CLI_OPT_RECORD:
+            if (cli_filter_opt("diagram", c, optarg, &a->focus) != CLI_OK) return CLI_USAGE;
             break;
-        }
         case 'o':
             a->out = optarg;
             break;
@@ -112,15 +102,7 @@ static int parse(int argc, char **argv, struct diag_args *a) {
         return CLI_USAGE;
     }
     if (diag_format_of(a->out) < 0) return bad("--out must end in .svg, .png or .pdf", a->out);
-    if (a->has_from != a->has_to) {
-        fprintf(stderr, "ftsim diagram: give both --from and --to, or neither\n");
-        return CLI_USAGE;
-    }
-    if (a->has_from && a->from_ns > a->to_ns) {
-        fprintf(stderr, "ftsim diagram: --from must not be after --to\n");
-        return CLI_USAGE;
-    }
-    return CLI_OK;
+    return cli_filter_check("diagram", &a->focus);
 }
 
 static enum dlv_protocol default_protocol(const struct scenario *scn) {
@@ -146,11 +128,11 @@ int cli_diagram(int argc, char **argv) {
                              .protocol = a.protocol >= 0 ? (enum dlv_protocol)a.protocol
                                                          : default_protocol(scn),
                              .seed = a.has_seed ? a.seed : scn->seed,
-                             .has_window = a.has_from,
-                             .from_ns = a.from_ns,
-                             .to_ns = a.to_ns,
-                             .has_record = a.has_record,
-                             .record = a.record,
+                             .has_window = a.focus.has_from,
+                             .from_ns = a.focus.from_ns,
+                             .to_ns = a.focus.to_ns,
+                             .has_record = a.focus.has_record,
+                             .record = a.focus.record,
                              .out = a.out,
                              .title = scn->name};
     struct diag_report rep;

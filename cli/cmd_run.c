@@ -12,10 +12,11 @@
 #include "grow.h"
 #include "scenario.h"
 #include "store.h"
+#include "trace_filter.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--out DIR] [--json]\n"
-          "                [--trace]\n"
+          "                [--trace] [--record R] [--from T --to T] [--node NAME]...\n"
           "\n"
           "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
           "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
@@ -41,7 +42,33 @@ static void usage(FILE *f) {
           "  --json          print one JSON object instead of the table\n"
           "  --trace         print every trace event (one line each) before the results;\n"
           "                  with --db also store them in the events table\n"
-          "  --help          this text\n",
+          "  --help          this text\n"
+          "\n"
+          "Trace lines: protocol, simulated time, event, node, then for a message the peer\n"
+          "(-> to, <- from), its kind, the source record it carries (r28; blank for\n"
+          "heartbeats, assigns, inits and checkpoint messages; a commit names the last\n"
+          "record of its transaction) and the simulator's message id, e.g.\n"
+          "  0.170400 s  drop  worker-1 -> broker  ack  r28  msg 183 (rule)\n"
+          "(docs/lecture-guide.md, \"Stepping through one run\").\n"
+          "\n"
+          "Filters choose which trace lines print; each implies --trace and a line prints\n"
+          "only when every filter given keeps it. The runs, their numbers and trace hashes\n"
+          "are those of the full trace, and --db still stores every event.\n"
+          "  --record R      the events of source record R: its messages (send, deliver,\n"
+          "                  drop, dup), the sink making it visible, a crash at a step of\n"
+          "                  R; and, as context, every start, crash, restart, partition,\n"
+          "                  heal, group event (joined, evicted, partition moves, fenced),\n"
+          "                  checkpoint event and crash at a checkpoint step\n"
+          "  --from T, --to T  events from T to T inclusive, e.g. 2.5s, 2500ms (both or\n"
+          "                  neither)\n"
+          "  --node NAME     events at NAME or with NAME as peer (repeatable; as the trace\n"
+          "                  names them: source, broker, worker-1, ..., sink; a Byzantine\n"
+          "                  scenario's commander, lieutenant-1, ... or gateway, replica-1,\n"
+          "                  ..., sink); a partition or heal concerns every node\n"
+          "A Byzantine scenario takes --from/--to and --node; it has no records.\n"
+          "\n"
+          "Example: the record whose ack lost-ack.yaml drops, redelivered by the broker:\n"
+          "  ftsim run scenarios/lost-ack.yaml --protocol at-least-once --record 28\n",
           f);
 }
 
@@ -51,6 +78,8 @@ struct trace_printer {
     const struct scenario *scn;
     const char *protocol;
     bool keep; /* --trace --db: keep the run's trace in events */
+    const struct cli_trace_filter *filter;
+    uint64_t of_record; /* events of --record R this run had */
     struct sim_trace_rec *events;
     size_t nevents, cap;
     bool overflow; /* out of memory or past RUN_TRACE_EVENTS_MAX */
@@ -90,8 +119,10 @@ static const char *event_label(const struct sim_trace_rec *r) {
 
 /* The pipeline's own events (pipeline.h, PIPE_TR_*). */
 static void print_user(const struct trace_printer *tp, const struct sim_trace_rec *r) {
+    static const char *const ckpt_what[] = {"triggered", "snapshot stored", "complete", "aborted",
+                                            "committed"}; /* TRIGGER .. COMMIT */
     char b[PIPE_NAME_MAX];
-    unsigned long long id = r->id, gen = r->arg >> 32;
+    unsigned long long id = r->id, gen = r->arg >> 32, epoch = r->arg;
     uint32_t owner = (uint32_t)r->arg;
     switch (r->kind) {
     case PIPE_TR_MEMBER:
@@ -112,32 +143,89 @@ static void print_user(const struct trace_printer *tp, const struct sim_trace_re
             printf(" fenced partition %llu: stale epoch (generation %llu, incarnation %u)", id,
                    gen, (uint32_t)r->arg - 1);
         break;
+    case PIPE_TR_CKPT_TRIGGER:
+    case PIPE_TR_CKPT_SNAPSHOT:
+    case PIPE_TR_CKPT_COMPLETE:
+    case PIPE_TR_CKPT_ABORT:
+    case PIPE_TR_CKPT_COMMIT:
+        printf(" checkpoint %llu %s (epoch %llu)", id, ckpt_what[r->kind - PIPE_TR_CKPT_TRIGGER],
+               epoch);
+        break;
+    case PIPE_TR_CKPT_ROLLBACK:
+        printf(" rollback to checkpoint %llu (epoch %llu)", id, epoch);
+        break;
     default:
         printf(" visible record %llu (partition %llu)", id, (unsigned long long)r->arg);
         break;
     }
 }
 
+/* The node an event concerns besides its own: a message's peer, the worker that joined
+ * or was evicted, a moved partition's new owner. */
+static uint32_t event_peer(const struct sim_trace_rec *r) {
+    if (r->type != SIM_TR_USER) return r->peer;
+    if (r->kind == PIPE_TR_MEMBER) return (uint32_t)r->id;
+    if (r->kind == PIPE_TR_REBALANCE && (uint32_t)r->arg != PIPE_NO_OWNER) return (uint32_t)r->arg;
+    return SIM_NODE_NONE;
+}
+
+/* --record R: R's own events (pipe_trace_record), and the context every record shares:
+ * starts, crashes, restarts, partitions, heals, crashes at a checkpoint step (a record
+ * step's crash belongs to its record), group and checkpoint events. Not timers, nor
+ * other records' messages, nor messages without a record. */
+static bool keeps_record(struct trace_printer *tp, const struct sim_trace_rec *r) {
+    uint64_t rec;
+    if (pipe_trace_record(r, &rec)) {
+        tp->of_record += rec == tp->filter->record;
+        return rec == tp->filter->record;
+    }
+    switch (r->type) {
+    case SIM_TR_START:
+    case SIM_TR_CRASH:
+    case SIM_TR_RESTART:
+    case SIM_TR_PARTITION:
+    case SIM_TR_HEAL:
+    case SIM_TR_FAULT:
+    case SIM_TR_USER:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool keeps(struct trace_printer *tp, const struct sim_trace_rec *r) {
+    const struct cli_trace_filter *f = tp->filter;
+    if (f->has_record && !keeps_record(tp, r)) return false;
+    return cli_filter_keeps(f, r->time_ns, r->node, event_peer(r));
+}
+
 static void print_event(const struct sim_trace_rec *r, void *ctx) {
     struct trace_printer *tp = ctx;
     if (tp->keep) keep_event(tp, r);
-    char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX];
+    if (!keeps(tp, r)) return;
+    char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX], rec[24] = "";
+    if (r->type >= SIM_TR_SEND && r->type <= SIM_TR_DUP && pipe_msg_has_record((int)r->kind))
+        snprintf(rec, sizeof rec, "r%llu", (unsigned long long)r->tag);
     printf("%-16s %12.6f s  %-8s %-9s", tp->protocol, (double)r->time_ns / 1e9,
            sim_trace_type_name(r->type), pipe_node_name(&tp->scn->pipe, r->node, a, sizeof a));
     switch (r->type) {
     case SIM_TR_SEND:
     case SIM_TR_DUP:
     case SIM_TR_DROP:
-        printf(" -> %-9s %-11s msg %llu", pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b),
-               pipe_msg_name((int)r->kind), (unsigned long long)r->id);
+    case SIM_TR_DELIVER:
+        printf(" %s %-9s %-11s %-7s msg %llu", r->type == SIM_TR_DELIVER ? "<-" : "->",
+               pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b), pipe_msg_name((int)r->kind),
+               rec, (unsigned long long)r->id);
         if (r->type == SIM_TR_DROP) printf(" (%s)", sim_drop_reason_name(r->reason));
         break;
-    case SIM_TR_DELIVER:
-        printf(" <- %-9s %-11s msg %llu", pipe_node_name(&tp->scn->pipe, r->peer, b, sizeof b),
-               pipe_msg_name((int)r->kind), (unsigned long long)r->id);
-        break;
     case SIM_TR_USER: print_user(tp, r); break;
-    case SIM_TR_FAULT: printf(" at step, record %llu", (unsigned long long)r->arg); break;
+    case SIM_TR_FAULT: { /* a checkpoint step's arg is the checkpoint */
+        const char *step = pipe_step_name(r->kind);
+        uint64_t id;
+        printf(" at step %s, %s %llu", step ? step : "?",
+               pipe_trace_record(r, &id) ? "record" : "checkpoint", (unsigned long long)r->arg);
+        break;
+    }
     default: break;
     }
     putchar('\n');
@@ -294,6 +382,7 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
 struct run_opts {
     unsigned long long seed;
     bool has_seed, json, trace;
+    struct cli_trace_filter filter; /* --record, --from/--to, --node (imply trace) */
     const char *db, *out;
     uint32_t nprotocols;
     enum dlv_protocol protocols[DLV_COUNT];
@@ -302,11 +391,18 @@ struct run_opts {
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o, const char **file) {
-    static const struct option opts[] = {
-        {"seed", required_argument, NULL, 's'}, {"protocol", required_argument, NULL, 'p'},
-        {"db", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
-        {"trace", no_argument, NULL, 't'},      {"help", no_argument, NULL, 'h'},
-        {"out", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
+                                         {"protocol", required_argument, NULL, 'p'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"trace", no_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"record", required_argument, NULL, CLI_OPT_RECORD},
+                                         {"from", required_argument, NULL, CLI_OPT_FROM},
+                                         {"to", required_argument, NULL, CLI_OPT_TO},
+                                         {"node", required_argument, NULL, CLI_OPT_NODE},
+                                         {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((c = getopt_long(argc, argv, "s:p:d:o:jth", opts, NULL)) != -1) {
@@ -334,11 +430,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
         case 'o': o->out = optarg; break;
         case 'j': o->json = true; break;
         case 't': o->trace = true; break;
+        case CLI_OPT_RECORD:
+        case CLI_OPT_FROM:
+        case CLI_OPT_TO:
+        case CLI_OPT_NODE:
+            if (cli_filter_opt("run", c, optarg, &o->filter) != CLI_OK) return CLI_USAGE;
+            o->trace = true;
+            break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return CLI_USAGE;
         }
     }
-    return cli_one_operand("run", "scenario FILE", argc, argv, file);
+    int rc = cli_one_operand("run", "scenario FILE", argc, argv, file);
+    return rc ? rc : cli_filter_check("run", &o->filter);
 }
 
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
@@ -349,7 +453,7 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
     return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
 }
 
-/* --protocol against the kind of scenario the file turned out to be. */
+/* --protocol and --record against the kind of scenario the file turned out to be. */
 static int check_kind(const struct run_opts *o, const struct scenario *scn) {
     bool byz = scn->kind == SCN_KIND_BYZANTINE;
     if (byz ? o->nprotocols != 0 : o->nalgs != 0) {
@@ -358,7 +462,24 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
                 byz ? "om, sm or dolev-strong" : "a delivery protocol (see 'ftsim list')");
         return CLI_USAGE;
     }
+    if (byz && o->filter.has_record) {
+        fprintf(stderr,
+                "ftsim run: %s runs Byzantine agreement, which has no source records to "
+                "follow; --from/--to and --node filter its trace\n",
+                scn->file);
+        return CLI_USAGE;
+    }
     return CLI_OK;
+}
+
+/* --node against the pipeline's nodes: source, broker, worker-1..W, sink. */
+static int resolve_nodes(struct run_opts *o, const struct scenario *scn) {
+    char buf[PIPE_WORKERS_MAX + 3][PIPE_NAME_MAX];
+    const char *names[PIPE_WORKERS_MAX + 3];
+    uint32_t n = scn->pipe.workers + 3;
+    for (uint32_t i = 0; i < n; i++)
+        names[i] = pipe_node_name(&scn->pipe, i, buf[i], sizeof buf[i]);
+    return cli_filter_nodes("run", scn->file, &o->filter, names, n);
 }
 
 /* Runs one protocol, prints its row and stores it (with its statistics — time series,
@@ -373,6 +494,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     tp->protocol = pname;
     tp->nevents = 0;
     tp->overflow = false;
+    tp->of_record = 0;
     struct exp_options eo = {
         .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
     if (scn->pipe.lambda.enabled) eo.lambda = lam;
@@ -393,6 +515,9 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
         return CLI_INTERNAL;
     }
     *outp = out;
+    if (o->filter.has_record && !tp->of_record)
+        fprintf(stderr, "ftsim run: %s: %s: no message carries record %llu (%llu records sent)\n",
+                file, pname, (unsigned long long)o->filter.record, (unsigned long long)out.sent);
     if (o->json)
         print_json_run(pname, &out, win, lam, first);
     else
@@ -454,8 +579,13 @@ int cli_run(int argc, char **argv) {
             fprintf(stderr, "ftsim run: %s\n", err.msg);
             rc = CLI_INTERNAL;
         }
-        if (rc == CLI_OK) rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace, bdb);
+        if (rc == CLI_OK)
+            rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace, &o.filter, bdb);
         res_close(bdb);
+        free(scn);
+        return rc;
+    }
+    if ((rc = resolve_nodes(&o, scn)) != CLI_OK) {
         free(scn);
         return rc;
     }
@@ -480,7 +610,7 @@ int cli_run(int argc, char **argv) {
     }
     int exit_code = CLI_OK;
     struct exp_stats stats = {0};
-    struct trace_printer tp = {.scn = scn, .keep = o.trace && db};
+    struct trace_printer tp = {.scn = scn, .keep = o.trace && db, .filter = &o.filter};
     struct exp_windows win[DLV_COUNT] = {{0}};
     struct exp_lambda lam[DLV_COUNT] = {{0}};
     struct exp_outcome outs[DLV_COUNT];

@@ -1,7 +1,9 @@
-/* Helpers the subcommands share for finding scenario files. */
+/* Helpers the subcommands share: finding scenario files, their one operand, parsing a
+ * number (here, not in main.c, so the tests can run the subcommands in-process). */
 #include <dirent.h>
-#include <stdbool.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,4 +47,14 @@ int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, co
     }
     *out = argv[optind];
     return CLI_OK;
+}
+
+int cli_parse_u64(const char *s, unsigned long long *out) {
+    if (!s || *s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
 }

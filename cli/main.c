@@ -1,5 +1,4 @@
 /* The ftsim executable: global options and subcommand dispatch. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,16 +43,6 @@ static void usage(FILE *f) {
           "  2  bad input or usage (the message names file:line:col where it can)\n"
           "  3  internal or environment error\n",
           f);
-}
-
-int cli_parse_u64(const char *s, unsigned long long *out) {
-    if (!s || *s < '0' || *s > '9') return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return -1;
-    *out = v;
-    return 0;
 }
 
 int main(int argc, char **argv) {

@@ -82,11 +82,45 @@ int pipe_msg_parse(const char *name) {
     return -1;
 }
 
+bool pipe_msg_has_record(int kind) {
+    return kind >= PIPE_MSG_PRODUCE && kind <= PIPE_MSG_COMMIT_ACK;
+}
+
+/* The crash steps, in the order pipe_build interns them (their ids in a pipeline run). */
+static const char *const step_names[] = {PIPE_STEP_AFTER_RECEIVE, PIPE_STEP_AFTER_EMIT,
+                                         PIPE_STEP_BEFORE_COMMIT, PIPE_STEP_DURING_CHECKPOINT,
+                                         PIPE_STEP_BEFORE_SNAPSHOT_ACK};
+
+const char *pipe_step_name(uint32_t step) {
+    return step < sizeof step_names / sizeof *step_names ? step_names[step] : NULL;
+}
+
 bool pipe_step_valid(const char *name) {
-    return strcmp(name, PIPE_STEP_AFTER_RECEIVE) == 0 || strcmp(name, PIPE_STEP_AFTER_EMIT) == 0 ||
-           strcmp(name, PIPE_STEP_BEFORE_COMMIT) == 0 ||
-           strcmp(name, PIPE_STEP_DURING_CHECKPOINT) == 0 ||
-           strcmp(name, PIPE_STEP_BEFORE_SNAPSHOT_ACK) == 0;
+    for (uint32_t i = 0; pipe_step_name(i); i++)
+        if (strcmp(name, pipe_step_name(i)) == 0) return true;
+    return false;
+}
+
+bool pipe_trace_record(const struct sim_trace_rec *r, uint64_t *rec) {
+    const char *step = r->type == SIM_TR_FAULT ? pipe_step_name(r->kind) : NULL;
+    switch (r->type) {
+    case SIM_TR_SEND:
+    case SIM_TR_DELIVER:
+    case SIM_TR_DROP:
+    case SIM_TR_DUP:
+        *rec = r->tag;
+        return pipe_msg_has_record((int)r->kind);
+    case SIM_TR_USER:
+        *rec = r->id;
+        return r->kind == PIPE_TR_VISIBLE;
+    case SIM_TR_FAULT: /* the checkpoint steps' arg is a checkpoint id */
+        *rec = r->arg;
+        return step && (strcmp(step, PIPE_STEP_AFTER_RECEIVE) == 0 ||
+                        strcmp(step, PIPE_STEP_AFTER_EMIT) == 0 ||
+                        strcmp(step, PIPE_STEP_BEFORE_COMMIT) == 0);
+    default:
+        return false;
+    }
 }
 
 bool pipe_node_name_valid(const struct pipe_config *c, const char *name) {

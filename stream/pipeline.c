@@ -185,6 +185,9 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     p->step_commit = sim_step_id(s, PIPE_STEP_BEFORE_COMMIT);
     p->step_during_ckpt = sim_step_id(s, PIPE_STEP_DURING_CHECKPOINT);
     p->step_snapshot_ack = sim_step_id(s, PIPE_STEP_BEFORE_SNAPSHOT_ACK);
+    /* a fresh simulator: the ids are those pipe_step_name() gives the trace's readers */
+    FT_ASSERT(p->step_receive == 0 && p->step_emit == 1 && p->step_commit == 2 &&
+              p->step_during_ckpt == 3 && p->step_snapshot_ack == 4);
     int rc = dlv_checkpointed(proto) ? ckpt_new(p, err) : 0;
     if (rc) {
         ckpt_free(p);

@@ -113,6 +113,11 @@ enum pipe_msg_kind {
 };
 const char *pipe_msg_name(int kind);
 int pipe_msg_parse(const char *name); /* kind, or -1 */
+/* True for the kinds whose tag (sim_send_tagged) is a source record id: produce,
+ * produce-ack, record, ack, output, output-ack, commit and commit-ack (a commit and its
+ * ack name the last record of the transaction). Every other kind carries tag 0, which
+ * is also record 0's id, so the kind decides. */
+bool pipe_msg_has_record(int kind);
 
 /* Named steps where a crash may strike a worker (the record id is the step's arg). */
 #define PIPE_STEP_AFTER_RECEIVE "after-receive" /* got the record, nothing emitted */
@@ -124,6 +129,10 @@ int pipe_msg_parse(const char *name); /* kind, or -1 */
 #define PIPE_STEP_BEFORE_SNAPSHOT_ACK "before-snapshot-ack" /* snapshot k stored and its
                                                                outputs flushed, ack not sent */
 bool pipe_step_valid(const char *name);
+/* The step a pipeline run's SIM_TR_FAULT record names by its kind (pipe_build interns
+ * the five steps above in this order, ids 0..4, on its fresh simulator); NULL for
+ * another id. */
+const char *pipe_step_name(uint32_t step);
 
 enum pipe_fault_type { PIPE_FAULT_CRASH = 1, PIPE_FAULT_DROP, PIPE_FAULT_PARTITION };
 
@@ -253,6 +262,12 @@ enum { PIPE_TR_VISIBLE = 1, PIPE_TR_MEMBER, PIPE_TR_REBALANCE, PIPE_TR_FENCED,
        PIPE_TR_CKPT_TRIGGER, PIPE_TR_CKPT_SNAPSHOT, PIPE_TR_CKPT_COMPLETE, PIPE_TR_CKPT_ABORT,
        PIPE_TR_CKPT_COMMIT, PIPE_TR_CKPT_ROLLBACK };
 #define PIPE_NO_OWNER 0xffffffffu
+
+/* The source record a trace event of a pipeline run is about: a message of a kind that
+ * carries one (pipe_msg_has_record; its tag), a row made visible (PIPE_TR_VISIBLE; its
+ * id) or a crash at a record's step (SIM_TR_FAULT at after-receive, after-emit or
+ * before-commit; its arg). False for every other event. */
+bool pipe_trace_record(const struct sim_trace_rec *r, uint64_t *rec);
 
 struct pipe;
 
