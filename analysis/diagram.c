@@ -38,9 +38,11 @@ struct dg_arrow {
 };
 
 struct dg_mark {
-    uint64_t t_ns, arg;
+    uint64_t t_ns, arg;  /* arg: a fault's record, or its checkpoint (ckpt); a visible record */
     uint32_t node, copy; /* copy: visible: 1st, 2nd, ... time this record became visible */
     uint8_t type;
+    bool ckpt;        /* a fault at a checkpoint step: arg is the checkpoint id */
+    const char *step; /* a fault's step (pipe_step_name) */
 };
 
 struct dg_trace {
@@ -58,18 +60,9 @@ struct dg_trace {
 
 /* ---- collecting ---- */
 
+/* Room for `need` elements, at most max. */
 static bool grow(void **p, size_t *cap, size_t need, size_t elem, size_t max) {
-    if (need <= *cap) return true;
-    size_t c = *cap ? *cap : 1024;
-    while (c < need)
-        c *= 2;
-    if (c > max) c = max;
-    if (need > c) return false;
-    void *q = realloc(*p, c * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = c;
-    return true;
+    return need <= max && ft_grow(p, cap, need, elem, 1024) == 0;
 }
 
 static void on_send(struct dg_trace *t, const struct sim_trace_rec *r) {
@@ -109,8 +102,14 @@ static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t t
         t->err = FT_ENOMEM;
         return;
     }
-    struct dg_mark m = {r->time_ns, 0, r->node, 0, type};
-    if (type == MK_FAULT) m.arg = r->arg;
+    struct dg_mark m = {r->time_ns, 0, r->node, 0, type, false, NULL};
+    if (type == MK_FAULT) {
+        uint64_t rec;
+        m.arg = r->arg;
+        m.ckpt = !pipe_trace_record(r, &rec);
+        m.step = pipe_step_name(r->kind);
+        if (!m.step) m.step = "a step";
+    }
     if (type == MK_VISIBLE) {
         m.arg = r->id;
         if (r->id >= t->nvisible) {
@@ -198,16 +197,6 @@ static const char *node_name(const struct pipe_config *cfg, uint32_t id, char *b
 }
 
 /* The step a crash fault of the scenario names for this node ("a step" without one). */
-static const char *fault_step(const struct pipe_config *cfg, uint32_t node) {
-    char a[PIPE_NAME_MAX];
-    pipe_node_name(cfg, node, a, sizeof a);
-    for (uint32_t i = 0; i < cfg->nfaults; i++)
-        if (cfg->faults[i].type == PIPE_FAULT_CRASH && cfg->faults[i].step[0] &&
-            strcmp(cfg->faults[i].node, a) == 0)
-            return cfg->faults[i].step;
-    return "a step";
-}
-
 /* The first message dropped with `reason` at or after t_ns whose tag names a source
  * record (pipe_msg_has_record); SIZE_MAX without one. */
 static size_t first_cut_off(const struct dg_trace *t, uint64_t t_ns, uint8_t reason) {
@@ -233,17 +222,20 @@ static bool first_fault(const struct diag_options *o, const struct dg_trace *t, 
         if (m->type != MK_FAULT && m->type != MK_CRASH && m->type != MK_PARTITION) continue;
         if (m->t_ns >= best) break;
         best = m->t_ns;
-        *has_record = m->type == MK_FAULT;
+        bool of_rec = m->type == MK_FAULT && !m->ckpt;
+        *has_record = of_rec;
         *record = m->arg;
         int k = m->type == MK_PARTITION
                     ? snprintf(words, size, "a network partition at %.3f ms", (double)best / 1e6)
                 : m->type == MK_CRASH
                     ? snprintf(words, size, "%s crashes at %.3f ms",
                                node_name(o->cfg, m->node, a, sizeof a), (double)best / 1e6)
-                    : snprintf(words, size, "%s crashes at step %s of record %llu",
-                               node_name(o->cfg, m->node, a, sizeof a), fault_step(o->cfg, m->node),
-                               (unsigned long long)m->arg);
-        if (m->type == MK_FAULT) continue;
+                    : snprintf(words, size, "%s crashes at step %s of %s %llu",
+                               node_name(o->cfg, m->node, a, sizeof a), m->step,
+                               m->ckpt ? "checkpoint" : "record", (unsigned long long)m->arg);
+        if (of_rec) continue;
+        /* a crash at a time or a checkpoint step, a partition: follow the first record
+         * whose message it cuts off */
         size_t c =
             first_cut_off(t, best, m->type == MK_PARTITION ? SIM_DROP_PARTITION : SIM_DROP_DOWN);
         if (c == SIZE_MAX) continue;
@@ -539,8 +531,7 @@ static const char *drop_words(const struct pipe_config *cfg, const struct dg_arr
     }
 }
 
-static void mark_label(const struct diag_options *o, const struct dg_mark *m, char *buf,
-                       size_t size) {
+static void mark_label(const struct dg_mark *m, char *buf, size_t size) {
     switch (m->type) {
     case MK_CRASH:
         snprintf(buf, size, "CRASH");
@@ -561,7 +552,7 @@ static void mark_label(const struct diag_options *o, const struct dg_mark *m, ch
                                 : " again");
         break;
     default: /* a step fault */
-        snprintf(buf, size, "at %s of r%llu", fault_step(o->cfg, m->node),
+        snprintf(buf, size, m->ckpt ? "at %s of checkpoint %llu" : "at %s of r%llu", m->step,
                  (unsigned long long)m->arg);
     }
 }
@@ -580,16 +571,16 @@ static const char *const mark_names[] = {"",     "crash", "restart", "partition"
 
 /* The label of mark k of the view into buf; false when the mark is not drawn (a step
  * fault merged into the crash after it). */
-static bool mark_text(const struct diag_options *o, const struct dg_trace *t, const size_t *mk,
-                      size_t nmk, size_t k, char *buf, size_t size) {
+static bool mark_text(const struct dg_trace *t, const size_t *mk, size_t nmk, size_t k, char *buf,
+                      size_t size) {
     const struct dg_mark *m = &t->marks[mk[k]];
     if (merged_fault(t, mk, nmk, k)) return false;
-    mark_label(o, m, buf, size);
+    mark_label(m, buf, size);
     const struct dg_mark *pv = k ? &t->marks[mk[k - 1]] : NULL;
     if (m->type == MK_CRASH && pv && pv->type == MK_FAULT && pv->node == m->node &&
         pv->t_ns == m->t_ns) {
         char step[80];
-        mark_label(o, pv, step, sizeof step);
+        mark_label(pv, step, sizeof step);
         snprintf(buf, size, "CRASH %s", step);
     }
     return true;
@@ -605,7 +596,7 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
         const struct dg_mark *m = &t->marks[mk[k]];
         bool all = m->type == MK_PARTITION || m->type == MK_HEAL;
         char name[PIPE_NAME_MAX], label[96];
-        if (!mark_text(o, t, mk, nmk, k, label, sizeof label)) continue;
+        if (!mark_text(t, mk, nmk, k, label, sizeof label)) continue;
         fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6, all ? -1 : lifeline_of(L, m->node),
                 y_of(L, m->t_ns), mark_names[m->type]);
         plot_dat_str(dat, all ? "-" : node_name(o->cfg, m->node, name, sizeof name));
@@ -680,13 +671,12 @@ static struct dg_placer placer_new(const struct dg_layout *L, int width, int hei
 }
 
 /* The marks' symbols and labels, as the .gp draws them (write_gp), are obstacles. */
-static void placer_add_marks(struct dg_placer *pl, const struct diag_options *o,
-                             const struct dg_trace *t, const size_t *mk, size_t nmk,
-                             const struct dg_layout *L) {
+static void placer_add_marks(struct dg_placer *pl, const struct dg_trace *t, const size_t *mk,
+                             size_t nmk, const struct dg_layout *L) {
     for (size_t k = 0; k < nmk; k++) {
         const struct dg_mark *m = &t->marks[mk[k]];
         char label[96];
-        if (!mark_text(o, t, mk, nmk, k, label, sizeof label)) continue;
+        if (!mark_text(t, mk, nmk, k, label, sizeof label)) continue;
         double y = y_of(L, m->t_ns), n = (double)strlen(label);
         if (m->type == MK_PARTITION || m->type == MK_HEAL) {
             placer_add(pl, placer_box(pl, -0.43, y, n * DG_CHAR12_PX, DG_LINE12_PX, true, 0,
@@ -1047,7 +1037,7 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
     int width = 230 * (int)L->nlines + 260, height = 230 + 30 * (int)(v->nsel + nmk);
     height = height < 600 ? 600 : height > 1800 ? 1800 : height;
     struct dg_placer pl = placer_new(L, width, height);
-    placer_add_marks(&pl, o, t, mk, nmk, L);
+    placer_add_marks(&pl, t, mk, nmk, L);
     write_lines(dat, o, t, L, ytop, ybot);
     write_messages(dat, o, t, v, L, &pl, rep);
     free(pl.box);

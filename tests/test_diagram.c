@@ -284,6 +284,71 @@ static void test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery(void **s
     free(after);
 }
 
+/* checkpoint-crash.yaml with only its first fault: worker-1 crashes at step
+ * during-checkpoint of checkpoint 4 (the step's argument is the checkpoint, not a
+ * record). The diagram says so, and follows the first record the crash cuts off: one
+ * whose message reaches worker-1 while it is down. */
+static const char ckpt_yaml[] =
+    "name: ckpt-step\n"
+    "about: worker-1 crashes during checkpoint 4\n"
+    "seed: 1\n"
+    "duration: 20s\n"
+    "drain: 10s\n"
+    "nodes: { broker: 1, workers: 2, partitions: 4, sink: 1 }\n"
+    "source: { kind: iot, devices: 20, period: 100ms, jitter: 10ms }\n"
+    "network: { latency: 1ms, jitter: 500us }\n"
+    "delivery: { ack_timeout: 50ms, max_timeout: 1s, backoff: 2, window: 64, checkpoint: 1s }\n"
+    "pipeline:\n"
+    "  - window: { length: 4s, slide: 2s, watermark: 3s, aggregate: count, output: update }\n"
+    "driver: { kind: micro-batch, trigger: 500ms }\n"
+    "protocols: [exactly-once-checkpoint]\n"
+    "faults:\n"
+    "  - { crash: worker-1, step: during-checkpoint, nth: 4, restart_after: 500ms }\n";
+
+static void test_a_checkpoint_step_crash_names_its_checkpoint(void **state) {
+    struct fx *f = *state;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/x.yaml", f->dir);
+    FILE *w = fopen(path, "w");
+    assert_non_null(w);
+    assert_int_equal(fputs(ckpt_yaml, w) >= 0, 1);
+    assert_int_equal(fclose(w), 0);
+    load(f, path);
+    unlink(path);
+    struct diag_report rep;
+    struct ft_error err;
+    if (draw(f, DLV_EXACTLY_ONCE_CKPT, 1, "x", "svg", &rep, &err)) fail_msg("%s", err.msg);
+    assert_non_null(
+        strstr(rep.fault, "worker-1 crashes at step during-checkpoint of checkpoint 4"));
+    assert_null(strstr(rep.fault, "of record 4"));
+    assert_true(rep.focused);
+    assert_int_equal(rep.crashes, 1);
+    snprintf(path, sizeof path, "%s/x.dat", f->dir);
+    char *dat = slurp(path, NULL);
+    assert_non_null(dat);
+    static struct row marks[256], msgs[128];
+    int nk = read_block(dat, 3, marks, 256), nm = read_block(dat, 2, msgs, 128);
+    double crash_ms = -1;
+    for (int i = 0; i < nk; i++)
+        if (strcmp(marks[i].f[K_TYPE], "crash") == 0) {
+            assert_string_equal(marks[i].f[K_LABEL], "CRASH at during-checkpoint of checkpoint 4");
+            crash_ms = strtod(marks[i].f[K_T], NULL);
+        }
+    /* checkpoint 4 is triggered at 4 s: its first barrier reaches worker-1 just after */
+    assert_true(crash_ms > 4000.0 && crash_ms < 4100.0);
+    char rec[32];
+    snprintf(rec, sizeof rec, "%llu", (unsigned long long)rep.record);
+    int cut = 0;
+    for (int i = 0; i < nm; i++) {
+        assert_string_equal(msgs[i].f[M_REC], rec);
+        cut += strcmp(msgs[i].f[M_TO], "worker-1") == 0 &&
+               strcmp(msgs[i].f[M_FATE], "dropped:down") == 0 &&
+               strtod(msgs[i].f[M_T1], NULL) >= crash_ms;
+    }
+    assert_true(cut >= 1);
+    free(dat);
+}
+
 static void test_bad_requests_are_refused(void **state) {
     struct fx *f = *state;
     load(f, "scenarios/lost-ack.yaml");
@@ -420,6 +485,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_are_refused, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_a_checkpoint_step_crash_names_its_checkpoint, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_message_labels_do_not_cover_each_other, fx_setup,
                                         fx_teardown),
         cmocka_unit_test(test_trace_hook_carries_the_tag_outside_the_hash),
