@@ -320,13 +320,8 @@ static void tick(struct sim *s, void *arg) {
 /* ---- records ---- */
 
 static int buffer(struct wstage *st, uint32_t w, const struct win_input *r) {
-    if (st->nbatch[w] == st->cap_batch[w]) {
-        size_t cap = st->cap_batch[w] ? 2 * st->cap_batch[w] : 256;
-        struct win_input *b = realloc(st->batch[w], cap * sizeof *b);
-        if (!b) return FT_ENOMEM;
-        st->batch[w] = b;
-        st->cap_batch[w] = cap;
-    }
+    if (grow_array((void **)&st->batch[w], sizeof *st->batch[w], &st->cap_batch[w], st->nbatch[w]))
+        return FT_ENOMEM;
     st->batch[w][st->nbatch[w]++] = *r;
     return 0;
 }
