@@ -24,7 +24,7 @@
 #define DIAG_LIFELINES_MAX 16u
 
 enum { FATE_DELIVERED = 0, FATE_DROPPED = 1 };
-enum { MK_CRASH = 1, MK_RESTART, MK_PARTITION, MK_HEAL, MK_FAULT, MK_VISIBLE };
+enum { MK_CRASH = 1, MK_RESTART, MK_PARTITION, MK_HEAL, MK_FAULT, MK_VISIBLE, MK_REBALANCE };
 
 struct dg_send {
     uint64_t t_ns, tag;
@@ -38,7 +38,9 @@ struct dg_arrow {
 };
 
 struct dg_mark {
-    uint64_t t_ns, arg;  /* arg: a fault's record, or its checkpoint (ckpt); a visible record */
+    uint64_t t_ns, arg;  /* arg: a fault's record, or its checkpoint (ckpt); a visible record;
+                          * a rebalance's partition */
+    uint64_t owner_gen;  /* a rebalance: generation << 32 | the new owner's node id */
     uint32_t node, copy; /* copy: visible: 1st, 2nd, ... time this record became visible */
     uint8_t type;
     bool ckpt;        /* a fault at a checkpoint step: arg is the checkpoint id */
@@ -102,7 +104,11 @@ static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t t
         t->err = FT_ENOMEM;
         return;
     }
-    struct dg_mark m = {r->time_ns, 0, r->node, 0, type, false, NULL};
+    struct dg_mark m = {r->time_ns, 0, 0, r->node, 0, type, false, NULL};
+    if (type == MK_REBALANCE) {
+        m.arg = r->id;
+        m.owner_gen = r->arg;
+    }
     if (type == MK_FAULT) {
         uint64_t rec;
         m.arg = r->arg;
@@ -155,6 +161,7 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
         break;
     case SIM_TR_USER:
         if (r->kind == PIPE_TR_VISIBLE) on_mark(t, r, MK_VISIBLE);
+        if (r->kind == PIPE_TR_REBALANCE) on_mark(t, r, MK_REBALANCE);
         break;
     default:
         break;
@@ -196,7 +203,6 @@ static const char *node_name(const struct pipe_config *cfg, uint32_t id, char *b
     return pipe_node_name(cfg, id, buf, n);
 }
 
-/* The step a crash fault of the scenario names for this node ("a step" without one). */
 /* The first message dropped with `reason` at or after t_ns whose tag names a source
  * record (pipe_msg_has_record); SIZE_MAX without one. */
 static size_t first_cut_off(const struct dg_trace *t, uint64_t t_ns, uint8_t reason) {
@@ -330,6 +336,8 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
         v->from_ns = o->from_ns < v->from_ns ? o->from_ns : v->from_ns;
         v->to_ns = o->to_ns > v->to_ns ? o->to_ns : v->to_ns;
     }
+    /* following the record a fault cut off: the fault itself is in the picture */
+    if (v->focused && !o->has_record && fault && fault_at < v->from_ns) v->from_ns = fault_at;
     return 0;
 }
 
@@ -567,14 +575,43 @@ static bool merged_fault(const struct dg_trace *t, const size_t *mk, size_t nmk,
 }
 
 static const char *const mark_names[] = {"",     "crash", "restart", "partition",
-                                         "heal", "fault", "visible"};
+                                         "heal", "fault", "visible", "rebalance"};
+
+/* A rebalance at the instant of the one before it: drawn in that one's label. */
+static bool merged_rebalance(const struct dg_trace *t, const size_t *mk, size_t k) {
+    const struct dg_mark *m = &t->marks[mk[k]], *pv = k ? &t->marks[mk[k - 1]] : NULL;
+    return m->type == MK_REBALANCE && pv && pv->type == MK_REBALANCE && pv->t_ns == m->t_ns;
+}
+
+/* "rebalance: p2 -> worker-1 (gen 2), p3 -> ..." for the rebalances at mark k's instant. */
+static void rebalance_text(const struct pipe_config *cfg, const struct dg_trace *t,
+                           const size_t *mk, size_t nmk, size_t k, char *buf, size_t size) {
+    size_t o = (size_t)snprintf(buf, size, "rebalance:");
+    for (size_t j = k; j < nmk && o < size; j++) {
+        const struct dg_mark *m = &t->marks[mk[j]];
+        if (m->type != MK_REBALANCE || m->t_ns != t->marks[mk[k]].t_ns) break;
+        uint32_t owner = (uint32_t)m->owner_gen;
+        char name[PIPE_NAME_MAX];
+        if (owner == PIPE_NO_OWNER)
+            snprintf(name, sizeof name, "no owner");
+        else
+            node_name(cfg, owner, name, sizeof name);
+        o += (size_t)snprintf(buf + o, size - o, "%s p%llu -> %s (gen %llu)", j > k ? "," : "",
+                              (unsigned long long)m->arg, name,
+                              (unsigned long long)(m->owner_gen >> 32));
+    }
+}
 
 /* The label of mark k of the view into buf; false when the mark is not drawn (a step
- * fault merged into the crash after it). */
-static bool mark_text(const struct dg_trace *t, const size_t *mk, size_t nmk, size_t k, char *buf,
-                      size_t size) {
+ * fault merged into the crash after it, a rebalance into the one before it). */
+static bool mark_text(const struct pipe_config *cfg, const struct dg_trace *t, const size_t *mk,
+                      size_t nmk, size_t k, char *buf, size_t size) {
     const struct dg_mark *m = &t->marks[mk[k]];
-    if (merged_fault(t, mk, nmk, k)) return false;
+    if (merged_fault(t, mk, nmk, k) || merged_rebalance(t, mk, k)) return false;
+    if (m->type == MK_REBALANCE) {
+        rebalance_text(cfg, t, mk, nmk, k, buf, size);
+        return true;
+    }
     mark_label(m, buf, size);
     const struct dg_mark *pv = k ? &t->marks[mk[k - 1]] : NULL;
     if (m->type == MK_CRASH && pv && pv->type == MK_FAULT && pv->node == m->node &&
@@ -590,13 +627,13 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
                         const size_t *mk, size_t nmk, const struct dg_layout *L,
                         struct diag_report *rep) {
     fputs("\n\n# index 3: marks. 1 t_ms  2 x (-1: every lifeline)  3 y  4 type (crash, restart,\n"
-          "#   partition, heal, fault, visible)  5 node  6 label\n",
+          "#   partition, heal, fault, visible, rebalance)  5 node  6 label\n",
           dat);
     for (size_t k = 0; k < nmk; k++) {
         const struct dg_mark *m = &t->marks[mk[k]];
         bool all = m->type == MK_PARTITION || m->type == MK_HEAL;
-        char name[PIPE_NAME_MAX], label[96];
-        if (!mark_text(t, mk, nmk, k, label, sizeof label)) continue;
+        char name[PIPE_NAME_MAX], label[200];
+        if (!mark_text(o->cfg, t, mk, nmk, k, label, sizeof label)) continue;
         fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6, all ? -1 : lifeline_of(L, m->node),
                 y_of(L, m->t_ns), mark_names[m->type]);
         plot_dat_str(dat, all ? "-" : node_name(o->cfg, m->node, name, sizeof name));
@@ -671,12 +708,13 @@ static struct dg_placer placer_new(const struct dg_layout *L, int width, int hei
 }
 
 /* The marks' symbols and labels, as the .gp draws them (write_gp), are obstacles. */
-static void placer_add_marks(struct dg_placer *pl, const struct dg_trace *t, const size_t *mk,
-                             size_t nmk, const struct dg_layout *L) {
+static void placer_add_marks(struct dg_placer *pl, const struct pipe_config *cfg,
+                             const struct dg_trace *t, const size_t *mk, size_t nmk,
+                             const struct dg_layout *L) {
     for (size_t k = 0; k < nmk; k++) {
         const struct dg_mark *m = &t->marks[mk[k]];
-        char label[96];
-        if (!mark_text(t, mk, nmk, k, label, sizeof label)) continue;
+        char label[200];
+        if (!mark_text(cfg, t, mk, nmk, k, label, sizeof label)) continue;
         double y = y_of(L, m->t_ns), n = (double)strlen(label);
         if (m->type == MK_PARTITION || m->type == MK_HEAL) {
             placer_add(pl, placer_box(pl, -0.43, y, n * DG_CHAR12_PX, DG_LINE12_PX, true, 0,
@@ -684,7 +722,7 @@ static void placer_add_marks(struct dg_placer *pl, const struct dg_trace *t, con
             continue;
         }
         double x = lifeline_of(L, m->node);
-        bool vis = m->type == MK_VISIBLE;
+        bool vis = m->type == MK_VISIBLE || m->type == MK_REBALANCE; /* 10 pt, level */
         placer_add(pl, placer_box(pl, x, y, 22, 22, false, 0, 0));
         placer_add(pl, placer_box(pl, x, y, n * (vis ? DG_CHAR10_PX : DG_CHAR12_PX) + 8,
                                   vis ? DG_LABEL_PX : DG_LINE12_PX + 4, true,
@@ -837,7 +875,7 @@ static void write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms) 
  * written only when its data has rows (gnuplot 5.4 crashes on a `with labels` clause
  * whose every point is undefined). */
 struct dg_has {
-    bool message, ack, lost, down, cut, crash, fault, restart, visible, partition;
+    bool message, ack, lost, down, cut, crash, fault, restart, visible, partition, rebalance;
 };
 
 /* One clause of the plot command: "plot " before the first, ", \" between. */
@@ -927,14 +965,15 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
                "\"#B8860B\" notitle");
     }
     static const struct {
-        const char *type, *color, *title;
-        int pt;
-    } pts[] = {{"crash", "#C00000", "crash", 5},
-               {"fault", "#C00000", "crash at a step", 5},
-               {"restart", "#007A3D", "restart", 9},
-               {"visible", "#CC79A7", "record visible at the sink", 13}};
-    const bool on[] = {h->crash, h->fault, h->restart, h->visible};
-    for (int i = 0; i < 4; i++) {
+        const char *type, *color, *title, *offset, *text_color;
+        int pt, font;
+    } pts[] = {{"crash", "#C00000", "crash", "1.2,0.9", "#C00000", 5, 12},
+               {"fault", "#C00000", "crash at a step", "1.2,0.9", "#C00000", 5, 12},
+               {"restart", "#007A3D", "restart", "1.2,0.9", "#007A3D", 9, 12},
+               {"visible", "#CC79A7", "record visible at the sink", "1.3,0", "#A0457A", 13, 10},
+               {"rebalance", "#B8860B", "partitions reassigned", "1.3,0", "#8B6508", 11, 10}};
+    const bool on[] = {h->crash, h->fault, h->restart, h->visible, h->rebalance};
+    for (int i = 0; i < 5; i++) {
         if (!on[i]) continue;
         clause(gp, &f, name,
                "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
@@ -943,8 +982,7 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
         clause(gp, &f, name,
                "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
                "offset %s boxed font \",%d\" tc rgb \"%s\" notitle",
-               pts[i].type, i == 3 ? "1.3,0" : "1.2,0.9", i == 3 ? 10 : 12,
-               i == 3 ? "#A0457A" : pts[i].color);
+               pts[i].type, pts[i].offset, pts[i].font, pts[i].text_color);
     }
     fputc('\n', gp);
 }
@@ -996,6 +1034,7 @@ static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v,
         h.crash |= type == MK_CRASH;
         h.restart |= type == MK_RESTART;
         h.visible |= type == MK_VISIBLE;
+        h.rebalance |= type == MK_REBALANCE;
         h.partition |= type == MK_PARTITION || type == MK_HEAL;
         h.fault |= type == MK_FAULT && !merged_fault(t, mk, nmk, k);
     }
@@ -1037,7 +1076,7 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
     int width = 230 * (int)L->nlines + 260, height = 230 + 30 * (int)(v->nsel + nmk);
     height = height < 600 ? 600 : height > 1800 ? 1800 : height;
     struct dg_placer pl = placer_new(L, width, height);
-    placer_add_marks(&pl, t, mk, nmk, L);
+    placer_add_marks(&pl, o->cfg, t, mk, nmk, L);
     write_lines(dat, o, t, L, ytop, ybot);
     write_messages(dat, o, t, v, L, &pl, rep);
     free(pl.box);

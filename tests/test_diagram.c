@@ -93,6 +93,19 @@ static char *slurp(const char *path, long *len) {
     return buf;
 }
 
+/* Draws f's scenario (svg) under protocol p and returns the .dat's text (the caller
+ * frees it); the report in *rep. */
+static char *draw_dat(struct fx *f, enum dlv_protocol p, uint64_t seed, const char *name,
+                      struct diag_report *rep) {
+    struct ft_error err;
+    if (draw(f, p, seed, name, "svg", rep, &err)) fail_msg("%s", err.msg);
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s.dat", f->dir, name);
+    char *dat = slurp(path, NULL);
+    assert_non_null(dat);
+    return dat;
+}
+
 /* ---- reading the .dat: rows of one `# index N:` block, fields split (quotes kept whole) ---- */
 
 #define FIELDS 16
@@ -316,16 +329,12 @@ static void test_a_checkpoint_step_crash_names_its_checkpoint(void **state) {
     load(f, path);
     unlink(path);
     struct diag_report rep;
-    struct ft_error err;
-    if (draw(f, DLV_EXACTLY_ONCE_CKPT, 1, "x", "svg", &rep, &err)) fail_msg("%s", err.msg);
+    char *dat = draw_dat(f, DLV_EXACTLY_ONCE_CKPT, 1, "x", &rep);
     assert_non_null(
         strstr(rep.fault, "worker-1 crashes at step during-checkpoint of checkpoint 4"));
     assert_null(strstr(rep.fault, "of record 4"));
     assert_true(rep.focused);
     assert_int_equal(rep.crashes, 1);
-    snprintf(path, sizeof path, "%s/x.dat", f->dir);
-    char *dat = slurp(path, NULL);
-    assert_non_null(dat);
     static struct row marks[256], msgs[128];
     int nk = read_block(dat, 3, marks, 256), nm = read_block(dat, 2, msgs, 128);
     double crash_ms = -1;
@@ -346,6 +355,40 @@ static void test_a_checkpoint_step_crash_names_its_checkpoint(void **state) {
                strtod(msgs[i].f[M_T1], NULL) >= crash_ms;
     }
     assert_true(cut >= 1);
+    free(dat);
+}
+
+/* consumer-group-rebalance.yaml, read by hand: worker-3 crashes at 2 s for good; one
+ * session timeout (1 s, heartbeats every 100 ms) after its last heartbeat the broker
+ * evicts it and gives its partition (p mod 3 workers = 2: partition 2) to worker-1,
+ * in generation 2. The diagram follows the first record the crash cuts off, shows the
+ * crash itself although it comes before that record's first message, and marks the
+ * move on the broker's lifeline. */
+static void test_rebalance_is_marked_and_the_first_fault_is_in_view(void **state) {
+    struct fx *f = *state;
+    load(f, "scenarios/consumer-group-rebalance.yaml");
+    struct diag_report rep;
+    char *dat = draw_dat(f, DLV_AT_LEAST_ONCE, f->scn.seed, "x", &rep);
+    assert_true(rep.focused);
+    assert_int_equal(rep.crashes, 1);
+    static struct row marks[256];
+    int nk = read_block(dat, 3, marks, 256), crashes = 0, moves = 0;
+    for (int i = 0; i < nk; i++) {
+        double t = strtod(marks[i].f[K_T], NULL);
+        if (strcmp(marks[i].f[K_TYPE], "crash") == 0) {
+            assert_string_equal(marks[i].f[K_NODE], "worker-3");
+            assert_true(fabs(t - 2000.0) < 1e-6);
+            crashes++;
+        }
+        if (strcmp(marks[i].f[K_TYPE], "rebalance") == 0) {
+            assert_string_equal(marks[i].f[K_NODE], "broker");
+            assert_string_equal(marks[i].f[K_LABEL], "rebalance: p2 -> worker-1 (gen 2)");
+            assert_true(t >= 2900.0 && t <= 3000.0);
+            moves++;
+        }
+    }
+    assert_int_equal(crashes, 1);
+    assert_int_equal(moves, 1);
     free(dat);
 }
 
@@ -485,6 +528,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_are_refused, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rebalance_is_marked_and_the_first_fault_is_in_view,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_a_checkpoint_step_crash_names_its_checkpoint, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_message_labels_do_not_cover_each_other, fx_setup,
