@@ -9,7 +9,7 @@
 set -euo pipefail
 dir=${1:-build/release/bench}
 scale=${2:-1}
-for exe in kernel pingpong pipeline byzantine sweep; do
+for exe in kernel pingpong pipeline byzantine sweep store; do
     [ -x "$dir/$exe" ] || { echo "bench.sh: $dir/$exe not found (make release first)" >&2; exit 1; }
 done
 messages=$(awk -v s="$scale" 'BEGIN { m = int(2000000 * s); print (m < 1000 ? 1000 : m) }')
@@ -35,5 +35,10 @@ printf '%s\n' "$best"
 "$dir/byzantine"
 
 # Sweep: runs/s of lost-ack.yaml over 200 seeds (x 4 protocols) with --jobs 1 and 2, and
-# the cost of storing results in SQLite (best of 3; SCALE scales the seed count).
+# the cost of storing results in SQLite (ratios within each of 5 repetitions, the
+# median; SCALE scales the seed count).
 "$dir/sweep" scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { n = int(200 * s); print (n < 4 ? 4 : n) }')" 5
+
+# The results store alone: thread CPU of storing one lost-ack run's results, part by
+# part, and the WAL frames a commit writes.
+"$dir/store" scenarios/lost-ack.yaml 300 5
