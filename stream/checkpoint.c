@@ -153,13 +153,8 @@ static void drop_old_state(struct pipe *p, uint64_t restore_k) {
     for (size_t i = 0; i < p->ck->nmeta; i++) {
         struct ck_meta *m = p->ck->metas[i];
         if (m->id >= restore_k) continue;
-        for (uint32_t w = 0; w < p->cfg.workers; w++) {
-            win_free(m->snap[w].eng);
-            m->snap[w].eng = NULL;
-            free(m->snap[w].batch);
-            m->snap[w].batch = NULL;
-            m->snap[w].nbatch = 0;
-        }
+        for (uint32_t w = 0; w < p->cfg.workers; w++)
+            wstage_snap_drop_state(&m->snap[w]);
     }
 }
 
@@ -237,7 +232,7 @@ static int sp_commit(struct sim *s, struct pipe *p, struct ck_spart *sp, uint64_
 static int commit_windows(struct sim *s, struct pipe *p, uint64_t k) {
     for (size_t i = 0; p->ws && i < p->ck->nmeta && p->ck->metas[i]->id <= k; i++)
         for (uint32_t w = 0; w < p->cfg.workers; w++) {
-            int rc = wstage_commit(s, p->ws, w, &p->ck->metas[i]->snap[w].txn);
+            int rc = wstage_commit(s, p->ws, &p->ck->metas[i]->snap[w].txn);
             if (rc) return rc;
         }
     return 0;
@@ -340,8 +335,7 @@ static void abort_pending(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     struct ck_meta *m = meta_find(p->ck, cv->pending);
     bool rows = false;
     for (uint32_t w = 0; m && w < p->cfg.workers; w++) {
-        win_free(m->snap[w].eng);
-        m->snap[w].eng = NULL;
+        wstage_snap_drop_state(&m->snap[w]);
         rows |= m->snap[w].txn.n > 0 || m->snap[w].txn.nlat > 0;
     }
     if (m && !rows) meta_prune(p, aborted_empty, m->id);
@@ -783,6 +777,6 @@ int ckpt_finish(struct sim *s, struct pipe *p, struct ft_error *err) {
     if (!p->ws || !ckpt_settled(s, p)) return 0; /* uncommitted output stays invisible */
     int rc = commit_windows(s, p, UINT64_MAX);
     for (uint32_t w = 0; !rc && w < p->cfg.workers; w++)
-        rc = wstage_commit(s, p->ws, w, wstage_open_txn(p->ws, w));
+        rc = wstage_commit(s, p->ws, wstage_open_txn(p->ws, w));
     return rc ? ft_fail(err, rc, "final window commit: %s", ft_strerror(rc)) : 0;
 }

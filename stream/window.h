@@ -125,8 +125,9 @@ int win_run_continuous(const struct win_spec *spec, const struct win_input *in, 
 
 /* ---- a result table: what a sink holds after applying emitted rows ---- */
 
-/* Rows are keyed by (start, key, part): `part` names the engine (a worker) whose partial
- * aggregate the row holds; a later row for the same triple replaces it. */
+/* Rows are keyed by (start, key, part): `part` names the engine (in the pipeline a task:
+ * an input partition) whose partial aggregate the row holds; a later row for the same
+ * triple replaces it. */
 struct win_table {
     struct win_row *rows;
     uint32_t *part;

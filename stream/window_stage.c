@@ -1,13 +1,16 @@
-/* The windowed query inside the simulated pipeline. Each worker runs the stateless
- * operators on the records it receives and keeps its own window engine: volatile
- * state, lost when the worker crashes (a restart starts empty). The query's driver, as
- * in Spark, is not a node: it keeps the query-wide watermark (max event time seen by
- * all workers in earlier triggers - delay) and, in micro-batch mode, runs a trigger at
- * every multiple of the interval on the sim clock across all workers that are up.
- * Continuous mode applies and emits each record when the worker receives it, the
- * watermark advancing per record. Emitted rows land in the result table (the sink's
- * view; the hop itself is not simulated), keyed by (window, key, worker) so partial
- * aggregates of one key from several workers combine. */
+/* The windowed query inside the simulated pipeline. Its state is kept per input
+ * partition, a task (Kafka Streams' task, Spark's state store per partition): the
+ * task's window engine, its micro-batch buffer and (idempotent protocols) the offsets
+ * it applied. The worker that owns the partition hosts the task and runs the stateless
+ * operators on the records it receives; the state is volatile, lost when the host
+ * crashes (a restart starts its tasks empty). The query's driver, as in Spark, is not a
+ * node: it keeps the query-wide watermark (max event time seen in earlier triggers -
+ * delay) and, in micro-batch mode, runs a trigger at every multiple of the interval on
+ * the sim clock across every task whose host is up. Continuous mode applies and emits
+ * each record when its host receives it, the watermark advancing per record. Emitted
+ * rows land in the result table (the sink's view; the hop itself is not simulated),
+ * keyed by (window, key, partition) so partial aggregates of one key from several
+ * tasks combine. */
 #include <stdlib.h>
 
 #include "grow.h"
@@ -15,9 +18,18 @@
 #include "sinks.h"
 #include "window_stage.h"
 
-struct wpart_sink {
+struct wtask_sink {
     struct wstage *st;
-    uint32_t worker; /* index */
+    uint32_t part; /* the task's partition */
+};
+
+struct wtask { /* the window state of one input partition */
+    struct win_engine *eng; /* NULL: no worker runs the task (its host never started) */
+    struct wtask_sink ctx;
+    uint32_t host;          /* worker index of the worker hosting it */
+    struct win_input *batch; /* micro-batch: records received, not yet triggered */
+    size_t nbatch, cap_batch;
+    struct bitset applied; /* idempotent protocols: offsets applied */
 };
 
 struct wstage {
@@ -25,14 +37,11 @@ struct wstage {
     struct src_gen names; /* source key and value names, the join's key table */
     struct query q;
     struct win_spec spec;
-    struct win_engine *eng[PIPE_WORKERS_MAX];
-    struct wpart_sink ctx[PIPE_WORKERS_MAX];
-    struct win_input *batch[PIPE_WORKERS_MAX];
-    size_t nbatch[PIPE_WORKERS_MAX], cap_batch[PIPE_WORKERS_MAX];
+    struct wtask *task; /* per partition */
+    uint32_t ntask;
     bool tick_armed;
     bool has_max;
     uint64_t max_event;     /* query-wide, through the last completed trigger */
-    struct bitset *applied; /* idempotent protocols: offsets applied, per partition */
     struct win_table table;
     uint64_t *lat;
     size_t nlat, cap_lat;
@@ -57,7 +66,7 @@ static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
 }
 
 /* The log holds what the sink shows after each emitted row, and after each window
- * closes (update mode closes without emitting): the row with every worker's partial for
+ * closes (update mode closes without emitting): the row with every task's partial for
  * its window and key combined. */
 static void log_row(struct wstage *st, const struct win_row *r) {
     if (st->nlog >= PIPE_WINDOW_LOG_MAX) {
@@ -66,7 +75,7 @@ static void log_row(struct wstage *st, const struct win_row *r) {
     }
     struct win_row c;
     int rc =
-        win_table_combined(&st->table, r->start_ns, r->key, st->p->cfg.workers, st->spec.agg, &c);
+        win_table_combined(&st->table, r->start_ns, r->key, st->ntask, st->spec.agg, &c);
     if (!rc) rc = grow_array((void **)&st->log, sizeof *st->log, &st->cap_log, st->nlog);
     if (rc) {
         if (!st->rc) st->rc = rc;
@@ -78,15 +87,15 @@ static void log_row(struct wstage *st, const struct win_row *r) {
 }
 
 /* A row reaches the result table (the sink's view). */
-static void apply_row(struct wstage *st, uint32_t worker, const struct win_row *r) {
-    int rc = win_table_apply(&st->table, worker, r);
+static void apply_row(struct wstage *st, uint32_t part, const struct win_row *r) {
+    int rc = win_table_apply(&st->table, part, r);
     if (rc && !st->rc) st->rc = rc;
     if (!rc && st->keep_log && (r->output || r->final)) log_row(st, r);
 }
 
-static int txn_row(struct wstage_txn *t, const struct win_row *r) {
+static int txn_row(struct wstage_txn *t, uint32_t part, const struct win_row *r) {
     if (grow_array((void **)&t->rows, sizeof *t->rows, &t->cap, t->n)) return FT_ENOMEM;
-    t->rows[t->n++] = *r;
+    t->rows[t->n++] = (struct wstage_txn_row){*r, part};
     return 0;
 }
 
@@ -106,25 +115,27 @@ static int txn_latency(struct wstage_txn *t, uint64_t ns, uint64_t now) {
 }
 
 static void on_row(void *ctx, const struct win_row *r) {
-    struct wpart_sink *ps = ctx;
-    if (!ps->st->ckpt) {
-        apply_row(ps->st, ps->worker, r);
+    struct wtask_sink *ts = ctx;
+    struct wstage *st = ts->st;
+    if (!st->ckpt) {
+        apply_row(st, ts->part, r);
         return;
     }
-    int rc = txn_row(&ps->st->open[ps->worker], r); /* invisible until committed */
-    if (rc && !ps->st->rc) ps->st->rc = rc;
+    /* invisible until committed: the host's open transaction */
+    int rc = txn_row(&st->open[st->task[ts->part].host], ts->part, r);
+    if (rc && !st->rc) st->rc = rc;
 }
 
 static void add_latency(struct wstage *st, uint64_t ns);
 
 static void on_latency(void *ctx, uint64_t ns) {
-    struct wpart_sink *ps = ctx;
-    struct wstage *st = ps->st;
+    struct wtask_sink *ts = ctx;
+    struct wstage *st = ts->st;
     if (!st->ckpt) {
         add_latency(st, ns);
         return;
     }
-    int rc = txn_latency(&st->open[ps->worker], ns, sim_now(st->p->s));
+    int rc = txn_latency(&st->open[st->task[ts->part].host], ns, sim_now(st->p->s));
     if (rc && !st->rc) st->rc = rc;
 }
 
@@ -154,12 +165,15 @@ int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
         wstage_free(st);
         return rc;
     }
-    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++)
-        st->ctx[w] = (struct wpart_sink){st, w};
-    st->applied = calloc(p->cfg.partitions, sizeof *st->applied);
-    if (!st->applied) {
+    st->task = calloc(p->cfg.partitions, sizeof *st->task);
+    if (!st->task) {
         wstage_free(st);
         return ft_fail(err, FT_ENOMEM, "out of memory for the window stage");
+    }
+    st->ntask = p->cfg.partitions;
+    for (uint32_t i = 0; i < st->ntask; i++) { /* static assignment: p mod workers */
+        st->task[i].ctx = (struct wtask_sink){st, i};
+        st->task[i].host = i % p->cfg.workers;
     }
     *out = st;
     return 0;
@@ -174,25 +188,40 @@ static void fold_stats(struct win_stats *acc, const struct win_stats *s) {
     acc->emits += s->emits;
 }
 
-static void drop_engine(struct wstage *st, uint32_t w) {
-    if (!st->eng[w]) return;
-    struct win_stats s;
-    win_get_stats(st->eng[w], &s);
-    fold_stats(&st->gone, &s);
-    win_free(st->eng[w]);
-    st->eng[w] = NULL;
+static int64_t query_watermark(const struct wstage *st) {
+    return st->has_max ? (int64_t)st->max_event - (int64_t)st->spec.delay_ns : WIN_NO_WATERMARK;
+}
+
+/* The task's engine goes; its stats count as discarded work when `keep_stats`. */
+static void drop_engine(struct wstage *st, struct wtask *t, bool keep_stats) {
+    if (!t->eng) return;
+    if (keep_stats) {
+        struct win_stats s;
+        win_get_stats(t->eng, &s);
+        fold_stats(&st->gone, &s);
+    }
+    win_free(t->eng);
+    t->eng = NULL;
+}
+
+/* A fresh engine for task t under the query's watermark. */
+static int new_engine(struct wstage *st, struct wtask *t, struct ft_error *err) {
+    struct win_sink sink = {on_row, on_latency, &t->ctx};
+    int rc = win_new(&st->spec, &sink, &t->eng, err);
+    if (!rc) win_set_watermark(t->eng, query_watermark(st));
+    return rc;
 }
 
 void wstage_free(struct wstage *st) {
     if (!st) return;
-    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
-        win_free(st->eng[w]);
-        free(st->batch[w]);
-        wstage_txn_free(&st->open[w]);
+    for (uint32_t i = 0; st->task && i < st->ntask; i++) {
+        win_free(st->task[i].eng);
+        free(st->task[i].batch);
+        bitset_free(&st->task[i].applied);
     }
-    for (uint32_t i = 0; st->applied && i < st->p->cfg.partitions; i++)
-        bitset_free(&st->applied[i]);
-    free(st->applied);
+    free(st->task);
+    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++)
+        wstage_txn_free(&st->open[w]);
     query_free(&st->q);
     src_gen_free(&st->names);
     win_table_free(&st->table);
@@ -209,16 +238,13 @@ static uint32_t index_of(const struct pipe *p, uint32_t me) {
     return w;
 }
 
-static int64_t query_watermark(const struct wstage *st) {
-    return st->has_max ? (int64_t)st->max_event - (int64_t)st->spec.delay_ns : WIN_NO_WATERMARK;
-}
 
 static uint64_t late_so_far(const struct wstage *st) {
     uint64_t n = st->gone.late_dropped;
-    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
-        if (!st->eng[w]) continue;
+    for (uint32_t i = 0; i < st->ntask; i++) {
+        if (!st->task[i].eng) continue;
         struct win_stats s;
-        win_get_stats(st->eng[w], &s);
+        win_get_stats(st->task[i].eng, &s);
         n += s.late_dropped;
     }
     return n;
@@ -241,22 +267,27 @@ static void fail(struct sim *s, struct wstage *st, int rc, const struct ft_error
     if (rc) sim_fail(s, rc, "window stage: %s", err && err->msg[0] ? err->msg : ft_strerror(rc));
 }
 
+/* Whether task t's host is up and in the job's epoch: it takes part in triggers. */
+static bool task_live(struct sim *s, const struct wstage *st, const struct wtask *t) {
+    return t->eng && sim_node_up(s, st->p->worker[t->host]) &&
+           st->epoch[t->host] == st->job_epoch;
+}
+
 void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me) {
     struct wstage *st = p->ws;
     uint32_t w = index_of(p, me);
     struct ft_error err = {0};
-    if (st->ckpt) { /* the rolled-back work counts nowhere: the restore brings state back */
-        win_free(st->eng[w]);
-        st->eng[w] = NULL;
-        wstage_txn_free(&st->open[w]);
+    /* the rolled-back work counts nowhere under checkpoints: the restore brings state back */
+    if (st->ckpt) wstage_txn_free(&st->open[w]);
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < st->ntask; i++) {
+        struct wtask *t = &st->task[i];
+        if (t->host != w) continue;
+        drop_engine(st, t, !st->ckpt); /* a restart: the window state was volatile */
+        t->nbatch = 0;
+        bitset_clear(&t->applied);
+        rc = new_engine(st, t, &err);
     }
-    drop_engine(st, w); /* a restart: the window state was volatile */
-    st->nbatch[w] = 0;
-    for (uint32_t i = w; i < p->cfg.partitions; i += p->cfg.workers)
-        bitset_clear(&st->applied[i]);
-    struct win_sink sink = {on_row, on_latency, &st->ctx[w]};
-    int rc = win_new(&st->spec, &sink, &st->eng[w], &err);
-    if (!rc) win_set_watermark(st->eng[w], query_watermark(st));
     fail(s, st, rc, &err);
 }
 
@@ -274,20 +305,19 @@ static void arm_tick(struct sim *s, struct wstage *st, uint64_t at_ns) {
     st->tick_armed = true;
 }
 
-/* Runs worker w's part of a trigger: its batch under watermark wm, then its emission. */
-static int trigger_worker(struct wstage *st, uint32_t w, int64_t wm, uint64_t now, bool *seen,
-                          uint64_t *max_ns, struct ft_error *err) {
-    struct win_engine *e = st->eng[w];
-    win_set_watermark(e, wm);
+/* Runs task t's part of a trigger: its batch under watermark wm, then its emission. */
+static int trigger_task(struct wtask *t, int64_t wm, uint64_t now, bool *seen, uint64_t *max_ns,
+                        struct ft_error *err) {
+    win_set_watermark(t->eng, wm);
     int rc = 0;
-    for (size_t i = 0; !rc && i < st->nbatch[w]; i++) {
-        const struct win_input *r = &st->batch[w][i];
-        rc = win_apply(e, r, err);
+    for (size_t i = 0; !rc && i < t->nbatch; i++) {
+        const struct win_input *r = &t->batch[i];
+        rc = win_apply(t->eng, r, err);
         if (!*seen || r->event_ns > *max_ns) *max_ns = r->event_ns;
         *seen = true;
     }
-    st->nbatch[w] = 0;
-    return rc ? rc : win_emit(e, now, err);
+    t->nbatch = 0;
+    return rc ? rc : win_emit(t->eng, now, err);
 }
 
 static void tick(struct sim *s, void *arg) {
@@ -299,15 +329,16 @@ static void tick(struct sim *s, void *arg) {
     struct ft_error err = {0};
     st->tick_armed = false;
     st->triggers++;
-    for (uint32_t w = 0; w < p->cfg.workers; w++) {
-        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch) continue;
-        int rc = trigger_worker(st, w, wm, now, &seen, &max_ns, &err);
+    for (uint32_t i = 0; i < st->ntask; i++) {
+        struct wtask *t = &st->task[i];
+        if (!task_live(s, st, t)) continue;
+        int rc = trigger_task(t, wm, now, &seen, &max_ns, &err);
         if (rc || st->rc) {
             fail(s, st, rc, &err);
             return;
         }
         struct win_stats ws;
-        win_get_stats(st->eng[w], &ws);
+        win_get_stats(t->eng, &ws);
         open |= ws.open > 0;
     }
     if (seen && (!st->has_max || max_ns > st->max_event)) st->max_event = max_ns;
@@ -319,31 +350,29 @@ static void tick(struct sim *s, void *arg) {
 
 /* ---- records ---- */
 
-static int buffer(struct wstage *st, uint32_t w, const struct win_input *r) {
-    if (grow_array((void **)&st->batch[w], sizeof *st->batch[w], &st->cap_batch[w], st->nbatch[w]))
+static int buffer(struct wtask *t, const struct win_input *r) {
+    if (grow_array((void **)&t->batch, sizeof *t->batch, &t->cap_batch, t->nbatch))
         return FT_ENOMEM;
-    st->batch[w][st->nbatch[w]++] = *r;
+    t->batch[t->nbatch++] = *r;
     return 0;
 }
 
 /* Continuous: the record is a trigger of its own. */
-static int continuous(struct sim *s, struct wstage *st, uint32_t w, const struct win_input *r,
+static int continuous(struct sim *s, struct wstage *st, struct wtask *t, const struct win_input *r,
                       struct ft_error *err) {
-    struct pipe *p = st->p;
     uint64_t now = sim_now(s);
     int64_t before = query_watermark(st);
-    int rc = win_apply(st->eng[w], r, err);
+    int rc = win_apply(t->eng, r, err);
     if (rc) return rc;
     if (!st->has_max || r->event_ns > st->max_event) st->max_event = r->event_ns;
     st->has_max = true;
     int64_t wm = query_watermark(st);
     if (wm != before) note_watermark(st, now);
-    for (uint32_t i = 0; i < p->cfg.workers && !rc; i++) {
-        if (!st->eng[i] || !sim_node_up(s, p->worker[i]) || (i != w && wm == before) ||
-            st->epoch[i] != st->job_epoch)
-            continue;
-        win_set_watermark(st->eng[i], wm);
-        rc = win_emit(st->eng[i], now, err);
+    for (uint32_t i = 0; i < st->ntask && !rc; i++) {
+        struct wtask *o = &st->task[i];
+        if (!task_live(s, st, o) || (o != t && wm == before)) continue;
+        win_set_watermark(o->eng, wm);
+        rc = win_emit(o->eng, now, err);
     }
     return rc;
 }
@@ -351,10 +380,11 @@ static int continuous(struct sim *s, struct wstage *st, uint32_t w, const struct
 void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire *in) {
     struct wstage *st = p->ws;
     uint32_t w = index_of(p, me);
-    if (!st->eng[w] || in->partition >= p->cfg.partitions || st->epoch[w] != st->job_epoch) return;
+    if (in->partition >= st->ntask) return;
+    struct wtask *t = &st->task[in->partition];
+    if (!t->eng || t->host != w || st->epoch[w] != st->job_epoch) return;
     int rc = 0;
-    if (dlv_idempotent(p->proto) && !st->ckpt &&
-        (rc = bitset_insert(&st->applied[in->partition], in->offset)) != 1) {
+    if (dlv_idempotent(p->proto) && !st->ckpt && (rc = bitset_insert(&t->applied, in->offset)) != 1) {
         if (rc == 0) st->replays++;
         fail(s, st, rc < 0 ? rc : 0, NULL);
         return;
@@ -377,11 +407,11 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
     struct win_input r = {k, in->event_ns, v, in->created_ns};
     struct ft_error err = {0};
     if (p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS) {
-        rc = continuous(s, st, w, &r, &err);
+        rc = continuous(s, st, t, &r, &err);
     } else {
-        rc = buffer(st, w, &r);
-        uint64_t t = p->cfg.query.trigger_ns, now = sim_now(s);
-        if (!rc) arm_tick(s, st, (now / t + 1) * t);
+        rc = buffer(t, &r);
+        uint64_t tr = p->cfg.query.trigger_ns, now = sim_now(s);
+        if (!rc) arm_tick(s, st, (now / tr + 1) * tr);
     }
     fail(s, st, rc, &err);
 }
@@ -389,13 +419,13 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
 /* ---- the end of the run and the results ---- */
 
 int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err) {
-    struct pipe *p = st->p;
     uint64_t now = sim_now(s), max_ns = 0;
     bool seen = false;
-    for (uint32_t w = 0; w < p->cfg.workers; w++) {
-        if (!st->eng[w] || !sim_node_up(s, p->worker[w]) || st->epoch[w] != st->job_epoch) continue;
-        int rc = trigger_worker(st, w, query_watermark(st), now, &seen, &max_ns, err);
-        if (!rc) rc = win_finish(st->eng[w], now, err);
+    for (uint32_t i = 0; i < st->ntask; i++) {
+        struct wtask *t = &st->task[i];
+        if (!task_live(s, st, t)) continue;
+        int rc = trigger_task(t, query_watermark(st), now, &seen, &max_ns, err);
+        if (!rc) rc = win_finish(t->eng, now, err);
         if (rc) return rc;
     }
     return st->rc ? ft_fail(err, st->rc, "window stage: %s", ft_strerror(st->rc)) : 0;
@@ -407,10 +437,10 @@ int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n) {
 
 void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
     struct win_stats acc = st->gone;
-    for (uint32_t w = 0; w < PIPE_WORKERS_MAX; w++) {
-        if (!st->eng[w]) continue;
+    for (uint32_t i = 0; i < st->ntask; i++) {
+        if (!st->task[i].eng) continue;
         struct win_stats s;
-        win_get_stats(st->eng[w], &s);
+        win_get_stats(st->task[i].eng, &s);
         fold_stats(&acc, &s);
     }
     *out = (struct pipe_window_stats){
@@ -457,24 +487,51 @@ void wstage_txn_free(struct wstage_txn *t) {
     memset(t, 0, sizeof *t);
 }
 
+static void task_snap_free(struct wstage_task_snap *ts) {
+    win_free(ts->eng);
+    free(ts->batch);
+    memset(ts, 0, sizeof *ts);
+}
+
+void wstage_snap_drop_state(struct wstage_snap *sn) {
+    for (uint32_t i = 0; i < sn->ntasks; i++)
+        task_snap_free(&sn->tasks[i]);
+    free(sn->tasks);
+    sn->tasks = NULL;
+    sn->ntasks = 0;
+}
+
 void wstage_snap_free(struct wstage_snap *sn) {
-    win_free(sn->eng);
-    free(sn->batch);
+    wstage_snap_drop_state(sn);
     wstage_txn_free(&sn->txn);
     memset(sn, 0, sizeof *sn);
 }
 
-int wstage_snapshot(struct wstage *st, uint32_t w, struct wstage_snap *out) {
-    wstage_snap_free(out);
-    int rc = st->eng[w] ? win_clone(st->eng[w], &out->eng) : 0;
-    if (!rc && st->nbatch[w]) {
-        out->batch = malloc(st->nbatch[w] * sizeof *out->batch);
+/* Task t's engine and batch into *out. 0 or FT_ENOMEM. */
+static int task_snapshot(const struct wtask *t, uint32_t part, struct wstage_task_snap *out) {
+    out->part = part;
+    int rc = t->eng ? win_clone(t->eng, &out->eng) : 0;
+    if (!rc && t->nbatch) {
+        out->batch = malloc(t->nbatch * sizeof *out->batch);
         if (!out->batch)
             rc = FT_ENOMEM;
         else
-            memcpy(out->batch, st->batch[w], st->nbatch[w] * sizeof *out->batch);
-        out->nbatch = rc ? 0 : st->nbatch[w];
+            memcpy(out->batch, t->batch, t->nbatch * sizeof *out->batch);
+        out->nbatch = rc ? 0 : t->nbatch;
     }
+    return rc;
+}
+
+int wstage_snapshot(struct wstage *st, uint32_t w, struct wstage_snap *out) {
+    wstage_snap_free(out);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < st->ntask; i++)
+        n += st->task[i].host == w;
+    out->tasks = n ? calloc(n, sizeof *out->tasks) : NULL;
+    if (n && !out->tasks) return FT_ENOMEM;
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < st->ntask; i++)
+        if (st->task[i].host == w) rc = task_snapshot(&st->task[i], i, &out->tasks[out->ntasks++]);
     if (rc) {
         wstage_snap_free(out);
         return rc;
@@ -485,29 +542,37 @@ int wstage_snapshot(struct wstage *st, uint32_t w, struct wstage_snap *out) {
     return 0;
 }
 
+/* Task t (partition part) from its snapshot in sn; a fresh engine when sn has none. */
+static int task_restore(struct wstage *st, struct wtask *t, uint32_t part,
+                        const struct wstage_snap *sn, struct ft_error *err) {
+    const struct wstage_task_snap *ts = NULL;
+    for (uint32_t i = 0; sn && i < sn->ntasks && !ts; i++)
+        if (sn->tasks[i].part == part) ts = &sn->tasks[i];
+    drop_engine(st, t, false);
+    t->nbatch = 0;
+    int rc = ts && ts->eng ? win_clone(ts->eng, &t->eng) : new_engine(st, t, err);
+    for (size_t i = 0; !rc && ts && i < ts->nbatch; i++)
+        rc = buffer(t, &ts->batch[i]);
+    if (!rc) win_set_watermark(t->eng, query_watermark(st));
+    return rc;
+}
+
 int wstage_restore(struct sim *s, struct wstage *st, uint32_t w, const struct wstage_snap *sn,
                    uint64_t epoch) {
     struct ft_error err = {0};
-    win_free(st->eng[w]);
-    st->eng[w] = NULL;
     wstage_txn_free(&st->open[w]);
-    st->nbatch[w] = 0;
     st->epoch[w] = epoch;
-    int rc;
-    if (sn && sn->eng) {
-        rc = win_clone(sn->eng, &st->eng[w]);
-    } else {
-        struct win_sink sink = {on_row, on_latency, &st->ctx[w]};
-        rc = win_new(&st->spec, &sink, &st->eng[w], &err);
+    int rc = 0;
+    bool pending = false;
+    for (uint32_t i = 0; !rc && i < st->ntask; i++) {
+        struct wtask *t = &st->task[i];
+        if (t->host != w) continue;
+        rc = task_restore(st, t, i, sn, &err);
+        pending |= t->nbatch > 0;
     }
-    for (size_t i = 0; !rc && sn && i < sn->nbatch; i++)
-        rc = buffer(st, w, &sn->batch[i]);
-    if (!rc) {
-        win_set_watermark(st->eng[w], query_watermark(st));
-        if (st->nbatch[w]) { /* the restored batch runs at the next trigger */
-            uint64_t t = st->p->cfg.query.trigger_ns;
-            arm_tick(s, st, (sim_now(s) / t + 1) * t);
-        }
+    if (!rc && pending) { /* the restored batches run at the next trigger */
+        uint64_t tr = st->p->cfg.query.trigger_ns;
+        arm_tick(s, st, (sim_now(s) / tr + 1) * tr);
     }
     return rc;
 }
@@ -520,18 +585,20 @@ void wstage_rollback(struct wstage *st, uint64_t epoch, const struct wstage_snap
     st->job_epoch = epoch;
     st->has_max = false;
     st->max_event = 0;
-    for (uint32_t w = 0; w < st->p->cfg.workers; w++) {
-        uint64_t m;
-        if (!snaps[w] || !snaps[w]->eng || !win_max_event(snaps[w]->eng, &m)) continue;
-        if (!st->has_max || m > st->max_event) st->max_event = m;
-        st->has_max = true;
-    }
+    for (uint32_t w = 0; w < st->p->cfg.workers; w++)
+        for (uint32_t i = 0; snaps[w] && i < snaps[w]->ntasks; i++) {
+            uint64_t m;
+            const struct win_engine *e = snaps[w]->tasks[i].eng;
+            if (!e || !win_max_event(e, &m)) continue;
+            if (!st->has_max || m > st->max_event) st->max_event = m;
+            st->has_max = true;
+        }
 }
 
-int wstage_commit(struct sim *s, struct wstage *st, uint32_t w, struct wstage_txn *t) {
+int wstage_commit(struct sim *s, struct wstage *st, struct wstage_txn *t) {
     uint64_t now = sim_now(s);
     for (size_t i = 0; i < t->n && !st->rc; i++)
-        apply_row(st, w, &t->rows[i]);
+        apply_row(st, t->rows[i].part, &t->rows[i].row);
     for (size_t i = 0; i < t->nlat && !st->rc; i++) /* visible now, not at emission */
         add_latency(st, t->lat_ns[i] + (now - t->emit_ns[i]));
     wstage_txn_free(t);

@@ -15,14 +15,16 @@ struct pipe;
 
 int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err);
 void wstage_free(struct wstage *st);
-/* A worker (re)starts: its window engine starts empty. */
+/* A worker (re)starts: the tasks (partitions' window state) it hosts start empty and
+ * their applied offsets are forgotten. */
 void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me);
-/* A worker received a source record (after its receive step). Under an idempotent
- * protocol a (partition, offset) the worker already applied is skipped: the engine's
- * state is exactly-once as long as the worker does not crash. */
+/* A worker received a source record (after its receive step); the record's partition's
+ * task takes it when the worker hosts it. Under an idempotent protocol an offset the
+ * task already applied is skipped: its state is exactly-once as long as it lives. */
 struct wire;
 void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire *in);
-/* End of the run: pending batches run, every window of every worker that is up closes. */
+/* End of the run: pending batches run, every window of every task whose host is up
+ * closes. */
 int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err);
 int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n);
 void wstage_stats(const struct wstage *st, struct pipe_window_stats *out);
@@ -33,30 +35,42 @@ const struct pipe_watermark *wstage_watermarks(const struct wstage *st, size_t *
 const char *wstage_key_name(const struct wstage *st, uint64_t key, char *buf, size_t size);
 
 /* ---- exactly-once-checkpoint (checkpoint.c drives these) ----
- * Under that protocol a worker's emitted rows are not applied to the result table at
- * once: they gather in the worker's open transaction, which its next snapshot
+ * Under that protocol the rows the tasks of a worker emit are not applied to the result
+ * table at once: they gather in the worker's open transaction, which its next snapshot
  * pre-commits, and the sink applies a transaction when a checkpoint at or after it
  * completes. Workers and the driver carry the job's epoch; a worker of an older epoch
  * (rolled back, not yet told) neither applies records nor takes part in triggers. */
+struct wstage_txn_row {
+    struct win_row row;
+    uint32_t part; /* the task (partition) that emitted it */
+};
 struct wstage_txn {
-    struct win_row *rows; /* in emission order */
+    struct wstage_txn_row *rows; /* in emission order */
     size_t n, cap;
     uint64_t *lat_ns, *emit_ns; /* latency samples: at emission, and when */
     size_t nlat, cap_lat;
 };
-struct wstage_snap {
-    bool taken;
-    struct win_engine *eng;  /* the worker's engine at its barrier; NULL: a fresh one */
+struct wstage_task_snap {
+    uint32_t part;
+    struct win_engine *eng;  /* the task's engine at the barrier; NULL: a fresh one */
     struct win_input *batch; /* micro-batch: records received, not yet triggered */
     size_t nbatch;
+};
+struct wstage_snap {
+    bool taken;
+    struct wstage_task_snap *tasks; /* the tasks the worker hosted */
+    uint32_t ntasks;
     struct wstage_txn txn; /* rows emitted since the worker's previous snapshot */
 };
 void wstage_txn_free(struct wstage_txn *t);
 void wstage_snap_free(struct wstage_snap *sn);
-/* Worker w's state at its barrier into *out (its open transaction moves there). */
+/* The tasks' state of a snapshot that will never be restored goes; its transaction stays. */
+void wstage_snap_drop_state(struct wstage_snap *sn);
+/* The state of worker w's tasks at its barrier into *out (its open transaction moves
+ * there). 0 or FT_ENOMEM. */
 int wstage_snapshot(struct wstage *st, uint32_t w, struct wstage_snap *out);
-/* Worker w restarts from snapshot sn (NULL: the empty initial state) in `epoch`; its
- * open transaction is discarded. 0 or FT_ENOMEM. */
+/* Worker w's tasks restart from snapshot sn (NULL, or a task missing from it: the empty
+ * initial state) in `epoch`; its open transaction is discarded. 0 or FT_ENOMEM. */
 int wstage_restore(struct sim *s, struct wstage *st, uint32_t w, const struct wstage_snap *sn,
                    uint64_t epoch);
 /* Worker w (re)started with nothing in `epoch` (0: waiting to be restored). */
@@ -64,9 +78,9 @@ void wstage_set_epoch(struct wstage *st, uint32_t w, uint64_t epoch);
 /* The driver rolls back with the job: its epoch, and the max event time the restored
  * engines had seen (snaps[w] per worker, NULL entries: empty). */
 void wstage_rollback(struct wstage *st, uint64_t epoch, const struct wstage_snap *const *snaps);
-/* The sink commits worker w's transaction: its rows reach the result table (and the
- * log), its latencies count up to now. The transaction is emptied. */
-int wstage_commit(struct sim *s, struct wstage *st, uint32_t w, struct wstage_txn *t);
+/* The sink commits a worker's transaction: its rows reach the result table (and the
+ * log), each under its task, its latencies count up to now. The transaction is emptied. */
+int wstage_commit(struct sim *s, struct wstage *st, struct wstage_txn *t);
 /* The open transaction of worker w (the end of the run commits it when settled). */
 struct wstage_txn *wstage_open_txn(struct wstage *st, uint32_t w);
 
