@@ -689,12 +689,8 @@ static int sec_expect(struct scn_ctx *c, values top) {
 
 static int check_records(struct scn_ctx *c, values top) {
     const struct pipe_config *p = &c->out->pipe;
-    /* A worker's window state covers all its partitions; moving one partition would
-     * need its share of that state moved too, which is not built yet. */
-    if (p->group.rebalance && p->query.enabled)
-        return scn_fail(c, top[T_GROUP],
-                        "'group: { rebalance: true }' cannot be combined with a window query "
-                        "('pipeline:') yet: window state does not move with a partition");
+    /* A window query's state is kept per partition (a task) and moves with it when the
+     * group rebalances (stream/window_stage.c, docs/scenario-format.md `group`). */
     /* Checkpoints roll back the whole job over a static assignment; moving a partition
      * would need its offsets and state moved between snapshots, which is not built. */
     if (p->group.rebalance && listed(c->out, DLV_EXACTLY_ONCE_CKPT))

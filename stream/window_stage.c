@@ -26,7 +26,8 @@ struct wtask_sink {
 struct wtask { /* the window state of one input partition */
     struct win_engine *eng; /* NULL: no worker runs the task (its host never started) */
     struct wtask_sink ctx;
-    uint32_t host;          /* worker index of the worker hosting it */
+    uint32_t host;          /* worker index hosting it; PIPE_NO_OWNER: revoked, not claimed */
+    uint64_t gen;           /* the partition's generation the task was claimed in */
     struct win_input *batch; /* micro-batch: records received, not yet triggered */
     size_t nbatch, cap_batch;
     struct bitset applied; /* idempotent protocols: offsets applied */
@@ -269,8 +270,17 @@ static void fail(struct sim *s, struct wstage *st, int rc, const struct ft_error
 
 /* Whether task t's host is up and in the job's epoch: it takes part in triggers. */
 static bool task_live(struct sim *s, const struct wstage *st, const struct wtask *t) {
-    return t->eng && sim_node_up(s, st->p->worker[t->host]) &&
+    return t->eng && t->host != PIPE_NO_OWNER && sim_node_up(s, st->p->worker[t->host]) &&
            st->epoch[t->host] == st->job_epoch;
+}
+
+/* Task t starts empty: its engine, batch and applied offsets are gone. With `fresh` a
+ * new engine is made for it, else it waits for a claim. */
+static int reset_task(struct wstage *st, struct wtask *t, bool fresh, struct ft_error *err) {
+    drop_engine(st, t, !st->ckpt); /* volatile state: under checkpoints a restore brings it */
+    t->nbatch = 0;
+    bitset_clear(&t->applied);
+    return fresh ? new_engine(st, t, err) : 0;
 }
 
 void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me) {
@@ -279,16 +289,38 @@ void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me) {
     struct ft_error err = {0};
     /* the rolled-back work counts nowhere under checkpoints: the restore brings state back */
     if (st->ckpt) wstage_txn_free(&st->open[w]);
+    /* a restart: the state of the tasks it hosted was volatile. With rebalance a task
+     * starts again when its partition is claimed (wstage_claim) */
+    bool fresh = !p->cfg.group.rebalance;
     int rc = 0;
-    for (uint32_t i = 0; !rc && i < st->ntask; i++) {
-        struct wtask *t = &st->task[i];
-        if (t->host != w) continue;
-        drop_engine(st, t, !st->ckpt); /* a restart: the window state was volatile */
-        t->nbatch = 0;
-        bitset_clear(&t->applied);
-        rc = new_engine(st, t, &err);
-    }
+    for (uint32_t i = 0; !rc && i < st->ntask; i++)
+        if (st->task[i].host == w) rc = reset_task(st, &st->task[i], fresh, &err);
     fail(s, st, rc, &err);
+}
+
+void wstage_claim(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t gen) {
+    struct wstage *st = p->ws;
+    uint32_t w = index_of(p, me);
+    if (part >= st->ntask || st->ckpt) return; /* checkpoints: a static assignment */
+    struct wtask *t = &st->task[part];
+    if (gen < t->gen) return; /* a stale assignment: a newer generation has the task */
+    /* handed over intact from a live (or revoking) host; a crashed host's state is gone */
+    bool intact = t->eng && (t->host == PIPE_NO_OWNER || sim_node_up(s, p->worker[t->host]));
+    struct ft_error err = {0};
+    int rc = intact ? 0 : reset_task(st, t, true, &err);
+    t->host = w;
+    t->gen = gen;
+    fail(s, st, rc, &err);
+}
+
+void wstage_revoke(struct pipe *p, uint32_t me, uint32_t part, uint64_t gen) {
+    struct wstage *st = p->ws;
+    uint32_t w = index_of(p, me);
+    if (part >= st->ntask || st->ckpt) return;
+    struct wtask *t = &st->task[part];
+    if (t->host != w || gen <= t->gen) return;
+    t->host = PIPE_NO_OWNER; /* committed on revoke: the next claim restores it */
+    t->gen = gen;
 }
 
 /* ---- micro-batch: the driver's trigger ---- */
@@ -383,6 +415,7 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
     if (in->partition >= st->ntask) return;
     struct wtask *t = &st->task[in->partition];
     if (!t->eng || t->host != w || st->epoch[w] != st->job_epoch) return;
+    if (p->cfg.group.rebalance && in->epoch < t->gen) return; /* a zombie's record: fenced */
     int rc = 0;
     if (dlv_idempotent(p->proto) && !st->ckpt && (rc = bitset_insert(&t->applied, in->offset)) != 1) {
         if (rc == 0) st->replays++;

@@ -16,11 +16,20 @@ struct pipe;
 int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err);
 void wstage_free(struct wstage *st);
 /* A worker (re)starts: the tasks (partitions' window state) it hosts start empty and
- * their applied offsets are forgotten. */
+ * their applied offsets are forgotten (with rebalance they wait for their next claim). */
 void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me);
+/* Consumer-group rebalancing (worker.c). Worker me claims partition part in generation
+ * gen: the task moves to it with its state (engine, batch, applied offsets) when the
+ * previous host is up or revoked it, and starts empty when that host crashed (its
+ * state died with it). A claim older than the task's generation is ignored. */
+void wstage_claim(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t gen);
+/* Worker me learned that it lost `part` in generation gen: the task leaves it intact
+ * (Kafka Streams commits a task's state on revoke) until the next claim. */
+void wstage_revoke(struct pipe *p, uint32_t me, uint32_t part, uint64_t gen);
 /* A worker received a source record (after its receive step); the record's partition's
  * task takes it when the worker hosts it. Under an idempotent protocol an offset the
- * task already applied is skipped: its state is exactly-once as long as it lives. */
+ * task already applied is skipped: its state is exactly-once as long as it lives. With
+ * rebalance a record of an older generation than the task's does not touch it. */
 struct wire;
 void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire *in);
 /* End of the run: pending batches run, every window of every task whose host is up

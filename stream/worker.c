@@ -273,6 +273,7 @@ static struct wpart *claim(struct sim *s, struct pipe *p, uint32_t me, uint32_t 
     if (wp->pend) memset(wp->pend, 0, win * sizeof *wp->pend);
     if (wp->rb_off1) memset(wp->rb_off1, 0, win * sizeof *wp->rb_off1);
     if (dlv_transactional(p->proto)) send_init(s, p, me, wp);
+    if (p->ws) wstage_claim(s, p, me, part, gen); /* the partition's window task comes along */
     return wp;
 }
 
@@ -284,6 +285,7 @@ static void on_assign(struct sim *s, struct pipe *p, uint32_t me, const struct w
         if (!wp || wp->gen >= w->epoch) return;
         if (wp->owned) release(s, p, wp);
         wp->gen = w->epoch; /* records of older generations are stale from now on */
+        if (p->ws) wstage_revoke(p, me, (uint32_t)w->partition, w->epoch);
         return;
     }
     if (!wp || w->epoch > wp->gen) claim(s, p, me, (uint32_t)w->partition, w->epoch);
