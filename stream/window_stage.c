@@ -23,11 +23,11 @@ struct wtask_sink {
     uint32_t part; /* the task's partition */
 };
 
-struct wtask { /* the window state of one input partition */
+struct wtask {              /* the window state of one input partition */
     struct win_engine *eng; /* NULL: no worker runs the task (its host never started) */
     struct wtask_sink ctx;
-    uint32_t host;          /* worker index hosting it; PIPE_NO_OWNER: revoked, not claimed */
-    uint64_t gen;           /* the partition's generation the task was claimed in */
+    uint32_t host;           /* worker index hosting it; PIPE_NO_OWNER: revoked, not claimed */
+    uint64_t gen;            /* the partition's generation the task was claimed in */
     struct win_input *batch; /* micro-batch: records received, not yet triggered */
     size_t nbatch, cap_batch;
     struct bitset applied; /* idempotent protocols: offsets applied */
@@ -42,7 +42,7 @@ struct wstage {
     uint32_t ntask;
     bool tick_armed;
     bool has_max;
-    uint64_t max_event;     /* query-wide, through the last completed trigger */
+    uint64_t max_event; /* query-wide, through the last completed trigger */
     struct win_table table;
     uint64_t *lat;
     size_t nlat, cap_lat;
@@ -75,8 +75,7 @@ static void log_row(struct wstage *st, const struct win_row *r) {
         return;
     }
     struct win_row c;
-    int rc =
-        win_table_combined(&st->table, r->start_ns, r->key, st->ntask, st->spec.agg, &c);
+    int rc = win_table_combined(&st->table, r->start_ns, r->key, st->ntask, st->spec.agg, &c);
     if (!rc) rc = grow_array((void **)&st->log, sizeof *st->log, &st->cap_log, st->nlog);
     if (rc) {
         if (!st->rc) st->rc = rc;
@@ -238,7 +237,6 @@ static uint32_t index_of(const struct pipe *p, uint32_t me) {
     FT_ASSERT(w != PIPE_NO_OWNER);
     return w;
 }
-
 
 static uint64_t late_so_far(const struct wstage *st) {
     uint64_t n = st->gone.late_dropped;
@@ -417,7 +415,8 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
     if (!t->eng || t->host != w || st->epoch[w] != st->job_epoch) return;
     if (p->cfg.group.rebalance && in->epoch < t->gen) return; /* a zombie's record: fenced */
     int rc = 0;
-    if (dlv_idempotent(p->proto) && !st->ckpt && (rc = bitset_insert(&t->applied, in->offset)) != 1) {
+    if (dlv_idempotent(p->proto) && !st->ckpt &&
+        (rc = bitset_insert(&t->applied, in->offset)) != 1) {
         if (rc == 0) st->replays++;
         fail(s, st, rc < 0 ? rc : 0, NULL);
         return;
