@@ -5,7 +5,9 @@
  * intact, so exactly-once's table equals the reference over several seeds while the
  * trace shows partition 2 moving with worker-3 up, and at-least-once counts some
  * replays twice; the same move after a crash starts the task empty, so exactly-once's
- * table differs from the reference although the warehouse stays exactly-once. */
+ * table differs from the reference although the warehouse stays exactly-once; and,
+ * driving the stage directly, a record from a worker that does not host the task or of
+ * an older generation than the task's (a zombie's) is not applied. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "experiment.h"
+#include "pipe_internal.h" /* the window stage's claim, revoke and record, driven directly */
 #include "scenario.h"
 #include "source.h"
 
@@ -245,12 +248,74 @@ static void test_move_after_crash_starts_the_task_empty(void **state) {
     }
 }
 
+/* ---- fencing: only the host, in the task's generation, applies records ---- */
+
+static uint64_t applied(const struct pipe *p) {
+    struct pipe_window_stats ws;
+    pipe_window_stats(p, &ws);
+    return ws.applied;
+}
+
+/* Worker node `node` hands the stage a record of partition 2 in generation gen. */
+static void feed(struct sim *s, struct pipe *p, uint32_t node, uint64_t gen, uint64_t offset) {
+    struct wire in = {.rec = offset,
+                      .key = 1,
+                      .event_ns = S,
+                      .created_ns = S,
+                      .value = 1,
+                      .partition = 2,
+                      .offset = offset,
+                      .end = offset + 1,
+                      .epoch = gen};
+    wstage_record(s, p, node, &in);
+}
+
+static void test_zombie_records_do_not_touch_the_task(void **state) {
+    (void)state;
+    load("scenarios/consumer-group-windows.yaml");
+    scn->pipe.nfaults = 0;
+    scn->pipe.query.driver = PIPE_DRIVER_CONTINUOUS; /* a record is applied when fed */
+    struct sim *s = sim_new(&(struct sim_config){.seed = 1});
+    assert_non_null(s);
+    struct pipe *p = NULL;
+    struct ft_error err = {0};
+    /* at-least-once: no applied-offset dedup, so only the fence keeps a record out */
+    assert_int_equal(pipe_build(s, &scn->pipe, DLV_AT_LEAST_ONCE, 1, NULL, &p, &err), 0);
+    assert_int_equal(sim_run_until(s, S), 0); /* generation 1: p2 on worker-3 */
+    uint64_t n = applied(p), off = 1000000;
+    feed(s, p, WORKER(3), 1, off++);
+    assert_int_equal(applied(p), n + 1);
+    feed(s, p, WORKER(1), 1, off++); /* worker-1 does not host p2 */
+    assert_int_equal(applied(p), n + 1);
+    wstage_claim(s, p, WORKER(1), 2, 2); /* p2 moves to worker-1 in generation 2 */
+    feed(s, p, WORKER(3), 1, off++);     /* the zombie */
+    feed(s, p, WORKER(1), 1, off++);     /* the host, but an older generation */
+    assert_int_equal(applied(p), n + 1);
+    feed(s, p, WORKER(1), 2, off++);
+    assert_int_equal(applied(p), n + 2);
+    wstage_claim(s, p, WORKER(2), 2, 1); /* a stale assignment is ignored */
+    feed(s, p, WORKER(2), 1, off++);
+    assert_int_equal(applied(p), n + 2);
+    feed(s, p, WORKER(1), 2, off++);
+    assert_int_equal(applied(p), n + 3);
+    wstage_revoke(p, WORKER(1), 2, 3); /* revoked: nobody hosts p2 until the next claim */
+    feed(s, p, WORKER(1), 2, off++);
+    feed(s, p, WORKER(1), 3, off++);
+    assert_int_equal(applied(p), n + 3);
+    wstage_claim(s, p, WORKER(3), 2, 3);
+    feed(s, p, WORKER(3), 3, off++);
+    assert_int_equal(applied(p), n + 4);
+    pipe_free(p);
+    sim_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crash_loses_only_the_hosted_partitions),
         cmocka_unit_test(test_planned_move_keeps_window_state),
         cmocka_unit_test(test_at_least_once_counts_replays_after_the_move),
         cmocka_unit_test(test_move_after_crash_starts_the_task_empty),
+        cmocka_unit_test(test_zombie_records_do_not_touch_the_task),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
