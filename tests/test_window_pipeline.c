@@ -4,8 +4,9 @@
  * hand; micro-batch and continuous drivers giving the same final table when nothing
  * is late (and continuous emitting sooner); the no-lateness reference checked against
  * a brute-force count over the generated records; a worker crash losing the window
- * state it held (volatile) even under exactly-once; and replayed offsets skipped by
- * exactly-once but counted twice by at-least-once. */
+ * state it held (volatile) even under exactly-once, and only the state of the
+ * partitions it hosts (tasks: the other worker's keys still equal the count); and
+ * replayed offsets skipped by exactly-once but counted twice by at-least-once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -358,15 +359,13 @@ static void test_drivers_agree_without_late_records(void **state) {
     }
 }
 
-/* The reference, recomputed here by brute force from the generated records: errors and
- * alerts per host per 10 s window sliding 5 s. */
-static void test_reference_matches_brute_force(void **state) {
-    (void)state;
-    load("scenarios/security-logs.yaml");
+enum { W = 14, H = 6 }; /* security-logs: windows starting at -5 s .. 60 s, 6 hosts */
+
+/* The loaded security-logs scenario's errors and alerts per host per 10 s window
+ * sliding 5 s, by brute force over the generated records. */
+static void security_counts(uint64_t (*count)[H]) {
     struct src_gen g;
     assert_int_equal(src_gen_init(&g, &scn->pipe.source, scn->pipe.duration_ns, scn->seed), 0);
-    enum { W = 14, H = 6 }; /* windows starting at -5 s .. 60 s */
-    uint64_t count[W][H] = {{0}};
     struct src_record r;
     while (src_gen_next(&g, &r)) {
         if (r.value < SRC_LOG_ERROR) continue;
@@ -377,6 +376,14 @@ static void test_reference_matches_brute_force(void **state) {
         }
     }
     src_gen_free(&g);
+}
+
+/* The reference, recomputed here by brute force from the generated records. */
+static void test_reference_matches_brute_force(void **state) {
+    (void)state;
+    load("scenarios/security-logs.yaml");
+    uint64_t count[W][H] = {{0}};
+    security_counts(count);
     struct exp_outcome o;
     struct exp_windows w = {0};
     run(DLV_AT_LEAST_ONCE, &o, &w);
@@ -400,6 +407,78 @@ static void test_reference_matches_brute_force(void **state) {
     exp_windows_free(&w);
 }
 
+/* worker-1 crashes at 33 s and restarts at 34 s. */
+static void add_crash_of_worker_1(void) {
+    struct pipe_fault *f = &scn->pipe.faults[scn->pipe.nfaults++];
+    *f = (struct pipe_fault){.type = PIPE_FAULT_CRASH,
+                             .has_at = true,
+                             .at_ns = 33 * S,
+                             .restart_after_ns = S,
+                             .record = PIPE_ANY,
+                             .nth = 1};
+    snprintf(f->node, sizeof f->node, "worker-1");
+}
+
+/* pipeline.c's key -> partition hash, restated so expectations do not call it. */
+static uint32_t partition_of(uint32_t key, uint32_t partitions) {
+    return (uint32_t)((((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 32) % partitions);
+}
+
+/* Rows of w whose value is not count[window][host] or that are missing, by the worker
+ * hosting the host's partition (static: partition mod workers). */
+static void count_wrong(const struct exp_windows *w, uint64_t (*count)[H], uint32_t parts,
+                        uint32_t workers, size_t *wrong_of) {
+    wrong_of[0] = wrong_of[1] = 0;
+    for (int k = 0; k < W; k++)
+        for (int h = 0; h < H; h++)
+            wrong_of[partition_of((uint32_t)h, parts) % workers] += count[k][h] > 0;
+    for (size_t i = 0; i < w->n; i++) { /* a row that is right is not missing */
+        int k = (int)(w->rows[i].window_start_ns / (5 * S)) + 1;
+        int h = atoi(w->rows[i].key + 5); /* "host-N" */
+        assert_true(k >= 0 && k < W && h >= 0 && h < H);
+        size_t *n = &wrong_of[partition_of((uint32_t)h, parts) % workers];
+        if (w->rows[i].value == (double)count[k][h])
+            --*n;
+        else if (!count[k][h])
+            ++*n; /* a row the count does not have */
+    }
+}
+
+static void test_crash_loses_only_the_hosted_partitions(void **state) {
+    (void)state;
+    load("scenarios/security-logs.yaml");
+    const uint32_t parts = scn->pipe.partitions, workers = scn->pipe.workers;
+    assert_int_equal(parts, 4);
+    assert_int_equal(workers, 2);
+    uint64_t count[W][H] = {{0}};
+    security_counts(count);
+    uint32_t hosts_of[2] = {0, 0};
+    for (int h = 0; h < H; h++)
+        hosts_of[partition_of((uint32_t)h, parts) % workers]++;
+    assert_true(hosts_of[0] > 0 && hosts_of[1] > 0); /* both workers host some host's key */
+    struct exp_outcome o;
+    struct exp_windows w = {0};
+    size_t wrong_of[2] = {0, 0};
+    /* without the crash: per-partition partials combine to the count of every key */
+    run(DLV_EXACTLY_ONCE, &o, &w);
+    assert_true(o.windows_match_reference);
+    count_wrong(&w, count, parts, workers, wrong_of);
+    assert_true(w.n > 50 && wrong_of[0] == 0 && wrong_of[1] == 0);
+    exp_windows_free(&w);
+    /* worker-1 (index 0) hosts the partitions p with p mod 2 == 0; it crashes at 33 s
+     * and restarts at 34 s */
+    add_crash_of_worker_1();
+    run(DLV_EXACTLY_ONCE, &o, &w);
+    assert_int_equal(o.lost, 0);
+    assert_int_equal(o.duplicated, 0);
+    assert_false(o.windows_match_reference);
+    count_wrong(&w, count, parts, workers, wrong_of);
+    assert_int_equal(wrong_of[1], 0);                    /* worker-2's tasks kept their state */
+    assert_true(wrong_of[0] > 0);                        /* worker-1's started empty at 34 s */
+    assert_int_equal(wrong_of[0], o.windows_mismatched); /* the reference agrees */
+    exp_windows_free(&w);
+}
+
 static void test_worker_crash_loses_window_state(void **state) {
     (void)state;
     load("scenarios/security-logs.yaml");
@@ -409,14 +488,7 @@ static void test_worker_crash_loses_window_state(void **state) {
     /* worker-1 crashes at 33 s and restarts at 34 s: records are redelivered and
      * exactly-once still holds for the warehouse, but the open windows' counts the
      * worker held are gone */
-    struct pipe_fault *f = &scn->pipe.faults[scn->pipe.nfaults++];
-    *f = (struct pipe_fault){.type = PIPE_FAULT_CRASH,
-                             .has_at = true,
-                             .at_ns = 33 * S,
-                             .restart_after_ns = S,
-                             .record = PIPE_ANY,
-                             .nth = 1};
-    snprintf(f->node, sizeof f->node, "worker-1");
+    add_crash_of_worker_1();
     run(DLV_EXACTLY_ONCE, &o, NULL);
     assert_int_equal(o.lost, 0);
     assert_int_equal(o.duplicated, 0);
@@ -448,6 +520,7 @@ int main(void) {
         cmocka_unit_test(test_drivers_agree_without_late_records),
         cmocka_unit_test(test_reference_matches_brute_force),
         cmocka_unit_test(test_worker_crash_loses_window_state),
+        cmocka_unit_test(test_crash_loses_only_the_hosted_partitions),
         cmocka_unit_test(test_replays_counted_by_at_least_once_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,8 +1,7 @@
-/* The window state kept per input partition (a task, stream/window_stage.c): a worker
- * crash loses exactly the tasks it hosts (the other worker's keys still equal a count
- * worked out here from the generated records); under consumer-group rebalancing a
- * planned move (the old owner alive behind a network partition) hands the task over
- * intact, so exactly-once's table equals the reference over several seeds while the
+/* The window state kept per input partition (a task, stream/window_stage.c) under
+ * consumer-group rebalancing (a crash losing only its worker's tasks is in
+ * test_window_pipeline.c): a planned move (the old owner alive behind a network partition) hands
+ * the task over intact, so exactly-once's table equals the reference over several seeds while the
  * trace shows partition 2 moving with worker-3 up, and at-least-once counts some
  * replays twice; the same move after a crash starts the task empty, so exactly-once's
  * table differs from the reference although the warehouse stays exactly-once; and,
@@ -28,29 +27,11 @@
 /* Node ids in a pipeline (pipeline.h): source 0, broker 1, worker-i (1-based) is i + 1. */
 #define WORKER(i) ((uint32_t)(i) + 1u)
 
-/* pipeline.c's key -> partition hash, restated so expectations do not call it. */
-static uint32_t partition_of(uint32_t key, uint32_t partitions) {
-    return (uint32_t)((((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 32) % partitions);
-}
-
-static struct scenario *scn;
-
-static int setup(void **state) {
-    (void)state;
-    scn = malloc(sizeof *scn);
-    return scn ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    free(scn);
-    return 0;
-}
+static struct scenario scn_store, *const scn = &scn_store; /* loaded by each test */
 
 static void load(const char *path) {
     struct ft_error err = {0};
-    int rc = scn_load(path, scn, &err);
-    if (rc) fail_msg("%s:%d:%d: %s", err.file, err.line, err.col, err.msg);
+    if (scn_load(path, scn, &err)) fail_msg("%s:%d:%d: %s", err.file, err.line, err.col, err.msg);
 }
 
 /* What the trace shows of the group and of worker-3. */
@@ -78,84 +59,6 @@ static void run(enum dlv_protocol p, uint64_t seed, struct exp_outcome *o, struc
     int rc = exp_run_windows(&scn->pipe, p, seed, &opt, o, w, &err);
     if (rc) fail_msg("exp_run: %s", err.msg);
     assert_true(o->windows_enabled);
-}
-
-/* ---- a crash loses the tasks its worker hosts, and only those ---- */
-
-enum { W = 14, H = 6 }; /* security-logs: windows starting at -5 s .. 60 s, 6 hosts */
-
-/* Rows of w whose value is not count[window][host] or that are missing, by the worker
- * hosting the host's partition (static: partition mod workers). */
-static void count_wrong(const struct exp_windows *w, uint64_t (*count)[H], uint32_t parts,
-                        uint32_t workers, size_t *wrong_of) {
-    wrong_of[0] = wrong_of[1] = 0;
-    for (int k = 0; k < W; k++)
-        for (int h = 0; h < H; h++)
-            wrong_of[partition_of((uint32_t)h, parts) % workers] += count[k][h] > 0;
-    for (size_t i = 0; i < w->n; i++) { /* a row that is right is not missing */
-        int k = (int)(w->rows[i].window_start_ns / (5 * S)) + 1;
-        int h = atoi(w->rows[i].key + 5); /* "host-N" */
-        assert_true(k >= 0 && k < W && h >= 0 && h < H);
-        size_t *n = &wrong_of[partition_of((uint32_t)h, parts) % workers];
-        if (w->rows[i].value == (double)count[k][h])
-            --*n;
-        else if (!count[k][h])
-            ++*n; /* a row the count does not have */
-    }
-}
-
-static void test_crash_loses_only_the_hosted_partitions(void **state) {
-    (void)state;
-    load("scenarios/security-logs.yaml");
-    const uint32_t parts = scn->pipe.partitions, workers = scn->pipe.workers;
-    assert_int_equal(parts, 4);
-    assert_int_equal(workers, 2);
-    /* errors and alerts per host per 10 s window sliding 5 s, by brute force */
-    struct src_gen g;
-    assert_int_equal(src_gen_init(&g, &scn->pipe.source, scn->pipe.duration_ns, scn->seed), 0);
-    uint64_t count[W][H] = {{0}};
-    struct src_record r;
-    while (src_gen_next(&g, &r)) {
-        if (r.value < SRC_LOG_ERROR) continue;
-        for (int k = 0; k < W; k++) {
-            int64_t start = (k - 1) * 5 * S;
-            if ((int64_t)r.event_ns >= start && (int64_t)r.event_ns < start + 10 * S)
-                count[k][r.key]++;
-        }
-    }
-    src_gen_free(&g);
-    uint32_t hosts_of[2] = {0, 0};
-    for (int h = 0; h < H; h++)
-        hosts_of[partition_of((uint32_t)h, parts) % workers]++;
-    assert_true(hosts_of[0] > 0 && hosts_of[1] > 0); /* both workers host some host's key */
-    struct exp_outcome o;
-    struct exp_windows w = {0};
-    size_t wrong_of[2] = {0, 0};
-    /* without the crash: per-partition partials combine to the count of every key */
-    run(DLV_EXACTLY_ONCE, scn->seed, &o, &w, NULL);
-    assert_true(o.windows_match_reference);
-    count_wrong(&w, count, parts, workers, wrong_of);
-    assert_true(w.n > 50 && wrong_of[0] == 0 && wrong_of[1] == 0);
-    exp_windows_free(&w);
-    /* worker-1 (index 0) hosts the partitions p with p mod 2 == 0; it crashes at 33 s
-     * and restarts at 34 s */
-    struct pipe_fault *f = &scn->pipe.faults[scn->pipe.nfaults++];
-    *f = (struct pipe_fault){.type = PIPE_FAULT_CRASH,
-                             .has_at = true,
-                             .at_ns = 33 * S,
-                             .restart_after_ns = S,
-                             .record = PIPE_ANY,
-                             .nth = 1};
-    snprintf(f->node, sizeof f->node, "worker-1");
-    run(DLV_EXACTLY_ONCE, scn->seed, &o, &w, NULL);
-    assert_int_equal(o.lost, 0);
-    assert_int_equal(o.duplicated, 0);
-    assert_false(o.windows_match_reference);
-    count_wrong(&w, count, parts, workers, wrong_of);
-    assert_int_equal(wrong_of[1], 0);                    /* worker-2's tasks kept their state */
-    assert_true(wrong_of[0] > 0);                        /* worker-1's started empty at 34 s */
-    assert_int_equal(wrong_of[0], o.windows_mismatched); /* the reference agrees */
-    exp_windows_free(&w);
 }
 
 /* ---- rebalancing: a planned move hands the task over ---- */
@@ -311,11 +214,10 @@ static void test_zombie_records_do_not_touch_the_task(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crash_loses_only_the_hosted_partitions),
         cmocka_unit_test(test_planned_move_keeps_window_state),
         cmocka_unit_test(test_at_least_once_counts_replays_after_the_move),
         cmocka_unit_test(test_move_after_crash_starts_the_task_empty),
         cmocka_unit_test(test_zombie_records_do_not_touch_the_task),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
