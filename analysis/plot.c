@@ -214,26 +214,29 @@ bool plot_wanted(const struct plot_ctx *c, const char *family, const char *name)
     return !only || strcmp(only, family) == 0 || (name && strcmp(only, name) == 0);
 }
 
+/* "ftsim plot: PREFIXSUBJECT: message" on the notes stream, when there is one. */
+static void vnote(struct plot_ctx *c, const char *prefix, const char *subject, const char *fmt,
+                  va_list ap) {
+    if (!c->opt->notes) return;
+    fprintf(c->opt->notes, "ftsim plot: %s%s: ", prefix, subject);
+    vfprintf(c->opt->notes, fmt, ap);
+    fputc('\n', c->opt->notes);
+}
+
 int plot_skip(struct plot_ctx *c, const char *family, const char *fmt, ...) {
     c->rep->skipped++;
-    if (!c->opt->notes) return 0;
-    fprintf(c->opt->notes, "ftsim plot: skipping %s: ", family);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(c->opt->notes, fmt, ap);
+    vnote(c, "skipping ", family, fmt, ap);
     va_end(ap);
-    fputc('\n', c->opt->notes);
     return 0;
 }
 
 void plot_note(struct plot_ctx *c, const char *name, const char *fmt, ...) {
-    if (!c->opt->notes) return;
-    fprintf(c->opt->notes, "ftsim plot: %s: ", name);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(c->opt->notes, fmt, ap);
+    vnote(c, "", name, fmt, ap);
     va_end(ap);
-    fputc('\n', c->opt->notes);
 }
 
 static int path_of(struct plot_ctx *c, const char *name, const char *ext, char *out, size_t size) {
@@ -350,6 +353,18 @@ int plot_each_scenario(struct plot_ctx *c, const char *family, const char *sql, 
     if (!rc && step < 0) rc = step;
     if (rc || any || !none) return rc;
     return plot_skip(c, family, "%s", none);
+}
+
+int plot_each_scenario_in(struct plot_ctx *c, const char *family, const char *table,
+                          plot_scenario_fn fn, void *ctx, const char *none) {
+    if (!plot_table_has_rows(c, table) || !c->has_params)
+        return plot_skip(c, family, "no rows in table %s of %s", table, c->opt->db);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST
+             " AND EXISTS (SELECT 1 FROM \"%s\" t WHERE t.run_id = r.id) ORDER BY r.scenario",
+             table);
+    return plot_each_scenario(c, family, sql, fn, ctx, none);
 }
 
 int plot_step(struct plot_ctx *c, sqlite3_stmt *st) {

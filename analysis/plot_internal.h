@@ -74,6 +74,11 @@ typedef int (*plot_scenario_fn)(struct plot_ctx *c, const char *scenario, const 
                                 void *ctx);
 int plot_each_scenario(struct plot_ctx *c, const char *family, const char *sql, plot_scenario_fn fn,
                        void *ctx, const char *none);
+/* plot_each_scenario over the scenarios whose latest plain runs have rows in `table`
+ * (a table or view with a run_id column). Without any row there (or without params in
+ * runs) the family is skipped: "no rows in table TABLE of DB". */
+int plot_each_scenario_in(struct plot_ctx *c, const char *family, const char *table,
+                          plot_scenario_fn fn, void *ctx, const char *none);
 /* sqlite3_step wrapper: 1 = a row, 0 = done, negative FT_EDB with err filled. */
 int plot_step(struct plot_ctx *c, sqlite3_stmt *st);
 /* A table or view of that name exists. */

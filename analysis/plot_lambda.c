@@ -155,12 +155,5 @@ static int lam_scenario(struct plot_ctx *c, const char *scn, const char *name, v
 }
 
 int plot_fig_lambda(struct plot_ctx *c) {
-    static const char fam[] = "lambda";
-    if (!plot_table_has_rows(c, "lambda_views") || !c->has_params)
-        return plot_skip(c, fam, "no rows in table lambda_views of %s", c->opt->db);
-    return plot_each_scenario(c, fam,
-                              "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST
-                              " AND EXISTS (SELECT 1 FROM lambda_views v WHERE v.run_id = r.id)"
-                              " ORDER BY r.scenario",
-                              lam_scenario, NULL, NULL);
+    return plot_each_scenario_in(c, "lambda", "lambda_views", lam_scenario, NULL, NULL);
 }

@@ -384,13 +384,6 @@ static int cdf_scenario(struct plot_ctx *c, const char *scn, const char *name, v
 }
 
 int plot_fig_latency_cdf(struct plot_ctx *c) {
-    static const char fam[] = "latency-cdf";
-    if (!plot_table_has_rows(c, "latency_quantiles") || !c->has_params)
-        return plot_skip(c, fam, "no rows in table latency_quantiles of %s", c->opt->db);
-    return plot_each_scenario(c, fam,
-                              "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST
-                              " AND EXISTS (SELECT 1 FROM latency_quantiles q"
-                              " WHERE q.run_id = r.id) ORDER BY r.scenario",
-                              cdf_scenario, NULL,
-                              "no plain runs (params '') with latency quantiles");
+    return plot_each_scenario_in(c, "latency-cdf", "latency_quantiles", cdf_scenario, NULL,
+                                 "no plain runs (params '') with latency quantiles");
 }

@@ -324,13 +324,7 @@ static int win_each(struct plot_ctx *c, const char *scn, const char *name, void 
 }
 
 int plot_fig_windows(struct plot_ctx *c) {
-    static const char fam[] = "windows";
-    if (!plot_table_has_rows(c, "window_results") || !c->has_params)
-        return plot_skip(c, fam, "no rows in table window_results of %s", c->opt->db);
     bool domains = plot_column_exists(c, "window_results", "time_domain");
-    return plot_each_scenario(c, fam,
-                              "SELECT DISTINCT r.scenario FROM runs r WHERE" PLOT_PLAIN_LATEST
-                              " AND EXISTS (SELECT 1 FROM window_results w WHERE w.run_id = r.id)"
-                              " ORDER BY r.scenario",
-                              win_each, &domains, "no plain runs (params '') with window results");
+    return plot_each_scenario_in(c, "windows", "window_results", win_each, &domains,
+                                 "no plain runs (params '') with window results");
 }
