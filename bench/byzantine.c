@@ -13,14 +13,9 @@
 #include <sodium.h>
 
 #include "byzantine.h"
+#include "clock.h"
 
 #define REPS 5 /* best of */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* libsodium alone: seconds per crypto_sign_seed_keypair, per crypto_sign_detached and
  * per crypto_sign_verify_detached on a 300-byte message (about an SM chain of four
@@ -33,22 +28,22 @@ static void sodium_rates(double *keygen_s, double *sign_s, double *verify_s) {
     const int batch = 2000;
     *keygen_s = *sign_s = *verify_s = 1e30;
     for (int r = 0; r < REPS; r++) {
-        double tk = now_s();
+        double tk = bench_seconds(CLOCK_MONOTONIC);
         for (int i = 0; i < batch; i++) {
             seed[1] = (unsigned char)i;
             crypto_sign_seed_keypair(pk, sk, seed);
         }
-        double t0 = now_s();
+        double t0 = bench_seconds(CLOCK_MONOTONIC);
         if ((t0 - tk) / batch < *keygen_s) *keygen_s = (t0 - tk) / batch;
         for (int i = 0; i < batch; i++) {
             msg[0] = (unsigned char)i;
             crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
         }
-        double t1 = now_s();
+        double t1 = bench_seconds(CLOCK_MONOTONIC);
         int bad = 0;
         for (int i = 0; i < batch; i++)
             bad += crypto_sign_verify_detached(sig, msg, sizeof msg, pk) != 0;
-        double t2 = now_s();
+        double t2 = bench_seconds(CLOCK_MONOTONIC);
         if (bad) {
             fprintf(stderr, "byzantine: libsodium rejected a valid signature\n");
             exit(3);
@@ -63,12 +58,12 @@ static double timed(const struct byz_config *c, struct byz_outcome *o) {
     double best = 1e30;
     struct ft_error err = {0};
     for (int r = 0; r < REPS; r++) {
-        double t0 = now_s();
+        double t0 = bench_seconds(CLOCK_MONOTONIC);
         if (byz_run(c, 1, NULL, o, &err) != 0) {
             fprintf(stderr, "byzantine: %s\n", err.msg);
             exit(3);
         }
-        double t = now_s() - t0;
+        double t = bench_seconds(CLOCK_MONOTONIC) - t0;
         if (t < best) best = t;
     }
     return best;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "heap.h"
 #include "sim.h"
 
@@ -35,12 +36,6 @@
 
 static uint64_t inc_tab[INC_N];
 
-static double wall_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void die(const char *what, const struct sim *s) {
     fprintf(stderr, "kernel: %s: %s\n", what, s ? sim_error(s)->msg : "out of memory");
     exit(1);
@@ -50,7 +45,8 @@ static void die(const char *what, const struct sim *s) {
 static void make_increments(void) {
     struct rng r;
     rng_init(&r, 1, "bench:hold");
-    for (uint32_t i = 0; i < INC_N; i++) inc_tab[i] = 1 + rng_exponential(&r, INC_MEAN_NS);
+    for (uint32_t i = 0; i < INC_N; i++)
+        inc_tab[i] = 1 + rng_exponential(&r, INC_MEAN_NS);
 }
 
 /* ---- (a) raw heap ---- */
@@ -65,14 +61,14 @@ static double heap_run(size_t pending, uint64_t warm, uint64_t ops) {
     double t0 = 0;
     uint64_t check = 0;
     for (uint64_t i = 0; i < warm + ops; i++) {
-        if (i == warm) t0 = wall_s();
+        if (i == warm) t0 = bench_seconds(CLOCK_MONOTONIC);
         struct heap_entry e = heap_pop(&h);
         check += e.slot;
         e.time += inc_tab[k++ & INC_MASK];
         e.seq = seq++;
         if (heap_push(&h, e) != 0) die("heap_push", NULL);
     }
-    double dt = wall_s() - t0;
+    double dt = bench_seconds(CLOCK_MONOTONIC) - t0;
     if (check == 1) puts(""); /* keeps the payload live */
     heap_free(&h);
     return (double)ops / dt;
@@ -81,8 +77,8 @@ static double heap_run(size_t pending, uint64_t warm, uint64_t ops) {
 /* ---- (b) the kernel loop, same hold model ---- */
 
 struct hold {
-    uint64_t k;      /* next increment */
-    uint64_t fired;  /* timers fired so far */
+    uint64_t k;     /* next increment */
+    uint64_t fired; /* timers fired so far */
     uint64_t stop_at;
     uint32_t per_node;
 };
@@ -116,9 +112,9 @@ static double kernel_run(size_t pending, uint64_t warm, uint64_t ops) {
     if (sim_run_until(s, SIM_TIME_MAX) != 0) die("warm-up", s);
     if (sim_pending(s) != nodes * (size_t)b.per_node) die("pending count", s);
     b.stop_at = warm + ops;
-    double t0 = wall_s();
+    double t0 = bench_seconds(CLOCK_MONOTONIC);
     if (sim_run_until(s, SIM_TIME_MAX) != 0) die("run", s);
-    double dt = wall_s() - t0;
+    double dt = bench_seconds(CLOCK_MONOTONIC) - t0;
     if (b.fired != warm + ops) die("fired count", s);
     sim_free(s);
     return (double)ops / dt;
@@ -145,7 +141,8 @@ static void net_send_random(struct sim *s, uint32_t me, struct netb *b) {
 }
 
 static void net_start(struct sim *s, uint32_t me, void *ctx) {
-    for (uint32_t i = 0; i < NET_FANOUT; i++) net_send_random(s, me, ctx);
+    for (uint32_t i = 0; i < NET_FANOUT; i++)
+        net_send_random(s, me, ctx);
 }
 
 static void net_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
@@ -159,8 +156,8 @@ static double net_run(uint64_t warm, uint64_t msgs) {
     struct sim_config cfg = {.seed = 1};
     struct sim *s = sim_new(&cfg);
     if (!s) die("sim_new", NULL);
-    struct net_link_cfg link = {.latency_ns = SIM_NS_PER_MS, .jitter_ns = SIM_NS_PER_MS,
-                                .loss_p = 0.01};
+    struct net_link_cfg link = {
+        .latency_ns = SIM_NS_PER_MS, .jitter_ns = SIM_NS_PER_MS, .loss_p = 0.01};
     if (net_set_default(s, &link) != 0) die("net_set_default", s);
     struct netb b = {.stop_at = warm};
     struct sim_node_ops ops = {.on_start = net_start, .on_message = net_msg};
@@ -172,9 +169,9 @@ static double net_run(uint64_t warm, uint64_t msgs) {
     if (sim_run_until(s, SIM_TIME_MAX) != 0) die("warm-up", s);
     uint64_t sent0 = b.sent;
     b.stop_at = sent0 + msgs;
-    double t0 = wall_s();
+    double t0 = bench_seconds(CLOCK_MONOTONIC);
     if (sim_run_until(s, SIM_TIME_MAX) != 0) die("run", s);
-    double dt = wall_s() - t0;
+    double dt = bench_seconds(CLOCK_MONOTONIC) - t0;
     double rate = (double)(b.sent - sent0) / dt;
     sim_free(s);
     return rate;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sim.h"
 
 #define MSG_BYTES 64u
@@ -21,19 +22,14 @@ struct pp {
     uint64_t sent, limit;
 };
 
-static double wall_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Sends one message of `kind` to the partner (node ids 2i and 2i+1 form pair i),
  * unless the budget is spent. The payload carries the running message count. */
 static void send_one(struct sim *s, uint32_t me, struct pp *p, uint32_t kind) {
     if (p->sent >= p->limit) return;
     uint8_t buf[MSG_BYTES] = {0};
     uint64_t n = p->sent++;
-    for (int i = 0; i < 8; i++) buf[i] = (uint8_t)(n >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)(n >> (8 * i));
     if (sim_send(s, me, me ^ 1u, kind, buf, sizeof buf) < 0) {
         fprintf(stderr, "pingpong: send failed: %s\n", sim_error(s)->msg);
         exit(1);
@@ -61,8 +57,7 @@ int main(int argc, char **argv) {
     uint64_t pairs, messages;
     if (argc != 3 || parse_u64(argv[1], &pairs) || parse_u64(argv[2], &messages) || pairs == 0 ||
         pairs > SIM_NODES_MAX / 2 || messages == 0) {
-        fprintf(stderr, "usage: pingpong PAIRS MESSAGES   (1 <= PAIRS <= %u)\n",
-                SIM_NODES_MAX / 2);
+        fprintf(stderr, "usage: pingpong PAIRS MESSAGES   (1 <= PAIRS <= %u)\n", SIM_NODES_MAX / 2);
         return 2;
     }
     struct sim_config cfg = {.seed = 1};
@@ -83,9 +78,9 @@ int main(int argc, char **argv) {
         snprintf(name, sizeof name, "pong-%llu", (unsigned long long)i);
         if (rc >= 0) rc = sim_node_add(s, name, &ponger, &p, 0, 0);
     }
-    double t0 = wall_s();
+    double t0 = bench_seconds(CLOCK_MONOTONIC);
     if (rc >= 0) rc = sim_run_until(s, SIM_TIME_MAX);
-    double dt = wall_s() - t0;
+    double dt = bench_seconds(CLOCK_MONOTONIC) - t0;
     if (rc < 0) {
         fprintf(stderr, "pingpong: %s\n", sim_error(s)->msg);
         sim_free(s);

@@ -3,21 +3,17 @@
  * adding devices, and each protocol's cost relative to at-most-once measured in the
  * same run. A scenario with a window query (bench/windowed.yaml) is the windowed case
  * instead: its first protocol under the micro-batch driver (the file's trigger) and the
- * continuous driver, with the windowed query's rows and triggers. A run is single-threaded: records_per_cpu_s divides by the process's CPU
- * time (what one core did, whatever else the shared machine runs), records_per_s by
- * wall time; each is the best of 3 runs. Prints `name value unit` lines. */
+ * continuous driver, with the windowed query's rows and triggers. A run is single-threaded:
+ * records_per_cpu_s divides by the process's CPU time (what one core did, whatever else the shared
+ * machine runs), records_per_s by wall time; each is the best of 3 runs. Prints `name value unit`
+ * lines. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "experiment.h"
 #include "scenario.h"
-
-static double now_s(clockid_t clock) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Best of 3 runs of cfg under p: CPU and wall seconds; 0 or 3 (printed). */
 static int best_of_3(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
@@ -25,12 +21,13 @@ static int best_of_3(const struct pipe_config *cfg, enum dlv_protocol p, uint64_
     struct ft_error err = {0};
     *cpu_s = *wall_s = 1e30;
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+        double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
         if (exp_run(cfg, p, seed, NULL, o, &err) != 0) {
             fprintf(stderr, "pipeline: %s\n", err.msg);
             return 3;
         }
-        double t = now_s(CLOCK_MONOTONIC) - t0, tc = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        double t = bench_seconds(CLOCK_MONOTONIC) - t0,
+               tc = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
         if (t < *wall_s) *wall_s = t;
         if (tc < *cpu_s) *cpu_s = tc;
     }
@@ -47,8 +44,8 @@ static int windowed(struct scenario *scn) {
         double cpu, wall;
         int rc = best_of_3(c, p, scn->seed, &o, &cpu, &wall);
         if (rc) return rc;
-        printf("pipeline.windowed.records.%s %llu records (%s, %u workers, %u partitions)\n",
-               name, (unsigned long long)o.sent, dlv_name(p), c->workers, c->partitions);
+        printf("pipeline.windowed.records.%s %llu records (%s, %u workers, %u partitions)\n", name,
+               (unsigned long long)o.sent, dlv_name(p), c->workers, c->partitions);
         printf("pipeline.windowed.records_per_cpu_s.%s %.0f records/s\n", name,
                (double)o.sent / cpu);
         printf("pipeline.windowed.records_per_s.%s %.0f records/s\n", name, (double)o.sent / wall);
@@ -85,12 +82,14 @@ int main(int argc, char **argv) {
         struct exp_outcome o;
         double best = 1e30, best_cpu = 1e30;
         for (int rep = 0; rep < 3; rep++) {
-            double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+            double t0 = bench_seconds(CLOCK_MONOTONIC),
+                   c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
             if (exp_run(c, (enum dlv_protocol)p, scn.seed, NULL, &o, &err) != 0) {
                 fprintf(stderr, "pipeline: %s\n", err.msg);
                 return 3;
             }
-            double t = now_s(CLOCK_MONOTONIC) - t0, tc = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+            double t = bench_seconds(CLOCK_MONOTONIC) - t0,
+                   tc = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
             if (t < best) best = t;
             if (tc < best_cpu) best_cpu = tc;
         }

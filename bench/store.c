@@ -13,14 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "scenario.h"
 #include "store.h"
-
-static double thread_cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 enum { V_ALL, V_NO_TIMESERIES, V_NO_QUANTILES, V_RUN_ONLY, V_N };
 static const char *const names[V_N] = {"all", "no_timeseries", "no_quantiles", "run_and_outcome"};
@@ -42,7 +37,7 @@ static int store_n(const struct scenario *scn, const struct exp_outcome *o,
     }
     struct stat before;
     long long wal0 = stat(wal, &before) == 0 ? (long long)before.st_size : 0;
-    double t0 = thread_cpu_s();
+    double t0 = bench_seconds(CLOCK_THREAD_CPUTIME_ID);
     for (int i = 0; i < n; i++) {
         struct res_run r = {.scenario = scn->name,
                             .scenario_hash = scn->hash,
@@ -58,7 +53,7 @@ static int store_n(const struct scenario *scn, const struct exp_outcome *o,
             return -1;
         }
     }
-    *us = 1e6 * (thread_cpu_s() - t0) / n;
+    *us = 1e6 * (bench_seconds(CLOCK_THREAD_CPUTIME_ID) - t0) / n;
     struct stat after;
     long long wal1 = stat(wal, &after) == 0 ? (long long)after.st_size : 0;
     *frames = (double)(wal1 - wal0) / (4096.0 + 24.0) / n; /* page + frame header */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "scenario.h"
 #include "store.h"
 #include "sweep.h"
@@ -34,18 +35,6 @@ struct bench {
     double store_cpu_s; /* CPU time of this thread inside res_store_run */
     double run_cpu_s;   /* CPU time of this thread inside compute (jobs 1 only) */
 };
-
-static double thread_cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* CPU seconds used so far by this process and its reaped children. */
 static double cpu_s(void) {
@@ -67,9 +56,9 @@ static int compute(void *ctx, uint64_t index, struct exp_outcome *out, struct ex
     sweep_point_of(&b->plan, index, &pt);
     struct exp_options opt = {.stats = b->mode == M_BARE ? NULL : stats};
     if (b->mode == M_BARE) exp_stats_free(stats);
-    double c0 = thread_cpu_s();
+    double c0 = bench_seconds(CLOCK_THREAD_CPUTIME_ID);
     int rc = exp_run(&b->scn.pipe, pt.protocol, pt.seed, &opt, out, err);
-    b->run_cpu_s += thread_cpu_s() - c0;
+    b->run_cpu_s += bench_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
     return rc;
 }
 
@@ -88,10 +77,10 @@ static int store(void *ctx, uint64_t index, const struct exp_outcome *out,
                         .outcome = out,
                         .params = "",
                         .stats = stats};
-    double t0 = now_s(), c0 = thread_cpu_s();
+    double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_THREAD_CPUTIME_ID);
     int rc = res_store_run(b->db, &r, NULL, err);
-    b->store_s += now_s() - t0;
-    b->store_cpu_s += thread_cpu_s() - c0;
+    b->store_s += bench_seconds(CLOCK_MONOTONIC) - t0;
+    b->store_cpu_s += bench_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
     return rc;
 }
 
@@ -109,9 +98,9 @@ static double one_sweep(struct bench *b, const uint64_t *todo, uint32_t jobs, co
     uint64_t failed = 0;
     b->stored = 0;
     b->store_s = b->store_cpu_s = b->run_cpu_s = 0;
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = cpu_s();
     int rc = sweep_pool_run(todo, b->plan.nruns, jobs, &ops, &failed, &err);
-    double t = now_s() - t0;
+    double t = bench_seconds(CLOCK_MONOTONIC) - t0;
     *cpu = cpu_s() - c0;
     res_close(b->db);
     b->db = NULL;
