@@ -27,6 +27,7 @@
 #include "experiment.h"
 #include "scenario.h"
 #include "sim.h"
+#include "testutil.h"
 
 struct fx {
     char dir[PATH_MAX];
@@ -76,23 +77,6 @@ static int draw(struct fx *f, enum dlv_protocol p, uint64_t seed, const char *na
     return diag_draw(&o, rep, err);
 }
 
-static char *slurp(const char *path, long *len) {
-    FILE *in = fopen(path, "rb");
-    if (!in) return NULL;
-    fseek(in, 0, SEEK_END);
-    long n = ftell(in);
-    fseek(in, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, in) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(in);
-    if (buf) buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
-}
-
 /* Draws f's scenario (svg) under protocol p and returns the .dat's text (the caller
  * frees it); the report in *rep. */
 static char *draw_dat(struct fx *f, enum dlv_protocol p, uint64_t seed, const char *name,
@@ -101,7 +85,7 @@ static char *draw_dat(struct fx *f, enum dlv_protocol p, uint64_t seed, const ch
     if (draw(f, p, seed, name, "svg", rep, &err)) fail_msg("%s", err.msg);
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s.dat", f->dir, name);
-    char *dat = slurp(path, NULL);
+    char *dat = tu_slurp(path, NULL);
     assert_non_null(dat);
     return dat;
 }
@@ -167,7 +151,7 @@ static void test_crash_during_processing_shows_crash_restart_and_redelivery(void
     assert_int_equal(rep.restarts, 1);
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/crash.dat", f->dir);
-    char *dat = slurp(path, NULL);
+    char *dat = tu_slurp(path, NULL);
     assert_non_null(dat);
     static struct row marks[256], msgs[128];
     int nk = read_block(dat, 3, marks, 256), nm = read_block(dat, 2, msgs, 128);
@@ -253,7 +237,7 @@ static void test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery(void **s
     assert_int_equal(rep.lost, 1);
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/lostack.dat", f->dir);
-    char *dat = slurp(path, NULL);
+    char *dat = tu_slurp(path, NULL);
     assert_non_null(dat);
     static struct row msgs[128];
     int nm = read_block(dat, 2, msgs, 128);
@@ -282,14 +266,14 @@ static void test_lost_ack_follows_the_17th_ack_and_shows_the_redelivery(void **s
     char img[PATH_MAX + 64], cmd[2 * PATH_MAX + 128];
     snprintf(img, sizeof img, "%s/lostack.png", f->dir);
     long n0, n1;
-    char *before = slurp(img, &n0);
+    char *before = tu_slurp(img, &n0);
     assert_non_null(before);
     assert_memory_equal(before, "\x89PNG\r\n\x1a\n", 8);
     assert_true(n0 > 20000);
     unlink(img);
     snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot lostack.gp", f->dir);
     assert_int_equal(system(cmd), 0);
-    char *after = slurp(img, &n1);
+    char *after = tu_slurp(img, &n1);
     assert_non_null(after);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, (size_t)n0);
@@ -461,9 +445,9 @@ static void tagged_run(uint64_t tag, struct tag_seen *seen, char hash[SIM_HASH_H
 static int label_overlaps(struct fx *f, const char *name) {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s.gp", f->dir, name);
-    char *gp = slurp(path, NULL);
+    char *gp = tu_slurp(path, NULL);
     snprintf(path, sizeof path, "%s/%s.dat", f->dir, name);
-    char *dat = slurp(path, NULL);
+    char *dat = tu_slurp(path, NULL);
     assert_non_null(gp);
     assert_non_null(dat);
     int width = 0, height = 0, xhi = 0;

@@ -23,6 +23,7 @@
 #include "plot.h"
 #include "plot_fixture.h"
 #include "store.h"
+#include "testutil.h"
 
 struct fx {
     char dir[PATH_MAX];
@@ -192,23 +193,6 @@ static long file_size(const char *path) {
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
-static char *slurp(const char *path, long *len) {
-    FILE *in = fopen(path, "rb");
-    if (!in) return NULL;
-    fseek(in, 0, SEEK_END);
-    long n = ftell(in);
-    fseek(in, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, in) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(in);
-    if (buf) buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
-}
-
 static int run_plot(const char *db, const char *out, enum plot_format fmt, const char *only,
                     struct plot_report *rep, struct ft_error *err) {
     struct plot_options o = {db, out, fmt, only, NULL, stdout};
@@ -267,7 +251,7 @@ static void test_every_family_draws_a_real_png_and_each_gp_redraws_it(void **sta
         char img[PATH_MAX + 200], cmd[2 * PATH_MAX + 300];
         snprintf(img, sizeof img, "%s/%s.png", f->out, sample_figures[i]);
         long n0 = 0;
-        char *before = slurp(img, &n0);
+        char *before = tu_slurp(img, &n0);
         assert_non_null(before);
         assert_memory_equal(before, "\x89PNG\r\n\x1a\n", 8);
         if (n0 < 10000) fail_msg("%s: %ld bytes is too small for a drawn figure", img, n0);
@@ -276,7 +260,7 @@ static void test_every_family_draws_a_real_png_and_each_gp_redraws_it(void **sta
         snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot '%s.gp'", f->out, sample_figures[i]);
         assert_int_equal(system(cmd), 0);
         long n1 = 0;
-        char *after = slurp(img, &n1);
+        char *after = tu_slurp(img, &n1);
         assert_non_null(after);
         assert_int_equal(n1, n0);
         assert_memory_equal(after, before, (size_t)n0);
@@ -293,7 +277,7 @@ static void test_dat_files_hold_hand_computed_means_spreads_and_closed_forms(voi
     if (run_plot(f->db, f->out, PLOT_PNG, NULL, &rep, &err)) fail_msg("%s", err.msg);
     char path[PATH_MAX + 200], row[16][64];
     snprintf(path, sizeof path, "%s/comparison.dat", f->out);
-    char *dat = slurp(path, NULL);
+    char *dat = tu_slurp(path, NULL);
     assert_non_null(dat);
     /* x protocol runs sent delivered lost lost_sd dup dup_sd */
     assert_int_equal(dat_row(dat, "scenario alpha", "0", row, 16), 9);
@@ -309,7 +293,7 @@ static void test_dat_files_hold_hand_computed_means_spreads_and_closed_forms(voi
     free(dat);
 
     snprintf(path, sizeof path, "%s/loss-sweep-lossy.dat", f->out);
-    dat = slurp(path, NULL);
+    dat = tu_slurp(path, NULL);
     assert_non_null(dat);
     /* p x n lost lost_ci95 dup dup_ci95 expected */
     dat_row(dat, "series at-most-once", "0.1", row, 16);
@@ -324,7 +308,7 @@ static void test_dat_files_hold_hand_computed_means_spreads_and_closed_forms(voi
     free(dat);
 
     snprintf(path, sizeof path, "%s/byzantine-cost.dat", f->out);
-    dat = slurp(path, NULL);
+    dat = tu_slurp(path, NULL);
     assert_non_null(dat);
     dat_row(dat, "closed form OM(1)", "4", row, 16);
     assert_near(row[1], 9, 0); /* 3 + 3*2 */
@@ -336,7 +320,7 @@ static void test_dat_files_hold_hand_computed_means_spreads_and_closed_forms(voi
     free(dat);
 
     snprintf(path, sizeof path, "%s/windows-tumbling.dat", f->out);
-    dat = slurp(path, NULL);
+    dat = tu_slurp(path, NULL);
     assert_non_null(dat);
     /* window [0, 1): emitted at 1.5 s with a=10, b=11 (21), then at 2.5 s 20 + 21 = 41, final */
     dat_row(dat, "event-time window [0 s, 1 s)", "1.5", row, 16);
@@ -360,7 +344,7 @@ static void test_svg_and_pdf_formats(void **state) {
     assert_int_equal(rep.written, 1);
     char path[PATH_MAX + 200];
     snprintf(path, sizeof path, "%s/comparison.svg", f->out);
-    char *svg = slurp(path, NULL);
+    char *svg = tu_slurp(path, NULL);
     assert_non_null(svg);
     assert_true(strncmp(svg, "<?xml", 5) == 0 || strncmp(svg, "<svg", 4) == 0);
     assert_non_null(strstr(svg, "</svg>"));
@@ -368,7 +352,7 @@ static void test_svg_and_pdf_formats(void **state) {
     if (run_plot(f->db, f->out, PLOT_PDF, "timeseries", &rep, &err)) fail_msg("%s", err.msg);
     assert_int_equal(rep.written, 1);
     snprintf(path, sizeof path, "%s/timeseries-crashy.pdf", f->out);
-    char *pdf = slurp(path, NULL);
+    char *pdf = tu_slurp(path, NULL);
     assert_non_null(pdf);
     assert_memory_equal(pdf, "%PDF-", 5);
     assert_true(file_size(path) > 5000);
@@ -389,7 +373,7 @@ static void test_a_migrated_database_draws_the_same_figures(void **state) {
     snprintf(db2, sizeof db2, "%s/migrated.db", f->dir);
     snprintf(out2, sizeof out2, "%s/plots-migrated", f->dir);
     long n = 0;
-    char *bytes = slurp(f->db, &n);
+    char *bytes = tu_slurp(f->db, &n);
     assert_non_null(bytes);
     FILE *w = fopen(db2, "wb");
     assert_non_null(w);
@@ -427,7 +411,7 @@ static void test_a_migrated_database_draws_the_same_figures(void **state) {
             char p1[PATH_MAX + 200], p2[PATH_MAX + 200];
             snprintf(p1, sizeof p1, "%s/%s.%s", f->out, rep1.names[i], ext[e]);
             snprintf(p2, sizeof p2, "%s/%s.%s", out2, rep1.names[i], ext[e]);
-            char *a = slurp(p1, NULL), *b = slurp(p2, NULL);
+            char *a = tu_slurp(p1, NULL), *b = tu_slurp(p2, NULL);
             assert_non_null(a);
             assert_non_null(b);
             if (e == 1) { /* past the "# Written by ... from the results database PATH" line */
@@ -450,11 +434,11 @@ static void test_database_is_never_written(void **state) {
     struct fx *f = *state;
     make_sample(f->db, true);
     long n0, n1;
-    char *before = slurp(f->db, &n0);
+    char *before = tu_slurp(f->db, &n0);
     struct plot_report rep;
     struct ft_error err;
     if (run_plot(f->db, f->out, PLOT_PNG, NULL, &rep, &err)) fail_msg("%s", err.msg);
-    char *after = slurp(f->db, &n1);
+    char *after = tu_slurp(f->db, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, (size_t)n0);
     free(before);
@@ -479,7 +463,7 @@ static void test_absent_data_is_skipped_with_a_note_and_no_image(void **state) {
     fclose(notes);
     assert_int_equal(rep.written, 0);
     assert_int_equal(rep.skipped, plot_nfamilies);
-    char *text = slurp(notes_path, NULL);
+    char *text = tu_slurp(notes_path, NULL);
     for (uint32_t i = 0; i < plot_nfamilies; i++) {
         char want[64];
         snprintf(want, sizeof want, "skipping %s:", plot_families[i]);

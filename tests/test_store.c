@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_testutil.h"
 #include "testutil.h"
 
 struct fx {
@@ -90,56 +91,19 @@ static struct res_run sample_run(const struct exp_outcome *o, uint64_t seed, con
                             .outcome = o};
 }
 
-static sqlite3 *raw_open(const char *path) {
-    sqlite3 *c = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                     SQLITE_OK);
-    sqlite3_busy_timeout(c, 5000);
-    return c;
-}
-
 static void raw_exec(sqlite3 *c, const char *sql) {
     char *msg = NULL;
     if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
 }
 
-/* The first column of the first row of sql, as an integer. */
-static int64_t raw_int(const char *path, const char *sql) {
-    sqlite3 *c = raw_open(path);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(c);
-    return v;
-}
-
 /* The first column of the first row of sql, as text, into out. */
 static void raw_text(const char *path, const char *sql, char *out, size_t n) {
     sqlite3 *c = raw_open(path);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_stmt *st = raw_prepare(c, sql);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(c);
-}
-
-static struct res_db *open_ok(const char *path) {
-    struct res_db *db = NULL;
-    struct ft_error err = {0};
-    int rc = res_open(path, &db, &err);
-    if (rc) fail_msg("res_open: %s", err.msg);
-    return db;
-}
-
-static int64_t store_ok(struct res_db *db, const struct res_run *r) {
-    struct ft_error err = {0};
-    int64_t id = -1;
-    int rc = res_store_run(db, r, &id, &err);
-    if (rc) fail_msg("res_store_run: %s", err.msg);
-    return id;
 }
 
 /* Checks the joined row for run id against r, column by column. */
@@ -468,8 +432,8 @@ static struct exp_outcome sweep_outcome(int scn, int p, int s, uint64_t *rng) {
     bool wrong = scn == 1 && p == 2 && s == 2;
     o.matches_reference = p >= 2 && !wrong;
     o.keys_mismatched = o.matches_reference ? 0 : 3 + noise % 7;
-    snprintf(o.trace_hash, sizeof o.trace_hash,
-             "%016" PRIx64 "%016" PRIx64, tu_splitmix64(rng), tu_splitmix64(rng));
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%016" PRIx64 "%016" PRIx64, tu_splitmix64(rng),
+             tu_splitmix64(rng));
     return o;
 }
 

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_testutil.h"
 #include "testutil.h"
 
 struct fx {
@@ -44,26 +45,11 @@ static int fx_teardown(void **state) {
     return rc;
 }
 
-static int64_t raw_int(const char *path, const char *sql) {
-    sqlite3 *c = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &c, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(c));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(c);
-    return v;
-}
-
 /* A run of scenario `name` (hash `hash`) with `nb` buckets whose visible counts are
  * seed * 10 + i, so a wrong run id after the merge shows in the sums. */
 static void put(const char *path, const char *name, const char *hash, uint64_t seed,
                 const char *trace) {
-    struct res_db *db = NULL;
-    struct ft_error err = {0};
-    if (res_open(path, &db, &err)) fail_msg("%s", err.msg);
+    struct res_db *db = open_ok(path);
     struct exp_bucket b[3];
     for (int i = 0; i < 3; i++)
         b[i] = (struct exp_bucket){
@@ -81,7 +67,7 @@ static void put(const char *path, const char *name, const char *hash, uint64_t s
                         .outcome = &o,
                         .params = "network.loss=0.1",
                         .stats = &st};
-    if (res_store_run(db, &r, NULL, &err)) fail_msg("%s", err.msg);
+    store_ok(db, &r);
     res_close(db);
 }
 

@@ -19,6 +19,7 @@
 
 #include "ledger.h"
 #include "store.h"
+#include "store_testutil.h"
 #include "testutil.h"
 
 struct fx {
@@ -44,64 +45,11 @@ static int fx_teardown(void **state) {
     return rc;
 }
 
-static sqlite3 *raw_open(const char *path) {
-    sqlite3 *c = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(c, 5000);
-    return c;
-}
-
 static void raw_exec(const char *path, const char *sql) {
     sqlite3 *c = raw_open(path);
     char *msg = NULL;
     if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
     sqlite3_close(c);
-}
-
-static int64_t raw_int(const char *path, const char *sql) {
-    sqlite3 *c = raw_open(path);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(c));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(c);
-    return v;
-}
-
-/* All rows of sql, columns joined by '|', rows by ';' ("" for NULL). */
-static void raw_rows(const char *path, const char *sql, char *out, size_t size) {
-    sqlite3 *c = raw_open(path);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(c));
-    size_t o = 0;
-    out[0] = '\0';
-    for (int row = 0; sqlite3_step(st) == SQLITE_ROW; row++) {
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const unsigned char *t = sqlite3_column_text(st, i);
-            o += (size_t)snprintf(out + o, size - o, "%s%s", i ? "|" : (row ? ";" : ""),
-                                  t ? (const char *)t : "");
-            assert_true(o < size);
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(c);
-}
-
-static struct res_db *open_ok(const char *path) {
-    struct res_db *db = NULL;
-    struct ft_error err = {0};
-    if (res_open(path, &db, &err)) fail_msg("res_open: %s", err.msg);
-    return db;
-}
-
-static int64_t store_ok(struct res_db *db, const struct res_run *r) {
-    struct ft_error err = {0};
-    int64_t id = -1;
-    if (res_store_run(db, r, &id, &err)) fail_msg("res_store_run: %s", err.msg);
-    return id;
 }
 
 /* Run id's lambda_views rows in seq order, the total's key as TOTAL, no batch view as

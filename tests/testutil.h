@@ -54,4 +54,23 @@ static inline int tu_rmdir_all(const char *dir) {
     return rmdir(dir);
 }
 
+/* The whole file at path, NUL-terminated (the caller frees it), its length in *len
+ * when len is not NULL; NULL when it cannot be read. */
+static inline char *tu_slurp(const char *path, long *len) {
+    FILE *in = fopen(path, "rb");
+    if (!in) return NULL;
+    fseek(in, 0, SEEK_END);
+    long n = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, in) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(in);
+    if (buf) buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
 #endif
