@@ -413,14 +413,16 @@ static void mark_resends(struct ex_rec *x) {
 }
 
 /* Checkpoint rollbacks and consumer-group moves or fences of the record's partition
- * during its story. */
+ * between its first and its last event (after its last one, a loss was already sealed;
+ * cause_lost looks there for the checkpoint that never committed it). */
 static void mark_group_and_rollbacks(struct ex_rec *x, uint32_t part) {
     const struct ex_trace *t = x->t;
-    uint32_t from = x->ne ? x->e[0] : 0;
-    for (size_t j = upper(&t->ckpt, from); j < t->ckpt.n && t->ckpt.i[j] < x->end; j++)
+    if (!x->ne) return;
+    uint32_t from = x->e[0], to = x->e[x->ne - 1];
+    for (size_t j = upper(&t->ckpt, from); j < t->ckpt.n && t->ckpt.i[j] < to; j++)
         if (ev(x, t->ckpt.i[j])->kind == PIPE_TR_CKPT_ROLLBACK)
             mark(x, t->ckpt.i[j], EXPLAIN_CONTEXT, false);
-    for (size_t j = upper(&t->group, from); j < t->group.n && t->group.i[j] < x->end; j++)
+    for (size_t j = upper(&t->group, from); j < t->group.n && t->group.i[j] < to; j++)
         if (ev(x, t->group.i[j])->id == part) mark(x, t->group.i[j], EXPLAIN_CONTEXT, false);
 }
 
@@ -520,6 +522,18 @@ static void cause_duplicate(struct ex_rec *x, const struct ex_path *p1, const st
     uint32_t to = new_input && p2->rec_send != EXPLAIN_NONE ? p2->rec_send
                   : p2->out_send != EXPLAIN_NONE            ? p2->out_send
                                                             : p2->vis;
+    const struct sim_trace_rec *h = p2->rec_cause != EXPLAIN_NONE ? ev(x, p2->rec_cause) : NULL;
+    if (new_input && h && h->type == SIM_TR_DELIVER && h->kind == PIPE_MSG_PRODUCE) {
+        /* the broker logged it twice: the source produced it again (its first produce or
+         * the produce-ack was lost, or the broker was down) */
+        uint32_t again = send_of(x, p2->rec_cause);
+        if (again != EXPLAIN_NONE && own_before(x, again, SIM_TR_SEND, PIPE_MSG_PRODUCE,
+                                                ev(x, again)->node) != EXPLAIN_NONE) {
+            from = x->e[0];
+            to = again;
+            mark(x, again, EXPLAIN_PATH, true);
+        }
+    }
     merge_marks(x);
     uint32_t f = first_fault(x, from, to);
     if (f != EXPLAIN_NONE) {

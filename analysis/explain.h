@@ -97,12 +97,14 @@ struct explain_group {
 struct explain_row {
     int64_t start_ns, end_ns;
     char key[EXP_KEY_BYTES];
-    double value, reference;               /* value: NaN when the run has no such row */
-    uint64_t records;                      /* records of the row in the generated input */
-    uint64_t twice;                        /* ... delivered to a worker more than once */
-    uint64_t never;                        /* ... never delivered to a worker */
-    uint64_t example_twice, example_never; /* one record of each (UINT64_MAX: none) */
-    struct explain_event crash;            /* the crash of the row's worker that lost its state */
+    double value, reference; /* value: NaN when the run has no such row */
+    uint64_t final_ns;       /* when the run emitted it final (UINT64_MAX: not final) */
+    uint64_t records;        /* records of the row in the generated input */
+    uint64_t twice;          /* ... delivered to a worker more than once */
+    uint64_t never;          /* ... never delivered to a worker */
+    uint64_t late;           /* ... first delivered after the row's final emission */
+    uint64_t example_twice, example_never, example_late; /* one of each (UINT64_MAX: none) */
+    struct explain_event crash; /* the crash of the row's worker that lost its state */
     bool has_crash;
     uint64_t before_crash; /* records of the row the worker had taken before that crash */
 };

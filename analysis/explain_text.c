@@ -483,12 +483,13 @@ static const char *bound(int64_t t_ns, char *buf, size_t size) {
 }
 
 /* What makes a row differ, as the summary counts it. */
-enum row_kind { ROW_REPEATED = 0, ROW_CRASH, ROW_NEVER, ROW_OPEN, ROW_OTHER, ROW_KINDS };
+enum row_kind { ROW_REPEATED = 0, ROW_CRASH, ROW_NEVER, ROW_LATE, ROW_OPEN, ROW_OTHER, ROW_KINDS };
 
 static enum row_kind row_kind(const struct explain_row *w) {
     bool low = isnan(w->value) || w->value < w->reference;
     if (w->has_crash && low) return ROW_CRASH;
     if (w->never && low) return ROW_NEVER;
+    if (w->late && (low || w->value != w->reference)) return ROW_LATE;
     if (w->twice && !low && w->value != w->reference) return ROW_REPEATED;
     if (!isnan(w->value) && w->value == w->reference) return ROW_OPEN;
     return ROW_OTHER;
@@ -522,17 +523,31 @@ static void say_row(FILE *f, const struct explain_result *r, const struct explai
                 (unsigned long long)w->never, (unsigned long long)w->example_never);
         sep = "; ";
     }
-    if (sep[0] == ':') fputs(": none of its records was repeated, lost or caught in a crash", f);
+    if (w->late) {
+        fprintf(f,
+                "%s%llu of its records first reached a worker after the row's final emission "
+                "at %s, too late to count (r%llu the first)",
+                sep, (unsigned long long)w->late, when(w->final_ns, t, sizeof t),
+                (unsigned long long)w->example_late);
+        sep = "; ";
+    }
+    if (sep[0] != ':') return;
+    fputs(": none of its records was repeated, lost or caught in a crash", f);
+    if (r->outcome.late_dropped && !isnan(w->value) && w->value != w->reference)
+        fprintf(f, " (the run dropped %llu late contributions in all: records behind the "
+                   "watermark when they were applied)",
+                (unsigned long long)r->outcome.late_dropped);
 }
 
 /* "52 window rows differ from the reference: 16 count records that reached a worker
  * twice, 18 lost state in a crash of their worker, ..." */
 static void say_rows(FILE *f, const struct explain_result *r) {
-    static const char *const what[] = {"count again records that reached a worker twice",
-                                       "lost records their worker had "
-                                       "taken when it crashed",
-                                       "miss records that never reached a worker", "are not final",
-                                       "differ otherwise"};
+    static const char *const what[ROW_KINDS] = {
+        "count again records that reached a worker twice",
+        "lost records their worker had taken when it crashed",
+        "miss records that never reached a worker",
+        "miss records that reached a worker after the row was final (late data)",
+        "are not final", "differ otherwise"};
     uint64_t n[ROW_KINDS] = {0};
     for (size_t i = 0; i < r->nrows; i++)
         n[row_kind(&r->rows[i])]++;
@@ -836,9 +851,11 @@ static void json_rows(FILE *f, const struct explain_result *r) {
             fputs(",\"value\":null", f);
         else
             fprintf(f, ",\"value\":%.17g", w->value);
-        fprintf(f, ",\"reference\":%.17g,\"records\":%llu,\"twice\":%llu,\"never\":%llu",
+        fprintf(f,
+                ",\"reference\":%.17g,\"records\":%llu,\"twice\":%llu,\"never\":%llu,"
+                "\"late\":%llu",
                 w->reference, (unsigned long long)w->records, (unsigned long long)w->twice,
-                (unsigned long long)w->never);
+                (unsigned long long)w->never, (unsigned long long)w->late);
         fputs(",\"crash\":", f);
         if (w->has_crash)
             json_event(f, r, &w->crash);

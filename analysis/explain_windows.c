@@ -4,8 +4,9 @@
  * as win_rows_mismatched does (missing, extra, not final, another value). A differing
  * row is explained by its records, found in the generated input (key after the
  * query's operators, event time inside the window), and what the trace says of them:
- * how many reached a worker more than once, how many never reached one, and the first
- * crash of a worker that had taken some of them before the row was last emitted. */
+ * how many reached a worker more than once, how many never reached one, how many
+ * reached one only after the row's final emission (late), and the first crash of a
+ * worker that had taken some of them before the row was last emitted. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,18 +86,22 @@ static bool is_worker(const struct ex_trace *t, uint32_t node) {
     return node >= 2 && node < t->cfg->workers + 2;
 }
 
-/* What the trace says of record rec for row x: how often it reached a worker; the
- * first time it reached each one (first_at, by node). */
-static void row_record(const struct ex_trace *t, uint64_t rec, struct explain_row *x,
-                       uint32_t *first_at) {
+/* What the trace says of record rec for row x: how often it reached a worker, whether
+ * first after `final_ns` (the row's final emission: too late to count); the first
+ * time it reached each worker (first_at, by node). */
+static void row_record(const struct ex_trace *t, uint64_t rec, uint64_t final_ns,
+                       struct explain_row *x, uint32_t *first_at) {
     uint32_t n = 0;
+    uint64_t first_ns = UINT64_MAX;
     for (uint32_t k = t->roff[rec]; k < t->roff[rec + 1]; k++) {
         const struct sim_trace_rec *r = &t->ev[t->rix[k]];
         if (r->type != SIM_TR_DELIVER || r->kind != PIPE_MSG_RECORD || !is_worker(t, r->node))
             continue;
         n++;
+        if (r->time_ns < first_ns) first_ns = r->time_ns;
         if (r->node < EX_NODES_MAX && t->rix[k] < first_at[r->node]) first_at[r->node] = t->rix[k];
     }
+    if (n && first_ns > final_ns && !x->late++) x->example_late = rec;
     if (n > 1 && !x->twice++) x->example_twice = rec;
     if (n == 0 && !x->never++) x->example_never = rec;
 }
@@ -118,11 +123,12 @@ static void explain_row(const struct ex_trace *t, const struct ex_input *in, siz
     uint32_t first_at[EX_NODES_MAX];
     for (uint32_t i = 0; i < EX_NODES_MAX; i++)
         first_at[i] = EXPLAIN_NONE;
-    x->example_twice = x->example_never = UINT64_MAX;
+    x->example_twice = x->example_never = x->example_late = UINT64_MAX;
     x->records = hi - lo;
-    for (size_t i = lo; i < hi; i++)
-        row_record(t, in->recs[i].id, x, first_at);
     uint64_t until = got && got->final ? got->emitted_at_ns : UINT64_MAX;
+    x->final_ns = until;
+    for (size_t i = lo; i < hi; i++)
+        row_record(t, in->recs[i].id, until, x, first_at);
     uint32_t best = EXPLAIN_NONE;
     for (uint32_t node = 2; node < t->cfg->workers + 2 && node < EX_NODES_MAX; node++) {
         if (first_at[node] == EXPLAIN_NONE) continue;
