@@ -562,6 +562,22 @@ static void cause_lost(struct ex_rec *x) {
         }
     }
     merge_marks(x);
+    uint32_t out = own_before(x, (uint32_t)t->n, SIM_TR_DELIVER, PIPE_MSG_OUTPUT, t->sink);
+    if (dlv_checkpointed(t->proto) && out != EXPLAIN_NONE) {
+        /* its output reached the sink and waited for a checkpoint: the first abort or
+         * rollback after that is the cause, the crashes since are how it came to be */
+        uint32_t f = EXPLAIN_NONE;
+        for (size_t k = 0; k < x->nm; k++) {
+            const struct sim_trace_rec *r = ev(x, x->m[k].i);
+            if (x->m[k].i <= out) continue;
+            if (r->type == SIM_TR_CRASH || r->type == SIM_TR_RESTART) x->m[k].key = true;
+            bool ck = r->type == SIM_TR_USER &&
+                      (r->kind == PIPE_TR_CKPT_ABORT || r->kind == PIPE_TR_CKPT_ROLLBACK);
+            if (ck && f == EXPLAIN_NONE) f = x->m[k].i;
+        }
+        set_cause(x, f, f == EXPLAIN_NONE ? EXPLAIN_BY_END : cause_kind(x, f));
+        return;
+    }
     uint32_t f = EXPLAIN_NONE;
     for (size_t k = x->nm; k-- > 0 && f == EXPLAIN_NONE;)
         if (fault_like(x, x->m[k].i)) f = x->m[k].i;
@@ -579,6 +595,8 @@ static void cause_lost(struct ex_rec *x) {
 /* The story's events of a copy-less, once-shown or many-times-shown record. */
 static void mark_story(struct ex_rec *x, enum explain_verdict v) {
     uint32_t vis[3], nv = 0;
+    bool routed = own_before(x, (uint32_t)x->t->n, SIM_TR_SEND, PIPE_MSG_RECORD, x->t->broker) !=
+                  EXPLAIN_NONE;
     for (size_t k = 0; k < x->ne; k++) {
         const struct sim_trace_rec *r = ev(x, x->e[k]);
         if (r->type == SIM_TR_USER) {
@@ -592,6 +610,10 @@ static void mark_story(struct ex_rec *x, enum explain_verdict v) {
             mark(x, x->e[k], EXPLAIN_PATH, v != EXPLAIN_DUPLICATED);
         if (v == EXPLAIN_LOST && r->type == SIM_TR_DELIVER && r->kind == PIPE_MSG_OUTPUT)
             mark(x, x->e[k], EXPLAIN_PATH, true); /* reached the sink, never committed */
+        if (v == EXPLAIN_LOST && !routed && r->type == SIM_TR_DELIVER &&
+            r->kind == PIPE_MSG_PRODUCE &&
+            own_before(x, x->e[k], SIM_TR_DELIVER, PIPE_MSG_PRODUCE, r->node) == EXPLAIN_NONE)
+            mark(x, x->e[k], EXPLAIN_PATH, true); /* logged, never sent on */
     }
     struct ex_path p1 = {0}, p2 = {0};
     if (nv >= 1) mark_path(x, (p1 = path_of(x, vis[0]), &p1), false);

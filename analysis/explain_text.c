@@ -146,7 +146,7 @@ struct story {
     const struct explain_result *r;
     const struct explain_record *x;
     const struct explain_group *g;
-    unsigned clauses, copies, outputs, sends;
+    unsigned clauses, copies, outputs, sends, arrived;
     uint32_t held;                       /* skipped drops since the last clause ... */
     const struct explain_event *held_ev; /* ... the first of them */
     uint64_t held_last;                  /* ... the time of the last */
@@ -315,7 +315,10 @@ static void say(struct story *s, const struct explain_event *e, const struct exp
         return;
     case SIM_TR_DELIVER:
         if (e->kind == PIPE_MSG_OUTPUT)
-            fprintf(s->f, "its output reached the sink at %s (msg %llu)", at,
+            fprintf(s->f, "its output reached the sink%s at %s (msg %llu)",
+                    s->arrived++ ? " again" : "", at, (unsigned long long)e->msg);
+        else if (e->kind == PIPE_MSG_PRODUCE)
+            fprintf(s->f, "the broker logged it at %s (produce msg %llu)", at,
                     (unsigned long long)e->msg);
         else if (e->kind == PIPE_MSG_COMMIT)
             fprintf(s->f, "%s's commit (msg %llu, ending at r%llu) reached the sink at %s",
@@ -361,6 +364,16 @@ void explain_write_story(FILE *f, const struct explain_result *r, const struct e
     }
     flush_held(&s);
     enum explain_cause by = s.g ? s.g->by : EXPLAIN_BY_NONE;
+    bool logged = false, sent = false;
+    for (uint32_t i = 0; i < x->n; i++) {
+        const struct explain_event *e = &x->chain[i];
+        logged |= e->type == SIM_TR_DELIVER && e->kind == PIPE_MSG_PRODUCE;
+        sent |= e->type == SIM_TR_SEND && e->kind == PIPE_MSG_RECORD;
+    }
+    if (x->verdict == EXPLAIN_LOST && logged && !sent) {
+        begin(&s);
+        fputs("the broker never sent it to a worker", f);
+    }
     if (x->verdict == EXPLAIN_LOST && by == EXPLAIN_BY_END) {
         begin(&s);
         fprintf(f, "the run ended at %s with it still in flight or uncommitted",
@@ -534,8 +547,9 @@ static void say_row(FILE *f, const struct explain_result *r, const struct explai
     if (sep[0] != ':') return;
     fputs(": none of its records was repeated, lost or caught in a crash", f);
     if (r->outcome.late_dropped && !isnan(w->value) && w->value != w->reference)
-        fprintf(f, " (the run dropped %llu late contributions in all: records behind the "
-                   "watermark when they were applied)",
+        fprintf(f,
+                " (the run dropped %llu late contributions in all: records behind the "
+                "watermark when they were applied)",
                 (unsigned long long)r->outcome.late_dropped);
 }
 
@@ -547,7 +561,8 @@ static void say_rows(FILE *f, const struct explain_result *r) {
         "lost records their worker had taken when it crashed",
         "miss records that never reached a worker",
         "miss records that reached a worker after the row was final (late data)",
-        "are not final", "differ otherwise"};
+        "are not final",
+        "differ otherwise"};
     uint64_t n[ROW_KINDS] = {0};
     for (size_t i = 0; i < r->nrows; i++)
         n[row_kind(&r->rows[i])]++;
