@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "experiment.h"
+#include "explain.h"
 #include "grow.h"
 #include "scenario.h"
 
@@ -23,7 +24,11 @@ static void usage(FILE *f) {
           "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
           "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
           "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
-          "'N passed, N failed'.\n"
+          "'N passed, N failed'. Under a failed one, the `ftsim explain` summary of that\n"
+          "scenario, seed and protocol (why: one line per cause of the lost or duplicated\n"
+          "records and the differing window rows) and the command that shows the full chains\n"
+          "(see: ftsim explain FILE --seed N --protocol P); TAP prints them as diagnostics,\n"
+          "JUnit inside the <failure> element.\n"
           "\n"
           "  --tap           print TAP (Test Anything Protocol) instead\n"
           "  --junit FILE    also write a JUnit XML report to FILE\n"
@@ -41,6 +46,7 @@ struct result {
     const char *protocol;
     bool ok;
     char detail[768];
+    char *why; /* a failure's explanation: lines "why: ..." and "see: ftsim explain ..." */
 };
 
 struct checker {
@@ -80,18 +86,51 @@ static bool check_outcome(const struct scn_expect *e, const struct exp_outcome *
         size_t len = strlen(buf);
         bool m = o->matches_reference == (e->matches_reference == 1);
         snprintf(buf + len, size - len, "%smatches_reference %s (expect %s)", len ? ", " : "",
-                 o->matches_reference ? "true" : "false",
-                 e->matches_reference ? "true" : "false");
+                 o->matches_reference ? "true" : "false", e->matches_reference ? "true" : "false");
         ok &= m;
     }
     return ok;
+}
+
+#define CHECK_WHY_LINES 4u /* summary lines of the explanation under a failure */
+
+/* The explanation of a failed (scenario, protocol, seed): the `ftsim explain` summary,
+ * one "why: " line per cause, then "see: " the command for the full chains; NULL when
+ * out of memory. The caller frees it. */
+static char *why_text(const struct scenario *scn, enum dlv_protocol p, uint64_t seed) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    struct explain_result res;
+    struct ft_error err = {0};
+    if (explain_run(&scn->pipe, p, seed, NULL, &res, &err) == 0) {
+        explain_write_summary(f, &res, "why: ", CHECK_WHY_LINES);
+        explain_free(&res);
+    } else {
+        fprintf(f, "why: (no explanation: %s)\n", err.msg);
+    }
+    fprintf(f, "see: ftsim explain %s --seed %llu --protocol %s\n", scn->file,
+            (unsigned long long)seed, dlv_name(p));
+    fclose(f);
+    return buf;
+}
+
+/* Prints each line of text after prefix. */
+static void print_lines(FILE *f, const char *prefix, const char *text) {
+    while (text && *text) {
+        const char *nl = strchr(text, '\n');
+        int n = nl ? (int)(nl - text) : (int)strlen(text);
+        fprintf(f, "%s%.*s\n", prefix, n, text);
+        text += n + (nl != NULL);
+    }
 }
 
 static int check_protocol(struct checker *c, const struct scenario *scn, enum dlv_protocol p) {
     struct result r = {.protocol = dlv_name(p), .ok = true};
     snprintf(r.scenario, sizeof r.scenario, "%s", scn->name);
     snprintf(r.file, sizeof r.file, "%s", scn->file);
-    uint64_t nseeds = scn->seed_last - scn->seed_first + 1;
+    uint64_t nseeds = scn->seed_last - scn->seed_first + 1, failed_seed = 0;
     char detail[700];
     for (uint64_t seed = scn->seed_first; seed <= scn->seed_last; seed++) {
         if (c->tty)
@@ -114,14 +153,15 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         ok &= scn_check_lambda(&scn->expect[p], &o, detail, sizeof detail);
         exp_windows_free(&w);
         if (!ok || seed == scn->seed_first)
-            snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed,
-                     detail);
+            snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed, detail);
         if (!ok) {
             r.ok = false;
+            failed_seed = seed;
             break;
         }
     }
     if (c->tty) fputs("\r\033[K", stderr);
+    if (!r.ok) r.why = why_text(scn, p, failed_seed);
     if (r.ok && nseeds > 1) {
         size_t len = strlen(r.detail);
         snprintf(r.detail + len, sizeof r.detail - len, "; held for all %llu seeds %llu..%llu",
@@ -138,8 +178,11 @@ static int report(struct checker *c, const struct result *r) {
     else
         printf("%s %zu - %s %s # %s\n", r->ok ? "ok" : "not ok", c->n + 1, r->scenario, r->protocol,
                r->detail);
+    print_lines(stdout, c->tap ? "# " : "  ", r->why);
     fflush(stdout);
-    return add_result(c, r) == 0 ? CLI_OK : CLI_INTERNAL;
+    if (add_result(c, r) == 0) return CLI_OK;
+    free(r->why);
+    return CLI_INTERNAL;
 }
 
 struct byz_reporter {
@@ -200,11 +243,16 @@ static int check_path(struct checker *c, const char *path) {
 
 static void xml_text(FILE *f, const char *s) {
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*s, f);
     }
 }
 
@@ -214,9 +262,10 @@ static int write_junit(const struct checker *c, const char *path, size_t failed)
         fprintf(stderr, "ftsim check: cannot write '%s'\n", path);
         return CLI_INTERNAL;
     }
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<testsuites tests=\"%zu\" failures=\"%zu\">\n"
-               "<testsuite name=\"ftsim check\" tests=\"%zu\" failures=\"%zu\">\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<testsuites tests=\"%zu\" failures=\"%zu\">\n"
+            "<testsuite name=\"ftsim check\" tests=\"%zu\" failures=\"%zu\">\n",
             c->n, failed, c->n, failed);
     for (size_t i = 0; i < c->n; i++) {
         const struct result *r = &c->res[i];
@@ -228,7 +277,9 @@ static int write_junit(const struct checker *c, const char *path, size_t failed)
         if (!r->ok) {
             fputs("<failure message=\"", f);
             xml_text(f, r->detail);
-            fputs("\"/>", f);
+            fputs("\">", f);
+            if (r->why) xml_text(f, r->why);
+            fputs("</failure>", f);
         }
         fputs("</testcase>\n", f);
     }
@@ -248,11 +299,21 @@ int cli_check(int argc, char **argv) {
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((opt = getopt_long(argc, argv, "tj:eh", opts, NULL)) != -1) {
         switch (opt) {
-        case 'e': c.exhaustive = true; break;
-        case 't': c.tap = true; break;
-        case 'j': junit = optarg; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'e':
+            c.exhaustive = true;
+            break;
+        case 't':
+            c.tap = true;
+            break;
+        case 'j':
+            junit = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind >= argc) {
@@ -265,13 +326,16 @@ int cli_check(int argc, char **argv) {
         if (r > rc) rc = r;
     }
     size_t failed = 0;
-    for (size_t i = 0; i < c.n; i++) failed += !c.res[i].ok;
+    for (size_t i = 0; i < c.n; i++)
+        failed += !c.res[i].ok;
     if (c.tap) printf("1..%zu\n", c.n);
     printf("%zu passed, %zu failed\n", c.n - failed, failed);
     if (junit) {
         int r = write_junit(&c, junit, failed);
         if (r > rc) rc = r;
     }
+    for (size_t i = 0; i < c.n; i++)
+        free(c.res[i].why);
     free(c.res);
     if (rc != CLI_OK) return rc;
     return failed ? CLI_VIOLATED : CLI_OK;
