@@ -86,7 +86,8 @@ static bool check_outcome(const struct scn_expect *e, const struct exp_outcome *
         size_t len = strlen(buf);
         bool m = o->matches_reference == (e->matches_reference == 1);
         snprintf(buf + len, size - len, "%smatches_reference %s (expect %s)", len ? ", " : "",
-                 o->matches_reference ? "true" : "false", e->matches_reference ? "true" : "false");
+                 o->matches_reference ? "true" : "false",
+                 e->matches_reference ? "true" : "false");
         ok &= m;
     }
     return ok;
@@ -153,7 +154,8 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         ok &= scn_check_lambda(&scn->expect[p], &o, detail, sizeof detail);
         exp_windows_free(&w);
         if (!ok || seed == scn->seed_first)
-            snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed, detail);
+            snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed,
+                     detail);
         if (!ok) {
             r.ok = false;
             failed_seed = seed;
@@ -243,16 +245,11 @@ static int check_path(struct checker *c, const char *path) {
 
 static void xml_text(FILE *f, const char *s) {
     for (; *s; s++) {
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else if (*s == '"')
-            fputs("&quot;", f);
-        else
-            fputc(*s, f);
+        if (*s == '<') fputs("&lt;", f);
+        else if (*s == '>') fputs("&gt;", f);
+        else if (*s == '&') fputs("&amp;", f);
+        else if (*s == '"') fputs("&quot;", f);
+        else fputc(*s, f);
     }
 }
 
@@ -262,10 +259,9 @@ static int write_junit(const struct checker *c, const char *path, size_t failed)
         fprintf(stderr, "ftsim check: cannot write '%s'\n", path);
         return CLI_INTERNAL;
     }
-    fprintf(f,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<testsuites tests=\"%zu\" failures=\"%zu\">\n"
-            "<testsuite name=\"ftsim check\" tests=\"%zu\" failures=\"%zu\">\n",
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<testsuites tests=\"%zu\" failures=\"%zu\">\n"
+               "<testsuite name=\"ftsim check\" tests=\"%zu\" failures=\"%zu\">\n",
             c->n, failed, c->n, failed);
     for (size_t i = 0; i < c->n; i++) {
         const struct result *r = &c->res[i];
@@ -299,21 +295,11 @@ int cli_check(int argc, char **argv) {
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((opt = getopt_long(argc, argv, "tj:eh", opts, NULL)) != -1) {
         switch (opt) {
-        case 'e':
-            c.exhaustive = true;
-            break;
-        case 't':
-            c.tap = true;
-            break;
-        case 'j':
-            junit = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_OK;
-        default:
-            usage(stderr);
-            return CLI_USAGE;
+        case 'e': c.exhaustive = true; break;
+        case 't': c.tap = true; break;
+        case 'j': junit = optarg; break;
+        case 'h': usage(stdout); return CLI_OK;
+        default: usage(stderr); return CLI_USAGE;
         }
     }
     if (optind >= argc) {
@@ -326,16 +312,14 @@ int cli_check(int argc, char **argv) {
         if (r > rc) rc = r;
     }
     size_t failed = 0;
-    for (size_t i = 0; i < c.n; i++)
-        failed += !c.res[i].ok;
+    for (size_t i = 0; i < c.n; i++) failed += !c.res[i].ok;
     if (c.tap) printf("1..%zu\n", c.n);
     printf("%zu passed, %zu failed\n", c.n - failed, failed);
     if (junit) {
         int r = write_junit(&c, junit, failed);
         if (r > rc) rc = r;
     }
-    for (size_t i = 0; i < c.n; i++)
-        free(c.res[i].why);
+    for (size_t i = 0; i < c.n; i++) free(c.res[i].why);
     free(c.res);
     if (rc != CLI_OK) return rc;
     return failed ? CLI_VIOLATED : CLI_OK;
