@@ -421,9 +421,9 @@ static void mark_group_and_rollbacks(struct ex_rec *x, uint32_t part) {
     uint32_t from = x->e[0], to = x->e[x->ne - 1];
     for (size_t j = upper(&t->ckpt, from); j < t->ckpt.n && t->ckpt.i[j] < to; j++)
         if (ev(x, t->ckpt.i[j])->kind == PIPE_TR_CKPT_ROLLBACK)
-            mark(x, t->ckpt.i[j], EXPLAIN_CONTEXT, false);
+            mark(x, t->ckpt.i[j], EXPLAIN_CONTEXT, true);
     for (size_t j = upper(&t->group, from); j < t->group.n && t->group.i[j] < to; j++)
-        if (ev(x, t->group.i[j])->id == part) mark(x, t->group.i[j], EXPLAIN_CONTEXT, false);
+        if (ev(x, t->group.i[j])->id == part) mark(x, t->group.i[j], EXPLAIN_CONTEXT, true);
 }
 
 /* ---- the cause ---- */
