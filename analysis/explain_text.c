@@ -223,21 +223,20 @@ static void say_user(struct story *s, const struct explain_event *e) {
                                  : " once more",
                 at);
         return;
-    case PIPE_TR_CKPT_TRIGGER:
-        fprintf(s->f, "the broker triggered checkpoint %llu at %s", k, at);
-        return;
     case PIPE_TR_CKPT_SNAPSHOT:
         fprintf(s->f, "%s stored its snapshot %llu at %s", bare(s->r, e->node, a, sizeof a), k, at);
         return;
+    case PIPE_TR_CKPT_TRIGGER:
     case PIPE_TR_CKPT_COMPLETE:
-        fprintf(s->f, "checkpoint %llu completed at %s", k, at);
-        return;
     case PIPE_TR_CKPT_ABORT:
-        fprintf(s->f, "checkpoint %llu was aborted at %s", k, at);
+    case PIPE_TR_CKPT_COMMIT: {
+        static const char *const step[] = {"the broker triggered checkpoint", "", "checkpoint",
+                                           "checkpoint", "the sink committed checkpoint"};
+        static const char *const done[] = {"", "", " completed", " was aborted", ""};
+        int i = (int)e->kind - PIPE_TR_CKPT_TRIGGER;
+        fprintf(s->f, "%s %llu%s at %s", step[i], k, done[i], at);
         return;
-    case PIPE_TR_CKPT_COMMIT:
-        fprintf(s->f, "the sink committed checkpoint %llu at %s", k, at);
-        return;
+    }
     case PIPE_TR_CKPT_ROLLBACK:
         fprintf(s->f, "the broker rolled the job back to checkpoint %llu (epoch %llu) at %s", k,
                 epoch, at);
