@@ -320,7 +320,10 @@ static void mark_path(struct ex_rec *x, const struct ex_path *p, bool again) {
     mark(x, p->out_send, EXPLAIN_PATH, true);
     mark(x, p->out_deliver, EXPLAIN_PATH, false);
     mark(x, p->wrk_in, EXPLAIN_PATH, false);
-    mark(x, p->rec_send, EXPLAIN_PATH, again);
+    bool resend =
+        p->rec_send != EXPLAIN_NONE && own_before(x, p->rec_send, SIM_TR_SEND, PIPE_MSG_RECORD,
+                                                  ev(x, p->rec_send)->node) != EXPLAIN_NONE;
+    mark(x, p->rec_send, EXPLAIN_PATH, again || resend);
     if (p->trig != EXPLAIN_NONE && p->trig != p->out_deliver) { /* a commit, a restore */
         mark(x, p->trig, EXPLAIN_TRIGGER, true);
         mark(x, send_of(x, p->trig), EXPLAIN_TRIGGER, false);

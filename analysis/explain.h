@@ -156,6 +156,10 @@ void explain_write_story(FILE *f, const struct explain_result *r, const struct e
 void explain_write_text(FILE *f, const struct explain_result *r, bool all);
 /* The same as one JSON object: groups, every kept record with its chain, rows. */
 void explain_write_json(FILE *f, const struct explain_result *r);
+/* x's cause in a few words ("ack r28 dropped by the scenario's rule", "worker-1
+ * crashed"), for a label. */
+void explain_cause_words(const struct explain_result *r, const struct explain_record *x, char *buf,
+                         size_t size);
 /* s as a JSON string, quoted and escaped. */
 void explain_json_str(FILE *f, const char *s);
 /* "drop", "crash", ...: an event's name as the trace prints it, "visible" and the

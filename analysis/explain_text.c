@@ -612,6 +612,32 @@ void explain_write_summary(FILE *f, const struct explain_result *r, const char *
     if (total > lines) fprintf(f, "%s... and %zu more causes\n", indent, total - lines);
 }
 
+void explain_cause_words(const struct explain_result *r, const struct explain_record *x, char *buf,
+                         size_t size) {
+    char a[PIPE_NAME_MAX];
+    if (x->cause == EXPLAIN_NONE) {
+        snprintf(buf, size, "%s", x->verdict == EXPLAIN_ONCE ? "none (shown once)" : "not found");
+        return;
+    }
+    const struct explain_event *e = &x->chain[x->cause];
+    switch (e->type) {
+    case SIM_TR_DROP:
+        snprintf(buf, size, "%s r%llu %s", pipe_msg_name((int)e->kind), (unsigned long long)e->rec,
+                 drop_words(e->reason));
+        return;
+    case SIM_TR_CRASH:
+        snprintf(buf, size, "%s crashed", bare(r, e->node, a, sizeof a));
+        return;
+    case SIM_TR_TIMER:
+        snprintf(buf, size, "%s's retry timer fired before the ack came",
+                 bare(r, e->node, a, sizeof a));
+        return;
+    default:
+        snprintf(buf, size, "%s", explain_event_name(e));
+        return;
+    }
+}
+
 /* ---- the full text ---- */
 
 static void chain_user(FILE *f, const struct explain_result *r, const struct explain_event *e) {
