@@ -1,234 +1,19 @@
-/* Explaining records (explain.h): the run's trace is collected through exp_run's hook
- * and indexed; for each record to explain, its own events (pipe_trace_record) are
- * followed and the events around them are found by rules on the trace alone: the send
- * a delivery belongs to (message id), the handler an event ran in (same node, same
- * instant, nothing else between: a retry timer, a commit's arrival, a join), the
- * crash of a node between two of the record's events there, the crash or partition a
- * "down" or "partition" drop met. The cause is the first fault-like event between the
- * record's first visibility and its second (a duplicate), or the last one after which
- * it never moved again (a loss); records whose causes match share a group. */
-#include "explain.h"
-
+/* One record's chain (explain_internal.h): its own events (pipe_trace_record) are
+ * followed and the events around them found by rules on the trace alone: the send a
+ * delivery belongs to (message id), the handler an event ran in (ex_cause_of: a retry
+ * timer, a commit's arrival, a join), the crash of a node between two of the record's
+ * events there, the crash or partition a "down" or "partition" drop met. The cause is
+ * the first fault-like event between the record's first copy and its second (a
+ * duplicate), or the last one after which it never moved again (a loss). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "explain_internal.h"
 #include "grow.h"
-#include "source.h"
 
 #define EX_CKPT_MARKS 8u /* checkpoint aborts shown after a lost record's last event */
 
-/* ---- collecting and indexing the trace ---- */
-
-static void collect(const struct sim_trace_rec *r, void *ctx) {
-    struct ex_trace *t = ctx;
-    if (t->err) return;
-    if (t->n >= EXPLAIN_TRACE_MAX) {
-        t->err = FT_ELIMIT;
-        return;
-    }
-    if (ft_grow((void **)&t->ev, &t->cap, t->n + 1, sizeof *t->ev, 1u << 14)) {
-        t->err = FT_ENOMEM;
-        return;
-    }
-    t->ev[t->n++] = *r;
-}
-
-static int list_add(struct ex_list *l, uint32_t i) {
-    if (ft_grow((void **)&l->i, &l->cap, l->n + 1, sizeof *l->i, 16)) return FT_ENOMEM;
-    l->i[l->n++] = i;
-    return 0;
-}
-
-/* The lists of kernel and pipeline events by kind (crashes and restarts by node). */
-static int index_event(struct ex_trace *t, uint32_t i) {
-    const struct sim_trace_rec *r = &t->ev[i];
-    switch (r->type) {
-    case SIM_TR_CRASH:
-        return r->node < EX_NODES_MAX ? list_add(&t->crash[r->node], i) : 0;
-    case SIM_TR_RESTART:
-        return r->node < EX_NODES_MAX ? list_add(&t->restart[r->node], i) : 0;
-    case SIM_TR_PARTITION:
-        return list_add(&t->partition, i);
-    case SIM_TR_HEAL:
-        return list_add(&t->heal, i);
-    case SIM_TR_USER:
-        if (r->kind == PIPE_TR_VISIBLE && r->id < t->nrec) ledger_visible(&t->ledger, r->id, 0);
-        if (r->kind >= PIPE_TR_CKPT_TRIGGER && r->kind <= PIPE_TR_CKPT_ROLLBACK)
-            return list_add(&t->ckpt, i);
-        if (r->kind == PIPE_TR_REBALANCE || r->kind == PIPE_TR_FENCED)
-            return list_add(&t->group, i);
-        return 0;
-    default:
-        return 0;
-    }
-}
-
-/* send_of by message id, the per-record index (counted, then filled), the lists. */
-static int index_trace(struct ex_trace *t) {
-    uint64_t maxid = 0, rec;
-    for (size_t i = 0; i < t->n; i++)
-        if (t->ev[i].type == SIM_TR_SEND && t->ev[i].id > maxid) maxid = t->ev[i].id;
-    t->nmsg = maxid + 1;
-    t->send_of = calloc(t->nmsg, sizeof *t->send_of);
-    t->roff = calloc(t->nrec + 2, sizeof *t->roff);
-    if (!t->send_of || !t->roff || ledger_init(&t->ledger, t->nrec) != 0) return FT_ENOMEM;
-    for (size_t i = 0; i < t->n; i++) {
-        const struct sim_trace_rec *r = &t->ev[i];
-        if (r->type == SIM_TR_SEND) t->send_of[r->id] = (uint32_t)i + 1;
-        if (pipe_trace_record(r, &rec) && rec < t->nrec) t->roff[rec + 2]++;
-        if (index_event(t, (uint32_t)i) != 0) return FT_ENOMEM;
-    }
-    for (uint64_t r = 2; r < t->nrec + 2; r++)
-        t->roff[r] += t->roff[r - 1];
-    t->rix = malloc((t->roff[t->nrec + 1] + 1) * sizeof *t->rix);
-    if (!t->rix) return FT_ENOMEM;
-    for (size_t i = 0; i < t->n; i++) /* roff[rec + 1] is the cursor, ending at roff[rec + 2] */
-        if (pipe_trace_record(&t->ev[i], &rec) && rec < t->nrec)
-            t->rix[t->roff[rec + 1]++] = (uint32_t)i;
-    return 0;
-}
-
-/* Per record, its source key (from the generated input alone). */
-static int read_keys(struct ex_trace *t, uint64_t seed, struct ft_error *err) {
-    struct src_gen g;
-    int rc = src_gen_open(&g, &t->cfg->source, t->cfg->duration_ns, seed, err);
-    if (rc) return rc;
-    t->key = calloc(t->nrec ? t->nrec : 1, sizeof *t->key);
-    if (!t->key)
-        rc = ft_fail(err, FT_ENOMEM, "out of memory for %llu records", (unsigned long long)t->nrec);
-    struct src_record r;
-    while (!rc && src_gen_next(&g, &r))
-        if (r.id < t->nrec) t->key[r.id] = r.key;
-    src_gen_free(&g);
-    return rc;
-}
-
-static void trace_free(struct ex_trace *t) {
-    free(t->ev);
-    free(t->send_of);
-    free(t->roff);
-    free(t->rix);
-    free(t->key);
-    ledger_free(&t->ledger);
-    for (uint32_t i = 0; i < EX_NODES_MAX; i++) {
-        free(t->crash[i].i);
-        free(t->restart[i].i);
-    }
-    free(t->partition.i);
-    free(t->heal.i);
-    free(t->ckpt.i);
-    free(t->group.i);
-}
-
-/* ---- reading the trace ---- */
-
-static bool handler_start(const struct sim_trace_rec *r) {
-    return r->type == SIM_TR_DELIVER || r->type == SIM_TR_TIMER || r->type == SIM_TR_START ||
-           r->type == SIM_TR_RESTART;
-}
-
-/* A drop traced by the send itself (a rule, loss, a partition seen at the send), not
- * at the delivery (receiver down, a partition met on the way, a duplicate copy). */
-static bool drop_at_send(const struct ex_trace *t, uint32_t j) {
-    const struct sim_trace_rec *r = &t->ev[j];
-    if (r->reason == SIM_DROP_RULE || r->reason == SIM_DROP_LOSS) return true;
-    if (r->reason != SIM_DROP_PARTITION || j == 0) return false;
-    const struct sim_trace_rec *p = &t->ev[j - 1];
-    return p->id == r->id && (p->type == SIM_TR_SEND || p->type == SIM_TR_DUP);
-}
-
-/* An event a handler traces while it runs: a send (with its dup or drop at the send),
- * a pipeline event, a step fault and the crash it causes. */
-static bool in_handler(const struct ex_trace *t, uint32_t j) {
-    switch (t->ev[j].type) {
-    case SIM_TR_SEND:
-    case SIM_TR_DUP:
-    case SIM_TR_USER:
-    case SIM_TR_FAULT:
-        return true;
-    case SIM_TR_DROP:
-        return drop_at_send(t, j);
-    case SIM_TR_CRASH:
-        return j > 0 && t->ev[j - 1].type == SIM_TR_FAULT;
-    default:
-        return false;
-    }
-}
-
-uint32_t ex_cause_of(const struct ex_trace *t, uint32_t i) {
-    const struct sim_trace_rec *e = &t->ev[i];
-    for (uint32_t j = i; j-- > 0;) {
-        const struct sim_trace_rec *r = &t->ev[j];
-        if (r->time_ns != e->time_ns) return EXPLAIN_NONE;
-        if (handler_start(r)) return r->node == e->node ? j : EXPLAIN_NONE;
-        if (!in_handler(t, j) || r->node != e->node) return EXPLAIN_NONE;
-    }
-    return EXPLAIN_NONE;
-}
-
-/* The position of the first element of l that is > after. */
-static size_t upper(const struct ex_list *l, uint32_t after) {
-    size_t lo = 0, hi = l->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (l->i[mid] <= after)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-uint32_t ex_first_after(const struct ex_list *l, uint32_t after, uint32_t before) {
-    size_t k = after == EXPLAIN_NONE ? 0 : upper(l, after);
-    return k < l->n && l->i[k] < before ? l->i[k] : EXPLAIN_NONE;
-}
-
-uint32_t ex_last_before(const struct ex_list *l, uint32_t before) {
-    size_t k = upper(l, before - 1);
-    return before && k ? l->i[k - 1] : EXPLAIN_NONE;
-}
-
-void ex_event(const struct ex_trace *t, uint32_t i, uint8_t role, bool key,
-              struct explain_event *o) {
-    const struct sim_trace_rec *r = &t->ev[i];
-    uint64_t rec;
-    *o = (struct explain_event){.t_ns = r->time_ns,
-                                .seq = i,
-                                .rec = UINT64_MAX,
-                                .node = r->node,
-                                .peer = r->peer,
-                                .kind = r->kind,
-                                .type = r->type,
-                                .reason = r->reason,
-                                .role = role,
-                                .key = key};
-    if (pipe_trace_record(r, &rec)) o->rec = rec;
-    switch (r->type) {
-    case SIM_TR_SEND:
-    case SIM_TR_DELIVER:
-    case SIM_TR_DROP:
-    case SIM_TR_DUP:
-        o->msg = r->id;
-        break;
-    case SIM_TR_TIMER:
-        break; /* a: set by the caller (the delay) */
-    default:
-        o->a = r->id;
-        o->b = r->arg;
-        break;
-    }
-}
-
 /* ---- one record ---- */
-
-struct ex_mark {
-    uint32_t i;
-    uint8_t role;
-    bool key;
-    uint64_t a; /* a retry timer's delay */
-};
 
 struct ex_rec {
     const struct ex_trace *t;
@@ -304,7 +89,7 @@ static void mark_checkpoint(struct ex_rec *x, uint32_t vis, uint32_t worker) {
         return;
     uint64_t k = ev(x, commit)->id;
     mark(x, commit, EXPLAIN_CONTEXT, true);
-    for (size_t j = upper(l, vis); j-- > 0;) {
+    for (size_t j = ex_upper(l, vis); j-- > 0;) {
         const struct sim_trace_rec *r = ev(x, l->i[j]);
         if (r->id != k) continue;
         bool complete = r->kind == PIPE_TR_CKPT_COMPLETE;
@@ -422,10 +207,10 @@ static void mark_group_and_rollbacks(struct ex_rec *x, uint32_t part) {
     const struct ex_trace *t = x->t;
     if (!x->ne) return;
     uint32_t from = x->e[0], to = x->e[x->ne - 1];
-    for (size_t j = upper(&t->ckpt, from); j < t->ckpt.n && t->ckpt.i[j] < to; j++)
+    for (size_t j = ex_upper(&t->ckpt, from); j < t->ckpt.n && t->ckpt.i[j] < to; j++)
         if (ev(x, t->ckpt.i[j])->kind == PIPE_TR_CKPT_ROLLBACK)
             mark(x, t->ckpt.i[j], EXPLAIN_CONTEXT, true);
-    for (size_t j = upper(&t->group, from); j < t->group.n && t->group.i[j] < to; j++)
+    for (size_t j = ex_upper(&t->group, from); j < t->group.n && t->group.i[j] < to; j++)
         if (ev(x, t->group.i[j])->id == part) mark(x, t->group.i[j], EXPLAIN_CONTEXT, true);
 }
 
@@ -557,7 +342,7 @@ static void cause_lost(struct ex_rec *x) {
     uint32_t last = x->ne ? x->e[x->ne - 1] : 0;
     if (dlv_checkpointed(t->proto)) { /* the checkpoint steps that never committed it */
         uint32_t k = 0;
-        for (size_t j = upper(&t->ckpt, last); j < t->ckpt.n && k < EX_CKPT_MARKS; j++) {
+        for (size_t j = ex_upper(&t->ckpt, last); j < t->ckpt.n && k < EX_CKPT_MARKS; j++) {
             uint32_t kind = ev(x, t->ckpt.i[j])->kind;
             if (kind != PIPE_TR_CKPT_ABORT && kind != PIPE_TR_CKPT_ROLLBACK) continue;
             mark(x, t->ckpt.i[j], EXPLAIN_CONTEXT, k == 0);
@@ -657,8 +442,8 @@ static int build_chain(struct ex_rec *x, struct explain_record *out) {
 }
 
 /* Explains record rec into *out (its chain, verdict and cause). */
-static int explain_one(const struct ex_trace *t, uint64_t rec, struct explain_record *out,
-                       enum explain_cause *by, struct ex_mark **scratch, size_t *scratch_cap) {
+int ex_explain_record(const struct ex_trace *t, uint64_t rec, struct explain_record *out,
+                      enum explain_cause *by, struct ex_mark **scratch, size_t *scratch_cap) {
     struct ex_rec x = {.t = t,
                        .rec = rec,
                        .e = t->rix + t->roff[rec],
@@ -688,207 +473,4 @@ static int explain_one(const struct ex_trace *t, uint64_t rec, struct explain_re
     *scratch = x.m;
     *scratch_cap = x.cap;
     return rc;
-}
-
-/* ---- groups ---- */
-
-/* Whether drop rule f of the scenario matches the dropped message e. */
-static bool rule_matches(const struct pipe_config *cfg, const struct pipe_fault *f,
-                         const struct explain_event *e) {
-    char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX];
-    if (f->type != PIPE_FAULT_DROP || (uint32_t)f->msg_kind != e->kind) return false;
-    if (f->from[0] && strcmp(f->from, pipe_node_name(cfg, e->node, a, sizeof a)) != 0) return false;
-    if (f->to[0] && strcmp(f->to, pipe_node_name(cfg, e->peer, b, sizeof b)) != 0) return false;
-    return f->record == PIPE_ANY || f->record == e->rec;
-}
-
-/* The scenario's fault a group's event is: the drop rule, the crash (at a step: the
- * n-th step rule; at a time: node and time), the partition (its time); -1 for none. */
-static int fault_of(const struct pipe_config *cfg, const struct explain_group *g,
-                    const struct explain_event *fault) {
-    char a[PIPE_NAME_MAX];
-    int steps = 0;
-    for (uint32_t i = 0; i < cfg->nfaults; i++) {
-        const struct pipe_fault *f = &cfg->faults[i];
-        bool step = f->type == PIPE_FAULT_CRASH && !f->has_at;
-        if (g->by == EXPLAIN_BY_RULE && rule_matches(cfg, f, &g->event)) return (int)i;
-        if (g->by == EXPLAIN_BY_CRASH && step && fault && (uint64_t)steps == fault->a)
-            return (int)i;
-        if (g->by == EXPLAIN_BY_CRASH && f->type == PIPE_FAULT_CRASH && f->has_at && !fault &&
-            f->at_ns == g->event.t_ns &&
-            strcmp(f->node, pipe_node_name(cfg, g->event.node, a, sizeof a)) == 0)
-            return (int)i;
-        if (g->by == EXPLAIN_BY_PARTITION && f->type == PIPE_FAULT_PARTITION &&
-            f->at_ns == g->event.t_ns)
-            return (int)i;
-        steps += step;
-    }
-    return -1;
-}
-
-/* The event that stands for a record's group: the crash behind a crash or a "down"
- * drop, the partition behind a partition drop, the cause itself otherwise. */
-static uint32_t group_event(const struct ex_trace *t, uint32_t cause, enum explain_cause by) {
-    if (cause == EXPLAIN_NONE) return cause;
-    const struct sim_trace_rec *r = &t->ev[cause];
-    if (by == EXPLAIN_BY_CRASH && r->type == SIM_TR_DROP)
-        return r->peer < EX_NODES_MAX ? ex_last_before(&t->crash[r->peer], cause) : EXPLAIN_NONE;
-    if (by == EXPLAIN_BY_PARTITION) return ex_last_before(&t->partition, cause);
-    return cause;
-}
-
-static bool same_group(const struct ex_trace *t, const struct explain_group *g,
-                       enum explain_verdict v, enum explain_cause by, uint32_t ge) {
-    if (g->verdict != v || g->by != by) return false;
-    if (by == EXPLAIN_BY_RULE || by == EXPLAIN_BY_LOSS) { /* one per message kind and link */
-        const struct sim_trace_rec *r = &t->ev[ge];
-        return g->event.kind == r->kind && g->event.node == r->node && g->event.peer == r->peer;
-    }
-    if (by == EXPLAIN_BY_CRASH || by == EXPLAIN_BY_PARTITION || by == EXPLAIN_BY_ROLLBACK)
-        return g->event.seq == (ge == EXPLAIN_NONE ? UINT64_MAX : ge);
-    if (by == EXPLAIN_BY_FENCE) return g->event.a == t->ev[ge].id; /* the partition */
-    return true; /* abort, timeout, end, none: one group each */
-}
-
-/* The end of a group: the crashed node's restart, the heal; the last drop of a rule. */
-static void group_end(const struct ex_trace *t, struct explain_group *g, uint32_t ge) {
-    uint32_t end = EXPLAIN_NONE;
-    if (g->by == EXPLAIN_BY_CRASH && g->event.node < EX_NODES_MAX)
-        end = ex_first_after(&t->restart[g->event.node], ge, (uint32_t)t->n);
-    if (g->by == EXPLAIN_BY_PARTITION) end = ex_first_after(&t->heal, ge, (uint32_t)t->n);
-    if (g->by == EXPLAIN_BY_RULE || g->by == EXPLAIN_BY_LOSS) end = ge;
-    if (end == EXPLAIN_NONE) return;
-    g->has_end = true;
-    ex_event(t, end, EXPLAIN_CONTEXT, false, &g->end);
-}
-
-/* Adds record rec (its cause: trace index, kind) to its group. */
-static int add_to_group(const struct ex_trace *t, struct explain_result *res, size_t *cap,
-                        const struct explain_record *x, uint32_t cause, enum explain_cause by,
-                        uint32_t *group) {
-    uint64_t rec = x->rec;
-    enum explain_verdict v = x->verdict;
-    uint32_t ge = group_event(t, cause, by);
-    if (ge == EXPLAIN_NONE && by != EXPLAIN_BY_ABORT && by != EXPLAIN_BY_TIMEOUT &&
-        by != EXPLAIN_BY_END && by != EXPLAIN_BY_NONE)
-        by = EXPLAIN_BY_NONE;
-    size_t g = 0;
-    while (g < res->ngroups && !same_group(t, &res->groups[g], v, by, ge))
-        g++;
-    if (g == res->ngroups) {
-        if (ft_grow((void **)&res->groups, cap, g + 1, sizeof *res->groups, 8)) return FT_ENOMEM;
-        struct explain_group *n = &res->groups[res->ngroups++];
-        memset(n, 0, sizeof *n);
-        n->verdict = v;
-        n->by = by;
-        n->example = EXPLAIN_NONE;
-        n->event.seq = UINT64_MAX;
-        if (ge != EXPLAIN_NONE) ex_event(t, ge, EXPLAIN_CAUSE, true, &n->event);
-        bool step = ge != EXPLAIN_NONE && ge > 0 && t->ev[ge - 1].type == SIM_TR_FAULT &&
-                    t->ev[ge].type == SIM_TR_CRASH;
-        struct explain_event fault;
-        if (step) ex_event(t, ge - 1, EXPLAIN_CONTEXT, false, &fault);
-        n->fault = ge == EXPLAIN_NONE ? -1 : fault_of(t->cfg, n, step ? &fault : NULL);
-        if (ge != EXPLAIN_NONE) group_end(t, n, ge);
-    } else if (by == EXPLAIN_BY_RULE || by == EXPLAIN_BY_LOSS) {
-        group_end(t, &res->groups[g], ge); /* the last drop so far */
-    }
-    struct explain_group *G = &res->groups[g];
-    if (ft_grow((void **)&G->recs, &G->recs_cap, G->nrec + 1, sizeof *G->recs, 16))
-        return FT_ENOMEM;
-    G->recs[G->nrec++] = rec;
-    if (x->copies > G->copies_max) G->copies_max = x->copies;
-    if (by == EXPLAIN_BY_CRASH) {
-        bool down = cause != EXPLAIN_NONE && t->ev[cause].type == SIM_TR_DROP;
-        G->n_to += down;
-        G->n_at += !down;
-    }
-    *group = (uint32_t)g;
-    return 0;
-}
-
-/* ---- the run ---- */
-
-static bool wanted(const struct ex_trace *t, const struct explain_opts *opt, uint64_t rec) {
-    if (opt && opt->has_record) return rec == opt->record;
-    return t->ledger.count[rec] != 1;
-}
-
-static int explain_records(const struct ex_trace *t, const struct explain_opts *opt,
-                           struct explain_result *res) {
-    size_t rcap = 0, gcap = 0, scap = 0;
-    struct ex_mark *scratch = NULL;
-    int rc = 0;
-    for (uint64_t rec = 0; rec < t->nrec && !rc; rec++) {
-        if (!wanted(t, opt, rec)) continue;
-        struct explain_record x;
-        enum explain_cause by;
-        rc = explain_one(t, rec, &x, &by, &scratch, &scap);
-        if (rc) break;
-        res->nexplained++;
-        if (x.verdict != EXPLAIN_ONCE) {
-            uint32_t cause =
-                x.cause == EXPLAIN_NONE ? EXPLAIN_NONE : (uint32_t)x.chain[x.cause].seq;
-            rc = add_to_group(t, res, &gcap, &x, cause, by, &x.group);
-        }
-        if (rc || res->nrecs >= EXPLAIN_CHAINS_MAX ||
-            ft_grow((void **)&res->recs, &rcap, res->nrecs + 1, sizeof *res->recs, 64)) {
-            free(x.chain);
-            if (!rc && res->nrecs < EXPLAIN_CHAINS_MAX) rc = FT_ENOMEM;
-            continue;
-        }
-        if (x.group != EXPLAIN_NONE && res->groups[x.group].example == EXPLAIN_NONE)
-            res->groups[x.group].example = (uint32_t)res->nrecs;
-        res->recs[res->nrecs++] = x;
-    }
-    free(scratch);
-    return rc;
-}
-
-int explain_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
-                const struct explain_opts *opt, struct explain_result *out, struct ft_error *err) {
-    memset(out, 0, sizeof *out);
-    out->cfg = cfg;
-    out->protocol = p;
-    out->seed = seed;
-    out->has_record = opt && opt->has_record;
-    out->record = opt ? opt->record : 0;
-    struct ex_trace t = {.cfg = cfg, .proto = p, .broker = 1, .sink = cfg->workers + 2};
-    struct exp_options eo = {.trace = collect, .trace_ctx = &t};
-    struct exp_windows w = {0};
-    int rc = exp_run_windows(cfg, p, seed, &eo, &out->outcome, cfg->query.enabled ? &w : NULL, err);
-    if (!rc && t.err)
-        rc = ft_fail(err, t.err,
-                     t.err == FT_ELIMIT ? "the run has more than %u trace events: too many to "
-                                          "explain (shorten the duration)"
-                                        : "out of memory for the run's trace (%u events at most)",
-                     EXPLAIN_TRACE_MAX);
-    t.nrec = out->outcome.sent;
-    if (!rc && out->has_record && out->record >= t.nrec)
-        rc = ft_fail(err, FT_ENOENT, "record %llu was never generated: the run has records 0..%llu",
-                     (unsigned long long)out->record, (unsigned long long)t.nrec - 1);
-    if (!rc && index_trace(&t) != 0) rc = ft_fail(err, FT_ENOMEM, "out of memory for the trace");
-    if (!rc) rc = read_keys(&t, seed, err);
-    if (!rc && (rc = explain_records(&t, opt, out)) != 0)
-        ft_fail(err, rc, "out of memory explaining the records");
-    if (!rc && cfg->query.enabled && !out->has_record) rc = explain_rows(&t, seed, &w, out, err);
-    exp_windows_free(&w);
-    trace_free(&t);
-    if (rc) explain_free(out);
-    return rc;
-}
-
-void explain_free(struct explain_result *r) {
-    if (!r) return;
-    for (size_t i = 0; i < r->nrecs; i++)
-        free(r->recs[i].chain);
-    for (size_t i = 0; i < r->ngroups; i++)
-        free(r->groups[i].recs);
-    free(r->recs);
-    free(r->groups);
-    free(r->rows);
-    r->recs = NULL;
-    r->groups = NULL;
-    r->rows = NULL;
-    r->nrecs = r->ngroups = r->nrows = 0;
 }

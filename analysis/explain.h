@@ -139,7 +139,7 @@ int explain_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t see
                 const struct explain_opts *opt, struct explain_result *out, struct ft_error *err);
 void explain_free(struct explain_result *r);
 
-/* ---- words (explain_text.c) ---- */
+/* ---- words (explain_text.c, explain_report.c) ---- */
 
 /* The summary: one line per group ("3 records shown twice: ..."), then the window rows
  * ("2 window rows differ from the reference: ..."), at most lines_max lines (the rest

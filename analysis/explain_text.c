@@ -1,19 +1,19 @@
 /* The words of an explanation (explain.h): a record's story, built clause by clause
  * from the chain's key events (every time, node and message id is the event's own),
- * closed by the protocol's mechanism from one table; a group's summary line; the full
- * text with each chain as trace lines; and the same as JSON. Nothing here reads the
- * trace or the run: only the result explain_run filled. */
+ * closed by the protocol's mechanism from one table; a group's line; a window row's
+ * words; the summary `ftsim check` prints. Nothing here reads the trace or the run:
+ * only the result explain_run filled. explain_report.c writes the full text and JSON. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "explain.h"
+#include "explain_internal.h"
 
 /* ---- small words ---- */
 
 /* To the microsecond, as the trace prints it: 169.4 ms, 436.526 ms; 1.436526 s,
  * 2.000 s (trailing zeros dropped). --json has every time in ns. */
-static const char *when(uint64_t t_ns, char *buf, size_t size) {
+const char *ex_when(uint64_t t_ns, char *buf, size_t size) {
     bool ms = t_ns < SIM_NS_PER_S;
     int n = ms ? snprintf(buf, size, "%.3f", (double)t_ns / 1e6)
                : snprintf(buf, size, "%.6f", (double)t_ns / 1e9);
@@ -34,7 +34,7 @@ static const char *name(const struct explain_result *r, uint32_t node, char *buf
     return pipe_node_name(r->cfg, node, buf, size);
 }
 
-static const char *bare(const struct explain_result *r, uint32_t node, char *buf, size_t size) {
+const char *ex_bare(const struct explain_result *r, uint32_t node, char *buf, size_t size) {
     return pipe_node_name(r->cfg, node, buf, size);
 }
 
@@ -53,7 +53,7 @@ const char *explain_event_name(const struct explain_event *e) {
     return e->kind <= PIPE_TR_CKPT_ROLLBACK ? user[e->kind] : "user";
 }
 
-static const char *role_name(uint8_t role) {
+const char *ex_role_name(uint8_t role) {
     static const char *const names[] = {"context", "path", "trigger", "retry", "cause"};
     return role <= EXPLAIN_CAUSE ? names[role] : "?";
 }
@@ -76,10 +76,10 @@ static void fault_words(const struct pipe_config *cfg, int i, char *buf, size_t 
         if (f->record != PIPE_ANY) ADD(", record: %llu", (unsigned long long)f->record);
         ADD(", nth: %llu", (unsigned long long)(f->nth ? f->nth : 1));
     } else if (f->type == PIPE_FAULT_CRASH) {
-        ADD("`{ crash: %s, at: %s", f->node, when(f->at_ns, t, sizeof t));
+        ADD("`{ crash: %s, at: %s", f->node, ex_when(f->at_ns, t, sizeof t));
     } else {
-        ADD("`{ partition: ..., at: %s, heal: ", when(f->at_ns, t, sizeof t));
-        ADD("%s", when(f->heal_ns, t, sizeof t));
+        ADD("`{ partition: ..., at: %s, heal: ", ex_when(f->at_ns, t, sizeof t));
+        ADD("%s", ex_when(f->heal_ns, t, sizeof t));
     }
     ADD(" }`");
 #undef ADD
@@ -171,9 +171,9 @@ static void flush_held(struct story *s) {
         return;
     }
     fprintf(s->f, "%u %s messages %s -> %s were %s (from %s to %s)", s->held,
-            pipe_msg_name((int)e->kind), bare(s->r, e->node, a, sizeof a),
-            bare(s->r, e->peer, b, sizeof b), drop_words(e->reason), when(e->t_ns, t, sizeof t),
-            when(s->held_last, u, sizeof u));
+            pipe_msg_name((int)e->kind), ex_bare(s->r, e->node, a, sizeof a),
+            ex_bare(s->r, e->peer, b, sizeof b), drop_words(e->reason),
+            ex_when(e->t_ns, t, sizeof t), ex_when(s->held_last, u, sizeof u));
     s->held = 0;
 }
 
@@ -181,17 +181,18 @@ static void flush_held(struct story *s) {
 static void say_send(struct story *s, const struct explain_event *e,
                      const struct explain_event *pv) {
     char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX], t[40], d[40];
-    const char *who = name(s->r, e->node, a, sizeof a), *at = when(e->t_ns, t, sizeof t);
+    const char *who = name(s->r, e->node, a, sizeof a), *at = ex_when(e->t_ns, t, sizeof t);
     bool same = pv && pv->node == e->node && pv->t_ns == e->t_ns;
     bool timer = same && pv->type == SIM_TR_TIMER;
     bool trig = same && pv->type == SIM_TR_DELIVER && pv->role == EXPLAIN_TRIGGER;
     bool out = e->kind == PIPE_MSG_OUTPUT, rec = e->kind == PIPE_MSG_RECORD;
     bool again = out ? s->outputs > 0 : rec && s->sends > 0;
     if (timer)
-        fprintf(s->f, "%s's retry timer (%s) fired at %s and ", who, when(pv->a, d, sizeof d), at);
+        fprintf(s->f, "%s's retry timer (%s) fired at %s and ", who, ex_when(pv->a, d, sizeof d),
+                at);
     else if (trig)
         fprintf(s->f, "on the %s from %s (msg %llu) at %s, ", pipe_msg_name((int)pv->kind),
-                bare(s->r, pv->peer, d, sizeof d), (unsigned long long)pv->msg, at);
+                ex_bare(s->r, pv->peer, d, sizeof d), (unsigned long long)pv->msg, at);
     if (timer || trig) again = true;
     fprintf(s->f, "%s%s", timer ? "" : who, timer ? "" : " ");
     if (out)
@@ -199,10 +200,10 @@ static void say_send(struct story *s, const struct explain_event *e,
                 (unsigned long long)s->x->rec);
     else if (rec || e->kind == PIPE_MSG_PRODUCE)
         fprintf(s->f, "%s r%llu to %s", again ? "resent" : "sent", (unsigned long long)s->x->rec,
-                bare(s->r, e->peer, b, sizeof b));
+                ex_bare(s->r, e->peer, b, sizeof b));
     else
         fprintf(s->f, "sent the %s of r%llu to %s", pipe_msg_name((int)e->kind),
-                (unsigned long long)e->rec, bare(s->r, e->peer, b, sizeof b));
+                (unsigned long long)e->rec, ex_bare(s->r, e->peer, b, sizeof b));
     if (out && again && !timer && !trig) fputs(" again", s->f);
     if (!timer && !trig) fprintf(s->f, " at %s", at);
     fprintf(s->f, " (msg %llu)", (unsigned long long)e->msg);
@@ -213,7 +214,7 @@ static void say_send(struct story *s, const struct explain_event *e,
 static void say_user(struct story *s, const struct explain_event *e) {
     char a[PIPE_NAME_MAX], t[40];
     unsigned long long k = (unsigned long long)e->a, epoch = (unsigned long long)(uint32_t)e->b;
-    const char *at = when(e->t_ns, t, sizeof t);
+    const char *at = ex_when(e->t_ns, t, sizeof t);
     switch (e->kind) {
     case PIPE_TR_VISIBLE:
         s->copies++;
@@ -224,7 +225,8 @@ static void say_user(struct story *s, const struct explain_event *e) {
                 at);
         return;
     case PIPE_TR_CKPT_SNAPSHOT:
-        fprintf(s->f, "%s stored its snapshot %llu at %s", bare(s->r, e->node, a, sizeof a), k, at);
+        fprintf(s->f, "%s stored its snapshot %llu at %s", ex_bare(s->r, e->node, a, sizeof a), k,
+                at);
         return;
     case PIPE_TR_CKPT_TRIGGER:
     case PIPE_TR_CKPT_COMPLETE:
@@ -244,7 +246,7 @@ static void say_user(struct story *s, const struct explain_event *e) {
     case PIPE_TR_REBALANCE:
         fprintf(s->f, "partition %llu moved to %s at %s", k,
                 (uint32_t)e->b == PIPE_NO_OWNER ? "no owner"
-                                                : bare(s->r, (uint32_t)e->b, a, sizeof a),
+                                                : ex_bare(s->r, (uint32_t)e->b, a, sizeof a),
                 at);
         return;
     case PIPE_TR_FENCED:
@@ -260,20 +262,20 @@ static void say_user(struct story *s, const struct explain_event *e) {
 static void say_drop(struct story *s, const struct explain_event *e) {
     char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX], t[40], rule[200];
     fprintf(s->f, "the %s r%llu %s -> %s (msg %llu) was %s", pipe_msg_name((int)e->kind),
-            (unsigned long long)e->rec, bare(s->r, e->node, a, sizeof a),
-            bare(s->r, e->peer, b, sizeof b), (unsigned long long)e->msg, drop_words(e->reason));
+            (unsigned long long)e->rec, ex_bare(s->r, e->node, a, sizeof a),
+            ex_bare(s->r, e->peer, b, sizeof b), (unsigned long long)e->msg, drop_words(e->reason));
     if (e->reason == SIM_DROP_RULE && s->g && s->g->by == EXPLAIN_BY_RULE && s->g->fault >= 0) {
         fault_words(s->r->cfg, s->g->fault, rule, sizeof rule);
         fprintf(s->f, " %s", rule);
     }
-    fprintf(s->f, " at %s", when(e->t_ns, t, sizeof t));
+    fprintf(s->f, " at %s", ex_when(e->t_ns, t, sizeof t));
 }
 
 /* One key event of the chain (pv: the chain event before it, nx: after it). */
 static void say(struct story *s, const struct explain_event *e, const struct explain_event *pv,
                 const struct explain_event *nx) {
     char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX], t[40];
-    const char *at = when(e->t_ns, t, sizeof t), *who = name(s->r, e->node, a, sizeof a);
+    const char *at = ex_when(e->t_ns, t, sizeof t), *who = name(s->r, e->node, a, sizeof a);
     if (e->type == SIM_TR_CRASH && pv && pv->type == SIM_TR_FAULT && pv->key) return; /* said */
     if (e->type == SIM_TR_TIMER && nx && nx->type == SIM_TR_SEND && nx->key) return;  /* with it */
     flush_held(s);
@@ -321,11 +323,11 @@ static void say(struct story *s, const struct explain_event *e, const struct exp
                     (unsigned long long)e->msg);
         else if (e->kind == PIPE_MSG_COMMIT)
             fprintf(s->f, "%s's commit (msg %llu, ending at r%llu) reached the sink at %s",
-                    bare(s->r, e->peer, b, sizeof b), (unsigned long long)e->msg,
+                    ex_bare(s->r, e->peer, b, sizeof b), (unsigned long long)e->msg,
                     (unsigned long long)e->rec, at);
         else
             fprintf(s->f, "the %s from %s (msg %llu) reached %s at %s", pipe_msg_name((int)e->kind),
-                    bare(s->r, e->peer, b, sizeof b), (unsigned long long)e->msg, who, at);
+                    ex_bare(s->r, e->peer, b, sizeof b), (unsigned long long)e->msg, who, at);
         return;
     default:
         fprintf(s->f, "%s at %s", explain_event_name(e), at);
@@ -376,7 +378,7 @@ void explain_write_story(FILE *f, const struct explain_result *r, const struct e
     if (x->verdict == EXPLAIN_LOST && by == EXPLAIN_BY_END) {
         begin(&s);
         fprintf(f, "the run ended at %s with it still in flight or uncommitted",
-                when(r->outcome.end_ns, t, sizeof t));
+                ex_when(r->outcome.end_ns, t, sizeof t));
     }
     if (x->verdict == EXPLAIN_ONCE) {
         fputc('.', f);
@@ -402,7 +404,8 @@ static void say_fault(FILE *f, const struct explain_result *r, const struct expl
 static void say_crash_group(FILE *f, const struct explain_result *r,
                             const struct explain_group *g) {
     char a[PIPE_NAME_MAX], t[40], u[40];
-    const char *node = bare(r, g->event.node, a, sizeof a), *at = when(g->event.t_ns, t, sizeof t);
+    const char *node = ex_bare(r, g->event.node, a, sizeof a),
+               *at = ex_when(g->event.t_ns, t, sizeof t);
     if (g->verdict == EXPLAIN_DUPLICATED)
         fprintf(f, "all in progress at or through %s when it crashed at %s", node, at);
     else if (g->n_to == g->nrec)
@@ -414,7 +417,7 @@ static void say_crash_group(FILE *f, const struct explain_result *r,
                 (unsigned long long)g->n_at, node, at, (unsigned long long)g->n_to);
     say_fault(f, r, g, false);
     if (g->has_end)
-        fprintf(f, " and restarted at %s", when(g->end.t_ns, u, sizeof u));
+        fprintf(f, " and restarted at %s", ex_when(g->end.t_ns, u, sizeof u));
     else
         fputs(" and never restarted", f);
     if (g->verdict == EXPLAIN_DUPLICATED) fputs(", so they were sent again", f);
@@ -425,8 +428,8 @@ static void say_group_cause(FILE *f, const struct explain_result *r,
                             const struct explain_group *g) {
     char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX], t[40], u[40];
     const struct explain_event *e = &g->event;
-    const char *at = when(e->t_ns, t, sizeof t),
-               *end = g->has_end ? when(g->end.t_ns, u, sizeof u) : "";
+    const char *at = ex_when(e->t_ns, t, sizeof t),
+               *end = g->has_end ? ex_when(g->end.t_ns, u, sizeof u) : "";
     switch (g->by) {
     case EXPLAIN_BY_CRASH:
         say_crash_group(f, r, g);
@@ -439,7 +442,7 @@ static void say_group_cause(FILE *f, const struct explain_result *r,
     case EXPLAIN_BY_RULE:
     case EXPLAIN_BY_LOSS:
         fprintf(f, "their %s messages %s -> %s were %s", pipe_msg_name((int)e->kind),
-                bare(r, e->node, a, sizeof a), bare(r, e->peer, b, sizeof b),
+                ex_bare(r, e->node, a, sizeof a), ex_bare(r, e->peer, b, sizeof b),
                 drop_words(g->by == EXPLAIN_BY_RULE ? SIM_DROP_RULE : SIM_DROP_LOSS));
         say_fault(f, r, g, true);
         if (g->nrec > 1)
@@ -469,7 +472,7 @@ static void say_group_cause(FILE *f, const struct explain_result *r,
         return;
     case EXPLAIN_BY_END:
         fprintf(f, "still in flight or uncommitted when the run ended at %s",
-                when(r->outcome.end_ns, t, sizeof t));
+                ex_when(r->outcome.end_ns, t, sizeof t));
         return;
     default:
         fputs("no fault in the trace explains them", f);
@@ -477,7 +480,7 @@ static void say_group_cause(FILE *f, const struct explain_result *r,
     }
 }
 
-static void write_group(FILE *f, const struct explain_result *r, const struct explain_group *g) {
+void ex_write_group(FILE *f, const struct explain_result *r, const struct explain_group *g) {
     if (g->nrec == 1 && g->example != EXPLAIN_NONE) {
         explain_write_story(f, r, &r->recs[g->example]);
         return;
@@ -507,7 +510,7 @@ static enum row_kind row_kind(const struct explain_row *w) {
     return ROW_OTHER;
 }
 
-static void say_row(FILE *f, const struct explain_result *r, const struct explain_row *w) {
+void ex_say_row(FILE *f, const struct explain_result *r, const struct explain_row *w) {
     char a[40], b[40], t[40], n[PIPE_NAME_MAX];
     fprintf(f, "window [%s, %s) %s: ", bound(w->start_ns, a, sizeof a),
             bound(w->end_ns, b, sizeof b), w->key);
@@ -526,7 +529,7 @@ static void say_row(FILE *f, const struct explain_result *r, const struct explai
     }
     if (w->has_crash) {
         fprintf(f, "%s%s crashed at %s after taking %llu of its records", sep,
-                bare(r, w->crash.node, n, sizeof n), when(w->crash.t_ns, t, sizeof t),
+                ex_bare(r, w->crash.node, n, sizeof n), ex_when(w->crash.t_ns, t, sizeof t),
                 (unsigned long long)w->before_crash);
         sep = "; ";
     }
@@ -539,7 +542,7 @@ static void say_row(FILE *f, const struct explain_result *r, const struct explai
         fprintf(f,
                 "%s%llu of its records first reached a worker after the row's final emission "
                 "at %s, too late to count (r%llu the first)",
-                sep, (unsigned long long)w->late, when(w->final_ns, t, sizeof t),
+                sep, (unsigned long long)w->late, ex_when(w->final_ns, t, sizeof t),
                 (unsigned long long)w->example_late);
         sep = "; ";
     }
@@ -554,7 +557,7 @@ static void say_row(FILE *f, const struct explain_result *r, const struct explai
 
 /* "52 window rows differ from the reference: 16 count records that reached a worker
  * twice, 18 lost state in a crash of their worker, ..." */
-static void say_rows(FILE *f, const struct explain_result *r) {
+void ex_say_rows(FILE *f, const struct explain_result *r) {
     static const char *const what[ROW_KINDS] = {
         "count again records that reached a worker twice",
         "lost records their worker had taken when it crashed",
@@ -577,8 +580,8 @@ static void say_rows(FILE *f, const struct explain_result *r) {
     for (size_t i = 0; i < r->nrows; i++)
         if (r->rows[i].has_crash) {
             char a[PIPE_NAME_MAX], t[40];
-            fprintf(f, "; the crash: %s at %s", bare(r, r->rows[i].crash.node, a, sizeof a),
-                    when(r->rows[i].crash.t_ns, t, sizeof t));
+            fprintf(f, "; the crash: %s at %s", ex_bare(r, r->rows[i].crash.node, a, sizeof a),
+                    ex_when(r->rows[i].crash.t_ns, t, sizeof t));
             break;
         }
 }
@@ -600,13 +603,13 @@ void explain_write_summary(FILE *f, const struct explain_result *r, const char *
     size_t room = total > lines_max ? lines_max - 1 : total; /* the last line counts the rest */
     if (r->rows_differ && room) { /* the rows first: the groups' lines may be many */
         fprintf(f, "%s", indent);
-        say_rows(f, r);
+        ex_say_rows(f, r);
         fputc('\n', f);
         lines++;
     }
     for (size_t g = 0; g < r->ngroups && lines < room; g++, lines++) {
         fprintf(f, "%s", indent);
-        write_group(f, r, &r->groups[g]);
+        ex_write_group(f, r, &r->groups[g]);
         fputc('\n', f);
     }
     if (total > lines) fprintf(f, "%s... and %zu more causes\n", indent, total - lines);
@@ -626,306 +629,14 @@ void explain_cause_words(const struct explain_result *r, const struct explain_re
                  drop_words(e->reason));
         return;
     case SIM_TR_CRASH:
-        snprintf(buf, size, "%s crashed", bare(r, e->node, a, sizeof a));
+        snprintf(buf, size, "%s crashed", ex_bare(r, e->node, a, sizeof a));
         return;
     case SIM_TR_TIMER:
         snprintf(buf, size, "%s's retry timer fired before the ack came",
-                 bare(r, e->node, a, sizeof a));
+                 ex_bare(r, e->node, a, sizeof a));
         return;
     default:
         snprintf(buf, size, "%s", explain_event_name(e));
         return;
     }
-}
-
-/* ---- the full text ---- */
-
-static void chain_user(FILE *f, const struct explain_result *r, const struct explain_event *e) {
-    char a[PIPE_NAME_MAX];
-    unsigned long long k = (unsigned long long)e->a;
-    switch (e->kind) {
-    case PIPE_TR_VISIBLE:
-        fprintf(f, " visible r%llu (partition %llu)", k, (unsigned long long)e->b);
-        return;
-    case PIPE_TR_REBALANCE:
-        fprintf(f, " partition %llu -> %s (generation %llu)", k,
-                (uint32_t)e->b == PIPE_NO_OWNER ? "no owner" : bare(r, (uint32_t)e->b, a, sizeof a),
-                (unsigned long long)(e->b >> 32));
-        return;
-    case PIPE_TR_FENCED:
-        fprintf(f, " fenced partition %llu", k);
-        return;
-    case PIPE_TR_CKPT_ROLLBACK:
-        fprintf(f, " rollback to checkpoint %llu (epoch %llu)", k, (unsigned long long)e->b);
-        return;
-    default:
-        fprintf(f, " checkpoint %llu (epoch %llu)", k, (unsigned long long)e->b);
-        return;
-    }
-}
-
-/* One chain event as a trace line, with its role when it is not the record's path. */
-static void chain_line(FILE *f, const struct explain_result *r, const struct explain_event *e) {
-    char a[PIPE_NAME_MAX], b[PIPE_NAME_MAX], t[40], rec[24] = "";
-    fprintf(f, "    %12.6f s  %-14s %-9s", (double)e->t_ns / 1e9, explain_event_name(e),
-            bare(r, e->node, a, sizeof a));
-    if (e->rec != UINT64_MAX) snprintf(rec, sizeof rec, "r%llu", (unsigned long long)e->rec);
-    switch (e->type) {
-    case SIM_TR_SEND:
-    case SIM_TR_DELIVER:
-    case SIM_TR_DROP:
-    case SIM_TR_DUP:
-        fprintf(f, " %s %-9s %-11s %-7s msg %llu", e->type == SIM_TR_DELIVER ? "<-" : "->",
-                bare(r, e->peer, b, sizeof b), pipe_msg_name((int)e->kind),
-                pipe_msg_has_record((int)e->kind) ? rec : "", (unsigned long long)e->msg);
-        if (e->type == SIM_TR_DROP) fprintf(f, " (%s)", sim_drop_reason_name(e->reason));
-        break;
-    case SIM_TR_USER:
-        chain_user(f, r, e);
-        break;
-    case SIM_TR_TIMER:
-        if (e->a) fprintf(f, " %s after the send it repeats", when(e->a, t, sizeof t));
-        break;
-    case SIM_TR_FAULT:
-        fprintf(f, " at step %s, %s %llu", pipe_step_name(e->kind) ? pipe_step_name(e->kind) : "?",
-                e->rec != UINT64_MAX ? "record" : "checkpoint", (unsigned long long)e->b);
-        break;
-    default:
-        break;
-    }
-    if (e->role != EXPLAIN_PATH) fprintf(f, "  [%s]", role_name(e->role));
-    fputc('\n', f);
-}
-
-static void write_record(FILE *f, const struct explain_result *r, const struct explain_record *x) {
-    fputs("  ", f);
-    explain_write_story(f, r, x);
-    fputc('\n', f);
-    for (uint32_t i = 0; i < x->n; i++)
-        chain_line(f, r, &x->chain[i]);
-    if (x->truncated)
-        fprintf(f, "    (more events than %u: some of its own messages are left out)\n",
-                EXPLAIN_CHAIN_MAX);
-}
-
-#define EXPLAIN_TEXT_IDS 30u
-#define EXPLAIN_TEXT_ROWS 20u
-
-static void write_group_records(FILE *f, const struct explain_result *r, size_t g, bool all) {
-    const struct explain_group *G = &r->groups[g];
-    uint64_t shown = 0;
-    for (size_t i = 0; i < r->nrecs; i++) {
-        if (r->recs[i].group != g || (!all && shown >= EXPLAIN_TEXT_CHAINS)) continue;
-        write_record(f, r, &r->recs[i]);
-        shown++;
-    }
-    if (G->nrec <= shown) return;
-    fprintf(f, "  the other %llu:", (unsigned long long)(G->nrec - shown));
-    for (uint64_t k = shown; k < G->nrec && k < shown + EXPLAIN_TEXT_IDS; k++)
-        fprintf(f, " r%llu", (unsigned long long)G->recs[k]);
-    fprintf(f, "%s\n", G->nrec > shown + EXPLAIN_TEXT_IDS ? " ..." : "");
-}
-
-void explain_write_text(FILE *f, const struct explain_result *r, bool all) {
-    const struct exp_outcome *o = &r->outcome;
-    fprintf(f, "%s, seed %llu: %llu records sent, %llu delivered, %llu lost, %llu duplicated",
-            dlv_name(r->protocol), (unsigned long long)r->seed, (unsigned long long)o->sent,
-            (unsigned long long)o->delivered, (unsigned long long)o->lost,
-            (unsigned long long)o->duplicated);
-    if (o->windows_enabled)
-        fprintf(f, ", window table %s",
-                o->windows_match_reference ? "as the reference" : "DIFFERS");
-    fputs("\n\n", f);
-    if (r->has_record) {
-        for (size_t i = 0; i < r->nrecs; i++)
-            write_record(f, r, &r->recs[i]);
-        return;
-    }
-    if (!r->ngroups && !r->rows_differ) explain_write_summary(f, r, "", 1);
-    for (size_t g = 0; g < r->ngroups; g++) {
-        if (r->groups[g].nrec > 1 || r->groups[g].example == EXPLAIN_NONE) {
-            write_group(f, r, &r->groups[g]);
-            fputc('\n', f);
-        }
-        write_group_records(f, r, g, all);
-        fputc('\n', f);
-    }
-    if (r->nrecs < r->nexplained)
-        fprintf(f, "(chains kept for the first %u records; the groups count all %llu)\n\n",
-                EXPLAIN_CHAINS_MAX, (unsigned long long)r->nexplained);
-    if (!r->rows_differ) return;
-    say_rows(f, r);
-    fputs(":\n", f);
-    for (size_t i = 0; i < r->nrows && (all || i < EXPLAIN_TEXT_ROWS); i++) {
-        fputs("  ", f);
-        say_row(f, r, &r->rows[i]);
-        fputc('\n', f);
-    }
-    size_t shown = all || r->nrows < EXPLAIN_TEXT_ROWS ? r->nrows : EXPLAIN_TEXT_ROWS;
-    if (shown < r->rows_differ)
-        fprintf(f, "  ... %llu more rows (--all%s)\n", (unsigned long long)(r->rows_differ - shown),
-                r->nrows < r->rows_differ ? " shows the first 1000; --json the same"
-                                          : " shows them");
-}
-
-/* ---- JSON ---- */
-
-void explain_json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-/* A story or a group's line as a JSON string (rendered in memory first). */
-static void json_words(FILE *f, const struct explain_result *r, const struct explain_record *x,
-                       const struct explain_group *g) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m) {
-        fputs("null", f);
-        return;
-    }
-    if (x)
-        explain_write_story(m, r, x);
-    else
-        write_group(m, r, g);
-    fclose(m);
-    explain_json_str(f, buf);
-    free(buf);
-}
-
-static void json_event(FILE *f, const struct explain_result *r, const struct explain_event *e) {
-    char a[PIPE_NAME_MAX];
-    fprintf(f,
-            "{\"t_ns\":%llu,\"seq\":%llu,\"event\":\"%s\",\"node\":", (unsigned long long)e->t_ns,
-            (unsigned long long)e->seq, explain_event_name(e));
-    if (e->node == SIM_NODE_NONE)
-        fputs("null", f);
-    else
-        explain_json_str(f, bare(r, e->node, a, sizeof a));
-    bool msg = e->type >= SIM_TR_SEND && e->type <= SIM_TR_DUP;
-    if (msg) {
-        fputs(",\"peer\":", f);
-        explain_json_str(f, bare(r, e->peer, a, sizeof a));
-        fprintf(f, ",\"kind\":\"%s\",\"msg\":%llu", pipe_msg_name((int)e->kind),
-                (unsigned long long)e->msg);
-    }
-    if (e->rec != UINT64_MAX && (!msg || pipe_msg_has_record((int)e->kind)))
-        fprintf(f, ",\"record\":%llu", (unsigned long long)e->rec);
-    if (e->type == SIM_TR_DROP) fprintf(f, ",\"reason\":\"%s\"", sim_drop_reason_name(e->reason));
-    if (e->type == SIM_TR_TIMER) fprintf(f, ",\"delay_ns\":%llu", (unsigned long long)e->a);
-    if (e->type == SIM_TR_USER)
-        fprintf(f, ",\"id\":%llu,\"arg\":%llu", (unsigned long long)e->a, (unsigned long long)e->b);
-    if (e->type == SIM_TR_FAULT)
-        fprintf(f, ",\"step\":\"%s\",\"arg\":%llu",
-                pipe_step_name(e->kind) ? pipe_step_name(e->kind) : "?", (unsigned long long)e->b);
-    fprintf(f, ",\"role\":\"%s\",\"key\":%s}", role_name(e->role), e->key ? "true" : "false");
-}
-
-static void json_group(FILE *f, const struct explain_result *r, const struct explain_group *g) {
-    fprintf(f, "{\"verdict\":\"%s\",\"cause\":\"%s\",\"records\":%llu,\"at\":%llu,\"to\":%llu,",
-            g->verdict == EXPLAIN_LOST ? "lost" : "duplicated", explain_cause_name(g->by),
-            (unsigned long long)g->nrec, (unsigned long long)g->n_at, (unsigned long long)g->n_to);
-    fputs("\"event\":", f);
-    if (g->event.seq == UINT64_MAX)
-        fputs("null", f);
-    else
-        json_event(f, r, &g->event);
-    fputs(",\"end\":", f);
-    if (g->has_end)
-        json_event(f, r, &g->end);
-    else
-        fputs("null", f);
-    if (g->fault >= 0)
-        fprintf(f, ",\"fault\":%d", g->fault);
-    else
-        fputs(",\"fault\":null", f);
-    fputs(",\"ids\":[", f);
-    for (uint64_t k = 0; k < g->nrec; k++)
-        fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)g->recs[k]);
-    fputs("],\"summary\":", f);
-    json_words(f, r, NULL, g);
-    fputc('}', f);
-}
-
-static void json_record(FILE *f, const struct explain_result *r, const struct explain_record *x) {
-    static const char *const verdicts[] = {"lost", "duplicated", "once"};
-    fprintf(f, "{\"record\":%llu,\"verdict\":\"%s\",\"copies\":%u,\"partition\":%u,\"group\":",
-            (unsigned long long)x->rec, verdicts[x->verdict], x->copies, x->partition);
-    if (x->group == EXPLAIN_NONE)
-        fputs("null", f);
-    else
-        fprintf(f, "%u", x->group);
-    fputs(",\"cause\":", f);
-    if (x->cause == EXPLAIN_NONE)
-        fputs("null", f);
-    else
-        fprintf(f, "%u", x->cause);
-    fprintf(f, ",\"truncated\":%s,\"story\":", x->truncated ? "true" : "false");
-    json_words(f, r, x, NULL);
-    fputs(",\"chain\":[", f);
-    for (uint32_t i = 0; i < x->n; i++) {
-        if (i) fputc(',', f);
-        json_event(f, r, &x->chain[i]);
-    }
-    fputs("]}", f);
-}
-
-static void json_rows(FILE *f, const struct explain_result *r) {
-    fprintf(f, ",\"rows_differ\":%llu,\"rows\":[", (unsigned long long)r->rows_differ);
-    for (size_t i = 0; i < r->nrows; i++) {
-        const struct explain_row *w = &r->rows[i];
-        fprintf(f, "%s{\"window_start_ns\":%lld,\"window_end_ns\":%lld,\"key\":", i ? "," : "",
-                (long long)w->start_ns, (long long)w->end_ns);
-        explain_json_str(f, w->key);
-        if (isnan(w->value))
-            fputs(",\"value\":null", f);
-        else
-            fprintf(f, ",\"value\":%.17g", w->value);
-        fprintf(f,
-                ",\"reference\":%.17g,\"records\":%llu,\"twice\":%llu,\"never\":%llu,"
-                "\"late\":%llu",
-                w->reference, (unsigned long long)w->records, (unsigned long long)w->twice,
-                (unsigned long long)w->never, (unsigned long long)w->late);
-        fputs(",\"crash\":", f);
-        if (w->has_crash)
-            json_event(f, r, &w->crash);
-        else
-            fputs("null", f);
-        fprintf(f, ",\"before_crash\":%llu}", (unsigned long long)w->before_crash);
-    }
-    fputc(']', f);
-}
-
-void explain_write_json(FILE *f, const struct explain_result *r) {
-    const struct exp_outcome *o = &r->outcome;
-    fprintf(f,
-            "{\"protocol\":\"%s\",\"seed\":%llu,\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
-            "\"duplicated\":%llu,\"matches_reference\":%s,\"end_ns\":%llu,\"explained\":%llu,",
-            dlv_name(r->protocol), (unsigned long long)r->seed, (unsigned long long)o->sent,
-            (unsigned long long)o->delivered, (unsigned long long)o->lost,
-            (unsigned long long)o->duplicated, o->matches_reference ? "true" : "false",
-            (unsigned long long)o->end_ns, (unsigned long long)r->nexplained);
-    fputs("\"groups\":[", f);
-    for (size_t g = 0; g < r->ngroups; g++) {
-        if (g) fputc(',', f);
-        json_group(f, r, &r->groups[g]);
-    }
-    fputs("],\"records\":[", f);
-    for (size_t i = 0; i < r->nrecs; i++) {
-        if (i) fputc(',', f);
-        json_record(f, r, &r->recs[i]);
-    }
-    fputc(']', f);
-    if (o->windows_enabled) json_rows(f, r);
-    fputs("}\n", f);
 }
