@@ -451,21 +451,17 @@ static void say_group_cause(FILE *f, const struct explain_result *r,
             fprintf(f, " at %s", at);
         return;
     case EXPLAIN_BY_ROLLBACK:
-        fprintf(f,
-                "the broker rolled the job back to checkpoint %llu at %s, dropping their "
-                "uncommitted output",
-                (unsigned long long)e->a, at);
-        return;
     case EXPLAIN_BY_ABORT:
-        fprintf(f,
-                "no checkpoint committed their output (checkpoint %llu was aborted at %s, the "
-                "first after them)",
-                (unsigned long long)e->a, at);
+    case EXPLAIN_BY_FENCE: {
+        static const char *const what[] = {
+            "the broker rolled the job back to checkpoint %llu at %s, dropping their "
+            "uncommitted output",
+            "no checkpoint committed their output (checkpoint %llu was aborted at %s, the first "
+            "after them)",
+            "their partition %llu moved or a stale write to it was fenced at %s"};
+        fprintf(f, what[g->by - EXPLAIN_BY_ROLLBACK], (unsigned long long)e->a, at);
         return;
-    case EXPLAIN_BY_FENCE:
-        fprintf(f, "their partition %llu moved or a stale write to it was fenced at %s",
-                (unsigned long long)e->a, at);
-        return;
+    }
     case EXPLAIN_BY_TIMEOUT:
         fprintf(f, "a retry timer fired before their acknowledgement arrived (the first at %s)",
                 at);
