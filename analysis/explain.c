@@ -119,16 +119,18 @@ static void mark_path(struct ex_rec *x, const struct ex_path *p, bool again) {
 
 /* ---- the events around the record ---- */
 
-/* A crash of node between indexes a and b (the record was there), with the step fault
- * before it and the restart after it. Returns the crash's index or EXPLAIN_NONE. */
-static uint32_t crash_between(struct ex_rec *x, uint32_t node, uint32_t a, uint32_t b) {
-    if (node >= EX_NODES_MAX) return EXPLAIN_NONE;
-    uint32_t c = ex_first_after(&x->t->crash[node], a, b);
-    if (c == EXPLAIN_NONE) return c;
-    mark(x, c, EXPLAIN_CONTEXT, false);
-    if (c > 0 && ev(x, c - 1)->type == SIM_TR_FAULT) mark(x, c - 1, EXPLAIN_CONTEXT, false);
-    mark(x, ex_first_after(&x->t->restart[node], c, (uint32_t)x->t->n), EXPLAIN_CONTEXT, false);
-    return c;
+/* Crash c of node (EXPLAIN_NONE: none) in the story, with the step fault right before
+ * it and the node's restart after it. */
+static void mark_crash(struct ex_rec *x, uint32_t node, uint32_t c) {
+    if (c == EXPLAIN_NONE || node >= EX_NODES_MAX) return;
+    mark(x, c, EXPLAIN_CONTEXT, true);
+    if (c > 0 && ev(x, c - 1)->type == SIM_TR_FAULT) mark(x, c - 1, EXPLAIN_CONTEXT, true);
+    mark(x, ex_first_after(&x->t->restart[node], c, (uint32_t)x->t->n), EXPLAIN_CONTEXT, true);
+}
+
+/* A crash of node between indexes a and b (the record was there). */
+static void crash_between(struct ex_rec *x, uint32_t node, uint32_t a, uint32_t b) {
+    if (node < EX_NODES_MAX) mark_crash(x, node, ex_first_after(&x->t->crash[node], a, b));
 }
 
 /* Every crash of a node between two of the record's events there; and for a lost
@@ -164,16 +166,12 @@ static void mark_drop_context(struct ex_rec *x, uint32_t i) {
     const struct sim_trace_rec *r = ev(x, i);
     const struct ex_trace *t = x->t;
     if (r->reason == SIM_DROP_DOWN && r->peer < EX_NODES_MAX) {
-        uint32_t c = ex_last_before(&t->crash[r->peer], i);
-        mark(x, c, EXPLAIN_CONTEXT, false);
-        if (c != EXPLAIN_NONE)
-            mark(x, ex_first_after(&t->restart[r->peer], c, (uint32_t)t->n), EXPLAIN_CONTEXT,
-                 false);
+        mark_crash(x, r->peer, ex_last_before(&t->crash[r->peer], i));
     } else if (r->reason == SIM_DROP_PARTITION) {
         uint32_t p = ex_last_before(&t->partition, i);
-        mark(x, p, EXPLAIN_CONTEXT, false);
+        mark(x, p, EXPLAIN_CONTEXT, true);
         if (p != EXPLAIN_NONE)
-            mark(x, ex_first_after(&t->heal, p, (uint32_t)t->n), EXPLAIN_CONTEXT, false);
+            mark(x, ex_first_after(&t->heal, p, (uint32_t)t->n), EXPLAIN_CONTEXT, true);
     }
 }
 
@@ -290,15 +288,8 @@ static void set_cause(struct ex_rec *x, uint32_t i, enum explain_cause by) {
     mark(x, i, EXPLAIN_CAUSE, true);
     const struct sim_trace_rec *r = ev(x, i);
     uint32_t node = r->type == SIM_TR_DROP && r->reason == SIM_DROP_DOWN ? r->peer : r->node;
-    if (by == EXPLAIN_BY_CRASH && node < EX_NODES_MAX) { /* and the crash's restart */
-        uint32_t c = r->type == SIM_TR_CRASH ? i : ex_last_before(&x->t->crash[node], i);
-        mark(x, c, EXPLAIN_CONTEXT, true);
-        if (c != EXPLAIN_NONE && c > 0 && ev(x, c - 1)->type == SIM_TR_FAULT)
-            mark(x, c - 1, EXPLAIN_CONTEXT, true);
-        if (c != EXPLAIN_NONE)
-            mark(x, ex_first_after(&x->t->restart[node], c, (uint32_t)x->t->n), EXPLAIN_CONTEXT,
-                 true);
-    }
+    if (by == EXPLAIN_BY_CRASH && node < EX_NODES_MAX) /* the crash, its step, its restart */
+        mark_crash(x, node, r->type == SIM_TR_CRASH ? i : ex_last_before(&x->t->crash[node], i));
 }
 
 /* A duplicate: what went wrong between the first copy's path and the second's. */
