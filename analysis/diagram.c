@@ -273,6 +273,13 @@ static bool of_record(const struct dg_arrow *a, uint64_t record) {
     return pipe_msg_has_record((int)a->kind) && a->tag == record;
 }
 
+static bool chain_has(const struct diag_chain *c, uint64_t msg);
+
+/* A message of the followed record, or of the explained chain (--explain). */
+static bool in_focus(const struct diag_options *o, const struct dg_arrow *a, uint64_t record) {
+    return of_record(a, record) || (o->chain && chain_has(o->chain, a->id));
+}
+
 static int select_view(const struct diag_options *o, const struct dg_trace *t,
                        struct diag_report *rep, struct dg_view *v, struct ft_error *err) {
     memset(v, 0, sizeof *v);
@@ -292,7 +299,7 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
     for (size_t i = start; i < t->narrows; i++) {
         const struct dg_arrow *a = &t->arrows[i];
         if (o->has_window && (a->t0 < o->from_ns || a->t0 > o->to_ns)) continue;
-        if (v->focused && !of_record(a, v->record)) continue;
+        if (v->focused && !in_focus(o, a, v->record)) continue;
         if (v->nsel == (v->focused ? DIAG_ARROWS_MAX : DIAG_DEFAULT_ARROWS) && !o->has_window &&
             !o->has_record) {
             rep->truncated = true;
@@ -305,7 +312,7 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
         for (size_t i = 0; i < t->narrows; i++) {
             const struct dg_arrow *a = &t->arrows[i];
             n += (!o->has_window || (a->t0 >= o->from_ns && a->t0 <= o->to_ns)) &&
-                 (!v->focused || of_record(a, v->record));
+                 (!v->focused || in_focus(o, a, v->record));
         }
         char what[160] = "";
         if (v->focused)
@@ -753,6 +760,19 @@ static void place_label(struct dg_placer *pl, double x, double y, double dx, dou
     placer_add(pl, placer_box(pl, *lx, *ly, w, DG_LABEL_PX, false, 0, 0));
 }
 
+/* Where an arrow starts (y0, at its sender's lifeline) and how far it goes. */
+static void arrow_geometry(const struct dg_layout *L, const struct dg_arrow *a, double *y0,
+                           double *dx, double *dy) {
+    int xs = lifeline_of(L, a->src), xd = lifeline_of(L, a->dst);
+    *y0 = y_of(L, a->t0);
+    *dx = xd - xs;
+    *dy = y_of(L, a->t1) - *y0;
+    if (dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
+        *dx = *dx > 0 ? 0.42 : -0.42;
+        *dy = y_of(L, a->t0 + L->transit_ns / 2) - *y0;
+    }
+}
+
 static void write_messages(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
                            const struct dg_view *v, const struct dg_layout *L, struct dg_placer *pl,
                            struct diag_report *rep) {
@@ -764,12 +784,9 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
           dat);
     for (size_t k = 0; k < v->nsel; k++) {
         const struct dg_arrow *a = &t->arrows[v->sel[k]];
-        int xs = lifeline_of(L, a->src), xd = lifeline_of(L, a->dst);
-        double y0 = y_of(L, a->t0), dx = xd - xs, dy = y_of(L, a->t1) - y0;
-        if (dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
-            dx = dx > 0 ? 0.42 : -0.42;
-            dy = y_of(L, a->t0 + L->transit_ns / 2) - y0;
-        }
+        int xs = lifeline_of(L, a->src);
+        double y0, dx, dy;
+        arrow_geometry(L, a, &y0, &dx, &dy);
         char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX], label[96];
         const char *kn = pipe_msg_name((int)a->kind);
         if (a->kind == PIPE_MSG_INIT || a->kind == PIPE_MSG_INIT_ACK || a->kind >= PIPE_MSG_BARRIER)
@@ -871,11 +888,84 @@ static void write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms) 
     fputs(")\n", gp);
 }
 
+/* ---- the explained chain (`ftsim diagram --explain`) ----
+ * index 4: the chain's messages again, drawn over their arrows as a wide translucent
+ * band; index 5: the cause, a ring at the drop's cross or on the node's lifeline, with
+ * its words. */
+
+static bool chain_has(const struct diag_chain *c, uint64_t msg) {
+    size_t lo = 0, hi = c->nmsgs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->msgs[mid] < msg) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < c->nmsgs && c->msgs[lo] == msg;
+}
+
+static bool has_time(const struct dg_layout *L, uint64_t t) {
+    for (size_t i = 0; i < L->nt; i++)
+        if (L->t[i] == t) return true;
+    return false;
+}
+
+/* Returns whether the cause is drawn (a clause must not plot a block of NaN labels). */
+static bool write_chain(FILE *dat, const struct diag_chain *c, const struct dg_trace *t,
+                        const struct dg_view *v, const struct dg_layout *L) {
+    fputs("\n\n# index 4: the explained chain's messages. 1 x  2 y  3 dx  4 dy  5 msg\n", dat);
+    bool any = false, cause = false;
+    double cx = 0, cy = 0;
+    for (size_t k = 0; k < v->nsel; k++) {
+        const struct dg_arrow *a = &t->arrows[v->sel[k]];
+        if (!chain_has(c, a->id)) continue;
+        double y0, dx, dy;
+        arrow_geometry(L, a, &y0, &dx, &dy);
+        fprintf(dat, "%d %.6f %.6f %.6f %llu\n", lifeline_of(L, a->src), y0, dx, dy,
+                (unsigned long long)a->id);
+        any = true;
+        if (c->has_cause && c->cause_msg == a->id && a->fate == FATE_DROPPED)
+            cause = true, cx = lifeline_of(L, a->src) + dx, cy = y0 + dy;
+    }
+    if (!any) fputs("NaN NaN NaN NaN 0\n", dat);
+    if (!cause && c->has_cause && !c->cause_msg && lifeline_of(L, c->cause_node) >= 0 &&
+        has_time(L, c->cause_t_ns))
+        cause = true, cx = lifeline_of(L, c->cause_node), cy = y_of(L, c->cause_t_ns);
+    fputs("\n\n# index 5: the cause. 1 x  2 y  3 label\n", dat);
+    if (!cause) {
+        fputs("NaN NaN \"-\"\n", dat);
+        return false;
+    }
+    char label[120];
+    snprintf(label, sizeof label, "cause: %s", c->cause);
+    fprintf(dat, "%.6f %.6f ", cx, cy);
+    plot_dat_str(dat, label);
+    fputc('\n', dat);
+    return true;
+}
+
+static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void chain_clauses(FILE *gp, bool *f, const char *name, const struct diag_chain *c,
+                          bool cause) {
+    clause(gp, f, name,
+           "index 4 using 1:2:3:4 with vectors nohead lw 9 lc rgb \"#A0E69F00\" "
+           "title \"the chain of r%llu\"",
+           (unsigned long long)c->record);
+    if (!cause) return;
+    clause(gp, f, name,
+           "index 5 using 1:2 with points pt 6 ps 4.5 lw 3 lc rgb \"#C00000\" title \"cause\"");
+    clause(gp, f, name,
+           "index 5 using 1:2:3 with labels right offset -2.2,-1.2 boxed font \",11\" "
+           "tc rgb \"#C00000\" notitle");
+}
+
 /* What the view contains: the key names only what is drawn, and a plot clause is
  * written only when its data has rows (gnuplot 5.4 crashes on a `with labels` clause
  * whose every point is undefined). */
 struct dg_has {
     bool message, ack, lost, down, cut, crash, fault, restart, visible, partition, rebalance;
+    bool cause; /* --explain: the chain's cause is drawn */
 };
 
 /* One clause of the plot command: "plot " before the first, ", \" between. */
@@ -984,6 +1074,7 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
                "offset %s boxed font \",%d\" tc rgb \"%s\" notitle",
                pts[i].type, pts[i].offset, pts[i].font, pts[i].text_color);
     }
+    if (o->chain) chain_clauses(gp, &f, name, o->chain, h->cause);
     fputc('\n', gp);
 }
 
@@ -1081,7 +1172,9 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
     write_messages(dat, o, t, v, L, &pl, rep);
     free(pl.box);
     write_marks(dat, o, t, mk, nmk, L, rep);
+    bool cause = o->chain && write_chain(dat, o->chain, t, v, L);
     struct dg_has h = view_has(t, v, mk, nmk, L);
+    h.cause = cause;
     fprintf(gp,
             "# %s.gp: message-sequence diagram of one run, written by `ftsim diagram`.\n"
             "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat.\n"

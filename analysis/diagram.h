@@ -19,6 +19,20 @@
 #define DIAG_TRACE_MAX (1u << 24) /* messages of one run the diagram may look through */
 #define DIAG_TITLE_MAX 256u
 
+/* `ftsim diagram --explain`: one explained record's chain (analysis/explain.h) put on
+ * the chart: its messages (the record's own and those that moved it on, a commit, a
+ * join) drawn and highlighted, its cause marked and labelled. */
+struct diag_chain {
+    uint64_t record;
+    const uint64_t *msgs; /* the chain's message ids, ascending */
+    size_t nmsgs;
+    bool has_cause;
+    uint64_t cause_msg; /* the cause is this message's drop; 0: an event at a node */
+    uint64_t cause_t_ns;
+    uint32_t cause_node;
+    char cause[96]; /* the cause in a few words, its label */
+};
+
 struct diag_options {
     const struct pipe_config *cfg;
     enum dlv_protocol protocol;
@@ -30,6 +44,7 @@ struct diag_options {
     const char *out;     /* image path ending in .svg, .png or .pdf */
     const char *title;   /* what the diagram shows first (e.g. the scenario name) */
     const char *gnuplot; /* NULL: "gnuplot" from PATH */
+    const struct diag_chain *chain; /* optional: record = chain->record, chain drawn */
 };
 
 struct diag_report {

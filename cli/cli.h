@@ -13,6 +13,7 @@ enum cli_exit { CLI_OK = 0, CLI_VIOLATED = 1, CLI_USAGE = 2, CLI_INTERNAL = 3 };
 int cli_example(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_explain(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_diagram(int argc, char **argv);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "experiment.h"
+#include "explain.h"
 #include "grow.h"
 #include "scenario.h"
 
@@ -23,7 +24,11 @@ static void usage(FILE *f) {
           "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
           "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
           "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
-          "'N passed, N failed'.\n"
+          "'N passed, N failed'. Under a failed one, the `ftsim explain` summary of that\n"
+          "scenario, seed and protocol (why: one line per cause of the lost or duplicated\n"
+          "records and the differing window rows) and the command that shows the full chains\n"
+          "(see: ftsim explain FILE --seed N --protocol P); TAP prints them as diagnostics,\n"
+          "JUnit inside the <failure> element.\n"
           "\n"
           "  --tap           print TAP (Test Anything Protocol) instead\n"
           "  --junit FILE    also write a JUnit XML report to FILE\n"
@@ -41,6 +46,7 @@ struct result {
     const char *protocol;
     bool ok;
     char detail[768];
+    char *why; /* a failure's explanation: lines "why: ..." and "see: ftsim explain ..." */
 };
 
 struct checker {
@@ -87,11 +93,45 @@ static bool check_outcome(const struct scn_expect *e, const struct exp_outcome *
     return ok;
 }
 
+#define CHECK_WHY_LINES 4u /* summary lines of the explanation under a failure */
+
+/* The explanation of a failed (scenario, protocol, seed): the `ftsim explain` summary,
+ * one "why: " line per cause, then "see: " the command for the full chains; NULL when
+ * out of memory. The caller frees it. */
+static char *why_text(const struct scenario *scn, enum dlv_protocol p, uint64_t seed) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    struct explain_result res;
+    struct ft_error err = {0};
+    if (explain_run(&scn->pipe, p, seed, NULL, &res, &err) == 0) {
+        explain_write_summary(f, &res, "why: ", CHECK_WHY_LINES);
+        explain_free(&res);
+    } else {
+        fprintf(f, "why: (no explanation: %s)\n", err.msg);
+    }
+    fprintf(f, "see: ftsim explain %s --seed %llu --protocol %s\n", scn->file,
+            (unsigned long long)seed, dlv_name(p));
+    fclose(f);
+    return buf;
+}
+
+/* Prints each line of text after prefix. */
+static void print_lines(FILE *f, const char *prefix, const char *text) {
+    while (text && *text) {
+        const char *nl = strchr(text, '\n');
+        int n = nl ? (int)(nl - text) : (int)strlen(text);
+        fprintf(f, "%s%.*s\n", prefix, n, text);
+        text += n + (nl != NULL);
+    }
+}
+
 static int check_protocol(struct checker *c, const struct scenario *scn, enum dlv_protocol p) {
     struct result r = {.protocol = dlv_name(p), .ok = true};
     snprintf(r.scenario, sizeof r.scenario, "%s", scn->name);
     snprintf(r.file, sizeof r.file, "%s", scn->file);
-    uint64_t nseeds = scn->seed_last - scn->seed_first + 1;
+    uint64_t nseeds = scn->seed_last - scn->seed_first + 1, failed_seed = 0;
     char detail[700];
     for (uint64_t seed = scn->seed_first; seed <= scn->seed_last; seed++) {
         if (c->tty)
@@ -118,10 +158,12 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
                      detail);
         if (!ok) {
             r.ok = false;
+            failed_seed = seed;
             break;
         }
     }
     if (c->tty) fputs("\r\033[K", stderr);
+    if (!r.ok) r.why = why_text(scn, p, failed_seed);
     if (r.ok && nseeds > 1) {
         size_t len = strlen(r.detail);
         snprintf(r.detail + len, sizeof r.detail - len, "; held for all %llu seeds %llu..%llu",
@@ -138,8 +180,11 @@ static int report(struct checker *c, const struct result *r) {
     else
         printf("%s %zu - %s %s # %s\n", r->ok ? "ok" : "not ok", c->n + 1, r->scenario, r->protocol,
                r->detail);
+    print_lines(stdout, c->tap ? "# " : "  ", r->why);
     fflush(stdout);
-    return add_result(c, r) == 0 ? CLI_OK : CLI_INTERNAL;
+    if (add_result(c, r) == 0) return CLI_OK;
+    free(r->why);
+    return CLI_INTERNAL;
 }
 
 struct byz_reporter {
@@ -228,7 +273,9 @@ static int write_junit(const struct checker *c, const char *path, size_t failed)
         if (!r->ok) {
             fputs("<failure message=\"", f);
             xml_text(f, r->detail);
-            fputs("\"/>", f);
+            fputs("\">", f);
+            if (r->why) xml_text(f, r->why);
+            fputs("</failure>", f);
         }
         fputs("</testcase>\n", f);
     }
@@ -272,6 +319,7 @@ int cli_check(int argc, char **argv) {
         int r = write_junit(&c, junit, failed);
         if (r > rc) rc = r;
     }
+    for (size_t i = 0; i < c.n; i++) free(c.res[i].why);
     free(c.res);
     if (rc != CLI_OK) return rc;
     return failed ? CLI_VIOLATED : CLI_OK;

@@ -9,13 +9,14 @@
 
 #include "cli.h"
 #include "diagram.h"
+#include "explain.h"
 #include "scenario.h"
 #include "trace_filter.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: ftsim diagram FILE --out SEQ.svg|SEQ.png|SEQ.pdf [--seed N] [--protocol P]\n"
-            "                      [--from T --to T] [--record R]\n"
+            "                      [--from T --to T] [--record R] [--explain]\n"
             "\n"
             "Runs the scenario FILE once and draws its messages as a sequence diagram: each\n"
             "node a vertical lifeline, each message an arrow from (sender, send time) to\n"
@@ -37,6 +38,11 @@ static void usage(FILE *f) {
             "                  (default: at-least-once when the file lists it, else its first)\n"
             "  --from T, --to T  window of send times, e.g. 2.5s, 2500ms (both or neither)\n"
             "  --record R      only the messages carrying source record R\n"
+            "  --explain       explain the run (`ftsim explain`) and draw the chain of its first\n"
+            "                  lost or duplicated record (or of --record R): the record's\n"
+            "                  messages and those that moved it on (a commit, a join), the\n"
+            "                  chain highlighted, its cause ringed and labelled; prints the\n"
+            "                  record's story\n"
             "  --help          this text\n"
             "\n"
             "exit status: 0 drawn, 2 bad input (scenario, option, too many or no messages),\n"
@@ -50,6 +56,7 @@ struct diag_args {
     bool has_seed;
     struct cli_trace_filter focus; /* --record, --from/--to */
     int protocol;
+    bool explain;
 };
 
 static int bad(const char *what, const char *got) {
@@ -64,6 +71,7 @@ static int parse(int argc, char **argv, struct diag_args *a) {
                                          {"to", required_argument, NULL, CLI_OPT_TO},
                                          {"record", required_argument, NULL, CLI_OPT_RECORD},
                                          {"out", required_argument, NULL, 'o'},
+                                         {"explain", no_argument, NULL, 'e'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -87,6 +95,9 @@ static int parse(int argc, char **argv, struct diag_args *a) {
         case 'o':
             a->out = optarg;
             break;
+        case 'e':
+            a->explain = true;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -109,6 +120,64 @@ static enum dlv_protocol default_protocol(const struct scenario *scn) {
     for (uint32_t i = 0; i < scn->nprotocols; i++)
         if (scn->protocols[i] == DLV_AT_LEAST_ONCE) return DLV_AT_LEAST_ONCE;
     return scn->nprotocols ? scn->protocols[0] : DLV_AT_LEAST_ONCE;
+}
+
+/* --explain: the run explained, the record drawn, its chain for the diagram. */
+struct explained {
+    struct explain_result res;
+    const struct explain_record *x;
+    struct diag_chain chain;
+    uint64_t *msgs;
+};
+
+static void explained_free(struct explained *e) {
+    if (!e->x) return;
+    explain_free(&e->res);
+    free(e->msgs);
+}
+
+static int by_id(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int explain_for_diagram(const struct diag_args *a, const struct scenario *scn,
+                               struct diag_options *o, struct explained *e) {
+    struct explain_opts eo = {.has_record = a->focus.has_record, .record = a->focus.record};
+    struct ft_error err = {0};
+    int rc = explain_run(&scn->pipe, o->protocol, o->seed, &eo, &e->res, &err);
+    if (rc) {
+        fprintf(stderr, "ftsim diagram: %s: %s\n", a->file, err.msg);
+        return rc == FT_ENOENT || rc == FT_ELIMIT ? CLI_USAGE : CLI_INTERNAL;
+    }
+    if (!e->res.nrecs) {
+        fprintf(stderr, "ftsim diagram: %s: %s, seed %llu: no record is lost or duplicated, so "
+                        "there is no chain to draw (--record R draws one record's path)\n",
+                a->file, dlv_name(o->protocol), (unsigned long long)o->seed);
+        explain_free(&e->res);
+        return CLI_USAGE;
+    }
+    e->x = &e->res.recs[0];
+    e->msgs = malloc((e->x->n ? e->x->n : 1) * sizeof *e->msgs);
+    if (!e->msgs) return CLI_INTERNAL;
+    size_t n = 0;
+    for (uint32_t i = 0; i < e->x->n; i++)
+        if (e->x->chain[i].msg) e->msgs[n++] = e->x->chain[i].msg;
+    qsort(e->msgs, n, sizeof *e->msgs, by_id);
+    struct diag_chain *c = &e->chain;
+    *c = (struct diag_chain){.record = e->x->rec, .msgs = e->msgs, .nmsgs = n};
+    if (e->x->cause != EXPLAIN_NONE) {
+        const struct explain_event *ce = &e->x->chain[e->x->cause];
+        c->has_cause = true;
+        c->cause_msg = ce->type == SIM_TR_DROP ? ce->msg : 0;
+        c->cause_t_ns = ce->t_ns;
+        c->cause_node = ce->node;
+        explain_cause_words(&e->res, e->x, c->cause, sizeof c->cause);
+    }
+    o->chain = c;
+    o->has_record = true;
+    o->record = e->x->rec;
+    return CLI_OK;
 }
 
 int cli_diagram(int argc, char **argv) {
@@ -135,10 +204,17 @@ int cli_diagram(int argc, char **argv) {
                              .record = a.focus.record,
                              .out = a.out,
                              .title = scn->name};
+    struct explained ex = {0};
+    if (a.explain && (rc = explain_for_diagram(&a, scn, &o, &ex)) != CLI_OK) {
+        free(scn);
+        return rc;
+    }
     struct diag_report rep;
     rc = diag_draw(&o, &rep, &err);
+
     if (rc) {
         fprintf(stderr, "ftsim diagram: %s: %s\n", a.file, err.msg);
+        explained_free(&ex);
         free(scn);
         return rc == FT_ELIMIT || rc == FT_EINVAL ? CLI_USAGE : CLI_INTERNAL;
     }
@@ -148,6 +224,12 @@ int cli_diagram(int argc, char **argv) {
            rep.crashes, rep.restarts, (double)rep.from_ns / 1e6, (double)rep.to_ns / 1e6);
     if (rep.focused) printf(", record %llu", (unsigned long long)rep.record);
     printf("\n  first fault: %s\n", rep.fault[0] ? rep.fault : "none");
+    if (a.explain) {
+        fputs("  explained: ", stdout);
+        explain_write_story(stdout, &ex.res, ex.x);
+        fputc('\n', stdout);
+    }
+    explained_free(&ex);
     if (rep.truncated)
         fprintf(stderr,
                 "ftsim diagram: showing the first %u messages only; choose --from/--to "

@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cli_run, "run a scenario under each of its protocols and compare"},
+    {"explain", cli_explain, "explain why records were lost or duplicated, from the trace"},
     {"check", cli_check, "check scenarios' expectations (CI: exit 1 on a violation)"},
     {"list", cli_list, "list scenarios, protocols and fault kinds"},
     {"sweep", cli_sweep, "run seeds x protocols x --set values into a results database"},

@@ -27,6 +27,7 @@
 #include "scenario.h"
 #include "sim.h"
 #include "testutil.h"
+#include "trace_testutil.h"
 
 /* node ids of a pipeline with two workers: source 0, broker 1, worker-1 2, worker-2 3,
  * sink 4 (stream/pipeline.h) */
@@ -42,12 +43,7 @@ struct raw {
 
 static void collect(const struct sim_trace_rec *r, void *ctx) {
     struct raw *w = ctx;
-    if (w->n == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 4096;
-        w->r = realloc(w->r, w->cap * sizeof *w->r);
-        assert_non_null(w->r);
-    }
-    w->r[w->n++] = *r;
+    tu_trace_push(&w->r, &w->n, &w->cap, r);
 }
 
 static void raw_run(const char *file, enum dlv_protocol p, struct raw *w) {
