@@ -302,7 +302,12 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
            (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     if (o->lambda_enabled) print_json_lambda(o, l);
-    putchar('}');
+    printf(",\"moments\":{"); /* the coverage moments reached (docs/swarm.md) */
+    for (unsigned m = 0, n = 0; m < PIPE_MOMENTS; m++)
+        if (o->moments[m])
+            printf("%s\"%s\":%llu", n++ ? "," : "", pipe_moment_name(m),
+                   (unsigned long long)o->moments[m]);
+    printf("}}");
 }
 
 /* A time for the window table: a clock time for CSV replays (ns since midnight), else

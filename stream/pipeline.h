@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dlv.h"
+#include "moments.h"
 #include "query.h"
 #include "sim.h"
 
@@ -362,6 +363,7 @@ struct pipe_window_stats {
     uint64_t late_records;  /* records with at least one dropped contribution */
     uint64_t rows_emitted;  /* rows the output mode emitted */
     uint64_t triggers;      /* micro-batch triggers, or records (continuous) */
+    uint64_t partly_late;   /* records dropped from one window and counted in another */
 };
 
 /* End of the run: closes every window of the workers that are up (call once, after the
@@ -392,5 +394,9 @@ struct pipe_watermark {
 const struct pipe_watermark *pipe_window_watermarks(const struct pipe *p, size_t *n);
 /* The display name of a result key ("dog", "device-3", "error", "kitchen"). */
 const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, size_t size);
+
+/* The coverage moments the pipeline's nodes counted in this run (moments.h), added to
+ * out[0 .. PIPE_MOMENTS-1]; call after pipe_window_finish. */
+void pipe_moments_add(const struct pipe *p, uint64_t out[PIPE_MOMENTS]);
 
 #endif

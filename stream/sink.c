@@ -106,6 +106,7 @@ static void on_output(struct sim *s, struct pipe *p, struct sink_part *sp, const
             return;
         }
         if (rc == 1) apply(s, p, w, from);
+        else PIPE_MOMENT(p, DUP_SUPPRESSED);
     } else {
         apply(s, p, w, from);
     }
@@ -125,9 +126,11 @@ static void on_txn_output(struct pipe *p, struct sink_part *sp, const struct wir
     if (w->epoch < sp->dedup.epoch || committed_before(sp, w)) return;
     if (w->epoch > sp->dedup.epoch) {
         sp->dedup.epoch = w->epoch;
+        if (sp->open_txn) PIPE_MOMENT(p, TXN_ABORTED);
         txn_abort_open(p, sp);
     }
     if (w->txn != sp->open_txn) {
+        if (sp->open_txn) PIPE_MOMENT(p, TXN_ABORTED);
         txn_abort_open(p, sp);
         sp->open_txn = w->txn;
         sp->open_first = w->first;
@@ -153,6 +156,7 @@ static void on_commit(struct sim *s, struct pipe *p, struct sink_part *sp, const
                     w->end - w->first <= p->cfg.delivery.batch;
     for (uint64_t i = 0; complete && i < w->end - w->first; i++) complete = sp->present[i];
     if (!complete) {
+        PIPE_MOMENT(p, COMMIT_INCOMPLETE);
         reply(s, p, from, PIPE_MSG_COMMIT_ACK, w, WIRE_INCOMPLETE);
         return;
     }
@@ -168,6 +172,7 @@ static void on_init(struct sim *s, struct pipe *p, struct sink_part *sp, const s
                     uint32_t from) {
     if (w->epoch > sp->dedup.epoch) {
         sp->dedup.epoch = w->epoch;
+        if (sp->open_txn) PIPE_MOMENT(p, TXN_ABORTED);
         txn_abort_open(p, sp); /* the old epoch's open transaction is aborted */
     }
     if (w->epoch < sp->dedup.epoch) fence(s, p, w, from, 0);
