@@ -42,12 +42,10 @@ struct shrink_opts {
 };
 
 static int parse_opts(int argc, char **argv, struct shrink_opts *o, const char **file) {
-    static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
-                                         {"protocol", required_argument, NULL, 'p'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"seeds", required_argument, NULL, 'k'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"seed", required_argument, NULL, 's'}, {"protocol", required_argument, NULL, 'p'},
+        {"out", required_argument, NULL, 'o'},  {"seeds", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "s:p:o:k:h", opts, NULL)) != -1) {
@@ -66,15 +64,21 @@ static int parse_opts(int argc, char **argv, struct shrink_opts *o, const char *
                 return CLI_USAGE;
             }
             break;
-        case 'o': o->out = optarg; break;
+        case 'o':
+            o->out = optarg;
+            break;
         case 'k':
             if (cli_parse_u64(optarg, &o->seeds) || o->seeds > 1000) {
                 fprintf(stderr, "ftsim shrink: --seeds expects 0 to 1000, got '%s'\n", optarg);
                 return CLI_USAGE;
             }
             break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     return cli_one_operand("shrink", "scenario FILE", argc, argv, file);
@@ -102,8 +106,10 @@ int cli_shrink(int argc, char **argv) {
     uint64_t seed = o.has_seed ? o.seed : scn->seed;
     free(scn);
     if (o.protocol < 0) {
-        fprintf(stderr, "ftsim shrink: %s lists several protocols: name the failing one with "
-                        "--protocol\n", file);
+        fprintf(stderr,
+                "ftsim shrink: %s lists several protocols: name the failing one with "
+                "--protocol\n",
+                file);
         free(text);
         return CLI_USAGE;
     }
@@ -112,12 +118,13 @@ int cli_shrink(int argc, char **argv) {
     else
         snprintf(out, sizeof out, "%.*s-min.yaml",
                  (int)(strlen(file) > 5 && !strcmp(file + strlen(file) - 5, ".yaml")
-                           ? strlen(file) - 5 : strlen(file)),
+                           ? strlen(file) - 5
+                           : strlen(file)),
                  file);
     printf("shrink %s under %s at seed %llu:\n", file, dlv_name((enum dlv_protocol)o.protocol),
            (unsigned long long)seed);
-    rc = shrink_scenario(file, text, len, seed, (enum dlv_protocol)o.protocol,
-                         (uint32_t)o.seeds, out, stdout, NULL);
+    rc = shrink_scenario(file, text, len, seed, (enum dlv_protocol)o.protocol, (uint32_t)o.seeds,
+                         out, stdout, NULL);
     free(text);
     return rc;
 }

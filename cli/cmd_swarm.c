@@ -17,8 +17,8 @@
 #include "scn_verdict.h"
 #include "shrink.h"
 #include "store.h"
-#include "sweep.h"
 #include "swarm.h"
+#include "sweep.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim swarm FILE --runs N [--seed S] [--jobs J] [--db OUT.db] [--out DIR]\n"
@@ -66,9 +66,9 @@ struct swarm_cli {
     enum dlv_protocol protocols[DLV_COUNT];
     uint32_t nprotocols;
     struct swarm_base base;
-    struct swarm_run *run; /* per run j */
-    struct scenario *scn;  /* the run a worker parsed last */
-    uint64_t scn_run;      /* UINT64_MAX: none */
+    struct swarm_run *run;   /* per run j */
+    struct scenario *scn;    /* the run a worker parsed last */
+    uint64_t scn_run;        /* UINT64_MAX: none */
     struct exp_outcome *out; /* per index j * nprotocols + i */
     bool *done;
     struct res_db *db;
@@ -121,16 +121,27 @@ static int parse_one(struct swarm_cli *s, int c) {
         }
         fprintf(stderr, "ftsim swarm: --jobs expects 1 to %u, got '%s'\n", SWEEP_JOBS_MAX, optarg);
         return CLI_USAGE;
-    case 'd': s->db_path = optarg; return CLI_OK;
+    case 'd':
+        s->db_path = optarg;
+        return CLI_OK;
     case 'o':
         snprintf(s->out_dir, sizeof s->out_dir, "%s", optarg);
         s->has_out = true;
         return CLI_OK;
-    case 'p': return add_protocol(s, optarg);
-    case 'S': s->shrink = true; return CLI_OK;
-    case 'a': s->all = true; return CLI_OK;
-    case 'h': usage(stdout); return -1;
-    default: usage(stderr); return CLI_USAGE;
+    case 'p':
+        return add_protocol(s, optarg);
+    case 'S':
+        s->shrink = true;
+        return CLI_OK;
+    case 'a':
+        s->all = true;
+        return CLI_OK;
+    case 'h':
+        usage(stdout);
+        return -1;
+    default:
+        usage(stderr);
+        return CLI_USAGE;
     }
 }
 
@@ -184,8 +195,8 @@ static int compute(void *ctx, uint64_t index, struct exp_outcome *out, struct ex
         s->scn_run = j;
     }
     struct exp_options opt = {.stats = s->db ? stats : NULL};
-    return exp_run(&s->scn->pipe, s->base.protocols[index % s->base.nprotocols], r->seed, &opt,
-                   out, err);
+    return exp_run(&s->scn->pipe, s->base.protocols[index % s->base.nprotocols], r->seed, &opt, out,
+                   err);
 }
 
 static void params_of(const struct swarm_cli *s, uint64_t j, char *buf, size_t size) {
@@ -225,8 +236,7 @@ static int copy_array(void **dst, const void *src, size_t n, size_t size) {
 
 static int hold_stats(struct exp_stats *d, const struct exp_stats *st) {
     *d = *st;
-    d->buckets = NULL, d->markers = NULL, d->windows = NULL, d->watermarks = NULL,
-    d->lambda = NULL;
+    d->buckets = NULL, d->markers = NULL, d->windows = NULL, d->watermarks = NULL, d->lambda = NULL;
     d->markers_cap = st->nmarkers;
     int rc = copy_array((void **)&d->buckets, st->buckets, st->nbuckets, sizeof *st->buckets);
     if (!rc) rc = copy_array((void **)&d->markers, st->markers, st->nmarkers, sizeof *st->markers);
@@ -247,7 +257,8 @@ static int store(void *ctx, uint64_t index, const struct exp_outcome *out,
     if (hold_stats(&s->held[index], stats)) return ft_fail(err, FT_ENOMEM, "out of memory");
     uint64_t total = s->runs * s->base.nprotocols;
     int rc = 0;
-    while (!rc && s->next_store < total && (s->done[s->next_store] || !s->run[s->next_store / s->base.nprotocols].ok)) {
+    while (!rc && s->next_store < total &&
+           (s->done[s->next_store] || !s->run[s->next_store / s->base.nprotocols].ok)) {
         if (s->done[s->next_store]) rc = store_index(s, s->next_store, err);
         s->next_store++;
     }
@@ -329,7 +340,8 @@ int cli_swarm(int argc, char **argv) {
     if (!rc) rc = run_pool(&s);
     double secs = cli_now_s() - s.bar.t0_s;
     if (!rc) rc = swarm_report(&s.base, s.run, s.runs, s.out, s.all, s.shrink, secs);
-    for (uint64_t j = 0; s.run && j < s.runs; j++) swarm_run_free(&s.run[j]);
+    for (uint64_t j = 0; s.run && j < s.runs; j++)
+        swarm_run_free(&s.run[j]);
     for (uint64_t i = 0; s.held && i < s.runs * s.base.nprotocols; i++)
         exp_stats_free(&s.held[i]);
     free(s.held);

@@ -55,7 +55,8 @@ static int child(struct scn_doc *d, int i, const char *s, size_t n, int *pair) {
     yaml_node_t *x = node(d, i);
     if (!x) return 0;
     if (x->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *q = x->data.mapping.pairs.start; q < x->data.mapping.pairs.top; q++) {
+        for (yaml_node_pair_t *q = x->data.mapping.pairs.start; q < x->data.mapping.pairs.top;
+             q++) {
             yaml_node_t *k = node(d, q->key);
             if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == n &&
                 !memcmp(k->data.scalar.value, s, n)) {
@@ -118,8 +119,8 @@ static int copy(yaml_document_t *dst, yaml_document_t *src, int i, int depth) {
     yaml_node_t *x = yaml_document_get_node(src, i);
     if (!x || depth > 32) return 0;
     if (x->type == YAML_SCALAR_NODE)
-        return yaml_document_add_scalar(dst, NULL, x->data.scalar.value,
-                                        (int)x->data.scalar.length, x->data.scalar.style);
+        return yaml_document_add_scalar(dst, NULL, x->data.scalar.value, (int)x->data.scalar.length,
+                                        x->data.scalar.style);
     if (x->type == YAML_SEQUENCE_NODE) {
         int s = yaml_document_add_sequence(dst, NULL, x->data.sequence.style);
         int n = (int)(x->data.sequence.items.top - x->data.sequence.items.start);
@@ -233,7 +234,8 @@ static int write_out(void *data, unsigned char *buf, size_t size) {
     struct outbuf *o = data;
     if (o->n + size + 1 > o->cap) {
         size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->n + size + 1) cap *= 2;
+        while (cap < o->n + size + 1)
+            cap *= 2;
         char *q = realloc(o->p, cap);
         if (!q) return 0;
         o->p = q;

@@ -66,8 +66,19 @@ bool scn_judge(const struct scn_expect *e, enum dlv_protocol p, const struct exp
         v->guarantee = vrd_violated(p, o);
         describe_guarantee(v->guarantee, o, v->detail, sizeof v->detail);
     }
-    if ((what & SCN_JUDGE_EXPECT) && e)
-        v->expect = judge_expect(e, o, w, v->detail, sizeof v->detail);
+    if (!(what & SCN_JUDGE_EXPECT) || !e) return !v->guarantee;
+    struct scn_expect rest = *e; /* what the guarantee judged already is not judged twice */
+    uint32_t promised = what & SCN_JUDGE_GUARANTEE ? vrd_promised(p, o) : 0;
+    if ((promised & VRD_BIT(VRD_LOST)) && rest.lost.op == SCN_EQ && !rest.lost.value)
+        rest.lost.op = SCN_CMP_NONE;
+    if ((promised & VRD_BIT(VRD_DUPLICATED)) && rest.duplicated.op == SCN_EQ &&
+        !rest.duplicated.value)
+        rest.duplicated.op = SCN_CMP_NONE;
+    if ((promised & VRD_BIT(VRD_REFERENCE)) && rest.matches_reference == 1)
+        rest.matches_reference = -1;
+    if ((promised & VRD_BIT(VRD_WINDOWS)) && rest.windows_match_reference == 1)
+        rest.windows_match_reference = -1;
+    v->expect = judge_expect(&rest, o, w, v->detail, sizeof v->detail);
     return !v->guarantee && !v->expect;
 }
 

@@ -19,9 +19,9 @@
 #define SHRINK_STEPS_MAX 400u /* candidates tried in one shrink */
 
 struct shrink_result {
-    uint64_t seed;                   /* the seed the minimal file fails at */
-    int key;                         /* the failing key (scn_verdict_first numbering) */
-    uint32_t kept, tried;            /* steps kept, candidates run */
+    uint64_t seed;                             /* the seed the minimal file fails at */
+    int key;                                   /* the failing key (scn_verdict_first numbering) */
+    uint32_t kept, tried;                      /* steps kept, candidates run */
     uint64_t faults[2], records[2], events[2]; /* before and after */
 };
 

@@ -118,3 +118,22 @@ int swarm_file_with_expect(const struct swarm_base *b, const char *text, size_t 
     scn_doc_free(d);
     return rc;
 }
+
+int swarm_recheck(const struct pipe_config *cfg, const struct scn_expect *e, enum dlv_protocol p,
+                  uint64_t seed, int key) {
+    if (key == VRD_DUPLICATED || key == SCN_KEY_EXPECT + SCN_EK_DUPLICATED) return 1;
+    struct pipe_config *c = malloc(sizeof *c);
+    if (!c) return -1;
+    *c = *cfg;
+    uint64_t room = PIPE_DURATION_MAX - c->drain_ns;
+    c->drain_ns += room < SWARM_RECHECK_DRAIN_NS ? room : SWARM_RECHECK_DRAIN_NS;
+    struct exp_outcome o;
+    struct exp_windows w = {0};
+    struct ft_error err = {0};
+    struct scn_verdict v;
+    int rc = exp_run_windows(c, p, seed, NULL, &o, &w, &err);
+    if (!rc) scn_judge(e, p, &o, &w, SCN_JUDGE_GUARANTEE | SCN_JUDGE_EXPECT, &v);
+    exp_windows_free(&w);
+    free(c);
+    return rc ? -1 : scn_verdict_has(&v, key);
+}

@@ -28,7 +28,7 @@ struct draft {
     const struct pipe_config *c;
     struct scn_doc *d;
     struct swarm_run *run;
-    uint64_t est; /* records the source sends (estimate) */
+    uint64_t est;     /* records the source sends (estimate) */
     uint64_t A, B, E; /* faults start in [A, E), mostly in [A, B) (records flow), end by E */
     bool rebalance;
     int rc;
@@ -42,7 +42,8 @@ static bool has_protocol(const struct swarm_base *b, enum dlv_protocol p) {
 
 /* A duration in whole milliseconds (whole microseconds below 1 ms). */
 static const char *dur(uint64_t ns, char *buf, size_t size) {
-    ns = ns >= SIM_NS_PER_MS ? ns / SIM_NS_PER_MS * SIM_NS_PER_MS : ns / SIM_NS_PER_US * SIM_NS_PER_US;
+    ns = ns >= SIM_NS_PER_MS ? ns / SIM_NS_PER_MS * SIM_NS_PER_MS
+                             : ns / SIM_NS_PER_US * SIM_NS_PER_US;
     return scn_duration_str(ns, buf, size);
 }
 
@@ -97,12 +98,13 @@ static void crash_step(struct draft *dr) {
         steps[n++] = PIPE_STEP_BEFORE_SNAPSHOT_ACK;
     }
     const char *step = steps[rng_below(&dr->r, n)];
-    bool ckpt = !strcmp(step, PIPE_STEP_DURING_CHECKPOINT) ||
-                !strcmp(step, PIPE_STEP_BEFORE_SNAPSHOT_ACK);
+    bool ckpt =
+        !strcmp(step, PIPE_STEP_DURING_CHECKPOINT) || !strcmp(step, PIPE_STEP_BEFORE_SNAPSHOT_ACK);
     uint64_t span_ns = dr->E - dr->A, per_worker = dr->est / dr->c->workers + 1;
     uint64_t most = ckpt ? span_ns / dr->c->delivery.checkpoint_ns + 1 : per_worker;
-    uint64_t drain = dr->c->drain_ns / 4, restart = rng_range(&dr->r, SIM_NS_PER_MS,
-                                                              drain < 2 * SIM_NS_PER_S ? drain : 2 * SIM_NS_PER_S);
+    uint64_t drain = dr->c->drain_ns / 4,
+             restart = rng_range(&dr->r, SIM_NS_PER_MS,
+                                 drain < 2 * SIM_NS_PER_S ? drain : 2 * SIM_NS_PER_S);
     char w[32], m[48], r[32], y[200];
     worker_name(dr, w, sizeof w);
     if (!ckpt && rng_bernoulli(&dr->r, 0.3))
@@ -117,12 +119,15 @@ static void crash_step(struct draft *dr) {
 /* The message kinds worth dropping under the base's protocols and group. */
 static uint32_t drop_kinds(const struct draft *dr, int *kinds) {
     uint32_t n = 0;
-    for (int k = PIPE_MSG_PRODUCE; k <= PIPE_MSG_OUTPUT_ACK; k++) kinds[n++] = k;
+    for (int k = PIPE_MSG_PRODUCE; k <= PIPE_MSG_OUTPUT_ACK; k++)
+        kinds[n++] = k;
     if (has_protocol(dr->b, DLV_EXACTLY_ONCE_TXN))
-        for (int k = PIPE_MSG_COMMIT; k <= PIPE_MSG_INIT_ACK; k++) kinds[n++] = k;
+        for (int k = PIPE_MSG_COMMIT; k <= PIPE_MSG_INIT_ACK; k++)
+            kinds[n++] = k;
     if (dr->rebalance) kinds[n++] = PIPE_MSG_HEARTBEAT, kinds[n++] = PIPE_MSG_ASSIGN;
     if (has_protocol(dr->b, DLV_EXACTLY_ONCE_CKPT))
-        for (int k = PIPE_MSG_BARRIER; k <= PIPE_MSG_RESTORE_ACK; k++) kinds[n++] = k;
+        for (int k = PIPE_MSG_BARRIER; k <= PIPE_MSG_RESTORE_ACK; k++)
+            kinds[n++] = k;
     return n;
 }
 
@@ -134,9 +139,8 @@ static void drop(struct draft *dr) {
     bool worker_from = k == PIPE_MSG_ACK || k == PIPE_MSG_OUTPUT || k == PIPE_MSG_COMMIT ||
                        k == PIPE_MSG_INIT || k == PIPE_MSG_HEARTBEAT ||
                        k == PIPE_MSG_SNAPSHOT_ACK || k == PIPE_MSG_JOIN;
-    bool worker_to = k == PIPE_MSG_RECORD || k == PIPE_MSG_OUTPUT_ACK ||
-                     k == PIPE_MSG_COMMIT_ACK || k == PIPE_MSG_INIT_ACK ||
-                     k == PIPE_MSG_ASSIGN || k == PIPE_MSG_BARRIER;
+    bool worker_to = k == PIPE_MSG_RECORD || k == PIPE_MSG_OUTPUT_ACK || k == PIPE_MSG_COMMIT_ACK ||
+                     k == PIPE_MSG_INIT_ACK || k == PIPE_MSG_ASSIGN || k == PIPE_MSG_BARRIER;
     if ((worker_from || worker_to) && rng_bernoulli(&dr->r, 0.5)) {
         char w[32];
         worker_name(dr, w, sizeof w);
@@ -150,7 +154,8 @@ static void drop(struct draft *dr) {
                  (unsigned long long)rng_below(&dr->r, dr->est + 1));
     else
         snprintf(match, sizeof match, "nth: %llu", (unsigned long long)log_uniform(&dr->r, most));
-    uint64_t count = rng_bernoulli(&dr->r, 0.8) ? rng_range(&dr->r, 1, 5) : rng_range(&dr->r, 6, 50);
+    uint64_t count =
+        rng_bernoulli(&dr->r, 0.8) ? rng_range(&dr->r, 1, 5) : rng_range(&dr->r, 6, 50);
     snprintf(y, sizeof y, "{ drop: %s%s, %s, count: %llu }", name, where, match,
              (unsigned long long)count);
     add_fault(dr, SW_DROP, y);
@@ -220,7 +225,8 @@ static void network(struct draft *dr, enum swarm_kind k) {
     case SW_REORDER:
         snprintf(v, sizeof v, "%.3f", 0.01 + 0.29 * rng_uniform(&dr->r));
         set(dr, "network.reorder", v);
-        set(dr, "network.reorder_delay", dur(rng_range(&dr->r, 1, 30) * SIM_NS_PER_MS, d, sizeof d));
+        set(dr, "network.reorder_delay",
+            dur(rng_range(&dr->r, 1, 30) * SIM_NS_PER_MS, d, sizeof d));
         break;
     default: /* SW_JITTER */
         set(dr, "network.jitter", dur(rng_range(&dr->r, 1, 20) * SIM_NS_PER_MS, d, sizeof d));
@@ -258,14 +264,29 @@ static void faults(struct draft *dr, struct pipe_config *c) {
         for (uint32_t i = 0; i < n; i++) {
             char w[32];
             switch ((enum swarm_kind)k) {
-            case SW_CRASH_STEP: crash_step(dr); break;
-            case SW_CRASH_WORKER: worker_name(dr, w, sizeof w), crash_at(dr, SW_CRASH_WORKER, w); break;
-            case SW_CRASH_BROKER: crash_at(dr, SW_CRASH_BROKER, "broker"); break;
-            case SW_CRASH_SINK: crash_at(dr, SW_CRASH_SINK, "sink"); break;
-            case SW_CRASH_SOURCE: crash_at(dr, SW_CRASH_SOURCE, "source"); break;
-            case SW_DROP: drop(dr); break;
-            case SW_EVICT: evict(dr); break;
-            default: break;
+            case SW_CRASH_STEP:
+                crash_step(dr);
+                break;
+            case SW_CRASH_WORKER:
+                worker_name(dr, w, sizeof w), crash_at(dr, SW_CRASH_WORKER, w);
+                break;
+            case SW_CRASH_BROKER:
+                crash_at(dr, SW_CRASH_BROKER, "broker");
+                break;
+            case SW_CRASH_SINK:
+                crash_at(dr, SW_CRASH_SINK, "sink");
+                break;
+            case SW_CRASH_SOURCE:
+                crash_at(dr, SW_CRASH_SOURCE, "source");
+                break;
+            case SW_DROP:
+                drop(dr);
+                break;
+            case SW_EVICT:
+                evict(dr);
+                break;
+            default:
+                break;
             }
         }
         if (k == SW_PARTITION) partitions(dr, n);
@@ -284,8 +305,9 @@ static void frame(struct draft *dr, uint64_t j) {
     scn_doc_remove(dr->d, "expect");
     scn_doc_remove(dr->d, "seeds");
     set(dr, "name", run->name);
-    snprintf(v, sizeof v, "\"Swarm run %llu of %s (swarm seed %llu): a random subset of fault "
-                          "kinds, every fault healed by %s.\"",
+    snprintf(v, sizeof v,
+             "\"Swarm run %llu of %s (swarm seed %llu): a random subset of fault "
+             "kinds, every fault healed by %s.\"",
              (unsigned long long)j, b->scn->name, (unsigned long long)b->seed,
              dur(dr->E, s, sizeof s));
     set(dr, "about", v);

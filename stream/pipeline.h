@@ -231,7 +231,13 @@ struct pipe_config {
     struct pipe_query query; /* a windowed query the workers run (stream/query.h) */
     struct pipe_sink sink;
     struct pipe_lambda lambda;
+    /* Test-only, never set by a scenario file: a planted bug for the swarm's acceptance
+     * test (tests/swarm_test.sh), which cli/ sets from the environment variable
+     * FTSIM_TEST_PLANT=sink-forgets-dedup. */
+    uint32_t test_plant;
 };
+#define PIPE_PLANT_SINK_FORGETS_DEDUP 1u /* the exactly-once sink forgets its dedup table
+                                            when it restarts */
 
 /* Defaults for every field a scenario may leave out. */
 void pipe_config_defaults(struct pipe_config *c);

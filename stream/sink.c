@@ -212,4 +212,12 @@ void pipe_sink_apply(struct sim *s, struct pipe *p, const struct wire *w, uint32
     apply(s, p, w, worker);
 }
 
-const struct sim_node_ops pipe_sink_ops = {.on_message = sink_msg};
+/* Test-only: the planted bug of pipeline.h's test_plant (nothing happens without it). */
+static void sink_recover(struct sim *s, uint32_t me, void *ctx) {
+    struct pipe *p = ctx;
+    struct sink_dur *d = sim_node_durable(s, me);
+    for (uint32_t i = 0; (p->cfg.test_plant & PIPE_PLANT_SINK_FORGETS_DEDUP) && i < p->cfg.partitions; i++)
+        bitset_clear(&d->parts[i].dedup.seen);
+}
+
+const struct sim_node_ops pipe_sink_ops = {.on_message = sink_msg, .on_recover = sink_recover};
