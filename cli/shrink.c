@@ -252,10 +252,40 @@ static bool pass_sizes(struct shrinker *sh) {
     return any;
 }
 
-/* Moves each fault toward the start: `at` (a partition keeps its length), nth, count. */
+/* Every time of the scenario scaled by num/den at once: the duration, each fault's
+ * `at`, heal and restart_after, so the faults keep their order and overlaps. */
+static bool try_scale(struct shrinker *sh, uint64_t num, uint64_t den) {
+    const struct pipe_config c = *current(sh);
+    struct scn_doc *d = doc(sh);
+    if (!d) return false;
+    char path[64], v[48], what[64];
+#define SCALED(ns) scn_duration_str((ns)*num / den / SIM_NS_PER_MS * SIM_NS_PER_MS, v, sizeof v)
+    scn_doc_set(d, "duration", SCALED(c.duration_ns));
+    for (uint32_t i = 0; i < c.nfaults; i++) {
+        const struct pipe_fault *f = &c.faults[i];
+        snprintf(path, sizeof path, "faults.%u.at", i);
+        if (f->has_at && scn_doc_scalar(d, path)) scn_doc_set(d, path, SCALED(f->at_ns));
+        snprintf(path, sizeof path, "faults.%u.heal", i);
+        if (f->type == PIPE_FAULT_PARTITION) scn_doc_set(d, path, SCALED(f->heal_ns));
+        snprintf(path, sizeof path, "faults.%u.restart_after", i);
+        if (f->type == PIPE_FAULT_CRASH && f->restart_after_ns >= 2 * SIM_NS_PER_MS &&
+            scn_doc_scalar(d, path))
+            scn_doc_set(d, path, SCALED(f->restart_after_ns));
+    }
+#undef SCALED
+    snprintf(what, sizeof what, "every time scaled by %llu/%llu", (unsigned long long)num,
+             (unsigned long long)den);
+    return try_step(sh, d, what);
+}
+
+/* Moves the faults toward the start: first all times together, then each fault's `at`
+ * (a partition keeps its length), nth and count. */
 static bool pass_times(struct shrinker *sh) {
     bool any = false;
     char path[64], v[48];
+    while (sh->tried < SHRINK_STEPS_MAX && current(sh)->duration_ns >= 2 * SIM_NS_PER_MS &&
+           (try_scale(sh, 1, 2) || try_scale(sh, 3, 4)))
+        any = true;
     for (uint32_t i = 0; i < current(sh)->nfaults && sh->tried < SHRINK_STEPS_MAX; i++) {
         struct pipe_fault f = current(sh)->faults[i];
         snprintf(path, sizeof path, "faults.%u.nth", i);
