@@ -262,7 +262,7 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
             st->crashed_at[r->node] = r->time_ns + 1;
     }
     if (r->type == SIM_TR_RESTART && r->node < st->nnodes) st->restarted[r->node] = true;
-    mom_trace(&st->mom, r);
+    mom_see(&st->mom, r);
     if (st->col) col_trace(st->col, r);
     if (st->opt && st->opt->trace) st->opt->trace(r, st->opt->trace_ctx);
 }

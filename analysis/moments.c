@@ -1,7 +1,8 @@
 /* Coverage moments counted from the trace (moments.h): crashes at named steps, lost acks
  * of visible records, overtaking retries, fencing, evictions, lost assigns, checkpoint
  * aborts and rollbacks, restarts while the coordinator is down, outputs lost to a down
- * sink. Node ids follow pipe_node_name(): source 0, broker 1, workers 2..W+1, sink W+2. */
+ * sink (overtaking retries: mom_see in moments.h, inline on the hot path). Node ids follow
+ * pipe_node_name(): source 0, broker 1, workers 2..W+1, sink W+2. */
 #include "moments.h"
 
 #include <stdlib.h>
@@ -62,19 +63,6 @@ static void on_drop(struct mom_tracker *t, const struct sim_trace_rec *r) {
     }
 }
 
-/* A record or output message delivered: an id below the highest delivered for its
- * record and kind is an earlier send arriving after a later one. */
-static void on_deliver(struct mom_tracker *t, const struct sim_trace_rec *r) {
-    if (!t->max_id || r->tag >= t->ledger->n) return;
-    if (r->kind != PIPE_MSG_RECORD && r->kind != PIPE_MSG_OUTPUT) return;
-    uint32_t *m = &t->max_id[2 * r->tag + (r->kind == PIPE_MSG_OUTPUT)];
-    uint32_t id = r->id < UINT32_MAX ? (uint32_t)r->id : UINT32_MAX;
-    if (id < *m)
-        t->count[PIPE_M_RETRY_OVERTOOK]++;
-    else
-        *m = id;
-}
-
 static void on_user(struct mom_tracker *t, const struct sim_trace_rec *r) {
     switch (r->kind) {
     case PIPE_TR_FENCED:
@@ -104,9 +92,6 @@ void mom_trace(struct mom_tracker *t, const struct sim_trace_rec *r) {
         return;
     case SIM_TR_DROP:
         on_drop(t, r);
-        return;
-    case SIM_TR_DELIVER:
-        on_deliver(t, r);
         return;
     case SIM_TR_USER:
         on_user(t, r);

@@ -26,6 +26,23 @@ struct mom_tracker {
 /* 0 or FT_ENOMEM. The ledger must outlive the tracker. */
 int mom_init(struct mom_tracker *t, const struct pipe_config *cfg, const struct ledger *ledger);
 void mom_trace(struct mom_tracker *t, const struct sim_trace_rec *r);
+/* mom_trace for the events that can count: sends, timers and the deliveries of kinds
+ * other than record and output never do, and they are most of a run's events. */
+static inline void mom_see(struct mom_tracker *t, const struct sim_trace_rec *r) {
+    if (r->type == SIM_TR_DELIVER) { /* an id below the highest delivered: an overtaking */
+        if ((r->kind != PIPE_MSG_RECORD && r->kind != PIPE_MSG_OUTPUT) || !t->max_id ||
+            r->tag >= t->ledger->n)
+            return;
+        uint32_t *m = &t->max_id[2 * r->tag + (r->kind == PIPE_MSG_OUTPUT)];
+        uint32_t id = r->id < UINT32_MAX ? (uint32_t)r->id : UINT32_MAX;
+        if (id < *m)
+            t->count[PIPE_M_RETRY_OVERTOOK]++;
+        else
+            *m = id;
+        return;
+    }
+    if (r->type != SIM_TR_SEND && r->type != SIM_TR_TIMER) mom_trace(t, r);
+}
 void mom_free(struct mom_tracker *t);
 
 #endif
