@@ -161,7 +161,8 @@ static int add_key(struct scn_doc *d, int map, const char *key, size_t n, int va
     return k && yaml_document_append_mapping_pair(&d->doc, map, k, val) ? 0 : FT_ENOMEM;
 }
 
-/* The mapping at path, added (block style) to its parent mapping when missing. */
+/* The mapping at path, added to its parent mapping when missing: in flow style
+ * ("group: { rebalance: true }"), but `expect:` in block style, a protocol a line. */
 static int mapping_at(struct scn_doc *d, const char *path, size_t len) {
     char buf[256];
     if (len >= sizeof buf) return 0;
@@ -172,7 +173,9 @@ static int mapping_at(struct scn_doc *d, const char *path, size_t len) {
     const char *dot = strrchr(buf, '.');
     int parent = mapping_at(d, buf, dot ? (size_t)(dot - buf) : 0);
     const char *key = dot ? dot + 1 : buf;
-    int m = parent ? yaml_document_add_mapping(&d->doc, NULL, YAML_BLOCK_MAPPING_STYLE) : 0;
+    yaml_mapping_style_t style = strcmp(key, "expect") ? YAML_FLOW_MAPPING_STYLE
+                                                       : YAML_BLOCK_MAPPING_STYLE;
+    int m = parent ? yaml_document_add_mapping(&d->doc, NULL, style) : 0;
     return m && !add_key(d, parent, key, strlen(key), m) ? m : 0;
 }
 

@@ -24,7 +24,8 @@ int scn_doc_len(struct scn_doc *d, const char *path);
 /* The key of pair i of the mapping at path ("" for the root), or NULL. */
 const char *scn_doc_key(struct scn_doc *d, const char *path, int i);
 /* Sets path to the value `yaml`, replacing it, or adding the key at the end of its
- * mapping (a missing parent mapping is added too). 0, FT_EINVAL (a bad path or value)
+ * mapping (a missing parent mapping is added too, in flow style but for `expect`, which
+ * is block style: a protocol a line). 0, FT_EINVAL (a bad path or value)
  * or FT_ENOMEM. */
 int scn_doc_set(struct scn_doc *d, const char *path, const char *yaml);
 /* Removes the key (or the sequence item) at path: 0, or FT_ENOENT when missing. */

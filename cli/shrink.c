@@ -143,8 +143,10 @@ static bool try_remove(struct shrinker *sh, const char *path) {
         scn_doc_free(d);
         return false;
     }
-    if (!strncmp(path, "faults.", 7) && scn_doc_len(d, "faults") == 0) scn_doc_remove(d, "faults");
-    if (!strncmp(path, "links.", 6) && scn_doc_len(d, "links") == 0) scn_doc_remove(d, "links");
+    char parent[64]; /* a list or mapping left empty goes too */
+    const char *dot = strrchr(path, '.');
+    snprintf(parent, sizeof parent, "%.*s", dot ? (int)(dot - path) : 0, path);
+    if (dot && scn_doc_len(d, parent) == 0) scn_doc_remove(d, parent);
     char what[300];
     snprintf(what, sizeof what, "drop %s", path);
     return try_step(sh, d, what);
