@@ -347,10 +347,7 @@ static int draft(const struct swarm_base *b, uint64_t j, uint32_t attempt, struc
     scn_doc_free(dr.d);
     if (dr.rc) return dr.rc == FT_ENOMEM ? FT_ENOMEM : FT_EPARSE;
     swarm_run_path(b, run->name, path, sizeof path);
-    if (scn_parse(path, run->text, run->len, check, &err)) {
-        if (getenv("FTSIM_SWARM_DEBUG")) fprintf(stderr, "refused: %s\n", err.msg);
-        return FT_EPARSE;
-    }
+    if (scn_parse(path, run->text, run->len, check, &err)) return FT_EPARSE;
     memcpy(run->hash, check->hash, sizeof run->hash);
     return 0;
 }
