@@ -68,8 +68,13 @@ static int recheck(const struct swarm_base *b, const struct swarm_run *r,
                    const struct scn_expect *extra, enum dlv_protocol p, int key) {
     struct scenario *scn = malloc(sizeof *scn);
     struct ft_error err = {0};
-    int rc = scn ? scn_parse(b->file, r->text, r->len, scn, &err) : -1;
+    char path[FT_ERROR_FILE_MAX];
+    swarm_run_path(b, r->name, path, sizeof path); /* a CSV is named from there */
+    int rc = scn ? scn_parse(path, r->text, r->len, scn, &err) : -1;
     if (!rc) rc = swarm_recheck(&scn->pipe, extra, p, r->seed, key);
+    if (rc < 0)
+        fprintf(stderr, "ftsim swarm: %s: cannot run it again with a longer drain%s%s\n", path,
+                err.msg[0] ? ": " : "", err.msg);
     free(scn);
     return rc;
 }
