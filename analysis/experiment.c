@@ -14,6 +14,8 @@
 
 #include "grow.h"
 #include "ledger.h"
+#include "moments.h"
+#include "verdict.h"
 
 _Static_assert(EXP_QUANTILES == LEDGER_QUANTILES, "stats keep the ledger's quantiles");
 #include "query.h"
@@ -39,7 +41,8 @@ struct exp_state {
     struct ledger ledger;
     const struct exp_options *opt;
     struct exp_collector *col; /* NULL without stats */
-    uint64_t crashes;
+    uint64_t crashes, worker_crashes;
+    struct mom_tracker mom; /* coverage moments the trace shows */
     uint64_t *crashed_at; /* per node: crash time + 1 waiting for a visible row; 0 = none */
     bool *restarted;      /* per node: restarted since that crash */
     uint64_t recovery_ns;
@@ -254,10 +257,12 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
     struct exp_state *st = ctx;
     if (r->type == SIM_TR_CRASH) {
         st->crashes++;
+        st->worker_crashes += r->node >= 2 && r->node < 2 + st->mom.cfg->workers;
         if (r->node < st->nnodes && !st->crashed_at[r->node])
             st->crashed_at[r->node] = r->time_ns + 1;
     }
     if (r->type == SIM_TR_RESTART && r->node < st->nnodes) st->restarted[r->node] = true;
+    mom_see(&st->mom, r);
     if (st->col) col_trace(st->col, r);
     if (st->opt && st->opt->trace) st->opt->trace(r, st->opt->trace_ctx);
 }
@@ -318,6 +323,9 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
     out->messages = ns.sent;
     out->recovery_ns = st->recovery_ns;
     out->crashes = st->crashes;
+    out->worker_crashes = st->worker_crashes;
+    memcpy(out->moments, st->mom.count, sizeof out->moments);
+    pipe_moments_add(pipe, out->moments);
     out->end_ns = sim_now(s);
     out->events = sim_events_run(s);
     uint32_t nkeys;
@@ -552,21 +560,7 @@ void exp_windows_free(struct exp_windows *w) {
 }
 
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
-    switch (p) {
-    case DLV_AT_MOST_ONCE:
-        return o->duplicated == 0;
-    case DLV_AT_LEAST_ONCE:
-        return o->lost == 0;
-    case DLV_EXACTLY_ONCE:
-    case DLV_EXACTLY_ONCE_TXN:
-        return o->lost == 0 && o->duplicated == 0 && o->matches_reference;
-    case DLV_EXACTLY_ONCE_CKPT: /* and a windowed query's table equals the reference */
-        return o->lost == 0 && o->duplicated == 0 && o->matches_reference &&
-               (!o->windows_enabled || o->windows_match_reference);
-    case DLV_COUNT:
-        break;
-    }
-    return false;
+    return (unsigned)p < DLV_COUNT && vrd_violated(p, o) == 0;
 }
 
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
@@ -592,9 +586,11 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     }
     if (rc == 0) rc = reference_counts(cfg, seed, &ref, &n, st.col);
     if (rc == 0) rc = ledger_init(&st.ledger, n);
+    if (rc == 0) rc = mom_init(&st.mom, cfg, &st.ledger);
     if (rc) {
         col_free(st.col);
         free(ref);
+        ledger_free(&st.ledger);
         return ft_fail(err, rc, "out of memory for %llu records", (unsigned long long)n);
     }
     s = sim_new(&(struct sim_config){.seed = seed});
@@ -652,6 +648,7 @@ done:
     pipe_free(pipe);
     sim_free(s);
     ledger_free(&st.ledger);
+    mom_free(&st.mom);
     free(st.crashed_at);
     free(st.restarted);
     free(ref);

@@ -25,6 +25,7 @@ struct exp_outcome {
     uint64_t latency_p99_ns;
     uint64_t recovery_ns; /* longest time from a worker crash to its next visible output */
     uint64_t crashes;
+    uint64_t worker_crashes; /* ... of them of workers (the window promise, verdict.h) */
     uint64_t end_ns;        /* simulated time at the end of the run */
     uint64_t events;        /* kernel events run */
     bool matches_reference; /* the warehouse's per-key counts equal the reference */
@@ -54,6 +55,8 @@ struct exp_outcome {
     uint64_t lambda_overcount;        /* max served - reference of the total (0: never over) */
     uint64_t lambda_max_staleness_ns; /* max staleness of the total, samples t <= duration */
     uint64_t lambda_max_batch_age_ns; /* max t - batch_ns (t before a view), t <= duration */
+    /* coverage moments reached (stream/moments.h): how often each happened */
+    uint64_t moments[PIPE_MOMENTS];
 };
 
 /* The lambda views over processing time, one point per sample for the total over all
@@ -189,8 +192,8 @@ struct exp_options {
 
 /* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;
  * at-least-once lost = 0; exactly-once (all three) lost = 0, duplicated = 0 and the
- * warehouse matches the reference; exactly-once-checkpoint also a windowed query's
- * table equal to its reference. */
+ * warehouse matches the reference; and a windowed query's table equal to its reference
+ * where the protocol promises it (verdict.h: the window promise rule). */
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o);
 
 /* Runs cfg under protocol p and seed. Returns 0, or a negative FT_E* with err filled

@@ -20,6 +20,8 @@ int cli_diagram(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_swarm(int argc, char **argv);
+int cli_shrink(int argc, char **argv);
 
 struct ft_error;
 /* Lists DIR's *.yaml files as "DIR/NAME", sorted by name, at most CLI_YAML_FILES_MAX;
@@ -37,6 +39,16 @@ int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, co
 
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
+
+/* A progress bar on stderr when it is a terminal (tty): "[====   ] done/total  R runs/s
+ * ETA m:ss", redrawn at most ten times a second and erased when done = total. Set t0_s
+ * (cli_now_s) when the work starts. */
+struct cli_progress {
+    bool tty;
+    double t0_s, last_draw_s;
+};
+double cli_now_s(void); /* monotonic wall-clock seconds (never used inside a run) */
+void cli_progress_draw(struct cli_progress *p, uint64_t done, uint64_t total);
 
 /* Byzantine scenarios (cmd_byz.c). cli_byz_run prints the runs of algs (nalgs 0: the
  * file's) under seed and, with db, stores each run and its agreement row (an exhaustive

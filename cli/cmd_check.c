@@ -14,6 +14,7 @@
 #include "explain.h"
 #include "grow.h"
 #include "scenario.h"
+#include "scn_verdict.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim check FILE|DIR... [--tap | --junit OUT.xml] [--exhaustive]\n"
@@ -61,36 +62,6 @@ static int add_result(struct checker *c, const struct result *r) {
     if (ft_grow((void **)&c->res, &c->cap, c->n + 1, sizeof *c->res, 64)) return -1;
     c->res[c->n++] = *r;
     return 0;
-}
-
-/* Appends "name v (expect B)" to buf and returns whether the bound holds. */
-static bool check_bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
-                        size_t size) {
-    if (b->op == SCN_CMP_NONE) return true;
-    char want[32];
-    bool ok = scn_bound_holds(b, v);
-    size_t len = strlen(buf);
-    snprintf(buf + len, size - len, "%s%s %llu (expect %s)", len ? ", " : "", name,
-             (unsigned long long)v, scn_bound_str(b, want, sizeof want));
-    return ok;
-}
-
-static bool check_outcome(const struct scn_expect *e, const struct exp_outcome *o, char *buf,
-                          size_t size) {
-    buf[0] = '\0';
-    bool ok = check_bound("lost", &e->lost, o->lost, buf, size);
-    ok &= check_bound("duplicated", &e->duplicated, o->duplicated, buf, size);
-    ok &= check_bound("delivered", &e->delivered, o->delivered, buf, size);
-    ok &= check_bound("rejected", &e->rejected, o->rejected, buf, size);
-    if (e->matches_reference >= 0) {
-        size_t len = strlen(buf);
-        bool m = o->matches_reference == (e->matches_reference == 1);
-        snprintf(buf + len, size - len, "%smatches_reference %s (expect %s)", len ? ", " : "",
-                 o->matches_reference ? "true" : "false",
-                 e->matches_reference ? "true" : "false");
-        ok &= m;
-    }
-    return ok;
 }
 
 #define CHECK_WHY_LINES 4u /* summary lines of the explanation under a failure */
@@ -149,9 +120,9 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
             exp_windows_free(&w);
             return CLI_INTERNAL;
         }
-        bool ok = check_outcome(&scn->expect[p], &o, detail, sizeof detail);
-        ok &= scn_check_windows(&scn->expect[p], &o, &w, detail, sizeof detail);
-        ok &= scn_check_lambda(&scn->expect[p], &o, detail, sizeof detail);
+        struct scn_verdict v;
+        bool ok = scn_judge(&scn->expect[p], p, &o, &w, SCN_JUDGE_EXPECT, &v);
+        snprintf(detail, sizeof detail, "%s", v.detail);
         exp_windows_free(&w);
         if (!ok || seed == scn->seed_first)
             snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed,

@@ -66,7 +66,8 @@ int cli_list(int argc, char **argv) {
            PIPE_STEP_DURING_CHECKPOINT, PIPE_STEP_BEFORE_SNAPSHOT_ACK);
     printf("\nmessage kinds:\n ");
     for (int k = 1; k < PIPE_MSG_KINDS; k++) printf(" %s", pipe_msg_name(k));
-    printf("\n");
+    printf("\n\ncoverage moments (run --json, swarm; docs/swarm.md):\n");
+    for (unsigned m = 0; m < PIPE_MOMENTS; m++) printf("  %s\n", pipe_moment_name(m));
     cli_byz_list();
     return CLI_OK;
 }

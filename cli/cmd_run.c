@@ -39,7 +39,8 @@ static void usage(FILE *f) {
           "                  (lake/partition=P/part-N.jsonl) and/or the warehouse\n"
           "                  (warehouse.db, a SQLite file), as the scenario's sink says\n"
           "                  (default: the sink's path: in the file, else nothing)\n"
-          "  --json          print one JSON object instead of the table\n"
+          "  --json          print one JSON object instead of the table (with \"moments\":\n"
+          "                  the coverage moments the run reached, docs/swarm.md)\n"
           "  --trace         print every trace event (one line each) before the results;\n"
           "                  with --db also store them in the events table\n"
           "  --help          this text\n"
@@ -302,7 +303,12 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
            (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     if (o->lambda_enabled) print_json_lambda(o, l);
-    putchar('}');
+    printf(",\"moments\":{"); /* the coverage moments reached (docs/swarm.md) */
+    for (unsigned m = 0, n = 0; m < PIPE_MOMENTS; m++)
+        if (o->moments[m])
+            printf("%s\"%s\":%llu", n++ ? "," : "", pipe_moment_name(m),
+                   (unsigned long long)o->moments[m]);
+    printf("}}");
 }
 
 /* A time for the window table: a clock time for CSV replays (ns since midnight), else

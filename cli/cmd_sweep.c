@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -61,18 +60,12 @@ struct sweep_cli {
     uint64_t scn_combo;          /* UINT64_MAX: none */
     struct res_db *db;
     bool tty;
-    double t0_s, last_draw_s;
+    struct cli_progress bar;
     uint64_t stored;
     const char *pnames[DLV_COUNT]; /* --protocol, resolved once the file's kind is known */
     uint32_t npnames;
     int algs[DLV_COUNT];           /* a Byzantine scenario's algorithms, in plan order */
 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- options ---- */
 
@@ -296,21 +289,7 @@ static void failed(void *ctx, uint64_t index, const char *msg) {
 }
 
 static void progress(void *ctx, uint64_t done, uint64_t total) {
-    struct sweep_cli *s = ctx;
-    double t = now_s();
-    if (!s->tty || (done < total && t - s->last_draw_s < 0.1)) return;
-    s->last_draw_s = t;
-    double rate = t > s->t0_s ? (double)done / (t - s->t0_s) : 0;
-    char eta[32] = "--:--";
-    if (rate > 0 && done) {
-        unsigned long secs = (unsigned long)((double)(total - done) / rate + 0.5);
-        snprintf(eta, sizeof eta, "%lu:%02lu", secs / 60, secs % 60);
-    }
-    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
-    fprintf(stderr, "\r[%.*s%*s] %llu/%llu  %.1f runs/s  ETA %s\033[K", fill,
-            "==============================", width - fill, "", (unsigned long long)done,
-            (unsigned long long)total, rate, eta);
-    if (done == total) fputs("\r\033[K", stderr);
+    cli_progress_draw(&((struct sweep_cli *)ctx)->bar, done, total);
 }
 
 /* ---- the sweep ---- */
@@ -364,7 +343,7 @@ static int run_byz_sweep(struct sweep_cli *s) {
     uint64_t in_shard = 0, present = 0, total = 0;
     int rc = CLI_OK;
     for (uint64_t i = 0; i < s->plan.nruns; i++) total += sweep_in_shard(i, s->shard_k, s->shard_n);
-    s->t0_s = now_s();
+    s->bar.t0_s = cli_now_s();
     for (uint64_t i = 0; rc == CLI_OK && i < s->plan.nruns; i++) {
         if (!sweep_in_shard(i, s->shard_k, s->shard_n)) continue;
         in_shard++;
@@ -387,7 +366,7 @@ static int run_byz_sweep(struct sweep_cli *s) {
                                &s->stored, &present);
         progress(s, in_shard, total);
     }
-    double secs = now_s() - s->t0_s;
+    double secs = cli_now_s() - s->bar.t0_s;
     printf("sweep %s: %llu points in shard %u/%u (%llu parameter set%s x %u algorithm%s x %llu "
            "seed%s in all): %llu runs already in %s, %llu run, %.1f s (one process: Byzantine "
            "runs take milliseconds)\n",
@@ -410,9 +389,9 @@ static int run_sweep(struct sweep_cli *s) {
     int rc = plan_todo(s, &todo, &n, &in_shard);
     if (rc) return rc;
     struct sweep_pool_ops ops = {compute, store, failed, progress, s};
-    s->t0_s = now_s();
+    s->bar.t0_s = cli_now_s();
     int prc = sweep_pool_run(todo, n, s->jobs, &ops, &nfailed, &err);
-    double secs = now_s() - s->t0_s;
+    double secs = cli_now_s() - s->bar.t0_s;
     free(todo);
     if (prc) {
         if (s->tty) fputs("\r\033[K", stderr);
@@ -432,6 +411,7 @@ static int run_sweep(struct sweep_cli *s) {
 
 int cli_sweep(int argc, char **argv) {
     struct sweep_cli s = {.jobs = 1, .shard_k = 1, .shard_n = 1, .tty = isatty(STDERR_FILENO) != 0};
+    s.bar.tty = s.tty;
     int rc = parse_opts(argc, argv, &s);
     if (!rc && !(s.scn = malloc(sizeof *s.scn))) rc = CLI_INTERNAL;
     if (!rc) rc = load_scenarios(&s);

@@ -1,5 +1,6 @@
 /* Helpers the subcommands share: finding scenario files, their one operand, parsing a
- * number (here, not in main.c, so the tests can run the subcommands in-process). */
+ * number, the progress bar of long work (here, not in main.c, so the tests can run the
+ * subcommands in-process). */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -57,4 +59,27 @@ int cli_parse_u64(const char *s, unsigned long long *out) {
     if (errno || *end) return -1;
     *out = v;
     return 0;
+}
+
+double cli_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress_draw(struct cli_progress *p, uint64_t done, uint64_t total) {
+    double t = cli_now_s();
+    if (!p->tty || (done < total && t - p->last_draw_s < 0.1)) return;
+    p->last_draw_s = t;
+    double rate = t > p->t0_s ? (double)done / (t - p->t0_s) : 0;
+    char eta[32] = "--:--";
+    if (rate > 0 && done) {
+        unsigned long secs = (unsigned long)((double)(total - done) / rate + 0.5);
+        snprintf(eta, sizeof eta, "%lu:%02lu", secs / 60, secs % 60);
+    }
+    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %llu/%llu  %.1f runs/s  ETA %s\033[K", fill,
+            "==============================", width - fill, "", (unsigned long long)done,
+            (unsigned long long)total, rate, eta);
+    if (done == total) fputs("\r\033[K", stderr);
 }

@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"check", cli_check, "check scenarios' expectations (CI: exit 1 on a violation)"},
     {"list", cli_list, "list scenarios, protocols and fault kinds"},
     {"sweep", cli_sweep, "run seeds x protocols x --set values into a results database"},
+    {"swarm", cli_swarm, "swarm testing: random fault mixes judged by each guarantee"},
+    {"shrink", cli_shrink, "shrink a failing run to its smallest failing scenario"},
     {"merge", cli_merge, "merge sweep shard databases into one"},
     {"export", cli_export, "write a results table as CSV"},
     {"plot", cli_plot, "draw the figures of a results database with gnuplot"},

@@ -792,6 +792,10 @@ int scn_parse_with(const char *name, const char *text, size_t len, const struct 
     if (!rc && nov) rc = scn_apply_overrides(&c, root, ov, nov);
     if (!rc) rc = parse_top(&c, root);
     scn_node_free(root);
+    /* test-only (pipeline.h): a planted bug the swarm's acceptance test must find */
+    const char *plant = getenv("FTSIM_TEST_PLANT");
+    if (!rc && plant && !strcmp(plant, "sink-forgets-dedup"))
+        out->pipe.test_plant = PIPE_PLANT_SINK_FORGETS_DEDUP;
     return rc;
 }
 

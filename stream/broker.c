@@ -123,6 +123,7 @@ static void on_produce(struct sim *s, struct pipe *p, const struct wire *w) {
             return;
         }
         fresh = rc == 1;
+        if (!fresh) PIPE_MOMENT(p, DUP_PRODUCE);
     }
     if (fresh) {
         uint32_t part = pipe_partition_of((uint32_t)w->key, p->cfg.partitions);

@@ -379,8 +379,10 @@ void ckpt_coord_start(struct sim *s, struct pipe *p) {
     cv->restored = a + p->cfg.workers;
     ck->cvol = cv;
     sim_timer_set(s, p->broker, p->cfg.delivery.checkpoint_ns, TAG(T_CK_TRIGGER, 0, 0));
-    if (ck->epoch > 1)
+    if (ck->epoch > 1) {
+        PIPE_MOMENT(p, COORD_RESUMED);
         restore_round(s, p, cv); /* a rollback may have been cut short */
+    }
     else
         memset(cv->restored, 1, (size_t)p->cfg.workers + 1);
     if (ck->sink_acked_k < ck->completed_k) send_commit(s, p, cv);
@@ -474,7 +476,10 @@ void ckpt_coord_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {
         }
         return;
     case PIPE_MSG_RESTORE_ACK:
-        if (w.epoch == ck->epoch) cv->restored[wi == PIPE_NO_OWNER ? p->cfg.workers : wi] = 1;
+        if (w.epoch == ck->epoch && !all_restored(p, cv)) {
+            cv->restored[wi == PIPE_NO_OWNER ? p->cfg.workers : wi] = 1;
+            if (all_restored(p, cv)) PIPE_MOMENT(p, ROLLBACK_DONE);
+        }
         if (all_restored(p, cv)) sim_timer_cancel(s, cv->restore_timer);
         return;
     case PIPE_MSG_CKPT_COMMIT_ACK:
@@ -683,8 +688,10 @@ static void on_barrier(struct sim *s, struct pipe *p, uint32_t me, struct ck_wvo
         v->aligning = v->seen_k = k;
         if (sim_step(s, me, p->step_during_ckpt, k)) return;
     }
-    if (wp->next > b->offset) /* already past it (a reordered barrier): k fails here */
+    if (wp->next > b->offset) { /* already past it (a reordered barrier): k fails here */
+        PIPE_MOMENT(p, BARRIER_BEHIND);
         clear_barriers(p, v);
+    }
     else {
         wp->bar_k = k;
         wp->bar_off = b->offset;

@@ -56,7 +56,10 @@ struct pipe {
     struct wstage *ws; /* the windowed query (window_stage.c), NULL without one */
     struct ckpt *ck;   /* exactly-once-checkpoint (checkpoint.c), NULL otherwise */
     struct sinks *sinks; /* the sink's rows, rejects and sums (stream/sinks.h) */
+    uint64_t moment[PIPE_MOMENTS]; /* coverage moments the nodes counted (moments.h) */
 };
+/* Counts a coverage moment: one increment, nothing traced, nothing else changed. */
+#define PIPE_MOMENT(p, id) ((void)((p)->moment[PIPE_M_##id]++))
 
 static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,
                              const struct wire *w) {

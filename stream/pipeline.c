@@ -264,3 +264,11 @@ const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, 
     snprintf(buf, size, "%llu", (unsigned long long)key);
     return buf;
 }
+
+void pipe_moments_add(const struct pipe *p, uint64_t out[PIPE_MOMENTS]) {
+    for (unsigned m = 0; m < PIPE_MOMENTS; m++)
+        out[m] += p->moment[m];
+    struct pipe_window_stats ws;
+    pipe_window_stats(p, &ws);
+    out[PIPE_M_PARTLY_LATE] += ws.partly_late;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dlv.h"
+#include "moments.h"
 #include "query.h"
 #include "sim.h"
 
@@ -230,7 +231,13 @@ struct pipe_config {
     struct pipe_query query; /* a windowed query the workers run (stream/query.h) */
     struct pipe_sink sink;
     struct pipe_lambda lambda;
+    /* Test-only, never set by a scenario file: a planted bug for the swarm's acceptance
+     * test (tests/swarm_test.sh), which cli/ sets from the environment variable
+     * FTSIM_TEST_PLANT=sink-forgets-dedup. */
+    uint32_t test_plant;
 };
+#define PIPE_PLANT_SINK_FORGETS_DEDUP 1u /* the exactly-once sink forgets its dedup table
+                                            when it restarts */
 
 /* Defaults for every field a scenario may leave out. */
 void pipe_config_defaults(struct pipe_config *c);
@@ -362,6 +369,7 @@ struct pipe_window_stats {
     uint64_t late_records;  /* records with at least one dropped contribution */
     uint64_t rows_emitted;  /* rows the output mode emitted */
     uint64_t triggers;      /* micro-batch triggers, or records (continuous) */
+    uint64_t partly_late;   /* records dropped from one window and counted in another */
 };
 
 /* End of the run: closes every window of the workers that are up (call once, after the
@@ -392,5 +400,9 @@ struct pipe_watermark {
 const struct pipe_watermark *pipe_window_watermarks(const struct pipe *p, size_t *n);
 /* The display name of a result key ("dog", "device-3", "error", "kitchen"). */
 const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, size_t size);
+
+/* The coverage moments the pipeline's nodes counted in this run (moments.h), added to
+ * out[0 .. PIPE_MOMENTS-1]; call after pipe_window_finish. */
+void pipe_moments_add(const struct pipe *p, uint64_t out[PIPE_MOMENTS]);
 
 #endif

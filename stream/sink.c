@@ -106,6 +106,7 @@ static void on_output(struct sim *s, struct pipe *p, struct sink_part *sp, const
             return;
         }
         if (rc == 1) apply(s, p, w, from);
+        else PIPE_MOMENT(p, DUP_SUPPRESSED);
     } else {
         apply(s, p, w, from);
     }
@@ -125,9 +126,11 @@ static void on_txn_output(struct pipe *p, struct sink_part *sp, const struct wir
     if (w->epoch < sp->dedup.epoch || committed_before(sp, w)) return;
     if (w->epoch > sp->dedup.epoch) {
         sp->dedup.epoch = w->epoch;
+        if (sp->open_txn) PIPE_MOMENT(p, TXN_ABORTED);
         txn_abort_open(p, sp);
     }
     if (w->txn != sp->open_txn) {
+        if (sp->open_txn) PIPE_MOMENT(p, TXN_ABORTED);
         txn_abort_open(p, sp);
         sp->open_txn = w->txn;
         sp->open_first = w->first;
@@ -153,6 +156,7 @@ static void on_commit(struct sim *s, struct pipe *p, struct sink_part *sp, const
                     w->end - w->first <= p->cfg.delivery.batch;
     for (uint64_t i = 0; complete && i < w->end - w->first; i++) complete = sp->present[i];
     if (!complete) {
+        PIPE_MOMENT(p, COMMIT_INCOMPLETE);
         reply(s, p, from, PIPE_MSG_COMMIT_ACK, w, WIRE_INCOMPLETE);
         return;
     }
@@ -168,6 +172,7 @@ static void on_init(struct sim *s, struct pipe *p, struct sink_part *sp, const s
                     uint32_t from) {
     if (w->epoch > sp->dedup.epoch) {
         sp->dedup.epoch = w->epoch;
+        if (sp->open_txn) PIPE_MOMENT(p, TXN_ABORTED);
         txn_abort_open(p, sp); /* the old epoch's open transaction is aborted */
     }
     if (w->epoch < sp->dedup.epoch) fence(s, p, w, from, 0);
@@ -207,4 +212,12 @@ void pipe_sink_apply(struct sim *s, struct pipe *p, const struct wire *w, uint32
     apply(s, p, w, worker);
 }
 
-const struct sim_node_ops pipe_sink_ops = {.on_message = sink_msg};
+/* Test-only: the planted bug of pipeline.h's test_plant (nothing happens without it). */
+static void sink_recover(struct sim *s, uint32_t me, void *ctx) {
+    struct pipe *p = ctx;
+    struct sink_dur *d = sim_node_durable(s, me);
+    for (uint32_t i = 0; (p->cfg.test_plant & PIPE_PLANT_SINK_FORGETS_DEDUP) && i < p->cfg.partitions; i++)
+        bitset_clear(&d->parts[i].dedup.seen);
+}
+
+const struct sim_node_ops pipe_sink_ops = {.on_message = sink_msg, .on_recover = sink_recover};

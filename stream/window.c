@@ -365,6 +365,7 @@ int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *
     e->st.contributions += applied;
     e->st.late_dropped += dropped;
     e->st.late_records += dropped > 0;
+    e->st.partly_late += dropped > 0 && applied > 0;
     if (!e->seen || r->event_ns > e->max_event) e->max_event = r->event_ns;
     e->seen = true;
     if (applied && note_latency(e, r, first_end)) return ft_fail(err, FT_ENOMEM, "out of memory");

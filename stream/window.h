@@ -74,6 +74,7 @@ struct win_stats {
     uint64_t contributions; /* (record, window) updates applied */
     uint64_t late_dropped;  /* (record, window) contributions dropped: window was final */
     uint64_t late_records;  /* records with at least one dropped contribution */
+    uint64_t partly_late;   /* ... of them counted in at least one other window */
     uint64_t rows_emitted;  /* output rows */
     uint64_t emits;         /* win_emit calls (triggers) */
     uint64_t open;          /* (window, key) aggregates held now */

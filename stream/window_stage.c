@@ -184,6 +184,7 @@ static void fold_stats(struct win_stats *acc, const struct win_stats *s) {
     acc->contributions += s->contributions;
     acc->late_dropped += s->late_dropped;
     acc->late_records += s->late_records;
+    acc->partly_late += s->partly_late;
     acc->rows_emitted += s->rows_emitted;
     acc->emits += s->emits;
 }
@@ -305,6 +306,7 @@ void wstage_claim(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uin
     /* handed over intact from a live (or revoking) host; a crashed host's state is gone */
     bool intact = t->eng && (t->host == PIPE_NO_OWNER || sim_node_up(s, p->worker[t->host]));
     struct ft_error err = {0};
+    if (intact && t->host != PIPE_NO_OWNER && t->host != w) PIPE_MOMENT(p, TASK_HANDOVER);
     int rc = intact ? 0 : reset_task(st, t, true, &err);
     t->host = w;
     t->gen = gen;
@@ -413,11 +415,17 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
     if (in->partition >= st->ntask) return;
     struct wtask *t = &st->task[in->partition];
     if (!t->eng || t->host != w || st->epoch[w] != st->job_epoch) return;
-    if (p->cfg.group.rebalance && in->epoch < t->gen) return; /* a zombie's record: fenced */
+    if (p->cfg.group.rebalance && in->epoch < t->gen) { /* a zombie's record: fenced */
+        PIPE_MOMENT(p, ZOMBIE_RECORD);
+        return;
+    }
     int rc = 0;
     if (dlv_idempotent(p->proto) && !st->ckpt &&
         (rc = bitset_insert(&t->applied, in->offset)) != 1) {
-        if (rc == 0) st->replays++;
+        if (rc == 0) {
+            st->replays++;
+            PIPE_MOMENT(p, REPLAY_SKIPPED);
+        }
         fail(s, st, rc < 0 ? rc : 0, NULL);
         return;
     }
@@ -483,6 +491,7 @@ void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
         .late_dropped = acc.late_dropped,
         .late_records = acc.late_records,
         .rows_emitted = acc.rows_emitted,
+        .partly_late = acc.partly_late,
         .triggers = st->p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS ? acc.records : st->triggers};
 }
 

@@ -1,0 +1,42 @@
+/* The delivery guarantees as a function of protocol and outcome (verdict.h). */
+#include "verdict.h"
+
+const char *vrd_key_name(enum vrd_key k) {
+    static const char *const names[VRD_KEYS] = {"lost", "duplicated", "matches_reference",
+                                                "windows_match_reference"};
+    return k < VRD_KEYS ? names[k] : "?";
+}
+
+/* The window promise rule (verdict.h): only a window query without late drops, and
+ * only where the protocol keeps its window state through the run's crashes. */
+static bool windows_promised(enum dlv_protocol p, const struct exp_outcome *o) {
+    if (!o->windows_enabled || o->late_dropped > 0) return false;
+    if (p == DLV_EXACTLY_ONCE_CKPT) return true;
+    return (p == DLV_EXACTLY_ONCE || p == DLV_EXACTLY_ONCE_TXN) && o->worker_crashes == 0;
+}
+
+uint32_t vrd_promised(enum dlv_protocol p, const struct exp_outcome *o) {
+    switch (p) {
+    case DLV_AT_MOST_ONCE:
+        return VRD_BIT(VRD_DUPLICATED);
+    case DLV_AT_LEAST_ONCE:
+        return VRD_BIT(VRD_LOST);
+    case DLV_EXACTLY_ONCE:
+    case DLV_EXACTLY_ONCE_TXN:
+    case DLV_EXACTLY_ONCE_CKPT:
+        return VRD_BIT(VRD_LOST) | VRD_BIT(VRD_DUPLICATED) | VRD_BIT(VRD_REFERENCE) |
+               (windows_promised(p, o) ? VRD_BIT(VRD_WINDOWS) : 0);
+    case DLV_COUNT:
+        break;
+    }
+    return 0;
+}
+
+uint32_t vrd_violated(enum dlv_protocol p, const struct exp_outcome *o) {
+    uint32_t bad = 0;
+    if (o->lost) bad |= VRD_BIT(VRD_LOST);
+    if (o->duplicated) bad |= VRD_BIT(VRD_DUPLICATED);
+    if (!o->matches_reference) bad |= VRD_BIT(VRD_REFERENCE);
+    if (o->windows_enabled && !o->windows_match_reference) bad |= VRD_BIT(VRD_WINDOWS);
+    return bad & vrd_promised(p, o);
+}

@@ -1,0 +1,150 @@
+/* Verdicts on runs (scn_verdict.h): the protocol's guarantee and the expect: keys. */
+#include "scn_verdict.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void append(char *buf, size_t size, const char *fmt, ...) {
+    size_t len = strlen(buf);
+    if (len >= size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Appends "name v (expect B)" to buf and returns whether the bound holds. */
+static bool check_bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
+                        size_t size) {
+    if (b->op == SCN_CMP_NONE) return true;
+    char want[32];
+    append(buf, size, "%s%s %llu (expect %s)", buf[0] ? ", " : "", name, (unsigned long long)v,
+           scn_bound_str(b, want, sizeof want));
+    return scn_bound_holds(b, v);
+}
+
+static uint32_t judge_expect(const struct scn_expect *e, const struct exp_outcome *o,
+                             const struct exp_windows *w, char *buf, size_t size) {
+    uint32_t bad = 0;
+    bad |= !check_bound("lost", &e->lost, o->lost, buf, size) << SCN_EK_LOST;
+    bad |= !check_bound("duplicated", &e->duplicated, o->duplicated, buf, size)
+           << SCN_EK_DUPLICATED;
+    bad |= !check_bound("delivered", &e->delivered, o->delivered, buf, size) << SCN_EK_DELIVERED;
+    bad |= !check_bound("rejected", &e->rejected, o->rejected, buf, size) << SCN_EK_REJECTED;
+    if (e->matches_reference >= 0) {
+        append(buf, size, "%smatches_reference %s (expect %s)", buf[0] ? ", " : "",
+               o->matches_reference ? "true" : "false", e->matches_reference ? "true" : "false");
+        bad |= (o->matches_reference != (e->matches_reference == 1)) << SCN_EK_REFERENCE;
+    }
+    bad |= !scn_check_windows(e, o, w, buf, size) << SCN_EK_WINDOWS;
+    bad |= !scn_check_lambda(e, o, buf, size) << SCN_EK_LAMBDA;
+    return bad;
+}
+
+/* "lost 3 (promised 0)" for each broken promise. */
+static void describe_guarantee(uint32_t bad, const struct exp_outcome *o, char *buf, size_t size) {
+    const char *sep = buf[0] ? ", " : "";
+    if (bad & VRD_BIT(VRD_LOST))
+        append(buf, size, "%slost %llu (promised 0)", sep, (unsigned long long)o->lost), sep = ", ";
+    if (bad & VRD_BIT(VRD_DUPLICATED))
+        append(buf, size, "%sduplicated %llu (promised 0)", sep, (unsigned long long)o->duplicated),
+            sep = ", ";
+    if (bad & VRD_BIT(VRD_REFERENCE))
+        append(buf, size, "%smatches_reference false (%llu keys differ)", sep,
+               (unsigned long long)o->keys_mismatched),
+            sep = ", ";
+    if (bad & VRD_BIT(VRD_WINDOWS))
+        append(buf, size, "%swindows_match_reference false (%llu rows differ)", sep,
+               (unsigned long long)o->windows_mismatched);
+}
+
+bool scn_judge(const struct scn_expect *e, enum dlv_protocol p, const struct exp_outcome *o,
+               const struct exp_windows *w, unsigned what, struct scn_verdict *v) {
+    memset(v, 0, sizeof *v);
+    if (what & SCN_JUDGE_GUARANTEE) {
+        v->guarantee = vrd_violated(p, o);
+        describe_guarantee(v->guarantee, o, v->detail, sizeof v->detail);
+    }
+    if (!(what & SCN_JUDGE_EXPECT) || !e) return !v->guarantee;
+    struct scn_expect rest = *e; /* what the guarantee judged already is not judged twice */
+    uint32_t promised = what & SCN_JUDGE_GUARANTEE ? vrd_promised(p, o) : 0;
+    if ((promised & VRD_BIT(VRD_LOST)) && rest.lost.op == SCN_EQ && !rest.lost.value)
+        rest.lost.op = SCN_CMP_NONE;
+    if ((promised & VRD_BIT(VRD_DUPLICATED)) && rest.duplicated.op == SCN_EQ &&
+        !rest.duplicated.value)
+        rest.duplicated.op = SCN_CMP_NONE;
+    if ((promised & VRD_BIT(VRD_REFERENCE)) && rest.matches_reference == 1)
+        rest.matches_reference = -1;
+    if ((promised & VRD_BIT(VRD_WINDOWS)) && rest.windows_match_reference == 1)
+        rest.windows_match_reference = -1;
+    v->expect = judge_expect(&rest, o, w, v->detail, sizeof v->detail);
+    return !v->guarantee && !v->expect;
+}
+
+int scn_verdict_first(const struct scn_verdict *v) {
+    for (int k = 0; k < VRD_KEYS; k++)
+        if (v->guarantee & VRD_BIT(k)) return k;
+    for (int k = 0; k < SCN_EK_COUNT; k++)
+        if (v->expect & (1u << k)) return SCN_KEY_EXPECT + k;
+    return -1;
+}
+
+bool scn_verdict_has(const struct scn_verdict *v, int key) {
+    if (key < 0) return false;
+    if (key < SCN_KEY_EXPECT) return (v->guarantee & VRD_BIT(key)) != 0;
+    return (v->expect & (1u << (key - SCN_KEY_EXPECT))) != 0;
+}
+
+const char *scn_key_name(int key) {
+    static const char *const ek[SCN_EK_COUNT] = {
+        "expect: lost",       "expect: duplicated",        "expect: delivered",
+        "expect: rejected",   "expect: matches_reference", "expect: window keys",
+        "expect: lambda keys"};
+    if (key >= 0 && key < VRD_KEYS) return vrd_key_name((enum vrd_key)key);
+    if (key >= SCN_KEY_EXPECT && key < SCN_KEY_EXPECT + SCN_EK_COUNT)
+        return ek[key - SCN_KEY_EXPECT];
+    return "none";
+}
+
+static struct scn_bound zero(void) {
+    return (struct scn_bound){.op = SCN_EQ, .value = 0};
+}
+
+void scn_expect_promised(enum dlv_protocol p, const struct exp_outcome *o,
+                         const struct scn_expect *base, struct scn_expect *out) {
+    memset(out, 0, sizeof *out);
+    out->set = true;
+    out->matches_reference = out->windows_match_reference = out->lambda_final_match = -1;
+    uint32_t k = vrd_promised(p, o);
+    if (k & VRD_BIT(VRD_LOST)) out->lost = zero();
+    if (k & VRD_BIT(VRD_DUPLICATED)) out->duplicated = zero();
+    if (k & VRD_BIT(VRD_REFERENCE)) out->matches_reference = 1;
+    if (k & VRD_BIT(VRD_WINDOWS)) out->windows_match_reference = 1;
+    if (base && base->set && p >= DLV_EXACTLY_ONCE) out->rejected = base->rejected;
+}
+
+int scn_expect_yaml(const struct scn_expect *e, char *buf, size_t size) {
+    char b[32];
+    buf[0] = '\0';
+    const struct {
+        const char *name;
+        const struct scn_bound *b;
+    } bounds[] = {{"lost", &e->lost},
+                  {"duplicated", &e->duplicated},
+                  {"delivered", &e->delivered},
+                  {"rejected", &e->rejected}};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
+        if (bounds[i].b->op != SCN_CMP_NONE) {
+            const char *t = scn_bound_str(bounds[i].b, b, sizeof b), *q = *t <= '9' ? "" : "\"";
+            append(buf, size, "%s%s: %s%s%s", buf[0] ? ", " : "{ ", bounds[i].name, q, t, q);
+        }
+    if (e->matches_reference >= 0)
+        append(buf, size, "%smatches_reference: %s", buf[0] ? ", " : "{ ",
+               e->matches_reference ? "true" : "false");
+    if (e->windows_match_reference >= 0)
+        append(buf, size, "%swindows_match_reference: %s", buf[0] ? ", " : "{ ",
+               e->windows_match_reference ? "true" : "false");
+    append(buf, size, "%s", buf[0] ? " }" : "{}");
+    return strlen(buf) + 1 < size ? 0 : -1;
+}
