@@ -10,8 +10,10 @@
 #             forgets its dedup table when it restarts): a swarm of 10 runs over
 #             lost-ack.yaml (seed 1, exactly-once) finds it; every minimal file of
 #             --shrink fails alone and only with the bug; `shrink --seeds 5` reduces the
-#             first violation to at most two faults and at most 500 records; without the
-#             switch the same swarm finds nothing
+#             first violation to at most two faults and at most 500 records; `explain`
+#             of the minimal file names the record the raw trace shows visible twice, the
+#             sink's restart and the dedup entry; without the switch the same swarm finds
+#             nothing
 #   shrink    shrink is deterministic (the same steps and the same file twice), its file
 #             fails the same way at its seed, and a run that holds is refused (exit 2)
 #   moments   lost-ack.yaml under at-least-once reaches ack-lost-after-sink-committed
@@ -92,6 +94,23 @@ plant)
     sent=$(FTSIM_TEST_PLANT=$plant "$ftsim" run "$tmp/first-min.yaml" --json |
            grep -o '"sent":[0-9]*' | cut -d: -f2)
     [ "$sent" -le 500 ] || fail "the minimal file sends $sent records (at most 500 wanted)"
+    # explain names the record the forgotten dedup entry let through twice (the one the
+    # raw trace shows visible twice) and the sink's restart (the trace's restart line)
+    FTSIM_TEST_PLANT=$plant "$ftsim" run "$tmp/first-min.yaml" --protocol exactly-once \
+        --trace > "$tmp/first-trace.txt" || fail "the minimal file does not run"
+    dup=$(awk '$4 == "user" && $5 == "sink" && $6 == "visible" {print $8}' "$tmp/first-trace.txt" |
+          sort -n | uniq -d)
+    [ "$(echo "$dup" | wc -w)" -eq 1 ] || fail "expected one record visible twice, found '$dup'"
+    restart=$(awk '$4 == "restart" && $5 == "sink" {print $2; exit}' "$tmp/first-trace.txt" |
+              sed 's/0*$//; s/\.$//')
+    [ -n "$restart" ] || fail "the minimal file's trace has no sink restart"
+    FTSIM_TEST_PLANT=$plant "$ftsim" explain "$tmp/first-min.yaml" --protocol exactly-once \
+        > "$tmp/why.txt" || fail "explain failed"
+    grep -q "^  r$dup shown twice: " "$tmp/why.txt" || { cat "$tmp/why.txt"; fail "explain does not name r$dup"; }
+    grep "^  r$dup shown twice: " "$tmp/why.txt" | grep -q "the sink restarted at $restart s" ||
+        fail "explain of r$dup does not name the sink's restart at $restart s"
+    grep "^  r$dup shown twice: " "$tmp/why.txt" | grep -q "dedup entry" ||
+        fail "explain of r$dup does not name the dedup entry"
     "$ftsim" swarm scenarios/lost-ack.yaml --runs 10 --seed 1 --protocol exactly-once \
         --out "$tmp/q" > "$tmp/q.txt" || { cat "$tmp/q.txt"; fail "without the switch the swarm found a violation"; }
     ;;
