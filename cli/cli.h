@@ -34,6 +34,15 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
  * --help')" and CLI_USAGE. */
 int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **out);
 
+/* The exit code of a run that failed with FT_E* rc: a limit the scenario reached (its
+ * event budget, a table too large) is bad input (2); Ctrl-C (FT_EINTR), memory and the
+ * rest are environment errors (3). */
+int cli_run_exit(int rc);
+
+/* "ftsim CMD: unknown protocol 'x' (did you mean 'y'?); see 'ftsim list'" over the
+ * delivery protocols and, with byz, the agreement algorithms; returns CLI_USAGE. */
+int cli_unknown_protocol(const char *cmd, const char *word, bool byz);
+
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "experiment.h"
 #include "grow.h"
 #include "scenario.h"
@@ -252,7 +253,7 @@ int cli_check(int argc, char **argv) {
         case 't': c.tap = true; break;
         case 'j': junit = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        default: return cli_bad_option("check", opts, argv);
         }
     }
     if (optind >= argc) {

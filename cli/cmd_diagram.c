@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "diagram.h"
 #include "scenario.h"
 #include "trace_filter.h"
@@ -91,8 +92,7 @@ static int parse(int argc, char **argv, struct diag_args *a) {
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("diagram", opts, argv);
         }
     }
     int rc = cli_one_operand("diagram", "scenario FILE", argc, argv, &a->file);

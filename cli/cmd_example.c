@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "example.h"
 
 static void usage(FILE *f) {
@@ -38,7 +39,7 @@ int cli_example(int argc, char **argv) {
             break;
         case 't': trace = 1; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        default: return cli_bad_option("example", opts, argv);
         }
     }
     if (optind != argc) {

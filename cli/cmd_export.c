@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "store.h"
 
 static void usage(FILE *f) {
@@ -53,8 +54,7 @@ int cli_export(int argc, char **argv) {
             usage(stdout);
             return CLI_OK;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("export", opts, argv);
         }
     }
     if (optind != argc - 1 || !table) {

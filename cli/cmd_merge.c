@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "store.h"
 
 static void usage(FILE *f) {
@@ -33,8 +34,7 @@ int cli_merge(int argc, char **argv) {
             usage(stdout);
             return CLI_OK;
         }
-        usage(stderr);
-        return CLI_USAGE;
+        return cli_bad_option("merge", opts, argv);
     }
     if (argc - optind < 2) {
         fprintf(stderr, "ftsim merge: expected OUT.db and at least one SHARD.db "

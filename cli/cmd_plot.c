@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "plot.h"
 
 static void usage(FILE *f) {
@@ -72,8 +73,7 @@ static int parse(int argc, char **argv, struct plot_args *a) {
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("plot", opts, argv);
         }
     }
     int rc = cli_one_operand("plot", "results database DB", argc, argv, &a->db);

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "experiment.h"
+#include "progress.h"
+#include "suggest.h"
 #include "grow.h"
 #include "scenario.h"
 #include "store.h"
@@ -370,6 +373,11 @@ static void print_window_table(const struct scenario *scn, const char *proto,
         printf("  ... %zu more rows (--json prints them all)\n", w->n - RUN_WINDOW_ROWS_SHOWN);
 }
 
+static void print_table_header(void) {
+    printf("%-23s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered", "lost",
+           "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
+}
+
 static void print_table_row(const char *proto, const struct exp_outcome *o) {
     printf("%-23s %9llu %9llu %7llu %10llu %8llu %9.2f %9.2f  %-9s %.16s\n", proto,
            (unsigned long long)o->sent, (unsigned long long)o->delivered,
@@ -417,10 +425,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             break;
         case 'p': {
             int p = dlv_parse(optarg), a = p < 0 ? byz_alg_parse(optarg) : -1;
-            if (p < 0 && a < 0) {
-                fprintf(stderr, "ftsim run: unknown protocol '%s' (see 'ftsim list')\n", optarg);
-                return CLI_USAGE;
-            }
+            if (p < 0 && a < 0) return cli_unknown_protocol("run", optarg, true);
             if (p >= 0 && o->nprotocols < DLV_COUNT)
                 o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
             if (a >= 0 && o->nalgs < BYZ_ALG_COUNT) o->algs[o->nalgs++] = a;
@@ -438,7 +443,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             o->trace = true;
             break;
         case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        default: return cli_bad_option("run", opts, argv);
         }
     }
     int rc = cli_one_operand("run", "scenario FILE", argc, argv, file);
@@ -446,11 +451,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
 }
 
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
-    if (err->line)
-        fprintf(stderr, "%s:%d:%d: %s\n", err->file, err->line, err->col, err->msg);
+    const char *msg = err->msg[0] ? err->msg : ft_strerror(rc);
+    if (err->file[0] && err->line)
+        fprintf(stderr, "%s:%d:%d: %s\n", err->file, err->line, err->col, msg);
+    else if (err->file[0] && !strstr(msg, err->file)) /* every error names its file */
+        fprintf(stderr, "ftsim %s: %s: %s\n", cmd, err->file, msg);
     else
-        fprintf(stderr, "ftsim %s: %s\n", cmd, err->msg);
+        fprintf(stderr, "ftsim %s: %s\n", cmd, msg);
     return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
+}
+
+int cli_run_exit(int rc) {
+    return rc == FT_ELIMIT || rc == FT_EPARSE ? CLI_USAGE : CLI_INTERNAL;
 }
 
 /* --protocol and --record against the kind of scenario the file turned out to be. */
@@ -495,8 +507,16 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     tp->nevents = 0;
     tp->overflow = false;
     tp->of_record = 0;
-    struct exp_options eo = {
-        .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
+    char label[SCN_NAME_MAX + 32];
+    snprintf(label, sizeof label, "%s %s", scn->name, pname);
+    struct cli_progress prog = {.label = label,
+                                .end_ns = scn->pipe.duration_ns + scn->pipe.drain_ns,
+                                .tty = isatty(STDERR_FILENO) != 0};
+    struct exp_options eo = {.trace = o->trace ? print_event : NULL,
+                             .trace_ctx = tp,
+                             .stats = db ? stats : NULL,
+                             .progress = cli_progress,
+                             .progress_ctx = &prog};
     if (scn->pipe.lambda.enabled) eo.lambda = lam;
     char dir[PIPE_PATH_MAX + 64];
     const char *base = o->out ? o->out : scn->pipe.sink.path[0] ? scn->pipe.sink.path : NULL;
@@ -510,9 +530,11 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
         eo.sink_meta = &meta;
     }
     struct exp_outcome out;
-    if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
+    int rc = exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err);
+    cli_progress_clear(&prog);
+    if (rc != 0) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
-        return CLI_INTERNAL;
+        return cli_run_exit(rc);
     }
     *outp = out;
     if (o->filter.has_record && !tp->of_record)
@@ -520,8 +542,9 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 file, pname, (unsigned long long)o->filter.record, (unsigned long long)out.sent);
     if (o->json)
         print_json_run(pname, &out, win, lam, first);
-    else
-        print_table_row(pname, &out);
+    else if (o->trace) /* the trace lines above: the row needs its header again */
+        print_table_header();
+    if (!o->json) print_table_row(pname, &out);
     if (!o->json && !o->trace && (out.rejected || base))
         printf("  %-15s warehouse rejected %llu rows (missing %llu, type %llu, range %llu)%s%s\n",
                "", (unsigned long long)out.rejected, (unsigned long long)out.rejected_by[1],
@@ -605,8 +628,7 @@ int cli_run(int argc, char **argv) {
         printf(",\"seed\":%llu,\"runs\":[", (unsigned long long)seed);
     } else if (!o.trace) {
         printf("scenario %s, seed %llu: %s\n\n", scn->name, (unsigned long long)seed, scn->about);
-        printf("%-23s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered",
-               "lost", "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
+        print_table_header();
     }
     int exit_code = CLI_OK;
     struct exp_stats stats = {0};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "experiment.h"
 #include "scenario.h"
 #include "store.h"
@@ -183,8 +184,7 @@ static int parse_one(struct sweep_cli *s, int c) {
         usage(stdout);
         return -1;
     default:
-        usage(stderr);
-        return CLI_USAGE;
+        return CLI_USAGE; /* parse_opts prints the message */
     }
 }
 
@@ -197,7 +197,7 @@ static int parse_opts(int argc, char **argv, struct sweep_cli *s) {
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((c = getopt_long(argc, argv, "d:S:p:s:j:k:h", opts, NULL)) != -1) {
-        int rc = parse_one(s, c);
+        int rc = c == '?' || c == ':' ? cli_bad_option("sweep", opts, argv) : parse_one(s, c);
         if (rc) return rc;
     }
     int rc = cli_one_operand("sweep", "scenario FILE", argc, argv, &s->file);

@@ -1,0 +1,57 @@
+/* Ctrl-C as a flag and a progress line on a TTY (progress.h). */
+#include "progress.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends the process at once */
+}
+
+void cli_interrupt_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+bool cli_interrupted(void) {
+    return interrupted != 0;
+}
+
+static double wall_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cli_progress(void *ctx, uint64_t now_ns, uint64_t events) {
+    struct cli_progress *p = ctx;
+    if (interrupted) {
+        cli_progress_clear(p);
+        return 1;
+    }
+    if (!p->tty) return 0;
+    double t = wall_s();
+    if (p->shown && t - p->last_s < 0.25) return 0;
+    p->last_s = t;
+    p->shown = true;
+    fprintf(stderr, "\r%s: simulated %.3f s of %.3f s, %.1fM events (Ctrl-C stops)\033[K",
+            p->label ? p->label : "run", (double)now_ns / 1e9, (double)p->end_ns / 1e9,
+            (double)events / 1e6);
+    fflush(stderr);
+    return 0;
+}
+
+void cli_progress_clear(struct cli_progress *p) {
+    if (!p->shown) return;
+    fputs("\r\033[K", stderr);
+    p->shown = false;
+}

@@ -1,0 +1,29 @@
+/* Long work under the user's control: Ctrl-C (SIGINT) sets a flag that runs poll
+ * through the kernel's progress callback (sim.h), so a run stops cleanly with FT_EINTR,
+ * removes its temporary files and exits 3; a second Ctrl-C kills at once. On a TTY the
+ * same callback shows, at most four times a second, how far the run has got. Only the
+ * CLI reads the wall clock here; the simulation never sees it. */
+#ifndef FTSIM_CLI_PROGRESS_H
+#define FTSIM_CLI_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Installs the SIGINT handler (main does, once). */
+void cli_interrupt_install(void);
+/* True once Ctrl-C was pressed. */
+bool cli_interrupted(void);
+
+struct cli_progress {
+    const char *label;  /* e.g. "lost-ack at-least-once" */
+    uint64_t end_ns;    /* the run's simulated end (duration + drain) */
+    bool tty;           /* print progress lines on stderr */
+    bool shown;         /* a line is on the screen (cli_progress_clear erases it) */
+    double last_s;      /* wall time of the last line */
+};
+/* A sim_progress_fn: ctx is a struct cli_progress. Returns 1 after Ctrl-C. */
+int cli_progress(void *ctx, uint64_t now_ns, uint64_t events);
+/* Erases the progress line, if one is shown. */
+void cli_progress_clear(struct cli_progress *p);
+
+#endif

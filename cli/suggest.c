@@ -1,0 +1,98 @@
+/* Did-you-mean by edit distance and the one-line option errors (suggest.h). */
+#include "suggest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "byzantine.h"
+#include "cli.h"
+#include "dlv.h"
+
+/* Levenshtein distance of a and b, both shorter than CLI_SUGGEST_LEN_MAX. */
+static size_t distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), row[CLI_SUGGEST_LEN_MAX + 1];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n) {
+    const char *best = NULL;
+    size_t bd = 3;
+    if (!word || strlen(word) >= CLI_SUGGEST_LEN_MAX) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!cands[i] || strlen(cands[i]) >= CLI_SUGGEST_LEN_MAX) continue;
+        size_t d = distance(word, cands[i]);
+        if (d < bd) bd = d, best = cands[i];
+    }
+    return best;
+}
+
+const char *cli_did_you_mean(const char *word, const char *const *cands, size_t n, char *buf,
+                             size_t size) {
+    const char *s = cli_suggest(word, cands, n);
+    snprintf(buf, size, s ? " (did you mean '%s'?)" : "", s);
+    return buf;
+}
+
+/* The long options' names as "--name", for suggestions. */
+#define OPTS_MAX 48u
+static size_t option_names(const struct option *opts, char names[OPTS_MAX][40],
+                           const char *ptrs[OPTS_MAX]) {
+    size_t n = 0;
+    for (; opts && opts[n].name && n < OPTS_MAX; n++) {
+        snprintf(names[n], sizeof names[n], "--%s", opts[n].name);
+        ptrs[n] = names[n];
+    }
+    return n;
+}
+
+int cli_bad_option(const char *cmd, const struct option *opts, char **argv) {
+    /* getopt_long has moved optind past the offending word (and its value, if any) */
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    char names[OPTS_MAX][40], hint[80], word[96], who[48];
+    const char *ptrs[OPTS_MAX];
+    size_t n = option_names(opts, names, ptrs);
+    snprintf(who, sizeof who, "ftsim%s%s", *cmd ? " " : "", cmd); /* "ftsim run" */
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(arg, "="), arg);
+    for (size_t i = 0; optopt && i < n; i++)
+        if (opts[i].val == optopt && opts[i].has_arg == required_argument) {
+            fprintf(stderr, "%s: option '--%s' needs a value; see '%s --help'\n", who,
+                    opts[i].name, who);
+            return CLI_USAGE;
+        }
+    if (optopt && optopt < 128 && word[0] == '-' && word[1] != '-')
+        snprintf(word, sizeof word, "-%c", optopt);
+    fprintf(stderr, "%s: unknown option '%s'%s; see '%s --help'\n", who, word,
+            cli_did_you_mean(word, ptrs, n, hint, sizeof hint), who);
+    return CLI_USAGE;
+}
+
+int cli_unknown_name(const char *cmd, const char *noun, const char *word,
+                     const char *const *cands, size_t n) {
+    char hint[96];
+    fprintf(stderr, "ftsim %s: unknown %s '%s'%s; see 'ftsim list'\n", cmd, noun, word,
+            cli_did_you_mean(word, cands, n, hint, sizeof hint));
+    return CLI_USAGE;
+}
+
+int cli_unknown_protocol(const char *cmd, const char *word, bool byz) {
+    const char *names[DLV_COUNT + BYZ_ALG_COUNT];
+    size_t n = 0;
+    for (int p = 0; p < DLV_COUNT; p++)
+        names[n++] = dlv_name((enum dlv_protocol)p);
+    for (int a = 0; byz && a < BYZ_ALG_COUNT; a++)
+        names[n++] = byz_alg_name((enum byz_alg)a);
+    return cli_unknown_name(cmd, "protocol", word, names, n);
+}
