@@ -45,6 +45,9 @@ int cli_unknown_protocol(const char *cmd, const char *word, bool byz);
 
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
+/* Parses a seed range "A..B" or one seed "N" (--seeds); returns 0 or -1. A > B is left
+ * for the caller to refuse (sweep_plan_finish names it). */
+int cli_parse_seeds(const char *s, uint64_t *first, uint64_t *last);
 
 /* Byzantine scenarios (cmd_byz.c). cli_byz_run prints the runs of algs (nalgs 0: the
  * file's) under seed and, with db, stores each run and its agreement row (an exhaustive

@@ -78,17 +78,10 @@ static double now_s(void) {
 /* ---- options ---- */
 
 static int parse_seeds(const char *s, struct sweep_plan *p) {
-    const char *dots = strstr(s, "..");
-    unsigned long long a, b;
-    char first[32];
-    size_t n = dots ? (size_t)(dots - s) : strlen(s);
-    if (n == 0 || n >= sizeof first) return -1;
-    memcpy(first, s, n);
-    first[n] = '\0';
-    if (cli_parse_u64(first, &a) != 0) return -1;
-    if (dots && cli_parse_u64(dots + 2, &b) != 0) return -1;
+    uint64_t a, b;
+    if (cli_parse_seeds(s, &a, &b) != 0) return -1;
     p->seed_first = a;
-    p->seed_last = dots ? b : a;
+    p->seed_last = b;
     return 0;
 }
 

@@ -58,3 +58,18 @@ int cli_parse_u64(const char *s, unsigned long long *out) {
     *out = v;
     return 0;
 }
+
+int cli_parse_seeds(const char *s, uint64_t *first, uint64_t *last) {
+    const char *dots = strstr(s, "..");
+    unsigned long long a, b;
+    char head[32];
+    size_t n = dots ? (size_t)(dots - s) : strlen(s);
+    if (n == 0 || n >= sizeof head) return -1;
+    memcpy(head, s, n);
+    head[n] = '\0';
+    if (cli_parse_u64(head, &a) != 0) return -1;
+    if (dots && cli_parse_u64(dots + 2, &b) != 0) return -1;
+    *first = a;
+    *last = dots ? b : a;
+    return 0;
+}
