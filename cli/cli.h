@@ -38,6 +38,9 @@ int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, co
  * event budget, a table too large) is bad input (2); Ctrl-C (FT_EINTR), memory and the
  * rest are environment errors (3). */
 int cli_run_exit(int rc);
+/* The exit code of a results database that res_open refused: not an ftsim database,
+ * a newer schema (FT_EPARSE) or unreadable input (FT_EIO) is 2, the rest 3. */
+int cli_db_exit(int rc);
 
 /* "ftsim CMD: unknown protocol 'x' (did you mean 'y'?); see 'ftsim list'" over the
  * delivery protocols and, with byz, the agreement algorithms; returns CLI_USAGE. */

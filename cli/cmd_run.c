@@ -461,6 +461,10 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
     return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
 }
 
+int cli_db_exit(int rc) {
+    return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
+}
+
 int cli_run_exit(int rc) {
     return rc == FT_ELIMIT || rc == FT_EPARSE ? CLI_USAGE : CLI_INTERNAL;
 }
@@ -598,9 +602,10 @@ int cli_run(int argc, char **argv) {
     uint64_t seed = o.has_seed ? o.seed : scn->seed;
     if ((rc = check_kind(&o, scn)) != CLI_OK || scn->kind == SCN_KIND_BYZANTINE) {
         struct res_db *bdb = NULL;
-        if (rc == CLI_OK && o.db && res_open(o.db, &bdb, &err) != 0) {
+        int dr = rc == CLI_OK && o.db ? res_open(o.db, &bdb, &err) : 0;
+        if (dr != 0) {
             fprintf(stderr, "ftsim run: %s\n", err.msg);
-            rc = CLI_INTERNAL;
+            rc = cli_db_exit(dr);
         }
         if (rc == CLI_OK)
             rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace, &o.filter, bdb);
@@ -617,10 +622,10 @@ int cli_run(int argc, char **argv) {
         memcpy(o.protocols, scn->protocols, sizeof o.protocols);
     }
     struct res_db *db = NULL;
-    if (o.db && res_open(o.db, &db, &err) != 0) {
+    if (o.db && (rc = res_open(o.db, &db, &err)) != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         free(scn);
-        return CLI_INTERNAL;
+        return cli_db_exit(rc);
     }
     if (o.json) {
         printf("{\"scenario\":");

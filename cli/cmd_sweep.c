@@ -394,9 +394,10 @@ static int run_byz_sweep(struct sweep_cli *s) {
 
 static int run_sweep(struct sweep_cli *s) {
     struct ft_error err = {0};
-    if (res_open(s->db_path, &s->db, &err) != 0) {
+    int dr = res_open(s->db_path, &s->db, &err);
+    if (dr != 0) {
         fprintf(stderr, "ftsim sweep: %s\n", err.msg);
-        return CLI_INTERNAL;
+        return cli_db_exit(dr);
     }
     if (s->scn->kind == SCN_KIND_BYZANTINE) return run_byz_sweep(s);
     uint64_t *todo = NULL, n = 0, in_shard = 0, nfailed = 0;
