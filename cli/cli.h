@@ -26,6 +26,19 @@ struct ft_error;
 #define CLI_YAML_FILES_MAX 4096
 int cli_list_yaml(const char *dir, char ***paths, size_t *n);
 
+/* Scenarios by name (`ftsim run lost-ack`): the directories searched, in order: ./scenarios,
+ * $FTSIM_SCENARIOS, the source tree's scenarios/ (a binary in the build tree), the
+ * installed PREFIX/share/ftsim/scenarios beside PREFIX/bin/ftsim, and the configured
+ * DATADIR/ftsim/scenarios. cli_scenario_dirs fills dirs (at most max) and returns the
+ * count; cli_find_scenario finds NAME or NAME.yaml (a plain name, no '/') in the first
+ * directory that has it (0, or -1); cli_scenario_path returns arg itself when it exists
+ * or is not found, else the found path in buf. */
+#define CLI_DIR_MAX 4096
+#define CLI_SCENARIO_DIRS_MAX 6
+size_t cli_scenario_dirs(char dirs[][CLI_DIR_MAX], size_t max);
+int cli_find_scenario(const char *name, char *out, size_t size);
+const char *cli_scenario_path(const char *arg, char *buf, size_t size);
+
 /* Prints a scenario load error (file:line:col: message) and returns the exit code. */
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
 
@@ -60,7 +73,9 @@ int cli_parse_seeds(const char *s, uint64_t *first, uint64_t *last);
 struct scenario;
 struct res_db;
 struct cli_trace_filter;
-typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, const char *detail);
+/* seed: the seed that reproduces a failure (`ftsim run FILE --seed S --protocol P`). */
+typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, uint64_t seed,
+                             const char *detail);
 /* With trace, filter (trace_filter.h: --from/--to, --node; never --record) chooses the
  * trace lines printed. */
 int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,

@@ -360,6 +360,8 @@ struct tally {
     uint64_t lo[3], hi[3]; /* messages, signatures_rejected, divergent over the runs */
     bool bound_failed;
     char first_bad[256];
+    bool has_repro;
+    uint64_t repro_seed; /* the first seed with a failed bound or agreement */
 };
 
 static bool bound_ok(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
@@ -383,12 +385,15 @@ static void tally_add(struct tally *t, const struct scn_byz_expect *e, const str
     t->violations += !(o->ic1 && o->ic2);
     t->ic1_failed += !o->ic1;
     t->ic2_failed += !o->ic2;
+    if (!t->has_repro && !(o->ic1 && o->ic2)) t->has_repro = true, t->repro_seed = seed;
     bool ok = bound_ok("messages", &e->messages, o->messages, why, sizeof why) &&
               bound_ok("signatures_rejected", &e->signatures_rejected, o->signatures_rejected, why,
                        sizeof why) &&
               bound_ok("divergent", &e->divergent, o->divergent, why, sizeof why);
     if (ok || t->bound_failed) return;
     t->bound_failed = true;
+    t->has_repro = true;
+    t->repro_seed = seed;
     snprintf(t->first_bad, sizeof t->first_bad, "seed %llu, traitors %s %s, order %s: %s",
              (unsigned long long)seed, traitor_list(o, tr, sizeof tr),
              byz_strategy_summary(o->strategy, o->n), byz_value_name(o->order), why);
@@ -483,7 +488,8 @@ static int check_alg(const struct scenario *scn, enum byz_alg a, bool exhaustive
         snprintf(detail + len, sizeof detail - len, "; %s", t.first_bad);
         ok = false;
     }
-    return report(ctx, byz_alg_name(a), ok, detail);
+    return report(ctx, byz_alg_name(a), ok, t.has_repro ? t.repro_seed : scn->seed_first,
+                  detail);
 }
 
 int cli_byz_check(const struct scenario *scn, bool exhaustive, bool tty, cli_report_fn report,

@@ -2,6 +2,7 @@
  * lists over every seed in its `seeds:` range. One line per (scenario, protocol),
  * a closing "N passed, N failed" line, optional TAP or JUnit output, and the exit
  * code CI reads: 0 all held, 1 a guarantee was violated, 2 bad input. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "suggest.h"
 #include "experiment.h"
+#include "fileio.h"
 #include "grow.h"
+#include "progress.h"
 #include "scenario.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim check FILE|DIR... [--tap | --junit OUT.xml] [--exhaustive]\n"
@@ -24,15 +27,21 @@ static void usage(FILE *f) {
           "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
           "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
           "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
-          "'N passed, N failed'.\n"
+          "'N passed, N failed'. A FAIL line (and TAP and JUnit) gives the command that\n"
+          "reproduces it: ftsim run FILE --seed N --protocol P. FILE may also be a\n"
+          "scenario's name (lost-ack), looked up as 'ftsim list' says.\n"
           "\n"
-          "  --tap           print TAP (Test Anything Protocol) instead\n"
+          "  --tap           print TAP version 13 (Test Anything Protocol) instead: a\n"
+          "                  failure's YAML block has its message and the command that\n"
+          "                  reproduces it; the summary is a '#' comment\n"
           "  --junit FILE    also write a JUnit XML report to FILE\n"
           "  --exhaustive    Byzantine scenarios: every placement of up to m traitors, every\n"
           "                  strategy and both orders (n <= 10), as if the file said so\n"
           "  --help          this text\n"
           "\n"
-          "exit status: 0 every expectation held, 1 one was violated, 2 bad input\n",
+          "exit status: 0 every expectation held, 1 one was violated, 2 bad input (a\n"
+          "missing path, a directory without *.yaml files, a bad scenario), 3 an\n"
+          "environment error (e.g. the JUnit file cannot be written, Ctrl-C)\n",
           f);
 }
 
@@ -41,6 +50,7 @@ struct result {
     char file[FT_ERROR_FILE_MAX];
     const char *protocol;
     bool ok;
+    uint64_t seed; /* the failing seed (or the first): what the repro command runs */
     char detail[768];
 };
 
@@ -89,7 +99,7 @@ static bool check_outcome(const struct scn_expect *e, const struct exp_outcome *
 }
 
 static int check_protocol(struct checker *c, const struct scenario *scn, enum dlv_protocol p) {
-    struct result r = {.protocol = dlv_name(p), .ok = true};
+    struct result r = {.protocol = dlv_name(p), .ok = true, .seed = scn->seed_first};
     snprintf(r.scenario, sizeof r.scenario, "%s", scn->name);
     snprintf(r.file, sizeof r.file, "%s", scn->file);
     uint64_t nseeds = scn->seed_last - scn->seed_first + 1;
@@ -102,13 +112,16 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         struct exp_outcome o;
         struct ft_error err = {0};
         struct exp_windows w = {0};
-        if (exp_run_windows(&scn->pipe, p, seed, NULL, &o, scn->expect[p].nrows ? &w : NULL,
-                            &err) != 0) {
+        struct cli_progress prog = {.label = scn->name}; /* Ctrl-C stops the run */
+        struct exp_options opt = {.progress = cli_progress, .progress_ctx = &prog};
+        int rc = exp_run_windows(&scn->pipe, p, seed, &opt, &o,
+                                 scn->expect[p].nrows ? &w : NULL, &err);
+        if (rc != 0) {
             if (c->tty) fputs("\r\033[K", stderr);
             fprintf(stderr, "ftsim check: %s: %s seed %llu: %s\n", scn->file, r.protocol,
                     (unsigned long long)seed, err.msg);
             exp_windows_free(&w);
-            return CLI_INTERNAL;
+            return cli_run_exit(rc);
         }
         bool ok = check_outcome(&scn->expect[p], &o, detail, sizeof detail);
         ok &= scn_check_windows(&scn->expect[p], &o, &w, detail, sizeof detail);
@@ -119,6 +132,7 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
                      detail);
         if (!ok) {
             r.ok = false;
+            r.seed = seed;
             break;
         }
     }
@@ -132,13 +146,41 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
     return report(c, &r);
 }
 
-/* Prints one result (plain or TAP) and keeps it for the summary and JUnit. */
+/* The command that reproduces r: `ftsim run FILE --seed S --protocol P`. */
+static const char *repro(const struct result *r, char *buf, size_t size) {
+    snprintf(buf, size, "ftsim run %s --seed %llu --protocol %s", r->file,
+             (unsigned long long)r->seed, r->protocol);
+    return buf;
+}
+
+/* One YAML-quoted scalar of a TAP diagnostic block. */
+static void yaml_str(const char *s) {
+    putchar('"');
+    for (; *s; s++)
+        if (*s == '"' || *s == '\\') printf("\\%c", *s);
+        else if ((unsigned char)*s >= 0x20) putchar(*s);
+    putchar('"');
+}
+
+/* Prints one result (plain or TAP 13) and keeps it for the summary and JUnit. */
 static int report(struct checker *c, const struct result *r) {
-    if (!c->tap)
-        printf("%-4s %s %s: %s\n", r->ok ? "ok" : "FAIL", r->scenario, r->protocol, r->detail);
-    else
-        printf("%s %zu - %s %s # %s\n", r->ok ? "ok" : "not ok", c->n + 1, r->scenario, r->protocol,
-               r->detail);
+    char cmd[FT_ERROR_FILE_MAX + 128];
+    if (!c->tap && r->ok) {
+        printf("ok   %s %s: %s\n", r->scenario, r->protocol, r->detail);
+    } else if (!c->tap) {
+        printf("FAIL %s %s: %s\n     reproduce: %s\n", r->scenario, r->protocol, r->detail,
+               repro(r, cmd, sizeof cmd));
+    } else if (r->ok) {
+        printf("ok %zu - %s %s\n# %s\n", c->n + 1, r->scenario, r->protocol, r->detail);
+    } else {
+        printf("not ok %zu - %s %s\n  ---\n  message: ", c->n + 1, r->scenario, r->protocol);
+        yaml_str(r->detail);
+        printf("\n  file: ");
+        yaml_str(r->file);
+        printf("\n  reproduce: ");
+        yaml_str(repro(r, cmd, sizeof cmd));
+        printf("\n  ...\n");
+    }
     fflush(stdout);
     return add_result(c, r) == 0 ? CLI_OK : CLI_INTERNAL;
 }
@@ -148,9 +190,10 @@ struct byz_reporter {
     const struct scenario *scn;
 };
 
-static int report_byz(void *ctx, const char *protocol, bool ok, const char *detail) {
+static int report_byz(void *ctx, const char *protocol, bool ok, uint64_t seed,
+                      const char *detail) {
     const struct byz_reporter *br = ctx;
-    struct result r = {.protocol = protocol, .ok = ok};
+    struct result r = {.protocol = protocol, .ok = ok, .seed = seed};
     snprintf(r.scenario, sizeof r.scenario, "%s", br->scn->name);
     snprintf(r.file, sizeof r.file, "%s", br->scn->file);
     snprintf(r.detail, sizeof r.detail, "%s", detail);
@@ -178,15 +221,23 @@ static int check_file(struct checker *c, const char *path) {
 
 static int check_path(struct checker *c, const char *path) {
     struct stat st;
+    char found[FT_ERROR_FILE_MAX];
+    if (stat(path, &st) != 0 && cli_find_scenario(path, found, sizeof found) == 0)
+        return check_file(c, found); /* a scenario's name: lost-ack */
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "ftsim check: cannot open '%s'\n", path);
+        fprintf(stderr, "ftsim check: cannot open '%s': %s\n", path, strerror(errno));
         return CLI_USAGE;
     }
     if (!S_ISDIR(st.st_mode)) return check_file(c, path);
     char **paths;
     size_t n;
     if (cli_list_yaml(path, &paths, &n) != 0) {
-        fprintf(stderr, "ftsim check: cannot read directory '%s'\n", path);
+        fprintf(stderr, "ftsim check: cannot read directory '%s': %s\n", path, strerror(errno));
+        return CLI_USAGE;
+    }
+    if (n == 0) { /* a CI job pointed at the wrong directory must not pass */
+        free(paths);
+        fprintf(stderr, "ftsim check: '%s' has no *.yaml scenario files\n", path);
         return CLI_USAGE;
     }
     int rc = CLI_OK;
@@ -210,11 +261,14 @@ static void xml_text(FILE *f, const char *s) {
 }
 
 static int write_junit(const struct checker *c, const char *path, size_t failed) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "ftsim check: cannot write '%s'\n", path);
+    struct ft_out o;
+    struct ft_error err = {0};
+    if (ft_out_open(&o, path, &err) != 0) {
+        fprintf(stderr, "ftsim check: %s\n", err.msg);
         return CLI_INTERNAL;
     }
+    FILE *f = o.f;
+    char cmd[FT_ERROR_FILE_MAX + 128];
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<testsuites tests=\"%zu\" failures=\"%zu\">\n"
                "<testsuite name=\"ftsim check\" tests=\"%zu\" failures=\"%zu\">\n",
@@ -229,12 +283,16 @@ static int write_junit(const struct checker *c, const char *path, size_t failed)
         if (!r->ok) {
             fputs("<failure message=\"", f);
             xml_text(f, r->detail);
-            fputs("\"/>", f);
+            fputs("\">reproduce: ", f);
+            xml_text(f, repro(r, cmd, sizeof cmd));
+            fputs("</failure>", f);
         }
         fputs("</testcase>\n", f);
     }
     fputs("</testsuite>\n</testsuites>\n", f);
-    return fclose(f) == 0 ? CLI_OK : CLI_INTERNAL;
+    if (ft_out_commit(&o, &err) == 0) return CLI_OK;
+    fprintf(stderr, "ftsim check: %s\n", err.msg);
+    return CLI_INTERNAL;
 }
 
 int cli_check(int argc, char **argv) {
@@ -261,13 +319,14 @@ int cli_check(int argc, char **argv) {
         return CLI_USAGE;
     }
     int rc = CLI_OK;
+    if (c.tap) printf("TAP version 13\n");
     for (int i = optind; i < argc; i++) {
         int r = check_path(&c, argv[i]);
         if (r > rc) rc = r;
     }
     size_t failed = 0;
     for (size_t i = 0; i < c.n; i++) failed += !c.res[i].ok;
-    if (c.tap) printf("1..%zu\n", c.n);
+    if (c.tap) printf("1..%zu\n# ", c.n); /* the summary as a TAP comment */
     printf("%zu passed, %zu failed\n", c.n - failed, failed);
     if (junit) {
         int r = write_junit(&c, junit, failed);

@@ -18,13 +18,15 @@
 #include "trace_filter.h"
 
 static void usage(FILE *f) {
-    fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--out DIR] [--json]\n"
+    fputs("usage: ftsim run FILE|NAME [--seed N] [--protocol P]... [--db FILE] [--out DIR] [--json]\n"
           "                [--trace] [--record R] [--from T --to T] [--node NAME]...\n"
           "\n"
-          "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
-          "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
-          "duplicated (extra copies), whether the warehouse matches the reference, and the\n"
-          "trace hash. The same FILE and seed always print the same numbers. A scenario with\n"
+          "Runs the scenario FILE (or NAME: a scenario found by name, e.g. lost-ack, in\n"
+          "./scenarios or the installed scenarios, as 'ftsim list' shows) under each\n"
+          "protocol it lists (or each --protocol) with the same seed and prints, per\n"
+          "protocol: records sent, delivered (distinct), lost, duplicated (extra copies),\n"
+          "whether the warehouse matches the reference, and the trace hash. The same FILE\n"
+          "and seed always print the same numbers. A scenario with\n"
           "a windowed query (pipeline:) then prints, per protocol, its window table (window,\n"
           "key, value, emitted at, final) with the late contributions dropped and whether\n"
           "it matches the no-lateness reference; --json has it as \"windows\". A Byzantine\n"
@@ -591,6 +593,8 @@ int cli_run(int argc, char **argv) {
     const char *file = NULL;
     int rc = parse_opts(argc, argv, &o, &file);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    char found[CLI_DIR_MAX + 256];
+    file = cli_scenario_path(file, found, sizeof found); /* `ftsim run lost-ack` */
     struct scenario *scn = malloc(sizeof *scn);
     if (!scn) return CLI_INTERNAL;
     struct ft_error err = {0};

@@ -1,5 +1,6 @@
-/* Helpers the subcommands share: finding scenario files, their one operand, parsing a
- * number (here, not in main.c, so the tests can run the subcommands in-process). */
+/* Helpers the subcommands share: finding scenario files (in a directory, or by name in
+ * the scenario directories), their one operand, parsing a number (here, not in main.c,
+ * so the tests can run the subcommands in-process). */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -72,4 +75,74 @@ int cli_parse_seeds(const char *s, uint64_t *first, uint64_t *last) {
     *first = a;
     *last = dots ? b : a;
     return 0;
+}
+
+/* ---- scenarios by name ---- */
+
+#ifndef FTSIM_SOURCE_DIR
+#define FTSIM_SOURCE_DIR ""
+#endif
+#ifndef FTSIM_BINARY_DIR
+#define FTSIM_BINARY_DIR ""
+#endif
+#ifndef FTSIM_DATADIR
+#define FTSIM_DATADIR "/usr/local/share"
+#endif
+
+static bool is_dir(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The running executable's directory (Linux /proc/self/exe), or "". */
+static void exe_dir(char *out, size_t size) {
+    char exe[CLI_DIR_MAX - 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    out[0] = '\0';
+    if (n <= 0) return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) snprintf(out, size, "%.*s", (int)(slash - exe), exe);
+}
+
+size_t cli_scenario_dirs(char dirs[][CLI_DIR_MAX], size_t max) {
+    char exe[CLI_DIR_MAX - 64];
+    const char *env = getenv("FTSIM_SCENARIOS");
+    size_t n = 0;
+    exe_dir(exe, sizeof exe);
+    if (n < max) snprintf(dirs[n++], CLI_DIR_MAX, "scenarios");
+    if (env && *env && n < max) snprintf(dirs[n++], CLI_DIR_MAX, "%s", env);
+    /* a build-tree binary: the source tree's scenarios */
+    size_t blen = strlen(FTSIM_BINARY_DIR);
+    if (blen && !strncmp(exe, FTSIM_BINARY_DIR, blen) && (exe[blen] == '/' || !exe[blen]) &&
+        n < max)
+        snprintf(dirs[n++], CLI_DIR_MAX, "%s/scenarios", FTSIM_SOURCE_DIR);
+    /* an installed binary: PREFIX/bin/ftsim -> PREFIX/share/ftsim/scenarios */
+    if (exe[0] && n < max) snprintf(dirs[n++], CLI_DIR_MAX, "%s/../share/ftsim/scenarios", exe);
+    if (n < max) snprintf(dirs[n++], CLI_DIR_MAX, "%s/ftsim/scenarios", FTSIM_DATADIR);
+    return n;
+}
+
+int cli_find_scenario(const char *name, char *out, size_t size) {
+    size_t len = strlen(name);
+    if (!len || strchr(name, '/') || len > 200) return -1; /* a path, not a name */
+    bool has_ext = len > 5 && !strcmp(name + len - 5, ".yaml");
+    char dirs[CLI_SCENARIO_DIRS_MAX][CLI_DIR_MAX];
+    size_t n = cli_scenario_dirs(dirs, CLI_SCENARIO_DIRS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (!is_dir(dirs[i])) continue;
+        char path[CLI_DIR_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s%s", dirs[i], name, has_ext ? "" : ".yaml");
+        struct stat sb;
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if ((size_t)snprintf(out, size, "%s", path) >= size) return -1;
+        return 0;
+    }
+    return -1;
+}
+
+const char *cli_scenario_path(const char *arg, char *buf, size_t size) {
+    struct stat sb;
+    if (stat(arg, &sb) == 0 || cli_find_scenario(arg, buf, size) != 0) return arg;
+    return buf;
 }
