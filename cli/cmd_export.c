@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "fileio.h"
@@ -78,7 +79,10 @@ int cli_export(int argc, char **argv) {
         rc = ft_fail(&err, FT_EOUT, "cannot write the CSV to stdout");
     if (rc) {
         ft_out_abort(&o);
-        fprintf(stderr, "ftsim export: %s\n", err.msg);
+        if (rc == FT_EOUT && out_path && !strstr(err.msg, out_path)) /* name the file */
+            fprintf(stderr, "ftsim export: %s: %s\n", out_path, err.msg);
+        else
+            fprintf(stderr, "ftsim export: %s\n", err.msg);
         return rc == FT_EINVAL || rc == FT_EPARSE || rc == FT_ELIMIT || rc == FT_EIO ? CLI_USAGE
                                                                                      : CLI_INTERNAL;
     }

@@ -28,16 +28,25 @@ static void usage(FILE *f) {
           "  timeseries-SCENARIO     throughput and latency over simulated time, faults marked\n"
           "  latency-cdf-SCENARIO    end-to-end latency CDF per protocol\n"
           "  windows-SCENARIO        window counts over processing time, watermark, late drops\n"
+          "  drivers-SCENARIO        micro-batch vs continuous: window latency per driver, from\n"
+          "                          a sweep over driver.kind\n"
           "  byzantine-agreement     agreement success vs traitors, OM and SM\n"
           "  byzantine-cost          messages and signature checks vs n, with closed forms\n"
+          "  lambda-SCENARIO         the lambda architecture's served view against the\n"
+          "                          reference, and its staleness, over processing time\n"
           "\n"
           "  --out DIR       output directory (created when missing)\n"
           "  --format F      png (default), svg or pdf\n"
           "  --only NAME     only this figure, or this family (e.g. timeseries)\n"
           "  --help          this text\n"
           "\n"
+          "DB is opened read-only (never migrated, its journal mode never changed; a writer\n"
+          "holding it does not block the plot). Every file is written under a temporary name\n"
+          "and renamed when complete: a full disk leaves no partial image.\n"
+          "\n"
           "exit status: 0 figures written (or none with data), 2 bad input (no such DB, not\n"
-          "a results database, bad option), 3 gnuplot missing or failed, output not writable.\n",
+          "a results database, bad option), 3 gnuplot missing or failed, output not writable\n"
+          "(e.g. disk full: the message gives the reason).\n",
           f);
 }
 

@@ -39,7 +39,7 @@ int cli_list_yaml(const char *dir, char ***paths, size_t *n) {
         (*n)++;
     }
     closedir(d);
-    qsort(*paths, *n, sizeof **paths, cmp_str);
+    if (*n > 1) qsort(*paths, *n, sizeof **paths, cmp_str); /* none: *paths is NULL */
     return 0;
 }
 
