@@ -636,7 +636,7 @@ static bool family_wanted(const char *only, const char *family) {
     return strncmp(only, family, n) == 0 && (only[n] == '\0' || only[n] == '-');
 }
 
-static bool only_known(const char *only) {
+bool plot_only_known(const char *only) {
     for (uint32_t i = 0; i < plot_nfamilies; i++)
         if (family_wanted(only, plot_families[i])) return true;
     return false;
@@ -673,7 +673,7 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
     memset(rep, 0, sizeof *rep);
     if (!o->db || !o->out_dir) return ft_fail(err, FT_EINVAL, "plot needs a database and --out");
     if ((unsigned)o->format > PLOT_PDF) return ft_fail(err, FT_EINVAL, "unknown image format");
-    if (!only_known(o->only))
+    if (!plot_only_known(o->only))
         return ft_fail(err, FT_EINVAL,
                        "--only '%s' names no figure (families: comparison, "
                        "loss-sweep, timeseries, latency-cdf, windows, drivers, byzantine, "

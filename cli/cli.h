@@ -56,8 +56,9 @@ int cli_run_exit(int rc);
 int cli_db_exit(int rc);
 
 /* "ftsim CMD: unknown protocol 'x' (did you mean 'y'?); see 'ftsim list'" over the
- * delivery protocols and, with byz, the agreement algorithms; returns CLI_USAGE. */
-int cli_unknown_protocol(const char *cmd, const char *word, bool byz);
+ * delivery protocols, the agreement algorithms or both (suggest.c); returns CLI_USAGE. */
+enum { CLI_NAMES_PROTOCOLS, CLI_NAMES_ALGORITHMS, CLI_NAMES_BOTH };
+int cli_unknown_protocol(const char *cmd, const char *word, int which);
 
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);

@@ -78,7 +78,8 @@ static int parse(int argc, char **argv, struct diag_args *a) {
             break;
         case 'p':
             a->protocol = dlv_parse(optarg);
-            if (a->protocol < 0) return bad("unknown protocol (see 'ftsim list')", optarg);
+            if (a->protocol < 0)
+                return cli_unknown_protocol("diagram", optarg, CLI_NAMES_PROTOCOLS);
             break;
         case CLI_OPT_FROM:
         case CLI_OPT_TO:

@@ -85,6 +85,9 @@ static int parse(int argc, char **argv, struct plot_args *a) {
             return cli_bad_option("plot", opts, argv);
         }
     }
+    if (a->only && !plot_only_known(a->only))
+        return cli_unknown_name("plot", "figure", a->only, plot_families, plot_nfamilies,
+                                "ftsim plot --help");
     int rc = cli_one_operand("plot", "results database DB", argc, argv, &a->db);
     if (rc == CLI_OK && !a->out) {
         fprintf(stderr, "ftsim plot: --out DIR is required (see 'ftsim plot --help')\n");

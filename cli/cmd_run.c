@@ -427,7 +427,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             break;
         case 'p': {
             int p = dlv_parse(optarg), a = p < 0 ? byz_alg_parse(optarg) : -1;
-            if (p < 0 && a < 0) return cli_unknown_protocol("run", optarg, true);
+            if (p < 0 && a < 0) return cli_unknown_protocol("run", optarg, CLI_NAMES_BOTH);
             if (p >= 0 && o->nprotocols < DLV_COUNT)
                 o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
             if (a >= 0 && o->nalgs < BYZ_ALG_COUNT) o->algs[o->nalgs++] = a;

@@ -119,11 +119,9 @@ static int resolve_protocols(struct sweep_cli *s) {
     bool byz = s->scn->kind == SCN_KIND_BYZANTINE;
     for (uint32_t i = 0; i < s->npnames; i++) {
         int v = byz ? byz_alg_parse(s->pnames[i]) : dlv_parse(s->pnames[i]);
-        if (v < 0) {
-            fprintf(stderr, "ftsim sweep: %s: unknown %s '%s' (see 'ftsim list')\n", s->file,
-                    byz ? "algorithm" : "protocol", s->pnames[i]);
-            return CLI_USAGE;
-        }
+        if (v < 0)
+            return cli_unknown_protocol("sweep", s->pnames[i],
+                                        byz ? CLI_NAMES_ALGORITHMS : CLI_NAMES_PROTOCOLS);
         if (byz)
             s->algs[i] = v;
         else

@@ -80,19 +80,20 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv) {
 }
 
 int cli_unknown_name(const char *cmd, const char *noun, const char *word,
-                     const char *const *cands, size_t n) {
+                     const char *const *cands, size_t n, const char *see) {
     char hint[96];
-    fprintf(stderr, "ftsim %s: unknown %s '%s'%s; see 'ftsim list'\n", cmd, noun, word,
-            cli_did_you_mean(word, cands, n, hint, sizeof hint));
+    fprintf(stderr, "ftsim %s: unknown %s '%s'%s; see '%s'\n", cmd, noun, word,
+            cli_did_you_mean(word, cands, n, hint, sizeof hint), see);
     return CLI_USAGE;
 }
 
-int cli_unknown_protocol(const char *cmd, const char *word, bool byz) {
+int cli_unknown_protocol(const char *cmd, const char *word, int which) {
     const char *names[DLV_COUNT + BYZ_ALG_COUNT];
     size_t n = 0;
-    for (int p = 0; p < DLV_COUNT; p++)
+    for (int p = 0; which != CLI_NAMES_ALGORITHMS && p < DLV_COUNT; p++)
         names[n++] = dlv_name((enum dlv_protocol)p);
-    for (int a = 0; byz && a < BYZ_ALG_COUNT; a++)
+    for (int a = 0; which != CLI_NAMES_PROTOCOLS && a < BYZ_ALG_COUNT; a++)
         names[n++] = byz_alg_name((enum byz_alg)a);
-    return cli_unknown_name(cmd, "protocol", word, names, n);
+    return cli_unknown_name(cmd, which == CLI_NAMES_ALGORITHMS ? "algorithm" : "protocol", word,
+                            names, n, "ftsim list");
 }

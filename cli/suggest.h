@@ -21,9 +21,9 @@ const char *cli_did_you_mean(const char *word, const char *const *cands, size_t 
  * the loop saw it; optind and optopt as getopt left them); returns CLI_USAGE.
  * Commands run with getopt's own messages off (opterr = 0, set by main). */
 int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
-/* "ftsim CMD: unknown NOUN 'word' (did you mean 'X'?; see 'ftsim list')" for a name
- * that is none of cands; returns CLI_USAGE. */
+/* "ftsim CMD: unknown NOUN 'word' (did you mean 'X'?); see 'SEE'" for a name that is
+ * none of cands (figure names, tables, ...); returns CLI_USAGE. */
 int cli_unknown_name(const char *cmd, const char *noun, const char *word,
-                     const char *const *cands, size_t n);
+                     const char *const *cands, size_t n, const char *see);
 
 #endif

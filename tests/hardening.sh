@@ -179,6 +179,12 @@ case_misspelt_command_suggests() {
 case_misspelt_protocol_suggests() {
     run 2 "$FTSIM" run "$SRC/scenarios/lost-ack.yaml" --protocol at-least-onse
     has "did you mean 'at-least-once'"
+    run 2 "$FTSIM" diagram "$SRC/scenarios/lost-ack.yaml" --out "$T/d.svg" --protocol exactly-onse
+    has "did you mean 'exactly-once'"
+    run 2 "$FTSIM" sweep "$SRC/scenarios/byzantine-om-n3.yaml" --db "$T/r.db" --protocol sn
+    has "unknown algorithm 'sn' (did you mean 'sm'?)"
+    run 2 "$FTSIM" plot "$T/r.db" --out "$T/p" --only timeseris
+    has "unknown figure 'timeseris' (did you mean 'timeseries'?)"
 }
 case_unknown_option_is_one_line() {
     run 2 "$FTSIM" run "$SRC/scenarios/lost-ack.yaml" --sed 3
@@ -307,6 +313,60 @@ case_full_disk_exit_3_no_partial_file() {
     done
     find "$T/small/p" -name '.*' | grep -q . && fail "temporary files left"
     return 0
+}
+
+# ---- install: a temporary prefix, a scenario by name from elsewhere, the man page,
+# completion (BUILD: the build directory, third argument) ----
+case_install_into_a_prefix() {
+    local build=${BUILD_DIR:?}
+    run 0 cmake --install "$build" --prefix "$T/prefix"
+    local p=$T/prefix
+    for f in bin/ftsim share/man/man1/ftsim.1 share/bash-completion/completions/ftsim \
+        share/ftsim/scenarios/lost-ack.yaml share/ftsim/scenarios/data/spark-words.csv; do
+        [ -f "$p/$f" ] || fail "not installed: $f"
+    done
+    mkdir "$T/elsewhere"
+    cd "$T/elsewhere" || exit 1
+    run 0 "$p/bin/ftsim" run lost-ack
+    has "scenario lost-ack, seed 42" out
+    run 0 "$p/bin/ftsim" run spark-windowed-wordcount --protocol at-least-once
+    run 0 "$p/bin/ftsim" list
+    has "scenarios in $p/bin/../share/ftsim/scenarios/" out
+    cd "$SRC" || exit 1
+}
+case_man_page_renders() {
+    command -v man >/dev/null || exit 77
+    MANWIDTH=80 man --warnings -l "$SRC/man/ftsim.1" >"$T/out" 2>"$T/err" || fail "man failed"
+    [ -s "$T/err" ] && fail "man warned"
+    for c in run check list sweep merge export plot diagram example; do
+        grep -q "^     $c" "$T/out" || fail "the page has no command $c"
+    done
+    has "EXIT STATUS" out
+    has "FILES" out
+}
+case_completion_completes_commands_and_names() {
+    bash -c 'source completion/ftsim.bash
+        COMP_WORDS=(ftsim ru); COMP_CWORD=1; _ftsim; echo "1:${COMPREPLY[*]}"
+        COMP_WORDS=(ftsim run --protocol exactly-once-t); COMP_CWORD=3; _ftsim; echo "2:${COMPREPLY[*]}"
+        COMP_WORDS=(ftsim check lost-a); COMP_CWORD=2; _ftsim; echo "3:${COMPREPLY[*]}"
+        COMP_WORDS=(ftsim plot --fo); COMP_CWORD=2; _ftsim; echo "4:${COMPREPLY[*]}"' >"$T/out" 2>"$T/err"
+    grep -qx '1:run' "$T/out" || fail "ftsim ru<TAB> did not give run"
+    grep -qx '2:exactly-once-txn' "$T/out" || fail "--protocol exactly-once-t<TAB>"
+    grep -qx '3:lost-ack' "$T/out" || fail "a scenario name"
+    grep -qx '4:--format' "$T/out" || fail "an option"
+}
+case_readme_points_only_inside_the_repository() {
+    if grep -n 'shared project folder\|/work/\|DESIGN.md\|STYLE.md' "$SRC/README.md"; then
+        fail "README names something outside the repository"
+    fi
+    # every relative link of README and docs/design.md names a file of the repository
+    local f link
+    for f in README.md docs/design.md docs/tutorial.md; do
+        for link in $(grep -o '](\([^)#]*\)' "$SRC/$f" | sed 's/^](//'); do
+            case $link in http*) continue ;; esac
+            [ -e "$(dirname "$SRC/$f")/$link" ] || fail "$f links to missing $link"
+        done
+    done
 }
 
 "case_$CASE"
