@@ -326,8 +326,9 @@ int cli_check(int argc, char **argv) {
     }
     size_t failed = 0;
     for (size_t i = 0; i < c.n; i++) failed += !c.res[i].ok;
-    if (c.tap) printf("1..%zu\n# ", c.n); /* the summary as a TAP comment */
-    printf("%zu passed, %zu failed\n", c.n - failed, failed);
+    if (c.tap) printf("1..%zu\n", c.n);
+    if (c.n || rc == CLI_OK) /* nothing checked after bad input: no "0 passed" line */
+        printf("%s%zu passed, %zu failed\n", c.tap ? "# " : "", c.n - failed, failed);
     if (junit) {
         int r = write_junit(&c, junit, failed);
         if (r > rc) rc = r;

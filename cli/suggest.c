@@ -8,23 +8,31 @@
 #include "cli.h"
 #include "dlv.h"
 
-/* Levenshtein distance of a and b, both shorter than CLI_SUGGEST_LEN_MAX. */
+/* Edit distance of a and b, both shorter than CLI_SUGGEST_LEN_MAX: insertions,
+ * deletions, substitutions and transpositions of neighbours ("wrokers" is one edit from
+ * "workers"), each costing 1 (optimal string alignment). */
 static size_t distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b), row[CLI_SUGGEST_LEN_MAX + 1];
+    size_t la = strlen(a), lb = strlen(b);
+    size_t rows[3][CLI_SUGGEST_LEN_MAX + 1], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
+        cur[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
+            size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best) best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
         }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
     }
-    return row[lb];
+    return prev[lb];
 }
 
 const char *cli_suggest(const char *word, const char *const *cands, size_t n) {
