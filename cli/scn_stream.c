@@ -687,25 +687,20 @@ static uint64_t abs64(int64_t v) {
     return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 }
 
-/* The largest |value| after the query's operators, saturating at UINT64_MAX. */
-static uint64_t value_bound(const struct scn_ctx *c) {
+/* The largest |value| after the query's operators (a double: it only bounds). */
+static double value_bound(const struct scn_ctx *c) {
     const struct pipe_config *p = &c->out->pipe;
-    uint64_t v = p->source.kind == SRC_CSV ? c->csv_value_abs_max : SCN_GENERATED_VALUE_ABS_MAX;
+    double v = p->source.kind == SRC_CSV ? (double)c->csv_value_abs_max
+                                         : (double)SCN_GENERATED_VALUE_ABS_MAX;
     for (uint32_t i = 0; i < p->query.nops; i++) {
         const struct pipe_op *op = &p->query.ops[i];
         if (op->kind == OP_FILTER) {
-            uint64_t f = abs64(op->min) > abs64(op->max) ? abs64(op->min) : abs64(op->max);
-            if (f < v) v = f;
+            double f = fmax((double)abs64(op->min), (double)abs64(op->max));
+            v = fmin(v, f);
         }
         if (op->kind != OP_MAP) continue;
-        if (op->has_set) {
-            v = abs64(op->set);
-            continue;
-        }
-        uint64_t m;
-        if (__builtin_mul_overflow(v, abs64(op->mul), &m)) m = UINT64_MAX;
-        m /= (uint64_t)op->div;
-        v = m > UINT64_MAX - abs64(op->add) ? UINT64_MAX : m + abs64(op->add);
+        v = op->has_set ? (double)abs64(op->set)
+                        : v * (double)abs64(op->mul) / (double)op->div + (double)abs64(op->add);
     }
     return v;
 }
@@ -713,12 +708,13 @@ static uint64_t value_bound(const struct scn_ctx *c) {
 int scn_check_window_sum(struct scn_ctx *c, const struct scn_node *at, uint64_t records) {
     const struct pipe_query *q = &c->out->pipe.query;
     if (!q->enabled || (q->window.agg != WIN_AGG_SUM && q->window.agg != WIN_AGG_MEAN)) return 0;
-    uint64_t v = value_bound(c), total;
-    if (!__builtin_mul_overflow(v, records, &total) && total <= (uint64_t)INT64_MAX) return 0;
+    double v = value_bound(c);
+    if (v * (double)records < 0x1p63) return 0;
     return scn_fail(c, at,
-                    "a window's %s could overflow 64 bits: values reach %llu after the "
-                    "pipeline's map and filter, and a window may hold up to %llu records; "
-                    "scale the values down ('map: { divide: ... }') or filter them",
-                    q->window.agg == WIN_AGG_SUM ? "sum" : "mean", (unsigned long long)v,
-                    (unsigned long long)records);
+                    "a window's %s could overflow 64 bits: values reach %.3g after the "
+                    "pipeline's map and filter, and a window may hold up to %llu records "
+                    "(%.3g in all, above 9.2e18); scale the values down ('map: { divide: ... "
+                    "}') or filter them",
+                    q->window.agg == WIN_AGG_SUM ? "sum" : "mean", v, (unsigned long long)records,
+                    v * (double)records);
 }

@@ -51,9 +51,15 @@ const char *scn_text(const char *s, char *buf, size_t size) {
         else
             buf[o++] = (char)ch;
     }
-    while (s[i] && ((unsigned char)s[i] & 0xc0) == 0x80 && o + 1 < size)
+    /* the rest of a cut character: at most 3 continuation bytes (found by fuzzing: a
+     * run of them after escaped control characters wrote past buf) */
+    for (int k = 0; k < 3 && s[i] && ((unsigned char)s[i] & 0xc0) == 0x80; k++)
         buf[o++] = s[i++];
-    if (s[i]) o += (size_t)snprintf(buf + o, size - o, "...");
+    if (s[i]) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    FT_ASSERT(o < size); /* 4 * SCN_QUOTE_MAX + 3 + 3 < SCN_QUOTE_BUF */
     buf[o] = '\0';
     return buf;
 }

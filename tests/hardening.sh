@@ -108,8 +108,11 @@ case_bom_scenario_loads() {
     run 0 "$FTSIM" check "$T/bom.yaml"
 }
 case_window_sum_overflow_is_a_load_error() {
-    scenario "$T/s.yaml" "{ kind: iot, devices: 5, period: 100ms }" \
-        "pipeline:\n  - map: { multiply: 1000000000000 }\n  - window: { length: 10s, slide: 10s, aggregate: sum }\n"
+    # one device, 1000 readings of about 2 x 10^16 in a 100 s window: the sum passes 2^63
+    # (the old code ran it and exited 3 with "a window's sum overflows 64 bits")
+    scenario "$T/s.yaml" "{ kind: iot, devices: 1, period: 100ms }" \
+        "pipeline:\n  - map: { multiply: 1000000000000 }\n  - window: { length: 100s, slide: 100s, aggregate: sum }\n"
+    sed -i 's/^duration: 2s$/duration: 120s/' "$T/s.yaml"
     run 2 "$FTSIM" run "$T/s.yaml"
     has "$T/s.yaml:[0-9]*:[0-9]*: "
     has "could overflow 64 bits"
@@ -142,6 +145,16 @@ case_ctrl_c_stops_a_run() {
     BGPID=
     [ "$rc" = 3 ] || fail "exit $rc after Ctrl-C, expected 3"
     has "interrupted"
+}
+
+# A --set value of control characters and then UTF-8 continuation bytes, quoted in the
+# error message, wrote past the quoting buffer (found by fuzz_seeds; a crash before).
+case_set_value_with_odd_bytes_is_quoted_safely() {
+    local v
+    v=$(printf '\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002\002%s' "$(head -c 300 /dev/zero | tr '\0' '\214')")
+    run 2 "$FTSIM" sweep "$SRC/scenarios/lost-ack.yaml" --db "$T/r.db" --set "seeds=$v"
+    has "lost-ack.yaml: --set seeds="
+    has '\\x02'
 }
 
 # ---- check, export, list ----
