@@ -202,7 +202,8 @@ static int stage_script(struct stage *st, const char *dir, const char *name, str
         static const char set[] = "set output \"";
         char *end = strncmp(line, set, sizeof set - 1) ? NULL : strchr(line + sizeof set - 1, '"');
         if (end && st->n < PLOT_OUTPUTS_MAX && (size_t)(end - line) < sizeof st->outs[0] + 12) {
-            snprintf(st->outs[st->n], sizeof st->outs[0], "%.*s", (int)(end - line) - 12, line + 12);
+            snprintf(st->outs[st->n], sizeof st->outs[0], "%.*s", (int)(end - line) - 12,
+                     line + 12);
             char staged[PLOT_PATH_MAX + PLOT_NAME_MAX + 16];
             snprintf(staged, sizeof staged, "%s/%s", st->dir, st->outs[st->n++]);
             fputs("set output ", out);
@@ -327,9 +328,15 @@ bool plot_image_ok(const char *path, enum plot_format f) {
     long size = ftell(in);
     bool ok = size >= 200 && got >= 8;
     switch (f) {
-    case PLOT_PNG: ok = ok && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0; break;
-    case PLOT_SVG: ok = ok && (memcmp(head, "<?xml", 5) == 0 || memcmp(head, "<svg", 4) == 0); break;
-    case PLOT_PDF: ok = ok && memcmp(head, "%PDF-", 5) == 0; break;
+    case PLOT_PNG:
+        ok = ok && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+        break;
+    case PLOT_SVG:
+        ok = ok && (memcmp(head, "<?xml", 5) == 0 || memcmp(head, "<svg", 4) == 0);
+        break;
+    case PLOT_PDF:
+        ok = ok && memcmp(head, "%PDF-", 5) == 0;
+        break;
     }
     ok = ok && image_complete(in, size, f);
     fclose(in);
@@ -612,7 +619,7 @@ static int mkdir_p(const char *dir, struct ft_error *err) {
 static int open_db(struct plot_ctx *c) {
     const char *path = c->opt->db;
     int rc = res_open_readonly(path, &c->db, c->err); /* never written, never migrated */
-    if (rc) return rc == FT_EDB ? FT_EIO : FT_EDB; /* FT_EDB: bad input (plot.h) */
+    if (rc) return rc == FT_EDB ? FT_EIO : FT_EDB;    /* FT_EDB: bad input (plot.h) */
     sqlite3_stmt *st;
     rc = plot_prepare(c, "SELECT count(*) FROM sqlite_master", &st);
     if (rc) return rc;

@@ -130,8 +130,7 @@ static int where_check(const char *w, const char *table, struct ft_error *err) {
                            "expression over table %s)",
                            w, table);
     }
-    if (depth)
-        return ft_fail(err, FT_EPARSE, "--where '%s': a '(' is not closed", w);
+    if (depth) return ft_fail(err, FT_EPARSE, "--where '%s': a '(' is not closed", w);
     return 0;
 }
 

@@ -40,15 +40,15 @@ int res_uri(const char *path, const char *params, char *buf, size_t size) {
 static int read_header(const char *path, bool *wal, struct ft_error *err) {
     unsigned char h[100];
     FILE *f = fopen(path, "rb");
-    if (!f) return ft_fail(err, FT_EIO, "cannot open results database %s: %s", path,
-                           strerror(errno));
+    if (!f)
+        return ft_fail(err, FT_EIO, "cannot open results database %s: %s", path, strerror(errno));
     size_t n = fread(h, 1, sizeof h, f);
     fclose(f);
-    if (n == 0)
-        return ft_fail(err, FT_EPARSE, "%s is empty, not an ftsim results database", path);
+    if (n == 0) return ft_fail(err, FT_EPARSE, "%s is empty, not an ftsim results database", path);
     if (n < sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
-        return ft_fail(err, FT_EPARSE, "%s is not an SQLite database (so not an ftsim results "
-                                       "database)",
+        return ft_fail(err, FT_EPARSE,
+                       "%s is not an SQLite database (so not an ftsim results "
+                       "database)",
                        path);
     *wal = h[18] == 2 && h[19] == 2;
     return 0;
@@ -86,12 +86,14 @@ int res_check_ftsim(sqlite3 *db, const char *path, struct ft_error *err) {
     if (rc == SQLITE_ROW)
         rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &tables);
     if (rc == SQLITE_ROW)
-        rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                           "name = 'runs'",
+        rc = query_int(db,
+                       "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                       "name = 'runs'",
                        &runs);
     if ((rc & 0xff) == SQLITE_NOTADB)
-        return ft_fail(err, FT_EPARSE, "%s is not an SQLite database (so not an ftsim results "
-                                       "database)",
+        return ft_fail(err, FT_EPARSE,
+                       "%s is not an SQLite database (so not an ftsim results "
+                       "database)",
                        path);
     if (rc != SQLITE_ROW)
         return ft_fail(err, FT_EDB, "cannot read results database %s: %s", path,
@@ -124,18 +126,16 @@ static bool exists(const char *path, const char *suffix) {
 const char *res_read_params(const char *path) {
     bool wal = false;
     return read_header(path, &wal, NULL) == 0 && wal && !exists(path, "-wal") ? "immutable=1"
-                                                                                : "mode=ro";
+                                                                              : "mode=ro";
 }
 
 int res_open_readonly(const char *path, sqlite3 **out, struct ft_error *err) {
     *out = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return ft_fail(err, FT_EIO, "cannot open results database %s: %s", path,
-                       strerror(errno));
+        return ft_fail(err, FT_EIO, "cannot open results database %s: %s", path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
-        return ft_fail(err, FT_EPARSE, "%s is not a file, so not an ftsim results database",
-                       path);
+        return ft_fail(err, FT_EPARSE, "%s is not a file, so not an ftsim results database", path);
     bool wal = false;
     int rc = read_header(path, &wal, err);
     if (rc) return rc;

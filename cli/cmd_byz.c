@@ -488,8 +488,7 @@ static int check_alg(const struct scenario *scn, enum byz_alg a, bool exhaustive
         snprintf(detail + len, sizeof detail - len, "; %s", t.first_bad);
         ok = false;
     }
-    return report(ctx, byz_alg_name(a), ok, t.has_repro ? t.repro_seed : scn->seed_first,
-                  detail);
+    return report(ctx, byz_alg_name(a), ok, t.has_repro ? t.repro_seed : scn->seed_first, detail);
 }
 
 int cli_byz_check(const struct scenario *scn, bool exhaustive, bool tty, cli_report_fn report,

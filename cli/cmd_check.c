@@ -114,8 +114,8 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         struct exp_windows w = {0};
         struct cli_progress prog = {.label = scn->name}; /* Ctrl-C stops the run */
         struct exp_options opt = {.progress = cli_progress, .progress_ctx = &prog};
-        int rc = exp_run_windows(&scn->pipe, p, seed, &opt, &o,
-                                 scn->expect[p].nrows ? &w : NULL, &err);
+        int rc =
+            exp_run_windows(&scn->pipe, p, seed, &opt, &o, scn->expect[p].nrows ? &w : NULL, &err);
         if (rc != 0) {
             if (c->tty) fputs("\r\033[K", stderr);
             fprintf(stderr, "ftsim check: %s: %s seed %llu: %s\n", scn->file, r.protocol,
@@ -157,8 +157,10 @@ static const char *repro(const struct result *r, char *buf, size_t size) {
 static void yaml_str(const char *s) {
     putchar('"');
     for (; *s; s++)
-        if (*s == '"' || *s == '\\') printf("\\%c", *s);
-        else if ((unsigned char)*s >= 0x20) putchar(*s);
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s >= 0x20)
+            putchar(*s);
     putchar('"');
 }
 
@@ -190,8 +192,7 @@ struct byz_reporter {
     const struct scenario *scn;
 };
 
-static int report_byz(void *ctx, const char *protocol, bool ok, uint64_t seed,
-                      const char *detail) {
+static int report_byz(void *ctx, const char *protocol, bool ok, uint64_t seed, const char *detail) {
     const struct byz_reporter *br = ctx;
     struct result r = {.protocol = protocol, .ok = ok, .seed = seed};
     snprintf(r.scenario, sizeof r.scenario, "%s", br->scn->name);
@@ -311,7 +312,8 @@ int cli_check(int argc, char **argv) {
         case 't': c.tap = true; break;
         case 'j': junit = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_bad_option("check", opts, argv);
+        default:
+            return cli_bad_option("check", opts, argv);
         }
     }
     if (optind >= argc) {

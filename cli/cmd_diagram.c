@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "suggest.h"
 #include "diagram.h"
 #include "scenario.h"
+#include "suggest.h"
 #include "trace_filter.h"
 
 static void usage(FILE *f) {

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "suggest.h"
 #include "example.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim example [--seed N] [--trace]\n"
@@ -39,7 +39,8 @@ int cli_example(int argc, char **argv) {
             break;
         case 't': trace = 1; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_bad_option("example", opts, argv);
+        default:
+            return cli_bad_option("example", opts, argv);
         }
     }
     if (optind != argc) {

@@ -9,8 +9,8 @@
 
 #include "cli.h"
 #include "fileio.h"
-#include "suggest.h"
 #include "store.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim export DB --table T [--where EXPR] [--out FILE]\n"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "suggest.h"
 #include "store.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim merge OUT.db SHARD.db...\n"

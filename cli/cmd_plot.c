@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "suggest.h"
 #include "plot.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim plot DB --out DIR [--format png|svg|pdf] [--only NAME]\n"

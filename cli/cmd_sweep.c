@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "suggest.h"
 #include "experiment.h"
 #include "scenario.h"
 #include "store.h"
+#include "suggest.h"
 #include "sweep.h"
 
 static void usage(FILE *f) {

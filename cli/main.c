@@ -59,7 +59,8 @@ int main(int argc, char **argv) {
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case 'V': printf("ftsim %s\n", FTSIM_VERSION); return CLI_OK;
-        default: return cli_bad_option("", opts, argv);
+        default:
+            return cli_bad_option("", opts, argv);
         }
     }
     if (optind >= argc) {

@@ -15,11 +15,11 @@ void cli_interrupt_install(void);
 bool cli_interrupted(void);
 
 struct cli_progress {
-    const char *label;  /* e.g. "lost-ack at-least-once" */
-    uint64_t end_ns;    /* the run's simulated end (duration + drain) */
-    bool tty;           /* print progress lines on stderr */
-    bool shown;         /* a line is on the screen (cli_progress_clear erases it) */
-    double last_s;      /* wall time of the last line */
+    const char *label; /* e.g. "lost-ack at-least-once" */
+    uint64_t end_ns;   /* the run's simulated end (duration + drain) */
+    bool tty;          /* print progress lines on stderr */
+    bool shown;        /* a line is on the screen (cli_progress_clear erases it) */
+    double last_s;     /* wall time of the last line */
 };
 /* A sim_progress_fn: ctx is a struct cli_progress. Returns 1 after Ctrl-C. */
 int cli_progress(void *ctx, uint64_t now_ns, uint64_t events);

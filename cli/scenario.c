@@ -788,7 +788,8 @@ int scn_parse_with(const char *name, const char *text, size_t len, const struct 
     if (sodium_init() < 0) return ft_fail(err, FT_ECRYPTO, "libsodium failed to initialise");
     scenario_init(out, name, text ? text : "", len);
     size_t bom = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0; /* as Notepad saves */
-    struct scn_ctx c = {.file = name, .text = text ? text + bom : "", .len = len - bom, .err = err, .out = out};
+    struct scn_ctx c = {
+        .file = name, .text = text ? text + bom : "", .len = len - bom, .err = err, .out = out};
     struct scn_node *root = NULL;
     int rc = scn_check_text(&c);
     if (!rc) rc = scn_yaml_load(&c, &root);

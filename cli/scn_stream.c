@@ -263,7 +263,8 @@ static int src_csv(struct scn_ctx *c, const struct scn_node *m, vals v) {
     s->keys = d.nkeys;
     s->csv_rows = d.n;
     for (size_t i = 0; i < d.n; i++) {
-        uint64_t a = d.rows[i].value < 0 ? 0 - (uint64_t)d.rows[i].value : (uint64_t)d.rows[i].value;
+        uint64_t a =
+            d.rows[i].value < 0 ? 0 - (uint64_t)d.rows[i].value : (uint64_t)d.rows[i].value;
         if (a > c->csv_value_abs_max) c->csv_value_abs_max = a;
     }
     csv_free(&d);

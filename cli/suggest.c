@@ -76,8 +76,8 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv) {
     snprintf(word, sizeof word, "%.*s", (int)strcspn(arg, "="), arg);
     for (size_t i = 0; optopt && i < n; i++)
         if (opts[i].val == optopt && opts[i].has_arg == required_argument) {
-            fprintf(stderr, "%s: option '--%s' needs a value; see '%s --help'\n", who,
-                    opts[i].name, who);
+            fprintf(stderr, "%s: option '--%s' needs a value; see '%s --help'\n", who, opts[i].name,
+                    who);
             return CLI_USAGE;
         }
     if (optopt && optopt < 128 && word[0] == '-' && word[1] != '-')
@@ -87,8 +87,8 @@ int cli_bad_option(const char *cmd, const struct option *opts, char **argv) {
     return CLI_USAGE;
 }
 
-int cli_unknown_name(const char *cmd, const char *noun, const char *word,
-                     const char *const *cands, size_t n, const char *see) {
+int cli_unknown_name(const char *cmd, const char *noun, const char *word, const char *const *cands,
+                     size_t n, const char *see) {
     char hint[96];
     fprintf(stderr, "ftsim %s: unknown %s '%s'%s; see '%s'\n", cmd, noun, word,
             cli_did_you_mean(word, cands, n, hint, sizeof hint), see);

@@ -23,7 +23,7 @@ const char *cli_did_you_mean(const char *word, const char *const *cands, size_t 
 int cli_bad_option(const char *cmd, const struct option *opts, char **argv);
 /* "ftsim CMD: unknown NOUN 'word' (did you mean 'X'?); see 'SEE'" for a name that is
  * none of cands (figure names, tables, ...); returns CLI_USAGE. */
-int cli_unknown_name(const char *cmd, const char *noun, const char *word,
-                     const char *const *cands, size_t n, const char *see);
+int cli_unknown_name(const char *cmd, const char *noun, const char *word, const char *const *cands,
+                     size_t n, const char *see);
 
 #endif

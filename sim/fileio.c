@@ -15,7 +15,8 @@ int ft_read_file(const char *path, size_t max, const char *what, char **text, si
     *len = 0;
     /* O_NONBLOCK: opening a FIFO with no writer must not wait for one */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return ft_fail_at(err, FT_EIO, path, 0, 0, "cannot open '%s': %s", path, strerror(errno));
+    if (fd < 0)
+        return ft_fail_at(err, FT_EIO, path, 0, 0, "cannot open '%s': %s", path, strerror(errno));
     struct stat sb;
     int rc = 0;
     if (fstat(fd, &sb) != 0)
@@ -32,8 +33,8 @@ int ft_read_file(const char *path, size_t max, const char *what, char **text, si
                         (long long)sb.st_size, what, max);
     char *buf = rc ? NULL : malloc((size_t)sb.st_size + 1);
     if (!rc && !buf)
-        rc = ft_fail_at(err, FT_ENOMEM, path, 0, 0, "out of memory reading '%s' (%lld bytes)",
-                        path, (long long)sb.st_size);
+        rc = ft_fail_at(err, FT_ENOMEM, path, 0, 0, "out of memory reading '%s' (%lld bytes)", path,
+                        (long long)sb.st_size);
     size_t n = 0;
     while (!rc && n < (size_t)sb.st_size) {
         ssize_t k = read(fd, buf + n, (size_t)sb.st_size - n);
@@ -108,7 +109,8 @@ static void sync_dir(const char *path) {
 }
 
 int ft_out_commit(struct ft_out *o, struct ft_error *err) {
-    if (!o->f) return ft_fail_at(err, FT_EOUT, o->path, 0, 0, "cannot write '%s': not open", o->path);
+    if (!o->f)
+        return ft_fail_at(err, FT_EOUT, o->path, 0, 0, "cannot write '%s': not open", o->path);
     errno = 0;
     int e = 0;
     if (fflush(o->f) != 0 || ferror(o->f)) e = errno ? errno : EIO;
@@ -132,7 +134,8 @@ void ft_out_abort(struct ft_out *o) {
 
 int ft_out_copy(const char *src, const char *path, struct ft_error *err) {
     FILE *in = fopen(src, "rb");
-    if (!in) return ft_fail_at(err, FT_EIO, src, 0, 0, "cannot open '%s': %s", src, strerror(errno));
+    if (!in)
+        return ft_fail_at(err, FT_EIO, src, 0, 0, "cannot open '%s': %s", src, strerror(errno));
     struct ft_out o;
     int rc = ft_out_open(&o, path, err);
     char buf[65536];

@@ -17,8 +17,8 @@ static const char base[] = "name: fuzz\n"
 static void sweep_seeds(const char *s) {
     uint64_t a, b;
     if (cli_parse_seeds(s, &a, &b) != 0) return;
-    struct sweep_plan p = {.protocols = {DLV_AT_LEAST_ONCE}, .nprotocols = 1, .seed_first = a,
-                           .seed_last = b};
+    struct sweep_plan p = {
+        .protocols = {DLV_AT_LEAST_ONCE}, .nprotocols = 1, .seed_first = a, .seed_last = b};
     struct ft_error err = {0};
     int rc = sweep_plan_finish(&p, &err);
     FT_ASSERT(rc == 0 || err.msg[0]);

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!text) abort();
     memcpy(text, data, size);
     text[size] = '\0';
-    struct sweep_plan p = {.protocols = {DLV_AT_LEAST_ONCE}, .nprotocols = 1, .seed_first = 1,
-                           .seed_last = 1};
+    struct sweep_plan p = {
+        .protocols = {DLV_AT_LEAST_ONCE}, .nprotocols = 1, .seed_first = 1, .seed_last = 1};
     int rc = 0;
     char *line = text, *next;
     for (uint32_t n = 0; line && n < FUZZ_SET_ARGS_MAX && !rc; n++, line = next) {
