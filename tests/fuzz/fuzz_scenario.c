@@ -6,8 +6,7 @@
 #include "scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static struct scenario *scn;
-    if (!scn && !(scn = malloc(sizeof *scn))) abort();
+    struct scenario *scn = fuzz_scenario_buf(sizeof *scn);
     struct ft_error err = {0};
     int rc = scn_parse("fuzz.yaml", (const char *)data, size, scn, &err);
     FT_ASSERT(rc == 0 || rc == FT_EPARSE);

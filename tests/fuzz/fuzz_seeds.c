@@ -27,12 +27,8 @@ static void sweep_seeds(const char *s) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static struct scenario *scn;
-    if (!scn && !(scn = malloc(sizeof *scn))) abort();
-    char *text = malloc(size + 1);
-    if (!text) abort();
-    memcpy(text, data, size);
-    text[size] = '\0';
+    struct scenario *scn = fuzz_scenario_buf(sizeof *scn);
+    char *text = fuzz_text(data, size);
     char *second = strchr(text, '\n');
     if (second) *second++ = '\0';
     sweep_seeds(text);

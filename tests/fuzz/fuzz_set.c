@@ -35,12 +35,8 @@ static void try_combos(const struct sweep_plan *p, struct scenario *scn) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static struct scenario *scn;
-    if (!scn && !(scn = malloc(sizeof *scn))) abort();
-    char *text = malloc(size + 1);
-    if (!text) abort();
-    memcpy(text, data, size);
-    text[size] = '\0';
+    struct scenario *scn = fuzz_scenario_buf(sizeof *scn);
+    char *text = fuzz_text(data, size);
     struct sweep_plan p = {
         .protocols = {DLV_AT_LEAST_ONCE}, .nprotocols = 1, .seed_first = 1, .seed_last = 1};
     int rc = 0;
