@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "scenario.h"
 #include "store.h"
 #include "trace_filter.h"
@@ -204,7 +206,14 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
     }
     struct byz_outcome *all = calloc(runs, sizeof *all);
     if (!all) return CLI_INTERNAL;
+    struct cli_progress prog = {.label = byz_alg_name(a), .tty = isatty(STDERR_FILENO) != 0};
     for (uint64_t i = 0; byz_enum_next(&it, &cfg); i++) {
+        if (cli_progress_runs(&prog, i, runs)) {
+            fprintf(stderr, "ftsim run: %s: %s: interrupted after %llu of %llu runs\n", scn->file,
+                    byz_alg_name(a), (unsigned long long)i, (unsigned long long)runs);
+            free(all);
+            return CLI_INTERNAL;
+        }
         if (byz_run(&cfg, seed, NULL, &all[i], &err)) {
             fprintf(stderr, "ftsim run: %s: %s: %s\n", scn->file, byz_alg_name(a), err.msg);
             free(all);
@@ -212,6 +221,7 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
         }
         bad += !(all[i].ic1 && all[i].ic2);
     }
+    cli_progress_clear(&prog);
     if (!json) {
         printf("%s, n %u, m %u, exhaustive: %llu runs (0..%u traitors x %d strategies x 2 "
                "orders), %llu violate IC1 or IC2\n",
@@ -337,6 +347,10 @@ int cli_byz_sweep_one(const struct scenario *scn, int alg, uint64_t seed, const 
     }
     rc = CLI_OK;
     while (rc == CLI_OK && byz_enum_next(&it, &cfg)) {
+        if (cli_interrupted()) {
+            fprintf(stderr, "ftsim sweep: %s: interrupted\n", scn->file);
+            return CLI_INTERNAL;
+        }
         if (byz_run(&cfg, seed, NULL, &o, &err)) {
             fprintf(stderr, "ftsim sweep: %s: %s seed %llu: %s\n", scn->file, byz_alg_name(a),
                     (unsigned long long)seed, err.msg);
@@ -418,6 +432,10 @@ static int tally_seed(const struct scenario *scn, enum byz_alg a, uint64_t seed,
         return CLI_USAGE;
     }
     while (byz_enum_next(&it, &cfg)) {
+        if (cli_interrupted()) {
+            ft_fail(&err, FT_EINTR, "interrupted (Ctrl-C)");
+            goto fail;
+        }
         if (byz_run(&cfg, seed, NULL, &o, &err)) goto fail;
         tally_add(t, e, &o, seed);
     }

@@ -32,20 +32,36 @@ static double wall_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int cli_progress(void *ctx, uint64_t now_ns, uint64_t events) {
-    struct cli_progress *p = ctx;
+/* 1 after Ctrl-C; 0 when a line is due on the TTY (at most four a second); else -1. */
+static int due(struct cli_progress *p) {
     if (interrupted) {
         cli_progress_clear(p);
         return 1;
     }
-    if (!p->tty) return 0;
+    if (!p->tty) return -1;
     double t = wall_s();
-    if (p->shown && t - p->last_s < 0.25) return 0;
+    if (p->shown && t - p->last_s < 0.25) return -1;
     p->last_s = t;
     p->shown = true;
+    return 0;
+}
+
+int cli_progress(void *ctx, uint64_t now_ns, uint64_t events) {
+    struct cli_progress *p = ctx;
+    int d = due(p);
+    if (d) return d > 0;
     fprintf(stderr, "\r%s: simulated %.3f s of %.3f s, %.1fM events (Ctrl-C stops)\033[K",
             p->label ? p->label : "run", (double)now_ns / 1e9, (double)p->end_ns / 1e9,
             (double)events / 1e6);
+    fflush(stderr);
+    return 0;
+}
+
+int cli_progress_runs(struct cli_progress *p, uint64_t done, uint64_t total) {
+    int d = due(p);
+    if (d) return d > 0;
+    fprintf(stderr, "\r%s: %llu of %llu runs (Ctrl-C stops)\033[K", p->label ? p->label : "run",
+            (unsigned long long)done, (unsigned long long)total);
     fflush(stderr);
     return 0;
 }

@@ -23,6 +23,9 @@ struct cli_progress {
 };
 /* A sim_progress_fn: ctx is a struct cli_progress. Returns 1 after Ctrl-C. */
 int cli_progress(void *ctx, uint64_t now_ns, uint64_t events);
+/* For loops over many runs (exhaustive Byzantine enumerations): shows "LABEL: done of
+ * total runs" on a TTY as cli_progress does; returns 1 after Ctrl-C. */
+int cli_progress_runs(struct cli_progress *p, uint64_t done, uint64_t total);
 /* Erases the progress line, if one is shown. */
 void cli_progress_clear(struct cli_progress *p);
 
