@@ -159,8 +159,8 @@ case_set_value_with_odd_bytes_is_quoted_safely() {
 
 case_progress_on_a_tty() {
     command -v script >/dev/null || exit 77
-    printf '%s\n' 'name: t' 'about: about 3 million events' 'duration: 2s' \
-        'protocols: [at-least-once]' 'source: { kind: keyed, keys: 50, rate: 200000 }' >"$T/s.yaml"
+    printf '%s\n' 'name: t' 'about: about 1.6 million events' 'duration: 2s' \
+        'protocols: [at-least-once]' 'source: { kind: keyed, keys: 50, rate: 100000 }' >"$T/s.yaml"
     script -qec "$FTSIM run $T/s.yaml" /dev/null >"$T/out" 2>&1 || fail "run failed under script"
     has "t at-least-once: simulated [0-9.]* s of [0-9.]* s, [0-9.]*M events (Ctrl-C stops)" out
     # and none without a terminal
