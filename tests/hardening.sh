@@ -295,6 +295,9 @@ case_reader_in_readonly_directory() {
     chmod -R a+rX "$T" && chmod 555 "$T/ro" && chmod 444 "$T/ro/r.db" && chmod 777 "$T"
     local as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
     [ "$(id -u)" = 0 ] || as=()
+    # a copy the other user can run, wherever the build tree is
+    mkdir "$T/bin" && cp "$FTSIM" "$T/bin/ftsim" && chmod 755 "$T/bin" "$T/bin/ftsim"
+    local FTSIM=$T/bin/ftsim
     "${as[@]}" "$FTSIM" export "$T/ro/r.db" --table runs >"$T/out" 2>"$T/err" || fail "export failed"
     [ "$(wc -l <"$T/out")" -ge 4 ] || fail "export gave too few rows"
     "${as[@]}" "$FTSIM" plot "$T/ro/r.db" --out "$T/plots" --only comparison >"$T/out" 2>"$T/err" ||
