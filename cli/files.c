@@ -1,6 +1,7 @@
 /* Helpers the subcommands share: finding scenario files (in a directory, or by name in
  * the scenario directories), their one operand, parsing a number (here, not in main.c,
  * so the tests can run the subcommands in-process). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -118,7 +119,12 @@ size_t cli_scenario_dirs(char dirs[][CLI_DIR_MAX], size_t max) {
         n < max)
         snprintf(dirs[n++], CLI_DIR_MAX, "%s/scenarios", FTSIM_SOURCE_DIR);
     /* an installed binary: PREFIX/bin/ftsim -> PREFIX/share/ftsim/scenarios */
-    if (exe[0] && n < max) snprintf(dirs[n++], CLI_DIR_MAX, "%s/../share/ftsim/scenarios", exe);
+    if (exe[0] && n < max) {
+        char rel[CLI_DIR_MAX];
+        snprintf(rel, sizeof rel, "%s/../share/ftsim/scenarios", exe);
+        if (!realpath(rel, dirs[n])) snprintf(dirs[n], CLI_DIR_MAX, "%s", rel);
+        n++;
+    }
     if (n < max) snprintf(dirs[n++], CLI_DIR_MAX, "%s/ftsim/scenarios", FTSIM_DATADIR);
     return n;
 }
