@@ -50,7 +50,10 @@ const char *cli_suggest(const char *word, const char *const *cands, size_t n) {
 const char *cli_did_you_mean(const char *word, const char *const *cands, size_t n, char *buf,
                              size_t size) {
     const char *s = cli_suggest(word, cands, n);
-    snprintf(buf, size, s ? " (did you mean '%s'?)" : "", s);
+    if (s)
+        snprintf(buf, size, " (did you mean '%s'?)", s);
+    else if (size)
+        buf[0] = '\0';
     return buf;
 }
 
