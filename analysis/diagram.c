@@ -6,6 +6,7 @@
  * with the real duration), then write NAME.dat + NAME.gp and run gnuplot. The trace
  * hash is untouched: the hook only reads. */
 #include "diagram.h"
+#include "fileio.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1144,12 +1145,11 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
     char dat_path[PLOT_PATH_MAX], gp_path[PLOT_PATH_MAX];
     snprintf(dat_path, sizeof dat_path, "%s/%s.dat", dir, name);
     snprintf(gp_path, sizeof gp_path, "%s/%s.gp", dir, name);
-    FILE *dat = fopen(dat_path, "w"), *gp = fopen(gp_path, "w");
-    if (!dat || !gp) {
-        if (dat) fclose(dat);
-        if (gp) fclose(gp);
-        return ft_fail(err, FT_EIO, "cannot write %s and %s", dat_path, gp_path);
-    }
+    struct ft_out dat_out, gp_out; /* temporary names, renamed when complete */
+    int rc = ft_out_open(&dat_out, dat_path, err);
+    if (!rc && (rc = ft_out_open(&gp_out, gp_path, err)) != 0) ft_out_abort(&dat_out);
+    if (rc) return rc;
+    FILE *dat = dat_out.f, *gp = gp_out.f;
     char title[2 * DIAG_TITLE_MAX + 200];
     int tl = snprintf(title, sizeof title, "%s: %s, seed %llu", o->title ? o->title : "",
                       dlv_name(o->protocol), (unsigned long long)o->seed);
@@ -1186,10 +1186,11 @@ static int write_files(const struct diag_options *o, const struct dg_trace *t,
             plot_format_ext((enum plot_format)diag_format_of(o->out)));
     write_gp(gp, o, L, &h, height, name, title);
     fputs("unset output\n", gp);
-    bool bad = ferror(dat) || ferror(gp);
-    bad |= fclose(dat) != 0;
-    bad |= fclose(gp) != 0;
-    return bad ? ft_fail(err, FT_EIO, "writing %s or %s failed", dat_path, gp_path) : 0;
+    rc = ft_out_commit(&dat_out, err);
+    if (!rc) rc = ft_out_commit(&gp_out, err);
+    ft_out_abort(&gp_out);
+    if (rc) remove(dat_path);
+    return rc;
 }
 
 int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_error *err) {

@@ -563,6 +563,13 @@ bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
     return (unsigned)p < DLV_COUNT && vrd_violated(p, o) == 0;
 }
 
+uint64_t exp_events_budget(const struct pipe_config *cfg, uint64_t records) {
+    /* duration + drain < 2^64 ns: the ms count times (64 + 3) nodes times 10 fits */
+    uint64_t ms = (cfg->duration_ns / SIM_NS_PER_MS) + (cfg->drain_ns / SIM_NS_PER_MS) + 1;
+    return EXP_EVENTS_BASE + records * EXP_EVENTS_PER_RECORD +
+           ms * (cfg->workers + 3u) * EXP_EVENTS_PER_MS_NODE;
+}
+
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
             const struct exp_options *opt, struct exp_outcome *out, struct ft_error *err) {
     return exp_run_windows(cfg, p, seed, opt, out, NULL, err);
@@ -593,7 +600,11 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         ledger_free(&st.ledger);
         return ft_fail(err, rc, "out of memory for %llu records", (unsigned long long)n);
     }
-    s = sim_new(&(struct sim_config){.seed = seed});
+    uint64_t budget = exp_events_budget(cfg, n);
+    s = sim_new(&(struct sim_config){.seed = seed,
+                                     .events_max = budget,
+                                     .progress = opt ? opt->progress : NULL,
+                                     .progress_ctx = opt ? opt->progress_ctx : NULL});
     st.nnodes = PIPE_WORKERS_MAX + 3;
     st.crashed_at = calloc(st.nnodes, sizeof *st.crashed_at);
     st.restarted = calloc(st.nnodes, sizeof *st.restarted);
@@ -613,6 +624,16 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     if (windows) pipe_window_keep_log(pipe, windows->want_log);
     if (opt && opt->sink_dir) pipe_sink_keep_rows(pipe, true);
     rc = sim_run_until(s, cfg->duration_ns + cfg->drain_ns);
+    if (rc == FT_ELIMIT && sim_events_run(s) >= budget) {
+        ft_fail(err, rc,
+                "the run used its whole budget of %llu events (%u per source record for %llu "
+                "records, plus timers) by simulated time %.6f s of %.6f s: its faults keep "
+                "the simulator busy without progress (e.g. every message lost and retried "
+                "after a tiny ack_timeout)",
+                (unsigned long long)budget, EXP_EVENTS_PER_RECORD, (unsigned long long)n,
+                (double)sim_now(s) / 1e9, (double)(cfg->duration_ns + cfg->drain_ns) / 1e9);
+        goto done;
+    }
     if (rc) {
         ft_fail(err, rc, "%s", sim_error(s)->msg);
         goto done;

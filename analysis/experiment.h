@@ -188,7 +188,22 @@ struct exp_options {
     /* optional: filled with the lambda series (free with exp_lambda_free); `stats`
      * gets its own copy either way */
     struct exp_lambda *lambda;
+    /* optional: called every SIM_PROGRESS_EVENTS events (sim.h); non-zero stops the run
+     * with FT_EINTR */
+    sim_progress_fn progress;
+    void *progress_ctx;
 };
+
+/* Every run has an event budget: EXP_EVENTS_PER_RECORD per source record (the shipped
+ * scenarios use 8 to 11), plus EXP_EVENTS_PER_MS_NODE per millisecond of run time and
+ * node (timers: heartbeats, triggers, checkpoints), plus EXP_EVENTS_BASE. A run past it
+ * stops with FT_ELIMIT and a message naming the budget: a scenario whose faults keep
+ * the simulator busy without progress (loss 1.0 with a 1ns ack_timeout retries for
+ * ever) ends in seconds instead of never. */
+#define EXP_EVENTS_PER_RECORD 1000u
+#define EXP_EVENTS_PER_MS_NODE 10u
+#define EXP_EVENTS_BASE 1000000u
+uint64_t exp_events_budget(const struct pipe_config *cfg, uint64_t records);
 
 /* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;
  * at-least-once lost = 0; exactly-once (all three) lost = 0, duplicated = 0 and the

@@ -16,6 +16,7 @@
 
 #include "dlv.h"
 #include "plot_internal.h"
+#include "store.h"
 
 const char *const plot_families[] = {"comparison", "loss-sweep", "timeseries", "latency-cdf",
                                      "windows",    "drivers",    "byzantine",  "lambda"};
@@ -152,12 +153,92 @@ static int sh_command(const char *prog, char *out, size_t size) {
     return 0;
 }
 
-int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *names, uint32_t n,
-                     struct ft_error *err) {
-    const char *prog = gnuplot ? gnuplot : "gnuplot";
-    if (!in_path(prog))
-        return ft_fail(err, FT_EIO,
-                       "cannot find '%s' (install gnuplot-nox, e.g. with scripts/deps.sh)", prog);
+/* ---- staging: gnuplot draws into a private directory; each image is checked complete
+ * there and only then copied into the output directory through ft_out (fileio.h), so
+ * a full disk gives the OS's reason and leaves no partial image, though gnuplot itself
+ * reports no write error. ---- */
+
+#define PLOT_OUTPUTS_MAX (2u * PLOT_FIGURES_MAX)
+struct stage {
+    char dir[PLOT_PATH_MAX];
+    uint32_t n;
+    char outs[PLOT_OUTPUTS_MAX][PLOT_NAME_MAX + 8]; /* the images the scripts set output to */
+};
+
+static int stage_open(struct stage *st, struct ft_error *err) {
+    const char *tmp = getenv("TMPDIR");
+    st->n = 0;
+    if ((size_t)snprintf(st->dir, sizeof st->dir, "%s/ftsim-gnuplot.XXXXXX",
+                         tmp && *tmp ? tmp : "/tmp") >= sizeof st->dir)
+        return ft_fail(err, FT_ELIMIT, "TMPDIR is too long");
+    if (!mkdtemp(st->dir))
+        return ft_fail(err, FT_EOUT, "cannot create a directory in %s for gnuplot: %s",
+                       tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    return 0;
+}
+
+static void stage_close(struct stage *st) {
+    char p[PLOT_PATH_MAX + PLOT_NAME_MAX + 16];
+    for (uint32_t i = 0; i < st->n; i++) {
+        snprintf(p, sizeof p, "%s/%s", st->dir, st->outs[i]);
+        remove(p);
+    }
+    rmdir(st->dir);
+}
+
+/* Writes STAGE/NAME.gp: dir/NAME.gp with each `set output "X"` pointing into the stage. */
+static int stage_script(struct stage *st, const char *dir, const char *name, struct ft_error *err) {
+    char src[PLOT_PATH_MAX + PLOT_NAME_MAX + 8], dst[PLOT_PATH_MAX + PLOT_NAME_MAX + 8], *text;
+    size_t len;
+    snprintf(src, sizeof src, "%s/%s.gp", dir, name);
+    snprintf(dst, sizeof dst, "%s/%s.gp", st->dir, name);
+    int rc = ft_read_file(src, 64u << 20, "gnuplot script", &text, &len, err);
+    if (rc) return rc;
+    FILE *out = fopen(dst, "w");
+    if (!out) rc = ft_fail(err, FT_EOUT, "cannot write %s: %s", dst, strerror(errno));
+    for (char *line = text; !rc && line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        static const char set[] = "set output \"";
+        char *end = strncmp(line, set, sizeof set - 1) ? NULL : strchr(line + sizeof set - 1, '"');
+        if (end && st->n < PLOT_OUTPUTS_MAX && (size_t)(end - line) < sizeof st->outs[0] + 12) {
+            snprintf(st->outs[st->n], sizeof st->outs[0], "%.*s", (int)(end - line) - 12,
+                     line + 12);
+            char staged[PLOT_PATH_MAX + PLOT_NAME_MAX + 16];
+            snprintf(staged, sizeof staged, "%s/%s", st->dir, st->outs[st->n++]);
+            fputs("set output ", out);
+            plot_gp_str(out, staged);
+            fputs(end + 1, out);
+        } else {
+            fputs(line, out);
+        }
+        fputc('\n', out);
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    if (out && (ferror(out) | fclose(out)) && !rc)
+        rc = ft_fail(err, FT_EOUT, "cannot write %s: %s", dst, strerror(errno));
+    return rc;
+}
+
+/* Copies each complete staged image into dir; an incomplete one is left out (the
+ * caller reports the missing image). FT_EOUT when dir cannot take it. */
+static int stage_publish(const struct stage *st, const char *dir, struct ft_error *err) {
+    for (uint32_t i = 0; i < st->n; i++) {
+        char from[PLOT_PATH_MAX + PLOT_NAME_MAX + 16], to[PLOT_PATH_MAX + PLOT_NAME_MAX + 16];
+        snprintf(from, sizeof from, "%s/%s", st->dir, st->outs[i]);
+        snprintf(to, sizeof to, "%s/%s", dir, st->outs[i]);
+        const char *ext = strrchr(st->outs[i], '.');
+        int f = ext ? plot_format_parse(ext + 1) : -1;
+        if (f < 0 || !plot_image_ok(from, (enum plot_format)f)) continue;
+        int rc = ft_out_copy(from, to, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int gnuplot_session(const char *prog, const char *dir, const struct stage *st,
+                           const char *const *names, uint32_t n, struct ft_error *err) {
     char cmd[PLOT_PATH_MAX + 16];
     if (sh_command(prog, cmd, sizeof cmd) != 0)
         return ft_fail(err, FT_EINVAL, "gnuplot path too long");
@@ -169,22 +250,73 @@ int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *na
     fputc('\n', gp);
     for (uint32_t i = 0; i < n; i++) {
         fputs("load ", gp);
-        char script[PLOT_NAME_MAX + 4];
-        snprintf(script, sizeof script, "%s.gp", names[i]);
+        char script[PLOT_PATH_MAX + PLOT_NAME_MAX + 8];
+        snprintf(script, sizeof script, "%s/%s.gp", st->dir, names[i]);
         plot_gp_str(gp, script);
         /* a script that failed inside a multiplot must not take the next one with it */
         fputs("\nunset multiplot\nunset output\nreset session\n", gp);
     }
     bool write_failed = ferror(gp) != 0;
-    int st = pclose(gp);
+    int status = pclose(gp);
     if (write_failed) return ft_fail(err, FT_EIO, "writing to gnuplot failed");
-    if (st == -1) return ft_fail(err, FT_EIO, "waiting for gnuplot: %s", strerror(errno));
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    if (status == -1) return ft_fail(err, FT_EIO, "waiting for gnuplot: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return ft_fail(err, FT_EIO,
                        "gnuplot reported an error (exit status %d; its message is "
                        "above)",
-                       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     return 0;
+}
+
+int plot_gnuplot_run(const char *gnuplot, const char *dir, const char *const *names, uint32_t n,
+                     struct ft_error *err) {
+    const char *prog = gnuplot ? gnuplot : "gnuplot";
+    if (!in_path(prog))
+        return ft_fail(err, FT_EIO,
+                       "cannot find '%s' (install gnuplot-nox, e.g. with scripts/deps.sh)", prog);
+    struct stage *st = malloc(sizeof *st);
+    if (!st) return ft_fail(err, FT_ENOMEM, "out of memory");
+    int rc = stage_open(st, err);
+    if (rc) {
+        free(st);
+        return rc;
+    }
+    for (uint32_t i = 0; !rc && i < n; i++)
+        rc = stage_script(st, dir, names[i], err);
+    if (!rc) rc = gnuplot_session(prog, dir, st, names, n, err);
+    int pub = stage_publish(st, dir, err); /* what gnuplot drew, even after an error */
+    if (!rc) rc = pub;
+    for (uint32_t i = 0; i < n; i++) {
+        char script[PLOT_PATH_MAX + PLOT_NAME_MAX + 8];
+        snprintf(script, sizeof script, "%s/%s.gp", st->dir, names[i]);
+        remove(script);
+    }
+    stage_close(st);
+    free(st);
+    return rc;
+}
+
+/* The last bytes of a complete image: PNG's IEND chunk, SVG's closing tag, PDF's %%EOF
+ * (a truncated file lacks them though its signature is right). */
+static bool image_complete(FILE *in, long size, enum plot_format f) {
+    char tail[1025] = "";
+    long from = size > 1024 ? size - 1024 : 0;
+    if (fseek(in, from, SEEK_SET) != 0) return false;
+    size_t got = fread(tail, 1, sizeof tail - 1, in);
+    tail[got] = '\0';
+    switch (f) {
+    case PLOT_PNG:
+        return got >= 12 && memcmp(tail + got - 12, "\0\0\0\0IEND\xae\x42\x60\x82", 12) == 0;
+    case PLOT_SVG:
+        while (got && strchr(" \t\r\n", tail[got - 1]))
+            tail[--got] = '\0';
+        return got >= 6 && strcmp(tail + got - 6, "</svg>") == 0;
+    case PLOT_PDF:
+        for (size_t i = 0; i + 5 <= got; i++)
+            if (memcmp(tail + i, "%%EOF", 5) == 0) return true;
+        return false;
+    }
+    return false;
 }
 
 bool plot_image_ok(const char *path, enum plot_format f) {
@@ -194,17 +326,21 @@ bool plot_image_ok(const char *path, enum plot_format f) {
     size_t got = fread(head, 1, sizeof head, in);
     fseek(in, 0, SEEK_END);
     long size = ftell(in);
-    fclose(in);
-    if (size < 200 || got < 8) return false;
+    bool ok = size >= 200 && got >= 8;
     switch (f) {
     case PLOT_PNG:
-        return memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+        ok = ok && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+        break;
     case PLOT_SVG:
-        return memcmp(head, "<?xml", 5) == 0 || memcmp(head, "<svg", 4) == 0;
+        ok = ok && (memcmp(head, "<?xml", 5) == 0 || memcmp(head, "<svg", 4) == 0);
+        break;
     case PLOT_PDF:
-        return memcmp(head, "%PDF-", 5) == 0;
+        ok = ok && memcmp(head, "%PDF-", 5) == 0;
+        break;
     }
-    return false;
+    ok = ok && image_complete(in, size, f);
+    fclose(in);
+    return ok;
 }
 
 /* ---- figure files ---- */
@@ -262,13 +398,14 @@ int plot_fig_open(struct plot_ctx *c, struct plot_fig *f, const char *name, cons
     if (!rc) rc = path_of(c, name, plot_format_ext(c->opt->format), img, sizeof img);
     if (rc) return rc;
     remove(img); /* a failed redraw must not leave the old image looking new */
-    f->dat = fopen(dat, "w");
-    f->gp = fopen(gp, "w");
-    if (!f->dat || !f->gp) {
-        rc = ft_fail(c->err, FT_EIO, "cannot write %s: %s", f->dat ? gp : dat, strerror(errno));
+    rc = ft_out_open(&f->dat_out, dat, c->err);
+    if (!rc) rc = ft_out_open(&f->gp_out, gp, c->err);
+    if (rc) {
         plot_fig_abort(c, f);
         return rc;
     }
+    f->dat = f->dat_out.f;
+    f->gp = f->gp_out.f;
     fprintf(f->gp, "# %s.gp: ", name);
     gp_comment(f->gp, what);
     fprintf(f->gp, "# Written by `ftsim plot` from the results database ");
@@ -288,13 +425,12 @@ int plot_fig_open(struct plot_ctx *c, struct plot_fig *f, const char *name, cons
 
 int plot_fig_close(struct plot_ctx *c, struct plot_fig *f) {
     fputs("unset output\n", f->gp);
-    bool bad = ferror(f->dat) || ferror(f->gp);
-    bad |= fclose(f->dat) != 0;
-    bad |= fclose(f->gp) != 0;
     f->dat = f->gp = NULL;
-    if (bad) {
+    int rc = ft_out_commit(&f->dat_out, c->err); /* complete and synced, or removed */
+    if (!rc) rc = ft_out_commit(&f->gp_out, c->err);
+    if (rc) {
         plot_fig_abort(c, f);
-        return ft_fail(c->err, FT_EIO, "writing %s/%s.gp or .dat failed", c->opt->out_dir, f->name);
+        return rc;
     }
     strcpy(c->rep->names[c->rep->written++], f->name);
     return 0;
@@ -312,8 +448,8 @@ uint32_t plot_block(struct plot_fig *f, const char *fmt, ...) {
 }
 
 void plot_fig_abort(struct plot_ctx *c, struct plot_fig *f) {
-    if (f->dat) fclose(f->dat);
-    if (f->gp) fclose(f->gp);
+    ft_out_abort(&f->dat_out);
+    ft_out_abort(&f->gp_out);
     f->dat = f->gp = NULL;
     char p[PLOT_PATH_MAX];
     if (path_of(c, f->name, "dat", p, sizeof p) == 0) remove(p);
@@ -482,16 +618,10 @@ static int mkdir_p(const char *dir, struct ft_error *err) {
 
 static int open_db(struct plot_ctx *c) {
     const char *path = c->opt->db;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return ft_fail(c->err, FT_EDB, "cannot open results database %s: %s", path,
-                       strerror(errno));
-    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        return ft_fail(c->err, FT_EDB, "cannot open results database %s: %s", path,
-                       c->db ? sqlite3_errmsg(c->db) : "out of memory");
-    sqlite3_busy_timeout(c->db, 5000);
+    int rc = res_open_readonly(path, &c->db, c->err); /* never written, never migrated */
+    if (rc) return rc == FT_EDB ? FT_EIO : FT_EDB;    /* FT_EDB: bad input (plot.h) */
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, "SELECT count(*) FROM sqlite_master", &st);
+    rc = plot_prepare(c, "SELECT count(*) FROM sqlite_master", &st);
     if (rc) return rc;
     rc = plot_step(c, st);
     sqlite3_finalize(st);
@@ -513,7 +643,7 @@ static bool family_wanted(const char *only, const char *family) {
     return strncmp(only, family, n) == 0 && (only[n] == '\0' || only[n] == '-');
 }
 
-static bool only_known(const char *only) {
+bool plot_only_known(const char *only) {
     for (uint32_t i = 0; i < plot_nfamilies; i++)
         if (family_wanted(only, plot_families[i])) return true;
     return false;
@@ -550,7 +680,7 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
     memset(rep, 0, sizeof *rep);
     if (!o->db || !o->out_dir) return ft_fail(err, FT_EINVAL, "plot needs a database and --out");
     if ((unsigned)o->format > PLOT_PDF) return ft_fail(err, FT_EINVAL, "unknown image format");
-    if (!only_known(o->only))
+    if (!plot_only_known(o->only))
         return ft_fail(err, FT_EINVAL,
                        "--only '%s' names no figure (families: comparison, "
                        "loss-sweep, timeseries, latency-cdf, windows, drivers, byzantine, "

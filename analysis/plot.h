@@ -42,6 +42,8 @@ struct plot_report {
  * DIR, or gnuplot is missing or failed), FT_ELIMIT, FT_ENOMEM. err says which. */
 int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_error *err);
 
+/* True when --only NAME names a family or one of its figures (FAMILY-...). */
+bool plot_only_known(const char *only);
 /* The figure families, in the order they are drawn (for --help and docs). */
 extern const char *const plot_families[];
 extern const uint32_t plot_nfamilies;

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "fileio.h"
 #include "plot.h"
 
 #define PLOT_SERIES_MAX 16u /* lines or bar groups one panel draws */
@@ -24,7 +25,9 @@ struct plot_ctx {
 
 struct plot_fig {
     char name[PLOT_NAME_MAX];
-    FILE *dat, *gp;
+    FILE *dat, *gp; /* the streams of dat_out and gp_out (fileio.h: temporary names,
+                     * renamed by plot_fig_close when complete) */
+    struct ft_out dat_out, gp_out;
     uint32_t blocks; /* data blocks written to dat (gnuplot `index`) */
 };
 

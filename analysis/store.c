@@ -412,8 +412,12 @@ static int res_prepare(struct res_db *db, struct ft_error *err) {
 static int res_connect(struct res_db *db, struct ft_error *err) {
     /* NOMUTEX: a connection is used by one thread at a time, so SQLite's own locking
      * of it is pure cost */
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(db->path, &db->db, flags, NULL) != SQLITE_OK)
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                SQLITE_OPEN_URI; /* URI: merge ATTACHes its shards read-only */
+    char uri[8192];
+    if (res_uri(db->path, "mode=rwc", uri, sizeof uri) != 0)
+        return ft_fail(err, FT_ELIMIT, "results store %s: the path is too long", db->path);
+    if (sqlite3_open_v2(uri, &db->db, flags, NULL) != SQLITE_OK)
         return res_sql_fail(db, err, "cannot open");
     sqlite3_extended_result_codes(db->db, 1);
     if (sqlite3_busy_timeout(db->db, RES_BUSY_TIMEOUT_MS) != SQLITE_OK)
@@ -449,10 +453,11 @@ int res_open(const char *path, struct res_db **out, struct ft_error *err) {
         return ft_fail(err, FT_ENOMEM, "results store %s: out of memory", path);
     }
     int rc = res_connect(db, err);
+    if (!rc) rc = res_check_ftsim(db->db, path, err); /* before anything is written */
     if (!rc) rc = res_migrate(db, err);
-    if (!rc) rc = res_enable_wal(db, err);
     if (!rc) rc = res_configure(db, err);
     if (!rc) rc = res_prepare(db, err);
+    if (!rc) rc = res_enable_wal(db, err); /* last: a failed open leaves the mode as it was */
     if (rc) {
         res_close(db);
         return rc;

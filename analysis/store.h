@@ -85,9 +85,19 @@ struct res_run {
     const char *(*event_label)(const struct sim_trace_rec *r);
 };
 
-/* Opens (creating or migrating) the database at path. A database whose user_version
- * is newer than RES_SCHEMA_VERSION is refused with FT_EDB and a clear message. */
+/* Opens (creating or migrating) the database at path, for writing. Refused before
+ * anything is written, the file left byte-identical, with FT_EPARSE: a file that is
+ * not SQLite, an SQLite file with tables but no ftsim schema (another program's
+ * database), a user_version newer than RES_SCHEMA_VERSION. The switch to WAL mode is
+ * the last step, after the migration committed. */
 int res_open(const char *path, struct res_db **out, struct ft_error *err);
+/* Opens an existing results database for reading only, for `plot`, `export` and
+ * merge's inputs: no migration, no journal-mode switch, no lock a writer would wait
+ * on, no -wal/-shm left beside it (store_read.c says how). An older schema is read as
+ * it is. FT_EIO: missing or unreadable; FT_EPARSE: not an ftsim results database (not
+ * SQLite, another program's tables, a newer schema); FT_EDB: SQLite failed. */
+struct sqlite3;
+int res_open_readonly(const char *path, struct sqlite3 **out, struct ft_error *err);
 void res_close(struct res_db *db);
 /* Stores one run and all its child rows in one transaction; *run_id gets the row id.
  * Storing the same (scenario_hash, params, seed, protocol) again keeps the id and

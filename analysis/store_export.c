@@ -1,7 +1,8 @@
 /* CSV export of one results table (docs/results-schema.md, `ftsim export`). The file
- * is first opened once through res_open (so an older schema is migrated), then read
- * on a second, read-only connection whose authorizer allows only reading tables and
- * calling functions: the user's --where expression can filter, never write, attach
+ * is read on a read-only connection (res_open_readonly: never migrated or changed)
+ * whose authorizer allows only reading tables and calling functions, and the user's
+ * --where is compiled alone as one expression before it joins the query, so it can
+ * filter rows of the chosen table, never close the WHERE, add a UNION, write, attach
  * another file or change a pragma. Output follows RFC 4180. */
 #include <errno.h>
 #include <inttypes.h>
@@ -94,7 +95,7 @@ static int export_rows(sqlite3 *c, sqlite3_stmt *st, FILE *out, uint64_t *rows,
     }
     if (rows) *rows = k;
     if (rc != SQLITE_DONE) return ft_fail(err, FT_EPARSE, "%s", sqlite3_errmsg(c));
-    if (ferror(out)) return ft_fail(err, FT_EIO, "cannot write the CSV: %s", strerror(errno));
+    if (ferror(out)) return ft_fail(err, FT_EOUT, "cannot write the CSV: %s", strerror(errno));
     return 0;
 }
 
@@ -104,19 +105,39 @@ static int export_table_index(const char *table) {
     return -1;
 }
 
-/* Opens through the store once: it must exist, and an older schema gets migrated. */
-static int export_prepare_file(const char *path, struct ft_error *err) {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return ft_fail(err, FT_EIO, "cannot open %s: %s", path, strerror(errno));
-    struct res_db *db = NULL;
-    int rc = res_open(path, &db, err);
-    res_close(db);
-    return rc;
+/* --where must stay one expression inside "WHERE (...)": outside quoted strings and
+ * identifiers its parentheses balance and never close the query's own, and it holds
+ * no comment (which could hide the closing parenthesis) and no ';'. */
+static int where_check(const char *w, const char *table, struct ft_error *err) {
+    int depth = 0;
+    for (const char *p = w; *p; p++) {
+        char close = *p == '\'' ? '\'' : *p == '"' ? '"' : *p == '`' ? '`' : *p == '[' ? ']' : 0;
+        if (close) { /* a literal or quoted name: skip to its end ('' and "" double) */
+            for (p++; *p && !(*p == close && p[1] != close); p++)
+                if (*p == close) p++;
+            if (!*p) return ft_fail(err, FT_EPARSE, "--where '%s': a quote is not closed", w);
+            continue;
+        }
+        if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*') || *p == ';')
+            return ft_fail(err, FT_EPARSE,
+                           "--where '%s': comments and ';' are not allowed (--where is one "
+                           "SQL expression over table %s)",
+                           w, table);
+        depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+        if (depth < 0)
+            return ft_fail(err, FT_EPARSE,
+                           "--where '%s': a ')' closes more than it opened (--where is one SQL "
+                           "expression over table %s)",
+                           w, table);
+    }
+    if (depth) return ft_fail(err, FT_EPARSE, "--where '%s': a '(' is not closed", w);
+    return 0;
 }
 
 static int export_query(sqlite3 *c, int t, const char *where, FILE *out, uint64_t *rows,
                         struct ft_error *err) {
+    int bad = where ? where_check(where, res_tables[t], err) : 0;
+    if (bad) return bad;
     size_t size = strlen(where ? where : "") + 256;
     char *sql = malloc(size);
     if (!sql) return ft_fail(err, FT_ENOMEM, "out of memory");
@@ -151,15 +172,9 @@ int res_export_csv(const char *path, const char *table, const char *where, FILE 
     }
     if (where && strlen(where) > RES_WHERE_MAX)
         return ft_fail(err, FT_ELIMIT, "--where is longer than %u bytes", RES_WHERE_MAX);
-    int rc = export_prepare_file(path, err);
-    if (rc) return rc;
     sqlite3 *c = NULL;
-    if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        rc = ft_fail(err, FT_EDB, "cannot open %s: %s", path, sqlite3_errmsg(c));
-        sqlite3_close(c);
-        return rc;
-    }
-    sqlite3_busy_timeout(c, RES_BUSY_TIMEOUT_MS);
+    int rc = res_open_readonly(path, &c, err);
+    if (rc) return rc;
     sqlite3_set_authorizer(c, export_authorize, NULL);
     rc = export_query(c, t, where, out, rows, err);
     sqlite3_close(c);

@@ -42,6 +42,16 @@ struct res_db {
 };
 
 int res_sql_fail(const struct res_db *db, struct ft_error *err, const char *what);
+/* "file:PATH?params" with PATH percent-escaped as SQLite's URI names need; -1 if it
+ * does not fit (store_read.c). */
+int res_uri(const char *path, const char *params, char *buf, size_t size);
+/* 0 when db is an ftsim results database of a version this ftsim reads, or new and
+ * empty; FT_EPARSE naming path otherwise (another program's tables, a newer schema,
+ * not SQLite); FT_EDB when it cannot be read (store_read.c). */
+int res_check_ftsim(sqlite3 *db, const char *path, struct ft_error *err);
+/* The URI parameters a reader opens path with: "immutable=1" for a WAL file without a
+ * -wal file beside it, else "mode=ro" (store_read.c). */
+const char *res_read_params(const char *path);
 int res_exec(struct res_db *db, const char *sql, const char *what, struct ft_error *err);
 /* Rolls back the open transaction, if any; the error already reported wins. */
 void res_rollback(struct res_db *db);

@@ -168,11 +168,20 @@ static int merge_check_file(struct res_db *db, const char *shard, struct ft_erro
     return 0;
 }
 
+/* The shard is an input: checked through the read-only open (an ftsim database, no
+ * migration), then attached read-only, so merging never changes it. */
 static int merge_attach(struct res_db *db, const char *shard, struct ft_error *err) {
+    sqlite3 *ro = NULL;
+    int ok = res_open_readonly(shard, &ro, err);
+    sqlite3_close(ro);
+    if (ok) return ok;
+    char uri[8192];
+    if (res_uri(shard, res_read_params(shard), uri, sizeof uri) != 0)
+        return ft_fail(err, FT_ELIMIT, "cannot merge %s: the path is too long", shard);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db->db, "ATTACH DATABASE ?1 AS " SHARD, -1, &st, NULL) != SQLITE_OK)
         return res_sql_fail(db, err, "cannot attach the shard");
-    sqlite3_bind_text(st, 1, shard, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)

@@ -29,6 +29,19 @@ struct ft_error;
 #define CLI_YAML_FILES_MAX 4096
 int cli_list_yaml(const char *dir, char ***paths, size_t *n);
 
+/* Scenarios by name (`ftsim run lost-ack`): the directories searched, in order: ./scenarios,
+ * $FTSIM_SCENARIOS, the source tree's scenarios/ (a binary in the build tree), the
+ * installed PREFIX/share/ftsim/scenarios beside PREFIX/bin/ftsim, and the configured
+ * DATADIR/ftsim/scenarios. cli_scenario_dirs fills dirs (at most max) and returns the
+ * count; cli_find_scenario finds NAME or NAME.yaml (a plain name, no '/') in the first
+ * directory that has it (0, or -1); cli_scenario_path returns arg itself when it exists
+ * or is not found, else the found path in buf. */
+#define CLI_DIR_MAX 4096
+#define CLI_SCENARIO_DIRS_MAX 6
+size_t cli_scenario_dirs(char dirs[][CLI_DIR_MAX], size_t max);
+int cli_find_scenario(const char *name, char *out, size_t size);
+const char *cli_scenario_path(const char *arg, char *buf, size_t size);
+
 /* Prints a scenario load error (file:line:col: message) and returns the exit code. */
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
 
@@ -37,18 +50,24 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
  * --help')" and CLI_USAGE. */
 int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **out);
 
+/* The exit code of a run that failed with FT_E* rc: a limit the scenario reached (its
+ * event budget, a table too large) is bad input (2); Ctrl-C (FT_EINTR), memory and the
+ * rest are environment errors (3). */
+int cli_run_exit(int rc);
+/* The exit code of a results database that res_open refused: not an ftsim database,
+ * a newer schema (FT_EPARSE) or unreadable input (FT_EIO) is 2, the rest 3. */
+int cli_db_exit(int rc);
+
+/* "ftsim CMD: unknown protocol 'x' (did you mean 'y'?); see 'ftsim list'" over the
+ * delivery protocols, the agreement algorithms or both (suggest.c); returns CLI_USAGE. */
+enum { CLI_NAMES_PROTOCOLS, CLI_NAMES_ALGORITHMS, CLI_NAMES_BOTH };
+int cli_unknown_protocol(const char *cmd, const char *word, int which);
+
 /* Parses a decimal uint64 seed; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
-
-/* A progress bar on stderr when it is a terminal (tty): "[====   ] done/total  R runs/s
- * ETA m:ss", redrawn at most ten times a second and erased when done = total. Set t0_s
- * (cli_now_s) when the work starts. */
-struct cli_progress {
-    bool tty;
-    double t0_s, last_draw_s;
-};
-double cli_now_s(void); /* monotonic wall-clock seconds (never used inside a run) */
-void cli_progress_draw(struct cli_progress *p, uint64_t done, uint64_t total);
+/* Parses a seed range "A..B" or one seed "N" (--seeds); returns 0 or -1. A > B is left
+ * for the caller to refuse (sweep_plan_finish names it). */
+int cli_parse_seeds(const char *s, uint64_t *first, uint64_t *last);
 
 /* Byzantine scenarios (cmd_byz.c). cli_byz_run prints the runs of algs (nalgs 0: the
  * file's) under seed and, with db, stores each run and its agreement row (an exhaustive
@@ -58,7 +77,9 @@ void cli_progress_draw(struct cli_progress *p, uint64_t done, uint64_t total);
 struct scenario;
 struct res_db;
 struct cli_trace_filter;
-typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, const char *detail);
+/* seed: the seed that reproduces a failure (`ftsim run FILE --seed S --protocol P`). */
+typedef int (*cli_report_fn)(void *ctx, const char *protocol, bool ok, uint64_t seed,
+                             const char *detail);
 /* With trace, filter (trace_filter.h: --from/--to, --node; never --record) chooses the
  * trace lines printed. */
 int cli_byz_run(const struct scenario *scn, uint64_t seed, const int *algs, uint32_t nalgs,

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "scenario.h"
 #include "store.h"
 #include "trace_filter.h"
@@ -204,7 +206,14 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
     }
     struct byz_outcome *all = calloc(runs, sizeof *all);
     if (!all) return CLI_INTERNAL;
+    struct cli_progress prog = {.label = byz_alg_name(a), .tty = isatty(STDERR_FILENO) != 0};
     for (uint64_t i = 0; byz_enum_next(&it, &cfg); i++) {
+        if (cli_progress_runs(&prog, i, runs)) {
+            fprintf(stderr, "ftsim run: %s: %s: interrupted after %llu of %llu runs\n", scn->file,
+                    byz_alg_name(a), (unsigned long long)i, (unsigned long long)runs);
+            free(all);
+            return CLI_INTERNAL;
+        }
         if (byz_run(&cfg, seed, NULL, &all[i], &err)) {
             fprintf(stderr, "ftsim run: %s: %s: %s\n", scn->file, byz_alg_name(a), err.msg);
             free(all);
@@ -212,6 +221,7 @@ static int run_exhaustive(const struct scenario *scn, enum byz_alg a, uint64_t s
         }
         bad += !(all[i].ic1 && all[i].ic2);
     }
+    cli_progress_clear(&prog);
     if (!json) {
         printf("%s, n %u, m %u, exhaustive: %llu runs (0..%u traitors x %d strategies x 2 "
                "orders), %llu violate IC1 or IC2\n",
@@ -337,6 +347,10 @@ int cli_byz_sweep_one(const struct scenario *scn, int alg, uint64_t seed, const 
     }
     rc = CLI_OK;
     while (rc == CLI_OK && byz_enum_next(&it, &cfg)) {
+        if (cli_interrupted()) {
+            fprintf(stderr, "ftsim sweep: %s: interrupted\n", scn->file);
+            return CLI_INTERNAL;
+        }
         if (byz_run(&cfg, seed, NULL, &o, &err)) {
             fprintf(stderr, "ftsim sweep: %s: %s seed %llu: %s\n", scn->file, byz_alg_name(a),
                     (unsigned long long)seed, err.msg);
@@ -360,6 +374,8 @@ struct tally {
     uint64_t lo[3], hi[3]; /* messages, signatures_rejected, divergent over the runs */
     bool bound_failed;
     char first_bad[256];
+    bool has_repro;
+    uint64_t repro_seed; /* the first seed with a failed bound or agreement */
 };
 
 static bool bound_ok(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
@@ -383,12 +399,15 @@ static void tally_add(struct tally *t, const struct scn_byz_expect *e, const str
     t->violations += !(o->ic1 && o->ic2);
     t->ic1_failed += !o->ic1;
     t->ic2_failed += !o->ic2;
+    if (!t->has_repro && !(o->ic1 && o->ic2)) t->has_repro = true, t->repro_seed = seed;
     bool ok = bound_ok("messages", &e->messages, o->messages, why, sizeof why) &&
               bound_ok("signatures_rejected", &e->signatures_rejected, o->signatures_rejected, why,
                        sizeof why) &&
               bound_ok("divergent", &e->divergent, o->divergent, why, sizeof why);
     if (ok || t->bound_failed) return;
     t->bound_failed = true;
+    t->has_repro = true;
+    t->repro_seed = seed;
     snprintf(t->first_bad, sizeof t->first_bad, "seed %llu, traitors %s %s, order %s: %s",
              (unsigned long long)seed, traitor_list(o, tr, sizeof tr),
              byz_strategy_summary(o->strategy, o->n), byz_value_name(o->order), why);
@@ -413,6 +432,10 @@ static int tally_seed(const struct scenario *scn, enum byz_alg a, uint64_t seed,
         return CLI_USAGE;
     }
     while (byz_enum_next(&it, &cfg)) {
+        if (cli_interrupted()) {
+            ft_fail(&err, FT_EINTR, "interrupted (Ctrl-C)");
+            goto fail;
+        }
         if (byz_run(&cfg, seed, NULL, &o, &err)) goto fail;
         tally_add(t, e, &o, seed);
     }
@@ -483,7 +506,7 @@ static int check_alg(const struct scenario *scn, enum byz_alg a, bool exhaustive
         snprintf(detail + len, sizeof detail - len, "; %s", t.first_bad);
         ok = false;
     }
-    return report(ctx, byz_alg_name(a), ok, detail);
+    return report(ctx, byz_alg_name(a), ok, t.has_repro ? t.repro_seed : scn->seed_first, detail);
 }
 
 int cli_byz_check(const struct scenario *scn, bool exhaustive, bool tty, cli_report_fn report,

@@ -2,6 +2,7 @@
  * lists over every seed in its `seeds:` range. One line per (scenario, protocol),
  * a closing "N passed, N failed" line, optional TAP or JUnit output, and the exit
  * code CI reads: 0 all held, 1 a guarantee was violated, 2 bad input. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,12 @@
 #include "cli.h"
 #include "experiment.h"
 #include "explain.h"
+#include "fileio.h"
 #include "grow.h"
+#include "progress.h"
 #include "scenario.h"
 #include "scn_verdict.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim check FILE|DIR... [--tap | --junit OUT.xml] [--exhaustive]\n"
@@ -25,19 +29,25 @@ static void usage(FILE *f) {
           "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
           "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
           "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
-          "'N passed, N failed'. Under a failed one, the `ftsim explain` summary of that\n"
-          "scenario, seed and protocol (why: one line per cause of the lost or duplicated\n"
-          "records and the differing window rows) and the command that shows the full chains\n"
-          "(see: ftsim explain FILE --seed N --protocol P); TAP prints them as diagnostics,\n"
-          "JUnit inside the <failure> element.\n"
+          "'N passed, N failed'. A FAIL line (and TAP and JUnit) gives the command that\n"
+          "reproduces it (ftsim run FILE --seed N --protocol P) and, under it, the `ftsim\n"
+          "explain` summary of that scenario, seed and protocol (why: one line per cause of\n"
+          "the lost or duplicated records and the differing window rows) and the command\n"
+          "that shows the full chains (see: ftsim explain FILE --seed N --protocol P); TAP\n"
+          "puts them in the failure's YAML block, JUnit inside the <failure> element. FILE\n"
+          "may also be a scenario's name (lost-ack), looked up as 'ftsim list' says.\n"
           "\n"
-          "  --tap           print TAP (Test Anything Protocol) instead\n"
+          "  --tap           print TAP version 13 (Test Anything Protocol) instead: a\n"
+          "                  failure's YAML block has its message and the command that\n"
+          "                  reproduces it; the summary is a '#' comment\n"
           "  --junit FILE    also write a JUnit XML report to FILE\n"
           "  --exhaustive    Byzantine scenarios: every placement of up to m traitors, every\n"
           "                  strategy and both orders (n <= 10), as if the file said so\n"
           "  --help          this text\n"
           "\n"
-          "exit status: 0 every expectation held, 1 one was violated, 2 bad input\n",
+          "exit status: 0 every expectation held, 1 one was violated, 2 bad input (a\n"
+          "missing path, a directory without *.yaml files, a bad scenario), 3 an\n"
+          "environment error (e.g. the JUnit file cannot be written, Ctrl-C)\n",
           f);
 }
 
@@ -46,6 +56,7 @@ struct result {
     char file[FT_ERROR_FILE_MAX];
     const char *protocol;
     bool ok;
+    uint64_t seed; /* the failing seed (or the first): what the repro command runs */
     char detail[768];
     char *why; /* a failure's explanation: lines "why: ..." and "see: ftsim explain ..." */
 };
@@ -99,10 +110,10 @@ static void print_lines(FILE *f, const char *prefix, const char *text) {
 }
 
 static int check_protocol(struct checker *c, const struct scenario *scn, enum dlv_protocol p) {
-    struct result r = {.protocol = dlv_name(p), .ok = true};
+    struct result r = {.protocol = dlv_name(p), .ok = true, .seed = scn->seed_first};
     snprintf(r.scenario, sizeof r.scenario, "%s", scn->name);
     snprintf(r.file, sizeof r.file, "%s", scn->file);
-    uint64_t nseeds = scn->seed_last - scn->seed_first + 1, failed_seed = 0;
+    uint64_t nseeds = scn->seed_last - scn->seed_first + 1;
     char detail[700];
     for (uint64_t seed = scn->seed_first; seed <= scn->seed_last; seed++) {
         if (c->tty)
@@ -112,13 +123,16 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         struct exp_outcome o;
         struct ft_error err = {0};
         struct exp_windows w = {0};
-        if (exp_run_windows(&scn->pipe, p, seed, NULL, &o, scn->expect[p].nrows ? &w : NULL,
-                            &err) != 0) {
+        struct cli_progress prog = {.label = scn->name}; /* Ctrl-C stops the run */
+        struct exp_options opt = {.progress = cli_progress, .progress_ctx = &prog};
+        int rc =
+            exp_run_windows(&scn->pipe, p, seed, &opt, &o, scn->expect[p].nrows ? &w : NULL, &err);
+        if (rc != 0) {
             if (c->tty) fputs("\r\033[K", stderr);
             fprintf(stderr, "ftsim check: %s: %s seed %llu: %s\n", scn->file, r.protocol,
                     (unsigned long long)seed, err.msg);
             exp_windows_free(&w);
-            return CLI_INTERNAL;
+            return cli_run_exit(rc);
         }
         struct scn_verdict v;
         bool ok = scn_judge(&scn->expect[p], p, &o, &w, SCN_JUDGE_EXPECT, &v);
@@ -129,12 +143,12 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
                      detail);
         if (!ok) {
             r.ok = false;
-            failed_seed = seed;
+            r.seed = seed;
             break;
         }
     }
     if (c->tty) fputs("\r\033[K", stderr);
-    if (!r.ok) r.why = why_text(scn, p, failed_seed);
+    if (!r.ok) r.why = why_text(scn, p, r.seed);
     if (r.ok && nseeds > 1) {
         size_t len = strlen(r.detail);
         snprintf(r.detail + len, sizeof r.detail - len, "; held for all %llu seeds %llu..%llu",
@@ -144,14 +158,66 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
     return report(c, &r);
 }
 
-/* Prints one result (plain or TAP) and keeps it for the summary and JUnit. */
+/* The command that reproduces r: `ftsim run FILE --seed S --protocol P`. */
+static const char *repro(const struct result *r, char *buf, size_t size) {
+    snprintf(buf, size, "ftsim run %s --seed %llu --protocol %s", r->file,
+             (unsigned long long)r->seed, r->protocol);
+    return buf;
+}
+
+/* One YAML-quoted scalar of a TAP diagnostic block. */
+static void yaml_str(const char *s) {
+    putchar('"');
+    for (; *s; s++)
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s >= 0x20)
+            putchar(*s);
+    putchar('"');
+}
+
+/* The explanation's lines ("why: X", "see: Y") as YAML keys of a TAP diagnostic block:
+ * why: a list of the causes, see: the command for the full chains. */
+static void yaml_why(const char *why) {
+    bool listed = false;
+    while (why && *why) {
+        const char *nl = strchr(why, '\n');
+        size_t n = nl ? (size_t)(nl - why) : strlen(why);
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)n, why);
+        if (!strncmp(line, "why: ", 5)) {
+            printf("%s\n    - ", listed ? "" : "\n  why:");
+            listed = true;
+            yaml_str(line + 5);
+        } else if (!strncmp(line, "see: ", 5)) {
+            printf("\n  see: ");
+            yaml_str(line + 5);
+        }
+        why += n + (nl != NULL);
+    }
+}
+
+/* Prints one result (plain or TAP 13) and keeps it for the summary and JUnit. */
 static int report(struct checker *c, const struct result *r) {
-    if (!c->tap)
-        printf("%-4s %s %s: %s\n", r->ok ? "ok" : "FAIL", r->scenario, r->protocol, r->detail);
-    else
-        printf("%s %zu - %s %s # %s\n", r->ok ? "ok" : "not ok", c->n + 1, r->scenario, r->protocol,
-               r->detail);
-    print_lines(stdout, c->tap ? "# " : "  ", r->why);
+    char cmd[FT_ERROR_FILE_MAX + 128];
+    if (!c->tap && r->ok) {
+        printf("ok   %s %s: %s\n", r->scenario, r->protocol, r->detail);
+    } else if (!c->tap) {
+        printf("FAIL %s %s: %s\n     reproduce: %s\n", r->scenario, r->protocol, r->detail,
+               repro(r, cmd, sizeof cmd));
+        print_lines(stdout, "     ", r->why);
+    } else if (r->ok) {
+        printf("ok %zu - %s %s\n# %s\n", c->n + 1, r->scenario, r->protocol, r->detail);
+    } else {
+        printf("not ok %zu - %s %s\n  ---\n  message: ", c->n + 1, r->scenario, r->protocol);
+        yaml_str(r->detail);
+        printf("\n  file: ");
+        yaml_str(r->file);
+        printf("\n  reproduce: ");
+        yaml_str(repro(r, cmd, sizeof cmd));
+        yaml_why(r->why);
+        printf("\n  ...\n");
+    }
     fflush(stdout);
     if (add_result(c, r) == 0) return CLI_OK;
     free(r->why);
@@ -163,9 +229,9 @@ struct byz_reporter {
     const struct scenario *scn;
 };
 
-static int report_byz(void *ctx, const char *protocol, bool ok, const char *detail) {
+static int report_byz(void *ctx, const char *protocol, bool ok, uint64_t seed, const char *detail) {
     const struct byz_reporter *br = ctx;
-    struct result r = {.protocol = protocol, .ok = ok};
+    struct result r = {.protocol = protocol, .ok = ok, .seed = seed};
     snprintf(r.scenario, sizeof r.scenario, "%s", br->scn->name);
     snprintf(r.file, sizeof r.file, "%s", br->scn->file);
     snprintf(r.detail, sizeof r.detail, "%s", detail);
@@ -193,15 +259,23 @@ static int check_file(struct checker *c, const char *path) {
 
 static int check_path(struct checker *c, const char *path) {
     struct stat st;
+    char found[FT_ERROR_FILE_MAX];
+    if (stat(path, &st) != 0 && cli_find_scenario(path, found, sizeof found) == 0)
+        return check_file(c, found); /* a scenario's name: lost-ack */
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "ftsim check: cannot open '%s'\n", path);
+        fprintf(stderr, "ftsim check: cannot open '%s': %s\n", path, strerror(errno));
         return CLI_USAGE;
     }
     if (!S_ISDIR(st.st_mode)) return check_file(c, path);
     char **paths;
     size_t n;
     if (cli_list_yaml(path, &paths, &n) != 0) {
-        fprintf(stderr, "ftsim check: cannot read directory '%s'\n", path);
+        fprintf(stderr, "ftsim check: cannot read directory '%s': %s\n", path, strerror(errno));
+        return CLI_USAGE;
+    }
+    if (n == 0) { /* a CI job pointed at the wrong directory must not pass */
+        free(paths);
+        fprintf(stderr, "ftsim check: '%s' has no *.yaml scenario files\n", path);
         return CLI_USAGE;
     }
     int rc = CLI_OK;
@@ -225,11 +299,14 @@ static void xml_text(FILE *f, const char *s) {
 }
 
 static int write_junit(const struct checker *c, const char *path, size_t failed) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "ftsim check: cannot write '%s'\n", path);
+    struct ft_out o;
+    struct ft_error err = {0};
+    if (ft_out_open(&o, path, &err) != 0) {
+        fprintf(stderr, "ftsim check: %s\n", err.msg);
         return CLI_INTERNAL;
     }
+    FILE *f = o.f;
+    char cmd[FT_ERROR_FILE_MAX + 128];
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<testsuites tests=\"%zu\" failures=\"%zu\">\n"
                "<testsuite name=\"ftsim check\" tests=\"%zu\" failures=\"%zu\">\n",
@@ -244,14 +321,20 @@ static int write_junit(const struct checker *c, const char *path, size_t failed)
         if (!r->ok) {
             fputs("<failure message=\"", f);
             xml_text(f, r->detail);
-            fputs("\">", f);
-            if (r->why) xml_text(f, r->why);
+            fputs("\">reproduce: ", f);
+            xml_text(f, repro(r, cmd, sizeof cmd));
+            if (r->why) {
+                fputc('\n', f);
+                xml_text(f, r->why);
+            }
             fputs("</failure>", f);
         }
         fputs("</testcase>\n", f);
     }
     fputs("</testsuite>\n</testsuites>\n", f);
-    return fclose(f) == 0 ? CLI_OK : CLI_INTERNAL;
+    if (ft_out_commit(&o, &err) == 0) return CLI_OK;
+    fprintf(stderr, "ftsim check: %s\n", err.msg);
+    return CLI_INTERNAL;
 }
 
 int cli_check(int argc, char **argv) {
@@ -270,7 +353,8 @@ int cli_check(int argc, char **argv) {
         case 't': c.tap = true; break;
         case 'j': junit = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        default:
+            return cli_bad_option("check", opts, argv);
         }
     }
     if (optind >= argc) {
@@ -278,6 +362,7 @@ int cli_check(int argc, char **argv) {
         return CLI_USAGE;
     }
     int rc = CLI_OK;
+    if (c.tap) printf("TAP version 13\n");
     for (int i = optind; i < argc; i++) {
         int r = check_path(&c, argv[i]);
         if (r > rc) rc = r;
@@ -285,7 +370,8 @@ int cli_check(int argc, char **argv) {
     size_t failed = 0;
     for (size_t i = 0; i < c.n; i++) failed += !c.res[i].ok;
     if (c.tap) printf("1..%zu\n", c.n);
-    printf("%zu passed, %zu failed\n", c.n - failed, failed);
+    if (c.n || rc == CLI_OK) /* nothing checked after bad input: no "0 passed" line */
+        printf("%s%zu passed, %zu failed\n", c.tap ? "# " : "", c.n - failed, failed);
     if (junit) {
         int r = write_junit(&c, junit, failed);
         if (r > rc) rc = r;

@@ -11,6 +11,7 @@
 #include "diagram.h"
 #include "explain.h"
 #include "scenario.h"
+#include "suggest.h"
 #include "trace_filter.h"
 
 static void usage(FILE *f) {
@@ -85,7 +86,8 @@ static int parse(int argc, char **argv, struct diag_args *a) {
             break;
         case 'p':
             a->protocol = dlv_parse(optarg);
-            if (a->protocol < 0) return bad("unknown protocol (see 'ftsim list')", optarg);
+            if (a->protocol < 0)
+                return cli_unknown_protocol("diagram", optarg, CLI_NAMES_PROTOCOLS);
             break;
         case CLI_OPT_FROM:
         case CLI_OPT_TO:
@@ -102,11 +104,12 @@ static int parse(int argc, char **argv, struct diag_args *a) {
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("diagram", opts, argv);
         }
     }
     int rc = cli_one_operand("diagram", "scenario FILE", argc, argv, &a->file);
+    static char found[CLI_DIR_MAX + 256];
+    if (rc == CLI_OK) a->file = cli_scenario_path(a->file, found, sizeof found); /* or a NAME */
     if (rc) return rc;
     if (!a->out) {
         fprintf(stderr, "ftsim diagram: --out FILE.svg|FILE.png|FILE.pdf is required\n");

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "example.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim example [--seed N] [--trace]\n"
@@ -38,7 +39,8 @@ int cli_example(int argc, char **argv) {
             break;
         case 't': trace = 1; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        default:
+            return cli_bad_option("example", opts, argv);
         }
     }
     if (optind != argc) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "explain.h"
 #include "scenario.h"
 #include "trace_filter.h"
@@ -81,11 +82,7 @@ static int parse(int argc, char **argv, struct explain_args *a) {
             break;
         case 'p': {
             int p = dlv_parse(optarg);
-            if (p < 0) {
-                fprintf(stderr, "ftsim explain: unknown protocol '%s' (see 'ftsim list')\n",
-                        optarg);
-                return CLI_USAGE;
-            }
+            if (p < 0) return cli_unknown_protocol("explain", optarg, CLI_NAMES_PROTOCOLS);
             if (a->nprotocols < DLV_COUNT) a->protocols[a->nprotocols++] = (enum dlv_protocol)p;
             break;
         }
@@ -102,11 +99,13 @@ static int parse(int argc, char **argv, struct explain_args *a) {
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("explain", opts, argv);
         }
     }
-    return cli_one_operand("explain", "scenario FILE", argc, argv, &a->file);
+    static char found[CLI_DIR_MAX + 256];
+    int rc = cli_one_operand("explain", "scenario FILE", argc, argv, &a->file);
+    if (rc == CLI_OK) a->file = cli_scenario_path(a->file, found, sizeof found); /* by name */
+    return rc;
 }
 
 /* Explains one protocol's run and prints it; the exit code. */

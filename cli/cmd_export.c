@@ -5,9 +5,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "store.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim export DB --table T [--where EXPR] [--out FILE]\n"
@@ -24,8 +27,14 @@ static void usage(FILE *f) {
           "                  \"protocol = 'at-least-once' AND seed < 10\" or \"run_id IN\n"
           "                  (SELECT id FROM runs WHERE scenario = 'lost-ack')\"; it is run\n"
           "                  read-only and may only read (no writes, ATTACH or PRAGMA)\n"
-          "  --out FILE      write to FILE instead of stdout\n"
-          "  --help          this text\n",
+          "  --out FILE      write to FILE instead of stdout (written under a temporary\n"
+          "                  name and renamed when complete: never a partial FILE)\n"
+          "  --help          this text\n"
+          "\n"
+          "DB is only read: never migrated or changed, not even its journal mode, and a\n"
+          "writer holding it does not block the export.\n"
+          "exit status: 0 written, 2 bad input (no such DB, not an ftsim results database,\n"
+          "unknown table, bad --where), 3 cannot write the output (e.g. disk full).\n",
           f);
 }
 
@@ -53,28 +62,27 @@ int cli_export(int argc, char **argv) {
             usage(stdout);
             return CLI_OK;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("export", opts, argv);
         }
     }
     if (optind != argc - 1 || !table) {
         fprintf(stderr, "ftsim export: expected DB and --table T (see 'ftsim export --help')\n");
         return CLI_USAGE;
     }
-    FILE *out = out_path ? fopen(out_path, "wb") : stdout;
-    if (!out) {
-        perror(out_path);
-        return CLI_INTERNAL;
-    }
+    struct ft_out o = {0};
     struct ft_error err = {0};
+    int rc = out_path ? ft_out_open(&o, out_path, &err) : 0;
     uint64_t rows = 0;
-    int rc = res_export_csv(argv[optind], table, where, out, &rows, &err);
-    if (out != stdout && fclose(out) != 0 && !rc)
-        rc = ft_fail(&err, FT_EIO, "cannot write %s", out_path);
-    if (out == stdout) fflush(stdout);
+    if (!rc) rc = res_export_csv(argv[optind], table, where, out_path ? o.f : stdout, &rows, &err);
+    if (!rc && out_path) rc = ft_out_commit(&o, &err); /* complete and synced, or nothing */
+    if (!out_path && fflush(stdout) != 0 && !rc)
+        rc = ft_fail(&err, FT_EOUT, "cannot write the CSV to stdout");
     if (rc) {
-        fprintf(stderr, "ftsim export: %s\n", err.msg);
-        if (out_path) remove(out_path);
+        ft_out_abort(&o);
+        if (rc == FT_EOUT && out_path && !strstr(err.msg, out_path)) /* name the file */
+            fprintf(stderr, "ftsim export: %s: %s\n", out_path, err.msg);
+        else
+            fprintf(stderr, "ftsim export: %s\n", err.msg);
         return rc == FT_EINVAL || rc == FT_EPARSE || rc == FT_ELIMIT || rc == FT_EIO ? CLI_USAGE
                                                                                      : CLI_INTERNAL;
     }

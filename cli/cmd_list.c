@@ -1,9 +1,11 @@
 /* `ftsim list`: the scenarios in a directory, the protocols, and the fault kinds,
  * steps and message kinds a scenario may name. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "scenario.h"
@@ -11,20 +13,25 @@
 static void usage(FILE *f) {
     fputs("usage: ftsim list [DIR]\n"
           "\n"
-          "Lists the scenarios in DIR (default: scenarios), the delivery protocols, and\n"
-          "the fault kinds, crash steps and message kinds scenario files may use, and the\n"
-          "Byzantine agreement algorithms and traitor strategies.\n",
+          "Lists the scenarios in DIR, the delivery protocols, and the fault kinds, crash\n"
+          "steps and message kinds scenario files may use, and the Byzantine agreement\n"
+          "algorithms and traitor strategies. Without DIR it lists the first of these\n"
+          "directories that exists, and names it: ./scenarios, $FTSIM_SCENARIOS, the source\n"
+          "tree's scenarios/ (a binary in the build tree), PREFIX/share/ftsim/scenarios of\n"
+          "an installed ftsim. `ftsim run NAME` looks for NAME.yaml in the same order.\n"
+          "\n"
+          "exit status: 0 listed, 2 DIR cannot be read or has no scenarios directory\n",
           f);
 }
 
-static void list_scenarios(const char *dir) {
+static int list_scenarios(const char *dir) {
     char **paths;
     size_t n;
-    printf("scenarios in %s/:\n", dir);
     if (cli_list_yaml(dir, &paths, &n) != 0) {
-        printf("  (cannot open the directory)\n");
-        return;
+        fprintf(stderr, "ftsim list: cannot read the directory '%s': %s\n", dir, strerror(errno));
+        return CLI_USAGE;
     }
+    printf("scenarios in %s/ (%zu):\n", dir, n);
     struct scenario *scn = malloc(sizeof *scn);
     for (size_t i = 0; i < n; i++) {
         const char *name = strrchr(paths[i], '/') + 1;
@@ -37,6 +44,22 @@ static void list_scenarios(const char *dir) {
     }
     free(paths);
     free(scn);
+    return CLI_OK;
+}
+
+/* The first scenario directory that exists (cli_scenario_dirs), or NULL after saying
+ * where it looked. */
+static const char *default_dir(char dirs[][CLI_DIR_MAX], size_t *n) {
+    *n = cli_scenario_dirs(dirs, CLI_SCENARIO_DIRS_MAX);
+    for (size_t i = 0; i < *n; i++) {
+        struct stat sb;
+        if (stat(dirs[i], &sb) == 0 && S_ISDIR(sb.st_mode)) return dirs[i];
+    }
+    fprintf(stderr, "ftsim list: no scenarios directory; looked in:");
+    for (size_t i = 0; i < *n; i++)
+        fprintf(stderr, " %s", dirs[i]);
+    fprintf(stderr, " (give one: ftsim list DIR)\n");
+    return NULL;
 }
 
 int cli_list(int argc, char **argv) {
@@ -44,11 +67,18 @@ int cli_list(int argc, char **argv) {
         usage(stdout);
         return CLI_OK;
     }
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-        usage(stderr);
+    if (argc == 2 && argv[1][0] == '-') {
+        fprintf(stderr, "ftsim list: unknown option '%s'; see 'ftsim list --help'\n", argv[1]);
         return CLI_USAGE;
     }
-    list_scenarios(argc == 2 ? argv[1] : "scenarios");
+    if (argc > 2) {
+        fprintf(stderr, "ftsim list: expected at most one DIR; see 'ftsim list --help'\n");
+        return CLI_USAGE;
+    }
+    static char dirs[CLI_SCENARIO_DIRS_MAX][CLI_DIR_MAX];
+    size_t ndirs;
+    const char *dir = argc == 2 ? argv[1] : default_dir(dirs, &ndirs);
+    if (!dir || list_scenarios(dir) != CLI_OK) return CLI_USAGE;
     printf("\nprotocols:\n");
     for (int p = 0; p < DLV_COUNT; p++)
         printf("  %-24s %s\n", dlv_name((enum dlv_protocol)p), dlv_about((enum dlv_protocol)p));

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "store.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim merge OUT.db SHARD.db...\n"
@@ -33,8 +34,7 @@ int cli_merge(int argc, char **argv) {
             usage(stdout);
             return CLI_OK;
         }
-        usage(stderr);
-        return CLI_USAGE;
+        return cli_bad_option("merge", opts, argv);
     }
     if (argc - optind < 2) {
         fprintf(stderr, "ftsim merge: expected OUT.db and at least one SHARD.db "
@@ -43,9 +43,10 @@ int cli_merge(int argc, char **argv) {
     }
     struct ft_error err = {0};
     struct res_db *db = NULL;
-    if (res_open(argv[optind], &db, &err) != 0) {
+    int dr = res_open(argv[optind], &db, &err);
+    if (dr != 0) {
         fprintf(stderr, "ftsim merge: %s\n", err.msg);
-        return CLI_INTERNAL;
+        return cli_db_exit(dr);
     }
     int rc = CLI_OK;
     for (int i = optind + 1; i < argc && rc == CLI_OK; i++) {

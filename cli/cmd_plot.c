@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "plot.h"
+#include "suggest.h"
 
 static void usage(FILE *f) {
     fputs("usage: ftsim plot DB --out DIR [--format png|svg|pdf] [--only NAME]\n"
@@ -27,16 +28,25 @@ static void usage(FILE *f) {
           "  timeseries-SCENARIO     throughput and latency over simulated time, faults marked\n"
           "  latency-cdf-SCENARIO    end-to-end latency CDF per protocol\n"
           "  windows-SCENARIO        window counts over processing time, watermark, late drops\n"
+          "  drivers-SCENARIO        micro-batch vs continuous: window latency per driver, from\n"
+          "                          a sweep over driver.kind\n"
           "  byzantine-agreement     agreement success vs traitors, OM and SM\n"
           "  byzantine-cost          messages and signature checks vs n, with closed forms\n"
+          "  lambda-SCENARIO         the lambda architecture's served view against the\n"
+          "                          reference, and its staleness, over processing time\n"
           "\n"
           "  --out DIR       output directory (created when missing)\n"
           "  --format F      png (default), svg or pdf\n"
           "  --only NAME     only this figure, or this family (e.g. timeseries)\n"
           "  --help          this text\n"
           "\n"
+          "DB is opened read-only (never migrated, its journal mode never changed; a writer\n"
+          "holding it does not block the plot). Every file is written under a temporary name\n"
+          "and renamed when complete: a full disk leaves no partial image.\n"
+          "\n"
           "exit status: 0 figures written (or none with data), 2 bad input (no such DB, not\n"
-          "a results database, bad option), 3 gnuplot missing or failed, output not writable.\n",
+          "a results database, bad option), 3 gnuplot missing or failed, output not writable\n"
+          "(e.g. disk full: the message gives the reason).\n",
           f);
 }
 
@@ -72,10 +82,12 @@ static int parse(int argc, char **argv, struct plot_args *a) {
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("plot", opts, argv);
         }
     }
+    if (a->only && !plot_only_known(a->only))
+        return cli_unknown_name("plot", "figure", a->only, plot_families, plot_nfamilies,
+                                "ftsim plot --help");
     int rc = cli_one_operand("plot", "results database DB", argc, argv, &a->db);
     if (rc == CLI_OK && !a->out) {
         fprintf(stderr, "ftsim plot: --out DIR is required (see 'ftsim plot --help')\n");

@@ -6,22 +6,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "experiment.h"
 #include "grow.h"
+#include "progress.h"
 #include "scenario.h"
 #include "store.h"
+#include "suggest.h"
 #include "trace_filter.h"
 
 static void usage(FILE *f) {
-    fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--out DIR] [--json]\n"
-          "                [--trace] [--record R] [--from T --to T] [--node NAME]...\n"
+    fputs("usage: ftsim run FILE|NAME [--seed N] [--protocol P]... [--db FILE] [--out DIR]\n"
+          "                [--json] [--trace] [--record R] [--from T --to T] [--node NAME]...\n"
           "\n"
-          "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
-          "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
-          "duplicated (extra copies), whether the warehouse matches the reference, and the\n"
-          "trace hash. The same FILE and seed always print the same numbers. A scenario with\n"
+          "Runs the scenario FILE (or NAME: a scenario found by name, e.g. lost-ack, in\n"
+          "./scenarios or the installed scenarios, as 'ftsim list' shows) under each\n"
+          "protocol it lists (or each --protocol) with the same seed and prints, per\n"
+          "protocol: records sent, delivered (distinct), lost, duplicated (extra copies),\n"
+          "whether the warehouse matches the reference, and the trace hash. The same FILE\n"
+          "and seed always print the same numbers. A long run shows its progress on a\n"
+          "terminal; Ctrl-C stops it (exit status 3). Every run has an event budget (1000\n"
+          "per source record, plus timers): a scenario whose faults keep the simulator busy\n"
+          "without progress stops with exit status 2. A scenario with\n"
           "a windowed query (pipeline:) then prints, per protocol, its window table (window,\n"
           "key, value, emitted at, final) with the late contributions dropped and whether\n"
           "it matches the no-lateness reference; --json has it as \"windows\". A Byzantine\n"
@@ -376,6 +384,11 @@ static void print_window_table(const struct scenario *scn, const char *proto,
         printf("  ... %zu more rows (--json prints them all)\n", w->n - RUN_WINDOW_ROWS_SHOWN);
 }
 
+static void print_table_header(void) {
+    printf("%-23s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered", "lost",
+           "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
+}
+
 static void print_table_row(const char *proto, const struct exp_outcome *o) {
     printf("%-23s %9llu %9llu %7llu %10llu %8llu %9.2f %9.2f  %-9s %.16s\n", proto,
            (unsigned long long)o->sent, (unsigned long long)o->delivered,
@@ -423,10 +436,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             break;
         case 'p': {
             int p = dlv_parse(optarg), a = p < 0 ? byz_alg_parse(optarg) : -1;
-            if (p < 0 && a < 0) {
-                fprintf(stderr, "ftsim run: unknown protocol '%s' (see 'ftsim list')\n", optarg);
-                return CLI_USAGE;
-            }
+            if (p < 0 && a < 0) return cli_unknown_protocol("run", optarg, CLI_NAMES_BOTH);
             if (p >= 0 && o->nprotocols < DLV_COUNT)
                 o->protocols[o->nprotocols++] = (enum dlv_protocol)p;
             if (a >= 0 && o->nalgs < BYZ_ALG_COUNT) o->algs[o->nalgs++] = a;
@@ -444,7 +454,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             o->trace = true;
             break;
         case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        default:
+            return cli_bad_option("run", opts, argv);
         }
     }
     int rc = cli_one_operand("run", "scenario FILE", argc, argv, file);
@@ -452,11 +463,22 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
 }
 
 int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err) {
-    if (err->line)
-        fprintf(stderr, "%s:%d:%d: %s\n", err->file, err->line, err->col, err->msg);
+    const char *msg = err->msg[0] ? err->msg : ft_strerror(rc);
+    if (err->file[0] && err->line)
+        fprintf(stderr, "%s:%d:%d: %s\n", err->file, err->line, err->col, msg);
+    else if (err->file[0] && !strstr(msg, err->file)) /* every error names its file */
+        fprintf(stderr, "ftsim %s: %s: %s\n", cmd, err->file, msg);
     else
-        fprintf(stderr, "ftsim %s: %s\n", cmd, err->msg);
+        fprintf(stderr, "ftsim %s: %s\n", cmd, msg);
     return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
+}
+
+int cli_db_exit(int rc) {
+    return rc == FT_EPARSE || rc == FT_EIO ? CLI_USAGE : CLI_INTERNAL;
+}
+
+int cli_run_exit(int rc) {
+    return rc == FT_ELIMIT || rc == FT_EPARSE ? CLI_USAGE : CLI_INTERNAL;
 }
 
 /* --protocol and --record against the kind of scenario the file turned out to be. */
@@ -501,8 +523,16 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     tp->nevents = 0;
     tp->overflow = false;
     tp->of_record = 0;
-    struct exp_options eo = {
-        .trace = o->trace ? print_event : NULL, .trace_ctx = tp, .stats = db ? stats : NULL};
+    char label[SCN_NAME_MAX + 32];
+    snprintf(label, sizeof label, "%s %s", scn->name, pname);
+    struct cli_progress prog = {.label = label,
+                                .end_ns = scn->pipe.duration_ns + scn->pipe.drain_ns,
+                                .tty = isatty(STDERR_FILENO) != 0};
+    struct exp_options eo = {.trace = o->trace ? print_event : NULL,
+                             .trace_ctx = tp,
+                             .stats = db ? stats : NULL,
+                             .progress = cli_progress,
+                             .progress_ctx = &prog};
     if (scn->pipe.lambda.enabled) eo.lambda = lam;
     char dir[PIPE_PATH_MAX + 64];
     const char *base = o->out ? o->out : scn->pipe.sink.path[0] ? scn->pipe.sink.path : NULL;
@@ -516,9 +546,11 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
         eo.sink_meta = &meta;
     }
     struct exp_outcome out;
-    if (exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err) != 0) {
+    int rc = exp_run_windows(&scn->pipe, p, seed, &eo, &out, win, &err);
+    cli_progress_clear(&prog);
+    if (rc != 0) {
         fprintf(stderr, "ftsim run: %s: %s: %s\n", file, pname, err.msg);
-        return CLI_INTERNAL;
+        return cli_run_exit(rc);
     }
     *outp = out;
     if (o->filter.has_record && !tp->of_record)
@@ -526,8 +558,9 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 file, pname, (unsigned long long)o->filter.record, (unsigned long long)out.sent);
     if (o->json)
         print_json_run(pname, &out, win, lam, first);
-    else
-        print_table_row(pname, &out);
+    else if (o->trace) /* the trace lines above: the row needs its header again */
+        print_table_header();
+    if (!o->json) print_table_row(pname, &out);
     if (!o->json && !o->trace && (out.rejected || base))
         printf("  %-15s warehouse rejected %llu rows (missing %llu, type %llu, range %llu)%s%s\n",
                "", (unsigned long long)out.rejected, (unsigned long long)out.rejected_by[1],
@@ -570,6 +603,8 @@ int cli_run(int argc, char **argv) {
     const char *file = NULL;
     int rc = parse_opts(argc, argv, &o, &file);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    char found[CLI_DIR_MAX + 256];
+    file = cli_scenario_path(file, found, sizeof found); /* `ftsim run lost-ack` */
     struct scenario *scn = malloc(sizeof *scn);
     if (!scn) return CLI_INTERNAL;
     struct ft_error err = {0};
@@ -581,9 +616,10 @@ int cli_run(int argc, char **argv) {
     uint64_t seed = o.has_seed ? o.seed : scn->seed;
     if ((rc = check_kind(&o, scn)) != CLI_OK || scn->kind == SCN_KIND_BYZANTINE) {
         struct res_db *bdb = NULL;
-        if (rc == CLI_OK && o.db && res_open(o.db, &bdb, &err) != 0) {
+        int dr = rc == CLI_OK && o.db ? res_open(o.db, &bdb, &err) : 0;
+        if (dr != 0) {
             fprintf(stderr, "ftsim run: %s\n", err.msg);
-            rc = CLI_INTERNAL;
+            rc = cli_db_exit(dr);
         }
         if (rc == CLI_OK)
             rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace, &o.filter, bdb);
@@ -600,10 +636,10 @@ int cli_run(int argc, char **argv) {
         memcpy(o.protocols, scn->protocols, sizeof o.protocols);
     }
     struct res_db *db = NULL;
-    if (o.db && res_open(o.db, &db, &err) != 0) {
+    if (o.db && (rc = res_open(o.db, &db, &err)) != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         free(scn);
-        return CLI_INTERNAL;
+        return cli_db_exit(rc);
     }
     if (o.json) {
         printf("{\"scenario\":");
@@ -611,8 +647,7 @@ int cli_run(int argc, char **argv) {
         printf(",\"seed\":%llu,\"runs\":[", (unsigned long long)seed);
     } else if (!o.trace) {
         printf("scenario %s, seed %llu: %s\n\n", scn->name, (unsigned long long)seed, scn->about);
-        printf("%-23s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered",
-               "lost", "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
+        print_table_header();
     }
     int exit_code = CLI_OK;
     struct exp_stats stats = {0};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "suggest.h"
 #include "scenario.h"
 #include "shrink.h"
 
@@ -59,10 +60,8 @@ static int parse_opts(int argc, char **argv, struct shrink_opts *o, const char *
             o->has_seed = true;
             break;
         case 'p':
-            if ((o->protocol = dlv_parse(optarg)) < 0) {
-                fprintf(stderr, "ftsim shrink: unknown protocol '%s' (see 'ftsim list')\n", optarg);
-                return CLI_USAGE;
-            }
+            if ((o->protocol = dlv_parse(optarg)) < 0)
+                return cli_unknown_protocol("shrink", optarg, CLI_NAMES_PROTOCOLS);
             break;
         case 'o':
             o->out = optarg;
@@ -77,11 +76,13 @@ static int parse_opts(int argc, char **argv, struct shrink_opts *o, const char *
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return CLI_USAGE;
+            return cli_bad_option("shrink", opts, argv);
         }
     }
-    return cli_one_operand("shrink", "scenario FILE", argc, argv, file);
+    static char found[CLI_DIR_MAX + 256];
+    int rc = cli_one_operand("shrink", "scenario FILE", argc, argv, file);
+    if (rc == CLI_OK) *file = cli_scenario_path(*file, found, sizeof found); /* by name */
+    return rc;
 }
 
 int cli_shrink(int argc, char **argv) {

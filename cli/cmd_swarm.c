@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "suggest.h"
+#include "progress.h"
 #include "scn_verdict.h"
 #include "shrink.h"
 #include "store.h"
@@ -76,7 +78,7 @@ struct swarm_cli {
      * any order) */
     struct exp_stats *held;
     uint64_t next_store;
-    struct cli_progress bar;
+    struct cli_bar bar;
     uint64_t failed;
 };
 
@@ -84,10 +86,7 @@ struct swarm_cli {
 
 static int add_protocol(struct swarm_cli *s, const char *name) {
     int p = dlv_parse(name);
-    if (p < 0) {
-        fprintf(stderr, "ftsim swarm: unknown protocol '%s' (see 'ftsim list')\n", name);
-        return CLI_USAGE;
-    }
+    if (p < 0) return cli_unknown_protocol("swarm", name, CLI_NAMES_PROTOCOLS);
     for (uint32_t i = 0; i < s->nprotocols; i++)
         if (s->protocols[i] == (enum dlv_protocol)p) {
             fprintf(stderr, "ftsim swarm: --protocol %s is given twice\n", name);
@@ -155,10 +154,13 @@ static int parse_opts(int argc, char **argv, struct swarm_cli *s) {
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "n:s:j:d:o:p:Sah", opts, NULL)) != -1) {
+        if (c == '?' || c == ':') return cli_bad_option("swarm", opts, argv);
         int rc = parse_one(s, c);
         if (rc) return rc;
     }
+    static char found[CLI_DIR_MAX + 256];
     int rc = cli_one_operand("swarm", "scenario FILE", argc, argv, &s->file);
+    if (rc == CLI_OK) s->file = cli_scenario_path(s->file, found, sizeof found); /* by name */
     if (rc == CLI_OK && !s->runs) {
         fprintf(stderr, "ftsim swarm: --runs N is required (see 'ftsim swarm --help')\n");
         return CLI_USAGE;
@@ -276,7 +278,7 @@ static void failed(void *ctx, uint64_t index, const char *msg) {
 }
 
 static void progress(void *ctx, uint64_t done, uint64_t total) {
-    cli_progress_draw(&((struct swarm_cli *)ctx)->bar, done, total);
+    cli_bar_draw(&((struct swarm_cli *)ctx)->bar, done, total);
 }
 
 /* ---- the swarm ---- */
@@ -317,6 +319,7 @@ static int run_pool(struct swarm_cli *s) {
 int cli_swarm(int argc, char **argv) {
     struct swarm_cli s = {.seed = 1, .jobs = 1, .scn_run = UINT64_MAX};
     s.bar.tty = isatty(STDERR_FILENO) != 0;
+    cli_interrupt_default(); /* Ctrl-C ends a swarm at once, as it would a sweep */
     int rc = parse_opts(argc, argv, &s);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (!s.has_out) {

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "experiment.h"
 #include "scenario.h"
 #include "store.h"
+#include "suggest.h"
 #include "sweep.h"
 
 static void usage(FILE *f) {
@@ -60,7 +62,7 @@ struct sweep_cli {
     uint64_t scn_combo;          /* UINT64_MAX: none */
     struct res_db *db;
     bool tty;
-    struct cli_progress bar;
+    struct cli_bar bar;
     uint64_t stored;
     const char *pnames[DLV_COUNT]; /* --protocol, resolved once the file's kind is known */
     uint32_t npnames;
@@ -70,17 +72,10 @@ struct sweep_cli {
 /* ---- options ---- */
 
 static int parse_seeds(const char *s, struct sweep_plan *p) {
-    const char *dots = strstr(s, "..");
-    unsigned long long a, b;
-    char first[32];
-    size_t n = dots ? (size_t)(dots - s) : strlen(s);
-    if (n == 0 || n >= sizeof first) return -1;
-    memcpy(first, s, n);
-    first[n] = '\0';
-    if (cli_parse_u64(first, &a) != 0) return -1;
-    if (dots && cli_parse_u64(dots + 2, &b) != 0) return -1;
+    uint64_t a, b;
+    if (cli_parse_seeds(s, &a, &b) != 0) return -1;
     p->seed_first = a;
-    p->seed_last = dots ? b : a;
+    p->seed_last = b;
     return 0;
 }
 
@@ -118,11 +113,9 @@ static int resolve_protocols(struct sweep_cli *s) {
     bool byz = s->scn->kind == SCN_KIND_BYZANTINE;
     for (uint32_t i = 0; i < s->npnames; i++) {
         int v = byz ? byz_alg_parse(s->pnames[i]) : dlv_parse(s->pnames[i]);
-        if (v < 0) {
-            fprintf(stderr, "ftsim sweep: %s: unknown %s '%s' (see 'ftsim list')\n", s->file,
-                    byz ? "algorithm" : "protocol", s->pnames[i]);
-            return CLI_USAGE;
-        }
+        if (v < 0)
+            return cli_unknown_protocol("sweep", s->pnames[i],
+                                        byz ? CLI_NAMES_ALGORITHMS : CLI_NAMES_PROTOCOLS);
         if (byz)
             s->algs[i] = v;
         else
@@ -176,8 +169,7 @@ static int parse_one(struct sweep_cli *s, int c) {
         usage(stdout);
         return -1;
     default:
-        usage(stderr);
-        return CLI_USAGE;
+        return CLI_USAGE; /* parse_opts prints the message */
     }
 }
 
@@ -190,10 +182,12 @@ static int parse_opts(int argc, char **argv, struct sweep_cli *s) {
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
     while ((c = getopt_long(argc, argv, "d:S:p:s:j:k:h", opts, NULL)) != -1) {
-        int rc = parse_one(s, c);
+        int rc = c == '?' || c == ':' ? cli_bad_option("sweep", opts, argv) : parse_one(s, c);
         if (rc) return rc;
     }
     int rc = cli_one_operand("sweep", "scenario FILE", argc, argv, &s->file);
+    static char found[CLI_DIR_MAX + 256];
+    if (rc == CLI_OK) s->file = cli_scenario_path(s->file, found, sizeof found); /* or a NAME */
     if (rc == CLI_OK && !s->db_path) {
         fprintf(stderr, "ftsim sweep: --db OUT.db is required (see 'ftsim sweep --help')\n");
         return CLI_USAGE;
@@ -289,7 +283,7 @@ static void failed(void *ctx, uint64_t index, const char *msg) {
 }
 
 static void progress(void *ctx, uint64_t done, uint64_t total) {
-    cli_progress_draw(&((struct sweep_cli *)ctx)->bar, done, total);
+    cli_bar_draw(&((struct sweep_cli *)ctx)->bar, done, total);
 }
 
 /* ---- the sweep ---- */
@@ -380,9 +374,10 @@ static int run_byz_sweep(struct sweep_cli *s) {
 
 static int run_sweep(struct sweep_cli *s) {
     struct ft_error err = {0};
-    if (res_open(s->db_path, &s->db, &err) != 0) {
+    int dr = res_open(s->db_path, &s->db, &err);
+    if (dr != 0) {
         fprintf(stderr, "ftsim sweep: %s\n", err.msg);
-        return CLI_INTERNAL;
+        return cli_db_exit(dr);
     }
     if (s->scn->kind == SCN_KIND_BYZANTINE) return run_byz_sweep(s);
     uint64_t *todo = NULL, n = 0, in_shard = 0, nfailed = 0;
@@ -412,6 +407,7 @@ static int run_sweep(struct sweep_cli *s) {
 int cli_sweep(int argc, char **argv) {
     struct sweep_cli s = {.jobs = 1, .shard_k = 1, .shard_n = 1, .tty = isatty(STDERR_FILENO) != 0};
     s.bar.tty = s.tty;
+    cli_interrupt_default(); /* Ctrl-C ends a sweep at once; it resumes from its database */
     int rc = parse_opts(argc, argv, &s);
     if (!rc && !(s.scn = malloc(sizeof *s.scn))) rc = CLI_INTERNAL;
     if (!rc) rc = load_scenarios(&s);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
+#include "suggest.h"
 
 struct command {
     const char *name;
@@ -53,12 +55,15 @@ int main(int argc, char **argv) {
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     int c;
+    opterr = 0; /* the commands print one line of their own (cli_bad_option) */
+    cli_interrupt_install();
     /* '+': stop at the first non-option, which is the command. */
     while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
         switch (c) {
         case 'h': usage(stdout); return CLI_OK;
         case 'V': printf("ftsim %s\n", FTSIM_VERSION); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        default:
+            return cli_bad_option("", opts, argv);
         }
     }
     if (optind >= argc) {
@@ -73,6 +78,11 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].fn(argc - optind, argv + optind);
-    fprintf(stderr, "ftsim: unknown command '%s' (see 'ftsim --help')\n", name);
+    const char *names[NCOMMANDS];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    char hint[64];
+    fprintf(stderr, "ftsim: unknown command '%s'%s; see 'ftsim --help'\n", name,
+            cli_did_you_mean(name, names, NCOMMANDS, hint, sizeof hint));
     return CLI_USAGE;
 }

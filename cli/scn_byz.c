@@ -207,10 +207,15 @@ static int check_limits(struct scn_ctx *c, const struct scn_node *m,
         return scn_fail(c, scn_key_of(m, v[B_TRAITORS]),
                         "'traitors' does not apply with 'exhaustive: true' (exhaustive mode "
                         "places up to m traitors itself)");
-    struct byz_enum it;
-    uint64_t runs;
-    struct ft_error e = {0};
-    if (byz_enum_start(&it, &b->cfg, &runs, &e)) return scn_fail(c, v[B_EXHAUSTIVE], "%s", e.msg);
+    for (uint32_t i = 0; i < b->nalgs; i++) { /* the work depends on the algorithm */
+        struct byz_enum it;
+        struct byz_config cfg = b->cfg;
+        uint64_t runs;
+        struct ft_error e = {0};
+        cfg.alg = b->algs[i];
+        if (byz_enum_start(&it, &cfg, &runs, &e))
+            return scn_fail(c, v[B_EXHAUSTIVE], "%s: %s", byz_alg_name(b->algs[i]), e.msg);
+    }
     return 0;
 }
 

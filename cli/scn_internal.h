@@ -37,7 +37,13 @@ struct scn_ctx {
     size_t len;
     struct ft_error *err;
     struct scenario *out;
+    uint64_t csv_value_abs_max; /* a csv source's largest |value| (scn_check_window_sum) */
 };
+
+/* A windowed sum or mean over `records` records (an upper estimate) must stay inside
+ * int64: the largest |value| the source gives after the query's map and filter
+ * operators, times the records, is checked at load (FT_EPARSE at `at` otherwise). */
+int scn_check_window_sum(struct scn_ctx *c, const struct scn_node *at, uint64_t records);
 
 int scn_fail(struct scn_ctx *c, const struct scn_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

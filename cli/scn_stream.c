@@ -58,8 +58,12 @@ static int get_prob(struct scn_ctx *c, const struct scn_node *n, const char *key
     return scn_get_number(c, n, key, 0, 1, false, out);
 }
 
+/* Events per second: the generators convert 1e9 / rate to integer nanoseconds, so the
+ * lower bound keeps the mean gap (at most 10^15 ns, about 11.6 days) inside uint64. */
+#define SCN_RATE_MIN 1e-6
+#define SCN_RATE_MAX 1e7
 static int get_rate(struct scn_ctx *c, const struct scn_node *n, const char *key, double *out) {
-    return scn_get_number(c, n, key, 0, 1e7, true, out);
+    return scn_get_number(c, n, key, SCN_RATE_MIN, SCN_RATE_MAX, false, out);
 }
 
 /* ---- source ---- */
@@ -244,11 +248,11 @@ static int src_csv(struct scn_ctx *c, const struct scn_node *m, vals v) {
     struct csv_data d;
     struct ft_error e = {0};
     rc = csv_load(s->csv_path, &d, &e);
-    if (rc == FT_EPARSE) { /* the CSV's own position */
+    if ((rc == FT_EPARSE && e.line) || rc == FT_ENOMEM) { /* the CSV's own position */
         *c->err = e;
-        return FT_EPARSE;
+        return rc;
     }
-    if (rc) return rc == FT_ENOMEM ? rc : scn_fail(c, v[S_FILE], "%s", e.msg);
+    if (rc) return scn_fail(c, v[S_FILE], "%s", e.msg); /* e.msg names the CSV */
     if (!d.n)
         rc = scn_fail(c, v[S_FILE], "the CSV '%s' has no rows", s->csv_path);
     else if (d.last_arrival_ns >= c->out->pipe.duration_ns)
@@ -258,6 +262,11 @@ static int src_csv(struct scn_ctx *c, const struct scn_node *m, vals v) {
                       d.last_arrival_line, scn_duration_str(d.last_arrival_ns, t, sizeof t));
     s->keys = d.nkeys;
     s->csv_rows = d.n;
+    for (size_t i = 0; i < d.n; i++) {
+        uint64_t a =
+            d.rows[i].value < 0 ? 0 - (uint64_t)d.rows[i].value : (uint64_t)d.rows[i].value;
+        if (a > c->csv_value_abs_max) c->csv_value_abs_max = a;
+    }
     csv_free(&d);
     return rc;
 }
@@ -669,4 +678,44 @@ bool scn_check_windows(const struct scn_expect *e, const struct exp_outcome *o,
         ok &= row_holds(&e->rows[i], w, buf, size);
     if (e->nrows && ok) append(buf, size, "%s%u window rows hold", buf[0] ? ", " : "", e->nrows);
     return ok;
+}
+
+/* ---- the window's sum must fit int64 ---- */
+
+#define SCN_GENERATED_VALUE_ABS_MAX 1000000000000ull /* >= SRC_GLITCH_VALUE, iot readings */
+
+static uint64_t abs64(int64_t v) {
+    return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+}
+
+/* The largest |value| after the query's operators (a double: it only bounds). */
+static double value_bound(const struct scn_ctx *c) {
+    const struct pipe_config *p = &c->out->pipe;
+    double v = p->source.kind == SRC_CSV ? (double)c->csv_value_abs_max
+                                         : (double)SCN_GENERATED_VALUE_ABS_MAX;
+    for (uint32_t i = 0; i < p->query.nops; i++) {
+        const struct pipe_op *op = &p->query.ops[i];
+        if (op->kind == OP_FILTER) {
+            double f = fmax((double)abs64(op->min), (double)abs64(op->max));
+            v = fmin(v, f);
+        }
+        if (op->kind != OP_MAP) continue;
+        v = op->has_set ? (double)abs64(op->set)
+                        : v * (double)abs64(op->mul) / (double)op->div + (double)abs64(op->add);
+    }
+    return v;
+}
+
+int scn_check_window_sum(struct scn_ctx *c, const struct scn_node *at, uint64_t records) {
+    const struct pipe_query *q = &c->out->pipe.query;
+    if (!q->enabled || (q->window.agg != WIN_AGG_SUM && q->window.agg != WIN_AGG_MEAN)) return 0;
+    double v = value_bound(c);
+    if (v * (double)records < 0x1p63) return 0;
+    return scn_fail(c, at,
+                    "a window's %s could overflow 64 bits: values reach %.3g after the "
+                    "pipeline's map and filter, and a window may hold up to %llu records "
+                    "(%.3g in all, above 9.2e18); scale the values down ('map: { divide: ... "
+                    "}') or filter them",
+                    q->window.agg == WIN_AGG_SUM ? "sum" : "mean", v, (unsigned long long)records,
+                    v * (double)records);
 }

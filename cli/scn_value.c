@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "scn_internal.h"
+#include "suggest.h"
 
 /* ---- errors and messages ---- */
 
@@ -50,9 +51,15 @@ const char *scn_text(const char *s, char *buf, size_t size) {
         else
             buf[o++] = (char)ch;
     }
-    while (s[i] && ((unsigned char)s[i] & 0xc0) == 0x80 && o + 1 < size)
+    /* the rest of a cut character: at most 3 continuation bytes (found by fuzzing: a
+     * run of them after escaped control characters wrote past buf) */
+    for (int k = 0; k < 3 && s[i] && ((unsigned char)s[i] & 0xc0) == 0x80; k++)
         buf[o++] = s[i++];
-    if (s[i]) o += (size_t)snprintf(buf + o, size - o, "...");
+    if (s[i]) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    FT_ASSERT(o < size); /* 4 * SCN_QUOTE_MAX + 3 + 3 < SCN_QUOTE_BUF */
     buf[o] = '\0';
     return buf;
 }
@@ -320,36 +327,6 @@ int scn_check_text(struct scn_ctx *c) {
 
 /* ---- mappings: known keys, did-you-mean, duplicates, required keys ---- */
 
-static size_t levenshtein(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b), row[33];
-    FT_ASSERT(lb < 33);
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
-static const char *suggest(const char *word, const char *const *keys, uint32_t n) {
-    const char *best = NULL;
-    size_t bd = 3;
-    if (strlen(word) > 64) return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        size_t d = levenshtein(word, keys[i]);
-        if (d < bd) bd = d, best = keys[i];
-    }
-    return best;
-}
-
 static const char *join(const char *const *keys, uint32_t n, uint32_t mask, char *buf,
                         size_t size) {
     size_t o = 0;
@@ -362,7 +339,7 @@ static const char *join(const char *const *keys, uint32_t n, uint32_t mask, char
 
 int scn_unknown_key(struct scn_ctx *c, const struct scn_node *k, const struct scn_mapspec *s) {
     char t[SCN_QUOTE_BUF], list[300];
-    const char *hint = suggest(k->text, s->keys, s->nkeys);
+    const char *hint = cli_suggest(k->text, s->keys, s->nkeys);
     if (hint)
         return scn_fail(c, k, "unknown %s '%s' %s (did you mean '%s'?)", s->noun,
                         scn_text(k->text, t, sizeof t), s->where, hint);

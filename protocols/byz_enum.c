@@ -158,6 +158,16 @@ int byz_enum_start(struct byz_enum *it, const struct byz_config *base, uint64_t 
                        "more than %llu",
                        (unsigned long long)total, base->decisions, (unsigned long long)agreements,
                        (unsigned long long)BYZ_EXHAUSTIVE_RUNS_MAX);
+    uint64_t per =
+        base->alg == BYZ_OM ? byz_om_messages(base->n, base->m) : 2ull * base->n * base->n;
+    if (per > BYZ_EXHAUSTIVE_MESSAGES_MAX / agreements)
+        return ft_fail(err, FT_ELIMIT,
+                       "exhaustive mode would send about %.3g messages (%llu runs x %u decisions "
+                       "x %llu messages each), more than the limit of %.3g (about 15 s of "
+                       "work): lower m or n, or set exhaustive: false",
+                       (double)agreements * (double)per, (unsigned long long)total,
+                       base->decisions ? base->decisions : 1, (unsigned long long)per,
+                       (double)BYZ_EXHAUSTIVE_MESSAGES_MAX);
     memset(it, 0, sizeof *it);
     it->base = *base;
     *runs = total;

@@ -54,7 +54,7 @@ uint32_t byz_rounds(const struct byz_config *c) {
 }
 
 /* sum over k = 1..m+1 of (n-1)(n-2)...(n-k), saturating at UINT64_MAX. */
-static uint64_t om_messages(uint32_t n, uint32_t m) {
+uint64_t byz_om_messages(uint32_t n, uint32_t m) {
     uint64_t total = 0, term = 1;
     for (uint32_t k = 1; k <= m + 1 && k < n; k++) {
         if (term > UINT64_MAX / (n - k)) return UINT64_MAX;
@@ -73,16 +73,16 @@ int byz_config_check(const struct byz_config *c, struct ft_error *err) {
     if (c->m > BYZ_M_MAX || c->m + 2 > c->n)
         return ft_fail(err, FT_ELIMIT, "m must be at most n - 2 = %u and at most %u, found %u",
                        c->n - 2, BYZ_M_MAX, c->m);
-    if (c->alg == BYZ_OM && om_messages(c->n, c->m) > BYZ_MESSAGES_MAX)
+    if (c->alg == BYZ_OM && byz_om_messages(c->n, c->m) > BYZ_MESSAGES_MAX)
         return ft_fail(err, FT_ELIMIT,
                        "OM(%u) with n = %u sends %llu messages per decision, more than the "
                        "limit of %llu",
-                       c->m, c->n, (unsigned long long)om_messages(c->n, c->m),
+                       c->m, c->n, (unsigned long long)byz_om_messages(c->n, c->m),
                        (unsigned long long)BYZ_MESSAGES_MAX);
     if (c->decisions < 1 || c->decisions > BYZ_DECISIONS_MAX)
         return ft_fail(err, FT_ELIMIT, "decisions must be between 1 and %u, found %u",
                        BYZ_DECISIONS_MAX, c->decisions);
-    if (c->alg == BYZ_OM && om_messages(c->n, c->m) > BYZ_MESSAGES_MAX * 10 / c->decisions)
+    if (c->alg == BYZ_OM && byz_om_messages(c->n, c->m) > BYZ_MESSAGES_MAX * 10 / c->decisions)
         return ft_fail(err, FT_ELIMIT, "%u decisions of OM(%u) with n = %u exceed %llu messages",
                        c->decisions, c->m, c->n, (unsigned long long)BYZ_MESSAGES_MAX * 10);
     if (c->latency_ns == 0 || c->latency_ns >= c->round_ns || c->round_ns > SIM_NS_PER_S * 3600)
@@ -316,7 +316,7 @@ static int run_alloc(struct byz_run *run, uint64_t seed, struct ft_error *err) {
     run->orders = malloc(c->decisions);
     run->decided = malloc(cells);
     run->sink.outputs = malloc(cells);
-    struct sim_config sc = {seed, 0};
+    struct sim_config sc = {.seed = seed};
     run->s = sim_new(&sc);
     if (!run->orders || !run->decided || !run->sink.outputs || !run->s)
         return ft_fail(err, FT_ENOMEM, "out of memory for a Byzantine run");

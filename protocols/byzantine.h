@@ -22,6 +22,10 @@
 #define BYZ_MESSAGES_MAX 4000000ull /* OM(m)'s closed-form message count per decision */
 #define BYZ_EXHAUSTIVE_N_MAX 10u    /* exhaustive mode refuses larger n */
 #define BYZ_EXHAUSTIVE_RUNS_MAX 200000ull /* runs x decisions in one exhaustive sweep */
+/* Total work of one exhaustive sweep: runs x decisions x messages per decision (OM's
+ * closed form; 2 n^2 bounds SM's and Dolev-Strong's relays of at most two values).
+ * About 7 million messages a second here, so the limit is about 15 s of work. */
+#define BYZ_EXHAUSTIVE_MESSAGES_MAX 100000000ull
 #define BYZ_ROUND_NS_DEFAULT (10 * SIM_NS_PER_MS)
 #define BYZ_LATENCY_NS_DEFAULT (1 * SIM_NS_PER_MS)
 
@@ -110,6 +114,9 @@ struct byz_enum {
     uint32_t strategy, order; /* indices of the next run */
     bool done;
 };
+/* OM(m)'s messages per decision with n generals: sum over k = 1..m+1 of
+ * (n-1)(n-2)...(n-k), saturating at UINT64_MAX. */
+uint64_t byz_om_messages(uint32_t n, uint32_t m);
 /* Starts the enumeration; FT_ELIMIT when base.n > BYZ_EXHAUSTIVE_N_MAX or runs x
  * decisions would exceed BYZ_EXHAUSTIVE_RUNS_MAX. *runs gets the number of runs. */
 int byz_enum_start(struct byz_enum *it, const struct byz_config *base, uint64_t *runs,

@@ -6,6 +6,10 @@ set -euo pipefail
 
 pkgs=(gcc clang make cmake pkg-config libsodium-dev libsqlite3-dev libyaml-dev
       libcmocka-dev libxxhash-dev gnuplot-nox fonts-dejavu-core sqlite3 parallel)
+# Only for what needs them: `make fuzz` (libFuzzer's runtime), `make memcheck`
+# (valgrind); `make test` renders the man page with man-db when it is there.
+[ -n "${FTSIM_DEPS_FUZZ:-}" ] && pkgs+=(libclang-rt-14-dev)
+[ -n "${FTSIM_DEPS_MEMCHECK:-}" ] && pkgs+=(valgrind)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -16,9 +16,11 @@
     X(EDOWN, -5, "node is down")                                                                   \
     X(EPARSE, -6, "bad input")                                                                     \
     X(EIO, -7, "input/output error")                                                               \
-    X(EDB, -8, "database error")                                                               \
+    X(EDB, -8, "database error")                                                                   \
     X(ECRYPTO, -9, "cryptography error")                                                           \
-    X(ESTATE, -10, "operation not valid in this state")
+    X(ESTATE, -10, "operation not valid in this state")                                            \
+    X(EOUT, -11, "cannot write the output")                                                        \
+    X(EINTR, -12, "interrupted")
 
 enum ft_err {
     FT_OK = 0,

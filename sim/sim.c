@@ -23,6 +23,8 @@ int sim_fail(struct sim *s, int code, const char *fmt, ...) {
     return code;
 }
 
+static uint64_t next_check(const struct sim *s);
+
 struct sim *sim_new(const struct sim_config *cfg) {
     if (sodium_init() < 0) return NULL;
     /* The XXH3 state inside wants 64-byte alignment, more than calloc promises. */
@@ -32,6 +34,9 @@ struct sim *sim_new(const struct sim_config *cfg) {
     memset(s, 0, size);
     s->seed = cfg ? cfg->seed : 0;
     s->events_max = cfg ? cfg->events_max : 0;
+    s->progress = cfg ? cfg->progress : NULL;
+    s->progress_ctx = cfg ? cfg->progress_ctx : NULL;
+    s->next_check = next_check(s);
     s->current = SIM_NODE_NONE;
     s->ev_free = SLOT_NONE;
     if (heap_init(&s->heap, 1024) != 0) goto err;
@@ -569,6 +574,26 @@ void sim_deliver_to(struct sim *s, struct msgbuf *m) {
     run_handler_end(s, m->dst);
 }
 
+/* The next events_run at which run_check has something to do (UINT64_MAX: never). */
+static uint64_t next_check(const struct sim *s) {
+    uint64_t n = UINT64_MAX;
+    if (s->progress) n = (s->events_run / SIM_PROGRESS_EVENTS + 1) * SIM_PROGRESS_EVENTS;
+    if (s->events_max && s->events_max < n) n = s->events_max;
+    return n;
+}
+
+/* The event budget and the progress callback, off the hot path. */
+static void run_check(struct sim *s) {
+    if (s->events_max && s->events_run >= s->events_max && !s->stop)
+        sim_fail(s, FT_ELIMIT, "run stopped after %llu events (events_max)",
+                 (unsigned long long)s->events_max);
+    if (!s->stop && s->progress && s->events_run % SIM_PROGRESS_EVENTS == 0 &&
+        s->progress(s->progress_ctx, s->now, s->events_run) != 0)
+        sim_fail(s, FT_EINTR, "interrupted after %llu events at simulated time %.6f s",
+                 (unsigned long long)s->events_run, (double)s->now / 1e9);
+    s->next_check = next_check(s);
+}
+
 int sim_run_until(struct sim *s, uint64_t until_ns) {
     s->stop = s->fail_code != 0;
     while (!s->stop && s->pending) {
@@ -584,9 +609,7 @@ int sim_run_until(struct sim *s, uint64_t until_ns) {
         s->now = he.time;
         s->events_run++;
         dispatch(s, &e);
-        if (s->events_max && s->events_run >= s->events_max && !s->stop)
-            sim_fail(s, FT_ELIMIT, "run stopped after %llu events (events_max)",
-                     (unsigned long long)s->events_max);
+        if (s->events_run >= s->next_check) run_check(s);
     }
     if (s->fail_code) return s->fail_code;
     if (!s->stop && until_ns != SIM_TIME_MAX && s->now < until_ns) s->now = until_ns;

@@ -55,9 +55,17 @@ struct sim_node_ops {
     void (*on_timer)(struct sim *s, uint32_t node, uint64_t tag, void *ctx);
 };
 
+/* Called every SIM_PROGRESS_EVENTS events with the simulated time and the events run
+ * so far (a count, never the wall clock: the run stays deterministic); a non-zero
+ * return stops the run with FT_EINTR (e.g. Ctrl-C). */
+#define SIM_PROGRESS_EVENTS (1u << 20)
+typedef int (*sim_progress_fn)(void *ctx, uint64_t now_ns, uint64_t events);
+
 struct sim_config {
     uint64_t seed;
     uint64_t events_max; /* stop with FT_ELIMIT after this many events; 0 = no limit */
+    sim_progress_fn progress; /* optional */
+    void *progress_ctx;
 };
 
 /* ---- life cycle ---- */

@@ -134,6 +134,9 @@ struct lane {
 
 struct sim {
     uint64_t seed, now, seq, events_run, events_max;
+    uint64_t next_check; /* events_run at which run_check looks at the limit and progress */
+    sim_progress_fn progress;
+    void *progress_ctx;
     struct heap heap;   /* events whose delay has no lane */
     struct lane lanes[SIM_LANES];
     size_t pending;     /* in the heap and the lanes */

@@ -1,11 +1,12 @@
 /* The CSV replay parser: one pass over the bytes, fields split on commas (double-quoted
  * fields may hold commas; "" is a quote), blank lines and lines starting with '#'
- * skipped, CRLF accepted. Integer arithmetic only; every bound checked; the first
+ * skipped, LF, CRLF or CR line ends; a quoted field ends on its line. Integer arithmetic
+ * only (ISO days range-checked before they are scaled); every bound checked; the first
  * malformed field stops the parse with file:line:col and what was expected. */
 #include "csv.h"
+#include "fileio.h"
 #include "grow.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,13 @@ static int iso_time(const char *s, size_t n, int64_t *iso_day, uint64_t *out, co
     if (!iso_day) return *why = "ISO timestamps are not accepted here", -2;
     int64_t day = days_from_civil((int64_t)y, (unsigned)mo, (unsigned)d);
     if (*iso_day == INT64_MIN) *iso_day = day;
+    /* the day range first, so the product below stays far inside int64 */
+    if (day - *iso_day > (int64_t)CSV_DAYS_MAX)
+        return *why = "times must be below 100 days after midnight (UTC) of the file's first "
+                      "ISO date",
+               -2;
+    if (day - *iso_day < -1)
+        return *why = "it is before midnight (UTC) of the file's first ISO date", -2;
     int64_t t = (day - *iso_day) * 86400 * (int64_t)NS_PER_S + (int64_t)tod - off_ns;
     if (t < 0) return *why = "it is before midnight (UTC) of the file's first ISO date", -2;
     *out = (uint64_t)t;
@@ -216,7 +224,11 @@ static int read_field(struct parser *p, size_t eol, struct field *f) {
     if (i < eol && p->text[i] == '"') {
         size_t o = 0;
         for (i++;; i++) {
-            if (i >= eol) return fail_at(p, f->at, "a quoted field has no closing '\"'");
+            if (i >= eol)
+                return fail_at(p, f->at,
+                               eol < p->len ? "a quoted field has no closing '\"' on its line "
+                                              "(a quoted field may not hold a line break)"
+                                            : "a quoted field has no closing '\"'");
             if (p->text[i] == '"') {
                 if (i + 1 < eol && p->text[i + 1] == '"')
                     i++;
@@ -420,15 +432,23 @@ static int cmp_arrival(const void *a, const void *b) {
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* The end of the line starting at pos: the index of its '\n' or '\r' (LF, CRLF and CR
+ * alone all end a line), or len. */
+static size_t line_end(const char *text, size_t pos, size_t len) {
+    while (pos < len && text[pos] != '\n' && text[pos] != '\r')
+        pos++;
+    return pos;
+}
+
 static int parse_lines(struct parser *p) {
     int cols[COLS_MAX], ncols = 0;
     bool have_header = false;
     if (p->len >= 3 && !memcmp(p->text, "\xef\xbb\xbf", 3)) p->pos = 3; /* UTF-8 BOM */
     for (p->line = 1; p->pos < p->len; p->line++) {
         p->line_start = p->pos;
-        const char *nl = memchr(p->text + p->pos, '\n', p->len - p->pos);
-        size_t next = nl ? (size_t)(nl - p->text) + 1 : p->len, eol = next - (nl != NULL);
-        if (eol > p->pos && p->text[eol - 1] == '\r') eol--;
+        size_t eol = line_end(p->text, p->pos, p->len), next = p->len;
+        if (eol < p->len) /* past the line break: one byte, two for CRLF */
+            next = eol + 1 + (p->text[eol] == '\r' && eol + 1 < p->len && p->text[eol + 1] == '\n');
         const char *nul = memchr(p->text + p->pos, '\0', eol - p->pos);
         if (nul) return fail_at(p, (size_t)(nul - p->text), "a NUL byte (is this a binary file?)");
         size_t first = p->pos;
@@ -458,8 +478,9 @@ int csv_parse(const char *name, const char *text, size_t len, struct csv_data *o
     struct parser p = {
         .name = name, .text = text, .len = len, .err = err, .out = out, .iso_day = INT64_MIN};
     if (len > CSV_BYTES_MAX)
-        return ft_fail_at(err, FT_EPARSE, name, 0, 0, "a CSV file has at most %u bytes",
-                          CSV_BYTES_MAX);
+        return ft_fail_at(err, FT_EPARSE, name, 0, 0,
+                          "expected a CSV file of at most %u bytes, found %zu bytes", CSV_BYTES_MAX,
+                          len);
     int rc = key_rehash(&p, 256);
     if (!rc) rc = parse_lines(&p);
     free(p.kidx);
@@ -477,24 +498,11 @@ int csv_parse(const char *name, const char *text, size_t len, struct csv_data *o
 
 int csv_load(const char *path, struct csv_data *out, struct ft_error *err) {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return ft_fail(err, FT_EIO, "cannot open '%s': %s", path, strerror(errno));
-    char *buf = malloc(CSV_BYTES_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        return ft_fail(err, FT_ENOMEM, "out of memory reading '%s'", path);
-    }
-    size_t n = fread(buf, 1, CSV_BYTES_MAX + 1, f);
-    int bad = ferror(f), e = errno;
-    fclose(f);
-    int rc;
-    if (bad)
-        rc = ft_fail(err, FT_EIO, "cannot read '%s': %s", path, strerror(e));
-    else if (n > CSV_BYTES_MAX)
-        rc = ft_fail_at(err, FT_EPARSE, path, 0, 0, "a CSV file has at most %u bytes",
-                        CSV_BYTES_MAX);
-    else
-        rc = csv_parse(path, buf, n, out, err);
+    char *buf;
+    size_t n;
+    int rc = ft_read_file(path, CSV_BYTES_MAX, "CSV file", &buf, &n, err);
+    if (rc) return rc;
+    rc = csv_parse(path, buf, n, out, err);
     free(buf);
     return rc;
 }

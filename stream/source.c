@@ -229,8 +229,9 @@ int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
     switch (cfg->kind) {
     case SRC_KEYED: {
         rng_init(&g->rng, seed, "source:keyed");
-        double mean = cfg->rate_per_s > 0 ? 1e9 / cfg->rate_per_s : 1e18;
-        g->next_ns = rng_exponential(&g->rng, (uint64_t)mean);
+        uint64_t mean =
+            cfg->rate_per_s > 0 ? src_gap_mean_ns(cfg->rate_per_s) : 1000000000000000000u;
+        g->next_ns = rng_exponential(&g->rng, mean);
         break;
     }
     case SRC_IOT: rc = iot_init(g, seed); break;
@@ -264,7 +265,7 @@ static bool gen_next(struct src_gen *g, struct src_record *r) {
         r->event_ns = r->arrival_ns = g->next_ns;
         r->key = (uint32_t)rng_below(&g->rng, g->cfg.keys);
         r->value = (int64_t)rng_below(&g->rng, 1000);
-        g->next_ns += rng_exponential(&g->rng, (uint64_t)(1e9 / g->cfg.rate_per_s));
+        g->next_ns += rng_exponential(&g->rng, src_gap_mean_ns(g->cfg.rate_per_s));
         return true;
     case SRC_IOT: return g->dev_event ? iot_extra_next_record(g, r) : iot_plain_next(g, r);
     case SRC_CSV: return csv_next_record(g, r);

@@ -131,4 +131,13 @@ bool src_ads_next(struct src_gen *g, struct src_record *r);
 int src_clicks_init(struct src_gen *g, uint64_t seed);
 bool src_clicks_next(struct src_gen *g, struct src_record *r);
 
+/* The mean gap in ns of Poisson arrivals at rate_per_s > 0: 1e9 / rate, converted to an
+ * integer only inside [0, SRC_GAP_MEAN_MAX_NS] (the loader keeps rates >= 1e-6, whose gaps
+ * all fit; a smaller or non-finite rate from elsewhere is clamped, never undefined). */
+#define SRC_GAP_MEAN_MAX_NS 1000000000000000.0 /* 10^15 ns: a rate of 10^-6 per second */
+static inline uint64_t src_gap_mean_ns(double rate_per_s) {
+    double m = 1e9 / rate_per_s;
+    return m >= 0 && m < SRC_GAP_MEAN_MAX_NS ? (uint64_t)m : (uint64_t)SRC_GAP_MEAN_MAX_NS;
+}
+
 #endif

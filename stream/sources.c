@@ -21,7 +21,7 @@
 #define CLICKS_SESSION_MAX 100000u /* page views one session may have */
 
 static uint64_t gap_ns(struct rng *r, double rate_per_s) {
-    return rate_per_s > 0 ? rng_exponential(r, (uint64_t)(1e9 / rate_per_s)) : UINT64_MAX / 4;
+    return rate_per_s > 0 ? rng_exponential(r, src_gap_mean_ns(rate_per_s)) : UINT64_MAX / 4;
 }
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {

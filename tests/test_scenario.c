@@ -369,11 +369,15 @@ static void test_empty_oversized_and_unreadable_inputs(void **state) {
     fclose(f);
     assert_int_equal(scn_load("big-scenario.tmp", scn, &err), FT_EPARSE);
     assert_non_null(strstr(err.msg, "at most 1048576 bytes"));
+    assert_non_null(strstr(err.msg, "big-scenario.tmp")); /* names its file (issue 15) */
+    assert_string_equal(err.file, "big-scenario.tmp");
     remove("big-scenario.tmp");
     free(buf);
     assert_int_equal(scn_load("tests/data/no-such-file.yaml", scn, &err), FT_EIO);
     assert_non_null(strstr(err.msg, "no-such-file.yaml"));
-    assert_int_equal(scn_load("tests/data", scn, &err), FT_EIO);
+    /* a directory, like a FIFO, is refused before any read (it could block for ever) */
+    assert_int_equal(scn_load("tests/data", scn, &err), FT_EPARSE);
+    assert_non_null(strstr(err.msg, "'tests/data' is a directory"));
 }
 
 /* ---- the bad files ---- */
