@@ -14,7 +14,7 @@ _ftsim() {
     local cur prev cmd
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="run check list sweep merge export plot diagram example help"
+    local commands="run explain check list sweep swarm shrink merge export plot diagram example help"
     local protocols="at-most-once at-least-once exactly-once exactly-once-txn exactly-once-checkpoint om sm dolev-strong"
     if [ "$COMP_CWORD" -eq 1 ]; then
         mapfile -t COMPREPLY < <(compgen -W "$commands --help --version" -- "$cur")
@@ -31,19 +31,22 @@ _ftsim() {
         mapfile -t COMPREPLY < <(compgen -W "comparison loss-sweep timeseries latency-cdf windows drivers byzantine lambda" -- "$cur")
         return ;;
     --db | --junit | --out) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-    --seed | --seeds | --set | --jobs | --shard | --where | --record | --from | --to | --node)
+    --seed | --seeds | --set | --jobs | --shard | --where | --record | --from | --to | --node | --runs)
         return ;;
     esac
     local opts=""
     case "$cmd" in
     run) opts="--seed --protocol --db --out --json --trace --record --from --to --node --help" ;;
+    explain) opts="--seed --protocol --record --json --all --help" ;;
     check) opts="--tap --junit --exhaustive --help" ;;
     list) opts="--help" ;;
     sweep) opts="--db --seeds --protocol --set --jobs --shard --help" ;;
+    swarm) opts="--runs --seed --jobs --db --out --protocol --shrink --all --help" ;;
+    shrink) opts="--seed --protocol --out --seeds --help" ;;
     merge) opts="--help" ;;
     export) opts="--table --where --out --help" ;;
     plot) opts="--out --format --only --help" ;;
-    diagram) opts="--out --seed --protocol --from --to --record --help" ;;
+    diagram) opts="--out --seed --protocol --from --to --record --explain --help" ;;
     example) opts="--seed --trace --help" ;;
     esac
     if [[ "$cur" == -* ]]; then
@@ -51,7 +54,7 @@ _ftsim() {
         return
     fi
     case "$cmd" in
-    run | check | sweep | diagram)
+    run | explain | check | sweep | swarm | shrink | diagram)
         mapfile -t COMPREPLY < <(compgen -f -X '!*.yaml' -- "$cur"; compgen -d -- "$cur";
             compgen -W "$(_ftsim_scenario_names)" -- "$cur")
         ;;

@@ -358,18 +358,37 @@ case_install_into_a_prefix() {
     has "scenario lost-ack, seed 42" out
     run 0 "$p/bin/ftsim" run spark-windowed-wordcount --protocol at-least-once
     run 0 "$p/bin/ftsim" list
-    has "scenarios in $(readlink -f "$p")/share/ftsim/scenarios/ (22)" out
+    local n
+    n=$(find "$p/share/ftsim/scenarios" -maxdepth 1 -name '*.yaml' | wc -l)
+    has "scenarios in $(readlink -f "$p")/share/ftsim/scenarios/ ($n)" out
     cd "$SRC" || exit 1
 }
 case_man_page_renders() {
     command -v man >/dev/null || exit 77
     MANWIDTH=80 man --warnings -l "$SRC/man/ftsim.1" >"$T/out" 2>"$T/err" || fail "man failed"
     [ -s "$T/err" ] && fail "man warned"
-    for c in run check list sweep merge export plot diagram example; do
+    for c in $(commands_of_help); do
         grep -q "^     $c" "$T/out" || fail "the page has no command $c"
     done
     has "EXIT STATUS" out
     has "FILES" out
+}
+# The commands `ftsim --help` lists (the man page and the completion must know each).
+commands_of_help() {
+    "$FTSIM" --help | awk '/^commands:/{f=1; next} f && /^  [a-z]/{print $1} f && /^$/{if (n++) exit}'
+}
+case_completion_knows_every_command_and_its_options() {
+    local c o
+    for c in $(commands_of_help); do
+        bash -c 'source completion/ftsim.bash; COMP_WORDS=(ftsim "$1"); COMP_CWORD=1; _ftsim
+            echo "${COMPREPLY[*]}"' _ "$c" | grep -qw -- "$c" || fail "completion lacks command $c"
+        # every option of the command's --help list (lines "  --opt ...") is completed
+        for o in $("$FTSIM" "$c" --help | grep -oE -- '^ +--[a-z][a-z-]*' | sort -u); do
+            bash -c 'source completion/ftsim.bash; COMP_WORDS=(ftsim "$1" "$2"); COMP_CWORD=2
+                _ftsim; echo "${COMPREPLY[*]}"' _ "$c" "$o" | grep -qw -- "$o" ||
+                fail "completion of 'ftsim $c' lacks $o"
+        done
+    done
 }
 case_completion_completes_commands_and_names() {
     bash -c 'source completion/ftsim.bash
