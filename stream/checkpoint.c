@@ -322,6 +322,13 @@ static uint32_t owner_of(const struct pipe *p, uint32_t part) {
     return p->worker[part % p->cfg.workers];
 }
 
+/* The workers that take part in a checkpoint: those that own a partition (worker w owns
+ * w, w + W, ...; with more workers than partitions the rest own none, get no barrier and
+ * have nothing to snapshot, so the coordinator waits for no ack from them). */
+static uint32_t participants(const struct pipe *p) {
+    return p->cfg.workers < p->cfg.partitions ? p->cfg.workers : p->cfg.partitions;
+}
+
 static bool aborted_empty(const struct ck_meta *m, uint64_t k) {
     return m->id == k;
 }
@@ -459,10 +466,11 @@ void ckpt_coord_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {
     if (wi != PIPE_NO_OWNER && wi >= p->cfg.workers) return;
     switch (m->kind) {
     case PIPE_MSG_SNAPSHOT_ACK:
-        if (wi == PIPE_NO_OWNER || w.epoch != ck->epoch || w.txn != cv->pending || cv->acked[wi])
+        if (wi == PIPE_NO_OWNER || wi >= participants(p) || w.epoch != ck->epoch ||
+            w.txn != cv->pending || cv->acked[wi])
             return;
         cv->acked[wi] = 1;
-        if (++cv->nacked == p->cfg.workers) complete(s, p, cv);
+        if (++cv->nacked == participants(p)) complete(s, p, cv);
         return;
     case PIPE_MSG_JOIN:
         if (wi == PIPE_NO_OWNER) return;
