@@ -355,8 +355,13 @@ static bool all_restored(const struct pipe *p, const struct ckpt_cvol *cv) {
     return true;
 }
 
+/* RESTORE(epoch, restore point) to worker i (the sink at i = W). A worker's copy names
+ * the incarnation it is meant for (value = incarnation + 1, as the worker last joined
+ * with): a worker that restarted since takes no restore of a rollback decided before
+ * its join, and keeps joining until the rollback its own join starts. */
 static void send_restore(struct sim *s, struct pipe *p, uint32_t i) {
     struct wire w = {.epoch = p->ck->epoch, .txn = p->ck->restore_k};
+    if (i < p->cfg.workers) w.value = p->ck->incarnation[i];
     wire_send(s, p->broker, i < p->cfg.workers ? p->worker[i] : p->sink, PIPE_MSG_RESTORE, &w);
 }
 
@@ -704,6 +709,9 @@ static void on_restore(struct sim *s, struct pipe *p, uint32_t me, struct ck_wvo
                        const struct wire *r) {
     uint32_t w = windex(p, me), win = p->cfg.delivery.window;
     struct wire ack = {.epoch = r->epoch};
+    /* meant for an earlier incarnation (a restarted coordinator resending a rollback it
+     * decided before this worker restarted): its offsets are not where the job stands */
+    if (r->value != (uint64_t)sim_node_incarnation(s, me) + 1) return;
     if (r->epoch < v->epoch) return;
     if (r->epoch > v->epoch) {
         struct ck_meta *m = meta_find(p->ck, r->txn);
