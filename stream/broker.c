@@ -209,6 +209,11 @@ static void broker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
                 return;
             }
             pipe_group_seen(s, p, &v->grp, wi);
+            if (m->kind == PIPE_MSG_ASSIGN_ACK) {
+                if (w.partition < p->cfg.partitions)
+                    pipe_group_assign_ack(s, &v->grp, wi, (uint32_t)w.partition, w.epoch);
+                return;
+            }
         }
     }
     if (m->kind == PIPE_MSG_PRODUCE) on_produce(s, p, &w);
@@ -222,6 +227,11 @@ static void broker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     struct brk_vol *v = sim_node_volatile(s, me);
     if (TAG_TYPE(tag) == T_BRK_SESSION) {
         if (TAG_P(tag) < p->cfg.workers) pipe_group_timer(s, p, &d->grp, &v->grp, TAG_P(tag));
+        return;
+    }
+    if (TAG_TYPE(tag) == T_BRK_ASSIGN) {
+        if (TAG_P(tag) < p->cfg.partitions)
+            pipe_group_assign_timer(s, p, &d->grp, &v->grp, TAG_P(tag));
         return;
     }
     if (TAG_TYPE(tag) >= T_CK_TRIGGER) {

@@ -109,6 +109,7 @@ enum pipe_msg_kind {
     PIPE_MSG_JOIN,            /* worker -> broker: restarted with no state, roll back */
     PIPE_MSG_RESTORE,         /* broker -> worker / sink: new job epoch, restore point */
     PIPE_MSG_RESTORE_ACK,     /* worker / sink -> broker */
+    PIPE_MSG_ASSIGN_ACK,      /* worker -> broker: an assignment received (rebalance on) */
     PIPE_MSG_KINDS
 };
 const char *pipe_msg_name(int kind);

@@ -338,6 +338,10 @@ static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
     if (w.partition >= p->cfg.partitions || !v->parts) return;
     if (m->kind == PIPE_MSG_ASSIGN) {
         on_assign(s, p, me, &w);
+        if (w.status == WIRE_OK) { /* received: the coordinator stops re-sending it */
+            struct wire a = {.partition = w.partition, .epoch = w.epoch};
+            wire_send(s, me, p->broker, PIPE_MSG_ASSIGN_ACK, &a);
+        }
         return;
     }
     struct wpart *wp = m->kind == PIPE_MSG_RECORD && p->cfg.group.rebalance
