@@ -226,7 +226,8 @@ static void send_init(struct sim *s, struct pipe *p, uint32_t me, struct wpart *
                                    TAG(T_WRK_INIT, wp->part, 0));
 }
 
-static void on_init_ack(struct sim *s, struct pipe *p, struct wpart *wp, const struct wire *w) {
+static void on_init_ack(struct sim *s, struct pipe *p, uint32_t me, struct wpart *wp,
+                        const struct wire *w) {
     if (wp->ready || w->epoch != wp->epoch) return;
     if (w->status == WIRE_FENCED) {
         release(s, p, wp);
@@ -236,6 +237,11 @@ static void on_init_ack(struct sim *s, struct pipe *p, struct wpart *wp, const s
     sim_timer_cancel(s, wp->init_timer);
     wp->ready = true;
     wp->next = wp->txn_first = w->offset;
+    /* Only now does the window task move here: the sink has fenced every earlier owner,
+     * so no record can be committed behind the task's back any more, and the task holds
+     * every record committed up to w->offset (an old owner applies a record before it
+     * commits it, and kept hosting the task until this fence). */
+    if (p->ws) wstage_claim(s, p, me, wp->part, wp->gen);
 }
 
 /* ---- partition ownership ---- */
@@ -272,7 +278,10 @@ static struct wpart *claim(struct sim *s, struct pipe *p, uint32_t me, uint32_t 
     uint32_t win = p->cfg.delivery.window;
     if (wp->pend) memset(wp->pend, 0, win * sizeof *wp->pend);
     if (wp->rb_off1) memset(wp->rb_off1, 0, win * sizeof *wp->rb_off1);
-    if (dlv_transactional(p->proto)) send_init(s, p, me, wp);
+    if (dlv_transactional(p->proto)) {
+        send_init(s, p, me, wp); /* the task follows once the init fenced the old owner */
+        return wp;
+    }
     if (p->ws) wstage_claim(s, p, me, part, gen); /* the partition's window task comes along */
     return wp;
 }
@@ -361,7 +370,7 @@ static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
         if (txn) on_commit_ack(s, p, me, wp, &w);
         break;
     case PIPE_MSG_INIT_ACK:
-        if (txn) on_init_ack(s, p, wp, &w);
+        if (txn) on_init_ack(s, p, me, wp, &w);
         break;
     default: break;
     }
