@@ -45,6 +45,10 @@ struct exp_state {
     uint64_t recovery_ns;
     uint32_t nnodes;
     uint32_t sink;
+    uint32_t workers;        /* node ids 2 .. workers + 1 (pipeline.h) */
+    uint64_t worker_crashes;
+    uint8_t *pending;        /* at the end: per record, counted as in flight */
+    uint64_t in_flight;
 };
 
 /* ---- the statistics collector ---- */
@@ -254,6 +258,7 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
     struct exp_state *st = ctx;
     if (r->type == SIM_TR_CRASH) {
         st->crashes++;
+        st->worker_crashes += r->node >= 2 && r->node < 2 + st->workers;
         if (r->node < st->nnodes && !st->crashed_at[r->node])
             st->crashed_at[r->node] = r->time_ns + 1;
     }
@@ -298,6 +303,24 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
     return 0;
 }
 
+static void count_in_flight(void *ctx, uint64_t rec) {
+    struct exp_state *st = ctx;
+    if (rec >= st->ledger.n || st->ledger.count[rec] || st->pending[rec]) return;
+    st->pending[rec] = 1;
+    st->in_flight++;
+}
+
+/* Lost records the pipeline still held for delivery when the run ended. */
+static int in_flight_at_end(const struct pipe *pipe, struct exp_state *st, uint64_t *out) {
+    st->pending = calloc(st->ledger.n ? st->ledger.n : 1, 1);
+    if (!st->pending) return FT_ENOMEM;
+    pipe_pending_records(pipe, count_in_flight, st);
+    free(st->pending);
+    st->pending = NULL;
+    *out = st->in_flight;
+    return 0;
+}
+
 static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
                          const uint64_t *ref, struct exp_outcome *out) {
     struct ledger_summary sum;
@@ -318,6 +341,7 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
     out->messages = ns.sent;
     out->recovery_ns = st->recovery_ns;
     out->crashes = st->crashes;
+    out->worker_crashes = st->worker_crashes;
     out->end_ns = sim_now(s);
     out->events = sim_events_run(s);
     uint32_t nkeys;
@@ -599,6 +623,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     }
     s = sim_new(&(struct sim_config){.seed = seed});
     st.nnodes = PIPE_WORKERS_MAX + 3;
+    st.workers = cfg->workers;
     st.crashed_at = calloc(st.nnodes, sizeof *st.crashed_at);
     st.restarted = calloc(st.nnodes, sizeof *st.restarted);
     if (!s || !st.crashed_at || !st.restarted) {
@@ -642,6 +667,10 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
             goto done;
     }
     fill_outcome(s, pipe, &st, ref, out);
+    if ((rc = in_flight_at_end(pipe, &st, &out->in_flight_at_end))) {
+        ft_fail(err, rc, "out of memory counting the records in flight");
+        goto done;
+    }
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");
 done:

@@ -27,6 +27,10 @@ static void usage(FILE *f) {
           "it matches the no-lateness reference; --json has it as \"windows\". A Byzantine\n"
           "scenario prints, per algorithm, IC1, IC2, messages, signatures and decisions (or,\n"
           "with exhaustive: true, one row per placement of traitors, strategy and order).\n"
+          "A protocol whose lost records were partly still in flight when the run ended\n"
+          "(being retried, or in a partition's log above its committed offset) gets a\n"
+          "warning line: a longer drain may deliver them (docs/scenario-format.md, \"How\n"
+          "much drain\"); --json has \"in_flight_at_end\" and \"worker_crashes\".\n"
           "\n"
           "  --seed N        seed of the run (default: the file's `seed:`)\n"
           "  --protocol P    run only P (repeatable): at-most-once, at-least-once,\n"
@@ -291,6 +295,7 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
+           "\"worker_crashes\":%llu,\"in_flight_at_end\":%llu,"
            "\"matches_reference\":%s,\"rejected\":%llu,\"events\":%llu,"
            "\"trace_hash\":\"%s\"",
            first ? "" : ",", proto, (unsigned long long)o->sent,
@@ -298,7 +303,8 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
            (unsigned long long)o->duplicated, (unsigned long long)o->retries,
            (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
            (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
-           (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
+           (unsigned long long)o->crashes, (unsigned long long)o->worker_crashes,
+           (unsigned long long)o->in_flight_at_end, o->matches_reference ? "true" : "false",
            (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     if (o->lambda_enabled) print_json_lambda(o, l);
@@ -522,6 +528,11 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
         print_json_run(pname, &out, win, lam, first);
     else
         print_table_row(pname, &out);
+    if (!o->json && !o->trace && out.in_flight_at_end)
+        printf("  %-15s warning: %llu of the %llu lost records were still in flight when the "
+               "run ended (drain %.3f s): a longer drain may deliver them\n",
+               "", (unsigned long long)out.in_flight_at_end, (unsigned long long)out.lost,
+               (double)scn->pipe.drain_ns / 1e9);
     if (!o->json && !o->trace && (out.rejected || base))
         printf("  %-15s warehouse rejected %llu rows (missing %llu, type %llu, range %llu)%s%s\n",
                "", (unsigned long long)out.rejected, (unsigned long long)out.rejected_by[1],

@@ -191,6 +191,13 @@ void pipe_broker_rewind(struct sim *s, struct pipe *p, uint32_t part, uint64_t o
     try_send(s, p, part);
 }
 
+void pipe_broker_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
+    const struct brk_dur *d = sim_node_durable(s, p->broker);
+    for (uint32_t i = 0; i < p->cfg.partitions; i++)
+        for (uint64_t off = d->parts[i].committed; off < d->parts[i].len; off++)
+            fn(ctx, d->parts[i].log[off].rec);
+}
+
 uint64_t pipe_broker_position(struct sim *s, struct pipe *p, uint32_t part) {
     struct brk_vol *v = sim_node_volatile(s, p->broker);
     return v->next_send[part];

@@ -298,6 +298,14 @@ static void sink_restore(struct sim *s, struct pipe *p, const struct wire *w, ui
     wire_send(s, p->sink, from, PIPE_MSG_RESTORE_ACK, &r);
 }
 
+void ckpt_sink_pending(const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
+    for (uint32_t part = 0; part < p->cfg.partitions; part++) {
+        const struct ck_spart *sp = &p->ck->sp[part];
+        for (size_t i = 0; i < sp->used; i++)
+            if (sp->present[i]) fn(ctx, sp->rows[i].rec);
+    }
+}
+
 void ckpt_sink_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {
     struct wire w = wire_get(m);
     if (m->kind == PIPE_MSG_OUTPUT && w.partition < p->cfg.partitions) {

@@ -154,6 +154,11 @@ size_t pipe_broker_volatile_bytes(void);
 size_t pipe_sink_durable_bytes(void);
 size_t pipe_worker_volatile_bytes(void);
 int pipe_source_init(struct sim *s, struct pipe *p);  /* durable generator state */
+/* pipe_pending_records' parts: the source's unacknowledged records, the broker's log
+ * above each committed offset, the checkpoint sink's uncommitted rows. */
+void pipe_source_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx);
+void pipe_broker_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx);
+void ckpt_sink_pending(const struct pipe *p, pipe_rec_fn *fn, void *ctx);
 int pipe_broker_init(struct sim *s, struct pipe *p);
 int pipe_sink_init(struct sim *s, struct pipe *p);
 void pipe_source_free(struct sim *s, struct pipe *p);

@@ -26,6 +26,12 @@ uint64_t pipe_retries(const struct pipe *p) {
     return p->retries;
 }
 
+void pipe_pending_records(const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
+    pipe_source_pending(p->s, p, fn, ctx);
+    pipe_broker_pending(p->s, p, fn, ctx);
+    if (p->ck) ckpt_sink_pending(p, fn, ctx);
+}
+
 /* The node id of name, SIM_ANY for "", or a negative FT_E*. */
 static int64_t node_id(struct sim *s, const char *name, const struct pipe_fault *f,
                        struct ft_error *err) {

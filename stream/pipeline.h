@@ -301,6 +301,14 @@ const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, 
 const uint64_t *pipe_warehouse_counts(const struct pipe *p, uint32_t *nkeys);
 /* Retransmissions by every sender (source, broker, workers). */
 uint64_t pipe_retries(const struct pipe *p);
+/* The records the pipeline still holds for delivery when the run ends (call after the
+ * simulator stopped): the source's unacknowledged produces (retrying protocols), each
+ * partition's log above its committed offset (not yet acknowledged by a consumer, or
+ * waiting for one) and, under exactly-once-checkpoint, the sink's rows waiting for a
+ * checkpoint to commit. A record the protocol gave up on (at-most-once commits on
+ * send) is not among them. fn may see a record more than once. */
+typedef void pipe_rec_fn(void *ctx, uint64_t rec);
+void pipe_pending_records(const struct pipe *p, pipe_rec_fn *fn, void *ctx);
 /* The worker's map, exposed so the reference can apply it independently. */
 int64_t pipe_map_value(int64_t v);
 /* The partition of a key. */
