@@ -575,7 +575,14 @@ void exp_windows_free(struct exp_windows *w) {
     w->want_log = want_log;
 }
 
+bool exp_windows_promised(enum dlv_protocol p, const struct exp_outcome *o) {
+    if (!o->windows_enabled || o->late_dropped) return false;
+    return p == DLV_EXACTLY_ONCE_CKPT ||
+           ((p == DLV_EXACTLY_ONCE || p == DLV_EXACTLY_ONCE_TXN) && o->worker_crashes == 0);
+}
+
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
+    bool windows = !exp_windows_promised(p, o) || o->windows_match_reference;
     switch (p) {
     case DLV_AT_MOST_ONCE:
         return o->duplicated == 0;
@@ -583,10 +590,8 @@ bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
         return o->lost == 0;
     case DLV_EXACTLY_ONCE:
     case DLV_EXACTLY_ONCE_TXN:
-        return o->lost == 0 && o->duplicated == 0 && o->matches_reference;
-    case DLV_EXACTLY_ONCE_CKPT: /* and a windowed query's table equals the reference */
-        return o->lost == 0 && o->duplicated == 0 && o->matches_reference &&
-               (!o->windows_enabled || o->windows_match_reference);
+    case DLV_EXACTLY_ONCE_CKPT:
+        return o->lost == 0 && o->duplicated == 0 && o->matches_reference && windows;
     case DLV_COUNT:
         break;
     }

@@ -194,9 +194,16 @@ struct exp_options {
 
 /* The guarantee `p` promises (DESIGN.md §3) held in o: at-most-once duplicated = 0;
  * at-least-once lost = 0; exactly-once (all three) lost = 0, duplicated = 0 and the
- * warehouse matches the reference; exactly-once-checkpoint also a windowed query's
- * table equal to its reference. */
+ * warehouse matches the reference; and a windowed query's table equal to its
+ * reference wherever exp_windows_promised says p promises it. */
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o);
+/* Whether p promises, for the run o, that a windowed query's table equals the
+ * no-lateness reference (docs/scenario-format.md, "Which protocol promises what for
+ * windows"): exactly-once-checkpoint always; exactly-once and exactly-once-txn when no
+ * worker crashed (their window state is volatile); at-most-once and at-least-once
+ * never; and none when a contribution was dropped as late (the watermark drops late
+ * data by design, and faults that hold records back can make them late). */
+bool exp_windows_promised(enum dlv_protocol p, const struct exp_outcome *o);
 
 /* Runs cfg under protocol p and seed. Returns 0, or a negative FT_E* with err filled
  * (a fault naming an unknown node, a limit hit during the run, ...). */
