@@ -419,6 +419,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     out->late_records = ws.late_records;
     out->window_rows_emitted = ws.rows_emitted;
     out->window_triggers = ws.triggers;
+    out->window_tasks_idle = ws.tasks_idle;
     out->filtered = ws.filtered + ws.unmatched;
     out->windows_mismatched = win_rows_mismatched(rows, n, ref, nref);
     out->windows_match_reference = out->windows_mismatched == 0;

@@ -46,6 +46,8 @@ struct exp_outcome {
     uint64_t filtered;             /* records a filter or the join dropped */
     bool windows_match_reference;  /* the final table equals the no-lateness reference */
     uint64_t windows_mismatched;   /* (window, key) rows that differ from it */
+    uint64_t window_tasks_idle;    /* tasks with state but no running host at the end (a
+                                      rebalance or rollback in progress): windows left open */
     uint64_t window_latency_p50_ns; /* source arrival -> first emitted row showing it */
     uint64_t window_latency_p99_ns;
     /* the warehouse's schema on write: committed rows it rejected (copies included) */

@@ -371,6 +371,9 @@ struct pipe_window_stats {
     uint64_t late_records;  /* records with at least one dropped contribution */
     uint64_t rows_emitted;  /* rows the output mode emitted */
     uint64_t triggers;      /* micro-batch triggers, or records (continuous) */
+    uint64_t tasks_idle;    /* tasks with state but no running host (no owner, a host that
+                               is down or not yet restored): the end of the run cannot
+                               close their windows */
 };
 
 /* End of the run: closes every window of the workers that are up (call once, after the
