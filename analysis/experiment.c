@@ -45,9 +45,9 @@ struct exp_state {
     uint64_t recovery_ns;
     uint32_t nnodes;
     uint32_t sink;
-    uint32_t workers;        /* node ids 2 .. workers + 1 (pipeline.h) */
+    uint32_t workers; /* node ids 2 .. workers + 1 (pipeline.h) */
     uint64_t worker_crashes;
-    uint8_t *pending;        /* at the end: per record, counted as in flight */
+    uint8_t *pending; /* at the end: per record, counted as in flight */
     uint64_t in_flight;
 };
 

@@ -24,7 +24,7 @@ struct exp_outcome {
     uint64_t latency_p50_ns; /* creation -> first visible, simulated */
     uint64_t latency_p99_ns;
     uint64_t recovery_ns; /* longest time from a worker crash to its next visible output */
-    uint64_t crashes;        /* crashes of any node */
+    uint64_t crashes;     /* crashes of any node */
     uint64_t worker_crashes; /* ... of them, of workers (window state is volatile) */
     uint64_t end_ns;        /* simulated time at the end of the run */
     /* lost records the pipeline still held for delivery when the run ended (the source

@@ -537,8 +537,8 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                (double)scn->pipe.drain_ns / 1e9);
     if (!o->json && !o->trace && out.window_tasks_idle)
         printf("  %-15s warning: %llu window task%s had no running host when the run ended (a "
-               "host down, or a rebalance or rollback in progress): %s windows stay open; a longer drain may "
-               "close them\n",
+               "host down, or a rebalance or rollback in progress): %s windows stay open; a "
+               "longer drain may close them\n",
                "", (unsigned long long)out.window_tasks_idle, out.window_tasks_idle > 1 ? "s" : "",
                out.window_tasks_idle > 1 ? "their" : "its");
     if (!o->json && !o->trace && (out.rejected || base))

@@ -323,7 +323,8 @@ void net_apply_partition(struct sim *s, struct net_cut *cut) {
     uint32_t nn = s->nnodes;
     unsigned char enc[4 * SIM_NODES_MAX];
     for (uint32_t k = 0; k < nn; k++)
-        for (int b = 0; b < 4; b++) enc[4 * k + b] = (unsigned char)(cut->side[k] >> (8 * b));
+        for (int b = 0; b < 4; b++)
+            enc[4 * k + b] = (unsigned char)(cut->side[k] >> (8 * b));
     trace_emit(s, SIM_TR_PARTITION, 0, SIM_NODE_NONE, SIM_NODE_NONE, 0, cut->id, nn, enc, 4u * nn);
 }
 

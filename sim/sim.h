@@ -194,8 +194,7 @@ int net_drop_rule_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kin
  * PARTITION and HEAL records carry the id in `id`. */
 int net_partition(struct sim *s, uint32_t id, const uint32_t *group, uint32_t n);
 void net_heal(struct sim *s, uint32_t id);
-int net_partition_at(struct sim *s, uint64_t at_ns, uint32_t id, const uint32_t *group,
-                     uint32_t n);
+int net_partition_at(struct sim *s, uint64_t at_ns, uint32_t id, const uint32_t *group, uint32_t n);
 int net_heal_at(struct sim *s, uint64_t at_ns, uint32_t id);
 bool net_can_talk(const struct sim *s, uint32_t a, uint32_t b);
 

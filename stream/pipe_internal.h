@@ -110,9 +110,9 @@ struct grp_dur {
     uint8_t *member; /* per worker: in the group */
     uint64_t *epoch; /* per worker: incarnation + 1 from its last heartbeat */
 };
-struct grp_asg { /* an assignment not yet acknowledged by its new owner */
-    uint64_t gen;   /* 0: none pending */
-    uint32_t to;    /* the worker index it is for */
+struct grp_asg {  /* an assignment not yet acknowledged by its new owner */
+    uint64_t gen; /* 0: none pending */
+    uint32_t to;  /* the worker index it is for */
     uint32_t attempt;
     sim_timer_t timer;
 };

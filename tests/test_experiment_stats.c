@@ -250,8 +250,8 @@ static void test_guarantees_per_protocol(void **state) {
     o.late_dropped = 3; /* late data: no protocol promises the no-lateness reference */
     for (int p = 0; p < DLV_COUNT; p++)
         assert_true(exp_guarantee_held((enum dlv_protocol)p, &o));
-    o = (struct exp_outcome){.matches_reference = true, .windows_enabled = true,
-                             .windows_match_reference = true};
+    o = (struct exp_outcome){
+        .matches_reference = true, .windows_enabled = true, .windows_match_reference = true};
     for (int p = 0; p < DLV_COUNT; p++)
         assert_true(exp_guarantee_held((enum dlv_protocol)p, &o));
 }
