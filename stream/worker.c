@@ -6,7 +6,8 @@
  * (after-receive, after-emit, before-commit) mark where a crash may strike.
  * at-most-once: emit and forget. at-least-once / exactly-once: keep the output until
  * the sink acks it (resending with back-off), then ack the input to the broker.
- * exactly-once-txn: register an epoch with the sink, learn the committed input offset,
+ * exactly-once-txn: register an epoch with the sink, learn the committed input offset
+ * (only then, the old owner fenced, does the partition's window task move here),
  * process records strictly in offset order into a transaction of up to `batch` rows,
  * and commit rows + offset in one COMMIT; only then ack the inputs. Outputs carry the
  * partition's epoch (generation << 32 | incarnation + 1) and acks its generation, so
