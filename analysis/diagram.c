@@ -505,7 +505,7 @@ static bool kind_is_ack(uint32_t kind) {
     return kind == PIPE_MSG_PRODUCE_ACK || kind == PIPE_MSG_ACK || kind == PIPE_MSG_OUTPUT_ACK ||
            kind == PIPE_MSG_COMMIT_ACK || kind == PIPE_MSG_INIT_ACK ||
            kind == PIPE_MSG_SNAPSHOT_ACK || kind == PIPE_MSG_CKPT_COMMIT_ACK ||
-           kind == PIPE_MSG_RESTORE_ACK;
+           kind == PIPE_MSG_RESTORE_ACK || kind == PIPE_MSG_ASSIGN_ACK;
 }
 
 static const char *fate_name(const struct dg_arrow *a) {

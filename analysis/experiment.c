@@ -48,6 +48,9 @@ struct exp_state {
     uint64_t recovery_ns;
     uint32_t nnodes;
     uint32_t sink;
+    uint32_t workers; /* node ids 2 .. workers + 1 (pipeline.h) */
+    uint8_t *pending; /* at the end: per record, counted as in flight */
+    uint64_t in_flight;
 };
 
 /* ---- the statistics collector ---- */
@@ -257,7 +260,7 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
     struct exp_state *st = ctx;
     if (r->type == SIM_TR_CRASH) {
         st->crashes++;
-        st->worker_crashes += r->node >= 2 && r->node < 2 + st->mom.cfg->workers;
+        st->worker_crashes += r->node >= 2 && r->node < 2 + st->workers;
         if (r->node < st->nnodes && !st->crashed_at[r->node])
             st->crashed_at[r->node] = r->time_ns + 1;
     }
@@ -300,6 +303,24 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
     }
     src_gen_free(&g);
     *counts = c;
+    return 0;
+}
+
+static void count_in_flight(void *ctx, uint64_t rec) {
+    struct exp_state *st = ctx;
+    if (rec >= st->ledger.n || st->ledger.count[rec] || st->pending[rec]) return;
+    st->pending[rec] = 1;
+    st->in_flight++;
+}
+
+/* Lost records the pipeline still held for delivery when the run ended. */
+static int in_flight_at_end(const struct pipe *pipe, struct exp_state *st, uint64_t *out) {
+    st->pending = calloc(st->ledger.n ? st->ledger.n : 1, 1);
+    if (!st->pending) return FT_ENOMEM;
+    pipe_pending_records(pipe, count_in_flight, st);
+    free(st->pending);
+    st->pending = NULL;
+    *out = st->in_flight;
     return 0;
 }
 
@@ -403,6 +424,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     out->late_records = ws.late_records;
     out->window_rows_emitted = ws.rows_emitted;
     out->window_triggers = ws.triggers;
+    out->window_tasks_idle = ws.tasks_idle;
     out->filtered = ws.filtered + ws.unmatched;
     out->windows_mismatched = win_rows_mismatched(rows, n, ref, nref);
     out->windows_match_reference = out->windows_mismatched == 0;
@@ -606,6 +628,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                                      .progress = opt ? opt->progress : NULL,
                                      .progress_ctx = opt ? opt->progress_ctx : NULL});
     st.nnodes = PIPE_WORKERS_MAX + 3;
+    st.workers = cfg->workers;
     st.crashed_at = calloc(st.nnodes, sizeof *st.crashed_at);
     st.restarted = calloc(st.nnodes, sizeof *st.restarted);
     if (!s || !st.crashed_at || !st.restarted) {
@@ -659,6 +682,10 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
             goto done;
     }
     fill_outcome(s, pipe, &st, ref, out);
+    if ((rc = in_flight_at_end(pipe, &st, &out->in_flight_at_end))) {
+        ft_fail(err, rc, "out of memory counting the records in flight");
+        goto done;
+    }
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");
 done:

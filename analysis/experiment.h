@@ -24,9 +24,13 @@ struct exp_outcome {
     uint64_t latency_p50_ns; /* creation -> first visible, simulated */
     uint64_t latency_p99_ns;
     uint64_t recovery_ns; /* longest time from a worker crash to its next visible output */
-    uint64_t crashes;
-    uint64_t worker_crashes; /* ... of them of workers (the window promise, verdict.h) */
+    uint64_t crashes;     /* crashes of any node */
+    uint64_t worker_crashes; /* ... of them, of workers (window state is volatile) */
     uint64_t end_ns;        /* simulated time at the end of the run */
+    /* lost records the pipeline still held for delivery when the run ended (the source
+     * retrying them, a partition's log above its committed offset, a checkpoint's
+     * uncommitted rows at the sink): a longer drain may deliver them */
+    uint64_t in_flight_at_end;
     uint64_t events;        /* kernel events run */
     bool matches_reference; /* the warehouse's per-key counts equal the reference */
     uint64_t keys_mismatched;
@@ -42,6 +46,8 @@ struct exp_outcome {
     uint64_t filtered;             /* records a filter or the join dropped */
     bool windows_match_reference;  /* the final table equals the no-lateness reference */
     uint64_t windows_mismatched;   /* (window, key) rows that differ from it */
+    uint64_t window_tasks_idle;    /* tasks with state but no running host at the end (a
+                                      rebalance or rollback in progress): windows left open */
     uint64_t window_latency_p50_ns; /* source arrival -> first emitted row showing it */
     uint64_t window_latency_p99_ns;
     /* the warehouse's schema on write: committed rows it rejected (copies included) */

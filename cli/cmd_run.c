@@ -35,8 +35,14 @@ static void usage(FILE *f) {
           "it matches the no-lateness reference; --json has it as \"windows\". A Byzantine\n"
           "scenario prints, per algorithm, IC1, IC2, messages, signatures and decisions (or,\n"
           "with exhaustive: true, one row per placement of traitors, strategy and order).\n"
-          "\n"
-          "  --seed N        seed of the run (default: the file's `seed:`)\n"
+          "A protocol whose lost records were partly still in flight when the run ended\n"
+          "(being retried, or in a partition's log above its committed offset) gets a\n"
+          "warning line: a longer drain may deliver them (docs/scenario-format.md, \"How\n"
+          "much drain\"); --json has \"in_flight_at_end\" and \"worker_crashes\". So does\n"
+          "a window task left without a running host (\"tasks_idle_at_end\").\n"
+          "\n",
+          f);
+    fputs("  --seed N        seed of the run (default: the file's `seed:`)\n"
           "  --protocol P    run only P (repeatable): at-most-once, at-least-once,\n"
           "                  exactly-once, exactly-once-txn, exactly-once-checkpoint; for a\n"
           "                  Byzantine scenario an algorithm: om, sm, dolev-strong\n"
@@ -255,12 +261,13 @@ static void json_str(const char *s) {
 static void print_json_windows(const struct exp_outcome *o, const struct exp_windows *w) {
     printf(",\"windows\":{\"late_dropped\":%llu,\"late_records\":%llu,\"rows_emitted\":%llu,"
            "\"triggers\":%llu,\"filtered\":%llu,\"match_reference\":%s,\"mismatched\":%llu,"
-           "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,\"rows\":[",
+           "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,\"tasks_idle_at_end\":%llu,"
+           "\"rows\":[",
            (unsigned long long)o->late_dropped, (unsigned long long)o->late_records,
            (unsigned long long)o->window_rows_emitted, (unsigned long long)o->window_triggers,
            (unsigned long long)o->filtered, o->windows_match_reference ? "true" : "false",
            (unsigned long long)o->windows_mismatched, (unsigned long long)o->window_latency_p50_ns,
-           (unsigned long long)o->window_latency_p99_ns);
+           (unsigned long long)o->window_latency_p99_ns, (unsigned long long)o->window_tasks_idle);
     for (size_t i = 0; i < w->n; i++) {
         const struct exp_window_row *r = &w->rows[i];
         printf("%s{\"window_start_ns\":%lld,\"window_end_ns\":%lld,\"key\":", i ? "," : "",
@@ -300,6 +307,7 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
+           "\"worker_crashes\":%llu,\"in_flight_at_end\":%llu,"
            "\"matches_reference\":%s,\"rejected\":%llu,\"events\":%llu,"
            "\"trace_hash\":\"%s\"",
            first ? "" : ",", proto, (unsigned long long)o->sent,
@@ -307,7 +315,8 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
            (unsigned long long)o->duplicated, (unsigned long long)o->retries,
            (unsigned long long)o->messages, (unsigned long long)o->latency_p50_ns,
            (unsigned long long)o->latency_p99_ns, (unsigned long long)o->recovery_ns,
-           (unsigned long long)o->crashes, o->matches_reference ? "true" : "false",
+           (unsigned long long)o->crashes, (unsigned long long)o->worker_crashes,
+           (unsigned long long)o->in_flight_at_end, o->matches_reference ? "true" : "false",
            (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     if (o->lambda_enabled) print_json_lambda(o, l);
@@ -561,6 +570,17 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     else if (o->trace) /* the trace lines above: the row needs its header again */
         print_table_header();
     if (!o->json) print_table_row(pname, &out);
+    if (!o->json && !o->trace && out.in_flight_at_end)
+        printf("  %-15s warning: %llu of the %llu lost records were still in flight when the "
+               "run ended (drain %.3f s): a longer drain may deliver them\n",
+               "", (unsigned long long)out.in_flight_at_end, (unsigned long long)out.lost,
+               (double)scn->pipe.drain_ns / 1e9);
+    if (!o->json && !o->trace && out.window_tasks_idle)
+        printf("  %-15s warning: %llu window task%s had no running host when the run ended (a "
+               "host down, or a rebalance or rollback in progress): %s windows stay open; a "
+               "longer drain may close them\n",
+               "", (unsigned long long)out.window_tasks_idle, out.window_tasks_idle > 1 ? "s" : "",
+               out.window_tasks_idle > 1 ? "their" : "its");
     if (!o->json && !o->trace && (out.rejected || base))
         printf("  %-15s warehouse rejected %llu rows (missing %llu, type %llu, range %llu)%s%s\n",
                "", (unsigned long long)out.rejected, (unsigned long long)out.rejected_by[1],

@@ -477,7 +477,7 @@ static const char *const msg_route[PIPE_MSG_KINDS][2] = {
     [PIPE_MSG_BARRIER] = {"broker", "worker"},   [PIPE_MSG_SNAPSHOT_ACK] = {"worker", "broker"},
     [PIPE_MSG_CKPT_COMMIT] = {"broker", "sink"}, [PIPE_MSG_CKPT_COMMIT_ACK] = {"sink", "broker"},
     [PIPE_MSG_JOIN] = {"worker", "broker"},      [PIPE_MSG_RESTORE] = {"broker", NULL},
-    [PIPE_MSG_RESTORE_ACK] = {NULL, "broker"}};
+    [PIPE_MSG_RESTORE_ACK] = {NULL, "broker"},   [PIPE_MSG_ASSIGN_ACK] = {"worker", "broker"}};
 
 static const char *role_of(const char *node) {
     return strncmp(node, "worker-", 7) ? node : "worker";
@@ -506,7 +506,8 @@ static int fault_drop(struct scn_ctx *c, const struct scn_node *const *v, struct
         return scn_expected(c, k, "drop",
                             "a message kind (produce, produce-ack, record, ack, "
                             "output, output-ack, commit, commit-ack, init, init-ack, "
-                            "heartbeat, assign, barrier, snapshot-ack, checkpoint-commit, "
+                            "heartbeat, assign, assign-ack, barrier, snapshot-ack, "
+                            "checkpoint-commit, "
                             "checkpoint-commit-ack, join, restore, restore-ack)");
     int rc = 0;
     if (v[F_FROM] && ((rc = get_node(c, v[F_FROM], "from", true, f->from)) ||

@@ -25,7 +25,9 @@ void net_destroy(struct net *n) {
     free(n->links);
     free(n->tab_keys);
     free(n->tab_vals);
-    free(n->group);
+    for (uint32_t i = 0; i < n->ncuts; i++)
+        net_free_cut(n->cuts[i]);
+    free(n->cuts);
     memset(n, 0, sizeof *n);
 }
 
@@ -153,10 +155,11 @@ static bool drop_by_rule(struct net *n, uint32_t src, uint32_t dst, uint32_t kin
 
 bool net_can_talk(const struct sim *s, uint32_t a, uint32_t b) {
     const struct net *n = &s->net;
-    if (!n->group) return true;
-    uint32_t ga = a < n->group_n ? n->group[a] : 0;
-    uint32_t gb = b < n->group_n ? n->group[b] : 0;
-    return ga == gb;
+    for (uint32_t i = 0; i < n->ncuts; i++) {
+        const uint32_t *side = n->cuts[i]->side;
+        if ((a < SIM_NODES_MAX ? side[a] : 0) != (b < SIM_NODES_MAX ? side[b] : 0)) return false;
+    }
+    return true;
 }
 
 static void drop(struct sim *s, const struct msgbuf *m, uint8_t reason) {
@@ -285,62 +288,94 @@ void net_deliver(struct sim *s, struct msgbuf *m) {
 
 /* ---- partitions ---- */
 
-void net_apply_partition(struct sim *s, uint32_t *groups) {
-    struct net *n = &s->net;
-    free(n->group);
-    n->group = groups;
-    n->group_n = s->nnodes;
-    unsigned char enc[4 * SIM_NODES_MAX];
-    for (uint32_t i = 0; i < n->group_n; i++)
-        for (int b = 0; b < 4; b++) enc[4 * i + b] = (unsigned char)(groups[i] >> (8 * b));
-    trace_emit(s, SIM_TR_PARTITION, 0, SIM_NODE_NONE, SIM_NODE_NONE, 0, 0, n->group_n, enc,
-               4u * n->group_n);
+void net_free_cut(struct net_cut *cut) {
+    free(cut);
 }
 
-static uint32_t *copy_groups(struct sim *s, const uint32_t *group, uint32_t n) {
+/* The index of partition id among those in effect, or ncuts. */
+static uint32_t cut_index(const struct net *n, uint32_t id) {
+    uint32_t i = 0;
+    while (i < n->ncuts && n->cuts[i]->id != id)
+        i++;
+    return i;
+}
+
+void net_apply_partition(struct sim *s, struct net_cut *cut) {
+    struct net *n = &s->net;
+    uint32_t i = cut_index(n, cut->id);
+    if (i < n->ncuts) { /* the same partition again: its new sides replace the old */
+        net_free_cut(n->cuts[i]);
+        n->cuts[i] = cut;
+    } else {
+        if (n->ncuts == n->cuts_cap) {
+            uint32_t cap = n->cuts_cap ? 2 * n->cuts_cap : 4;
+            struct net_cut **a = realloc(n->cuts, cap * sizeof *a);
+            if (!a) {
+                net_free_cut(cut);
+                sim_fail(s, FT_ENOMEM, "out of memory for a partition");
+                return;
+            }
+            n->cuts = a;
+            n->cuts_cap = cap;
+        }
+        n->cuts[n->ncuts++] = cut;
+    }
+    uint32_t nn = s->nnodes;
+    unsigned char enc[4 * SIM_NODES_MAX];
+    for (uint32_t k = 0; k < nn; k++)
+        for (int b = 0; b < 4; b++)
+            enc[4 * k + b] = (unsigned char)(cut->side[k] >> (8 * b));
+    trace_emit(s, SIM_TR_PARTITION, 0, SIM_NODE_NONE, SIM_NODE_NONE, 0, cut->id, nn, enc, 4u * nn);
+}
+
+static struct net_cut *new_cut(struct sim *s, uint32_t id, const uint32_t *group, uint32_t n) {
     if (!group || n != s->nnodes) {
         sim_fail(s, FT_EINVAL, "a partition needs one side per node (%u), got %u", s->nnodes, n);
         return NULL;
     }
     /* Room for every node id that can exist: nodes added before a scheduled partition
      * takes effect get side 0, as net_can_talk gives any node the partition omits. */
-    uint32_t *g = calloc(SIM_NODES_MAX, sizeof *g);
-    if (!g) {
+    struct net_cut *c = calloc(1, sizeof *c);
+    if (!c) {
         sim_fail(s, FT_ENOMEM, "out of memory for a partition");
         return NULL;
     }
-    memcpy(g, group, (size_t)n * sizeof *g);
-    return g;
+    c->id = id;
+    memcpy(c->side, group, (size_t)n * sizeof *group);
+    return c;
 }
 
-int net_partition(struct sim *s, const uint32_t *group, uint32_t n) {
-    uint32_t *g = copy_groups(s, group, n);
-    if (!g) return s->err.code;
-    net_apply_partition(s, g);
-    return 0;
+int net_partition(struct sim *s, uint32_t id, const uint32_t *group, uint32_t n) {
+    struct net_cut *c = new_cut(s, id, group, n);
+    if (!c) return s->err.code;
+    net_apply_partition(s, c);
+    return s->err.code;
 }
 
-int net_partition_at(struct sim *s, uint64_t at_ns, const uint32_t *group, uint32_t n) {
-    uint32_t *g = copy_groups(s, group, n);
-    if (!g) return s->err.code;
+int net_partition_at(struct sim *s, uint64_t at_ns, uint32_t id, const uint32_t *group,
+                     uint32_t n) {
+    struct net_cut *c = new_cut(s, id, group, n);
+    if (!c) return s->err.code;
     struct event e = {.type = EV_PARTITION, .node = SIM_NODE_NONE};
-    e.u.groups = g;
+    e.u.cut = c;
     int rc = sim_schedule(s, at_ns, &e, NULL);
-    if (rc) free(g);
+    if (rc) net_free_cut(c);
     return rc;
 }
 
-void net_heal(struct sim *s) {
+void net_heal(struct sim *s, uint32_t id) {
     struct net *n = &s->net;
-    if (!n->group) return;
-    free(n->group);
-    n->group = NULL;
-    n->group_n = 0;
-    trace_emit(s, SIM_TR_HEAL, 0, SIM_NODE_NONE, SIM_NODE_NONE, 0, 0, 0, NULL, 0);
+    uint32_t i = cut_index(n, id);
+    if (i == n->ncuts) return;
+    net_free_cut(n->cuts[i]);
+    memmove(n->cuts + i, n->cuts + i + 1, (n->ncuts - i - 1) * sizeof *n->cuts);
+    n->ncuts--;
+    trace_emit(s, SIM_TR_HEAL, 0, SIM_NODE_NONE, SIM_NODE_NONE, 0, id, 0, NULL, 0);
 }
 
-int net_heal_at(struct sim *s, uint64_t at_ns) {
+int net_heal_at(struct sim *s, uint64_t at_ns, uint32_t id) {
     struct event e = {.type = EV_HEAL, .node = SIM_NODE_NONE};
+    e.u.cut_id = id;
     return sim_schedule(s, at_ns, &e, NULL);
 }
 

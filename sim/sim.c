@@ -61,7 +61,7 @@ void sim_free(struct sim *s) {
     for (uint32_t i = 0; i < s->ev_cap; i++) {
         struct event *e = &s->ev[i];
         if (e->type == EV_MSG) free(e->u.msg);
-        if (e->type == EV_PARTITION) free(e->u.groups);
+        if (e->type == EV_PARTITION) net_free_cut(e->u.cut);
     }
     free(s->ev);
     heap_free(&s->heap);
@@ -557,8 +557,8 @@ static void dispatch(struct sim *s, const struct event *e) {
     case EV_CALL: e->u.call.fn(s, e->u.call.arg); return;
     case EV_CRASH: sim_crash(s, e->node); return;
     case EV_RESTART: sim_restart(s, e->node); return;
-    case EV_PARTITION: net_apply_partition(s, e->u.groups); return;
-    case EV_HEAL: net_heal(s); return;
+    case EV_PARTITION: net_apply_partition(s, e->u.cut); return;
+    case EV_HEAL: net_heal(s, e->u.cut_id); return;
     default: FT_ASSERT(0 && "bad event type");
     }
 }

@@ -194,12 +194,16 @@ int net_drop_rule(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint
 #define SIM_ANY_TAG UINT64_MAX
 int net_drop_rule_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind, uint64_t tag,
                          uint64_t nth, uint64_t count);
-/* Partition: group[i] is node i's side; nodes on different sides cannot talk (checked
- * at send and at delivery). n must equal sim_node_count(). Heal joins every side. */
-int net_partition(struct sim *s, const uint32_t *group, uint32_t n);
-void net_heal(struct sim *s);
-int net_partition_at(struct sim *s, uint64_t at_ns, const uint32_t *group, uint32_t n);
-int net_heal_at(struct sim *s, uint64_t at_ns);
+/* Partition `id`: group[i] is node i's side; nodes on different sides cannot talk
+ * (checked at send and at delivery). n must equal sim_node_count(). Partitions stack:
+ * while several are in effect, two nodes talk only if every one of them puts them on
+ * the same side; healing `id` ends that partition alone (a heal of an id not in effect
+ * does nothing), and partitioning an id in effect replaces its sides. The trace's
+ * PARTITION and HEAL records carry the id in `id`. */
+int net_partition(struct sim *s, uint32_t id, const uint32_t *group, uint32_t n);
+void net_heal(struct sim *s, uint32_t id);
+int net_partition_at(struct sim *s, uint64_t at_ns, uint32_t id, const uint32_t *group, uint32_t n);
+int net_heal_at(struct sim *s, uint64_t at_ns, uint32_t id);
 bool net_can_talk(const struct sim *s, uint32_t a, uint32_t b);
 
 struct net_stats {

@@ -49,7 +49,8 @@ struct event {
             sim_call_fn fn;
             void *arg;
         } call;
-        uint32_t *groups;   /* EV_PARTITION: owned copy */
+        struct net_cut *cut; /* EV_PARTITION: owned until applied */
+        uint32_t cut_id;     /* EV_HEAL: the partition it ends */
         uint32_t next_free; /* EV_FREE: the next free slot */
     } u;
 };
@@ -95,6 +96,13 @@ struct link {
     struct net_link_cfg cfg;
 };
 
+/* One partition in effect: side[i] is node i's side (every node id that can exist:
+ * nodes it does not name are on side 0). */
+struct net_cut {
+    uint32_t id;
+    uint32_t side[SIM_NODES_MAX];
+};
+
 struct net {
     struct net_link_cfg def;
     struct link *links;
@@ -104,8 +112,8 @@ struct net {
     uint32_t tab_cap;
     struct drop_rule drops[SIM_DROP_RULES_MAX];
     uint32_t ndrops;
-    uint32_t *group; /* partition side per node; NULL when healed */
-    uint32_t group_n;
+    struct net_cut **cuts; /* the partitions in effect; they stack */
+    uint32_t ncuts, cuts_cap;
     struct net_stats st;
     uint64_t msg_ids;
 };
@@ -166,7 +174,8 @@ void msg_release(struct sim *s, struct msgbuf *m);
 int net_init(struct net *n);
 void net_destroy(struct net *n);
 void net_deliver(struct sim *s, struct msgbuf *m);
-void net_apply_partition(struct sim *s, uint32_t *groups); /* takes ownership */
+void net_apply_partition(struct sim *s, struct net_cut *cut); /* takes ownership */
+void net_free_cut(struct net_cut *cut);
 
 /* trace.c */
 void trace_init(struct trace *t);

@@ -192,6 +192,13 @@ void pipe_broker_rewind(struct sim *s, struct pipe *p, uint32_t part, uint64_t o
     try_send(s, p, part);
 }
 
+void pipe_broker_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
+    const struct brk_dur *d = sim_node_durable(s, p->broker);
+    for (uint32_t i = 0; i < p->cfg.partitions; i++)
+        for (uint64_t off = d->parts[i].committed; off < d->parts[i].len; off++)
+            fn(ctx, d->parts[i].log[off].rec);
+}
+
 uint64_t pipe_broker_position(struct sim *s, struct pipe *p, uint32_t part) {
     struct brk_vol *v = sim_node_volatile(s, p->broker);
     return v->next_send[part];
@@ -210,6 +217,11 @@ static void broker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
                 return;
             }
             pipe_group_seen(s, p, &v->grp, wi);
+            if (m->kind == PIPE_MSG_ASSIGN_ACK) {
+                if (w.partition < p->cfg.partitions)
+                    pipe_group_assign_ack(s, &v->grp, wi, (uint32_t)w.partition, w.epoch);
+                return;
+            }
         }
     }
     if (m->kind == PIPE_MSG_PRODUCE) on_produce(s, p, &w);
@@ -223,6 +235,11 @@ static void broker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     struct brk_vol *v = sim_node_volatile(s, me);
     if (TAG_TYPE(tag) == T_BRK_SESSION) {
         if (TAG_P(tag) < p->cfg.workers) pipe_group_timer(s, p, &d->grp, &v->grp, TAG_P(tag));
+        return;
+    }
+    if (TAG_TYPE(tag) == T_BRK_ASSIGN) {
+        if (TAG_P(tag) < p->cfg.partitions)
+            pipe_group_assign_timer(s, p, &d->grp, &v->grp, TAG_P(tag));
         return;
     }
     if (TAG_TYPE(tag) >= T_CK_TRIGGER) {

@@ -298,6 +298,14 @@ static void sink_restore(struct sim *s, struct pipe *p, const struct wire *w, ui
     wire_send(s, p->sink, from, PIPE_MSG_RESTORE_ACK, &r);
 }
 
+void ckpt_sink_pending(const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
+    for (uint32_t part = 0; part < p->cfg.partitions; part++) {
+        const struct ck_spart *sp = &p->ck->sp[part];
+        for (size_t i = 0; i < sp->used; i++)
+            if (sp->present[i]) fn(ctx, sp->rows[i].rec);
+    }
+}
+
 void ckpt_sink_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {
     struct wire w = wire_get(m);
     if (m->kind == PIPE_MSG_OUTPUT && w.partition < p->cfg.partitions) {
@@ -320,6 +328,13 @@ static struct ckpt_cvol *cvol(struct sim *s, struct pipe *p) {
 
 static uint32_t owner_of(const struct pipe *p, uint32_t part) {
     return p->worker[part % p->cfg.workers];
+}
+
+/* The workers that take part in a checkpoint: those that own a partition (worker w owns
+ * w, w + W, ...; with more workers than partitions the rest own none, get no barrier and
+ * have nothing to snapshot, so the coordinator waits for no ack from them). */
+static uint32_t participants(const struct pipe *p) {
+    return p->cfg.workers < p->cfg.partitions ? p->cfg.workers : p->cfg.partitions;
 }
 
 static bool aborted_empty(const struct ck_meta *m, uint64_t k) {
@@ -348,8 +363,13 @@ static bool all_restored(const struct pipe *p, const struct ckpt_cvol *cv) {
     return true;
 }
 
+/* RESTORE(epoch, restore point) to worker i (the sink at i = W). A worker's copy names
+ * the incarnation it is meant for (value = incarnation + 1, as the worker last joined
+ * with): a worker that restarted since takes no restore of a rollback decided before
+ * its join, and keeps joining until the rollback its own join starts. */
 static void send_restore(struct sim *s, struct pipe *p, uint32_t i) {
     struct wire w = {.epoch = p->ck->epoch, .txn = p->ck->restore_k};
+    if (i < p->cfg.workers) w.value = p->ck->incarnation[i];
     wire_send(s, p->broker, i < p->cfg.workers ? p->worker[i] : p->sink, PIPE_MSG_RESTORE, &w);
 }
 
@@ -461,10 +481,11 @@ void ckpt_coord_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {
     if (wi != PIPE_NO_OWNER && wi >= p->cfg.workers) return;
     switch (m->kind) {
     case PIPE_MSG_SNAPSHOT_ACK:
-        if (wi == PIPE_NO_OWNER || w.epoch != ck->epoch || w.txn != cv->pending || cv->acked[wi])
+        if (wi == PIPE_NO_OWNER || wi >= participants(p) || w.epoch != ck->epoch ||
+            w.txn != cv->pending || cv->acked[wi])
             return;
         cv->acked[wi] = 1;
-        if (++cv->nacked == p->cfg.workers) complete(s, p, cv);
+        if (++cv->nacked == participants(p)) complete(s, p, cv);
         return;
     case PIPE_MSG_JOIN:
         if (wi == PIPE_NO_OWNER) return;
@@ -703,6 +724,9 @@ static void on_restore(struct sim *s, struct pipe *p, uint32_t me, struct ck_wvo
                        const struct wire *r) {
     uint32_t w = windex(p, me), win = p->cfg.delivery.window;
     struct wire ack = {.epoch = r->epoch};
+    /* meant for an earlier incarnation (a restarted coordinator resending a rollback it
+     * decided before this worker restarted): its offsets are not where the job stands */
+    if (r->value != (uint64_t)sim_node_incarnation(s, me) + 1) return;
     if (r->epoch < v->epoch) return;
     if (r->epoch > v->epoch) {
         struct ck_meta *m = meta_find(p->ck, r->txn);

@@ -69,7 +69,7 @@ static const char *const msg_names[PIPE_MSG_KINDS] = {
     [PIPE_MSG_CKPT_COMMIT] = "checkpoint-commit",
     [PIPE_MSG_CKPT_COMMIT_ACK] = "checkpoint-commit-ack",
     [PIPE_MSG_JOIN] = "join",           [PIPE_MSG_RESTORE] = "restore",
-    [PIPE_MSG_RESTORE_ACK] = "restore-ack",
+    [PIPE_MSG_RESTORE_ACK] = "restore-ack", [PIPE_MSG_ASSIGN_ACK] = "assign-ack",
 };
 
 const char *pipe_msg_name(int kind) {

@@ -3,8 +3,11 @@
  * membership change reassigns partitions by pipe_group_owner() and bumps the
  * generation of every partition that moves. Records and acks carry the generation,
  * so the broker fences acks from an evicted owner, and workers fence their outputs at
- * the sink with epoch = generation << 32 | incarnation + 1. Every join, eviction and
- * move is traced (PIPE_TR_MEMBER, PIPE_TR_REBALANCE). */
+ * the sink with epoch = generation << 32 | incarnation + 1. An assignment is re-sent
+ * with back-off until its new owner acknowledges it (ASSIGN_ACK), for as long as it is
+ * the partition's current one: a lost assign never leaves a partition without a host.
+ * Revocations are sent once (fencing stops an owner that missed one). Every join,
+ * eviction and move is traced (PIPE_TR_MEMBER, PIPE_TR_REBALANCE). */
 #include <stdlib.h>
 
 #include "pipe_internal.h"
@@ -56,6 +59,41 @@ static void send_assign(struct sim *s, struct pipe *p, uint32_t w, uint32_t part
     wire_send(s, p->broker, p->worker[w], PIPE_MSG_ASSIGN, &a);
 }
 
+static void arm_assign(struct sim *s, struct pipe *p, struct grp_asg *a, uint32_t part) {
+    a->timer = sim_timer_set(s, p->broker, dlv_backoff_ns(&p->backoff, a->attempt),
+                             TAG(T_BRK_ASSIGN, part, 0));
+}
+
+/* Partition part's current assignment to its owner, re-sent until acknowledged. */
+static void assign(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v,
+                   uint32_t part) {
+    struct grp_asg *a = &v->asg[part];
+    sim_timer_cancel(s, a->timer);
+    *a = (struct grp_asg){0};
+    if (g->owner[part] == PIPE_NO_OWNER) return;
+    *a = (struct grp_asg){.gen = g->gen[part], .to = g->owner[part]};
+    send_assign(s, p, a->to, part, a->gen, WIRE_OK);
+    arm_assign(s, p, a, part);
+}
+
+void pipe_group_assign_ack(struct sim *s, struct grp_vol *v, uint32_t w, uint32_t part,
+                           uint64_t gen) {
+    struct grp_asg *a = &v->asg[part];
+    if (!a->gen || a->to != w || a->gen != gen) return; /* stale or already acknowledged */
+    sim_timer_cancel(s, a->timer);
+    *a = (struct grp_asg){0};
+}
+
+void pipe_group_assign_timer(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v,
+                             uint32_t part) {
+    struct grp_asg *a = &v->asg[part];
+    if (!a->gen || g->owner[part] != a->to || g->gen[part] != a->gen) return;
+    p->retries++;
+    a->attempt++;
+    send_assign(s, p, a->to, part, a->gen, WIRE_OK);
+    arm_assign(s, p, a, part);
+}
+
 static void arm(struct sim *s, struct pipe *p, struct grp_vol *v, uint32_t w) {
     uint64_t deadline = v->last_seen_ns[w] + p->cfg.group.session_timeout_ns, now = sim_now(s);
     sim_timer_set(s, p->broker, deadline > now ? deadline - now : 0, TAG(T_BRK_SESSION, w, 0));
@@ -66,20 +104,21 @@ int pipe_group_start(struct sim *s, struct pipe *p, struct grp_dur *g, struct gr
     uint32_t w = p->cfg.workers;
     v->last_seen_ns = sim_valloc(s, p->broker, w * sizeof *v->last_seen_ns);
     v->armed = sim_valloc(s, p->broker, w);
-    if (!v->last_seen_ns || !v->armed) return FT_ENOMEM;
+    v->asg = sim_valloc(s, p->broker, p->cfg.partitions * sizeof *v->asg);
+    if (!v->last_seen_ns || !v->armed || !v->asg) return FT_ENOMEM;
     for (uint32_t i = 0; i < w; i++) {
         v->last_seen_ns[i] = sim_now(s);
         if (g->member[i]) arm(s, p, v, i);
     }
     for (uint32_t i = 0; i < p->cfg.partitions; i++)
-        if (g->owner[i] != PIPE_NO_OWNER) send_assign(s, p, g->owner[i], i, g->gen[i], WIRE_OK);
+        assign(s, p, g, v, i);
     return 0;
 }
 
 /* Recomputes the assignment after a membership change; each partition whose owner
  * changes gets a new generation: the old owner is told it is revoked, the new one
  * that it is assigned, and the broker restarts its deliveries. */
-static void rebalance(struct sim *s, struct pipe *p, struct grp_dur *g) {
+static void rebalance(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v) {
     for (uint32_t i = 0; i < p->cfg.partitions; i++) {
         uint32_t to = pipe_group_owner(g->member, p->cfg.workers, i), from = g->owner[i];
         if (to == from) continue;
@@ -88,7 +127,7 @@ static void rebalance(struct sim *s, struct pipe *p, struct grp_dur *g) {
         uint64_t node = to == PIPE_NO_OWNER ? PIPE_NO_OWNER : p->worker[to];
         sim_trace_user(s, p->broker, PIPE_TR_REBALANCE, i, g->gen[i] << 32 | node);
         if (from != PIPE_NO_OWNER) send_assign(s, p, from, i, g->gen[i], WIRE_REVOKED);
-        if (to != PIPE_NO_OWNER) send_assign(s, p, to, i, g->gen[i], WIRE_OK);
+        assign(s, p, g, v, i);
         pipe_broker_moved(s, p, i);
     }
 }
@@ -106,7 +145,7 @@ void pipe_group_heartbeat(struct sim *s, struct pipe *p, struct grp_dur *g, stru
         g->epoch[w] = epoch;
         sim_trace_user(s, p->broker, PIPE_TR_MEMBER, p->worker[w], 1);
         if (!v->armed[w]) arm(s, p, v, w);
-        rebalance(s, p, g);
+        rebalance(s, p, g, v);
         return;
     }
     if (epoch <= g->epoch[w]) return;
@@ -114,7 +153,7 @@ void pipe_group_heartbeat(struct sim *s, struct pipe *p, struct grp_dur *g, stru
      * static membership) and is told them again, since its volatile state is gone */
     g->epoch[w] = epoch;
     for (uint32_t i = 0; i < p->cfg.partitions; i++)
-        if (g->owner[i] == w) send_assign(s, p, w, i, g->gen[i], WIRE_OK);
+        if (g->owner[i] == w) assign(s, p, g, v, i);
 }
 
 void pipe_group_timer(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v,
@@ -127,5 +166,5 @@ void pipe_group_timer(struct sim *s, struct pipe *p, struct grp_dur *g, struct g
     }
     g->member[w] = 0;
     sim_trace_user(s, p->broker, PIPE_TR_MEMBER, p->worker[w], 0);
-    rebalance(s, p, g);
+    rebalance(s, p, g, v);
 }

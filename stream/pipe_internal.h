@@ -33,8 +33,9 @@ _Static_assert(sizeof(struct wire) == WIRE_FIELDS * sizeof(uint64_t), "wire: 64-
 enum { T_SRC_NEXT = 1, T_SRC_RETRY, T_BRK_RETRY, T_WRK_OUTPUT, T_WRK_COMMIT, T_WRK_LINGER,
        T_WRK_INIT, T_BRK_SESSION, T_WRK_HEARTBEAT,
        /* the checkpoint coordinator's timers at the broker (checkpoint.c) */
-       T_CK_TRIGGER, T_CK_TIMEOUT, T_CK_COMMIT, T_CK_RESTORE };
-_Static_assert(T_CK_RESTORE < 16, "timer types fit in 4 bits");
+       T_CK_TRIGGER, T_CK_TIMEOUT, T_CK_COMMIT, T_CK_RESTORE,
+       T_BRK_ASSIGN /* the group coordinator re-sends an unacknowledged assignment */ };
+_Static_assert(T_BRK_ASSIGN < 16, "timer types fit in 4 bits");
 
 struct log_entry {
     uint64_t rec, event_ns, created_ns;
@@ -112,9 +113,16 @@ struct grp_dur {
     uint8_t *member; /* per worker: in the group */
     uint64_t *epoch; /* per worker: incarnation + 1 from its last heartbeat */
 };
+struct grp_asg {  /* an assignment not yet acknowledged by its new owner */
+    uint64_t gen; /* 0: none pending */
+    uint32_t to;  /* the worker index it is for */
+    uint32_t attempt;
+    sim_timer_t timer;
+};
 struct grp_vol {
     uint64_t *last_seen_ns; /* per worker: the last message from it */
     uint8_t *armed;         /* per worker: a session timer is pending */
+    struct grp_asg *asg;    /* per partition: its assignment, re-sent until acknowledged */
 };
 int pipe_group_init(struct pipe *p, struct grp_dur *g);
 void pipe_group_free(struct grp_dur *g);
@@ -129,6 +137,13 @@ void pipe_group_heartbeat(struct sim *s, struct pipe *p, struct grp_dur *g, stru
 /* Worker w's session timer fired: evict it if it has been silent for the session. */
 void pipe_group_timer(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v,
                       uint32_t w);
+/* Worker w acknowledged the assignment of partition `part` in generation gen. */
+void pipe_group_assign_ack(struct sim *s, struct grp_vol *v, uint32_t w, uint32_t part,
+                           uint64_t gen);
+/* The re-send timer of partition part's assignment fired: send it again while it is
+ * still the partition's assignment and unacknowledged. */
+void pipe_group_assign_timer(struct sim *s, struct pipe *p, struct grp_dur *g, struct grp_vol *v,
+                             uint32_t part);
 /* broker.c: partition `part` has a new owner and generation; restart its deliveries
  * from the committed offset. */
 void pipe_broker_moved(struct sim *s, struct pipe *p, uint32_t part);
@@ -142,6 +157,11 @@ size_t pipe_broker_volatile_bytes(void);
 size_t pipe_sink_durable_bytes(void);
 size_t pipe_worker_volatile_bytes(void);
 int pipe_source_init(struct sim *s, struct pipe *p);  /* durable generator state */
+/* pipe_pending_records' parts: the source's unacknowledged records, the broker's log
+ * above each committed offset, the checkpoint sink's uncommitted rows. */
+void pipe_source_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx);
+void pipe_broker_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx);
+void ckpt_sink_pending(const struct pipe *p, pipe_rec_fn *fn, void *ctx);
 int pipe_broker_init(struct sim *s, struct pipe *p);
 int pipe_sink_init(struct sim *s, struct pipe *p);
 void pipe_source_free(struct sim *s, struct pipe *p);

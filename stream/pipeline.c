@@ -26,6 +26,12 @@ uint64_t pipe_retries(const struct pipe *p) {
     return p->retries;
 }
 
+void pipe_pending_records(const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
+    pipe_source_pending(p->s, p, fn, ctx);
+    pipe_broker_pending(p->s, p, fn, ctx);
+    if (p->ck) ckpt_sink_pending(p, fn, ctx);
+}
+
 /* The node id of name, SIM_ANY for "", or a negative FT_E*. */
 static int64_t node_id(struct sim *s, const char *name, const struct pipe_fault *f,
                        struct ft_error *err) {
@@ -55,7 +61,10 @@ static int arm_crash(struct sim *s, const struct pipe_fault *f, struct ft_error 
     return rc ? ft_fail(err, rc, "%s", sim_error(s)->msg) : 0;
 }
 
-static int arm_partition(struct sim *s, const struct pipe_fault *f, struct ft_error *err) {
+/* The scenario's k-th partition (0-based, in file order) is the network's partition k:
+ * partitions that overlap in time stack, and each heal ends its own. */
+static int arm_partition(struct sim *s, const struct pipe_fault *f, uint32_t k,
+                         struct ft_error *err) {
     uint32_t n = sim_node_count(s);
     uint32_t *group = calloc(n, sizeof *group);
     if (!group) return ft_fail(err, FT_ENOMEM, "out of memory");
@@ -66,14 +75,15 @@ static int arm_partition(struct sim *s, const struct pipe_fault *f, struct ft_er
             if (id < 0) rc = (int)id;
             else group[id] = side;
         }
-    if (rc == 0) rc = net_partition_at(s, f->at_ns, group, n);
-    if (rc == 0) rc = net_heal_at(s, f->heal_ns);
+    if (rc == 0) rc = net_partition_at(s, f->at_ns, k, group, n);
+    if (rc == 0) rc = net_heal_at(s, f->heal_ns, k);
     free(group);
     if (rc && !err->msg[0]) ft_fail(err, rc, "%s", sim_error(s)->msg);
     return rc;
 }
 
 static int arm_faults(struct sim *s, struct pipe *p, struct ft_error *err) {
+    uint32_t npartitions = 0;
     for (uint32_t i = 0; i < p->cfg.nfaults; i++) {
         const struct pipe_fault *f = &p->cfg.faults[i];
         int rc = 0;
@@ -88,7 +98,7 @@ static int arm_faults(struct sim *s, struct pipe *p, struct ft_error *err) {
                                       f->nth ? f->nth : 1, f->count ? f->count : 1);
             if (rc) ft_fail(err, rc, "%s", sim_error(s)->msg);
         } else if (f->type == PIPE_FAULT_PARTITION) {
-            rc = arm_partition(s, f, err);
+            rc = arm_partition(s, f, npartitions++, err);
         }
         if (rc) return rc;
     }

@@ -110,6 +110,7 @@ enum pipe_msg_kind {
     PIPE_MSG_JOIN,            /* worker -> broker: restarted with no state, roll back */
     PIPE_MSG_RESTORE,         /* broker -> worker / sink: new job epoch, restore point */
     PIPE_MSG_RESTORE_ACK,     /* worker / sink -> broker */
+    PIPE_MSG_ASSIGN_ACK,      /* worker -> broker: an assignment received (rebalance on) */
     PIPE_MSG_KINDS
 };
 const char *pipe_msg_name(int kind);
@@ -307,6 +308,14 @@ const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, 
 const uint64_t *pipe_warehouse_counts(const struct pipe *p, uint32_t *nkeys);
 /* Retransmissions by every sender (source, broker, workers). */
 uint64_t pipe_retries(const struct pipe *p);
+/* The records the pipeline still holds for delivery when the run ends (call after the
+ * simulator stopped): the source's unacknowledged produces (retrying protocols), each
+ * partition's log above its committed offset (not yet acknowledged by a consumer, or
+ * waiting for one) and, under exactly-once-checkpoint, the sink's rows waiting for a
+ * checkpoint to commit. A record the protocol gave up on (at-most-once commits on
+ * send) is not among them. fn may see a record more than once. */
+typedef void pipe_rec_fn(void *ctx, uint64_t rec);
+void pipe_pending_records(const struct pipe *p, pipe_rec_fn *fn, void *ctx);
 /* The worker's map, exposed so the reference can apply it independently. */
 int64_t pipe_map_value(int64_t v);
 /* The partition of a key. */
@@ -370,6 +379,9 @@ struct pipe_window_stats {
     uint64_t rows_emitted;  /* rows the output mode emitted */
     uint64_t triggers;      /* micro-batch triggers, or records (continuous) */
     uint64_t partly_late;   /* records dropped from one window and counted in another */
+    uint64_t tasks_idle;    /* tasks with state but no running host (no owner, a host that
+                               is down or not yet restored): the end of the run cannot
+                               close their windows */
 };
 
 /* End of the run: closes every window of the workers that are up (call once, after the

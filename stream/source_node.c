@@ -53,6 +53,12 @@ static int outbox_put(struct sim *s, struct src_dur *d, const struct src_record 
     return 0;
 }
 
+void pipe_source_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
+    const struct src_dur *d = sim_node_durable(s, p->source);
+    for (uint64_t id = d->low_unacked; d->acked && id < d->emitted; id++)
+        if (!d->acked[id]) fn(ctx, id);
+}
+
 static void send_produce(struct sim *s, struct pipe *p, const struct src_record *r) {
     struct wire w = {.rec = r->id, .key = r->key, .event_ns = r->event_ns,
                      .created_ns = r->arrival_ns, .value = (uint64_t)r->value};

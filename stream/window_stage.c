@@ -477,8 +477,10 @@ int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n) {
 
 void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
     struct win_stats acc = st->gone;
+    uint64_t idle = 0;
     for (uint32_t i = 0; i < st->ntask; i++) {
         if (!st->task[i].eng) continue;
+        idle += !task_live(st->p->s, st, &st->task[i]);
         struct win_stats s;
         win_get_stats(st->task[i].eng, &s);
         fold_stats(&acc, &s);
@@ -492,6 +494,7 @@ void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
         .late_records = acc.late_records,
         .rows_emitted = acc.rows_emitted,
         .partly_late = acc.partly_late,
+        .tasks_idle = idle,
         .triggers = st->p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS ? acc.records : st->triggers};
 }
 

@@ -21,7 +21,9 @@ void wstage_worker_start(struct sim *s, struct pipe *p, uint32_t me);
 /* Consumer-group rebalancing (worker.c). Worker me claims partition part in generation
  * gen: the task moves to it with its state (engine, batch, applied offsets) when the
  * previous host is up or revoked it, and starts empty when that host crashed (its
- * state died with it). A claim older than the task's generation is ignored. */
+ * state died with it). A claim older than the task's generation is ignored. Under
+ * exactly-once-txn the worker claims the task only once its init has fenced the
+ * previous owner at the sink (init-ack), so no record is committed behind its back. */
 void wstage_claim(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t gen);
 /* Worker me learned that it lost `part` in generation gen: the task leaves it intact
  * (Kafka Streams commits a task's state on revoke) until the next claim. */

@@ -6,7 +6,8 @@
  * (after-receive, after-emit, before-commit) mark where a crash may strike.
  * at-most-once: emit and forget. at-least-once / exactly-once: keep the output until
  * the sink acks it (resending with back-off), then ack the input to the broker.
- * exactly-once-txn: register an epoch with the sink, learn the committed input offset,
+ * exactly-once-txn: register an epoch with the sink, learn the committed input offset
+ * (only then, the old owner fenced, does the partition's window task move here),
  * process records strictly in offset order into a transaction of up to `batch` rows,
  * and commit rows + offset in one COMMIT; only then ack the inputs. Outputs carry the
  * partition's epoch (generation << 32 | incarnation + 1) and acks its generation, so
@@ -226,7 +227,8 @@ static void send_init(struct sim *s, struct pipe *p, uint32_t me, struct wpart *
                                    TAG(T_WRK_INIT, wp->part, 0));
 }
 
-static void on_init_ack(struct sim *s, struct pipe *p, struct wpart *wp, const struct wire *w) {
+static void on_init_ack(struct sim *s, struct pipe *p, uint32_t me, struct wpart *wp,
+                        const struct wire *w) {
     if (wp->ready || w->epoch != wp->epoch) return;
     if (w->status == WIRE_FENCED) {
         release(s, p, wp);
@@ -236,6 +238,11 @@ static void on_init_ack(struct sim *s, struct pipe *p, struct wpart *wp, const s
     sim_timer_cancel(s, wp->init_timer);
     wp->ready = true;
     wp->next = wp->txn_first = w->offset;
+    /* Only now does the window task move here: the sink has fenced every earlier owner,
+     * so no record can be committed behind the task's back any more, and the task holds
+     * every record committed up to w->offset (an old owner applies a record before it
+     * commits it, and kept hosting the task until this fence). */
+    if (p->ws) wstage_claim(s, p, me, wp->part, wp->gen);
 }
 
 /* ---- partition ownership ---- */
@@ -272,7 +279,10 @@ static struct wpart *claim(struct sim *s, struct pipe *p, uint32_t me, uint32_t 
     uint32_t win = p->cfg.delivery.window;
     if (wp->pend) memset(wp->pend, 0, win * sizeof *wp->pend);
     if (wp->rb_off1) memset(wp->rb_off1, 0, win * sizeof *wp->rb_off1);
-    if (dlv_transactional(p->proto)) send_init(s, p, me, wp);
+    if (dlv_transactional(p->proto)) {
+        send_init(s, p, me, wp); /* the task follows once the init fenced the old owner */
+        return wp;
+    }
     if (p->ws) wstage_claim(s, p, me, part, gen); /* the partition's window task comes along */
     return wp;
 }
@@ -338,6 +348,10 @@ static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
     if (w.partition >= p->cfg.partitions || !v->parts) return;
     if (m->kind == PIPE_MSG_ASSIGN) {
         on_assign(s, p, me, &w);
+        if (w.status == WIRE_OK) { /* received: the coordinator stops re-sending it */
+            struct wire a = {.partition = w.partition, .epoch = w.epoch};
+            wire_send(s, me, p->broker, PIPE_MSG_ASSIGN_ACK, &a);
+        }
         return;
     }
     struct wpart *wp = m->kind == PIPE_MSG_RECORD && p->cfg.group.rebalance
@@ -357,7 +371,7 @@ static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
         if (txn) on_commit_ack(s, p, me, wp, &w);
         break;
     case PIPE_MSG_INIT_ACK:
-        if (txn) on_init_ack(s, p, wp, &w);
+        if (txn) on_init_ack(s, p, me, wp, &w);
         break;
     default: break;
     }

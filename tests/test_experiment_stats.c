@@ -234,6 +234,26 @@ static void test_guarantees_per_protocol(void **state) {
     assert_false(exp_guarantee_held(DLV_EXACTLY_ONCE_TXN, &o));
     o = (struct exp_outcome){.matches_reference = false};
     assert_false(exp_guarantee_held(DLV_EXACTLY_ONCE, &o));
+    /* a window table that differs from the reference: a violation where it is promised */
+    o = (struct exp_outcome){.matches_reference = true, .windows_enabled = true};
+    assert_false(exp_guarantee_held(DLV_EXACTLY_ONCE_CKPT, &o));
+    assert_false(exp_guarantee_held(DLV_EXACTLY_ONCE, &o));
+    assert_false(exp_guarantee_held(DLV_EXACTLY_ONCE_TXN, &o));
+    assert_true(exp_guarantee_held(DLV_AT_LEAST_ONCE, &o));
+    assert_true(exp_guarantee_held(DLV_AT_MOST_ONCE, &o));
+    o.crashes = o.worker_crashes = 1; /* volatile window state lost by design */
+    assert_false(exp_guarantee_held(DLV_EXACTLY_ONCE_CKPT, &o));
+    assert_true(exp_guarantee_held(DLV_EXACTLY_ONCE, &o));
+    assert_true(exp_guarantee_held(DLV_EXACTLY_ONCE_TXN, &o));
+    o = (struct exp_outcome){.matches_reference = true, .windows_enabled = true, .crashes = 1};
+    assert_false(exp_guarantee_held(DLV_EXACTLY_ONCE, &o)); /* the broker or the sink crashed */
+    o.late_dropped = 3; /* late data: no protocol promises the no-lateness reference */
+    for (int p = 0; p < DLV_COUNT; p++)
+        assert_true(exp_guarantee_held((enum dlv_protocol)p, &o));
+    o = (struct exp_outcome){
+        .matches_reference = true, .windows_enabled = true, .windows_match_reference = true};
+    for (int p = 0; p < DLV_COUNT; p++)
+        assert_true(exp_guarantee_held((enum dlv_protocol)p, &o));
 }
 
 int main(void) {

@@ -404,7 +404,7 @@ static void test_partition_blocks_exactly_the_cut_links_and_heal_restores_them(v
             ncut += i != j && cut[i][j];
         }
     assert_int_equal(ncut, 16); /* 5*4 ordered pairs minus 2+2 within sides {0,1}, {2,3} */
-    assert_int_equal(net_partition(w->s, SIDES, PN), 0);
+    assert_int_equal(net_partition(w->s, 0, SIDES, PN), 0);
     for (uint32_t i = 0; i < PN; i++)
         for (uint32_t j = 0; j < PN; j++)
             assert_int_equal(net_can_talk(w->s, i, j), !cut[i][j]);
@@ -416,7 +416,7 @@ static void test_partition_blocks_exactly_the_cut_links_and_heal_restores_them(v
     net_stats(w->s, &st);
     assert_int_equal(st.dropped_partition, ncut);
 
-    net_heal(w->s);
+    net_heal(w->s, 0);
     for (uint32_t i = 0; i < PN; i++)
         for (uint32_t j = 0; j < PN; j++)
             assert_true(net_can_talk(w->s, i, j));
@@ -444,8 +444,8 @@ static void test_scheduled_partition_cuts_in_flight_messages_and_heal_at_restore
      * Heal at 3 ms; t=4 ms: all delivered. */
     int64_t ids0[PN][PN];
     send_all_pairs(w, ids0);
-    assert_int_equal(net_partition_at(w->s, 500 * US, SIDES, PN), 0);
-    assert_int_equal(net_heal_at(w->s, 3 * MS), 0);
+    assert_int_equal(net_partition_at(w->s, 500 * US, 0, SIDES, PN), 0);
+    assert_int_equal(net_heal_at(w->s, 3 * MS, 0), 0);
     assert_int_equal(sim_call_at(w->s, 2 * MS, send_all_pairs_cb, w), 0);
     assert_int_equal(sim_call_at(w->s, 4 * MS, send_all_pairs_cb, w), 0);
     assert_true(net_can_talk(w->s, 0, 4)); /* not yet */
@@ -477,10 +477,10 @@ static void test_scheduled_partition_cuts_in_flight_messages_and_heal_at_restore
 static void test_partition_needs_one_side_per_node(void **state) {
     (void)state;
     struct world *w = world_new(12, PN, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS});
-    assert_int_equal(net_partition(w->s, SIDES, PN - 1), FT_EINVAL);
+    assert_int_equal(net_partition(w->s, 0, SIDES, PN - 1), FT_EINVAL);
     world_free(w);
     w = world_new(12, PN, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS});
-    assert_int_equal(net_partition_at(w->s, 1 * MS, SIDES, PN + 1), FT_EINVAL);
+    assert_int_equal(net_partition_at(w->s, 1 * MS, 0, SIDES, PN + 1), FT_EINVAL);
     world_free(w);
 }
 
@@ -489,7 +489,7 @@ static void test_node_added_after_scheduling_a_partition_is_on_side_0(void **sta
     /* The partition covers n0..n4; n5 joins before it takes effect. Nodes the partition
      * does not name are on side 0, as for one applied at once (net_can_talk). */
     struct world *w = world_new(13, PN, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS});
-    assert_int_equal(net_partition_at(w->s, 1 * MS, SIDES, PN), 0);
+    assert_int_equal(net_partition_at(w->s, 1 * MS, 0, SIDES, PN), 0);
     static const struct sim_node_ops ops = {.on_message = on_msg};
     assert_int_equal(sim_node_add(w->s, "late", &ops, w, 0, 0), (int)PN);
     assert_int_equal(sim_run_until(w->s, 2 * MS), 0);
@@ -497,6 +497,40 @@ static void test_node_added_after_scheduling_a_partition_is_on_side_0(void **sta
         assert_int_equal(net_can_talk(w->s, PN, i), SIDES[i] == 0);
         assert_int_equal(net_can_talk(w->s, i, PN), SIDES[i] == 0);
     }
+    world_free(w);
+}
+
+/* Two partitions in effect at once stack: a pair talks only if both put it on one side;
+ * healing one leaves the other's cuts; a heal of a partition not in effect does nothing
+ * (and traces nothing). Sides here: A = {n0, n1} | {n2, n3, n4}, B = {n0, n2} | rest. */
+static void test_overlapping_partitions_stack_and_each_heal_ends_its_own(void **state) {
+    (void)state;
+    static const uint32_t A[PN] = {0, 0, 1, 1, 1}, B[PN] = {0, 1, 0, 1, 1};
+    struct world *w = world_new(16, PN, NULL, &(struct net_link_cfg){.latency_ns = 1 * MS});
+    assert_int_equal(net_partition(w->s, 3, A, PN), 0);
+    assert_int_equal(net_partition(w->s, 7, B, PN), 0);
+    for (uint32_t i = 0; i < PN; i++)
+        for (uint32_t j = 0; j < PN; j++)
+            assert_int_equal(net_can_talk(w->s, i, j), A[i] == A[j] && B[i] == B[j]);
+    assert_false(net_can_talk(w->s, 0, 1)); /* cut by B alone */
+    assert_false(net_can_talk(w->s, 0, 2)); /* cut by A alone */
+    assert_true(net_can_talk(w->s, 3, 4));  /* together in both */
+    net_heal(w->s, 3);                      /* A ends; B's cuts stay */
+    for (uint32_t i = 0; i < PN; i++)
+        for (uint32_t j = 0; j < PN; j++)
+            assert_int_equal(net_can_talk(w->s, i, j), B[i] == B[j]);
+    net_heal(w->s, 3); /* not in effect any more: nothing */
+    assert_false(net_can_talk(w->s, 0, 1));
+    assert_int_equal(net_partition(w->s, 7, A, PN), 0); /* B's id again: its sides replaced */
+    for (uint32_t i = 0; i < PN; i++)
+        for (uint32_t j = 0; j < PN; j++)
+            assert_int_equal(net_can_talk(w->s, i, j), A[i] == A[j]);
+    net_heal(w->s, 7);
+    for (uint32_t i = 0; i < PN; i++)
+        for (uint32_t j = 0; j < PN; j++)
+            assert_true(net_can_talk(w->s, i, j));
+    assert_int_equal(w->partitions, 3);
+    assert_int_equal(w->heals, 2);
     world_free(w);
 }
 
@@ -697,6 +731,7 @@ int main(void) {
         cmocka_unit_test(test_partition_blocks_exactly_the_cut_links_and_heal_restores_them),
         cmocka_unit_test(test_scheduled_partition_cuts_in_flight_messages_and_heal_at_restores),
         cmocka_unit_test(test_partition_needs_one_side_per_node),
+        cmocka_unit_test(test_overlapping_partitions_stack_and_each_heal_ends_its_own),
         cmocka_unit_test(test_node_added_after_scheduling_a_partition_is_on_side_0),
         cmocka_unit_test(test_drop_rule_drops_exactly_nth_to_nth_plus_count_minus_1_matches),
         cmocka_unit_test(test_drop_rule_wildcards_match_any_src_dst_kind),

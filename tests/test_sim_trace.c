@@ -214,8 +214,8 @@ static uint64_t run_scenario(uint64_t seed, bool hook, struct scenario *sc,
     if (sc->faults) {
         assert_int_equal(sim_crash_at(s, 2, 5 * MS + 500 * US), 0);
         assert_int_equal(sim_restart_at(s, 2, 8 * MS + 500 * US), 0);
-        assert_int_equal(net_partition_at(s, 10 * MS + 500 * US, GROUPS, 3), 0);
-        assert_int_equal(net_heal_at(s, 12 * MS + 500 * US), 0);
+        assert_int_equal(net_partition_at(s, 10 * MS + 500 * US, 0, GROUPS, 3), 0);
+        assert_int_equal(net_heal_at(s, 12 * MS + 500 * US, 0), 0);
     }
     for (uint64_t t = 0; t < 30; t++) /* the same driver events in every variant */
         assert_int_equal(sim_call_at(s, t * MS + 250 * US, driver_read, sc), 0);
