@@ -238,7 +238,7 @@ static void on_visible(void *ctx, const struct pipe_row *row, uint64_t now_ns) {
     struct exp_state *st = ctx;
     uint64_t latency_ns = now_ns - row->created_ns;
     if (st->col) {
-        bool first = row->rec < st->ledger.n && st->ledger.count[row->rec] == 0;
+        bool first = row->rec < st->ledger.n && ledger_copies(&st->ledger, row->rec) == 0;
         col_visible(st->col, latency_ns, now_ns, first);
     }
     ledger_visible(&st->ledger, row->rec, latency_ns);
@@ -540,6 +540,23 @@ static int stats_lambda_from(struct exp_stats *st, const struct exp_lambda *l,
     return 0;
 }
 
+void exp_records_free(struct exp_records *r) {
+    if (!r) return;
+    free(r->copies);
+    free(r->first_latency_ns);
+    memset(r, 0, sizeof *r);
+}
+
+/* The full ledger's per-record arrays move to the caller. */
+static void records_from(struct exp_records *r, struct ledger *l) {
+    exp_records_free(r);
+    r->n = l->n;
+    r->copies = l->count;
+    r->first_latency_ns = l->latency;
+    l->count = NULL;
+    l->latency = NULL;
+}
+
 void exp_windows_free(struct exp_windows *w) {
     if (!w) return;
     bool want_log = w->want_log;
@@ -591,7 +608,8 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         rc = col_init(&col, cfg, opt->stats, opt->bucket_ns);
     }
     if (rc == 0) rc = reference_counts(cfg, seed, &ref, &n, st.col);
-    if (rc == 0) rc = ledger_init(&st.ledger, n);
+    if (rc == 0)
+        rc = opt && opt->records ? ledger_init_full(&st.ledger, n) : ledger_init(&st.ledger, n);
     if (rc) {
         col_free(st.col);
         free(ref);
@@ -642,6 +660,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
             goto done;
     }
     fill_outcome(s, pipe, &st, ref, out);
+    if (opt && opt->records) records_from(opt->records, &st.ledger);
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");
 done:
