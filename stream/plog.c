@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static void *seg_alloc(size_t bytes) {
+static void *seg_map(size_t bytes) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
@@ -23,11 +23,30 @@ static size_t entry_bytes(const struct plog *l) {
     return l->wide ? sizeof(struct log_entry) : sizeof(struct plog_small);
 }
 
+/* A segment for the current entry size: a spare one (a log in steady state cycles
+ * through a few without a system call) or fresh pages. */
+static void *seg_alloc(struct plog *l) {
+    if (l->nspare) return l->spare[--l->nspare];
+    return seg_map(PLOG_SEG * entry_bytes(l));
+}
+
+static void seg_release(struct plog *l, void *seg) {
+    if (l->nspare < PLOG_SPARE)
+        l->spare[l->nspare++] = seg;
+    else
+        munmap(seg, PLOG_SEG * entry_bytes(l));
+}
+
+static void spares_free(struct plog *l) {
+    while (l->nspare)
+        munmap(l->spare[--l->nspare], PLOG_SEG * entry_bytes(l));
+}
+
 void plog_truncate(struct plog *l, uint64_t keep) {
     if (keep > l->len) keep = l->len;
     if (keep <= l->base) return;
     for (uint64_t s = l->base >> PLOG_SEG_BITS; s < keep >> PLOG_SEG_BITS; s++) {
-        munmap(*slot(l, s), PLOG_SEG * entry_bytes(l));
+        seg_release(l, *slot(l, s));
         *slot(l, s) = NULL;
     }
     l->base = keep;
@@ -64,8 +83,9 @@ static bool fits_small(const struct log_entry *e) {
 
 /* Every live segment rewritten with 40-byte entries (once per log at most). */
 static int widen(struct plog *l) {
+    spares_free(l); /* the wrong size from now on */
     for (uint64_t s = l->base >> PLOG_SEG_BITS; s < live_end(l); s++) {
-        struct log_entry *w = seg_alloc(PLOG_SEG * sizeof *w);
+        struct log_entry *w = seg_map(PLOG_SEG * sizeof *w);
         if (!w) return FT_ENOMEM;
         for (uint64_t i = 0; i < PLOG_SEG; i++) {
             uint64_t off = (s << PLOG_SEG_BITS) + i;
@@ -83,7 +103,7 @@ int plog_append(struct plog *l, const struct log_entry *e) {
     uint64_t segno = l->len >> PLOG_SEG_BITS, i = l->len & (PLOG_SEG - 1);
     if (i == 0) {
         if (ring_reserve(l, segno)) return FT_ENOMEM;
-        void *s = seg_alloc(PLOG_SEG * entry_bytes(l));
+        void *s = seg_alloc(l);
         if (!s) return FT_ENOMEM;
         *slot(l, segno) = s;
     }
@@ -101,11 +121,12 @@ int plog_append(struct plog *l, const struct log_entry *e) {
 void plog_free(struct plog *l) {
     for (uint64_t i = 0; i < l->nseg; i++)
         if (l->seg[i]) munmap(l->seg[i], PLOG_SEG * entry_bytes(l));
+    spares_free(l);
     free(l->seg);
     memset(l, 0, sizeof *l);
 }
 
 uint64_t plog_bytes(const struct plog *l) {
     uint64_t live = live_end(l) - (l->base >> PLOG_SEG_BITS);
-    return live * PLOG_SEG * entry_bytes(l) + l->nseg * sizeof *l->seg;
+    return (live + l->nspare) * PLOG_SEG * entry_bytes(l) + l->nseg * sizeof *l->seg;
 }

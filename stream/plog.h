@@ -28,8 +28,12 @@ struct plog_small { /* a log_entry whose fields fit */
     int32_t value, event_delta_ns; /* event_ns - created_ns */
 };
 
+#define PLOG_SPARE 2u /* segments retention keeps for reuse instead of unmapping */
+
 struct plog {
-    void **seg;         /* ring of segments: offset o in seg[(o >> BITS) & (nseg - 1)] */
+    void **seg; /* ring of segments: offset o in seg[(o >> BITS) & (nseg - 1)] */
+    void *spare[PLOG_SPARE];
+    uint32_t nspare;
     uint64_t nseg;      /* 0 or a power of two */
     uint64_t base, len; /* offsets [base, len) are readable */
     bool wide;          /* segments hold struct log_entry, else struct plog_small */

@@ -86,11 +86,18 @@ static void log_row(struct wstage *st, const struct win_row *r) {
     st->log[st->nlog++] = c;
 }
 
-/* A row reaches the result table (the sink's view). */
-static void apply_row(struct wstage *st, uint32_t part, const struct win_row *r) {
-    int rc = win_table_apply(&st->table, part, r);
+/* A row reaches the result table (the sink's view); slot: where the row of its
+ * aggregate was stored last (win_sink.row_at), or NULL. */
+static void apply_row_at(struct wstage *st, uint32_t part, const struct win_row *r,
+                         uint32_t *slot) {
+    uint32_t none = UINT32_MAX;
+    int rc = win_table_apply_at(&st->table, part, r, slot ? slot : &none);
     if (rc && !st->rc) st->rc = rc;
     if (!rc && st->keep_log && (r->output || r->final)) log_row(st, r);
+}
+
+static void apply_row(struct wstage *st, uint32_t part, const struct win_row *r) {
+    apply_row_at(st, part, r, NULL);
 }
 
 static int txn_row(struct wstage_txn *t, uint32_t part, const struct win_row *r) {
@@ -114,11 +121,11 @@ static int txn_latency(struct wstage_txn *t, uint64_t ns, uint64_t now) {
     return 0;
 }
 
-static void on_row(void *ctx, const struct win_row *r) {
+static void on_row(void *ctx, const struct win_row *r, uint32_t *slot) {
     struct wtask_sink *ts = ctx;
     struct wstage *st = ts->st;
     if (!st->ckpt) {
-        apply_row(st, ts->part, r);
+        apply_row_at(st, ts->part, r, slot);
         return;
     }
     /* invisible until committed: the host's open transaction */
@@ -200,16 +207,29 @@ static void drop_engine(struct wstage *st, struct wtask *t, bool keep_stats) {
         win_get_stats(t->eng, &s);
         fold_stats(&st->gone, &s);
     }
+    win_flush(t->eng); /* the rows it emitted stay in the table */
     win_free(t->eng);
     t->eng = NULL;
 }
 
+/* When the result table is the only reader of the rows (no emission log, no
+ * checkpoint transactions), the engine emits them unsorted and holds back an aggregate's
+ * row until its last one: the table keeps one row per (window, key, task) and is read
+ * at the end, after every engine flushed (drop_engine, wstage_finish). */
+static void table_only(const struct wstage *st, struct win_engine *e) {
+    win_set_unordered(e, !st->keep_log);
+    win_set_coalesce(e, !st->keep_log && !st->ckpt);
+}
+
 /* A fresh engine for task t under the query's watermark. */
 static int new_engine(struct wstage *st, struct wtask *t, struct ft_error *err) {
-    struct win_sink sink = {on_row, on_latency, &t->ctx};
+    struct win_sink sink = {NULL, on_latency, &t->ctx};
     int rc = win_new(&st->spec, &sink, &t->eng, err);
-    if (!rc) win_set_watermark(t->eng, query_watermark(st));
-    return rc;
+    if (rc) return rc;
+    win_set_row_at(t->eng, on_row);
+    win_set_watermark(t->eng, query_watermark(st));
+    table_only(st, t->eng);
+    return 0;
 }
 
 void wstage_free(struct wstage *st) {
@@ -342,6 +362,7 @@ static int trigger_task(struct wtask *t, int64_t wm, uint64_t now, bool *seen, u
     int rc = 0;
     for (size_t i = 0; !rc && i < t->nbatch; i++) {
         const struct win_input *r = &t->batch[i];
+        if (i + WIN_PREFETCH_AHEAD < t->nbatch) win_prefetch(t->eng, r + WIN_PREFETCH_AHEAD);
         rc = win_apply(t->eng, r, err);
         if (!*seen || r->event_ns > *max_ns) *max_ns = r->event_ns;
         *seen = true;
@@ -455,7 +476,10 @@ int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err) {
     bool seen = false;
     for (uint32_t i = 0; i < st->ntask; i++) {
         struct wtask *t = &st->task[i];
-        if (!task_live(s, st, t)) continue;
+        if (!task_live(s, st, t)) {
+            if (t->eng) win_flush(t->eng); /* what it emitted before its host went */
+            continue;
+        }
         int rc = trigger_task(t, query_watermark(st), now, &seen, &max_ns, err);
         if (!rc) rc = win_finish(t->eng, now, err);
         if (rc) return rc;
@@ -493,6 +517,8 @@ const uint64_t *wstage_latencies(const struct wstage *st, size_t *n) {
 
 void wstage_keep_log(struct wstage *st, bool on) {
     st->keep_log = on;
+    for (uint32_t i = 0; i < st->ntask; i++)
+        if (st->task[i].eng) table_only(st, st->task[i].eng);
 }
 
 const struct win_row *wstage_log(const struct wstage *st, size_t *n, bool *truncated) {
