@@ -336,27 +336,42 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
  * the generated input, every contribution counted. */
 /* The reference table from the input alone; by_arrival: windows assigned by the
  * record's arrival (processing time) instead of its event time. */
+struct ref_feed {
+    const struct query *q;
+    struct win_ref *ref;
+    bool by_arrival;
+    struct ft_error *err;
+};
+
+static int ref_record(void *ctx, const struct src_record *r) {
+    const struct ref_feed *f = ctx;
+    uint64_t k;
+    int64_t v;
+    if (r->defect || query_apply(f->q, r->key, r->value, &k, &v) != QUERY_KEEP) return 0;
+    struct win_input in = {k, f->by_arrival ? r->arrival_ns : r->event_ns, v, r->arrival_ns};
+    return win_ref_add(f->ref, &in, f->err);
+}
+
 static int window_reference(const struct pipe_config *cfg, uint64_t seed, bool by_arrival,
                             struct win_row **rows, size_t *n, struct ft_error *err) {
-    struct src_gen g;
+    struct src_gen names;
     struct query q;
     struct win_ref *ref = NULL;
-    int rc = src_gen_open(&g, &cfg->source, cfg->duration_ns, seed, err);
+    int rc = src_names_open(&names, &cfg->source, err);
     if (rc) return rc;
-    rc = query_compile(&cfg->query, &g, &q, err);
+    rc = query_compile(&cfg->query, &names, &q, err);
     if (!rc) rc = win_ref_new(&cfg->query.window, &ref, err);
-    struct src_record r;
-    while (!rc && src_gen_next(&g, &r)) {
-        uint64_t k;
-        int64_t v;
-        if (r.defect || query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
-        struct win_input in = {k, by_arrival ? r.arrival_ns : r.event_ns, v, r.arrival_ns};
-        rc = win_ref_add(ref, &in, err);
-    }
+    /* the aggregates do not depend on the order: device by device where ids (which
+     * decide a malformed record) do not matter */
+    struct ref_feed f = {&q, ref, by_arrival, err};
+    if (!rc)
+        rc = src_gen_each(&cfg->source, cfg->duration_ns, seed, !(cfg->source.malformed_p > 0),
+                          ref_record, &f);
+    if (rc && !err->msg[0]) ft_fail(err, rc, "cannot replay the source for the window reference");
     if (!rc) rc = win_ref_rows(ref, rows, n, err);
     win_ref_free(ref);
     query_free(&q);
-    src_gen_free(&g);
+    src_gen_free(&names);
     return rc;
 }
 
@@ -380,7 +395,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
                         struct exp_windows *table, struct exp_outcome *out,
                         struct ft_error *err) {
     struct win_row *rows = NULL, *ref = NULL;
-    size_t n = 0, nref = 0, nlat;
+    size_t n = 0, nref = 0;
     int rc = pipe_window_finish(pipe, err);
     if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
         ft_fail(err, rc, "cannot hold the window table");
@@ -398,17 +413,11 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     out->filtered = ws.filtered + ws.unmatched;
     out->windows_mismatched = win_rows_mismatched(rows, n, ref, nref);
     out->windows_match_reference = out->windows_mismatched == 0;
-    const uint64_t *lat = pipe_window_latencies(pipe, &nlat);
-    uint64_t *sorted = malloc((nlat ? nlat : 1) * sizeof *sorted);
-    if (!sorted) rc = FT_ENOMEM;
-    if (!rc && nlat) memcpy(sorted, lat, nlat * sizeof *sorted);
-    if (!rc) rc = ledger_sort(sorted, nlat);
-    if (!rc) {
-        out->window_latency_p50_ns = ledger_nearest_rank(sorted, nlat, 50);
-        out->window_latency_p99_ns = ledger_nearest_rank(sorted, nlat, 99);
-    }
-    free(sorted);
-    if (rc) goto done;
+    static const uint8_t p50_p99[2] = {50, 99};
+    uint64_t lat[2];
+    if ((rc = pipe_window_latency_ranks(pipe, p50_p99, 2, lat))) goto done;
+    out->window_latency_p50_ns = lat[0];
+    out->window_latency_p99_ns = lat[1];
     if (table && !(rc = export_rows(pipe, rows, n, &table->rows))) table->n = n;
     if (!rc && table && table->want_log) {
         size_t nlog, nwm;

@@ -371,8 +371,10 @@ int pipe_window_finish(struct pipe *p, struct ft_error *err);
  * combined, sorted by (start, key). The caller frees *rows. 0 or FT_ENOMEM. */
 int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n);
 void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out);
-/* Per-record latency samples (arrival at the source -> first emitted row showing it). */
-const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n);
+/* Nearest-rank percentiles pct[0..k) of the per-record latency samples (arrival at the
+ * source -> first emitted row showing it), exact (sim/qset.h); all 0 without samples.
+ * 0 or FT_ENOMEM. */
+int pipe_window_latency_ranks(struct pipe *p, const uint8_t *pct, size_t k, uint64_t *out);
 /* The emission log: every row the output mode emitted and every window closing (a
  * row with final set and output clear: update mode closes without emitting), in order,
  * as the result table showed it right after (the partials of all workers combined;

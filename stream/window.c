@@ -292,7 +292,9 @@ int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *
     uint64_t applied = 0, dropped = 0;
     k_range(&e->spec, r->event_ns, &first, &last);
     /* room for every window of the record first: positions stay put during the loop */
-    if (wtab_reserve(&e->tab, (uint32_t)(last - first + 1), e->dirty, e->ndirty))
+    uint32_t nwin = (uint32_t)(last - first + 1);
+    if (2 * ((uint64_t)e->tab.live + e->tab.tomb + nwin) > e->tab.cap &&
+        wtab_reserve(&e->tab, nwin, e->dirty, e->ndirty))
         return ft_fail(err, FT_ENOMEM, "out of memory");
     wtab_prefetch(&e->tab, first, last, r->key);
     for (int64_t k = first; k <= last; k++) {
@@ -414,6 +416,15 @@ static void close_due(struct win_engine *e, uint64_t now, bool everything) {
 
 static int emit_changed(struct win_engine *e, uint64_t now) {
     size_t n = 0;
+    if (e->spec.mode == WIN_MODE_UPDATE && e->unordered) { /* no sort: the dirty list itself */
+        for (uint32_t i = 0; i < e->ndirty; i++) {
+            struct wagg *x = &e->tab.a[e->dirty[i]];
+            if (x->state == WAGG_LIVE) send_row(e, x, now, true, false);
+            x->dirty = false;
+        }
+        e->ndirty = 0;
+        return 0;
+    }
     if (e->spec.mode == WIN_MODE_COMPLETE) {
         for (uint32_t pos = 0; pos < e->tab.cap; pos++)
             if (e->tab.a[pos].state == WAGG_LIVE && scratch_push(e, n++, pos)) return FT_ENOMEM;
@@ -467,11 +478,18 @@ void win_flush(struct win_engine *e) {
     }
 }
 
+int64_t win_idle_until(const struct win_engine *e) {
+    if (e->spec.mode == WIN_MODE_COMPLETE || e->ndirty || e->nlat) return INT64_MIN;
+    const struct heap_entry *c = heap_top(&e->closing), *l = heap_top(&e->lat_heap);
+    uint64_t due = UINT64_MAX; /* the first end a watermark must reach */
+    if (c) due = c->time;
+    if (l && l->time < due) due = l->time;
+    return due > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)due;
+}
+
 /* A trigger would do nothing: nothing changed, nothing closes, no latency is due. */
 static bool idle(const struct win_engine *e) {
-    const struct heap_entry *c = heap_top(&e->closing), *l = heap_top(&e->lat_heap);
-    return e->spec.mode != WIN_MODE_COMPLETE && !e->ndirty && !e->nlat &&
-           !(c && passed(e, c->time)) && !(l && passed(e, l->time));
+    return e->wm < win_idle_until(e); /* WIN_NO_WATERMARK is below every due time */
 }
 
 int win_emit(struct win_engine *e, uint64_t now_ns, struct ft_error *err) {

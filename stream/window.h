@@ -115,6 +115,10 @@ int win_emit(struct win_engine *e, uint64_t now_ns, struct ft_error *err);
  * time, for win_table_apply_at), handed back with every later row of that aggregate. */
 void win_set_row_at(struct win_engine *e,
                     void (*row_at)(void *ctx, const struct win_row *row, uint32_t *slot));
+/* The watermark below which win_emit would do nothing (no changed row, nothing due to
+ * close, no latency due): INT64_MIN when it would do something at any watermark. Valid
+ * until the next win_apply, win_emit or win_finish. */
+int64_t win_idle_until(const struct win_engine *e);
 /* Off by default. On: the rows of one win_emit or win_finish come out unsorted (the
  * closings in end order, then the changed rows in the order they first changed), for a
  * sink that only upserts rows by (start, key), to which the order makes no difference;

@@ -15,6 +15,7 @@
 
 #include "grow.h"
 #include "pipe_internal.h"
+#include "qset.h"
 #include "sinks.h"
 #include "window_stage.h"
 
@@ -31,6 +32,7 @@ struct wtask {              /* the window state of one input partition */
     struct win_input *batch; /* micro-batch: records received, not yet triggered */
     size_t nbatch, cap_batch;
     struct bitset applied; /* idempotent protocols: offsets applied */
+    int64_t idle_until; /* continuous: a watermark below this emits nothing (win_idle_until) */
 };
 
 struct wstage {
@@ -44,8 +46,7 @@ struct wstage {
     bool has_max;
     uint64_t max_event; /* query-wide, through the last completed trigger */
     struct win_table table;
-    uint64_t *lat;
-    size_t nlat, cap_lat;
+    struct qset lat; /* latency samples, exact (sim/qset.h) */
     struct win_stats gone; /* stats of engines a crash discarded */
     uint64_t filtered, unmatched, triggers, replays;
     int rc; /* first failure of a sink callback */
@@ -147,11 +148,7 @@ static void on_latency(void *ctx, uint64_t ns) {
 }
 
 static void add_latency(struct wstage *st, uint64_t ns) {
-    if (ft_grow((void **)&st->lat, &st->cap_lat, st->nlat + 1, sizeof *st->lat, 1024)) {
-        st->rc = FT_ENOMEM;
-        return;
-    }
-    st->lat[st->nlat++] = ns;
+    if (qset_add(&st->lat, ns)) st->rc = FT_ENOMEM;
 }
 
 int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
@@ -229,6 +226,7 @@ static int new_engine(struct wstage *st, struct wtask *t, struct ft_error *err) 
     win_set_row_at(t->eng, on_row);
     win_set_watermark(t->eng, query_watermark(st));
     table_only(st, t->eng);
+    t->idle_until = INT64_MIN; /* unknown: the next watermark move emits */
     return 0;
 }
 
@@ -245,7 +243,7 @@ void wstage_free(struct wstage *st) {
     query_free(&st->q);
     src_gen_free(&st->names);
     win_table_free(&st->table);
-    free(st->lat);
+    qset_free(&st->lat);
     free(st->log);
     free(st->wm);
     free(st);
@@ -421,9 +419,11 @@ static int continuous(struct sim *s, struct wstage *st, struct wtask *t, const s
     if (wm != before) note_watermark(st, now);
     for (uint32_t i = 0; i < st->ntask && !rc; i++) {
         struct wtask *o = &st->task[i];
-        if (!task_live(s, st, o) || (o != t && wm == before)) continue;
+        if ((o != t && wm == before) || !task_live(s, st, o)) continue;
         win_set_watermark(o->eng, wm);
+        if (o != t && wm < o->idle_until) continue; /* its trigger would do nothing */
         rc = win_emit(o->eng, now, err);
+        o->idle_until = win_idle_until(o->eng);
     }
     return rc;
 }
@@ -458,7 +458,8 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
         return;
     }
     struct win_input r = {k, in->event_ns, v, in->created_ns};
-    struct ft_error err = {0};
+    struct ft_error err; /* only its message is read (fail), and only when set */
+    err.msg[0] = '\0';
     if (p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS) {
         rc = continuous(s, st, t, &r, &err);
     } else {
@@ -510,9 +511,8 @@ void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
         .triggers = st->p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS ? acc.records : st->triggers};
 }
 
-const uint64_t *wstage_latencies(const struct wstage *st, size_t *n) {
-    *n = st->nlat;
-    return st->lat;
+int wstage_latency_ranks(struct wstage *st, const uint8_t *pct, size_t k, uint64_t *out) {
+    return qset_nearest_ranks(&st->lat, pct, k, out);
 }
 
 void wstage_keep_log(struct wstage *st, bool on) {
@@ -609,6 +609,7 @@ static int task_restore(struct wstage *st, struct wtask *t, uint32_t part,
     drop_engine(st, t, false);
     t->nbatch = 0;
     int rc = ts && ts->eng ? win_clone(ts->eng, &t->eng) : new_engine(st, t, err);
+    t->idle_until = INT64_MIN;
     for (size_t i = 0; !rc && ts && i < ts->nbatch; i++)
         rc = buffer(t, &ts->batch[i]);
     if (!rc) win_set_watermark(t->eng, query_watermark(st));

@@ -1,9 +1,9 @@
 /* The (window, key) aggregates of a window engine (window.c) and of the no-lateness
  * reference (window_ref.c), internal to stream/: one open-addressed table of 64-byte
- * entries, linear probing, with window k of a key at home slot hash(key) + k, so the
- * windows one record updates (consecutive k) sit side by side, usually in one or two
- * cache lines: a record costs about one miss, not one per window and another for an
- * index. No allocation per record; deletion leaves a tombstone, and the table is
+ * entries, linear probing, with consecutive windows of a key in consecutive slots, so
+ * the windows one record updates sit side by side, usually in one or two
+ * cache lines (wtab_home): a record costs about one miss, not one per window and
+ * another for an index. No allocation per record; deletion leaves a tombstone, and the table is
  * rebuilt (tombstones purged or capacity doubled) only when it must grow, with the
  * positions a caller holds (its dirty list) moved along. */
 #ifndef FTSIM_WINDOW_STATE_H
@@ -35,11 +35,17 @@ struct wtab {
     uint32_t tomb; /* WAGG_TOMB entries */
 };
 
+/* Windows come in groups of WTAB_GROUP consecutive k: a group's home is a hash of (key,
+ * group), and window k sits k mod WTAB_GROUP slots after it. A record's windows (a few
+ * consecutive k) mostly share a group, while a key holding many windows (long watermark
+ * delays, the reference) spreads them over many groups instead of one long run. */
+#define WTAB_GROUP 4
 static inline uint32_t wtab_home(const struct wtab *t, int64_t k, uint64_t key) {
-    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    uint64_t g = (uint64_t)(k >> 2), h = key * 0x9e3779b97f4a7c15ull ^ g * 0xc2b2ae3d27d4eb4full;
+    _Static_assert(WTAB_GROUP == 4, "k >> 2 and k & 3 below");
     h ^= h >> 31;
     h *= 0xbf58476d1ce4e5b9ull;
-    return (uint32_t)((h ^ (h >> 29)) + (uint64_t)k) & (t->cap - 1);
+    return (uint32_t)((h ^ (h >> 29)) + (uint64_t)(k & 3)) & (t->cap - 1);
 }
 
 /* The position of (k, key): its live entry, or (when absent) where to insert it (the
