@@ -341,10 +341,17 @@ struct ref_feed {
     struct win_ref *ref;
     bool by_arrival;
     struct ft_error *err;
+    uint32_t source_key; /* of the previous record */
 };
 
 static int ref_record(void *ctx, const struct src_record *r) {
-    const struct ref_feed *f = ctx;
+    struct ref_feed *f = ctx;
+    /* device by device (no id): a device's windows are done when the next one starts */
+    if (r->id == UINT64_MAX && r->key != f->source_key) {
+        int rc = win_ref_spill(f->ref, f->err);
+        if (rc) return rc;
+    }
+    f->source_key = r->key;
     uint64_t k;
     int64_t v;
     if (r->defect || query_apply(f->q, r->key, r->value, &k, &v) != QUERY_KEEP) return 0;
@@ -363,7 +370,7 @@ static int window_reference(const struct pipe_config *cfg, uint64_t seed, bool b
     if (!rc) rc = win_ref_new(&cfg->query.window, &ref, err);
     /* the aggregates do not depend on the order: device by device where ids (which
      * decide a malformed record) do not matter */
-    struct ref_feed f = {&q, ref, by_arrival, err};
+    struct ref_feed f = {&q, ref, by_arrival, err, 0};
     if (!rc)
         rc = src_gen_each(&cfg->source, cfg->duration_ns, seed, !(cfg->source.malformed_p > 0),
                           ref_record, &f);

@@ -193,6 +193,10 @@ int win_reference(const struct win_spec *spec, const struct win_input *in, size_
 struct win_ref;
 int win_ref_new(const struct win_spec *spec, struct win_ref **out, struct ft_error *err);
 int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *err);
+/* A memory hint that changes no row: the aggregates so far leave the working table (for
+ * input grouped by key: call it between keys; a later record of a window spilled starts
+ * a second aggregate, and the rows merge the two). */
+int win_ref_spill(struct win_ref *r, struct ft_error *err);
 int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_error *err);
 void win_ref_free(struct win_ref *r);
 /* How many (start, key) differ between a result and a reference: a row missing on

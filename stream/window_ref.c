@@ -124,6 +124,21 @@ static int apply_oldest(struct win_ref *r, struct ft_error *err) {
     return apply(r, in, err);
 }
 
+int win_ref_spill(struct win_ref *r, struct ft_error *err) {
+    int rc = 0;
+    while (!rc && r->n) rc = apply_oldest(r, err);
+    if (rc) return rc;
+    if (ft_grow((void **)&r->out, &r->cap_out, r->nout + r->tab.live, sizeof *r->out, 1024))
+        return ft_fail(err, FT_ENOMEM, "out of memory for the reference");
+    for (uint32_t i = 0; i < r->tab.cap; i++) {
+        struct wagg *c = &r->tab.a[i];
+        if (c->state == WAGG_LIVE) r->out[r->nout++] = *c;
+        c->state = WAGG_EMPTY;
+    }
+    r->tab.live = r->tab.tomb = 0;
+    return 0;
+}
+
 int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *err) {
     if (in->event_ns > (uint64_t)WIN_TIME_MAX)
         return ft_fail(err, FT_EINVAL, "event time %llu ns is beyond the supported range",
