@@ -18,7 +18,7 @@
 #define PIPE_WORKERS_MAX 64u
 #define PIPE_PARTITIONS_MAX 256u
 #define PIPE_KEYS_MAX 100000u
-#define PIPE_RECORDS_MAX 20000000ull  /* records one run may generate */
+#define PIPE_RECORDS_MAX 1000000000ull /* records one run may generate (docs/memory.md) */
 #define PIPE_DURATION_MAX (24ull * 3600 * SIM_NS_PER_S)
 #define PIPE_FAULTS_MAX 64u
 #define PIPE_LINKS_MAX 64u
@@ -196,7 +196,8 @@ struct pipe_sink {
     char path[PIPE_PATH_MAX];  /* where `ftsim run` writes them ("": only with --out) */
 };
 #define PIPE_ROLL_MIN_NS SIM_NS_PER_MS
-#define PIPE_LAKE_RECORDS_MAX 5000000ull /* records a run with a lake may generate (kept) */
+#define PIPE_LAKE_RECORDS_MAX 5000000ull /* records a run with a lake may generate: it keeps
+                                            every committed row, 64 bytes, ~320 MB */
 #define PIPE_WAREHOUSE_VALUE_MAX 1000000000ll /* the warehouse's range: |value| <= 10^9 */
 
 /* The lambda architecture (docs/scenario-format.md, `lambda`; stream/lambda.c): a

@@ -106,6 +106,7 @@ struct sort_item {
 
 struct win_engine {
     struct win_spec spec;
+    int64_t span, span_rem; /* L / S and L mod S: the windows of t from one division */
     struct win_sink sink;
     struct wtab tab;     /* the live (window, key) aggregates */
     struct heap closing; /* (end, key, k) of every live aggregate: they close in that order */
@@ -153,6 +154,8 @@ int win_new(const struct win_spec *spec, const struct win_sink *sink, struct win
     struct win_engine *e = calloc(1, sizeof *e);
     if (!e) return ft_fail(err, FT_ENOMEM, "out of memory for a window engine");
     e->spec = *spec;
+    e->span = (int64_t)(spec->length_ns / spec->slide_ns);
+    e->span_rem = (int64_t)(spec->length_ns % spec->slide_ns);
     if (sink) e->sink = *sink;
     e->wm = WIN_NO_WATERMARK;
     if (heap_init(&e->closing, 64) || heap_init(&e->lat_heap, 64) ||
@@ -217,6 +220,14 @@ int win_clone(const struct win_engine *e, struct win_engine **out) {
     return 0;
 }
 
+/* k_range with one division: t = last * S + r (0 <= r < S) and L = span * S + rem give
+ * floor((t - L) / S) = last - span - (r < rem). */
+static void windows_of(const struct win_engine *e, uint64_t t, int64_t *first, int64_t *last) {
+    uint64_t S = e->spec.slide_ns, q = t / S, r = t - q * S;
+    *last = (int64_t)q;
+    *first = (int64_t)q + 1 - e->span - ((int64_t)r < e->span_rem);
+}
+
 static int64_t end_of(const struct win_engine *e, int64_t k) {
     return k * (int64_t)e->spec.slide_ns + (int64_t)e->spec.length_ns;
 }
@@ -253,7 +264,8 @@ static int touch(struct win_engine *e, uint32_t pos, int64_t v, struct ft_error 
     if (v < x->min) x->min = v;
     if (v > x->max) x->max = v;
     if (!x->dirty) {
-        if (grow32((void **)&e->dirty, sizeof *e->dirty, &e->cap_dirty, (size_t)e->ndirty + 1))
+        if (e->ndirty == e->cap_dirty &&
+            grow32((void **)&e->dirty, sizeof *e->dirty, &e->cap_dirty, (size_t)e->ndirty + 1))
             return ft_fail(err, FT_ENOMEM, "out of memory");
         e->dirty[e->ndirty++] = pos;
         x->dirty = true;
@@ -270,9 +282,9 @@ static int note_latency(struct win_engine *e, const struct win_input *r, int64_t
     if (e->spec.mode == WIN_MODE_APPEND)
         return heap_push(&e->lat_heap,
                          (struct heap_entry){(uint64_t)first_end, e->seq++, r->arrival_ns});
-    size_t cap = e->cap_lat;
-    if (grow((void **)&e->lat_pending, sizeof *e->lat_pending, &cap, e->nlat + 1)) return FT_ENOMEM;
-    e->cap_lat = cap;
+    if (e->nlat == e->cap_lat &&
+        grow((void **)&e->lat_pending, sizeof *e->lat_pending, &e->cap_lat, e->nlat + 1))
+        return FT_ENOMEM;
     e->lat_pending[e->nlat++] = r->arrival_ns;
     return 0;
 }
@@ -280,7 +292,7 @@ static int note_latency(struct win_engine *e, const struct win_input *r, int64_t
 void win_prefetch(const struct win_engine *e, const struct win_input *r) {
     int64_t first, last;
     if (r->event_ns > (uint64_t)WIN_TIME_MAX) return;
-    k_range(&e->spec, r->event_ns, &first, &last);
+    windows_of(e, r->event_ns, &first, &last);
     wtab_prefetch(&e->tab, first, last, r->key);
 }
 
@@ -290,7 +302,7 @@ int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *
                        (unsigned long long)r->event_ns);
     int64_t first, last, first_end = 0;
     uint64_t applied = 0, dropped = 0;
-    k_range(&e->spec, r->event_ns, &first, &last);
+    windows_of(e, r->event_ns, &first, &last);
     /* room for every window of the record first: positions stay put during the loop */
     uint32_t nwin = (uint32_t)(last - first + 1);
     if (2 * ((uint64_t)e->tab.live + e->tab.tomb + nwin) > e->tab.cap &&

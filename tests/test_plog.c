@@ -20,9 +20,12 @@
 
 static struct log_entry entry(uint64_t off, uint64_t *x, bool wide) {
     uint64_t created = 1000 + off * 37;
-    struct log_entry e = {off * 3 + 1, created + tu_splitmix64(x) % 2000000, created,
+    struct log_entry e = {off * 3 + 1,
+                          created + tu_splitmix64(x) % 2000000,
+                          created,
                           (int64_t)(tu_splitmix64(x) % 100000) - 50000,
-                          (uint32_t)(tu_splitmix64(x) % 1000), 0};
+                          (uint32_t)(tu_splitmix64(x) % 1000),
+                          0};
     if (wide) e.value = INT64_MIN + (int64_t)off; /* does not fit 32 bits */
     return e;
 }
@@ -52,10 +55,12 @@ static void test_retained_offsets_read_back(void **state) {
             assert_int_equal(l.base, keep);
         }
         if (off % 97 == 0)
-            for (uint64_t o = l.base; o <= off; o += 1 + o % 13) expect_entry(&l, &ref[o], o);
+            for (uint64_t o = l.base; o <= off; o += 1 + o % 13)
+                expect_entry(&l, &ref[o], o);
     }
     assert_true(l.wide);
-    for (uint64_t o = l.base; o < N; o++) expect_entry(&l, &ref[o], o);
+    for (uint64_t o = l.base; o < N; o++)
+        expect_entry(&l, &ref[o], o);
     plog_truncate(&l, N + 5); /* at most len */
     assert_int_equal(l.base, N);
     plog_free(&l);
@@ -115,11 +120,14 @@ static void test_each_device_by_device_equals_the_merge(void **state) {
     assert_int_equal(src_gen_each(&c.source, 20 * SIM_NS_PER_S, 7, true, collect, &b), 0);
     assert_int_equal(a.n, b.n);
     assert_true(a.n > 50000);
-    for (size_t i = 0; i < a.n; i++) assert_int_equal(a.r[i].id, i); /* merged: ids in order */
-    for (size_t i = 0; i < b.n; i++) assert_int_equal(b.r[i].id, UINT64_MAX);
+    for (size_t i = 0; i < a.n; i++)
+        assert_int_equal(a.r[i].id, i); /* merged: ids in order */
+    for (size_t i = 0; i < b.n; i++)
+        assert_int_equal(b.r[i].id, UINT64_MAX);
     qsort(a.r, a.n, sizeof *a.r, cmp_rec);
     qsort(b.r, b.n, sizeof *b.r, cmp_rec);
-    for (size_t i = 0; i < a.n; i++) assert_int_equal(cmp_rec(&a.r[i], &b.r[i]), 0);
+    for (size_t i = 0; i < a.n; i++)
+        assert_int_equal(cmp_rec(&a.r[i], &b.r[i]), 0);
     free(a.r);
     free(b.r);
 }

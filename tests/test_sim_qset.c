@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "qset.h"
-#include "u64map.h"
 #include "testutil.h"
+#include "u64map.h"
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -49,7 +49,7 @@ static void check(uint64_t n, uint64_t range, uint64_t base, uint64_t seed, bool
 static void test_few_distinct_values_stay_counted(void **state) {
     (void)state;
     check(1, 1, 3000000, 1, false);
-    check(200000, 3, 3000000, 2, false);  /* a fixed-latency network: 3 values */
+    check(200000, 3, 3000000, 2, false); /* a fixed-latency network: 3 values */
     check(100000, 1000, 1ull << 40, 3, false);
     check(7, 5, 0, 4, false);
     check(0, 1, 0, 5, false);

@@ -4,8 +4,9 @@
  * engines emitting unsorted (win_set_unordered), coalesced (win_set_coalesce, flushed at
  * random points between triggers) into win_table_apply_at slots (win_set_row_at): the
  * result tables, row for row, and the stats are equal. A trigger below win_idle_until
- * emits nothing. The reference (win_reference) equals a brute-force count over every
- * (window, key) computed here, also when records arrive far out of order. */
+ * emits nothing. The reference (win_reference) and the engine's own window assignment
+ * equal a brute-force count over every (window, key) computed here, also when records
+ * arrive far out of order and when the length is no multiple of the slide. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,7 +84,8 @@ static void run_variants(const struct win_spec *w, uint64_t seed, int n, uint64_
         struct win_input r = {tu_splitmix64(&x) % nkeys, now > late ? now - late : 0,
                               (int64_t)(tu_splitmix64(&x) % 2001) - 1000, now};
         if (r.event_ns > max_event) max_event = r.event_ns;
-        for (int v = 0; v < VARIANTS; v++) assert_int_equal(win_apply(e[v], &r, &err), 0);
+        for (int v = 0; v < VARIANTS; v++)
+            assert_int_equal(win_apply(e[v], &r, &err), 0);
         if (tu_splitmix64(&x) % 4) continue; /* a trigger after every ~4 records */
         int64_t wm = (int64_t)max_event - (int64_t)w->delay_ns;
         for (int v = 0; v < VARIANTS; v++) {
@@ -98,7 +100,8 @@ static void run_variants(const struct win_spec *w, uint64_t seed, int n, uint64_
         }
         if (tu_splitmix64(&x) % 7 == 0) win_flush(e[2]); /* as a crash would, mid-run */
     }
-    for (int v = 0; v < VARIANTS; v++) assert_int_equal(win_finish(e[v], now, &err), 0);
+    for (int v = 0; v < VARIANTS; v++)
+        assert_int_equal(win_finish(e[v], now, &err), 0);
     struct win_row *rows[VARIANTS];
     size_t nrows[VARIANTS];
     struct win_stats st[VARIANTS];
@@ -109,7 +112,8 @@ static void run_variants(const struct win_spec *w, uint64_t seed, int n, uint64_
     assert_true(nrows[0] > 0);
     for (int v = 1; v < VARIANTS; v++) {
         assert_int_equal(nrows[v], nrows[0]);
-        for (size_t i = 0; i < nrows[0]; i++) expect_same_row(&rows[v][i], &rows[0][i]);
+        for (size_t i = 0; i < nrows[0]; i++)
+            expect_same_row(&rows[v][i], &rows[0][i]);
         assert_int_equal(st[v].rows_emitted, st[0].rows_emitted);
         assert_int_equal(st[v].late_dropped, st[0].late_dropped);
         assert_int_equal(st[v].contributions, st[0].contributions);
@@ -156,8 +160,11 @@ static size_t brute_force(const struct win_spec *w, const struct win_input *in, 
     size_t m = 0;
     for (int64_t k = kmin; k <= kmax; k++)
         for (uint64_t key = 0; key < nkeys; key++) {
-            struct win_row r = {.start_ns = k * S, .end_ns = k * S + L, .key = key,
-                                .min = INT64_MAX, .max = INT64_MIN};
+            struct win_row r = {.start_ns = k * S,
+                                .end_ns = k * S + L,
+                                .key = key,
+                                .min = INT64_MAX,
+                                .max = INT64_MIN};
             for (size_t i = 0; i < n; i++) {
                 int64_t t = (int64_t)in[i].event_ns;
                 if (in[i].key != key || t < r.start_ns || t >= r.end_ns) continue;
@@ -213,10 +220,58 @@ static void test_reference_equals_a_brute_force(void **state) {
     free(want);
 }
 
+static void keep_row(void *ctx, const struct win_row *r) {
+    assert_int_equal(win_table_apply(ctx, 0, r), 0);
+}
+
+/* The engine's assignment (one division per record) against the brute force, for
+ * lengths that are and are not multiples of the slide: complete mode, nothing late. */
+static void test_engine_windows_equal_a_brute_force(void **state) {
+    (void)state;
+    enum { N = 1500, KEYS = 3 };
+    const uint64_t shapes[][2] = {{1000, 250}, {1000, 300}, {700, 700}, {999, 1}, {5, 3}};
+    struct win_input *in = malloc(N * sizeof *in);
+    struct win_row *want = malloc(2000000 * sizeof *want);
+    assert_non_null(in);
+    assert_non_null(want);
+    uint64_t x = 21;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        struct win_spec w = {shapes[s][0], shapes[s][1], 0, WIN_AGG_SUM, WIN_MODE_COMPLETE};
+        for (int i = 0; i < N; i++)
+            in[i] = (struct win_input){tu_splitmix64(&x) % KEYS, tu_splitmix64(&x) % 5000,
+                                       (int64_t)(tu_splitmix64(&x) % 100), (uint64_t)i};
+        struct win_table t;
+        win_table_init(&t);
+        struct win_sink sink = {keep_row, NULL, &t};
+        struct win_engine *e;
+        struct ft_error err = {0};
+        assert_int_equal(win_new(&w, &sink, &e, &err), 0);
+        for (int i = 0; i < N; i++)
+            assert_int_equal(win_apply(e, &in[i], &err), 0);
+        assert_int_equal(win_finish(e, N, &err), 0);
+        struct win_row *got;
+        size_t ngot, nwant = brute_force(&w, in, N, KEYS, want);
+        assert_int_equal(win_table_rows(&t, w.agg, &got, &ngot), 0);
+        assert_int_equal(ngot, nwant);
+        for (size_t i = 0; i < ngot; i++) {
+            assert_int_equal(got[i].start_ns, want[i].start_ns);
+            assert_int_equal(got[i].key, want[i].key);
+            assert_int_equal(got[i].count, want[i].count);
+            assert_int_equal(got[i].sum, want[i].sum);
+        }
+        free(got);
+        win_table_free(&t);
+        win_free(e);
+    }
+    free(in);
+    free(want);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_paths_give_the_plain_tables),
         cmocka_unit_test(test_reference_equals_a_brute_force),
+        cmocka_unit_test(test_engine_windows_equal_a_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
