@@ -5,8 +5,10 @@
  * table small (in cache), windows that no record seen so far could still reach (their
  * end is more than the largest lateness yet seen behind the largest event time) move
  * out to a list when the table fills; a later record for one of them starts a second
- * aggregate of the same window, and the sorted rows merge them. Records are applied a
- * few behind their arrival, so the state of each is fetched while earlier ones apply. */
+ * aggregate of the same window, and the sorted rows merge them (win_ref_spill moves
+ * them all out, for input grouped by key). Once the table outgrows the cache, records
+ * are applied a few behind their arrival, so the state of each is fetched while earlier
+ * ones apply. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@
 #include "window_state.h"
 
 #define REF_AHEAD 8u
+#define REF_SMALL 1024u /* a working table this small is applied to at once */
 
 struct win_ref {
     struct win_spec spec;
@@ -144,6 +147,7 @@ int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *
         return ft_fail(err, FT_EINVAL, "event time %llu ns is beyond the supported range",
                        (unsigned long long)in->event_ns);
     if (in->arrival_ns > r->last_ns) r->last_ns = in->arrival_ns;
+    if (!r->n && r->tab.cap <= REF_SMALL) return apply(r, in, err); /* in cache anyway */
     int rc = r->n == REF_AHEAD ? apply_oldest(r, err) : 0;
     if (rc) return rc;
     r->ahead[(r->head + r->n++) % REF_AHEAD] = *in;
