@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "grow.h"
 #include "ledger.h"
 #include "moments.h"
@@ -49,7 +50,8 @@ struct exp_state {
     uint32_t nnodes;
     uint32_t sink;
     uint32_t workers; /* node ids 2 .. workers + 1 (pipeline.h) */
-    uint8_t *pending; /* at the end: per record, counted as in flight */
+    struct bitset pending; /* at the end: records counted as in flight */
+    bool pending_failed;   /* out of memory adding to it */
     uint64_t in_flight;
 };
 
@@ -244,7 +246,7 @@ static void on_visible(void *ctx, const struct pipe_row *row, uint64_t now_ns) {
     struct exp_state *st = ctx;
     uint64_t latency_ns = now_ns - row->created_ns;
     if (st->col) {
-        bool first = row->rec < st->ledger.n && st->ledger.count[row->rec] == 0;
+        bool first = row->rec < st->ledger.n && ledger_copies(&st->ledger, row->rec) == 0;
         col_visible(st->col, latency_ns, now_ns, first);
     }
     ledger_visible(&st->ledger, row->rec, latency_ns);
@@ -308,20 +310,18 @@ static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64
 
 static void count_in_flight(void *ctx, uint64_t rec) {
     struct exp_state *st = ctx;
-    if (rec >= st->ledger.n || st->ledger.count[rec] || st->pending[rec]) return;
-    st->pending[rec] = 1;
-    st->in_flight++;
+    if (rec >= st->ledger.n || ledger_copies(&st->ledger, rec)) return;
+    int rc = bitset_insert(&st->pending, rec);
+    if (rc < 0) st->pending_failed = true;
+    st->in_flight += rc == 1;
 }
 
 /* Lost records the pipeline still held for delivery when the run ended. */
 static int in_flight_at_end(const struct pipe *pipe, struct exp_state *st, uint64_t *out) {
-    st->pending = calloc(st->ledger.n ? st->ledger.n : 1, 1);
-    if (!st->pending) return FT_ENOMEM;
     pipe_pending_records(pipe, count_in_flight, st);
-    free(st->pending);
-    st->pending = NULL;
+    bitset_free(&st->pending);
     *out = st->in_flight;
-    return 0;
+    return st->pending_failed ? FT_ENOMEM : 0;
 }
 
 static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
@@ -365,27 +365,49 @@ static void fill_outcome(struct sim *s, struct pipe *pipe, struct exp_state *st,
  * the generated input, every contribution counted. */
 /* The reference table from the input alone; by_arrival: windows assigned by the
  * record's arrival (processing time) instead of its event time. */
+struct ref_feed {
+    const struct query *q;
+    struct win_ref *ref;
+    bool by_arrival;
+    struct ft_error *err;
+    uint32_t source_key; /* of the previous record */
+};
+
+static int ref_record(void *ctx, const struct src_record *r) {
+    struct ref_feed *f = ctx;
+    /* device by device (no id): a device's windows are done when the next one starts */
+    if (r->id == UINT64_MAX && r->key != f->source_key) {
+        int rc = win_ref_spill(f->ref, f->err);
+        if (rc) return rc;
+    }
+    f->source_key = r->key;
+    uint64_t k;
+    int64_t v;
+    if (r->defect || query_apply(f->q, r->key, r->value, &k, &v) != QUERY_KEEP) return 0;
+    struct win_input in = {k, f->by_arrival ? r->arrival_ns : r->event_ns, v, r->arrival_ns};
+    return win_ref_add(f->ref, &in, f->err);
+}
+
 static int window_reference(const struct pipe_config *cfg, uint64_t seed, bool by_arrival,
                             struct win_row **rows, size_t *n, struct ft_error *err) {
-    struct src_gen g;
+    struct src_gen names;
     struct query q;
     struct win_ref *ref = NULL;
-    int rc = src_gen_open(&g, &cfg->source, cfg->duration_ns, seed, err);
+    int rc = src_names_open(&names, &cfg->source, err);
     if (rc) return rc;
-    rc = query_compile(&cfg->query, &g, &q, err);
+    rc = query_compile(&cfg->query, &names, &q, err);
     if (!rc) rc = win_ref_new(&cfg->query.window, &ref, err);
-    struct src_record r;
-    while (!rc && src_gen_next(&g, &r)) {
-        uint64_t k;
-        int64_t v;
-        if (r.defect || query_apply(&q, r.key, r.value, &k, &v) != QUERY_KEEP) continue;
-        struct win_input in = {k, by_arrival ? r.arrival_ns : r.event_ns, v, r.arrival_ns};
-        rc = win_ref_add(ref, &in, err);
-    }
+    /* the aggregates do not depend on the order: device by device where ids (which
+     * decide a malformed record) do not matter */
+    struct ref_feed f = {&q, ref, by_arrival, err, 0};
+    if (!rc)
+        rc = src_gen_each(&cfg->source, cfg->duration_ns, seed, !(cfg->source.malformed_p > 0),
+                          ref_record, &f);
+    if (rc && !err->msg[0]) ft_fail(err, rc, "cannot replay the source for the window reference");
     if (!rc) rc = win_ref_rows(ref, rows, n, err);
     win_ref_free(ref);
     query_free(&q);
-    src_gen_free(&g);
+    src_gen_free(&names);
     return rc;
 }
 
@@ -409,7 +431,7 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
                         struct exp_windows *table, struct exp_outcome *out,
                         struct ft_error *err) {
     struct win_row *rows = NULL, *ref = NULL;
-    size_t n = 0, nref = 0, nlat;
+    size_t n = 0, nref = 0;
     int rc = pipe_window_finish(pipe, err);
     if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
         ft_fail(err, rc, "cannot hold the window table");
@@ -428,17 +450,11 @@ static int fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64
     out->filtered = ws.filtered + ws.unmatched;
     out->windows_mismatched = win_rows_mismatched(rows, n, ref, nref);
     out->windows_match_reference = out->windows_mismatched == 0;
-    const uint64_t *lat = pipe_window_latencies(pipe, &nlat);
-    uint64_t *sorted = malloc((nlat ? nlat : 1) * sizeof *sorted);
-    if (!sorted) rc = FT_ENOMEM;
-    if (!rc && nlat) memcpy(sorted, lat, nlat * sizeof *sorted);
-    if (!rc) rc = ledger_sort(sorted, nlat);
-    if (!rc) {
-        out->window_latency_p50_ns = ledger_nearest_rank(sorted, nlat, 50);
-        out->window_latency_p99_ns = ledger_nearest_rank(sorted, nlat, 99);
-    }
-    free(sorted);
-    if (rc) goto done;
+    static const uint8_t p50_p99[2] = {50, 99};
+    uint64_t lat[2];
+    if ((rc = pipe_window_latency_ranks(pipe, p50_p99, 2, lat))) goto done;
+    out->window_latency_p50_ns = lat[0];
+    out->window_latency_p99_ns = lat[1];
     if (table && !(rc = export_rows(pipe, rows, n, &table->rows))) table->n = n;
     if (!rc && table && table->want_log) {
         size_t nlog, nwm;
@@ -570,6 +586,23 @@ static int stats_lambda_from(struct exp_stats *st, const struct exp_lambda *l,
     return 0;
 }
 
+void exp_records_free(struct exp_records *r) {
+    if (!r) return;
+    free(r->copies);
+    free(r->first_latency_ns);
+    memset(r, 0, sizeof *r);
+}
+
+/* The full ledger's per-record arrays move to the caller. */
+static void records_from(struct exp_records *r, struct ledger *l) {
+    exp_records_free(r);
+    r->n = l->n;
+    r->copies = l->count;
+    r->first_latency_ns = l->latency;
+    l->count = NULL;
+    l->latency = NULL;
+}
+
 void exp_windows_free(struct exp_windows *w) {
     if (!w) return;
     bool want_log = w->want_log;
@@ -614,7 +647,8 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         rc = col_init(&col, cfg, opt->stats, opt->bucket_ns);
     }
     if (rc == 0) rc = reference_counts(cfg, seed, &ref, &n, st.col);
-    if (rc == 0) rc = ledger_init(&st.ledger, n);
+    if (rc == 0)
+        rc = opt && opt->records ? ledger_init_full(&st.ledger, n) : ledger_init(&st.ledger, n);
     if (rc == 0) rc = mom_init(&st.mom, cfg, &st.ledger);
     if (rc) {
         col_free(st.col);
@@ -686,6 +720,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         ft_fail(err, rc, "out of memory counting the records in flight");
         goto done;
     }
+    if (opt && opt->records) records_from(opt->records, &st.ledger);
     if (st.col && (rc = col_finish(st.col)) != 0)
         ft_fail(err, rc, "out of memory for the run's statistics");
 done:

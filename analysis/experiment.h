@@ -182,6 +182,16 @@ void exp_stats_free(struct exp_stats *st);
  * (duration + drain) needs at most EXP_BUCKETS_MAX buckets. */
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns);
 
+/* Per record (exp_options.records), kept only when asked: the default ledger holds two
+ * bits per record. copies[i] = visible copies of record i, first_latency_ns[i] = its
+ * first visibility - creation (UINT64_MAX: never visible). */
+struct exp_records {
+    uint64_t n;
+    uint32_t *copies;
+    uint64_t *first_latency_ns;
+};
+void exp_records_free(struct exp_records *r);
+
 struct exp_options {
     sim_trace_fn trace; /* optional: sees every trace event */
     void *trace_ctx;
@@ -198,6 +208,8 @@ struct exp_options {
      * with FT_EINTR */
     sim_progress_fn progress;
     void *progress_ctx;
+    /* optional: filled with the per-record ledger (free with exp_records_free) */
+    struct exp_records *records;
 };
 
 /* Every run has an event budget: EXP_EVENTS_PER_RECORD per source record (the shipped

@@ -64,7 +64,7 @@ int ex_index(struct ex_trace *t) {
     t->nmsg = maxid + 1;
     t->send_of = calloc(t->nmsg, sizeof *t->send_of);
     t->roff = calloc(t->nrec + 2, sizeof *t->roff);
-    if (!t->send_of || !t->roff || ledger_init(&t->ledger, t->nrec) != 0) return FT_ENOMEM;
+    if (!t->send_of || !t->roff || ledger_init_full(&t->ledger, t->nrec) != 0) return FT_ENOMEM;
     for (size_t i = 0; i < t->n; i++) {
         const struct sim_trace_rec *r = &t->ev[i];
         if (r->type == SIM_TR_SEND) t->send_of[r->id] = (uint32_t)i + 1;

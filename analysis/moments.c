@@ -47,7 +47,7 @@ static void on_drop(struct mom_tracker *t, const struct sim_trace_rec *r) {
     case PIPE_MSG_ACK:
     case PIPE_MSG_OUTPUT_ACK:
     case PIPE_MSG_COMMIT_ACK:
-        if (r->tag < t->ledger->n && t->ledger->count[r->tag] > 0)
+        if (r->tag < t->ledger->n && ledger_copies(t->ledger, r->tag) > 0)
             t->count[PIPE_M_ACK_LOST_AFTER_VISIBLE]++;
         return;
     case PIPE_MSG_ASSIGN:

@@ -31,8 +31,9 @@ static int lake_limit(struct scn_ctx *c, const struct scn_node *n) {
     uint64_t records = pipe_estimated_records(p);
     if (p->sink.kind == PIPE_SINK_WAREHOUSE || records <= PIPE_LAKE_RECORDS_MAX) return 0;
     return scn_fail(c, n,
-                    "a lake keeps every committed row until the run ends: the source would "
-                    "generate about %llu records, more than the limit of %llu for a lake",
+                    "a lake keeps every committed row in memory (64 bytes each) until the run "
+                    "ends: the source would generate about %llu records, more than the limit "
+                    "of %llu for a lake (about 320 MB of rows)",
                     (unsigned long long)records, (unsigned long long)PIPE_LAKE_RECORDS_MAX);
 }
 

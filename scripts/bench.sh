@@ -27,7 +27,13 @@ printf '%s\n' "$best"
 # Pipeline: simulated records/s per protocol on lost-ack.yaml scaled to 1e6 records.
 "$dir/pipeline" scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e6 * s }')"
 
-# The windowed case: 1e6 records, 8 partitions, 4 workers, micro-batch and continuous.
+# Memory: each protocol once in a child process, peak RSS / records, at 1e6 and 1e7
+# records (docs/memory.md).
+"$dir/pipeline" --memory scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e6 * s }')"
+"$dir/pipeline" --memory scenarios/lost-ack.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e7 * s }')"
+
+# The windowed case: 1e6 records, 8 partitions, 4 workers; plain, micro-batch and
+# continuous alternating in 5 rounds, the ratios windowed / plain their medians.
 "$dir/pipeline" bench/windowed.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e6 * s }')"
 
 # Byzantine agreement: OM/SM/Dolev-Strong costs for n = 4..10, m = 1..3, and libsodium's

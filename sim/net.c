@@ -245,6 +245,7 @@ int64_t sim_send_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind
             return FT_ENOMEM;
         }
         uint32_t cls = copy->cls;
+        m->twin = 1;
         memcpy(copy, m, sizeof *m + len);
         copy->cls = cls;
         n->st.duplicated++;
@@ -262,11 +263,17 @@ int64_t sim_send_tagged(struct sim *s, uint32_t src, uint32_t dst, uint32_t kind
     return id;
 }
 
-/* True when dst already received this message id (and remembers it otherwise). */
-static bool seen_before(struct sim *s, struct node *n, uint64_t id) {
-    int rc = bitset_insert(&n->seen, id);
-    if (rc < 0) sim_fail(s, rc, "out of memory for message ids at '%s'", n->name);
-    return rc != 1;
+/* True when n already received this copy's twin (forgotten then: no third copy exists);
+ * otherwise a twin's id is remembered. A message without a twin arrives once. */
+static bool seen_before(struct sim *s, struct node *n, const struct msgbuf *m) {
+    if (!m->twin) return false;
+    if (u64map_get(&n->seen, m->id)) {
+        u64map_del(&n->seen, m->id);
+        return true;
+    }
+    if (u64map_add(&n->seen, m->id, 1))
+        sim_fail(s, FT_ENOMEM, "out of memory for message ids at '%s'", n->name);
+    return false;
 }
 
 void net_deliver(struct sim *s, struct msgbuf *m) {
@@ -275,7 +282,7 @@ void net_deliver(struct sim *s, struct msgbuf *m) {
         drop(s, m, SIM_DROP_DOWN);
     } else if (!net_can_talk(s, m->src, m->dst)) {
         drop(s, m, SIM_DROP_PARTITION);
-    } else if (dst->dedup && seen_before(s, dst, m->id)) {
+    } else if (dst->dedup && seen_before(s, dst, m)) {
         drop(s, m, SIM_DROP_DUP);
     } else {
         s->net.st.delivered++;

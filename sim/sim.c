@@ -69,7 +69,7 @@ void sim_free(struct sim *s) {
     for (uint32_t i = 0; i < s->nnodes; i++) {
         arena_free_all(s->nodes[i].arena);
         free(s->nodes[i].durable);
-        bitset_free(&s->nodes[i].seen);
+        u64map_free(&s->nodes[i].seen);
     }
     free(s->nodes);
     for (int c = 0; c < MSG_CLASSES; c++) {
@@ -244,7 +244,7 @@ static size_t align16(size_t n) {
 
 /* Crash semantics in one call: all volatile memory is dropped and re-zeroed. */
 static void arena_reset(struct node *n) {
-    bitset_clear(&n->seen);
+    u64map_clear(&n->seen);
     arena_free_all(n->arena->next);
     n->arena->next = NULL;
     memset(n->arena->data, 0, n->arena->used);
@@ -407,6 +407,7 @@ struct msgbuf *msg_alloc(struct sim *s, uint32_t len) {
     }
     m->cls = cls;
     m->len = len;
+    m->twin = 0;
     return m;
 }
 

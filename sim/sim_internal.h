@@ -9,9 +9,9 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t by value, inside struct sim */
 #include <xxhash.h>
 
-#include "bitset.h"
 #include "heap.h"
 #include "sim.h"
+#include "u64map.h"
 
 enum ev_type {
     EV_FREE = 0,
@@ -30,6 +30,7 @@ struct msgbuf {
     uint64_t id, sent_ns, tag;
     uint32_t src, dst, kind, len;
     uint32_t cls; /* size class: capacity = 64 << cls */
+    uint8_t twin; /* the network duplicated it: another copy with this id may arrive */
     uint8_t data[];
 };
 #define MSG_CLASSES 11 /* 64 B .. 64 KiB */
@@ -74,7 +75,10 @@ struct node {
     void *durable;
     struct rng rng;
     bool dedup;
-    struct bitset seen; /* dedup: message ids received (volatile) */
+    /* dedup: ids of duplicated messages (twin) one copy of which arrived (volatile); a
+     * message the network never duplicated cannot arrive twice, so it needs no entry,
+     * and an entry goes when the second copy comes */
+    struct u64map seen;
 };
 
 struct drop_rule {

@@ -10,9 +10,12 @@
 
 #include "pipe_internal.h"
 
+/* A partition's log (plog.h) and its consumer's committed offset. Retention drops the
+ * offsets below what the consumer committed and (exactly-once-checkpoint) below the
+ * position of the checkpoint a rollback would restore, as Kafka deletes the segments
+ * nobody needs: a log holds about what is in flight or not yet consumed. */
 struct part_log {
-    struct log_entry *log;
-    uint64_t len, cap;
+    struct plog log;
     uint64_t committed; /* every offset below is done */
 };
 
@@ -51,7 +54,7 @@ int pipe_broker_init(struct sim *s, struct pipe *p) {
 void pipe_broker_free(struct sim *s, struct pipe *p) {
     struct brk_dur *d = sim_node_durable(s, p->broker);
     if (d->parts)
-        for (uint32_t i = 0; i < p->cfg.partitions; i++) free(d->parts[i].log);
+        for (uint32_t i = 0; i < p->cfg.partitions; i++) plog_free(&d->parts[i].log);
     free(d->parts);
     dlv_dedup_free(&d->dedup);
     pipe_group_free(&d->grp);
@@ -61,12 +64,25 @@ static struct win_slot *slot_of(struct pipe *p, struct brk_vol *v, uint32_t part
     return &v->slots[(size_t)part * p->cfg.delivery.window + off % p->cfg.delivery.window];
 }
 
+/* Retention: the offsets below the committed one, and (checkpoints) below the offset a
+ * rollback would rewind to, are never read again. Checked whenever the committed offset
+ * may have moved; cheap unless a whole segment can go. */
+static void retain(const struct pipe *p, struct part_log *pl, uint32_t part) {
+    uint64_t keep = pl->committed;
+    if ((keep >> PLOG_SEG_BITS) <= (pl->log.base >> PLOG_SEG_BITS)) return;
+    if (p->ck) {
+        uint64_t k = ckpt_retain_from(p, part);
+        if (k < keep) keep = k;
+    }
+    plog_truncate(&pl->log, keep);
+}
+
 static void send_record(struct sim *s, struct pipe *p, struct brk_vol *v, uint32_t part,
                         uint64_t off, uint32_t attempt) {
     struct brk_dur *d = sim_node_durable(s, p->broker);
-    const struct log_entry *e = &d->parts[part].log[off];
-    struct wire w = {.rec = e->rec, .key = e->key, .event_ns = e->event_ns,
-                     .created_ns = e->created_ns, .value = (uint64_t)e->value,
+    const struct log_entry e = plog_at(&d->parts[part].log, off);
+    struct wire w = {.rec = e.rec, .key = e.key, .event_ns = e.event_ns,
+                     .created_ns = e.created_ns, .value = (uint64_t)e.value,
                      .partition = part, .offset = off, .end = off + 1,
                      .epoch = p->ck ? ckpt_epoch(p) : d->grp.gen[part]};
     wire_send(s, p->broker, p->worker[d->grp.owner[part]], PIPE_MSG_RECORD, &w);
@@ -84,12 +100,13 @@ static void try_send(struct sim *s, struct pipe *p, uint32_t part) {
     struct part_log *pl = &d->parts[part];
     bool retry = dlv_retries(p->proto);
     if (d->grp.owner[part] == PIPE_NO_OWNER) return; /* no live worker: the log waits */
-    while (v->next_send[part] < pl->len &&
+    while (v->next_send[part] < pl->log.len &&
            v->next_send[part] < pl->committed + p->cfg.delivery.window) {
         uint64_t off = v->next_send[part]++;
         if (!retry) pl->committed = off + 1; /* at-most-once: committed when sent */
         send_record(s, p, v, part, off, 0);
     }
+    retain(p, pl, part);
 }
 
 static int alloc_volatile(struct sim *s, struct pipe *p) {
@@ -128,18 +145,12 @@ static void on_produce(struct sim *s, struct pipe *p, const struct wire *w) {
     if (fresh) {
         uint32_t part = pipe_partition_of((uint32_t)w->key, p->cfg.partitions);
         struct part_log *pl = &d->parts[part];
-        if (pl->len == pl->cap) {
-            uint64_t cap = pl->cap ? pl->cap * 2 : 1024;
-            struct log_entry *log = realloc(pl->log, cap * sizeof *log);
-            if (!log) {
-                sim_fail(s, FT_ENOMEM, "out of memory in the broker log");
-                return;
-            }
-            pl->log = log;
-            pl->cap = cap;
+        struct log_entry e = {w->rec, w->event_ns, w->created_ns, (int64_t)w->value,
+                              (uint32_t)w->key, 0};
+        if (plog_append(&pl->log, &e)) {
+            sim_fail(s, FT_ENOMEM, "out of memory in the broker log");
+            return;
         }
-        pl->log[pl->len++] = (struct log_entry){w->rec, w->event_ns, w->created_ns,
-                                                (int64_t)w->value, (uint32_t)w->key, 0};
         try_send(s, p, part);
     }
     if (dlv_retries(p->proto)) {
@@ -186,7 +197,7 @@ void pipe_broker_rewind(struct sim *s, struct pipe *p, uint32_t part, uint64_t o
             sim_timer_cancel(s, sl->timer);
             sl->acked = 0;
         }
-    FT_ASSERT(offset <= pl->len);
+    FT_ASSERT(offset <= pl->log.len && offset >= pl->log.base); /* retention kept it */
     pl->committed = offset;
     v->next_send[part] = offset; /* sending starts again from there */
     try_send(s, p, part);
@@ -195,8 +206,8 @@ void pipe_broker_rewind(struct sim *s, struct pipe *p, uint32_t part, uint64_t o
 void pipe_broker_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, void *ctx) {
     const struct brk_dur *d = sim_node_durable(s, p->broker);
     for (uint32_t i = 0; i < p->cfg.partitions; i++)
-        for (uint64_t off = d->parts[i].committed; off < d->parts[i].len; off++)
-            fn(ctx, d->parts[i].log[off].rec);
+        for (uint64_t off = d->parts[i].committed; off < d->parts[i].log.len; off++)
+            fn(ctx, plog_at(&d->parts[i].log, off).rec);
 }
 
 uint64_t pipe_broker_position(struct sim *s, struct pipe *p, uint32_t part) {

@@ -811,3 +811,9 @@ int ckpt_finish(struct sim *s, struct pipe *p, struct ft_error *err) {
         rc = wstage_commit(s, p->ws, wstage_open_txn(p->ws, w));
     return rc ? ft_fail(err, rc, "final window commit: %s", ft_strerror(rc)) : 0;
 }
+
+uint64_t ckpt_retain_from(const struct pipe *p, uint32_t part) {
+    const struct ck_meta *m = meta_find(p->ck, p->ck->completed_k);
+    FT_ASSERT(m); /* the last completed checkpoint is always kept */
+    return m->offsets[part];
+}

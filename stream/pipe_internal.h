@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "plog.h"
 #include "source.h"
 #include "window_stage.h"
 
@@ -36,12 +37,6 @@ enum { T_SRC_NEXT = 1, T_SRC_RETRY, T_BRK_RETRY, T_WRK_OUTPUT, T_WRK_COMMIT, T_W
        T_CK_TRIGGER, T_CK_TIMEOUT, T_CK_COMMIT, T_CK_RESTORE,
        T_BRK_ASSIGN /* the group coordinator re-sends an unacknowledged assignment */ };
 _Static_assert(T_BRK_ASSIGN < 16, "timer types fit in 4 bits");
-
-struct log_entry {
-    uint64_t rec, event_ns, created_ns;
-    int64_t value;
-    uint32_t key, pad;
-};
 
 struct pipe {
     struct sim *s;
@@ -194,6 +189,9 @@ size_t ckpt_worker_volatile_bytes(void);
 /* The job is settled: broker and every worker up and restored into the current epoch
  * (no rollback in progress). The end of the run commits the last output only then. */
 bool ckpt_settled(struct sim *s, const struct pipe *p);
+/* The broker's retention: partition part's offset in the checkpoint a rollback would
+ * restore now (the last completed one); the log keeps everything from there. */
+uint64_t ckpt_retain_from(const struct pipe *p, uint32_t part);
 /* End of the run, after the window stage finished: when settled, the rows emitted since
  * the last completed checkpoint are committed (the final checkpoint of a bounded
  * stream); otherwise they stay invisible. */

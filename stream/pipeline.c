@@ -249,9 +249,10 @@ void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out) {
     if (p->ws) wstage_stats(p->ws, out);
 }
 
-const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n) {
-    *n = 0;
-    return p->ws ? wstage_latencies(p->ws, n) : NULL;
+int pipe_window_latency_ranks(struct pipe *p, const uint8_t *pct, size_t k, uint64_t *out) {
+    if (p->ws) return wstage_latency_ranks(p->ws, pct, k, out);
+    memset(out, 0, k * sizeof *out);
+    return 0;
 }
 
 void pipe_window_keep_log(struct pipe *p, bool on) {

@@ -19,7 +19,7 @@
 #define PIPE_WORKERS_MAX 64u
 #define PIPE_PARTITIONS_MAX 256u
 #define PIPE_KEYS_MAX 100000u
-#define PIPE_RECORDS_MAX 20000000ull  /* records one run may generate */
+#define PIPE_RECORDS_MAX 1000000000ull /* records one run may generate (docs/memory.md) */
 #define PIPE_DURATION_MAX (24ull * 3600 * SIM_NS_PER_S)
 #define PIPE_FAULTS_MAX 64u
 #define PIPE_LINKS_MAX 64u
@@ -198,7 +198,8 @@ struct pipe_sink {
     char path[PIPE_PATH_MAX];  /* where `ftsim run` writes them ("": only with --out) */
 };
 #define PIPE_ROLL_MIN_NS SIM_NS_PER_MS
-#define PIPE_LAKE_RECORDS_MAX 5000000ull /* records a run with a lake may generate (kept) */
+#define PIPE_LAKE_RECORDS_MAX 5000000ull /* records a run with a lake may generate: it keeps
+                                            every committed row, 64 bytes, ~320 MB */
 #define PIPE_WAREHOUSE_VALUE_MAX 1000000000ll /* the warehouse's range: |value| <= 10^9 */
 
 /* The lambda architecture (docs/scenario-format.md, `lambda`; stream/lambda.c): a
@@ -391,8 +392,10 @@ int pipe_window_finish(struct pipe *p, struct ft_error *err);
  * combined, sorted by (start, key). The caller frees *rows. 0 or FT_ENOMEM. */
 int pipe_window_rows(const struct pipe *p, struct win_row **rows, size_t *n);
 void pipe_window_stats(const struct pipe *p, struct pipe_window_stats *out);
-/* Per-record latency samples (arrival at the source -> first emitted row showing it). */
-const uint64_t *pipe_window_latencies(const struct pipe *p, size_t *n);
+/* Nearest-rank percentiles pct[0..k) of the per-record latency samples (arrival at the
+ * source -> first emitted row showing it), exact (sim/qset.h); all 0 without samples.
+ * 0 or FT_ENOMEM. */
+int pipe_window_latency_ranks(struct pipe *p, const uint8_t *pct, size_t k, uint64_t *out);
 /* The emission log: every row the output mode emitted and every window closing (a
  * row with final set and output clear: update mode closes without emitting), in order,
  * as the result table showed it right after (the partials of all workers combined;

@@ -329,33 +329,49 @@ void src_gen_free(struct src_gen *g) {
     memset(g, 0, sizeof *g);
 }
 
+int src_gen_each(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
+                 bool any_order, int (*fn)(void *ctx, const struct src_record *r), void *ctx) {
+    int rc = 0;
+    if (!any_order || cfg->kind != SRC_IOT || iot_extras(cfg)) {
+        struct src_gen g;
+        if ((rc = src_gen_init(&g, cfg, duration_ns, seed))) return rc;
+        struct src_record r;
+        while (!rc && src_gen_next(&g, &r)) rc = fn(ctx, &r);
+        src_gen_free(&g);
+        return rc;
+    }
+    /* A device's readings stop at its first one at or past the end, as in the merge. */
+    for (uint32_t id = 0; !rc && id < cfg->keys; id++) {
+        struct src_device d;
+        iot_device_init(&d, cfg, seed, id);
+        uint64_t t;
+        while (!rc && (t = iot_time(cfg, &d)) < duration_ns) {
+            struct src_record r = {.id = UINT64_MAX, .event_ns = t, .arrival_ns = t, .key = id};
+            r.value = (int32_t)iot_value(&d, id); /* as the merge's batches hold it */
+            d.slot++;
+            rc = fn(ctx, &r);
+        }
+    }
+    return rc;
+}
+
+struct counts_ctx {
+    const struct pipe_source *cfg;
+    uint64_t *counts, *total;
+};
+
+static int count_one(void *ctx, const struct src_record *r) {
+    struct counts_ctx *c = ctx;
+    if (r->key < c->cfg->keys) c->counts[r->key]++;
+    (*c->total)++;
+    return 0;
+}
+
 int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
                    uint64_t *counts, uint64_t *total) {
     *total = 0;
-    if (cfg->kind != SRC_IOT || iot_extras(cfg)) {
-        struct src_gen g;
-        int rc = src_gen_init(&g, cfg, duration_ns, seed);
-        if (rc) return rc;
-        struct src_record r;
-        while (src_gen_next(&g, &r)) {
-            if (r.key < cfg->keys) counts[r.key]++;
-            (*total)++;
-        }
-        src_gen_free(&g);
-        return 0;
-    }
-    /* A device's readings stop at its first one at or past the end, as in the merge. */
-    for (uint32_t id = 0; id < cfg->keys; id++) {
-        struct src_device d;
-        iot_device_init(&d, cfg, seed, id);
-        while (iot_time(cfg, &d) < duration_ns) {
-            (void)iot_value(&d, id);
-            d.slot++;
-            counts[id]++;
-        }
-        *total += counts[id];
-    }
-    return 0;
+    struct counts_ctx c = {cfg, counts, total};
+    return src_gen_each(cfg, duration_ns, seed, true, count_one, &c);
 }
 
 /* ---- names ---- */

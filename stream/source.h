@@ -106,6 +106,13 @@ void src_gen_free(struct src_gen *g);
  * run the generator. Returns 0, FT_ENOMEM, or what src_gen_init returns. */
 int src_gen_counts(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
                    uint64_t *counts, uint64_t *total);
+/* Calls fn(ctx, r) for every record src_gen_next yields, stopping at fn's first nonzero
+ * return (returned). With any_order and a plain iot source the records come device by
+ * device (no merge: each device's readings in time order, r->id unknown, set to
+ * UINT64_MAX, and r->defect 0: ask for it only where neither matters); otherwise in the
+ * generator's order with their ids. For results that do not depend on the order. */
+int src_gen_each(const struct pipe_source *cfg, uint64_t duration_ns, uint64_t seed,
+                 bool any_order, int (*fn)(void *ctx, const struct src_record *r), void *ctx);
 
 /* Names for display and for joins: a source key ("device-3", "host-1", or the CSV's own
  * key) and, where the source's values are categories, a value ("error", "click",

@@ -1,14 +1,17 @@
 /* The window engine: assignment of records to sliding/tumbling windows, per (window,
- * key) aggregates in an open-addressing table, the watermark, and the three output
- * modes. Aggregates whose window closed are evicted (the watermark bounds the state, as
- * in Spark). Everything is integer arithmetic except the shown value (a double computed
- * the same way on every build); rows leave sorted by (start, key), never in hash order. */
+ * key) aggregates in an open-addressing table (window_state.h: a record's windows side
+ * by side), the watermark, and the three output modes. Aggregates whose window closed
+ * are evicted (the watermark bounds the state, as in Spark); they close in (end, key)
+ * order from a heap, which is (start, key) order. Everything is integer arithmetic
+ * except the shown value (a double computed the same way on every build); rows leave
+ * sorted by (start, key), never in hash order (unless win_set_unordered). */
 #include "window.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "heap.h"
+#include "window_state.h"
 
 #define EMPTY UINT32_MAX
 
@@ -95,32 +98,20 @@ double win_agg_value(enum win_agg agg, uint64_t count, int64_t sum, int64_t min,
 
 /* ---- the engine's state ---- */
 
-struct win_entry {
-    int64_t k;
-    uint64_t key;
-    uint64_t count;
-    int64_t sum, min, max;
-    bool live, dirty;
-};
-
 struct sort_item {
     int64_t k;
     uint64_t key;
-    uint32_t id;
+    uint32_t pos;
 };
 
 struct win_engine {
     struct win_spec spec;
+    int64_t span, span_rem; /* L / S and L mod S: the windows of t from one division */
     struct win_sink sink;
-    struct win_entry *ent; /* slab; ids of closed entries go on the free stack */
-    uint32_t nent, cap_ent;
-    uint32_t *free_ids;
-    uint32_t nfree, cap_free;
-    uint32_t *index; /* open addressing, linear probing, EMPTY or an entry id */
-    uint32_t index_cap;
-    struct heap closing; /* (end, seq, id) of live entries: they close in end order */
-    uint64_t seq;
-    uint32_t *dirty; /* ids changed since the last emit */
+    struct wtab tab;     /* the live (window, key) aggregates */
+    struct heap closing; /* (end, key, k) of every live aggregate: they close in that order */
+    uint64_t seq;        /* ties in lat_heap */
+    uint32_t *dirty;     /* positions in tab changed since the last emit */
     uint32_t ndirty, cap_dirty;
     struct heap lat_heap;  /* append: (end of the record's first window, seq, arrival) */
     uint64_t *lat_pending; /* update/complete: arrivals applied since the last emit */
@@ -129,16 +120,12 @@ struct win_engine {
     size_t cap_scratch;
     int64_t wm;
     bool seen;
+    bool unordered; /* win_set_unordered */
+    bool coalesce;  /* win_set_coalesce */
+    void (*row_at)(void *ctx, const struct win_row *row, uint32_t *slot); /* win_set_row_at */
     uint64_t max_event;
     struct win_stats st;
 };
-
-static uint64_t mix(int64_t k, uint64_t key) {
-    uint64_t h = (uint64_t)k * 0x9e3779b97f4a7c15ull ^ key * 0xc2b2ae3d27d4eb4full;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 32);
-}
 
 static int grow(void **p, size_t elem, size_t *cap, size_t need) {
     if (need <= *cap) return 0;
@@ -159,49 +146,6 @@ static int grow32(void **p, size_t elem, uint32_t *cap, size_t need) {
     return rc;
 }
 
-static int index_rebuild(struct win_engine *e, uint32_t cap) {
-    uint32_t *idx = malloc((size_t)cap * sizeof *idx);
-    if (!idx) return FT_ENOMEM;
-    memset(idx, 0xff, (size_t)cap * sizeof *idx);
-    for (uint32_t id = 0; id < e->nent; id++) {
-        if (!e->ent[id].live) continue;
-        uint32_t i = (uint32_t)mix(e->ent[id].k, e->ent[id].key) & (cap - 1);
-        while (idx[i] != EMPTY)
-            i = (i + 1) & (cap - 1);
-        idx[i] = id;
-    }
-    free(e->index);
-    e->index = idx;
-    e->index_cap = cap;
-    return 0;
-}
-
-static uint32_t index_find(const struct win_engine *e, int64_t k, uint64_t key, uint32_t *slot) {
-    uint32_t m = e->index_cap - 1, i = (uint32_t)mix(k, key) & m;
-    for (; e->index[i] != EMPTY; i = (i + 1) & m) {
-        const struct win_entry *x = &e->ent[e->index[i]];
-        if (x->k == k && x->key == key) break;
-    }
-    *slot = i;
-    return e->index[i];
-}
-
-/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
-static void index_remove(struct win_engine *e, uint32_t id) {
-    uint32_t m = e->index_cap - 1, i;
-    FT_ASSERT(index_find(e, e->ent[id].k, e->ent[id].key, &i) == id);
-    for (uint32_t j = (i + 1) & m; e->index[j] != EMPTY; j = (j + 1) & m) {
-        const struct win_entry *x = &e->ent[e->index[j]];
-        uint32_t h = (uint32_t)mix(x->k, x->key) & m;
-        bool movable = i <= j ? (h <= i || h > j) : (h <= i && h > j);
-        if (movable) {
-            e->index[i] = e->index[j];
-            i = j;
-        }
-    }
-    e->index[i] = EMPTY;
-}
-
 int win_new(const struct win_spec *spec, const struct win_sink *sink, struct win_engine **out,
             struct ft_error *err) {
     *out = NULL;
@@ -210,9 +154,12 @@ int win_new(const struct win_spec *spec, const struct win_sink *sink, struct win
     struct win_engine *e = calloc(1, sizeof *e);
     if (!e) return ft_fail(err, FT_ENOMEM, "out of memory for a window engine");
     e->spec = *spec;
+    e->span = (int64_t)(spec->length_ns / spec->slide_ns);
+    e->span_rem = (int64_t)(spec->length_ns % spec->slide_ns);
     if (sink) e->sink = *sink;
     e->wm = WIN_NO_WATERMARK;
-    if (heap_init(&e->closing, 64) || heap_init(&e->lat_heap, 64) || index_rebuild(e, 64)) {
+    if (heap_init(&e->closing, 64) || heap_init(&e->lat_heap, 64) ||
+        wtab_reserve(&e->tab, 1, NULL, 0)) {
         win_free(e);
         return ft_fail(err, FT_ENOMEM, "out of memory for a window engine");
     }
@@ -222,9 +169,7 @@ int win_new(const struct win_spec *spec, const struct win_sink *sink, struct win
 
 void win_free(struct win_engine *e) {
     if (!e) return;
-    free(e->ent);
-    free(e->free_ids);
-    free(e->index);
+    wtab_free(&e->tab);
     heap_free(&e->closing);
     heap_free(&e->lat_heap);
     free(e->dirty);
@@ -254,16 +199,14 @@ int win_clone(const struct win_engine *e, struct win_engine **out) {
     struct win_engine *c = calloc(1, sizeof *c);
     if (!c) return FT_ENOMEM;
     *c = *e;
-    c->ent = NULL;
-    c->free_ids = c->index = c->dirty = NULL;
+    c->tab = (struct wtab){0};
+    c->dirty = NULL;
     c->lat_pending = NULL;
     c->scratch = NULL;
     c->cap_scratch = 0;
     c->closing = (struct heap){0};
     c->lat_heap = (struct heap){0};
-    int rc = dup_block((void **)&c->ent, e->ent, (size_t)e->cap_ent * sizeof *e->ent);
-    if (!rc) rc = dup_block((void **)&c->free_ids, e->free_ids, (size_t)e->cap_free * sizeof *e->free_ids);
-    if (!rc) rc = dup_block((void **)&c->index, e->index, (size_t)e->index_cap * sizeof *e->index);
+    int rc = wtab_clone(&e->tab, &c->tab);
     if (!rc) rc = dup_block((void **)&c->dirty, e->dirty, (size_t)e->cap_dirty * sizeof *e->dirty);
     if (!rc)
         rc = dup_block((void **)&c->lat_pending, e->lat_pending, e->cap_lat * sizeof *e->lat_pending);
@@ -277,39 +220,42 @@ int win_clone(const struct win_engine *e, struct win_engine **out) {
     return 0;
 }
 
-static int new_entry(struct win_engine *e, int64_t k, uint64_t key, uint32_t slot, uint32_t *id,
+/* k_range with one division: t = last * S + r (0 <= r < S) and L = span * S + rem give
+ * floor((t - L) / S) = last - span - (r < rem). */
+static void windows_of(const struct win_engine *e, uint64_t t, int64_t *first, int64_t *last) {
+    uint64_t S = e->spec.slide_ns, q = t / S, r = t - q * S;
+    *last = (int64_t)q;
+    *first = (int64_t)q + 1 - e->span - ((int64_t)r < e->span_rem);
+}
+
+static int64_t end_of(const struct win_engine *e, int64_t k) {
+    return k * (int64_t)e->spec.slide_ns + (int64_t)e->spec.length_ns;
+}
+
+/* A new aggregate for (k, key) at position pos (wtab_find's insertion point). */
+static int new_entry(struct win_engine *e, int64_t k, uint64_t key, uint32_t pos,
                      struct ft_error *err) {
     if (e->st.open >= WIN_ENTRIES_MAX)
         return ft_fail(err, FT_ELIMIT,
                        "more than %u open (window, key) aggregates: shorten the watermark "
                        "delay or the windows",
                        WIN_ENTRIES_MAX);
-    if (2 * (e->st.open + 1) > e->index_cap) {
-        if (index_rebuild(e, e->index_cap * 2)) return ft_fail(err, FT_ENOMEM, "out of memory");
-        index_find(e, k, key, &slot);
-    }
-    uint32_t i;
-    if (e->nfree) {
-        i = e->free_ids[--e->nfree];
-    } else {
-        if (grow32((void **)&e->ent, sizeof *e->ent, &e->cap_ent, (size_t)e->nent + 1))
-            return ft_fail(err, FT_ENOMEM, "out of memory");
-        i = e->nent++;
-    }
-    e->ent[i] =
-        (struct win_entry){.k = k, .key = key, .min = INT64_MAX, .max = INT64_MIN, .live = true};
-    e->index[slot] = i;
+    struct wagg *x = &e->tab.a[pos];
+    if (x->state == WAGG_TOMB) e->tab.tomb--;
+    *x = (struct wagg){
+        .k = k, .key = key, .min = INT64_MAX, .max = INT64_MIN, .slot = UINT32_MAX, .state = WAGG_LIVE};
+    e->tab.live++;
     e->st.open++;
-    int64_t end = k * (int64_t)e->spec.slide_ns + (int64_t)e->spec.length_ns;
+    int64_t end = end_of(e, k);
     FT_ASSERT(end > 0);
-    if (heap_push(&e->closing, (struct heap_entry){(uint64_t)end, e->seq++, i}))
+    /* (end, key) is unique among live aggregates and never comes back once closed */
+    if (heap_push(&e->closing, (struct heap_entry){(uint64_t)end, key, (uint64_t)k}))
         return ft_fail(err, FT_ENOMEM, "out of memory");
-    *id = i;
     return 0;
 }
 
-static int touch(struct win_engine *e, struct win_entry *x, uint32_t id, int64_t v,
-                 struct ft_error *err) {
+static int touch(struct win_engine *e, uint32_t pos, int64_t v, struct ft_error *err) {
+    struct wagg *x = &e->tab.a[pos];
     int64_t sum;
     if (__builtin_add_overflow(x->sum, v, &sum))
         return ft_fail(err, FT_ELIMIT, "a window's sum overflows 64 bits");
@@ -318,9 +264,10 @@ static int touch(struct win_engine *e, struct win_entry *x, uint32_t id, int64_t
     if (v < x->min) x->min = v;
     if (v > x->max) x->max = v;
     if (!x->dirty) {
-        if (grow32((void **)&e->dirty, sizeof *e->dirty, &e->cap_dirty, (size_t)e->ndirty + 1))
+        if (e->ndirty == e->cap_dirty &&
+            grow32((void **)&e->dirty, sizeof *e->dirty, &e->cap_dirty, (size_t)e->ndirty + 1))
             return ft_fail(err, FT_ENOMEM, "out of memory");
-        e->dirty[e->ndirty++] = id;
+        e->dirty[e->ndirty++] = pos;
         x->dirty = true;
     }
     return 0;
@@ -335,11 +282,18 @@ static int note_latency(struct win_engine *e, const struct win_input *r, int64_t
     if (e->spec.mode == WIN_MODE_APPEND)
         return heap_push(&e->lat_heap,
                          (struct heap_entry){(uint64_t)first_end, e->seq++, r->arrival_ns});
-    size_t cap = e->cap_lat;
-    if (grow((void **)&e->lat_pending, sizeof *e->lat_pending, &cap, e->nlat + 1)) return FT_ENOMEM;
-    e->cap_lat = cap;
+    if (e->nlat == e->cap_lat &&
+        grow((void **)&e->lat_pending, sizeof *e->lat_pending, &e->cap_lat, e->nlat + 1))
+        return FT_ENOMEM;
     e->lat_pending[e->nlat++] = r->arrival_ns;
     return 0;
+}
+
+void win_prefetch(const struct win_engine *e, const struct win_input *r) {
+    int64_t first, last;
+    if (r->event_ns > (uint64_t)WIN_TIME_MAX) return;
+    windows_of(e, r->event_ns, &first, &last);
+    wtab_prefetch(&e->tab, first, last, r->key);
 }
 
 int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *err) {
@@ -348,16 +302,23 @@ int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *
                        (unsigned long long)r->event_ns);
     int64_t first, last, first_end = 0;
     uint64_t applied = 0, dropped = 0;
-    k_range(&e->spec, r->event_ns, &first, &last);
+    windows_of(e, r->event_ns, &first, &last);
+    /* room for every window of the record first: positions stay put during the loop */
+    uint32_t nwin = (uint32_t)(last - first + 1);
+    if (2 * ((uint64_t)e->tab.live + e->tab.tomb + nwin) > e->tab.cap &&
+        wtab_reserve(&e->tab, nwin, e->dirty, e->ndirty))
+        return ft_fail(err, FT_ENOMEM, "out of memory");
+    wtab_prefetch(&e->tab, first, last, r->key);
     for (int64_t k = first; k <= last; k++) {
-        int64_t end = k * (int64_t)e->spec.slide_ns + (int64_t)e->spec.length_ns;
+        int64_t end = end_of(e, k);
         if (is_final(e, end)) {
             dropped++;
             continue;
         }
-        uint32_t slot, id = index_find(e, k, r->key, &slot);
-        int rc = id == EMPTY ? new_entry(e, k, r->key, slot, &id, err) : 0;
-        if (!rc) rc = touch(e, &e->ent[id], id, r->value, err);
+        bool found;
+        uint32_t pos = wtab_find(&e->tab, k, r->key, &found);
+        int rc = found ? 0 : new_entry(e, k, r->key, pos, err);
+        if (!rc) rc = touch(e, pos, r->value, err);
         if (rc) return rc;
         if (!applied++) first_end = end;
     }
@@ -395,8 +356,7 @@ void win_get_stats(const struct win_engine *e, struct win_stats *out) {
 
 /* ---- emission ---- */
 
-static void send_row(struct win_engine *e, const struct win_entry *x, uint64_t now, bool output,
-                     bool final) {
+static void deliver(struct win_engine *e, struct wagg *x, uint64_t now, bool output, bool final) {
     int64_t start = x->k * (int64_t)e->spec.slide_ns;
     struct win_row row = {.start_ns = start,
                           .end_ns = start + (int64_t)e->spec.length_ns,
@@ -409,8 +369,32 @@ static void send_row(struct win_engine *e, const struct win_entry *x, uint64_t n
                           .emitted_at_ns = now,
                           .final = final,
                           .output = output};
+    if (e->row_at)
+        e->row_at(e->sink.ctx, &row, &x->slot);
+    else if (e->sink.row)
+        e->sink.row(e->sink.ctx, &row);
+}
+
+/* The output mode emits a row of x (output) or closes it (final): with coalescing an
+ * output row of an aggregate that stays open is held back, and the one held back goes
+ * before anything else of x leaves, so the sink sees the last row of every emission it
+ * would have kept. */
+static void send_row(struct win_engine *e, struct wagg *x, uint64_t now, bool output,
+                     bool final) {
     if (output) e->st.rows_emitted++;
-    if (e->sink.row) e->sink.row(e->sink.ctx, &row);
+    if (e->coalesce && output && !final) {
+        x->pending = true;
+        x->emitted_at_ns = now;
+        return;
+    }
+    if (x->pending) deliver(e, x, x->emitted_at_ns, true, false);
+    x->pending = false;
+    deliver(e, x, now, output, final);
+}
+
+/* The watermark has passed time t (an end in the closing or latency heap). */
+static bool passed(const struct win_engine *e, uint64_t t) {
+    return e->wm != WIN_NO_WATERMARK && e->wm >= 0 && t <= (uint64_t)e->wm;
 }
 
 static int cmp_item(const void *a, const void *b) {
@@ -419,50 +403,54 @@ static int cmp_item(const void *a, const void *b) {
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
-static int scratch_push(struct win_engine *e, size_t n, uint32_t id) {
+static int scratch_push(struct win_engine *e, size_t n, uint32_t pos) {
     if (grow((void **)&e->scratch, sizeof *e->scratch, &e->cap_scratch, n + 1)) return FT_ENOMEM;
-    e->scratch[n] = (struct sort_item){e->ent[id].k, e->ent[id].key, id};
+    e->scratch[n] = (struct sort_item){e->tab.a[pos].k, e->tab.a[pos].key, pos};
     return 0;
 }
 
-/* Closes the live entries whose end <= limit (all when everything): sorted output. */
-static int close_due(struct win_engine *e, uint64_t now, bool everything) {
-    size_t n = 0;
+/* Closes the live aggregates whose end the watermark passed (all when everything), in
+ * (end, key) order: the heap's, which is (start, key) order. */
+static void close_due(struct win_engine *e, uint64_t now, bool everything) {
     const struct heap_entry *top;
-    while (
-        (top = heap_top(&e->closing)) &&
-        (everything || (e->wm != WIN_NO_WATERMARK && e->wm >= 0 && top->time <= (uint64_t)e->wm))) {
+    while ((top = heap_top(&e->closing)) && (everything || passed(e, top->time))) {
         struct heap_entry h = heap_pop(&e->closing);
-        if (scratch_push(e, n++, (uint32_t)h.slot)) return FT_ENOMEM;
-    }
-    if (n > 1) qsort(e->scratch, n, sizeof *e->scratch, cmp_item);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = e->scratch[i].id;
-        struct win_entry *x = &e->ent[id];
+        bool found;
+        uint32_t pos = wtab_find(&e->tab, (int64_t)h.slot, h.seq, &found);
+        FT_ASSERT(found);
+        struct wagg *x = &e->tab.a[pos];
         bool out = e->spec.mode != WIN_MODE_UPDATE || x->dirty;
         send_row(e, x, now, out, true);
-        index_remove(e, id);
-        x->live = x->dirty = false;
-        e->free_ids[e->nfree++] = id; /* ensure_free_ids: room for every id */
+        x->dirty = false;
+        wtab_remove(&e->tab, pos);
         e->st.open--;
     }
-    return 0;
 }
 
 static int emit_changed(struct win_engine *e, uint64_t now) {
     size_t n = 0;
+    if (e->spec.mode == WIN_MODE_UPDATE && e->unordered) { /* no sort: the dirty list itself */
+        for (uint32_t i = 0; i < e->ndirty; i++) {
+            struct wagg *x = &e->tab.a[e->dirty[i]];
+            if (x->state == WAGG_LIVE) send_row(e, x, now, true, false);
+            x->dirty = false;
+        }
+        e->ndirty = 0;
+        return 0;
+    }
     if (e->spec.mode == WIN_MODE_COMPLETE) {
-        for (uint32_t id = 0; id < e->nent; id++)
-            if (e->ent[id].live && scratch_push(e, n++, id)) return FT_ENOMEM;
+        for (uint32_t pos = 0; pos < e->tab.cap; pos++)
+            if (e->tab.a[pos].state == WAGG_LIVE && scratch_push(e, n++, pos)) return FT_ENOMEM;
     } else if (e->spec.mode == WIN_MODE_UPDATE) {
         for (uint32_t i = 0; i < e->ndirty; i++)
-            if (e->ent[e->dirty[i]].live && scratch_push(e, n++, e->dirty[i])) return FT_ENOMEM;
+            if (e->tab.a[e->dirty[i]].state == WAGG_LIVE && scratch_push(e, n++, e->dirty[i]))
+                return FT_ENOMEM;
     }
-    if (n > 1) qsort(e->scratch, n, sizeof *e->scratch, cmp_item);
+    if (n > 1 && !e->unordered) qsort(e->scratch, n, sizeof *e->scratch, cmp_item);
     for (size_t i = 0; i < n; i++)
-        send_row(e, &e->ent[e->scratch[i].id], now, true, false);
+        send_row(e, &e->tab.a[e->scratch[i].pos], now, true, false);
     for (uint32_t i = 0; i < e->ndirty; i++)
-        e->ent[e->dirty[i]].dirty = false;
+        e->tab.a[e->dirty[i]].dirty = false;
     e->ndirty = 0;
     return 0;
 }
@@ -470,9 +458,7 @@ static int emit_changed(struct win_engine *e, uint64_t now) {
 static void flush_latency(struct win_engine *e, uint64_t now, bool everything) {
     if (!e->sink.latency) return;
     const struct heap_entry *top;
-    while (
-        (top = heap_top(&e->lat_heap)) &&
-        (everything || (e->wm != WIN_NO_WATERMARK && e->wm >= 0 && top->time <= (uint64_t)e->wm))) {
+    while ((top = heap_top(&e->lat_heap)) && (everything || passed(e, top->time))) {
         struct heap_entry h = heap_pop(&e->lat_heap);
         e->sink.latency(e->sink.ctx, now >= h.slot ? now - h.slot : 0);
     }
@@ -481,31 +467,59 @@ static void flush_latency(struct win_engine *e, uint64_t now, bool everything) {
     e->nlat = 0;
 }
 
-/* The free stack must hold every slab id before close_due pushes onto it. */
-static int ensure_free_ids(struct win_engine *e) {
-    if (e->cap_free >= e->cap_ent) return 0;
-    uint32_t *f = realloc(e->free_ids, (size_t)e->cap_ent * sizeof *f);
-    if (!f) return FT_ENOMEM;
-    e->free_ids = f;
-    e->cap_free = e->cap_ent;
-    return 0;
+void win_set_row_at(struct win_engine *e,
+                    void (*row_at)(void *ctx, const struct win_row *row, uint32_t *slot)) {
+    e->row_at = row_at;
+}
+
+void win_set_unordered(struct win_engine *e, bool on) {
+    e->unordered = on;
+}
+
+void win_set_coalesce(struct win_engine *e, bool on) {
+    if (!on) win_flush(e);
+    e->coalesce = on;
+}
+
+void win_flush(struct win_engine *e) {
+    for (uint32_t pos = 0; pos < e->tab.cap; pos++) {
+        struct wagg *x = &e->tab.a[pos];
+        if (x->state != WAGG_LIVE || !x->pending) continue;
+        FT_ASSERT(!x->dirty); /* between triggers: the aggregate is as it was emitted */
+        deliver(e, x, x->emitted_at_ns, true, false);
+        x->pending = false;
+    }
+}
+
+int64_t win_idle_until(const struct win_engine *e) {
+    if (e->spec.mode == WIN_MODE_COMPLETE || e->ndirty || e->nlat) return INT64_MIN;
+    const struct heap_entry *c = heap_top(&e->closing), *l = heap_top(&e->lat_heap);
+    uint64_t due = UINT64_MAX; /* the first end a watermark must reach */
+    if (c) due = c->time;
+    if (l && l->time < due) due = l->time;
+    return due > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)due;
+}
+
+/* A trigger would do nothing: nothing changed, nothing closes, no latency is due. */
+static bool idle(const struct win_engine *e) {
+    return e->wm < win_idle_until(e); /* WIN_NO_WATERMARK is below every due time */
 }
 
 int win_emit(struct win_engine *e, uint64_t now_ns, struct ft_error *err) {
     e->st.emits++;
-    int rc = ensure_free_ids(e);
-    if (!rc && e->spec.mode != WIN_MODE_COMPLETE) rc = close_due(e, now_ns, false);
-    if (!rc) rc = emit_changed(e, now_ns);
-    if (rc) return ft_fail(err, rc, "out of memory emitting window rows");
+    if (idle(e)) return 0;
+    if (e->spec.mode != WIN_MODE_COMPLETE) close_due(e, now_ns, false);
+    if (emit_changed(e, now_ns)) return ft_fail(err, FT_ENOMEM, "out of memory emitting window rows");
     flush_latency(e, now_ns, false);
     return 0;
 }
 
 int win_finish(struct win_engine *e, uint64_t now_ns, struct ft_error *err) {
+    (void)err;
     e->st.emits++;
-    int rc = ensure_free_ids(e);
-    if (!rc) rc = close_due(e, now_ns, true);
-    if (rc) return ft_fail(err, rc, "out of memory emitting window rows");
+    close_due(e, now_ns, true);
+    for (uint32_t i = 0; i < e->ndirty; i++)
+        if (e->tab.a[e->dirty[i]].state == WAGG_LIVE) e->tab.a[e->dirty[i]].dirty = false;
     e->ndirty = 0;
     flush_latency(e, now_ns, true);
     return 0;

@@ -94,6 +94,10 @@ int win_clone(const struct win_engine *e, struct win_engine **out);
  * drops and counts its contribution to each final one. 0, FT_EINVAL (event time above
  * WIN_TIME_MAX), FT_ELIMIT (too many open aggregates, or a sum overflow) or FT_ENOMEM. */
 int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *err);
+/* A hint, no effect on the result: fetches the state r would update, so that applying
+ * a batch can ask for record i + WIN_PREFETCH_AHEAD while it applies record i. */
+#define WIN_PREFETCH_AHEAD 8u
+void win_prefetch(const struct win_engine *e, const struct win_input *r);
 /* The largest event time applied so far (false when none). */
 bool win_max_event(const struct win_engine *e, uint64_t *max_ns);
 /* Raises the watermark to wm (a lower value is ignored). Complete mode keeps it but
@@ -104,8 +108,34 @@ int64_t win_watermark(const struct win_engine *e);
 int64_t win_own_watermark(const struct win_engine *e);
 /* Ends a trigger at now: closes every window whose end <= watermark (append emits it,
  * update emits a close notice), then emits the rows changed since the last emit (update)
- * or every row (complete). Rows come out sorted by (start, key). */
+ * or every row (complete). Rows come out sorted by (start, key), the closings first. The
+ * work is proportional to what changed and what closes: nothing due, nothing done. */
 int win_emit(struct win_engine *e, uint64_t now_ns, struct ft_error *err);
+/* Instead of the sink's row(): row_at gets the same rows and, with each, a slot the sink
+ * may keep per (window, key) aggregate (UINT32_MAX at first; where it stored the row last
+ * time, for win_table_apply_at), handed back with every later row of that aggregate. */
+void win_set_row_at(struct win_engine *e,
+                    void (*row_at)(void *ctx, const struct win_row *row, uint32_t *slot));
+/* The watermark below which win_emit would do nothing (no changed row, nothing due to
+ * close, no latency due): INT64_MIN when it would do something at any watermark. Valid
+ * until the next win_apply, win_emit or win_finish. */
+int64_t win_idle_until(const struct win_engine *e);
+/* Off by default. On: the rows of one win_emit or win_finish come out unsorted (the
+ * closings in end order, then the changed rows in the order they first changed), for a
+ * sink that only upserts rows by (start, key), to which the order makes no difference;
+ * the same rows, and the same stats. */
+void win_set_unordered(struct win_engine *e, bool on);
+/* Off by default. On: an output row of an aggregate that stays open is held back until
+ * the aggregate changes its row again (the later row replaces it), closes, or win_flush
+ * runs; the sink gets each aggregate's last row as the output mode emitted it (its
+ * emission time included), not every one (the stats count every one). For a sink that
+ * keeps only the last row per (start, key) and reads it only after win_flush (continuous
+ * mode emits 2 rows per record for a table that keeps 1 per window). Turning it off
+ * flushes. */
+void win_set_coalesce(struct win_engine *e, bool on);
+/* Delivers every held-back row (call between triggers: no record applied since the last
+ * win_emit). */
+void win_flush(struct win_engine *e);
 /* End of input: closes every window and emits the last rows (final = true). */
 int win_finish(struct win_engine *e, uint64_t now_ns, struct ft_error *err);
 void win_get_stats(const struct win_engine *e, struct win_stats *out);
@@ -141,6 +171,10 @@ void win_table_init(struct win_table *t);
 void win_table_free(struct win_table *t);
 /* Upserts an output row; a close notice only sets final. 0, FT_ENOMEM or FT_ELIMIT. */
 int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r);
+/* The same with a slot (win_sink.row_at): when *slot names the row of (start, key, part)
+ * it is updated without a lookup; otherwise *slot is set to where the row is. */
+int win_table_apply_at(struct win_table *t, uint32_t part, const struct win_row *r,
+                       uint32_t *slot);
 /* The table with the partial rows of each (start, key) combined under agg, sorted by
  * (start, key); final only when every part's row is final; emitted_at the latest. The
  * caller frees *out. */
@@ -160,6 +194,10 @@ int win_reference(const struct win_spec *spec, const struct win_input *in, size_
 struct win_ref;
 int win_ref_new(const struct win_spec *spec, struct win_ref **out, struct ft_error *err);
 int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *err);
+/* A memory hint that changes no row: the aggregates so far leave the working table (for
+ * input grouped by key: call it between keys; a later record of a window spilled starts
+ * a second aggregate, and the rows merge the two). */
+int win_ref_spill(struct win_ref *r, struct ft_error *err);
 int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_error *err);
 void win_ref_free(struct win_ref *r);
 /* How many (start, key) differ between a result and a reference: a row missing on

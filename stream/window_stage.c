@@ -15,6 +15,7 @@
 
 #include "grow.h"
 #include "pipe_internal.h"
+#include "qset.h"
 #include "sinks.h"
 #include "window_stage.h"
 
@@ -31,6 +32,7 @@ struct wtask {              /* the window state of one input partition */
     struct win_input *batch; /* micro-batch: records received, not yet triggered */
     size_t nbatch, cap_batch;
     struct bitset applied; /* idempotent protocols: offsets applied */
+    int64_t idle_until; /* continuous: a watermark below this emits nothing (win_idle_until) */
 };
 
 struct wstage {
@@ -44,8 +46,7 @@ struct wstage {
     bool has_max;
     uint64_t max_event; /* query-wide, through the last completed trigger */
     struct win_table table;
-    uint64_t *lat;
-    size_t nlat, cap_lat;
+    struct qset lat; /* latency samples, exact (sim/qset.h) */
     struct win_stats gone; /* stats of engines a crash discarded */
     uint64_t filtered, unmatched, triggers, replays;
     int rc; /* first failure of a sink callback */
@@ -86,11 +87,18 @@ static void log_row(struct wstage *st, const struct win_row *r) {
     st->log[st->nlog++] = c;
 }
 
-/* A row reaches the result table (the sink's view). */
-static void apply_row(struct wstage *st, uint32_t part, const struct win_row *r) {
-    int rc = win_table_apply(&st->table, part, r);
+/* A row reaches the result table (the sink's view); slot: where the row of its
+ * aggregate was stored last (win_sink.row_at), or NULL. */
+static void apply_row_at(struct wstage *st, uint32_t part, const struct win_row *r,
+                         uint32_t *slot) {
+    uint32_t none = UINT32_MAX;
+    int rc = win_table_apply_at(&st->table, part, r, slot ? slot : &none);
     if (rc && !st->rc) st->rc = rc;
     if (!rc && st->keep_log && (r->output || r->final)) log_row(st, r);
+}
+
+static void apply_row(struct wstage *st, uint32_t part, const struct win_row *r) {
+    apply_row_at(st, part, r, NULL);
 }
 
 static int txn_row(struct wstage_txn *t, uint32_t part, const struct win_row *r) {
@@ -114,11 +122,11 @@ static int txn_latency(struct wstage_txn *t, uint64_t ns, uint64_t now) {
     return 0;
 }
 
-static void on_row(void *ctx, const struct win_row *r) {
+static void on_row(void *ctx, const struct win_row *r, uint32_t *slot) {
     struct wtask_sink *ts = ctx;
     struct wstage *st = ts->st;
     if (!st->ckpt) {
-        apply_row(st, ts->part, r);
+        apply_row_at(st, ts->part, r, slot);
         return;
     }
     /* invisible until committed: the host's open transaction */
@@ -140,11 +148,7 @@ static void on_latency(void *ctx, uint64_t ns) {
 }
 
 static void add_latency(struct wstage *st, uint64_t ns) {
-    if (ft_grow((void **)&st->lat, &st->cap_lat, st->nlat + 1, sizeof *st->lat, 1024)) {
-        st->rc = FT_ENOMEM;
-        return;
-    }
-    st->lat[st->nlat++] = ns;
+    if (qset_add(&st->lat, ns)) st->rc = FT_ENOMEM;
 }
 
 int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
@@ -201,16 +205,30 @@ static void drop_engine(struct wstage *st, struct wtask *t, bool keep_stats) {
         win_get_stats(t->eng, &s);
         fold_stats(&st->gone, &s);
     }
+    win_flush(t->eng); /* the rows it emitted stay in the table */
     win_free(t->eng);
     t->eng = NULL;
 }
 
+/* When the result table is the only reader of the rows (no emission log, no
+ * checkpoint transactions), the engine emits them unsorted and holds back an aggregate's
+ * row until its last one: the table keeps one row per (window, key, task) and is read
+ * at the end, after every engine flushed (drop_engine, wstage_finish). */
+static void table_only(const struct wstage *st, struct win_engine *e) {
+    win_set_unordered(e, !st->keep_log);
+    win_set_coalesce(e, !st->keep_log && !st->ckpt);
+}
+
 /* A fresh engine for task t under the query's watermark. */
 static int new_engine(struct wstage *st, struct wtask *t, struct ft_error *err) {
-    struct win_sink sink = {on_row, on_latency, &t->ctx};
+    struct win_sink sink = {NULL, on_latency, &t->ctx};
     int rc = win_new(&st->spec, &sink, &t->eng, err);
-    if (!rc) win_set_watermark(t->eng, query_watermark(st));
-    return rc;
+    if (rc) return rc;
+    win_set_row_at(t->eng, on_row);
+    win_set_watermark(t->eng, query_watermark(st));
+    table_only(st, t->eng);
+    t->idle_until = INT64_MIN; /* unknown: the next watermark move emits */
+    return 0;
 }
 
 void wstage_free(struct wstage *st) {
@@ -226,7 +244,7 @@ void wstage_free(struct wstage *st) {
     query_free(&st->q);
     src_gen_free(&st->names);
     win_table_free(&st->table);
-    free(st->lat);
+    qset_free(&st->lat);
     free(st->log);
     free(st->wm);
     free(st);
@@ -344,6 +362,7 @@ static int trigger_task(struct wtask *t, int64_t wm, uint64_t now, bool *seen, u
     int rc = 0;
     for (size_t i = 0; !rc && i < t->nbatch; i++) {
         const struct win_input *r = &t->batch[i];
+        if (i + WIN_PREFETCH_AHEAD < t->nbatch) win_prefetch(t->eng, r + WIN_PREFETCH_AHEAD);
         rc = win_apply(t->eng, r, err);
         if (!*seen || r->event_ns > *max_ns) *max_ns = r->event_ns;
         *seen = true;
@@ -402,9 +421,11 @@ static int continuous(struct sim *s, struct wstage *st, struct wtask *t, const s
     if (wm != before) note_watermark(st, now);
     for (uint32_t i = 0; i < st->ntask && !rc; i++) {
         struct wtask *o = &st->task[i];
-        if (!task_live(s, st, o) || (o != t && wm == before)) continue;
+        if ((o != t && wm == before) || !task_live(s, st, o)) continue;
         win_set_watermark(o->eng, wm);
+        if (o != t && wm < o->idle_until) continue; /* its trigger would do nothing */
         rc = win_emit(o->eng, now, err);
+        o->idle_until = win_idle_until(o->eng);
     }
     return rc;
 }
@@ -445,7 +466,8 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
         return;
     }
     struct win_input r = {k, in->event_ns, v, in->created_ns};
-    struct ft_error err = {0};
+    struct ft_error err; /* only its message is read (fail), and only when set */
+    err.msg[0] = '\0';
     if (p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS) {
         rc = continuous(s, st, t, &r, &err);
     } else {
@@ -463,7 +485,10 @@ int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err) {
     bool seen = false;
     for (uint32_t i = 0; i < st->ntask; i++) {
         struct wtask *t = &st->task[i];
-        if (!task_live(s, st, t)) continue;
+        if (!task_live(s, st, t)) {
+            if (t->eng) win_flush(t->eng); /* what it emitted before its host went */
+            continue;
+        }
         int rc = trigger_task(t, query_watermark(st), now, &seen, &max_ns, err);
         if (!rc) rc = win_finish(t->eng, now, err);
         if (rc) return rc;
@@ -498,13 +523,14 @@ void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
         .triggers = st->p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS ? acc.records : st->triggers};
 }
 
-const uint64_t *wstage_latencies(const struct wstage *st, size_t *n) {
-    *n = st->nlat;
-    return st->lat;
+int wstage_latency_ranks(struct wstage *st, const uint8_t *pct, size_t k, uint64_t *out) {
+    return qset_nearest_ranks(&st->lat, pct, k, out);
 }
 
 void wstage_keep_log(struct wstage *st, bool on) {
     st->keep_log = on;
+    for (uint32_t i = 0; i < st->ntask; i++)
+        if (st->task[i].eng) table_only(st, st->task[i].eng);
 }
 
 const struct win_row *wstage_log(const struct wstage *st, size_t *n, bool *truncated) {
@@ -595,6 +621,7 @@ static int task_restore(struct wstage *st, struct wtask *t, uint32_t part,
     drop_engine(st, t, false);
     t->nbatch = 0;
     int rc = ts && ts->eng ? win_clone(ts->eng, &t->eng) : new_engine(st, t, err);
+    t->idle_until = INT64_MIN;
     for (size_t i = 0; !rc && ts && i < ts->nbatch; i++)
         rc = buffer(t, &ts->batch[i]);
     if (!rc) win_set_watermark(t->eng, query_watermark(st));

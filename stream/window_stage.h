@@ -39,7 +39,8 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
 int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err);
 int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n);
 void wstage_stats(const struct wstage *st, struct pipe_window_stats *out);
-const uint64_t *wstage_latencies(const struct wstage *st, size_t *n);
+/* Nearest-rank percentiles of the latency samples (qset_nearest_ranks). */
+int wstage_latency_ranks(struct wstage *st, const uint8_t *pct, size_t k, uint64_t *out);
 void wstage_keep_log(struct wstage *st, bool on);
 const struct win_row *wstage_log(const struct wstage *st, size_t *n, bool *truncated);
 const struct pipe_watermark *wstage_watermarks(const struct wstage *st, size_t *n);

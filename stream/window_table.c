@@ -1,7 +1,7 @@
 /* Around the window engine: the two drivers over a list of records (no simulator), the
  * result table a sink keeps (rows upserted by (window, key, producing engine), partial
- * aggregates combined on read), the no-lateness reference, and the comparison of a
- * result with it. Pure functions of their input; rows always sorted by (start, key). */
+ * aggregates combined on read), and the comparison of a result with the no-lateness
+ * reference (window_ref.c). Pure functions of their input; rows always sorted by (start, key). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,20 +123,41 @@ static int table_add(struct win_table *t, uint32_t part, const struct win_row *r
     return 0;
 }
 
-int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r) {
-    if (!t->index_cap && table_reindex(t, 64)) return FT_ENOMEM;
-    size_t m = t->index_cap - 1, i = row_hash(r->start_ns, r->key, part) & m;
-    for (; t->index[i] != EMPTY; i = (i + 1) & m) {
-        uint32_t x = t->index[i];
-        if (t->rows[x].start_ns == r->start_ns && t->rows[x].key == r->key && t->part[x] == part)
-            break;
-    }
-    if (t->index[i] == EMPTY) return table_add(t, part, r, i);
-    struct win_row *row = &t->rows[t->index[i]];
+/* Row x takes r (a close notice keeps its emission time). */
+static void table_set(struct win_table *t, size_t x, const struct win_row *r) {
+    struct win_row *row = &t->rows[x];
     uint64_t emitted = row->emitted_at_ns;
     *row = *r;
     if (!r->output) row->emitted_at_ns = emitted; /* a close notice is no emission */
+}
+
+int win_table_apply_at(struct win_table *t, uint32_t part, const struct win_row *r,
+                       uint32_t *slot) {
+    size_t x = *slot;
+    if (x < t->n && t->rows[x].start_ns == r->start_ns && t->rows[x].key == r->key &&
+        t->part[x] == part) {
+        table_set(t, x, r);
+        return 0;
+    }
+    if (!t->index_cap && table_reindex(t, 64)) return FT_ENOMEM;
+    size_t m = t->index_cap - 1, i = row_hash(r->start_ns, r->key, part) & m;
+    for (; t->index[i] != EMPTY; i = (i + 1) & m) {
+        x = t->index[i];
+        if (t->rows[x].start_ns == r->start_ns && t->rows[x].key == r->key && t->part[x] == part)
+            break;
+    }
+    if (t->index[i] == EMPTY) {
+        *slot = (uint32_t)t->n; /* table_add appends the row there */
+        return table_add(t, part, r, i);
+    }
+    *slot = t->index[i];
+    table_set(t, t->index[i], r);
     return 0;
+}
+
+int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r) {
+    uint32_t slot = UINT32_MAX;
+    return win_table_apply_at(t, part, r, &slot);
 }
 
 int win_table_combined(const struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
@@ -204,74 +225,7 @@ int win_table_rows(const struct win_table *t, enum win_agg agg, struct win_row *
     return 0;
 }
 
-/* ---- reference and comparison ---- */
-
-struct table_ctx {
-    struct win_table *t;
-    int rc;
-};
-
-static void table_row(void *ctx, const struct win_row *r) {
-    struct table_ctx *c = ctx;
-    if (!c->rc) c->rc = win_table_apply(c->t, 0, r);
-}
-
-struct win_ref {
-    struct win_table t;
-    struct table_ctx ctx;
-    struct win_engine *e;
-    enum win_agg agg;
-    uint64_t last_ns;
-};
-
-int win_ref_new(const struct win_spec *spec, struct win_ref **out, struct ft_error *err) {
-    struct win_spec s = *spec;
-    s.mode = WIN_MODE_COMPLETE; /* the watermark drops nothing */
-    struct win_ref *r = calloc(1, sizeof *r);
-    if (!r) return ft_fail(err, FT_ENOMEM, "out of memory for the reference");
-    win_table_init(&r->t);
-    r->ctx = (struct table_ctx){&r->t, 0};
-    r->agg = s.agg;
-    struct win_sink sink = {table_row, NULL, &r->ctx};
-    int rc = win_new(&s, &sink, &r->e, err);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    *out = r;
-    return 0;
-}
-
-int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *err) {
-    if (in->arrival_ns > r->last_ns) r->last_ns = in->arrival_ns;
-    return win_apply(r->e, in, err);
-}
-
-int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_error *err) {
-    int rc = win_finish(r->e, r->last_ns, err);
-    if (!rc && r->ctx.rc) rc = ft_fail(err, r->ctx.rc, "cannot hold the reference table");
-    if (!rc && (rc = win_table_rows(&r->t, r->agg, out, n)))
-        ft_fail(err, rc, "cannot hold the reference table");
-    return rc;
-}
-
-void win_ref_free(struct win_ref *r) {
-    if (!r) return;
-    win_free(r->e);
-    win_table_free(&r->t);
-    free(r);
-}
-
-int win_reference(const struct win_spec *spec, const struct win_input *in, size_t n,
-                  struct win_row **out, size_t *nout, struct ft_error *err) {
-    struct win_ref *r;
-    int rc = win_ref_new(spec, &r, err);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = win_ref_add(r, &in[i], err);
-    if (!rc) rc = win_ref_rows(r, out, nout, err);
-    win_ref_free(r);
-    return rc;
-}
+/* ---- comparison with the reference (window_ref.c) ---- */
 
 size_t win_rows_mismatched(const struct win_row *got, size_t ngot, const struct win_row *want,
                            size_t nwant) {

@@ -101,12 +101,56 @@ static void test_ledger_sort_matches_qsort_at_every_size(void **state) {
     }
 }
 
+/* The compact ledger (2 bits per record) and the full one (ledger_init_full) summarise
+ * a random visibility pattern alike; copies read back exact from the full one and
+ * saturated at 2 from the compact one, against counts kept here. */
+static void test_compact_and_full_ledgers_agree(void **state) {
+    (void)state;
+    enum { N = 50001 };
+    struct ledger c, f;
+    assert_int_equal(ledger_init(&c, N), 0);
+    assert_int_equal(ledger_init_full(&f, N), 0);
+    uint32_t *copies = calloc(N, sizeof *copies);
+    assert_non_null(copies);
+    uint64_t x = 9, dup = 0, seen = 0;
+    for (int i = 0; i < 3 * N; i++) {
+        uint64_t rec = tu_splitmix64(&x) % (N + 10); /* a few unknown ids too */
+        uint64_t lat = 1000 + tu_splitmix64(&x) % 7;
+        ledger_visible(&c, rec, lat);
+        ledger_visible(&f, rec, lat);
+        if (rec >= N) continue;
+        dup += copies[rec] > 0;
+        seen += copies[rec] == 0;
+        copies[rec]++;
+    }
+    for (uint64_t r = 0; r < N; r++) {
+        assert_int_equal(ledger_copies(&f, r), copies[r]);
+        assert_int_equal(ledger_copies(&c, r), copies[r] < 2 ? copies[r] : 2);
+    }
+    struct ledger_summary sc, sf;
+    uint64_t qc[LEDGER_QUANTILES], qf[LEDGER_QUANTILES];
+    uint32_t nc, nf;
+    assert_int_equal(ledger_summarise_q(&c, &sc, qc, &nc), 0);
+    assert_int_equal(ledger_summarise_q(&f, &sf, qf, &nf), 0);
+    assert_int_equal(sc.delivered, seen);
+    assert_int_equal(sc.lost, N - seen);
+    assert_int_equal(sc.duplicated, dup);
+    assert_memory_equal(&sc, &sf, sizeof sc);
+    assert_int_equal(nc, nf);
+    assert_memory_equal(qc, qf, sizeof qc);
+    assert_int_equal(c.unknown, f.unknown);
+    ledger_free(&c);
+    ledger_free(&f);
+    free(copies);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_percentiles_by_hand),
         cmocka_unit_test(test_empty_and_all_lost),
         cmocka_unit_test(test_percentiles_match_a_sorted_reference),
         cmocka_unit_test(test_ledger_sort_matches_qsort_at_every_size),
+        cmocka_unit_test(test_compact_and_full_ledgers_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

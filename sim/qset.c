@@ -1,0 +1,100 @@
+/* Exact percentiles over a counted or plain multiset; see qset.h. The switch to a plain
+ * array happens when the map must grow to more bytes than 8 per value added (and there
+ * are at least QSET_MAP_MIN values), so the memory is never much above the array's. */
+#include "qset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "grow.h"
+#include "sort.h"
+
+#define QSET_MAP_MIN 4096u
+
+/* Every value of the map, each as many times as counted, into the array. */
+static int to_raw(struct qset *q) {
+    size_t need = (size_t)q->n + 1;
+    if (ft_grow((void **)&q->vals, &q->cap_vals, need, sizeof *q->vals, 1024)) return FT_ENOMEM;
+    for (size_t i = 0; i < q->counts.cap; i++)
+        for (uint64_t c = 0; c < q->counts.val[i]; c++)
+            q->vals[q->nvals++] = q->counts.key[i];
+    u64map_free(&q->counts);
+    q->raw = true;
+    return 0;
+}
+
+int qset_add(struct qset *q, uint64_t v) {
+    const struct u64map *m = &q->counts;
+    bool grows = 2 * (m->n + 1) > m->cap && !u64map_get(m, v);
+    if (!q->raw && grows && q->n >= QSET_MAP_MIN &&
+        u64map_bytes_for(m->n + 1) > 8 * (size_t)(q->n + 1) && to_raw(q))
+        return FT_ENOMEM;
+    if (q->raw) {
+        if (ft_grow((void **)&q->vals, &q->cap_vals, q->nvals + 1, sizeof *q->vals, 1024))
+            return FT_ENOMEM;
+        q->vals[q->nvals++] = v;
+    } else if (u64map_add(&q->counts, v, 1)) {
+        return FT_ENOMEM;
+    }
+    q->n++;
+    return 0;
+}
+
+/* rank (1-based) of percentile pct among n values: ceil(n * pct / 100), at least 1. */
+static uint64_t rank_of(uint64_t n, unsigned pct) {
+    uint64_t r = (n * pct + 99) / 100;
+    return r ? r : 1;
+}
+
+static int ranks_raw(struct qset *q, const uint8_t *pct, size_t k, uint64_t *out) {
+    uint64_t *tmp = malloc((q->nvals ? q->nvals : 1) * sizeof *tmp);
+    if (!tmp) return FT_ENOMEM;
+    const uint64_t *sorted = sort_u64(q->vals, tmp, q->nvals);
+    if (sorted != q->vals) memcpy(q->vals, sorted, q->nvals * sizeof *q->vals);
+    free(tmp);
+    for (size_t i = 0; i < k; i++)
+        out[i] = q->vals[rank_of(q->n, pct[i]) - 1];
+    return 0;
+}
+
+static int ranks_counted(const struct qset *q, const uint8_t *pct, size_t k, uint64_t *out) {
+    size_t d = q->counts.n, j = 0;
+    uint64_t *v = malloc((d ? d : 1) * sizeof *v), *tmp = malloc((d ? d : 1) * sizeof *tmp);
+    if (!v || !tmp) {
+        free(v);
+        free(tmp);
+        return FT_ENOMEM;
+    }
+    for (size_t i = 0; i < q->counts.cap; i++)
+        if (q->counts.val[i]) v[j++] = q->counts.key[i];
+    const uint64_t *sorted = sort_u64(v, tmp, d);
+    for (size_t i = 0; i < k; i++) {
+        uint64_t want = rank_of(q->n, pct[i]), cum = 0;
+        size_t x = 0;
+        while ((cum += u64map_get(&q->counts, sorted[x])) < want)
+            x++;
+        out[i] = sorted[x];
+    }
+    free(v);
+    free(tmp);
+    return 0;
+}
+
+int qset_nearest_ranks(struct qset *q, const uint8_t *pct, size_t k, uint64_t *out) {
+    if (!q->n) {
+        memset(out, 0, k * sizeof *out);
+        return 0;
+    }
+    return q->raw ? ranks_raw(q, pct, k, out) : ranks_counted(q, pct, k, out);
+}
+
+void qset_free(struct qset *q) {
+    u64map_free(&q->counts);
+    free(q->vals);
+    memset(q, 0, sizeof *q);
+}
+
+size_t qset_bytes(const struct qset *q) {
+    return q->counts.cap * 2 * sizeof(uint64_t) + q->cap_vals * sizeof *q->vals;
+}
