@@ -134,15 +134,18 @@ enum exp_marker_kind {
     EXP_MARK_RESTART,
     EXP_MARK_PARTITION,
     EXP_MARK_HEAL,
-    EXP_MARK_REBALANCE /* consumer group: partitions moved (one marker per instant) */
+    EXP_MARK_REBALANCE, /* consumer group: partitions moved (one marker per instant) */
+    EXP_MARK_DROP       /* a message a scenario's drop: rule removed (label names it) */
 };
-/* "crash", "restart", "partition", "heal", "rebalance". */
+/* "crash", "restart", "partition", "heal", "rebalance", "drop". */
 const char *exp_marker_name(enum exp_marker_kind k);
 
 struct exp_marker {
     uint64_t t_ns;
     enum exp_marker_kind kind;
-    char node[PIPE_NAME_MAX]; /* crash/restart: the node's name; partition/heal: "" */
+    char node[PIPE_NAME_MAX]; /* crash/restart: the node's name; drop: the sender's;
+                                 partition/heal/rebalance: "" */
+    char label[64];           /* drop: "ack r28 -> broker"; others: "" */
 };
 
 /* Zero-initialise once; exp_run frees and refills it on every run, exp_stats_free
@@ -153,7 +156,7 @@ struct exp_stats {
     uint32_t nbuckets;
     uint64_t quantiles[EXP_QUANTILES]; /* end-to-end latency (first visibility), nearest rank */
     uint32_t nquantiles;               /* EXP_QUANTILES, or 0 when nothing was delivered */
-    struct exp_marker *markers;        /* crashes, restarts, partitions, heals, in time order */
+    struct exp_marker *markers;        /* faults, restarts, heals, moves: in time order */
     uint32_t nmarkers, markers_cap;
     /* A window query's rows for the store: the emission log, then the processing-time
      * contrast table (by_processing_time), and the watermark over time (exp_windows). */

@@ -11,6 +11,7 @@
 #include "experiment.h"
 #include "grow.h"
 #include "scenario.h"
+#include "scn_meta.h"
 #include "store.h"
 #include "trace_filter.h"
 
@@ -542,16 +543,19 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 file, pname, RUN_TRACE_EVENTS_MAX);
         return CLI_INTERNAL;
     }
+    struct scn_meta file_meta;
+    scn_meta_fill(scn, &file_meta);
     const struct res_run rr = {.scenario = scn->name,
-                         .scenario_hash = scn->hash,
-                         .seed = seed,
-                         .protocol = pname,
-                         .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
-                         .outcome = &out,
-                         .stats = stats,
-                         .events = tp->keep ? tp->events : NULL,
-                         .nevents = tp->keep ? tp->nevents : 0,
-                         .event_label = event_label};
+                               .scenario_hash = scn->hash,
+                               .seed = seed,
+                               .protocol = pname,
+                               .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
+                               .outcome = &out,
+                               .stats = stats,
+                               .events = tp->keep ? tp->events : NULL,
+                               .nevents = tp->keep ? tp->nevents : 0,
+                               .event_label = event_label,
+                               .file = &file_meta.file};
     if (res_store_run(db, &rr, NULL, &err) != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         return CLI_INTERNAL;
