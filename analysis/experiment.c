@@ -66,8 +66,12 @@ void exp_stats_free(struct exp_stats *st) {
 }
 
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns) {
-    uint64_t w = requested_ns;
-    if (!w) w = (cfg->duration_ns / 50 + SIM_NS_PER_MS / 2) / SIM_NS_PER_MS * SIM_NS_PER_MS;
+    uint64_t w = requested_ns, span = cfg->duration_ns;
+    const struct pipe_source *src = &cfg->source;
+    /* a replayed CSV spans its rows' arrivals, often minutes of a long clock-time run */
+    if (src->kind == SRC_CSV && src->csv_last_arrival_ns > src->csv_first_arrival_ns)
+        span = src->csv_last_arrival_ns - src->csv_first_arrival_ns;
+    if (!w) w = (span / 50 + SIM_NS_PER_MS / 2) / SIM_NS_PER_MS * SIM_NS_PER_MS;
     if (!w) w = SIM_NS_PER_MS;
     uint64_t end = cfg->duration_ns + cfg->drain_ns;
     uint64_t min_w = end / EXP_BUCKETS_MAX + (end % EXP_BUCKETS_MAX != 0);

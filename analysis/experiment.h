@@ -171,9 +171,9 @@ struct exp_stats {
 };
 void exp_stats_free(struct exp_stats *st);
 
-/* The bucket width for cfg: `requested_ns` if not 0, else duration / 50 rounded to the
- * nearest whole ms (at least 1 ms); either way raised, in whole ms, until the run
- * (duration + drain) needs at most EXP_BUCKETS_MAX buckets. */
+/* The bucket width for cfg: `requested_ns` if not 0, else duration / 50 (for a CSV
+ * replay: its rows' arrival span / 50) rounded to the nearest whole ms (at least 1 ms); either way
+ * raised, in whole ms, until the run (duration + drain) needs at most EXP_BUCKETS_MAX buckets. */
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns);
 
 struct exp_options {

@@ -386,7 +386,7 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
         plot_q(q, sizeof q, label);
         int w = snprintf(plot_lost + kl, sizeof plot_lost - kl,
                          "%s\"%s.dat\" index %u using 2:4:5 with yerrorbars lc rgb \"%s\" pt 7 "
-                         "ps 1.3 lw 1.5 title %s",
+                         "ps 1.3*pscale lw 1.5 title %s",
                          s ? ", \\\n     " : "", name, b, col, q);
         if (w > 0 && (size_t)w < sizeof plot_lost - kl) kl += (size_t)w;
         w = snprintf(plot_dup + kd, sizeof plot_dup - kd,

@@ -101,6 +101,27 @@ const char *plot_protocol_color(const char *protocol);
 /* A dash type for a protocol's line: later protocols dashed, so a line drawn over an
  * identical earlier one leaves it visible (gnuplot dt). */
 int plot_protocol_dash(const char *protocol);
+/* A point type (gnuplot pt) per protocol or algorithm: with the colour and the dash,
+ * no two protocols share a style. */
+int plot_protocol_point(const char *protocol);
+/* A time as "12.5 s", or as clock time "HH:MM" (clock: input replayed from clock times,
+ * simulated seconds since midnight). Returns buf. */
+#define PLOT_CLOCK_FROM_S 3600.0 /* data starting this late is clock time */
+const char *plot_time_text(double t_s, bool clock, char *buf, size_t size);
+/* Explicit tics on axis ('x' or 'y') every 1, 2, 5, ... 240 minutes (about 8 over
+ * [lo, hi]), labelled HH:MM (or unlabelled, for a panel above another). */
+void plot_clock_tics(FILE *gp, char axis, double lo, double hi, bool labels);
+/* What the results store knows of a scenario's newest file (table scenarios, schema
+ * 6); known false for an older database or a file stored only in sweep points. */
+struct plot_meta {
+    bool known;
+    sqlite3_int64 seed; /* the file's seed: (the seed `ftsim run` uses) */
+    double duration_s;  /* the source's duration; 0: none */
+    char faults[128];   /* "crash,drop", "" */
+    char aggregate[16]; /* "count", "mean", ...; "" without a window query */
+    char window_value[160];
+};
+bool plot_scenario_meta(struct plot_ctx *c, const char *scenario, struct plot_meta *m);
 /* Sample standard deviation from n, the mean and the mean of squares (0 when n < 2). */
 double plot_sd(int64_t n, double mean, double mean_sq);
 /* A uint64 seed stored as int64 bits, back to unsigned. */

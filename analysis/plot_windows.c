@@ -107,38 +107,6 @@ static int wm_read(struct plot_ctx *c, sqlite3_int64 run, struct wm_pt **out, si
     return 0;
 }
 
-/* Times of a run replaying clock times (CSV input: ns since midnight) are shown as
- * HH:MM; a run that starts near 0 keeps seconds. */
-#define CLOCK_FROM_S 3600.0
-
-static const char *win_time(double t_s, bool clock, char *buf, size_t size) {
-    if (clock) {
-        long m = (long)floor(t_s / 60.0 + 0.5);
-        snprintf(buf, size, "%02ld:%02ld", (m / 60) % 24, m % 60);
-    } else {
-        snprintf(buf, size, "%g s", t_s);
-    }
-    return buf;
-}
-
-/* Explicit tics every 1, 2, 5, 10, 15, 30 or 60 minutes (about 8 over [lo, hi]),
- * labelled HH:MM: this gnuplot has no time-interval tic format for plain numbers. */
-static void clock_tics(FILE *gp, char axis, double lo, double hi) {
-    static const double steps_min[] = {1, 2, 5, 10, 15, 30, 60, 120, 240};
-    double step = 240 * 60.0;
-    for (size_t i = 0; i < sizeof steps_min / sizeof steps_min[0]; i++)
-        if ((hi - lo) / (steps_min[i] * 60.0) <= 8) {
-            step = steps_min[i] * 60.0;
-            break;
-        }
-    fprintf(gp, "set %ctics (", axis);
-    char b[32];
-    int k = 0;
-    for (double t = ceil(lo / step) * step; t <= hi && k < 64; t += step, k++)
-        fprintf(gp, "%s\"%s\" %.9g", k ? ", " : "", win_time(t, true, b, sizeof b), t);
-    fputs(")\n", gp);
-}
-
 static bool same_window(const struct win_pt *a, const struct win_pt *b) {
     return strcmp(a->domain, b->domain) == 0 && a->start_s == b->start_s && a->end_s == b->end_s;
 }
@@ -166,13 +134,14 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
             fprintf(f->dat, "%.9g %.9g %d\n", w[j].at_s, w[j].total, w[j].final);
         const char *col = win_colors[nwin % NCOLORS];
         char t0[32], t1[32];
-        int len = snprintf(plot + k, sizeof plot - k,
-                           "%s\"%s.dat\" index %u using 1:2 with steps lw 2 lc rgb \"%s\" title "
-                           "\"[%s, %s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5 : 0.6) "
-                           "with points pt 7 ps variable lc rgb \"%s\" notitle",
-                           nwin ? ", \\\n     " : "", f->name, b, col,
-                           win_time(w[first].start_s, clock, t0, sizeof t0),
-                           win_time(w[first].end_s, clock, t1, sizeof t1), b, col);
+        int len = snprintf(
+            plot + k, sizeof plot - k,
+            "%s\"%s.dat\" index %u using 1:2 with steps lw 2 lc rgb \"%s\" title "
+            "\"[%s, %s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5*pscale : 0.6*pscale) "
+            "with points pt 7 ps variable lc rgb \"%s\" notitle",
+            nwin ? ", \\\n     " : "", f->name, b, col,
+            plot_time_text(w[first].start_s, clock, t0, sizeof t0),
+            plot_time_text(w[first].end_s, clock, t1, sizeof t1), b, col);
         if (len > 0 && (size_t)len < sizeof plot - k) k += (size_t)len;
         nwin++;
         first = i;
@@ -205,7 +174,7 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const 
             lo = fmin(lo, m[i].wm_s);
             hi = fmax(hi, m[i].wm_s);
         }
-        clock_tics(f->gp, 'y', lo - 60, hi + 60);
+        plot_clock_tics(f->gp, 'y', lo - 60, hi + 60, true);
     }
     fprintf(f->gp,
             "set title \"watermark (event time) against processing time; a window is final "
@@ -215,7 +184,7 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const 
             "\"watermark\", \\\n"
             "     \"\" index %u using (xlo):1:(xhi-xlo):(0) with vectors nohead dt 3 lc rgb "
             "\"#888888\" title \"window end\", \\\n"
-            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN) with points pt 2 ps 1.6 lw 2 "
+            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN) with points pt 2 ps 1.6*pscale lw 2 "
             "lc rgb \"#C00000\" title \"late records dropped\", \\\n"
             "     \"\" index %u using 1:($4 > 0 ? $2 : NaN):(sprintf(\"+%%d\", $4)) with "
             "labels offset 0,1 tc rgb \"#C00000\" notitle\n",
@@ -239,7 +208,7 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
     }
     if (!(tmin <= tmax)) tmin = tmax = 0;
     /* the axis spans the emissions, not the idle time before them */
-    bool clock = tmin >= CLOCK_FROM_S;
+    bool clock = tmin >= PLOT_CLOCK_FROM_S;
     double span = tmax - tmin, pad = 0.03 * span + (span == 0);
     double xlo = clock || tmin > 0.25 * tmax ? tmin - pad : 0;
     uint32_t panels = (uint32_t)ev + (uint32_t)pr + (nm > 0);
@@ -262,7 +231,7 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
             panels, plot_q(q, sizeof q, title), xlo, tmax + pad);
     if (clock) /* seconds since midnight shown as clock time (gnuplot's %tH:%tM) */
     {
-        clock_tics(f.gp, 'x', xlo, tmax + pad);
+        plot_clock_tics(f.gp, 'x', xlo, tmax + pad, true);
         fputs("set xlabel \"processing time (clock time of the replayed input, simulated)\"\n",
               f.gp);
     } else

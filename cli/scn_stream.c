@@ -258,6 +258,8 @@ static int src_csv(struct scn_ctx *c, const struct scn_node *m, vals v) {
                       d.last_arrival_line, scn_duration_str(d.last_arrival_ns, t, sizeof t));
     s->keys = d.nkeys;
     s->csv_rows = d.n;
+    s->csv_first_arrival_ns = d.n ? d.rows[0].arrival_ns : 0;
+    s->csv_last_arrival_ns = d.last_arrival_ns;
     csv_free(&d);
     return rc;
 }
