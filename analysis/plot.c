@@ -542,6 +542,22 @@ void plot_clock_tics(FILE *gp, char axis, double lo, double hi, bool labels) {
     fputs(")\n", gp);
 }
 
+void plot_summed_words(const char *words, char *buf, size_t size) {
+    const char *per = strstr(words, " per ");
+    if (per)
+        snprintf(buf, size, "%.*s,\nsummed over every %s", (int)(per - words), words, per + 5);
+    else
+        snprintf(buf, size, "%s,\nsummed over the keys", words);
+}
+
+void plot_per_line(const char *words, char *buf, size_t size) {
+    const char *per = strstr(words, " per ");
+    if (per)
+        snprintf(buf, size, "%.*s\n%s", (int)(per - words), words, per + 1);
+    else
+        snprintf(buf, size, "%s", words);
+}
+
 /* ---- the scenario file (table scenarios, schema 6) ---- */
 
 bool plot_scenario_meta(struct plot_ctx *c, const char *scenario, struct plot_meta *m) {

@@ -11,7 +11,7 @@
 #include "plot.h"
 
 #define PLOT_SERIES_MAX 16u /* lines or bar groups one panel draws */
-#define PLOT_PANELS_MAX 12u /* scenarios side by side in one figure */
+#define PLOT_PANELS_MAX 24u /* scenarios side by side in one figure */
 
 struct plot_ctx {
     sqlite3 *db;
@@ -122,6 +122,10 @@ struct plot_meta {
     char window_value[160];
 };
 bool plot_scenario_meta(struct plot_ctx *c, const char *scenario, struct plot_meta *m);
+/* words with a line break before " per " (an axis label: "count of log lines\nper host"). */
+void plot_per_line(const char *words, char *buf, size_t size);
+/* The same words for a sum over keys: "count of log lines,\nsummed over every host". */
+void plot_summed_words(const char *words, char *buf, size_t size);
 /* Sample standard deviation from n, the mean and the mean of squares (0 when n < 2). */
 double plot_sd(int64_t n, double mean, double mean_sq);
 /* A uint64 seed stored as int64 bits, back to unsigned. */
