@@ -115,6 +115,7 @@ static int cmp_classify(struct plot_ctx *c, const struct cmp_row *rows, uint32_t
             return ft_fail(c->err, FT_ELIMIT, "comparison: more than %u scenarios",
                            CMP_SCENARIOS_MAX);
         struct cmp_scenario *s = &sc[(*nsc)++];
+        memset(s, 0, sizeof *s);
         snprintf(s->name, sizeof s->name, "%s", rows[i].scenario);
         struct plot_meta meta;
         if (plot_scenario_meta(c, s->name, &meta)) {
