@@ -12,53 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagram_internal.h"
 #include "experiment.h"
 #include "grow.h"
 #include "plot_internal.h"
-
-#define DIAG_GAP_FACTOR 6.0     /* a quiet gap longer than this many median transits is cut */
-#define DIAG_GAP_MIN_MS 2.0     /* ... and never one shorter than this */
-#define DIAG_BEFORE_FAULT 10u   /* the unfocused default view: messages before the fault ... */
-#define DIAG_DEFAULT_ARROWS 36u /* ... and in all */
-#define DIAG_MARKS_MAX 256u
-#define DIAG_LIFELINES_MAX 16u
-
-enum { FATE_DELIVERED = 0, FATE_DROPPED = 1 };
-enum { MK_CRASH = 1, MK_RESTART, MK_PARTITION, MK_HEAL, MK_FAULT, MK_VISIBLE, MK_REBALANCE };
-
-struct dg_send {
-    uint64_t t_ns, tag;
-    uint32_t src, dst, kind;
-};
-
-struct dg_arrow {
-    uint64_t t0, t1, id, tag;
-    uint32_t src, dst, kind;
-    uint8_t fate, reason;
-};
-
-struct dg_mark {
-    uint64_t t_ns, arg;  /* arg: a fault's record, or its checkpoint (ckpt); a visible record;
-                          * a rebalance's partition */
-    uint64_t owner_gen;  /* a rebalance: generation << 32 | the new owner's node id */
-    uint32_t node, copy; /* copy: visible: 1st, 2nd, ... time this record became visible */
-    uint8_t type;
-    bool ckpt;        /* a fault at a checkpoint step: arg is the checkpoint id */
-    const char *step; /* a fault's step (pipe_step_name) */
-};
-
-struct dg_trace {
-    struct dg_send *sends; /* by message id */
-    uint64_t nsends;
-    struct dg_arrow *arrows;
-    size_t narrows, cap;
-    struct dg_mark *marks;
-    size_t nmarks, mcap;
-    uint32_t *visible_count; /* per record, grown on demand */
-    uint64_t nvisible;
-    uint32_t sink;
-    int err;
-};
 
 /* ---- collecting ---- */
 
@@ -183,15 +140,6 @@ static void trace_free(struct dg_trace *t) {
 }
 
 /* ---- choosing what to draw ---- */
-
-struct dg_view {
-    size_t first, n; /* when not focused: arrows[first .. first + n) */
-    bool focused;
-    uint64_t record;
-    uint64_t from_ns, to_ns;
-    size_t *sel; /* indexes into arrows, in send order */
-    size_t nsel;
-};
 
 static bool dropped_at_send(const struct dg_arrow *a) {
     return a->fate == FATE_DROPPED && a->t1 == a->t0 &&
@@ -367,16 +315,6 @@ static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *
 }
 
 /* ---- layout: lifelines and the time axis ---- */
-
-struct dg_layout {
-    uint32_t node[DIAG_LIFELINES_MAX]; /* lifeline i shows node[i] */
-    uint32_t nlines;
-    uint64_t *t; /* distinct times, ascending */
-    double *y;   /* their position on the drawn axis (ms, gaps cut) */
-    size_t nt;
-    uint64_t transit_ns; /* median transit of the delivered messages drawn */
-    double transit_ms, gap_ms, cut_ms;
-};
 
 static int lifeline_of(const struct dg_layout *L, uint32_t node) {
     for (uint32_t i = 0; i < L->nlines; i++)
@@ -871,17 +809,7 @@ static void write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms) 
     fputs(")\n", gp);
 }
 
-/* What the view contains: the key names only what is drawn, and a plot clause is
- * written only when its data has rows (gnuplot 5.4 crashes on a `with labels` clause
- * whose every point is undefined). */
-struct dg_has {
-    bool message, ack, lost, down, cut, crash, fault, restart, visible, partition, rebalance;
-};
-
-/* One clause of the plot command: "plot " before the first, ", \" between. */
-static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...) {
+void dg_clause(FILE *gp, bool *first, const char *name, const char *fmt, ...) {
     fprintf(gp, "%s\"%s.dat\" ", *first ? "plot " : ", \\\n     ", name);
     *first = false;
     va_list ap;
@@ -899,70 +827,76 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
     /* room on the right of the last lifeline for the labels of the marks */
     fprintf(gp,
             "xlo = -0.45\nxhi = %u + 0.95\nset xrange [xlo:xhi]\nset x2range [xlo:xhi]\n"
-            "set yrange [%.6f:%.6f]\nunset xtics\nset x2tics scale 0 font \",13\" (",
+            "set yrange [%.6f:%.6f]\nunset xtics\nfx2 = f(13)\nset x2tics scale 0 (",
             L->nlines - 1, yhi, ylo);
     for (uint32_t i = 0; i < L->nlines; i++)
         fprintf(gp, "%s%s %u", i ? ", " : "",
                 plot_q(q, sizeof q, node_name(o->cfg, L->node[i], nm, sizeof nm)), i);
-    fputs(")\nset border 2\nset ytics nomirror out\nset ylabel \"simulated time (ms)\"\n"
-          "set key outside bottom center horizontal\nset style textbox opaque noborder\n"
-          "set lmargin 12\nset rmargin 2\nset bmargin 5\nset tmargin 6\n"
-          "arrowhead = \"head filled size screen 0.011,22\"\n"
+    fputs(")\nset x2tics font fx2\nset border 2\nset ytics nomirror out\nset ylabel \"simulated "
+          "time (ms)\"\n"
+          "set key outside bottom center horizontal spacing 1.6 samplen 3\n"
+          "set style textbox opaque noborder\n"
+          "set lmargin 12\nset rmargin 2\nset bmargin 7\nset tmargin 6\n"
+          "arrowhead = \"head filled size screen 14.0/width,22\"\n"
           "is(c, s) = strcol(c) eq s\n",
           gp);
     write_yticks(gp, L, (height - 230.0) / (yhi - ylo));
     bool f = true;
     if (h->cut) {
-        clause(gp, &f, name,
-               "index 1 using ((xlo + xhi) / 2):(($1 + $2) / 2):((xhi - xlo) / 2):"
-               "(($2 - $1) / 2) with boxxyerror fs solid 0.35 noborder lc rgb "
-               "\"#cccccc\" title \"time cut (nothing happens)\"");
-        clause(gp, &f, name,
-               "index 1 using (xhi - 0.03):(($1 + $2) / 2):(sprintf(\"%%.0f ms "
-               "later\", $3)) with labels right font \",10\" tc rgb \"#555555\" "
-               "notitle");
+        dg_clause(gp, &f, name,
+                  "index 1 using ((xlo + xhi) / 2):(($1 + $2) / 2):((xhi - xlo) / 2):"
+                  "(($2 - $1) / 2) with boxxyerror fs solid 0.35 noborder lc rgb "
+                  "\"#cccccc\" title \"time cut (nothing happens)\"");
+        dg_clause(gp, &f, name,
+                  "index 1 using (xhi - 0.03):(($1 + $2) / 2):(sprintf(\"%%.0f ms "
+                  "later\", $3)) with labels right font f(10) tc rgb \"#555555\" "
+                  "notitle");
     }
-    clause(gp, &f, name,
-           "index 0 using 1:($4 == 0 ? $2 : NaN):(0):3 with vectors nohead lw 1.5 "
-           "lc rgb \"#888888\" notitle");
+    dg_clause(gp, &f, name,
+              "index 0 using 1:($4 == 0 ? $2 : NaN):(0):3 with vectors nohead lw 1.5 "
+              "lc rgb \"#888888\" notitle");
     if (h->down)
-        clause(gp, &f, name,
-               "index 0 using 1:($4 == 1 ? $2 : NaN):(0):3 with vectors nohead "
-               "lw 3 dt 3 lc rgb \"#C00000\" title \"node down\"");
+        dg_clause(gp, &f, name,
+                  "index 0 using 1:($4 == 1 ? $2 : NaN):(0):3 with vectors nohead "
+                  "lw 3 dt 3 lc rgb \"#C00000\" title \"node down\"");
     if (h->message)
-        clause(gp, &f, name,
-               "index 2 using 3:(is(12, \"delivered\") && $13 == 0 ? $4 : NaN):5:6:"
-               "7 with vectors @arrowhead lw 2 lc rgb variable title \"message\"");
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") && $13 == 0 ? $4 : NaN):5:6:"
+                  "7 with vectors @arrowhead lw 2 lc rgb variable title \"message\"");
     if (h->ack)
-        clause(gp, &f, name,
-               "index 2 using 3:(is(12, \"delivered\") && $13 == 1 ? $4 : NaN):5:6:"
-               "7 with vectors @arrowhead lw 2 dt 2 lc rgb variable title "
-               "\"acknowledgement\"");
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") && $13 == 1 ? $4 : NaN):5:6:"
+                  "7 with vectors @arrowhead lw 2 dt 2 lc rgb variable title "
+                  "\"acknowledgement\"");
     if (h->lost) {
-        clause(gp, &f, name,
-               "index 2 using 3:(is(12, \"delivered\") ? NaN : $4):5:6:7 with "
-               "vectors nohead lw 2 lc rgb variable notitle");
-        clause(gp, &f, name,
-               "index 2 using ($3 + $5):(is(12, \"delivered\") ? NaN : $4 + $6) "
-               "with points pt 2 ps 2.6 lw 3 lc rgb \"#C00000\" title \"lost or "
-               "dropped\"");
-        clause(gp, &f, name,
-               "index 2 using 15:(is(12, \"delivered\") ? NaN : $16):14 with labels "
-               "boxed font \",10\" tc rgb \"#C00000\" notitle");
+        /* a lost acknowledgement is dashed, as the key says acknowledgements are */
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") || $13 == 1 ? NaN : $4):5:6:7 with "
+                  "vectors nohead lw 2 lc rgb variable notitle");
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") || $13 == 0 ? NaN : $4):5:6:7 with "
+                  "vectors nohead lw 2 dt 2 lc rgb variable notitle");
+        dg_clause(gp, &f, name,
+                  "index 2 using ($3 + $5):(is(12, \"delivered\") ? NaN : $4 + $6) "
+                  "with points pt 2 ps 2.6*pscale lw 3 lc rgb \"#C00000\" title \"lost or "
+                  "dropped\"");
+        dg_clause(gp, &f, name,
+                  "index 2 using 15:(is(12, \"delivered\") ? NaN : $16):14 with labels "
+                  "boxed font f(10) tc rgb \"#C00000\" notitle");
     }
     if (h->message || h->ack)
-        clause(gp, &f, name,
-               "index 2 using 15:(is(12, \"delivered\") ? $16 : NaN):14 with labels "
-               "boxed font \",10\" notitle");
+        dg_clause(gp, &f, name,
+                  "index 2 using 15:(is(12, \"delivered\") ? $16 : NaN):14 with labels "
+                  "boxed font f(10) notitle");
     if (h->partition) {
-        clause(gp, &f, name,
-               "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
-               ": NaN):(xhi - xlo):(0) with vectors nohead lw 2 dt 4 lc rgb "
-               "\"#B8860B\" notitle");
-        clause(gp, &f, name,
-               "index 3 using (xlo + 0.02):(is(4, \"partition\") || is(4, "
-               "\"heal\") ? $3 : NaN):6 with labels left offset 0,0.7 tc rgb "
-               "\"#B8860B\" notitle");
+        dg_clause(gp, &f, name,
+                  "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
+                  ": NaN):(xhi - xlo):(0) with vectors nohead lw 2 dt 4 lc rgb "
+                  "\"#B8860B\" notitle");
+        dg_clause(gp, &f, name,
+                  "index 3 using (xlo + 0.02):(is(4, \"partition\") || is(4, "
+                  "\"heal\") ? $3 : NaN):6 with labels left offset 0,0.7 tc rgb "
+                  "\"#B8860B\" notitle");
     }
     static const struct {
         const char *type, *color, *title, *offset, *text_color;
@@ -975,14 +909,14 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
     const bool on[] = {h->crash, h->fault, h->restart, h->visible, h->rebalance};
     for (int i = 0; i < 5; i++) {
         if (!on[i]) continue;
-        clause(gp, &f, name,
-               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
-               "2.2 lc rgb \"%s\" title \"%s\"",
-               pts[i].type, pts[i].pt, pts[i].color, pts[i].title);
-        clause(gp, &f, name,
-               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
-               "offset %s boxed font \",%d\" tc rgb \"%s\" notitle",
-               pts[i].type, pts[i].offset, pts[i].font, pts[i].text_color);
+        dg_clause(gp, &f, name,
+                  "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
+                  "2.2*pscale lc rgb \"%s\" title \"%s\"",
+                  pts[i].type, pts[i].pt, pts[i].color, pts[i].title);
+        dg_clause(gp, &f, name,
+                  "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
+                  "offset %s boxed font f(%d) tc rgb \"%s\" notitle",
+                  pts[i].type, pts[i].offset, pts[i].font, pts[i].text_color);
     }
     fputc('\n', gp);
 }
@@ -994,9 +928,8 @@ int diag_format_of(const char *path) {
     return plot_format_parse(dot + 1);
 }
 
-/* DIR and NAME of the image path DIR/NAME.EXT. */
-static int split_out(const char *out, char *dir, size_t dsize, char *name, size_t nsize,
-                     struct ft_error *err) {
+int dg_split_out(const char *out, char *dir, size_t dsize, char *name, size_t nsize,
+                 struct ft_error *err) {
     const char *slash = strrchr(out, '/');
     const char *base = slash ? slash + 1 : out;
     const char *dot = strrchr(base, '.');
@@ -1046,63 +979,117 @@ static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v,
     return h;
 }
 
-static int write_files(const struct diag_options *o, const struct dg_trace *t,
-                       const struct dg_view *v, const size_t *mk, size_t nmk,
-                       const struct dg_layout *L, const char *dir, const char *name,
-                       struct diag_report *rep, struct ft_error *err) {
-    char dat_path[PLOT_PATH_MAX], gp_path[PLOT_PATH_MAX];
+void dg_title(const struct diag_options *o, const struct dg_panel *P, char *buf, size_t size) {
+    int tl = snprintf(buf, size, "%s: %s, seed %llu", o->title ? o->title : "",
+                      dlv_name(P->protocol), (unsigned long long)o->seed);
+    if (tl > 0 && (size_t)tl < size && P->v.focused)
+        tl += snprintf(buf + tl, size - (size_t)tl, ", the messages of record %llu",
+                       (unsigned long long)P->v.record);
+    if (tl > 0 && (size_t)tl < size)
+        snprintf(buf + tl, size - (size_t)tl, "\nfirst fault: %s",
+                 P->rep.fault[0] ? P->rep.fault : "none");
+}
+
+int dg_write_panel(const struct diag_options *o, struct dg_panel *P, const char *dir,
+                   const char *name, FILE *gp, int width, int height, const char *title,
+                   struct ft_error *err) {
+    char dat_path[PLOT_PATH_MAX];
     snprintf(dat_path, sizeof dat_path, "%s/%s.dat", dir, name);
-    snprintf(gp_path, sizeof gp_path, "%s/%s.gp", dir, name);
-    FILE *dat = fopen(dat_path, "w"), *gp = fopen(gp_path, "w");
-    if (!dat || !gp) {
-        if (dat) fclose(dat);
-        if (gp) fclose(gp);
-        return ft_fail(err, FT_EIO, "cannot write %s and %s", dat_path, gp_path);
-    }
-    char title[2 * DIAG_TITLE_MAX + 200];
-    int tl = snprintf(title, sizeof title, "%s: %s, seed %llu", o->title ? o->title : "",
-                      dlv_name(o->protocol), (unsigned long long)o->seed);
-    if (v->focused)
-        tl += snprintf(title + tl, sizeof title - (size_t)tl, ", the messages of record %llu",
-                       (unsigned long long)v->record);
-    snprintf(title + tl, sizeof title - (size_t)tl, "\nfirst fault: %s",
-             rep->fault[0] ? rep->fault : "none");
+    FILE *dat = fopen(dat_path, "w");
+    if (!dat) return ft_fail(err, FT_EIO, "cannot write %s", dat_path);
+    const struct dg_layout *L = &P->L;
     double ytop = L->y[0] - L->transit_ms / 2, ybot = L->y[L->nt - 1] + L->transit_ms / 2;
     fprintf(dat,
             "# %s.dat: message-sequence diagram, written by `ftsim diagram`.\n"
             "# y is the drawn time axis in ms: real simulated time, except that gaps\n"
             "# longer than %.3f ms with nothing happening are cut to %.3f ms (index 1).\n",
             name, L->gap_ms, L->cut_ms);
-    int width = 230 * (int)L->nlines + 260, height = 230 + 30 * (int)(v->nsel + nmk);
-    height = height < 600 ? 600 : height > 1800 ? 1800 : height;
     struct dg_placer pl = placer_new(L, width, height);
-    placer_add_marks(&pl, o->cfg, t, mk, nmk, L);
-    write_lines(dat, o, t, L, ytop, ybot);
-    write_messages(dat, o, t, v, L, &pl, rep);
+    placer_add_marks(&pl, o->cfg, &P->t, P->mk, P->nmk, L);
+    write_lines(dat, o, &P->t, L, ytop, ybot);
+    write_messages(dat, o, &P->t, &P->v, L, &pl, &P->rep);
     free(pl.box);
-    write_marks(dat, o, t, mk, nmk, L, rep);
-    struct dg_has h = view_has(t, v, mk, nmk, L);
-    fprintf(gp,
-            "# %s.gp: message-sequence diagram of one run, written by `ftsim diagram`.\n"
-            "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat.\n"
-            "# Restyle here: size in pixels, font; colours are in the plot command below.\n"
-            "width = %d\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
-            name, name, name, width, height);
-    plot_gp_terminal(gp, (enum plot_format)diag_format_of(o->out));
-    fprintf(gp, "set output \"%s.%s\"\n", name,
-            plot_format_ext((enum plot_format)diag_format_of(o->out)));
+    write_marks(dat, o, &P->t, P->mk, P->nmk, L, &P->rep);
+    struct dg_has h = view_has(&P->t, &P->v, P->mk, P->nmk, L);
     write_gp(gp, o, L, &h, height, name, title);
-    fputs("unset output\n", gp);
-    bool bad = ferror(dat) || ferror(gp);
+    bool bad = ferror(dat) != 0;
     bad |= fclose(dat) != 0;
-    bad |= fclose(gp) != 0;
-    return bad ? ft_fail(err, FT_EIO, "writing %s or %s failed", dat_path, gp_path) : 0;
+    return bad ? ft_fail(err, FT_EIO, "writing %s failed", dat_path) : 0;
 }
 
-int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_error *err) {
-    memset(rep, 0, sizeof *rep);
-    int fmt = diag_format_of(o->out ? o->out : "");
-    if (fmt < 0)
+void dg_gp_header(FILE *gp, const struct diag_options *o, const char *name, int width, int height) {
+    enum plot_format fmt = (enum plot_format)diag_format_of(o->out);
+    fprintf(gp,
+            "# %s.gp: message-sequence diagram, written by `ftsim diagram`.\n"
+            "# Redraw from this directory with `gnuplot %s.gp`; the data is in %s*.dat.\n"
+            "# Restyle here: size in pixels, font scale; colours are in the plot commands.\n",
+            name, name, name);
+    plot_gp_size(gp, o->width > 0 ? o->width : width, o->height > 0 ? o->height : height,
+                 o->font_scale);
+    plot_gp_terminal(gp, fmt);
+    fprintf(gp, "set output \"%s.%s\"\n", name, plot_format_ext(fmt));
+}
+
+int dg_render(const struct diag_options *o, const char *dir, const char *name,
+              struct ft_error *err) {
+    const char *names[1] = {name};
+    int rc = plot_gnuplot_run(o->gnuplot, dir, names, 1, err);
+    if (!rc && !plot_image_ok(o->out, (enum plot_format)diag_format_of(o->out))) {
+        remove(o->out);
+        rc = ft_fail(err, FT_EIO, "gnuplot drew no image %s", o->out);
+    }
+    return rc;
+}
+
+void dg_panel_free(struct dg_panel *P) {
+    free(P->L.t);
+    free(P->L.y);
+    free(P->v.sel);
+    free(P->mk);
+    trace_free(&P->t);
+    memset(P, 0, sizeof *P);
+}
+
+int dg_prepare(const struct diag_options *o, enum dlv_protocol p, struct dg_panel *P,
+               struct ft_error *err) {
+    memset(P, 0, sizeof *P);
+    P->protocol = p;
+    struct exp_options eo = {.trace = on_trace, .trace_ctx = &P->t};
+    struct exp_outcome out;
+    int rc = exp_run(o->cfg, p, o->seed, &eo, &out, err);
+    if (!rc && P->t.err)
+        rc = ft_fail(err, P->t.err,
+                     P->t.err == FT_ELIMIT ? "the run sends more than %u messages "
+                                             "(DIAG_TRACE_MAX)"
+                                           : "out of memory for the trace (%u)",
+                     DIAG_TRACE_MAX);
+    if (!rc && P->t.narrows == 0) rc = ft_fail(err, FT_ELIMIT, "the run sends no messages");
+    P->mk = malloc(DIAG_MARKS_MAX * sizeof *P->mk);
+    if (!rc && !P->mk) rc = ft_fail(err, FT_ENOMEM, "out of memory");
+    if (!rc) {
+        qsort(P->t.arrows, P->t.narrows, sizeof *P->t.arrows, by_send);
+        rc = select_view(o, &P->t, &P->rep, &P->v, err);
+    }
+    if (!rc) {
+        P->nmk = select_marks(&P->t, &P->v, P->mk);
+        rc = layout(&P->t, &P->v, P->mk, P->nmk, &P->L, err);
+    }
+    if (rc) return rc;
+    P->width = 230 * (int)P->L.nlines + 260;
+    P->height = 230 + 30 * (int)(P->v.nsel + P->nmk);
+    P->height = P->height < 600 ? 600 : P->height > 1800 ? 1800 : P->height;
+    P->rep.from_ns = P->v.from_ns;
+    P->rep.to_ns = P->v.to_ns;
+    P->rep.arrows = (uint32_t)P->v.nsel;
+    P->rep.lifelines = P->L.nlines;
+    P->rep.focused = P->v.focused;
+    P->rep.record = P->v.record;
+    return 0;
+}
+
+/* The checks every diagram makes before it runs anything. */
+static int diag_check(const struct diag_options *o, char *dir, char *name, struct ft_error *err) {
+    if (diag_format_of(o->out ? o->out : "") < 0)
         return ft_fail(err, FT_EINVAL,
                        "--out %s: expected a file name ending in .svg, .png or "
                        ".pdf",
@@ -1110,53 +1097,35 @@ int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_e
     if (o->has_window && o->from_ns > o->to_ns)
         return ft_fail(err, FT_EINVAL, "--from (%.3f ms) is after --to (%.3f ms)",
                        (double)o->from_ns / 1e6, (double)o->to_ns / 1e6);
+    return dg_split_out(o->out, dir, PLOT_PATH_MAX, name, PLOT_NAME_MAX, err);
+}
+
+int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_error *err) {
+    memset(rep, 0, sizeof *rep);
     char dir[PLOT_PATH_MAX], name[PLOT_NAME_MAX];
-    int rc = split_out(o->out, dir, sizeof dir, name, sizeof name, err);
+    int rc = diag_check(o, dir, name, err);
     if (rc) return rc;
-    struct dg_trace t = {0};
-    struct exp_options eo = {.trace = on_trace, .trace_ctx = &t};
-    struct exp_outcome out;
-    rc = exp_run(o->cfg, o->protocol, o->seed, &eo, &out, err);
-    if (!rc && t.err)
-        rc = ft_fail(err, t.err,
-                     t.err == FT_ELIMIT ? "the run sends more than %u messages "
-                                          "(DIAG_TRACE_MAX)"
-                                        : "out of memory for the trace (%u)",
-                     DIAG_TRACE_MAX);
-    if (!rc && t.narrows == 0) rc = ft_fail(err, FT_ELIMIT, "the run sends no messages");
-    struct dg_view v = {0};
-    struct dg_layout L = {0};
-    size_t *mk = malloc(DIAG_MARKS_MAX * sizeof *mk), nmk = 0;
-    if (!rc && !mk) rc = ft_fail(err, FT_ENOMEM, "out of memory");
+    if (o->byz) return diag_draw_byz(o, rep, err);
+    if (o->nprotocols > 1) return diag_draw_side(o, rep, err);
+    struct dg_panel P;
+    rc = dg_prepare(o, o->nprotocols ? o->protocols[0] : o->protocol, &P, err);
+    char gp_path[PLOT_PATH_MAX + PLOT_NAME_MAX + 8];
+    snprintf(gp_path, sizeof gp_path, "%s/%s.gp", dir, name);
+    FILE *gp = rc ? NULL : fopen(gp_path, "w");
+    if (!rc && !gp) rc = ft_fail(err, FT_EIO, "cannot write %s", gp_path);
     if (!rc) {
-        qsort(t.arrows, t.narrows, sizeof *t.arrows, by_send);
-        rc = select_view(o, &t, rep, &v, err);
+        int width = o->width > 0 ? o->width : P.width,
+            height = o->height > 0 ? o->height : P.height;
+        char title[2 * DIAG_TITLE_MAX + 200];
+        dg_title(o, &P, title, sizeof title);
+        dg_gp_header(gp, o, name, P.width, P.height);
+        rc = dg_write_panel(o, &P, dir, name, gp, width, height, title, err);
+        fputs("unset output\n", gp);
     }
-    if (!rc) {
-        nmk = select_marks(&t, &v, mk);
-        rc = layout(&t, &v, mk, nmk, &L, err);
-    }
-    if (!rc) rc = write_files(o, &t, &v, mk, nmk, &L, dir, name, rep, err);
-    if (!rc) {
-        const char *names[1] = {name};
-        rc = plot_gnuplot_run(o->gnuplot, dir, names, 1, err);
-        if (!rc && !plot_image_ok(o->out, (enum plot_format)fmt)) {
-            remove(o->out);
-            rc = ft_fail(err, FT_EIO, "gnuplot drew no image %s", o->out);
-        }
-    }
-    if (!rc) {
-        rep->from_ns = v.from_ns;
-        rep->to_ns = v.to_ns;
-        rep->arrows = (uint32_t)v.nsel;
-        rep->lifelines = L.nlines;
-        rep->focused = v.focused;
-        rep->record = v.record;
-    }
-    free(L.t);
-    free(L.y);
-    free(v.sel);
-    free(mk);
-    trace_free(&t);
+    if (gp && (ferror(gp) | (fclose(gp) != 0)) && !rc)
+        rc = ft_fail(err, FT_EIO, "writing %s failed", gp_path);
+    if (!rc) rc = dg_render(o, dir, name, err);
+    if (!rc) *rep = P.rep;
+    dg_panel_free(&P);
     return rc;
 }
