@@ -17,131 +17,9 @@
 #include "grow.h"
 #include "plot_internal.h"
 
-/* ---- collecting ---- */
-
-/* Room for `need` elements, at most max. */
-static bool grow(void **p, size_t *cap, size_t need, size_t elem, size_t max) {
-    return need <= max && ft_grow(p, cap, need, elem, 1024) == 0;
-}
-
-static void on_send(struct dg_trace *t, const struct sim_trace_rec *r) {
-    size_t cap = t->nsends;
-    if (r->id >= DIAG_TRACE_MAX) {
-        t->err = FT_ELIMIT;
-        return;
-    }
-    if (r->id >= cap) {
-        size_t c = cap;
-        if (!grow((void **)&t->sends, &c, (size_t)r->id + 1, sizeof *t->sends, DIAG_TRACE_MAX)) {
-            t->err = FT_ENOMEM;
-            return;
-        }
-        memset(t->sends + cap, 0, (c - cap) * sizeof *t->sends);
-        t->nsends = c;
-    }
-    t->sends[r->id] = (struct dg_send){r->time_ns, r->tag, r->node, r->peer, r->kind};
-}
-
-static void on_fate(struct dg_trace *t, const struct sim_trace_rec *r) {
-    if (r->id >= t->nsends) return;
-    const struct dg_send *s = &t->sends[r->id];
-    if (!grow((void **)&t->arrows, &t->cap, t->narrows + 1, sizeof *t->arrows, DIAG_TRACE_MAX)) {
-        t->err = t->narrows + 1 > DIAG_TRACE_MAX ? FT_ELIMIT : FT_ENOMEM;
-        return;
-    }
-    t->arrows[t->narrows++] = (struct dg_arrow){
-        s->t_ns,  r->time_ns, r->id,   s->tag,
-        s->src,   s->dst,     s->kind, r->type == SIM_TR_DELIVER ? FATE_DELIVERED : FATE_DROPPED,
-        r->reason};
-}
-
-static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t type) {
-    if (t->nmarks >= DIAG_TRACE_MAX ||
-        !grow((void **)&t->marks, &t->mcap, t->nmarks + 1, sizeof *t->marks, DIAG_TRACE_MAX)) {
-        t->err = FT_ENOMEM;
-        return;
-    }
-    struct dg_mark m = {r->time_ns, 0, 0, r->node, 0, type, false, NULL};
-    if (type == MK_REBALANCE) {
-        m.arg = r->id;
-        m.owner_gen = r->arg;
-    }
-    if (type == MK_FAULT) {
-        uint64_t rec;
-        m.arg = r->arg;
-        m.ckpt = !pipe_trace_record(r, &rec);
-        m.step = pipe_step_name(r->kind);
-        if (!m.step) m.step = "a step";
-    }
-    if (type == MK_VISIBLE) {
-        m.arg = r->id;
-        if (r->id >= t->nvisible) {
-            size_t cap = t->nvisible, c = cap;
-            if (r->id >= DIAG_TRACE_MAX || !grow((void **)&t->visible_count, &c, (size_t)r->id + 1,
-                                                 sizeof *t->visible_count, DIAG_TRACE_MAX)) {
-                t->err = FT_ENOMEM;
-                return;
-            }
-            memset(t->visible_count + cap, 0, (c - cap) * sizeof *t->visible_count);
-            t->nvisible = c;
-        }
-        m.copy = ++t->visible_count[r->id];
-    }
-    t->marks[t->nmarks++] = m;
-}
-
-static void on_trace(const struct sim_trace_rec *r, void *ctx) {
-    struct dg_trace *t = ctx;
-    if (t->err) return;
-    switch (r->type) {
-    case SIM_TR_SEND:
-        on_send(t, r);
-        break;
-    case SIM_TR_DELIVER:
-    case SIM_TR_DROP:
-        on_fate(t, r);
-        break;
-    case SIM_TR_CRASH:
-        on_mark(t, r, MK_CRASH);
-        break;
-    case SIM_TR_RESTART:
-        on_mark(t, r, MK_RESTART);
-        break;
-    case SIM_TR_PARTITION:
-        on_mark(t, r, MK_PARTITION);
-        break;
-    case SIM_TR_HEAL:
-        on_mark(t, r, MK_HEAL);
-        break;
-    case SIM_TR_FAULT:
-        on_mark(t, r, MK_FAULT);
-        break;
-    case SIM_TR_USER:
-        if (r->kind == PIPE_TR_VISIBLE) on_mark(t, r, MK_VISIBLE);
-        if (r->kind == PIPE_TR_REBALANCE) on_mark(t, r, MK_REBALANCE);
-        break;
-    default:
-        break;
-    }
-}
-
-static int by_send(const void *a, const void *b) {
-    const struct dg_arrow *x = a, *y = b;
-    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
-    if (x->id != y->id) return x->id < y->id ? -1 : 1;
-    return (x->t1 > y->t1) - (x->t1 < y->t1);
-}
-
-static void trace_free(struct dg_trace *t) {
-    free(t->sends);
-    free(t->arrows);
-    free(t->marks);
-    free(t->visible_count);
-}
-
 /* ---- choosing what to draw ---- */
 
-static bool dropped_at_send(const struct dg_arrow *a) {
+bool dg_dropped_at_send(const struct dg_arrow *a) {
     return a->fate == FATE_DROPPED && a->t1 == a->t0 &&
            (a->reason == SIM_DROP_RULE || a->reason == SIM_DROP_LOSS ||
             a->reason == SIM_DROP_PARTITION);
@@ -202,7 +80,7 @@ static bool first_fault(const struct diag_options *o, const struct dg_trace *t, 
     for (size_t i = 0; i < t->narrows; i++) {
         const struct dg_arrow *w = &t->arrows[i];
         if (w->t0 >= best) break;
-        if (!dropped_at_send(w) || w->reason == SIM_DROP_PARTITION) continue;
+        if (!dg_dropped_at_send(w) || w->reason == SIM_DROP_PARTITION) continue;
         best = w->t0;
         *has_record = true;
         *record = w->tag;
@@ -314,91 +192,6 @@ static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *
     return n;
 }
 
-/* ---- layout: lifelines and the time axis ---- */
-
-static int lifeline_of(const struct dg_layout *L, uint32_t node) {
-    for (uint32_t i = 0; i < L->nlines; i++)
-        if (L->node[i] == node) return (int)i;
-    return -1;
-}
-
-static void add_lifeline(struct dg_layout *L, uint32_t node) {
-    if (node == SIM_NODE_NONE || lifeline_of(L, node) >= 0 || L->nlines == DIAG_LIFELINES_MAX)
-        return;
-    uint32_t i = L->nlines++;
-    while (i > 0 && L->node[i - 1] > node) { /* pipeline order: source, broker, workers, sink */
-        L->node[i] = L->node[i - 1];
-        i--;
-    }
-    L->node[i] = node;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double y_of(const struct dg_layout *L, uint64_t t) {
-    size_t lo = 0, hi = L->nt;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (L->t[mid] < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    FT_ASSERT(lo < L->nt && L->t[lo] == t);
-    return L->y[lo];
-}
-
-static int layout(const struct dg_trace *t, const struct dg_view *v, const size_t *mk, size_t nmk,
-                  struct dg_layout *L, struct ft_error *err) {
-    size_t cap = 3 * v->nsel + nmk + 2;
-    L->t = malloc(cap * sizeof *L->t);
-    L->y = malloc(cap * sizeof *L->y);
-    uint64_t *transit = malloc((v->nsel + 1) * sizeof *transit);
-    if (!L->t || !L->y || !transit) {
-        free(transit);
-        return ft_fail(err, FT_ENOMEM, "out of memory");
-    }
-    size_t n = 0, nd = 0;
-    for (size_t k = 0; k < v->nsel; k++) {
-        const struct dg_arrow *a = &t->arrows[v->sel[k]];
-        L->t[n++] = a->t0;
-        L->t[n++] = a->t1;
-        add_lifeline(L, a->src);
-        add_lifeline(L, a->dst);
-        if (a->fate == FATE_DELIVERED) transit[nd++] = a->t1 - a->t0;
-    }
-    for (size_t k = 0; k < nmk; k++) {
-        const struct dg_mark *m = &t->marks[mk[k]];
-        L->t[n++] = m->t_ns;
-        if (m->type != MK_PARTITION && m->type != MK_HEAL) add_lifeline(L, m->node);
-    }
-    qsort(transit, nd, sizeof *transit, cmp_u64);
-    uint64_t transit_ns = nd && transit[nd / 2] ? transit[nd / 2] : SIM_NS_PER_MS;
-    L->transit_ns = transit_ns;
-    L->transit_ms = (double)transit_ns / 1e6;
-    free(transit);
-    /* A message lost at its send never travels: it is drawn half a transit long, and
-     * that end must lie before any cut. */
-    for (size_t k = 0; k < v->nsel; k++)
-        if (dropped_at_send(&t->arrows[v->sel[k]]))
-            L->t[n++] = t->arrows[v->sel[k]].t0 + transit_ns / 2;
-    qsort(L->t, n, sizeof *L->t, cmp_u64);
-    L->gap_ms = fmax(DIAG_GAP_FACTOR * L->transit_ms, DIAG_GAP_MIN_MS);
-    L->cut_ms = 2.0 * L->transit_ms;
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || L->t[i] != L->t[u - 1]) L->t[u++] = L->t[i];
-    L->nt = u;
-    for (size_t i = 0; i < u; i++) {
-        double gap = i ? (double)(L->t[i] - L->t[i - 1]) / 1e6 : 0;
-        L->y[i] = i ? L->y[i - 1] + (gap > L->gap_ms ? L->cut_ms : gap) : 0;
-    }
-    return 0;
-}
-
 /* ---- writing ---- */
 
 /* A message and its acknowledgement share a colour (as 0xRRGGBB in decimal, which
@@ -460,7 +253,7 @@ static const char *fate_name(const struct dg_arrow *a) {
 static const char *drop_words(const struct pipe_config *cfg, const struct dg_arrow *a, char *buf,
                               size_t size) {
     if (a->fate == FATE_DELIVERED) return "";
-    if (dropped_at_send(a)) {
+    if (dg_dropped_at_send(a)) {
         char to[PIPE_NAME_MAX];
         snprintf(buf, size, " to %s LOST", pipe_node_name(cfg, a->dst, to, sizeof to));
         return buf;
@@ -542,8 +335,8 @@ static void rebalance_text(const struct pipe_config *cfg, const struct dg_trace 
 
 /* The label of mark k of the view into buf; false when the mark is not drawn (a step
  * fault merged into the crash after it, a rebalance into the one before it). */
-static bool mark_text(const struct pipe_config *cfg, const struct dg_trace *t, const size_t *mk,
-                      size_t nmk, size_t k, char *buf, size_t size) {
+bool dg_mark_text(const struct pipe_config *cfg, const struct dg_trace *t, const size_t *mk,
+                  size_t nmk, size_t k, char *buf, size_t size) {
     const struct dg_mark *m = &t->marks[mk[k]];
     if (merged_fault(t, mk, nmk, k) || merged_rebalance(t, mk, k)) return false;
     if (m->type == MK_REBALANCE) {
@@ -571,9 +364,9 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
         const struct dg_mark *m = &t->marks[mk[k]];
         bool all = m->type == MK_PARTITION || m->type == MK_HEAL;
         char name[PIPE_NAME_MAX], label[200];
-        if (!mark_text(o->cfg, t, mk, nmk, k, label, sizeof label)) continue;
-        fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6, all ? -1 : lifeline_of(L, m->node),
-                y_of(L, m->t_ns), mark_names[m->type]);
+        if (!dg_mark_text(o->cfg, t, mk, nmk, k, label, sizeof label)) continue;
+        fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6,
+                all ? -1 : dg_lifeline_of(L, m->node), dg_y_of(L, m->t_ns), mark_names[m->type]);
         plot_dat_str(dat, all ? "-" : node_name(o->cfg, m->node, name, sizeof name));
         fputc(' ', dat);
         plot_dat_str(dat, label);
@@ -582,113 +375,6 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
         rep->restarts += m->type == MK_RESTART;
     }
     if (nmk == 0) fputs("NaN NaN NaN none \"-\" \"-\"\n", dat);
-}
-
-/* ---- where the message labels go ----
- * A label sits at the middle of its arrow (a lost message's just above it). Where that
- * would cover a label placed before it or a mark's label or symbol, it moves along the
- * arrow, then off it by whole label heights, taking the first free place (or the
- * middle when none is). The boxes are in pixels of the terminal size the .gp sets,
- * with approximate DejaVu Sans metrics: close enough to keep labels apart, and the
- * same numbers on every machine (no font is measured). */
-#define DG_MARGIN_PX 112.0 /* lmargin 12 + rmargin 2 characters of the 12 pt font */
-#define DG_CHAR10_PX 6.7   /* mean advance of a 10 pt character */
-#define DG_CHAR12_PX 8.0   /* ... of a 12 pt one, also gnuplot's offset unit across */
-#define DG_LINE12_PX 19.0  /* gnuplot's offset unit up and down (12 pt) */
-#define DG_LABEL_PX 18.0   /* height of a boxed 10 pt label */
-
-struct dg_box {
-    double x0, y0, x1, y1;
-};
-
-struct dg_placer {
-    double sx, sy; /* pixels per x unit (one lifeline apart) and per drawn ms */
-    struct dg_box *box;
-    size_t n, cap;
-    bool oom; /* out of memory: later labels are placed without avoiding */
-};
-
-/* The drawn y range (ms), shared by the .gp's yrange and the placer. */
-static void dg_yrange(const struct dg_layout *L, double *ylo, double *yhi) {
-    *ylo = L->y[0] - L->transit_ms;
-    *yhi = L->y[L->nt - 1] + L->transit_ms;
-}
-
-static void placer_add(struct dg_placer *pl, struct dg_box b) {
-    if (ft_grow((void **)&pl->box, &pl->cap, pl->n + 1, sizeof *pl->box, 64)) {
-        pl->oom = true;
-        return;
-    }
-    pl->box[pl->n++] = b;
-}
-
-/* A box of w x h pixels whose left edge (left) or centre (!left) is at (x, y) in plot
- * units, moved by (ox, oy) pixels (oy > 0 is up). */
-static struct dg_box placer_box(const struct dg_placer *pl, double x, double y, double w, double h,
-                                bool left, double ox, double oy) {
-    double cx = x * pl->sx + ox + (left ? w / 2 : 0), cy = y * pl->sy - oy;
-    return (struct dg_box){cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2};
-}
-
-static bool placer_free(const struct dg_placer *pl, struct dg_box b) {
-    for (size_t i = 0; i < pl->n; i++) {
-        const struct dg_box *o = &pl->box[i];
-        if (b.x0 < o->x1 && o->x0 < b.x1 && b.y0 < o->y1 && o->y0 < b.y1) return false;
-    }
-    return true;
-}
-
-static struct dg_placer placer_new(const struct dg_layout *L, int width, int height) {
-    double ylo, yhi;
-    dg_yrange(L, &ylo, &yhi);
-    return (struct dg_placer){.sx = (width - DG_MARGIN_PX) / (L->nlines + 0.4),
-                              .sy = (height - 230.0) / (yhi - ylo)};
-}
-
-/* The marks' symbols and labels, as the .gp draws them (write_gp), are obstacles. */
-static void placer_add_marks(struct dg_placer *pl, const struct pipe_config *cfg,
-                             const struct dg_trace *t, const size_t *mk, size_t nmk,
-                             const struct dg_layout *L) {
-    for (size_t k = 0; k < nmk; k++) {
-        const struct dg_mark *m = &t->marks[mk[k]];
-        char label[200];
-        if (!mark_text(cfg, t, mk, nmk, k, label, sizeof label)) continue;
-        double y = y_of(L, m->t_ns), n = (double)strlen(label);
-        if (m->type == MK_PARTITION || m->type == MK_HEAL) {
-            placer_add(pl, placer_box(pl, -0.43, y, n * DG_CHAR12_PX, DG_LINE12_PX, true, 0,
-                                      0.7 * DG_LINE12_PX));
-            continue;
-        }
-        double x = lifeline_of(L, m->node);
-        bool vis = m->type == MK_VISIBLE || m->type == MK_REBALANCE; /* 10 pt, level */
-        placer_add(pl, placer_box(pl, x, y, 22, 22, false, 0, 0));
-        placer_add(pl, placer_box(pl, x, y, n * (vis ? DG_CHAR10_PX : DG_CHAR12_PX) + 8,
-                                  vis ? DG_LABEL_PX : DG_LINE12_PX + 4, true,
-                                  (vis ? 1.3 : 1.2) * DG_CHAR12_PX, vis ? 0 : 0.9 * DG_LINE12_PX));
-    }
-}
-
-/* Places the label of len characters of the arrow from (x, y) by (dx, dy); *lx, *ly
- * get its centre in plot units. */
-static void place_label(struct dg_placer *pl, double x, double y, double dx, double dy, size_t len,
-                        bool lost, double *lx, double *ly) {
-    static const double along[] = {0.5, 0.35, 0.65, 0.25, 0.75};
-    static const double off[] = {1, -1, 2, -2}; /* label heights, up first */
-    double w = (double)len * DG_CHAR10_PX + 8, base = lost ? 0.9 * DG_LINE12_PX : 0;
-    double f = 0.5, oy = base;
-    bool found = pl->oom;
-    for (size_t i = 0; !found && i < sizeof along / sizeof along[0]; i++)
-        if (placer_free(pl, placer_box(pl, x + along[i] * dx, y + along[i] * dy, w, DG_LABEL_PX,
-                                       false, 0, base)))
-            f = along[i], found = true;
-    for (size_t i = 0; !found && i < sizeof off / sizeof off[0]; i++) {
-        double o2 = base + off[i] * DG_LABEL_PX;
-        if (placer_free(pl, placer_box(pl, x + dx / 2, y + dy / 2, w, DG_LABEL_PX, false, 0, o2)))
-            oy = o2, found = true;
-    }
-    *lx = x + f * dx;
-    *ly = y + f * dy - oy / pl->sy;
-    placer_add(pl, placer_box(pl, *lx, *ly, w, DG_LABEL_PX, false, 0, 0));
 }
 
 static void write_messages(FILE *dat, const struct diag_options *o, const struct dg_trace *t,
@@ -702,11 +388,11 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
           dat);
     for (size_t k = 0; k < v->nsel; k++) {
         const struct dg_arrow *a = &t->arrows[v->sel[k]];
-        int xs = lifeline_of(L, a->src), xd = lifeline_of(L, a->dst);
-        double y0 = y_of(L, a->t0), dx = xd - xs, dy = y_of(L, a->t1) - y0;
-        if (dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
+        int xs = dg_lifeline_of(L, a->src), xd = dg_lifeline_of(L, a->dst);
+        double y0 = dg_y_of(L, a->t0), dx = xd - xs, dy = dg_y_of(L, a->t1) - y0;
+        if (dg_dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
             dx = dx > 0 ? 0.42 : -0.42;
-            dy = y_of(L, a->t0 + L->transit_ns / 2) - y0;
+            dy = dg_y_of(L, a->t0 + L->transit_ns / 2) - y0;
         }
         char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX], label[96];
         const char *kn = pipe_msg_name((int)a->kind);
@@ -724,7 +410,7 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
                 kind_is_ack(a->kind));
         plot_dat_str(dat, label);
         double lx, ly;
-        place_label(pl, xs, y0, dx, dy, strlen(label), a->fate != FATE_DELIVERED, &lx, &ly);
+        dg_place_label(pl, xs, y0, dx, dy, strlen(label), a->fate != FATE_DELIVERED, &lx, &ly);
         fprintf(dat, " %.6f %.6f\n", lx, ly);
         rep->lost += a->fate == FATE_DROPPED;
     }
@@ -755,7 +441,7 @@ static void write_lines(FILE *dat, const struct diag_options *o, const struct dg
             const struct dg_mark *m = &t->marks[k];
             if (m->node != node || m->t_ns <= L->t[0] || m->t_ns > L->t[L->nt - 1]) continue;
             if ((m->type == MK_CRASH) == down) continue; /* no change of state */
-            double ym = y_of(L, m->t_ns);
+            double ym = dg_y_of(L, m->t_ns);
             fprintf(dat, "%u %.6f %.6f %d ", i, y, ym - y, down);
             plot_dat_str(dat, name);
             fputc('\n', dat);
@@ -781,34 +467,6 @@ static void write_lines(FILE *dat, const struct diag_options *o, const struct dg
 
 /* Tick marks in real milliseconds: per stretch between two cuts, steps of 1, 2 or 5
  * times a power of ten, at least px_min pixels apart on the drawn axis. */
-static void write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms) {
-    const double px_min = 24;
-    fputs("set ytics (", gp);
-    bool first = true;
-    for (size_t a = 0; a < L->nt;) {
-        size_t b = a;
-        while (b + 1 < L->nt && (double)(L->t[b + 1] - L->t[b]) / 1e6 <= L->gap_ms)
-            b++;
-        double ta = (double)L->t[a] / 1e6, tb = (double)L->t[b] / 1e6;
-        static const double mult[] = {1, 2, 5};
-        double step = 0.001;
-        for (int k = 0; step * px_per_ms < px_min; k++)
-            step = mult[k % 3] * pow(10, floor(k / 3.0) - 3);
-        int decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
-        double t0 = ceil(ta / step - 1e-9) * step;
-        if (t0 > tb + 1e-9) { /* no round value inside: label where the stretch starts */
-            fprintf(gp, "%s\"%.1f\" %.6f", first ? "" : ", ", ta, L->y[a]);
-            first = false;
-        }
-        for (double tk = t0; tk <= tb + 1e-9; tk += step) {
-            fprintf(gp, "%s\"%.*f\" %.6f", first ? "" : ", ", decimals, tk, L->y[a] + (tk - ta));
-            first = false;
-        }
-        a = b + 1;
-    }
-    fputs(")\n", gp);
-}
-
 void dg_clause(FILE *gp, bool *first, const char *name, const char *fmt, ...) {
     fprintf(gp, "%s\"%s.dat\" ", *first ? "plot " : ", \\\n     ", name);
     *first = false;
@@ -840,7 +498,7 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
           "arrowhead = \"head filled size screen 14.0/width,22\"\n"
           "is(c, s) = strcol(c) eq s\n",
           gp);
-    write_yticks(gp, L, (height - 230.0) / (yhi - ylo));
+    dg_write_yticks(gp, L, (height - 230.0) / (yhi - ylo));
     bool f = true;
     if (h->cut) {
         dg_clause(gp, &f, name,
@@ -1004,8 +662,8 @@ int dg_write_panel(const struct diag_options *o, struct dg_panel *P, const char 
             "# y is the drawn time axis in ms: real simulated time, except that gaps\n"
             "# longer than %.3f ms with nothing happening are cut to %.3f ms (index 1).\n",
             name, L->gap_ms, L->cut_ms);
-    struct dg_placer pl = placer_new(L, width, height);
-    placer_add_marks(&pl, o->cfg, &P->t, P->mk, P->nmk, L);
+    struct dg_placer pl = dg_placer_new(L, width, height);
+    dg_placer_add_marks(&pl, o->cfg, &P->t, P->mk, P->nmk, L);
     write_lines(dat, o, &P->t, L, ytop, ybot);
     write_messages(dat, o, &P->t, &P->v, L, &pl, &P->rep);
     free(pl.box);
@@ -1046,7 +704,7 @@ void dg_panel_free(struct dg_panel *P) {
     free(P->L.y);
     free(P->v.sel);
     free(P->mk);
-    trace_free(&P->t);
+    dg_trace_free(&P->t);
     memset(P, 0, sizeof *P);
 }
 
@@ -1054,7 +712,7 @@ int dg_prepare(const struct diag_options *o, enum dlv_protocol p, struct dg_pane
                struct ft_error *err) {
     memset(P, 0, sizeof *P);
     P->protocol = p;
-    struct exp_options eo = {.trace = on_trace, .trace_ctx = &P->t};
+    struct exp_options eo = {.trace = dg_on_trace, .trace_ctx = &P->t};
     struct exp_outcome out;
     int rc = exp_run(o->cfg, p, o->seed, &eo, &out, err);
     if (!rc && P->t.err)
@@ -1067,12 +725,12 @@ int dg_prepare(const struct diag_options *o, enum dlv_protocol p, struct dg_pane
     P->mk = malloc(DIAG_MARKS_MAX * sizeof *P->mk);
     if (!rc && !P->mk) rc = ft_fail(err, FT_ENOMEM, "out of memory");
     if (!rc) {
-        qsort(P->t.arrows, P->t.narrows, sizeof *P->t.arrows, by_send);
+        qsort(P->t.arrows, P->t.narrows, sizeof *P->t.arrows, dg_by_send);
         rc = select_view(o, &P->t, &P->rep, &P->v, err);
     }
     if (!rc) {
         P->nmk = select_marks(&P->t, &P->v, P->mk);
-        rc = layout(&P->t, &P->v, P->mk, P->nmk, &P->L, err);
+        rc = dg_layout_build(&P->t, &P->v, P->mk, P->nmk, &P->L, err);
     }
     if (rc) return rc;
     P->width = 230 * (int)P->L.nlines + 260;

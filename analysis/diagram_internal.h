@@ -78,6 +78,40 @@ struct dg_has {
     bool message, ack, lost, down, cut, crash, fault, restart, visible, partition, rebalance;
 };
 
+struct dg_box {
+    double x0, y0, x1, y1;
+};
+
+struct dg_placer {
+    double sx, sy; /* pixels per x unit (one lifeline apart) and per drawn ms */
+    struct dg_box *box;
+    size_t n, cap;
+    bool oom; /* out of memory: later labels are placed without avoiding */
+};
+
+/* ---- collecting (diagram_trace.c) ---- */
+void dg_on_trace(const struct sim_trace_rec *r, void *ctx); /* ctx: struct dg_trace */
+int dg_by_send(const void *a, const void *b);               /* qsort of arrows */
+void dg_trace_free(struct dg_trace *t);
+
+/* ---- layout (diagram_layout.c) ---- */
+int dg_lifeline_of(const struct dg_layout *L, uint32_t node);
+double dg_y_of(const struct dg_layout *L, uint64_t t);
+int dg_layout_build(const struct dg_trace *t, const struct dg_view *v, const size_t *mk, size_t nmk,
+                    struct dg_layout *L, struct ft_error *err);
+void dg_yrange(const struct dg_layout *L, double *ylo, double *yhi);
+struct dg_placer dg_placer_new(const struct dg_layout *L, int width, int height);
+void dg_placer_add_marks(struct dg_placer *pl, const struct pipe_config *cfg,
+                         const struct dg_trace *t, const size_t *mk, size_t nmk,
+                         const struct dg_layout *L);
+void dg_place_label(struct dg_placer *pl, double x, double y, double dx, double dy, size_t len,
+                    bool lost, double *lx, double *ly);
+void dg_write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms);
+/* from diagram.c: a message lost at its send (it never travelled); mark k's label */
+bool dg_dropped_at_send(const struct dg_arrow *a);
+bool dg_mark_text(const struct pipe_config *cfg, const struct dg_trace *t, const size_t *mk,
+                  size_t nmk, size_t k, char *buf, size_t size);
+
 /* One pipeline run under one protocol, chosen and laid out: a panel of a diagram. */
 struct dg_panel {
     enum dlv_protocol protocol;
