@@ -171,6 +171,18 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
  * view, the restart of every node that crashed in it (so recovery shows), and the
  * records made visible (the followed one only, when following a record, but then also
  * after its last message). */
+/* exactly-once-checkpoint rolls the job back as soon as a crashed worker is back: the
+ * rollback within DIAG_ROLLBACK_NS of a restart in view is in view too. */
+#define DIAG_ROLLBACK_NS (20 * SIM_NS_PER_MS)
+static void rollback_after(const struct dg_trace *t, uint64_t restart_ns, struct dg_view *v) {
+    for (size_t k = 0; k < t->nmarks; k++) {
+        const struct dg_mark *r = &t->marks[k];
+        if (r->type == MK_CKPT && r->copy == PIPE_TR_CKPT_ROLLBACK && r->t_ns >= restart_ns &&
+            r->t_ns <= restart_ns + DIAG_ROLLBACK_NS && r->t_ns > v->to_ns)
+            v->to_ns = r->t_ns;
+    }
+}
+
 static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *idx) {
     size_t n = 0;
     for (size_t i = 0; i < t->nmarks && n < DIAG_MARKS_MAX; i++) {
@@ -186,6 +198,7 @@ static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *
         for (size_t k = i + 1; k < t->nmarks; k++)
             if (t->marks[k].type == MK_RESTART && t->marks[k].node == m->node) {
                 if (t->marks[k].t_ns > v->to_ns) v->to_ns = t->marks[k].t_ns;
+                rollback_after(t, t->marks[k].t_ns, v);
                 break;
             }
     }
@@ -290,6 +303,17 @@ static void mark_label(const struct dg_mark *m, char *buf, size_t size) {
                  : m->copy == 2 ? " again: duplicate"
                                 : " again");
         break;
+    case MK_CKPT: {
+        static const char *const what[] = {"checkpoint %llu triggered",
+                                           "snapshot %llu stored",
+                                           "checkpoint %llu complete",
+                                           "checkpoint %llu aborted",
+                                           "output to checkpoint %llu committed",
+                                           "rollback to checkpoint %llu"};
+        uint32_t i = m->copy - PIPE_TR_CKPT_TRIGGER;
+        snprintf(buf, size, i < 6 ? what[i] : "checkpoint %llu", (unsigned long long)m->arg);
+        break;
+    }
     default: /* a step fault */
         snprintf(buf, size, m->ckpt ? "at %s of checkpoint %llu" : "at %s of r%llu", m->step,
                  (unsigned long long)m->arg);
@@ -305,8 +329,8 @@ static bool merged_fault(const struct dg_trace *t, const size_t *mk, size_t nmk,
            nx->t_ns == m->t_ns;
 }
 
-static const char *const mark_names[] = {"",     "crash", "restart", "partition",
-                                         "heal", "fault", "visible", "rebalance"};
+static const char *const mark_names[] = {"",      "crash",   "restart",   "partition", "heal",
+                                         "fault", "visible", "rebalance", "checkpoint"};
 
 /* A rebalance at the instant of the one before it: drawn in that one's label. */
 static bool merged_rebalance(const struct dg_trace *t, const size_t *mk, size_t k) {
@@ -563,9 +587,10 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
                {"fault", "#C00000", "crash at a step", "1.2,0.9", "#C00000", 5, 12},
                {"restart", "#007A3D", "restart", "1.2,0.9", "#007A3D", 9, 12},
                {"visible", "#CC79A7", "record visible at the sink", "1.3,0", "#A0457A", 13, 10},
-               {"rebalance", "#B8860B", "partitions reassigned", "1.3,0", "#8B6508", 11, 10}};
-    const bool on[] = {h->crash, h->fault, h->restart, h->visible, h->rebalance};
-    for (int i = 0; i < 5; i++) {
+               {"rebalance", "#B8860B", "partitions reassigned", "1.3,0", "#8B6508", 11, 10},
+               {"checkpoint", "#7B2FA0", "checkpoint step", "1.3,0", "#7B2FA0", 7, 10}};
+    const bool on[] = {h->crash, h->fault, h->restart, h->visible, h->rebalance, h->checkpoint};
+    for (int i = 0; i < 6; i++) {
         if (!on[i]) continue;
         dg_clause(gp, &f, name,
                   "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
@@ -626,6 +651,7 @@ static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v,
         h.restart |= type == MK_RESTART;
         h.visible |= type == MK_VISIBLE;
         h.rebalance |= type == MK_REBALANCE;
+        h.checkpoint |= type == MK_CKPT;
         h.partition |= type == MK_PARTITION || type == MK_HEAL;
         h.fault |= type == MK_FAULT && !merged_fault(t, mk, nmk, k);
     }

@@ -16,7 +16,16 @@
 #define DIAG_LIFELINES_MAX 16u
 
 enum { FATE_DELIVERED = 0, FATE_DROPPED = 1 };
-enum { MK_CRASH = 1, MK_RESTART, MK_PARTITION, MK_HEAL, MK_FAULT, MK_VISIBLE, MK_REBALANCE };
+enum {
+    MK_CRASH = 1,
+    MK_RESTART,
+    MK_PARTITION,
+    MK_HEAL,
+    MK_FAULT,
+    MK_VISIBLE,
+    MK_REBALANCE,
+    MK_CKPT /* exactly-once-checkpoint: copy = PIPE_TR_CKPT_*, arg = k, owner_gen = epoch */
+};
 
 struct dg_send {
     uint64_t t_ns, tag;
@@ -76,6 +85,7 @@ struct dg_layout {
  * whose every point is undefined). */
 struct dg_has {
     bool message, ack, lost, down, cut, crash, fault, restart, visible, partition, rebalance;
+    bool checkpoint;
 };
 
 struct dg_box {

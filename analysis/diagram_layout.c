@@ -159,7 +159,7 @@ void dg_placer_add_marks(struct dg_placer *pl, const struct pipe_config *cfg,
             continue;
         }
         double x = dg_lifeline_of(L, m->node);
-        bool vis = m->type == MK_VISIBLE || m->type == MK_REBALANCE; /* 10 pt, level */
+        bool vis = m->type == MK_VISIBLE || m->type == MK_REBALANCE || m->type == MK_CKPT;
         placer_add(pl, placer_box(pl, x, y, 22, 22, false, 0, 0));
         placer_add(pl, placer_box(pl, x, y, n * (vis ? DG_CHAR10_PX : DG_CHAR12_PX) + 8,
                                   vis ? DG_LABEL_PX : DG_LINE12_PX + 4, true,

@@ -53,6 +53,11 @@ static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t t
         return;
     }
     struct dg_mark m = {r->time_ns, 0, 0, r->node, 0, type, false, NULL};
+    if (type == MK_CKPT) { /* the checkpoint, its job epoch and what happened to it */
+        m.arg = r->id;
+        m.owner_gen = r->arg;
+        m.copy = r->kind;
+    }
     if (type == MK_REBALANCE) {
         m.arg = r->id;
         m.owner_gen = r->arg;
@@ -110,6 +115,8 @@ void dg_on_trace(const struct sim_trace_rec *r, void *ctx) {
     case SIM_TR_USER:
         if (r->kind == PIPE_TR_VISIBLE) on_mark(t, r, MK_VISIBLE);
         if (r->kind == PIPE_TR_REBALANCE) on_mark(t, r, MK_REBALANCE);
+        if (r->kind >= PIPE_TR_CKPT_TRIGGER && r->kind <= PIPE_TR_CKPT_ROLLBACK)
+            on_mark(t, r, MK_CKPT);
         break;
     default:
         break;
