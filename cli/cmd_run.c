@@ -18,6 +18,7 @@
 static void usage(FILE *f) {
     fputs("usage: ftsim run FILE [--seed N] [--protocol P]... [--db FILE] [--out DIR] [--json]\n"
           "                [--trace] [--record R] [--from T --to T] [--node NAME]...\n"
+          "                [--events group|checkpoint|faults] [--plot DIR]\n"
           "\n"
           "Runs the scenario FILE under each protocol it lists (or each --protocol) with the\n"
           "same seed and prints, per protocol: records sent, delivered (distinct), lost,\n"
@@ -62,6 +63,11 @@ static void usage(FILE *f) {
           "                  checkpoint event and crash at a checkpoint step\n"
           "  --from T, --to T  events from T to T inclusive, e.g. 2.5s, 2500ms (both or\n"
           "                  neither)\n"
+          "  --events K      only events of kind K (comma-separated): group (a worker joined\n"
+          "                  or was evicted, a partition moved, a stale owner fenced),\n"
+          "                  checkpoint (exactly-once-checkpoint's steps), faults (crashes,\n"
+          "                  restarts, partitions, heals, messages a drop: rule removed);\n"
+          "                  group and checkpoint keep crashes, restarts, partitions and heals\n"
           "  --node NAME     events at NAME or with NAME as peer (repeatable; as the trace\n"
           "                  names them: source, broker, worker-1, ..., sink; a Byzantine\n"
           "                  scenario's commander, lieutenant-1, ... or gateway, replica-1,\n"
@@ -194,8 +200,28 @@ static bool keeps_record(struct trace_printer *tp, const struct sim_trace_rec *r
     }
 }
 
+/* --events: the group's events (a worker joined or was evicted, a partition moved, a
+ * stale owner fenced), exactly-once-checkpoint's steps, or the faults (a crash at a step
+ * or a time, a restart, a partition and its heal, a message a drop: rule removed); the
+ * group and checkpoint kinds keep crashes, restarts, partitions and heals as context. */
+static bool keeps_events(const struct sim_trace_rec *r, uint32_t events) {
+    bool ctx = r->type == SIM_TR_CRASH || r->type == SIM_TR_RESTART ||
+               r->type == SIM_TR_PARTITION || r->type == SIM_TR_HEAL || r->type == SIM_TR_FAULT;
+    bool user = r->type == SIM_TR_USER;
+    if ((events & CLI_EVENTS_FAULTS) &&
+        (ctx || (r->type == SIM_TR_DROP && r->reason == SIM_DROP_RULE)))
+        return true;
+    if ((events & CLI_EVENTS_GROUP) &&
+        (ctx || (user && (r->kind == PIPE_TR_MEMBER || r->kind == PIPE_TR_REBALANCE ||
+                          r->kind == PIPE_TR_FENCED))))
+        return true;
+    return (events & CLI_EVENTS_CHECKPOINT) &&
+           (ctx || (user && r->kind >= PIPE_TR_CKPT_TRIGGER && r->kind <= PIPE_TR_CKPT_ROLLBACK));
+}
+
 static bool keeps(struct trace_printer *tp, const struct sim_trace_rec *r) {
     const struct cli_trace_filter *f = tp->filter;
+    if (f->events && !keeps_events(r, f->events)) return false;
     if (f->has_record && !keeps_record(tp, r)) return false;
     return cli_filter_keeps(f, r->time_ns, r->node, event_peer(r));
 }
@@ -403,6 +429,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
                                          {"from", required_argument, NULL, CLI_OPT_FROM},
                                          {"to", required_argument, NULL, CLI_OPT_TO},
                                          {"node", required_argument, NULL, CLI_OPT_NODE},
+                                         {"events", required_argument, NULL, CLI_OPT_EVENTS},
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
@@ -435,6 +462,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
         case CLI_OPT_FROM:
         case CLI_OPT_TO:
         case CLI_OPT_NODE:
+        case CLI_OPT_EVENTS:
             if (cli_filter_opt("run", c, optarg, &o->filter) != CLI_OK) return CLI_USAGE;
             o->trace = true;
             break;
@@ -461,6 +489,13 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
         fprintf(stderr, "ftsim run: %s runs %s, so --protocol takes %s\n", scn->file,
                 byz ? "Byzantine agreement" : "delivery protocols",
                 byz ? "om, sm or dolev-strong" : "a delivery protocol (see 'ftsim list')");
+        return CLI_USAGE;
+    }
+    if (byz && o->filter.events) {
+        fprintf(stderr,
+                "ftsim run: %s runs Byzantine agreement; --events chooses a pipeline's group, "
+                "checkpoint and fault events; --from/--to and --node filter its trace\n",
+                scn->file);
         return CLI_USAGE;
     }
     if (byz && o->filter.has_record) {
