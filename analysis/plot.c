@@ -596,7 +596,7 @@ unsigned long long plot_seed(sqlite3_int64 v) {
 
 /* ---- the driver ---- */
 
-static int mkdir_p(const char *dir, struct ft_error *err) {
+int plot_mkdir(const char *dir, struct ft_error *err) {
     char buf[PLOT_PATH_MAX];
     if (strlen(dir) >= sizeof buf) return ft_fail(err, FT_ELIMIT, "output directory path too long");
     strcpy(buf, dir);
@@ -693,7 +693,7 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
                        o->only);
     struct plot_ctx c = {.opt = o, .rep = rep, .err = err};
     int rc = open_db(&c);
-    if (!rc) rc = mkdir_p(o->out_dir, err);
+    if (!rc) rc = plot_mkdir(o->out_dir, err);
     for (uint32_t i = 0; !rc && i < plot_nfamilies; i++)
         if (family_wanted(o->only, plot_families[i])) rc = family_fns[i](&c);
     sqlite3_close(c.db);

@@ -44,6 +44,9 @@ struct plot_report {
  * DIR, or gnuplot is missing or failed), FT_ELIMIT, FT_ENOMEM. err says which. */
 int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_error *err);
 
+/* Creates dir and its parents when missing. 0, or FT_EIO / FT_ELIMIT with err filled. */
+int plot_mkdir(const char *dir, struct ft_error *err);
+
 /* The figure families, in the order they are drawn (for --help and docs). */
 extern const char *const plot_families[];
 extern const uint32_t plot_nfamilies;

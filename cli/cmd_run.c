@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "experiment.h"
 #include "grow.h"
+#include "plot.h"
 #include "scenario.h"
 #include "scn_meta.h"
 #include "store.h"
@@ -41,12 +42,15 @@ static void usage(FILE *f) {
           "                  (lake/partition=P/part-N.jsonl) and/or the warehouse\n"
           "                  (warehouse.db, a SQLite file), as the scenario's sink says\n"
           "                  (default: the sink's path: in the file, else nothing)\n"
+          "  --plot DIR      also draw the scenario's figures (ftsim plot) into DIR, from\n"
+          "                  its runs, stored in DIR/SCENARIO.db (made afresh; not with --db)\n"
           "  --json          print one JSON object instead of the table\n"
           "  --trace         print every trace event (one line each) before the results;\n"
           "                  with --db also store them in the events table\n"
           "  --help          this text\n"
-          "\n"
-          "Trace lines: protocol, simulated time, event, node, then for a message the peer\n"
+          "\n",
+          f);
+    fputs("Trace lines: protocol, simulated time, event, node, then for a message the peer\n"
           "(-> to, <- from), its kind, the source record it carries (r28; blank for\n"
           "heartbeats, assigns, inits and checkpoint messages; a commit names the last\n"
           "record of its transaction) and the simulator's message id, e.g.\n"
@@ -411,6 +415,7 @@ struct run_opts {
     bool has_seed, json, trace;
     struct cli_trace_filter filter; /* --record, --from/--to, --node (imply trace) */
     const char *db, *out;
+    const char *plot; /* --plot DIR */
     uint32_t nprotocols;
     enum dlv_protocol protocols[DLV_COUNT];
     uint32_t nalgs; /* Byzantine algorithms given with --protocol */
@@ -421,6 +426,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
     static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
                                          {"protocol", required_argument, NULL, 'p'},
                                          {"db", required_argument, NULL, 'd'},
+                                         {"plot", required_argument, NULL, 'g'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"trace", no_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
@@ -455,6 +461,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             break;
         }
         case 'd': o->db = optarg; break;
+        case 'g':
+            o->plot = optarg;
+            break;
         case 'o': o->out = optarg; break;
         case 'j': o->json = true; break;
         case 't': o->trace = true; break;
@@ -598,6 +607,52 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
     return CLI_OK;
 }
 
+/* --plot DIR: the runs go to DIR/SCENARIO.db, made afresh, which o->db then names. */
+static int plot_db(struct run_opts *o, const struct scenario *scn, char *path, size_t size) {
+    if (!o->plot) return CLI_OK;
+    if (o->db) {
+        fprintf(stderr, "ftsim run: --plot keeps its own database in DIR; give --db or --plot, "
+                        "then `ftsim plot DB --out DIR`\n");
+        return CLI_USAGE;
+    }
+    struct ft_error err = {0};
+    char slug[SCN_NAME_MAX];
+    snprintf(slug, sizeof slug, "%s", scn->name);
+    for (char *p = slug; *p; p++)
+        if (*p == '/') *p = '-';
+    int k = snprintf(path, size, "%s/%s.db", o->plot, slug);
+    if (k < 0 || (size_t)k >= size) {
+        fprintf(stderr, "ftsim run: --plot %s: path too long\n", o->plot);
+        return CLI_USAGE;
+    }
+    if (plot_mkdir(o->plot, &err) != 0) {
+        fprintf(stderr, "ftsim run: --plot: %s\n", err.msg);
+        return CLI_INTERNAL;
+    }
+    static const char *const ext[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[PLOT_PATH_MAX + 8];
+        snprintf(p, sizeof p, "%s%s", path, ext[i]);
+        remove(p);
+    }
+    o->db = path;
+    return CLI_OK;
+}
+
+/* After the runs: every figure of DIR/SCENARIO.db into DIR, one line per image. */
+static int draw_plots(const struct run_opts *o) {
+    struct plot_options po = {.db = o->db, .out_dir = o->plot, .format = PLOT_PNG, .notes = NULL};
+    struct plot_report *rep = malloc(sizeof *rep);
+    struct ft_error err = {0};
+    if (!rep) return CLI_INTERNAL;
+    int rc = plot_all(&po, rep, &err);
+    if (rc) fprintf(stderr, "ftsim run: --plot: %s\n", err.msg);
+    for (uint32_t i = 0; !rc && i < rep->written; i++)
+        fprintf(o->json ? stderr : stdout, "figure: %s/%s.png\n", o->plot, rep->names[i]);
+    free(rep);
+    return rc == 0 ? CLI_OK : rc == FT_EINVAL || rc == FT_EDB ? CLI_USAGE : CLI_INTERNAL;
+}
+
 int cli_run(int argc, char **argv) {
     struct run_opts o = {0};
     const char *file = NULL;
@@ -611,6 +666,11 @@ int cli_run(int argc, char **argv) {
         free(scn);
         return cli_print_load_error("run", rc, &err);
     }
+    char plot_path[PLOT_PATH_MAX];
+    if ((rc = plot_db(&o, scn, plot_path, sizeof plot_path)) != CLI_OK) {
+        free(scn);
+        return rc;
+    }
     uint64_t seed = o.has_seed ? o.seed : scn->seed;
     if ((rc = check_kind(&o, scn)) != CLI_OK || scn->kind == SCN_KIND_BYZANTINE) {
         struct res_db *bdb = NULL;
@@ -621,6 +681,10 @@ int cli_run(int argc, char **argv) {
         if (rc == CLI_OK)
             rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace, &o.filter, bdb);
         res_close(bdb);
+        if (o.plot && (rc == CLI_OK || rc == CLI_VIOLATED)) {
+            int prc = draw_plots(&o);
+            rc = prc != CLI_OK ? prc : rc;
+        }
         free(scn);
         return rc;
     }
@@ -672,6 +736,7 @@ int cli_run(int argc, char **argv) {
     free(tp.events);
     if (o.json) printf("]}\n");
     res_close(db);
+    if (o.plot && exit_code == CLI_OK) exit_code = draw_plots(&o);
     free(scn);
     return exit_code;
 }
