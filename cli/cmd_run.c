@@ -374,7 +374,8 @@ static void print_window_table(const struct scenario *scn, const char *proto,
     bool clock = scn->pipe.source.kind == SRC_CSV;
     char a[40], b[40], c[40];
     printf("\nwindows under %s: %llu rows (%llu final), %llu late contributions dropped "
-           "(%llu records), %llu rows emitted %s %llu %s, reference %s, latency p50 %s p99 %s\n",
+           "(%llu records), %llu rows emitted %s %llu %s, reference %s, latency record -> window "
+           "row p50 %s p99 %s\n",
            proto, (unsigned long long)o->windows, (unsigned long long)o->windows_final,
            (unsigned long long)o->late_dropped, (unsigned long long)o->late_records,
            (unsigned long long)o->window_rows_emitted,
@@ -708,6 +709,7 @@ int cli_run(int argc, char **argv) {
         printf(",\"seed\":%llu,\"runs\":[", (unsigned long long)seed);
     } else if (!o.trace) {
         printf("scenario %s, seed %llu: %s\n\n", scn->name, (unsigned long long)seed, scn->about);
+        printf("latency p50/p99: record created -> its row visible at the sink (ms)\n");
         printf("%-23s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered",
                "lost", "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
     }
