@@ -256,8 +256,9 @@ static void cost_forms(struct plot_fig *f, const struct byz_pt *p, uint32_t n, i
 
 /* Points that may coincide stay visible: a large open square (OM), a middle open
  * circle (SM), a small filled triangle (Dolev-Strong), one inside the other. */
-static int cost_pt(const char *alg) {
-    return strcmp(alg, "om") == 0 ? 4 : strcmp(alg, "sm") == 0 ? 6 : 9;
+static int cost_pt(const char *alg, int64_t m) {
+    int open = strcmp(alg, "om") == 0 ? 4 : strcmp(alg, "sm") == 0 ? 6 : 9;
+    return m > 1 ? (open == 9 ? 8 : open + 1) : open; /* m > 1: the other fill */
 }
 static double cost_ps(const char *alg) {
     return strcmp(alg, "om") == 0 ? 2.8 : strcmp(alg, "sm") == 0 ? 2.0 : 1.1;
@@ -338,14 +339,14 @@ static int cost_write(struct plot_ctx *c, const struct byz_pt *p, uint32_t n) {
         int w = snprintf(pm + km, 16384 - km,
                          "%s\"byzantine-cost.dat\" index %u using 1:3 with points pt %d ps "
                          "%.1f*pscale lw 2 lc rgb \"%s\" title %s",
-                         s ? ", \\\n     " : "", b, cost_pt(p[first].algorithm),
+                         s ? ", \\\n     " : "", b, cost_pt(p[first].algorithm, p[first].m),
                          cost_ps(p[first].algorithm), col, q);
         if (w > 0 && (size_t)w < 16384 - km) km += (size_t)w;
         if (sigs) {
             w = snprintf(ps + ks, 16384 - ks,
                          "%s\"byzantine-cost.dat\" index %u using 1:4 with points pt %d ps "
                          "%.1f*pscale lw 2 lc rgb \"%s\" title %s",
-                         ks ? ", \\\n     " : "", b, cost_pt(p[first].algorithm),
+                         ks ? ", \\\n     " : "", b, cost_pt(p[first].algorithm, p[first].m),
                          cost_ps(p[first].algorithm), col, q);
             if (w > 0 && (size_t)w < 16384 - ks) ks += (size_t)w;
         }

@@ -256,6 +256,7 @@ static void ts_extent(struct ts_run *runs, uint32_t n, double duration_s, const 
     for (uint32_t i = 0; i < n; i++) {
         struct ts_run *r = &runs[i];
         r->drawn = r->n;
+        r->drained_visible = 0;
         if (duration_s > 0)
             for (size_t k = 0; k < r->n; k++)
                 if (r->b[k].t0 + r->b[k].w > duration_s * (1 + 1e-9)) {

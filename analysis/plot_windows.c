@@ -263,7 +263,7 @@ static int win_write(struct plot_ctx *c, const struct wf_query *q, bool file_see
     }
     char yl[400];
     plot_summed_words(q->value_words, yl, sizeof yl);
-    fprintf(f.gp, "set ylabel %s\n", plot_q(qt, sizeof qt, yl));
+    if (ev || pr) fprintf(f.gp, "set ylabel %s\n", plot_q(qt, sizeof qt, yl));
     uint32_t left_out = 0;
     if (ev) win_panel(&f, w, n, "event", clock, &left_out);
     if (pr) win_panel(&f, w, n, "processing", clock, &left_out);
