@@ -6,195 +6,21 @@
  * with the real duration), then write NAME.dat + NAME.gp and run gnuplot. The trace
  * hash is untouched: the hook only reads. */
 #include "diagram.h"
-#include "fileio.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagram_internal.h"
 #include "experiment.h"
+#include "fileio.h"
 #include "grow.h"
 #include "plot_internal.h"
 
-#define DIAG_GAP_FACTOR 6.0     /* a quiet gap longer than this many median transits is cut */
-#define DIAG_GAP_MIN_MS 2.0     /* ... and never one shorter than this */
-#define DIAG_BEFORE_FAULT 10u   /* the unfocused default view: messages before the fault ... */
-#define DIAG_DEFAULT_ARROWS 36u /* ... and in all */
-#define DIAG_MARKS_MAX 256u
-#define DIAG_LIFELINES_MAX 16u
-
-enum { FATE_DELIVERED = 0, FATE_DROPPED = 1 };
-enum { MK_CRASH = 1, MK_RESTART, MK_PARTITION, MK_HEAL, MK_FAULT, MK_VISIBLE, MK_REBALANCE };
-
-struct dg_send {
-    uint64_t t_ns, tag;
-    uint32_t src, dst, kind;
-};
-
-struct dg_arrow {
-    uint64_t t0, t1, id, tag;
-    uint32_t src, dst, kind;
-    uint8_t fate, reason;
-};
-
-struct dg_mark {
-    uint64_t t_ns, arg;  /* arg: a fault's record, or its checkpoint (ckpt); a visible record;
-                          * a rebalance's partition */
-    uint64_t owner_gen;  /* a rebalance: generation << 32 | the new owner's node id */
-    uint32_t node, copy; /* copy: visible: 1st, 2nd, ... time this record became visible */
-    uint8_t type;
-    bool ckpt;        /* a fault at a checkpoint step: arg is the checkpoint id */
-    const char *step; /* a fault's step (pipe_step_name) */
-};
-
-struct dg_trace {
-    struct dg_send *sends; /* by message id */
-    uint64_t nsends;
-    struct dg_arrow *arrows;
-    size_t narrows, cap;
-    struct dg_mark *marks;
-    size_t nmarks, mcap;
-    uint32_t *visible_count; /* per record, grown on demand */
-    uint64_t nvisible;
-    uint32_t sink;
-    int err;
-};
-
-/* ---- collecting ---- */
-
-/* Room for `need` elements, at most max. */
-static bool grow(void **p, size_t *cap, size_t need, size_t elem, size_t max) {
-    return need <= max && ft_grow(p, cap, need, elem, 1024) == 0;
-}
-
-static void on_send(struct dg_trace *t, const struct sim_trace_rec *r) {
-    size_t cap = t->nsends;
-    if (r->id >= DIAG_TRACE_MAX) {
-        t->err = FT_ELIMIT;
-        return;
-    }
-    if (r->id >= cap) {
-        size_t c = cap;
-        if (!grow((void **)&t->sends, &c, (size_t)r->id + 1, sizeof *t->sends, DIAG_TRACE_MAX)) {
-            t->err = FT_ENOMEM;
-            return;
-        }
-        memset(t->sends + cap, 0, (c - cap) * sizeof *t->sends);
-        t->nsends = c;
-    }
-    t->sends[r->id] = (struct dg_send){r->time_ns, r->tag, r->node, r->peer, r->kind};
-}
-
-static void on_fate(struct dg_trace *t, const struct sim_trace_rec *r) {
-    if (r->id >= t->nsends) return;
-    const struct dg_send *s = &t->sends[r->id];
-    if (!grow((void **)&t->arrows, &t->cap, t->narrows + 1, sizeof *t->arrows, DIAG_TRACE_MAX)) {
-        t->err = t->narrows + 1 > DIAG_TRACE_MAX ? FT_ELIMIT : FT_ENOMEM;
-        return;
-    }
-    t->arrows[t->narrows++] = (struct dg_arrow){
-        s->t_ns,  r->time_ns, r->id,   s->tag,
-        s->src,   s->dst,     s->kind, r->type == SIM_TR_DELIVER ? FATE_DELIVERED : FATE_DROPPED,
-        r->reason};
-}
-
-static void on_mark(struct dg_trace *t, const struct sim_trace_rec *r, uint8_t type) {
-    if (t->nmarks >= DIAG_TRACE_MAX ||
-        !grow((void **)&t->marks, &t->mcap, t->nmarks + 1, sizeof *t->marks, DIAG_TRACE_MAX)) {
-        t->err = FT_ENOMEM;
-        return;
-    }
-    struct dg_mark m = {r->time_ns, 0, 0, r->node, 0, type, false, NULL};
-    if (type == MK_REBALANCE) {
-        m.arg = r->id;
-        m.owner_gen = r->arg;
-    }
-    if (type == MK_FAULT) {
-        uint64_t rec;
-        m.arg = r->arg;
-        m.ckpt = !pipe_trace_record(r, &rec);
-        m.step = pipe_step_name(r->kind);
-        if (!m.step) m.step = "a step";
-    }
-    if (type == MK_VISIBLE) {
-        m.arg = r->id;
-        if (r->id >= t->nvisible) {
-            size_t cap = t->nvisible, c = cap;
-            if (r->id >= DIAG_TRACE_MAX || !grow((void **)&t->visible_count, &c, (size_t)r->id + 1,
-                                                 sizeof *t->visible_count, DIAG_TRACE_MAX)) {
-                t->err = FT_ENOMEM;
-                return;
-            }
-            memset(t->visible_count + cap, 0, (c - cap) * sizeof *t->visible_count);
-            t->nvisible = c;
-        }
-        m.copy = ++t->visible_count[r->id];
-    }
-    t->marks[t->nmarks++] = m;
-}
-
-static void on_trace(const struct sim_trace_rec *r, void *ctx) {
-    struct dg_trace *t = ctx;
-    if (t->err) return;
-    switch (r->type) {
-    case SIM_TR_SEND:
-        on_send(t, r);
-        break;
-    case SIM_TR_DELIVER:
-    case SIM_TR_DROP:
-        on_fate(t, r);
-        break;
-    case SIM_TR_CRASH:
-        on_mark(t, r, MK_CRASH);
-        break;
-    case SIM_TR_RESTART:
-        on_mark(t, r, MK_RESTART);
-        break;
-    case SIM_TR_PARTITION:
-        on_mark(t, r, MK_PARTITION);
-        break;
-    case SIM_TR_HEAL:
-        on_mark(t, r, MK_HEAL);
-        break;
-    case SIM_TR_FAULT:
-        on_mark(t, r, MK_FAULT);
-        break;
-    case SIM_TR_USER:
-        if (r->kind == PIPE_TR_VISIBLE) on_mark(t, r, MK_VISIBLE);
-        if (r->kind == PIPE_TR_REBALANCE) on_mark(t, r, MK_REBALANCE);
-        break;
-    default:
-        break;
-    }
-}
-
-static int by_send(const void *a, const void *b) {
-    const struct dg_arrow *x = a, *y = b;
-    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
-    if (x->id != y->id) return x->id < y->id ? -1 : 1;
-    return (x->t1 > y->t1) - (x->t1 < y->t1);
-}
-
-static void trace_free(struct dg_trace *t) {
-    free(t->sends);
-    free(t->arrows);
-    free(t->marks);
-    free(t->visible_count);
-}
-
 /* ---- choosing what to draw ---- */
 
-struct dg_view {
-    size_t first, n; /* when not focused: arrows[first .. first + n) */
-    bool focused;
-    uint64_t record;
-    uint64_t from_ns, to_ns;
-    size_t *sel; /* indexes into arrows, in send order */
-    size_t nsel;
-};
-
-static bool dropped_at_send(const struct dg_arrow *a) {
+bool dg_dropped_at_send(const struct dg_arrow *a) {
     return a->fate == FATE_DROPPED && a->t1 == a->t0 &&
            (a->reason == SIM_DROP_RULE || a->reason == SIM_DROP_LOSS ||
             a->reason == SIM_DROP_PARTITION);
@@ -255,7 +81,7 @@ static bool first_fault(const struct diag_options *o, const struct dg_trace *t, 
     for (size_t i = 0; i < t->narrows; i++) {
         const struct dg_arrow *w = &t->arrows[i];
         if (w->t0 >= best) break;
-        if (!dropped_at_send(w) || w->reason == SIM_DROP_PARTITION) continue;
+        if (!dg_dropped_at_send(w) || w->reason == SIM_DROP_PARTITION) continue;
         best = w->t0;
         *has_record = true;
         *record = w->tag;
@@ -353,6 +179,18 @@ static int select_view(const struct diag_options *o, const struct dg_trace *t,
  * view, the restart of every node that crashed in it (so recovery shows), and the
  * records made visible (the followed one only, when following a record, but then also
  * after its last message). */
+/* exactly-once-checkpoint rolls the job back as soon as a crashed worker is back: the
+ * rollback within DIAG_ROLLBACK_NS of a restart in view is in view too. */
+#define DIAG_ROLLBACK_NS (20 * SIM_NS_PER_MS)
+static void rollback_after(const struct dg_trace *t, uint64_t restart_ns, struct dg_view *v) {
+    for (size_t k = 0; k < t->nmarks; k++) {
+        const struct dg_mark *r = &t->marks[k];
+        if (r->type == MK_CKPT && r->copy == PIPE_TR_CKPT_ROLLBACK && r->t_ns >= restart_ns &&
+            r->t_ns <= restart_ns + DIAG_ROLLBACK_NS && r->t_ns > v->to_ns)
+            v->to_ns = r->t_ns;
+    }
+}
+
 static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *idx) {
     size_t n = 0;
     for (size_t i = 0; i < t->nmarks && n < DIAG_MARKS_MAX; i++) {
@@ -368,105 +206,11 @@ static size_t select_marks(const struct dg_trace *t, struct dg_view *v, size_t *
         for (size_t k = i + 1; k < t->nmarks; k++)
             if (t->marks[k].type == MK_RESTART && t->marks[k].node == m->node) {
                 if (t->marks[k].t_ns > v->to_ns) v->to_ns = t->marks[k].t_ns;
+                rollback_after(t, t->marks[k].t_ns, v);
                 break;
             }
     }
     return n;
-}
-
-/* ---- layout: lifelines and the time axis ---- */
-
-struct dg_layout {
-    uint32_t node[DIAG_LIFELINES_MAX]; /* lifeline i shows node[i] */
-    uint32_t nlines;
-    uint64_t *t; /* distinct times, ascending */
-    double *y;   /* their position on the drawn axis (ms, gaps cut) */
-    size_t nt;
-    uint64_t transit_ns; /* median transit of the delivered messages drawn */
-    double transit_ms, gap_ms, cut_ms;
-};
-
-static int lifeline_of(const struct dg_layout *L, uint32_t node) {
-    for (uint32_t i = 0; i < L->nlines; i++)
-        if (L->node[i] == node) return (int)i;
-    return -1;
-}
-
-static void add_lifeline(struct dg_layout *L, uint32_t node) {
-    if (node == SIM_NODE_NONE || lifeline_of(L, node) >= 0 || L->nlines == DIAG_LIFELINES_MAX)
-        return;
-    uint32_t i = L->nlines++;
-    while (i > 0 && L->node[i - 1] > node) { /* pipeline order: source, broker, workers, sink */
-        L->node[i] = L->node[i - 1];
-        i--;
-    }
-    L->node[i] = node;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double y_of(const struct dg_layout *L, uint64_t t) {
-    size_t lo = 0, hi = L->nt;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (L->t[mid] < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    FT_ASSERT(lo < L->nt && L->t[lo] == t);
-    return L->y[lo];
-}
-
-static int layout(const struct dg_trace *t, const struct dg_view *v, const size_t *mk, size_t nmk,
-                  struct dg_layout *L, struct ft_error *err) {
-    size_t cap = 3 * v->nsel + nmk + 2;
-    L->t = malloc(cap * sizeof *L->t);
-    L->y = malloc(cap * sizeof *L->y);
-    uint64_t *transit = malloc((v->nsel + 1) * sizeof *transit);
-    if (!L->t || !L->y || !transit) {
-        free(transit);
-        return ft_fail(err, FT_ENOMEM, "out of memory");
-    }
-    size_t n = 0, nd = 0;
-    for (size_t k = 0; k < v->nsel; k++) {
-        const struct dg_arrow *a = &t->arrows[v->sel[k]];
-        L->t[n++] = a->t0;
-        L->t[n++] = a->t1;
-        add_lifeline(L, a->src);
-        add_lifeline(L, a->dst);
-        if (a->fate == FATE_DELIVERED) transit[nd++] = a->t1 - a->t0;
-    }
-    for (size_t k = 0; k < nmk; k++) {
-        const struct dg_mark *m = &t->marks[mk[k]];
-        L->t[n++] = m->t_ns;
-        if (m->type != MK_PARTITION && m->type != MK_HEAL) add_lifeline(L, m->node);
-    }
-    qsort(transit, nd, sizeof *transit, cmp_u64);
-    uint64_t transit_ns = nd && transit[nd / 2] ? transit[nd / 2] : SIM_NS_PER_MS;
-    L->transit_ns = transit_ns;
-    L->transit_ms = (double)transit_ns / 1e6;
-    free(transit);
-    /* A message lost at its send never travels: it is drawn half a transit long, and
-     * that end must lie before any cut. */
-    for (size_t k = 0; k < v->nsel; k++)
-        if (dropped_at_send(&t->arrows[v->sel[k]]))
-            L->t[n++] = t->arrows[v->sel[k]].t0 + transit_ns / 2;
-    qsort(L->t, n, sizeof *L->t, cmp_u64);
-    L->gap_ms = fmax(DIAG_GAP_FACTOR * L->transit_ms, DIAG_GAP_MIN_MS);
-    L->cut_ms = 2.0 * L->transit_ms;
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || L->t[i] != L->t[u - 1]) L->t[u++] = L->t[i];
-    L->nt = u;
-    for (size_t i = 0; i < u; i++) {
-        double gap = i ? (double)(L->t[i] - L->t[i - 1]) / 1e6 : 0;
-        L->y[i] = i ? L->y[i - 1] + (gap > L->gap_ms ? L->cut_ms : gap) : 0;
-    }
-    return 0;
 }
 
 /* ---- writing ---- */
@@ -530,7 +274,7 @@ static const char *fate_name(const struct dg_arrow *a) {
 static const char *drop_words(const struct pipe_config *cfg, const struct dg_arrow *a, char *buf,
                               size_t size) {
     if (a->fate == FATE_DELIVERED) return "";
-    if (dropped_at_send(a)) {
+    if (dg_dropped_at_send(a)) {
         char to[PIPE_NAME_MAX];
         snprintf(buf, size, " to %s LOST", pipe_node_name(cfg, a->dst, to, sizeof to));
         return buf;
@@ -567,6 +311,17 @@ static void mark_label(const struct dg_mark *m, char *buf, size_t size) {
                  : m->copy == 2 ? " again: duplicate"
                                 : " again");
         break;
+    case MK_CKPT: {
+        static const char *const what[] = {"checkpoint %llu triggered",
+                                           "snapshot %llu stored",
+                                           "checkpoint %llu complete",
+                                           "checkpoint %llu aborted",
+                                           "output to checkpoint %llu committed",
+                                           "rollback to checkpoint %llu"};
+        uint32_t i = m->copy - PIPE_TR_CKPT_TRIGGER;
+        snprintf(buf, size, i < 6 ? what[i] : "checkpoint %llu", (unsigned long long)m->arg);
+        break;
+    }
     default: /* a step fault */
         snprintf(buf, size, m->ckpt ? "at %s of checkpoint %llu" : "at %s of r%llu", m->step,
                  (unsigned long long)m->arg);
@@ -582,8 +337,8 @@ static bool merged_fault(const struct dg_trace *t, const size_t *mk, size_t nmk,
            nx->t_ns == m->t_ns;
 }
 
-static const char *const mark_names[] = {"",     "crash", "restart", "partition",
-                                         "heal", "fault", "visible", "rebalance"};
+static const char *const mark_names[] = {"",      "crash",   "restart",   "partition", "heal",
+                                         "fault", "visible", "rebalance", "checkpoint"};
 
 /* A rebalance at the instant of the one before it: drawn in that one's label. */
 static bool merged_rebalance(const struct dg_trace *t, const size_t *mk, size_t k) {
@@ -612,8 +367,8 @@ static void rebalance_text(const struct pipe_config *cfg, const struct dg_trace 
 
 /* The label of mark k of the view into buf; false when the mark is not drawn (a step
  * fault merged into the crash after it, a rebalance into the one before it). */
-static bool mark_text(const struct pipe_config *cfg, const struct dg_trace *t, const size_t *mk,
-                      size_t nmk, size_t k, char *buf, size_t size) {
+bool dg_mark_text(const struct pipe_config *cfg, const struct dg_trace *t, const size_t *mk,
+                  size_t nmk, size_t k, char *buf, size_t size) {
     const struct dg_mark *m = &t->marks[mk[k]];
     if (merged_fault(t, mk, nmk, k) || merged_rebalance(t, mk, k)) return false;
     if (m->type == MK_REBALANCE) {
@@ -641,9 +396,9 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
         const struct dg_mark *m = &t->marks[mk[k]];
         bool all = m->type == MK_PARTITION || m->type == MK_HEAL;
         char name[PIPE_NAME_MAX], label[200];
-        if (!mark_text(o->cfg, t, mk, nmk, k, label, sizeof label)) continue;
-        fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6, all ? -1 : lifeline_of(L, m->node),
-                y_of(L, m->t_ns), mark_names[m->type]);
+        if (!dg_mark_text(o->cfg, t, mk, nmk, k, label, sizeof label)) continue;
+        fprintf(dat, "%.6f %d %.6f %s ", (double)m->t_ns / 1e6,
+                all ? -1 : dg_lifeline_of(L, m->node), dg_y_of(L, m->t_ns), mark_names[m->type]);
         plot_dat_str(dat, all ? "-" : node_name(o->cfg, m->node, name, sizeof name));
         fputc(' ', dat);
         plot_dat_str(dat, label);
@@ -654,123 +409,16 @@ static void write_marks(FILE *dat, const struct diag_options *o, const struct dg
     if (nmk == 0) fputs("NaN NaN NaN none \"-\" \"-\"\n", dat);
 }
 
-/* ---- where the message labels go ----
- * A label sits at the middle of its arrow (a lost message's just above it). Where that
- * would cover a label placed before it or a mark's label or symbol, it moves along the
- * arrow, then off it by whole label heights, taking the first free place (or the
- * middle when none is). The boxes are in pixels of the terminal size the .gp sets,
- * with approximate DejaVu Sans metrics: close enough to keep labels apart, and the
- * same numbers on every machine (no font is measured). */
-#define DG_MARGIN_PX 112.0 /* lmargin 12 + rmargin 2 characters of the 12 pt font */
-#define DG_CHAR10_PX 6.7   /* mean advance of a 10 pt character */
-#define DG_CHAR12_PX 8.0   /* ... of a 12 pt one, also gnuplot's offset unit across */
-#define DG_LINE12_PX 19.0  /* gnuplot's offset unit up and down (12 pt) */
-#define DG_LABEL_PX 18.0   /* height of a boxed 10 pt label */
-
-struct dg_box {
-    double x0, y0, x1, y1;
-};
-
-struct dg_placer {
-    double sx, sy; /* pixels per x unit (one lifeline apart) and per drawn ms */
-    struct dg_box *box;
-    size_t n, cap;
-    bool oom; /* out of memory: later labels are placed without avoiding */
-};
-
-/* The drawn y range (ms), shared by the .gp's yrange and the placer. */
-static void dg_yrange(const struct dg_layout *L, double *ylo, double *yhi) {
-    *ylo = L->y[0] - L->transit_ms;
-    *yhi = L->y[L->nt - 1] + L->transit_ms;
-}
-
-static void placer_add(struct dg_placer *pl, struct dg_box b) {
-    if (ft_grow((void **)&pl->box, &pl->cap, pl->n + 1, sizeof *pl->box, 64)) {
-        pl->oom = true;
-        return;
-    }
-    pl->box[pl->n++] = b;
-}
-
-/* A box of w x h pixels whose left edge (left) or centre (!left) is at (x, y) in plot
- * units, moved by (ox, oy) pixels (oy > 0 is up). */
-static struct dg_box placer_box(const struct dg_placer *pl, double x, double y, double w, double h,
-                                bool left, double ox, double oy) {
-    double cx = x * pl->sx + ox + (left ? w / 2 : 0), cy = y * pl->sy - oy;
-    return (struct dg_box){cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2};
-}
-
-static bool placer_free(const struct dg_placer *pl, struct dg_box b) {
-    for (size_t i = 0; i < pl->n; i++) {
-        const struct dg_box *o = &pl->box[i];
-        if (b.x0 < o->x1 && o->x0 < b.x1 && b.y0 < o->y1 && o->y0 < b.y1) return false;
-    }
-    return true;
-}
-
-static struct dg_placer placer_new(const struct dg_layout *L, int width, int height) {
-    double ylo, yhi;
-    dg_yrange(L, &ylo, &yhi);
-    return (struct dg_placer){.sx = (width - DG_MARGIN_PX) / (L->nlines + 0.4),
-                              .sy = (height - 230.0) / (yhi - ylo)};
-}
-
-/* The marks' symbols and labels, as the .gp draws them (write_gp), are obstacles. */
-static void placer_add_marks(struct dg_placer *pl, const struct pipe_config *cfg,
-                             const struct dg_trace *t, const size_t *mk, size_t nmk,
-                             const struct dg_layout *L) {
-    for (size_t k = 0; k < nmk; k++) {
-        const struct dg_mark *m = &t->marks[mk[k]];
-        char label[200];
-        if (!mark_text(cfg, t, mk, nmk, k, label, sizeof label)) continue;
-        double y = y_of(L, m->t_ns), n = (double)strlen(label);
-        if (m->type == MK_PARTITION || m->type == MK_HEAL) {
-            placer_add(pl, placer_box(pl, -0.43, y, n * DG_CHAR12_PX, DG_LINE12_PX, true, 0,
-                                      0.7 * DG_LINE12_PX));
-            continue;
-        }
-        double x = lifeline_of(L, m->node);
-        bool vis = m->type == MK_VISIBLE || m->type == MK_REBALANCE; /* 10 pt, level */
-        placer_add(pl, placer_box(pl, x, y, 22, 22, false, 0, 0));
-        placer_add(pl, placer_box(pl, x, y, n * (vis ? DG_CHAR10_PX : DG_CHAR12_PX) + 8,
-                                  vis ? DG_LABEL_PX : DG_LINE12_PX + 4, true,
-                                  (vis ? 1.3 : 1.2) * DG_CHAR12_PX, vis ? 0 : 0.9 * DG_LINE12_PX));
-    }
-}
-
-/* Places the label of len characters of the arrow from (x, y) by (dx, dy); *lx, *ly
- * get its centre in plot units. */
-static void place_label(struct dg_placer *pl, double x, double y, double dx, double dy, size_t len,
-                        bool lost, double *lx, double *ly) {
-    static const double along[] = {0.5, 0.35, 0.65, 0.25, 0.75};
-    static const double off[] = {1, -1, 2, -2}; /* label heights, up first */
-    double w = (double)len * DG_CHAR10_PX + 8, base = lost ? 0.9 * DG_LINE12_PX : 0;
-    double f = 0.5, oy = base;
-    bool found = pl->oom;
-    for (size_t i = 0; !found && i < sizeof along / sizeof along[0]; i++)
-        if (placer_free(pl, placer_box(pl, x + along[i] * dx, y + along[i] * dy, w, DG_LABEL_PX,
-                                       false, 0, base)))
-            f = along[i], found = true;
-    for (size_t i = 0; !found && i < sizeof off / sizeof off[0]; i++) {
-        double o2 = base + off[i] * DG_LABEL_PX;
-        if (placer_free(pl, placer_box(pl, x + dx / 2, y + dy / 2, w, DG_LABEL_PX, false, 0, o2)))
-            oy = o2, found = true;
-    }
-    *lx = x + f * dx;
-    *ly = y + f * dy - oy / pl->sy;
-    placer_add(pl, placer_box(pl, *lx, *ly, w, DG_LABEL_PX, false, 0, 0));
-}
-
 /* Where an arrow starts (y0, at its sender's lifeline) and how far it goes. */
 static void arrow_geometry(const struct dg_layout *L, const struct dg_arrow *a, double *y0,
                            double *dx, double *dy) {
-    int xs = lifeline_of(L, a->src), xd = lifeline_of(L, a->dst);
-    *y0 = y_of(L, a->t0);
+    int xs = dg_lifeline_of(L, a->src), xd = dg_lifeline_of(L, a->dst);
+    *y0 = dg_y_of(L, a->t0);
     *dx = xd - xs;
-    *dy = y_of(L, a->t1) - *y0;
-    if (dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
+    *dy = dg_y_of(L, a->t1) - *y0;
+    if (dg_dropped_at_send(a)) { /* it never travelled: a short stub, then the cross */
         *dx = *dx > 0 ? 0.42 : -0.42;
-        *dy = y_of(L, a->t0 + L->transit_ns / 2) - *y0;
+        *dy = dg_y_of(L, a->t0 + L->transit_ns / 2) - *y0;
     }
 }
 
@@ -785,7 +433,7 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
           dat);
     for (size_t k = 0; k < v->nsel; k++) {
         const struct dg_arrow *a = &t->arrows[v->sel[k]];
-        int xs = lifeline_of(L, a->src);
+        int xs = dg_lifeline_of(L, a->src);
         double y0, dx, dy;
         arrow_geometry(L, a, &y0, &dx, &dy);
         char from[PIPE_NAME_MAX], to[PIPE_NAME_MAX], label[96];
@@ -804,7 +452,7 @@ static void write_messages(FILE *dat, const struct diag_options *o, const struct
                 kind_is_ack(a->kind));
         plot_dat_str(dat, label);
         double lx, ly;
-        place_label(pl, xs, y0, dx, dy, strlen(label), a->fate != FATE_DELIVERED, &lx, &ly);
+        dg_place_label(pl, xs, y0, dx, dy, strlen(label), a->fate != FATE_DELIVERED, &lx, &ly);
         fprintf(dat, " %.6f %.6f\n", lx, ly);
         rep->lost += a->fate == FATE_DROPPED;
     }
@@ -835,7 +483,7 @@ static void write_lines(FILE *dat, const struct diag_options *o, const struct dg
             const struct dg_mark *m = &t->marks[k];
             if (m->node != node || m->t_ns <= L->t[0] || m->t_ns > L->t[L->nt - 1]) continue;
             if ((m->type == MK_CRASH) == down) continue; /* no change of state */
-            double ym = y_of(L, m->t_ns);
+            double ym = dg_y_of(L, m->t_ns);
             fprintf(dat, "%u %.6f %.6f %d ", i, y, ym - y, down);
             plot_dat_str(dat, name);
             fputc('\n', dat);
@@ -861,34 +509,6 @@ static void write_lines(FILE *dat, const struct diag_options *o, const struct dg
 
 /* Tick marks in real milliseconds: per stretch between two cuts, steps of 1, 2 or 5
  * times a power of ten, at least px_min pixels apart on the drawn axis. */
-static void write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms) {
-    const double px_min = 24;
-    fputs("set ytics (", gp);
-    bool first = true;
-    for (size_t a = 0; a < L->nt;) {
-        size_t b = a;
-        while (b + 1 < L->nt && (double)(L->t[b + 1] - L->t[b]) / 1e6 <= L->gap_ms)
-            b++;
-        double ta = (double)L->t[a] / 1e6, tb = (double)L->t[b] / 1e6;
-        static const double mult[] = {1, 2, 5};
-        double step = 0.001;
-        for (int k = 0; step * px_per_ms < px_min; k++)
-            step = mult[k % 3] * pow(10, floor(k / 3.0) - 3);
-        int decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
-        double t0 = ceil(ta / step - 1e-9) * step;
-        if (t0 > tb + 1e-9) { /* no round value inside: label where the stretch starts */
-            fprintf(gp, "%s\"%.1f\" %.6f", first ? "" : ", ", ta, L->y[a]);
-            first = false;
-        }
-        for (double tk = t0; tk <= tb + 1e-9; tk += step) {
-            fprintf(gp, "%s\"%.*f\" %.6f", first ? "" : ", ", decimals, tk, L->y[a] + (tk - ta));
-            first = false;
-        }
-        a = b + 1;
-    }
-    fputs(")\n", gp);
-}
-
 /* ---- the explained chain (`ftsim diagram --explain`) ----
  * index 4: the chain's messages again, drawn over their arrows as a wide translucent
  * band; index 5: the cause, a ring at the drop's cross or on the node's lifeline, with
@@ -921,16 +541,16 @@ static bool write_chain(FILE *dat, const struct diag_chain *c, const struct dg_t
         if (!chain_has(c, a->id)) continue;
         double y0, dx, dy;
         arrow_geometry(L, a, &y0, &dx, &dy);
-        fprintf(dat, "%d %.6f %.6f %.6f %llu\n", lifeline_of(L, a->src), y0, dx, dy,
+        fprintf(dat, "%d %.6f %.6f %.6f %llu\n", dg_lifeline_of(L, a->src), y0, dx, dy,
                 (unsigned long long)a->id);
         any = true;
         if (c->has_cause && c->cause_msg == a->id && a->fate == FATE_DROPPED)
-            cause = true, cx = lifeline_of(L, a->src) + dx, cy = y0 + dy;
+            cause = true, cx = dg_lifeline_of(L, a->src) + dx, cy = y0 + dy;
     }
     if (!any) fputs("NaN NaN NaN NaN 0\n", dat);
-    if (!cause && c->has_cause && !c->cause_msg && lifeline_of(L, c->cause_node) >= 0 &&
+    if (!cause && c->has_cause && !c->cause_msg && dg_lifeline_of(L, c->cause_node) >= 0 &&
         has_time(L, c->cause_t_ns))
-        cause = true, cx = lifeline_of(L, c->cause_node), cy = y_of(L, c->cause_t_ns);
+        cause = true, cx = dg_lifeline_of(L, c->cause_node), cy = dg_y_of(L, c->cause_t_ns);
     fputs("\n\n# index 5: the cause. 1 x  2 y  3 label\n", dat);
     if (!cause) {
         fputs("NaN NaN \"-\"\n", dat);
@@ -944,35 +564,22 @@ static bool write_chain(FILE *dat, const struct diag_chain *c, const struct dg_t
     return true;
 }
 
-static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 static void chain_clauses(FILE *gp, bool *f, const char *name, const struct diag_chain *c,
                           bool cause) {
-    clause(gp, f, name,
-           "index 4 using 1:2:3:4 with vectors nohead lw 9 lc rgb \"#A0E69F00\" "
-           "title \"the chain of r%llu\"",
-           (unsigned long long)c->record);
+    dg_clause(gp, f, name,
+              "index 4 using 1:2:3:4 with vectors nohead lw 9*pscale lc rgb \"#A0E69F00\" "
+              "title \"the chain of r%llu\"",
+              (unsigned long long)c->record);
     if (!cause) return;
-    clause(gp, f, name,
-           "index 5 using 1:2 with points pt 6 ps 4.5 lw 3 lc rgb \"#C00000\" title \"cause\"");
-    clause(gp, f, name,
-           "index 5 using 1:2:3 with labels right offset -2.2,-1.2 boxed font \",11\" "
-           "tc rgb \"#C00000\" notitle");
+    dg_clause(gp, f, name,
+              "index 5 using 1:2 with points pt 6 ps 4.5*pscale lw 3 lc rgb \"#C00000\" "
+              "title \"cause\"");
+    dg_clause(gp, f, name,
+              "index 5 using 1:2:3 with labels right offset -2.2,-1.2 boxed font f(11) "
+              "tc rgb \"#C00000\" notitle");
 }
 
-/* What the view contains: the key names only what is drawn, and a plot clause is
- * written only when its data has rows (gnuplot 5.4 crashes on a `with labels` clause
- * whose every point is undefined). */
-struct dg_has {
-    bool message, ack, lost, down, cut, crash, fault, restart, visible, partition, rebalance;
-    bool cause; /* --explain: the chain's cause is drawn */
-};
-
-/* One clause of the plot command: "plot " before the first, ", \" between. */
-static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void clause(FILE *gp, bool *first, const char *name, const char *fmt, ...) {
+void dg_clause(FILE *gp, bool *first, const char *name, const char *fmt, ...) {
     fprintf(gp, "%s\"%s.dat\" ", *first ? "plot " : ", \\\n     ", name);
     *first = false;
     va_list ap;
@@ -990,70 +597,76 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
     /* room on the right of the last lifeline for the labels of the marks */
     fprintf(gp,
             "xlo = -0.45\nxhi = %u + 0.95\nset xrange [xlo:xhi]\nset x2range [xlo:xhi]\n"
-            "set yrange [%.6f:%.6f]\nunset xtics\nset x2tics scale 0 font \",13\" (",
+            "set yrange [%.6f:%.6f]\nunset xtics\nfx2 = f(13)\nset x2tics scale 0 (",
             L->nlines - 1, yhi, ylo);
     for (uint32_t i = 0; i < L->nlines; i++)
         fprintf(gp, "%s%s %u", i ? ", " : "",
                 plot_q(q, sizeof q, node_name(o->cfg, L->node[i], nm, sizeof nm)), i);
-    fputs(")\nset border 2\nset ytics nomirror out\nset ylabel \"simulated time (ms)\"\n"
-          "set key outside bottom center horizontal\nset style textbox opaque noborder\n"
-          "set lmargin 12\nset rmargin 2\nset bmargin 5\nset tmargin 6\n"
-          "arrowhead = \"head filled size screen 0.011,22\"\n"
+    fputs(")\nset x2tics font fx2\nset border 2\nset ytics nomirror out\nset ylabel \"simulated "
+          "time (ms)\"\n"
+          "set key outside bottom center horizontal spacing 1.6 samplen 3\n"
+          "set style textbox opaque noborder\n"
+          "set lmargin 12\nset rmargin 2\nset bmargin 7\nset tmargin 6\n"
+          "arrowhead = \"head filled size screen 14.0/width,22\"\n"
           "is(c, s) = strcol(c) eq s\n",
           gp);
-    write_yticks(gp, L, (height - 230.0) / (yhi - ylo));
+    dg_write_yticks(gp, L, (height - 230.0) / (yhi - ylo));
     bool f = true;
     if (h->cut) {
-        clause(gp, &f, name,
-               "index 1 using ((xlo + xhi) / 2):(($1 + $2) / 2):((xhi - xlo) / 2):"
-               "(($2 - $1) / 2) with boxxyerror fs solid 0.35 noborder lc rgb "
-               "\"#cccccc\" title \"time cut (nothing happens)\"");
-        clause(gp, &f, name,
-               "index 1 using (xhi - 0.03):(($1 + $2) / 2):(sprintf(\"%%.0f ms "
-               "later\", $3)) with labels right font \",10\" tc rgb \"#555555\" "
-               "notitle");
+        dg_clause(gp, &f, name,
+                  "index 1 using ((xlo + xhi) / 2):(($1 + $2) / 2):((xhi - xlo) / 2):"
+                  "(($2 - $1) / 2) with boxxyerror fs solid 0.35 noborder lc rgb "
+                  "\"#cccccc\" title \"time cut (nothing happens)\"");
+        dg_clause(gp, &f, name,
+                  "index 1 using (xhi - 0.03):(($1 + $2) / 2):(sprintf(\"%%.0f ms "
+                  "later\", $3)) with labels right font f(10) tc rgb \"#555555\" "
+                  "notitle");
     }
-    clause(gp, &f, name,
-           "index 0 using 1:($4 == 0 ? $2 : NaN):(0):3 with vectors nohead lw 1.5 "
-           "lc rgb \"#888888\" notitle");
+    dg_clause(gp, &f, name,
+              "index 0 using 1:($4 == 0 ? $2 : NaN):(0):3 with vectors nohead lw 1.5 "
+              "lc rgb \"#888888\" notitle");
     if (h->down)
-        clause(gp, &f, name,
-               "index 0 using 1:($4 == 1 ? $2 : NaN):(0):3 with vectors nohead "
-               "lw 3 dt 3 lc rgb \"#C00000\" title \"node down\"");
+        dg_clause(gp, &f, name,
+                  "index 0 using 1:($4 == 1 ? $2 : NaN):(0):3 with vectors nohead "
+                  "lw 3 dt 3 lc rgb \"#C00000\" title \"node down\"");
     if (h->message)
-        clause(gp, &f, name,
-               "index 2 using 3:(is(12, \"delivered\") && $13 == 0 ? $4 : NaN):5:6:"
-               "7 with vectors @arrowhead lw 2 lc rgb variable title \"message\"");
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") && $13 == 0 ? $4 : NaN):5:6:"
+                  "7 with vectors @arrowhead lw 2 lc rgb variable title \"message\"");
     if (h->ack)
-        clause(gp, &f, name,
-               "index 2 using 3:(is(12, \"delivered\") && $13 == 1 ? $4 : NaN):5:6:"
-               "7 with vectors @arrowhead lw 2 dt 2 lc rgb variable title "
-               "\"acknowledgement\"");
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") && $13 == 1 ? $4 : NaN):5:6:"
+                  "7 with vectors @arrowhead lw 2 dt 2 lc rgb variable title "
+                  "\"acknowledgement\"");
     if (h->lost) {
-        clause(gp, &f, name,
-               "index 2 using 3:(is(12, \"delivered\") ? NaN : $4):5:6:7 with "
-               "vectors nohead lw 2 lc rgb variable notitle");
-        clause(gp, &f, name,
-               "index 2 using ($3 + $5):(is(12, \"delivered\") ? NaN : $4 + $6) "
-               "with points pt 2 ps 2.6 lw 3 lc rgb \"#C00000\" title \"lost or "
-               "dropped\"");
-        clause(gp, &f, name,
-               "index 2 using 15:(is(12, \"delivered\") ? NaN : $16):14 with labels "
-               "boxed font \",10\" tc rgb \"#C00000\" notitle");
+        /* a lost acknowledgement is dashed, as the key says acknowledgements are */
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") || $13 == 1 ? NaN : $4):5:6:7 with "
+                  "vectors nohead lw 2 lc rgb variable notitle");
+        dg_clause(gp, &f, name,
+                  "index 2 using 3:(is(12, \"delivered\") || $13 == 0 ? NaN : $4):5:6:7 with "
+                  "vectors nohead lw 2 dt 2 lc rgb variable notitle");
+        dg_clause(gp, &f, name,
+                  "index 2 using ($3 + $5):(is(12, \"delivered\") ? NaN : $4 + $6) "
+                  "with points pt 2 ps 2.6*pscale lw 3 lc rgb \"#C00000\" title \"lost or "
+                  "dropped\"");
+        dg_clause(gp, &f, name,
+                  "index 2 using 15:(is(12, \"delivered\") ? NaN : $16):14 with labels "
+                  "boxed font f(10) tc rgb \"#C00000\" notitle");
     }
     if (h->message || h->ack)
-        clause(gp, &f, name,
-               "index 2 using 15:(is(12, \"delivered\") ? $16 : NaN):14 with labels "
-               "boxed font \",10\" notitle");
+        dg_clause(gp, &f, name,
+                  "index 2 using 15:(is(12, \"delivered\") ? $16 : NaN):14 with labels "
+                  "boxed font f(10) notitle");
     if (h->partition) {
-        clause(gp, &f, name,
-               "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
-               ": NaN):(xhi - xlo):(0) with vectors nohead lw 2 dt 4 lc rgb "
-               "\"#B8860B\" notitle");
-        clause(gp, &f, name,
-               "index 3 using (xlo + 0.02):(is(4, \"partition\") || is(4, "
-               "\"heal\") ? $3 : NaN):6 with labels left offset 0,0.7 tc rgb "
-               "\"#B8860B\" notitle");
+        dg_clause(gp, &f, name,
+                  "index 3 using (xlo):(is(4, \"partition\") || is(4, \"heal\") ? $3 "
+                  ": NaN):(xhi - xlo):(0) with vectors nohead lw 2 dt 4 lc rgb "
+                  "\"#B8860B\" notitle");
+        dg_clause(gp, &f, name,
+                  "index 3 using (xlo + 0.02):(is(4, \"partition\") || is(4, "
+                  "\"heal\") ? $3 : NaN):6 with labels left offset 0,0.7 tc rgb "
+                  "\"#B8860B\" notitle");
     }
     static const struct {
         const char *type, *color, *title, *offset, *text_color;
@@ -1062,18 +675,19 @@ static void write_gp(FILE *gp, const struct diag_options *o, const struct dg_lay
                {"fault", "#C00000", "crash at a step", "1.2,0.9", "#C00000", 5, 12},
                {"restart", "#007A3D", "restart", "1.2,0.9", "#007A3D", 9, 12},
                {"visible", "#CC79A7", "record visible at the sink", "1.3,0", "#A0457A", 13, 10},
-               {"rebalance", "#B8860B", "partitions reassigned", "1.3,0", "#8B6508", 11, 10}};
-    const bool on[] = {h->crash, h->fault, h->restart, h->visible, h->rebalance};
-    for (int i = 0; i < 5; i++) {
+               {"rebalance", "#B8860B", "partitions reassigned", "1.3,0", "#8B6508", 11, 10},
+               {"checkpoint", "#7B2FA0", "checkpoint step", "1.3,0", "#7B2FA0", 7, 10}};
+    const bool on[] = {h->crash, h->fault, h->restart, h->visible, h->rebalance, h->checkpoint};
+    for (int i = 0; i < 6; i++) {
         if (!on[i]) continue;
-        clause(gp, &f, name,
-               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
-               "2.2 lc rgb \"%s\" title \"%s\"",
-               pts[i].type, pts[i].pt, pts[i].color, pts[i].title);
-        clause(gp, &f, name,
-               "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
-               "offset %s boxed font \",%d\" tc rgb \"%s\" notitle",
-               pts[i].type, pts[i].offset, pts[i].font, pts[i].text_color);
+        dg_clause(gp, &f, name,
+                  "index 3 using 2:(is(4, \"%s\") ? $3 : NaN) with points pt %d ps "
+                  "2.2*pscale lc rgb \"%s\" title \"%s\"",
+                  pts[i].type, pts[i].pt, pts[i].color, pts[i].title);
+        dg_clause(gp, &f, name,
+                  "index 3 using 2:(is(4, \"%s\") ? $3 : NaN):6 with labels left "
+                  "offset %s boxed font f(%d) tc rgb \"%s\" notitle",
+                  pts[i].type, pts[i].offset, pts[i].font, pts[i].text_color);
     }
     if (o->chain) chain_clauses(gp, &f, name, o->chain, h->cause);
     fputc('\n', gp);
@@ -1086,9 +700,8 @@ int diag_format_of(const char *path) {
     return plot_format_parse(dot + 1);
 }
 
-/* DIR and NAME of the image path DIR/NAME.EXT. */
-static int split_out(const char *out, char *dir, size_t dsize, char *name, size_t nsize,
-                     struct ft_error *err) {
+int dg_split_out(const char *out, char *dir, size_t dsize, char *name, size_t nsize,
+                 struct ft_error *err) {
     const char *slash = strrchr(out, '/');
     const char *base = slash ? slash + 1 : out;
     const char *dot = strrchr(base, '.');
@@ -1127,6 +740,7 @@ static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v,
         h.restart |= type == MK_RESTART;
         h.visible |= type == MK_VISIBLE;
         h.rebalance |= type == MK_REBALANCE;
+        h.checkpoint |= type == MK_CKPT;
         h.partition |= type == MK_PARTITION || type == MK_HEAL;
         h.fault |= type == MK_FAULT && !merged_fault(t, mk, nmk, k);
     }
@@ -1138,65 +752,119 @@ static struct dg_has view_has(const struct dg_trace *t, const struct dg_view *v,
     return h;
 }
 
-static int write_files(const struct diag_options *o, const struct dg_trace *t,
-                       const struct dg_view *v, const size_t *mk, size_t nmk,
-                       const struct dg_layout *L, const char *dir, const char *name,
-                       struct diag_report *rep, struct ft_error *err) {
-    char dat_path[PLOT_PATH_MAX], gp_path[PLOT_PATH_MAX];
+void dg_title(const struct diag_options *o, const struct dg_panel *P, char *buf, size_t size) {
+    int tl = snprintf(buf, size, "%s: %s, seed %llu", o->title ? o->title : "",
+                      dlv_name(P->protocol), (unsigned long long)o->seed);
+    if (tl > 0 && (size_t)tl < size && P->v.focused)
+        tl += snprintf(buf + tl, size - (size_t)tl, ", the messages of record %llu",
+                       (unsigned long long)P->v.record);
+    if (tl > 0 && (size_t)tl < size)
+        snprintf(buf + tl, size - (size_t)tl, "\nfirst fault: %s",
+                 P->rep.fault[0] ? P->rep.fault : "none");
+}
+
+int dg_write_panel(const struct diag_options *o, struct dg_panel *P, const char *dir,
+                   const char *name, FILE *gp, int width, int height, const char *title,
+                   struct ft_error *err) {
+    char dat_path[PLOT_PATH_MAX];
     snprintf(dat_path, sizeof dat_path, "%s/%s.dat", dir, name);
-    snprintf(gp_path, sizeof gp_path, "%s/%s.gp", dir, name);
-    struct ft_out dat_out, gp_out; /* temporary names, renamed when complete */
+    struct ft_out dat_out; /* a temporary name, renamed when complete */
     int rc = ft_out_open(&dat_out, dat_path, err);
-    if (!rc && (rc = ft_out_open(&gp_out, gp_path, err)) != 0) ft_out_abort(&dat_out);
     if (rc) return rc;
-    FILE *dat = dat_out.f, *gp = gp_out.f;
-    char title[2 * DIAG_TITLE_MAX + 200];
-    int tl = snprintf(title, sizeof title, "%s: %s, seed %llu", o->title ? o->title : "",
-                      dlv_name(o->protocol), (unsigned long long)o->seed);
-    if (v->focused)
-        tl += snprintf(title + tl, sizeof title - (size_t)tl, ", the messages of record %llu",
-                       (unsigned long long)v->record);
-    snprintf(title + tl, sizeof title - (size_t)tl, "\nfirst fault: %s",
-             rep->fault[0] ? rep->fault : "none");
+    FILE *dat = dat_out.f;
+    const struct dg_layout *L = &P->L;
     double ytop = L->y[0] - L->transit_ms / 2, ybot = L->y[L->nt - 1] + L->transit_ms / 2;
     fprintf(dat,
             "# %s.dat: message-sequence diagram, written by `ftsim diagram`.\n"
             "# y is the drawn time axis in ms: real simulated time, except that gaps\n"
             "# longer than %.3f ms with nothing happening are cut to %.3f ms (index 1).\n",
             name, L->gap_ms, L->cut_ms);
-    int width = 230 * (int)L->nlines + 260, height = 230 + 30 * (int)(v->nsel + nmk);
-    height = height < 600 ? 600 : height > 1800 ? 1800 : height;
-    struct dg_placer pl = placer_new(L, width, height);
-    placer_add_marks(&pl, o->cfg, t, mk, nmk, L);
-    write_lines(dat, o, t, L, ytop, ybot);
-    write_messages(dat, o, t, v, L, &pl, rep);
+    struct dg_placer pl = dg_placer_new(L, width, height);
+    dg_placer_add_marks(&pl, o->cfg, &P->t, P->mk, P->nmk, L);
+    write_lines(dat, o, &P->t, L, ytop, ybot);
+    write_messages(dat, o, &P->t, &P->v, L, &pl, &P->rep);
     free(pl.box);
-    write_marks(dat, o, t, mk, nmk, L, rep);
-    bool cause = o->chain && write_chain(dat, o->chain, t, v, L);
-    struct dg_has h = view_has(t, v, mk, nmk, L);
+    write_marks(dat, o, &P->t, P->mk, P->nmk, L, &P->rep);
+    bool cause = o->chain && write_chain(dat, o->chain, &P->t, &P->v, L);
+    struct dg_has h = view_has(&P->t, &P->v, P->mk, P->nmk, L);
     h.cause = cause;
-    fprintf(gp,
-            "# %s.gp: message-sequence diagram of one run, written by `ftsim diagram`.\n"
-            "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat.\n"
-            "# Restyle here: size in pixels, font; colours are in the plot command below.\n"
-            "width = %d\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
-            name, name, name, width, height);
-    plot_gp_terminal(gp, (enum plot_format)diag_format_of(o->out));
-    fprintf(gp, "set output \"%s.%s\"\n", name,
-            plot_format_ext((enum plot_format)diag_format_of(o->out)));
     write_gp(gp, o, L, &h, height, name, title);
-    fputs("unset output\n", gp);
-    rc = ft_out_commit(&dat_out, err);
-    if (!rc) rc = ft_out_commit(&gp_out, err);
-    ft_out_abort(&gp_out);
-    if (rc) remove(dat_path);
+    return ft_out_commit(&dat_out, err);
+}
+
+void dg_gp_header(FILE *gp, const struct diag_options *o, const char *name, int width, int height) {
+    enum plot_format fmt = (enum plot_format)diag_format_of(o->out);
+    fprintf(gp,
+            "# %s.gp: message-sequence diagram, written by `ftsim diagram`.\n"
+            "# Redraw from this directory with `gnuplot %s.gp`; the data is in %s*.dat.\n"
+            "# Restyle here: size in pixels, font scale; colours are in the plot commands.\n",
+            name, name, name);
+    plot_gp_size(gp, o->width > 0 ? o->width : width, o->height > 0 ? o->height : height,
+                 o->font_scale);
+    plot_gp_terminal(gp, fmt);
+    fprintf(gp, "set output \"%s.%s\"\n", name, plot_format_ext(fmt));
+}
+
+int dg_render(const struct diag_options *o, const char *dir, const char *name,
+              struct ft_error *err) {
+    const char *names[1] = {name};
+    int rc = plot_gnuplot_run(o->gnuplot, dir, names, 1, err);
+    if (!rc && !plot_image_ok(o->out, (enum plot_format)diag_format_of(o->out))) {
+        remove(o->out);
+        rc = ft_fail(err, FT_EIO, "gnuplot drew no image %s", o->out);
+    }
     return rc;
 }
 
-int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_error *err) {
-    memset(rep, 0, sizeof *rep);
-    int fmt = diag_format_of(o->out ? o->out : "");
-    if (fmt < 0)
+void dg_panel_free(struct dg_panel *P) {
+    free(P->L.t);
+    free(P->L.y);
+    free(P->v.sel);
+    free(P->mk);
+    dg_trace_free(&P->t);
+    memset(P, 0, sizeof *P);
+}
+
+int dg_prepare(const struct diag_options *o, enum dlv_protocol p, struct dg_panel *P,
+               struct ft_error *err) {
+    memset(P, 0, sizeof *P);
+    P->protocol = p;
+    struct exp_options eo = {.trace = dg_on_trace, .trace_ctx = &P->t};
+    struct exp_outcome out;
+    int rc = exp_run(o->cfg, p, o->seed, &eo, &out, err);
+    if (!rc && P->t.err)
+        rc = ft_fail(err, P->t.err,
+                     P->t.err == FT_ELIMIT ? "the run sends more than %u messages "
+                                             "(DIAG_TRACE_MAX)"
+                                           : "out of memory for the trace (%u)",
+                     DIAG_TRACE_MAX);
+    if (!rc && P->t.narrows == 0) rc = ft_fail(err, FT_ELIMIT, "the run sends no messages");
+    P->mk = malloc(DIAG_MARKS_MAX * sizeof *P->mk);
+    if (!rc && !P->mk) rc = ft_fail(err, FT_ENOMEM, "out of memory");
+    if (!rc) {
+        qsort(P->t.arrows, P->t.narrows, sizeof *P->t.arrows, dg_by_send);
+        rc = select_view(o, &P->t, &P->rep, &P->v, err);
+    }
+    if (!rc) {
+        P->nmk = select_marks(&P->t, &P->v, P->mk);
+        rc = dg_layout_build(&P->t, &P->v, P->mk, P->nmk, &P->L, err);
+    }
+    if (rc) return rc;
+    P->width = 230 * (int)P->L.nlines + 260;
+    P->height = 230 + 30 * (int)(P->v.nsel + P->nmk);
+    P->height = P->height < 600 ? 600 : P->height > 1800 ? 1800 : P->height;
+    P->rep.from_ns = P->v.from_ns;
+    P->rep.to_ns = P->v.to_ns;
+    P->rep.arrows = (uint32_t)P->v.nsel;
+    P->rep.lifelines = P->L.nlines;
+    P->rep.focused = P->v.focused;
+    P->rep.record = P->v.record;
+    return 0;
+}
+
+/* The checks every diagram makes before it runs anything. */
+static int diag_check(const struct diag_options *o, char *dir, char *name, struct ft_error *err) {
+    if (diag_format_of(o->out ? o->out : "") < 0)
         return ft_fail(err, FT_EINVAL,
                        "--out %s: expected a file name ending in .svg, .png or "
                        ".pdf",
@@ -1204,53 +872,36 @@ int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_e
     if (o->has_window && o->from_ns > o->to_ns)
         return ft_fail(err, FT_EINVAL, "--from (%.3f ms) is after --to (%.3f ms)",
                        (double)o->from_ns / 1e6, (double)o->to_ns / 1e6);
+    return dg_split_out(o->out, dir, PLOT_PATH_MAX, name, PLOT_NAME_MAX, err);
+}
+
+int diag_draw(const struct diag_options *o, struct diag_report *rep, struct ft_error *err) {
+    memset(rep, 0, sizeof *rep);
     char dir[PLOT_PATH_MAX], name[PLOT_NAME_MAX];
-    int rc = split_out(o->out, dir, sizeof dir, name, sizeof name, err);
+    int rc = diag_check(o, dir, name, err);
     if (rc) return rc;
-    struct dg_trace t = {0};
-    struct exp_options eo = {.trace = on_trace, .trace_ctx = &t};
-    struct exp_outcome out;
-    rc = exp_run(o->cfg, o->protocol, o->seed, &eo, &out, err);
-    if (!rc && t.err)
-        rc = ft_fail(err, t.err,
-                     t.err == FT_ELIMIT ? "the run sends more than %u messages "
-                                          "(DIAG_TRACE_MAX)"
-                                        : "out of memory for the trace (%u)",
-                     DIAG_TRACE_MAX);
-    if (!rc && t.narrows == 0) rc = ft_fail(err, FT_ELIMIT, "the run sends no messages");
-    struct dg_view v = {0};
-    struct dg_layout L = {0};
-    size_t *mk = malloc(DIAG_MARKS_MAX * sizeof *mk), nmk = 0;
-    if (!rc && !mk) rc = ft_fail(err, FT_ENOMEM, "out of memory");
+    if (o->byz) return diag_draw_byz(o, rep, err);
+    if (o->nprotocols > 1) return diag_draw_side(o, rep, err);
+    struct dg_panel P;
+    rc = dg_prepare(o, o->nprotocols ? o->protocols[0] : o->protocol, &P, err);
+    char gp_path[PLOT_PATH_MAX + PLOT_NAME_MAX + 8];
+    snprintf(gp_path, sizeof gp_path, "%s/%s.gp", dir, name);
+    struct ft_out gp_out = {0}; /* a temporary name, renamed when complete */
+    if (!rc) rc = ft_out_open(&gp_out, gp_path, err);
+    FILE *gp = rc ? NULL : gp_out.f;
     if (!rc) {
-        qsort(t.arrows, t.narrows, sizeof *t.arrows, by_send);
-        rc = select_view(o, &t, rep, &v, err);
+        int width = o->width > 0 ? o->width : P.width,
+            height = o->height > 0 ? o->height : P.height;
+        char title[2 * DIAG_TITLE_MAX + 200];
+        dg_title(o, &P, title, sizeof title);
+        dg_gp_header(gp, o, name, P.width, P.height);
+        rc = dg_write_panel(o, &P, dir, name, gp, width, height, title, err);
+        fputs("unset output\n", gp);
     }
-    if (!rc) {
-        nmk = select_marks(&t, &v, mk);
-        rc = layout(&t, &v, mk, nmk, &L, err);
-    }
-    if (!rc) rc = write_files(o, &t, &v, mk, nmk, &L, dir, name, rep, err);
-    if (!rc) {
-        const char *names[1] = {name};
-        rc = plot_gnuplot_run(o->gnuplot, dir, names, 1, err);
-        if (!rc && !plot_image_ok(o->out, (enum plot_format)fmt)) {
-            remove(o->out);
-            rc = ft_fail(err, FT_EIO, "gnuplot drew no image %s", o->out);
-        }
-    }
-    if (!rc) {
-        rep->from_ns = v.from_ns;
-        rep->to_ns = v.to_ns;
-        rep->arrows = (uint32_t)v.nsel;
-        rep->lifelines = L.nlines;
-        rep->focused = v.focused;
-        rep->record = v.record;
-    }
-    free(L.t);
-    free(L.y);
-    free(v.sel);
-    free(mk);
-    trace_free(&t);
+    if (!rc) rc = ft_out_commit(&gp_out, err);
+    ft_out_abort(&gp_out);
+    if (!rc) rc = dg_render(o, dir, name, err);
+    if (!rc) *rep = P.rep;
+    dg_panel_free(&P);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "byzantine.h"
 #include "dlv.h"
 #include "err.h"
 #include "pipeline.h"
@@ -45,6 +46,24 @@ struct diag_options {
     const char *title;   /* what the diagram shows first (e.g. the scenario name) */
     const char *gnuplot; /* NULL: "gnuplot" from PATH */
     const struct diag_chain *chain; /* optional: record = chain->record, chain drawn */
+    /* more than one: the same record under each protocol, side by side (the record
+     * given, else the first fault's under the first protocol) */
+    uint32_t nprotocols;
+    enum dlv_protocol protocols[DLV_COUNT];
+    int width, height;     /* > 0: the image's size in pixels (else the diagram's own) */
+    double font_scale;     /* text size factor (0: 1) */
+    char first_fault[160]; /* side by side: the fault that chose the record, in words */
+    /* a Byzantine scenario (cfg unused): its algorithms' runs round by round */
+    const struct diag_byz *byz;
+};
+
+/* A Byzantine scenario to draw: the configuration of each algorithm's run (the same
+ * traitors, orders and seed for all), side by side when more than one. */
+#define DIAG_BYZ_ALGS_MAX 3u
+struct diag_byz {
+    uint32_t nalgs;
+    struct byz_config cfg[DIAG_BYZ_ALGS_MAX];
+    const char *about_run; /* which run of the file this is, in words ("" for none) */
 };
 
 struct diag_report {

@@ -58,8 +58,9 @@ struct exp_state {
 /* ---- the statistics collector ---- */
 
 const char *exp_marker_name(enum exp_marker_kind k) {
-    static const char *const names[] = {"crash", "restart", "partition", "heal", "rebalance"};
-    return k <= EXP_MARK_REBALANCE ? names[k] : "?";
+    static const char *const names[] = {"crash", "restart",   "partition",
+                                        "heal",  "rebalance", "drop"};
+    return k <= EXP_MARK_DROP ? names[k] : "?";
 }
 
 void exp_stats_free(struct exp_stats *st) {
@@ -73,8 +74,12 @@ void exp_stats_free(struct exp_stats *st) {
 }
 
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns) {
-    uint64_t w = requested_ns;
-    if (!w) w = (cfg->duration_ns / 50 + SIM_NS_PER_MS / 2) / SIM_NS_PER_MS * SIM_NS_PER_MS;
+    uint64_t w = requested_ns, span = cfg->duration_ns;
+    const struct pipe_source *src = &cfg->source;
+    /* a replayed CSV spans its rows' arrivals, often minutes of a long clock-time run */
+    if (src->kind == SRC_CSV && src->csv_last_arrival_ns > src->csv_first_arrival_ns)
+        span = src->csv_last_arrival_ns - src->csv_first_arrival_ns;
+    if (!w) w = (span / 50 + SIM_NS_PER_MS / 2) / SIM_NS_PER_MS * SIM_NS_PER_MS;
     if (!w) w = SIM_NS_PER_MS;
     uint64_t end = cfg->duration_ns + cfg->drain_ns;
     uint64_t min_w = end / EXP_BUCKETS_MAX + (end % EXP_BUCKETS_MAX != 0);
@@ -178,8 +183,18 @@ static void col_marker(struct exp_collector *c, const struct sim_trace_rec *r,
     m->t_ns = r->time_ns;
     m->kind = kind;
     m->node[0] = '\0';
-    if (kind == EXP_MARK_CRASH || kind == EXP_MARK_RESTART)
+    m->label[0] = '\0';
+    if (kind == EXP_MARK_CRASH || kind == EXP_MARK_RESTART || kind == EXP_MARK_DROP)
         snprintf(m->node, sizeof m->node, "%s", pipe_node_name(c->cfg, r->node, buf, sizeof buf));
+    if (kind == EXP_MARK_DROP) {
+        int k = snprintf(m->label, sizeof m->label, "%s", pipe_msg_name((int)r->kind));
+        if (k > 0 && (size_t)k < sizeof m->label && pipe_msg_has_record((int)r->kind))
+            k += snprintf(m->label + k, sizeof m->label - (size_t)k, " r%llu",
+                          (unsigned long long)r->tag);
+        if (k > 0 && (size_t)k < sizeof m->label)
+            snprintf(m->label + k, sizeof m->label - (size_t)k, " -> %s",
+                     pipe_node_name(c->cfg, r->peer, buf, sizeof buf));
+    }
     col_active(c, col_bucket(c, r->time_ns));
 }
 
@@ -200,6 +215,9 @@ static void col_trace(struct exp_collector *c, const struct sim_trace_rec *r) {
         break;
     case SIM_TR_HEAL:
         col_marker(c, r, EXP_MARK_HEAL);
+        break;
+    case SIM_TR_DROP: /* a scenario's drop: rule, the one message fault that is not random */
+        if (r->reason == SIM_DROP_RULE) col_marker(c, r, EXP_MARK_DROP);
         break;
     case SIM_TR_USER: /* the moves of one rebalance happen at one instant: one marker */
         if (r->kind == PIPE_TR_REBALANCE &&

@@ -143,15 +143,18 @@ enum exp_marker_kind {
     EXP_MARK_RESTART,
     EXP_MARK_PARTITION,
     EXP_MARK_HEAL,
-    EXP_MARK_REBALANCE /* consumer group: partitions moved (one marker per instant) */
+    EXP_MARK_REBALANCE, /* consumer group: partitions moved (one marker per instant) */
+    EXP_MARK_DROP       /* a message a scenario's drop: rule removed (label names it) */
 };
-/* "crash", "restart", "partition", "heal", "rebalance". */
+/* "crash", "restart", "partition", "heal", "rebalance", "drop". */
 const char *exp_marker_name(enum exp_marker_kind k);
 
 struct exp_marker {
     uint64_t t_ns;
     enum exp_marker_kind kind;
-    char node[PIPE_NAME_MAX]; /* crash/restart: the node's name; partition/heal: "" */
+    char node[PIPE_NAME_MAX]; /* crash/restart: the node's name; drop: the sender's;
+                                 partition/heal/rebalance: "" */
+    char label[64];           /* drop: "ack r28 -> broker"; others: "" */
 };
 
 /* Zero-initialise once; exp_run frees and refills it on every run, exp_stats_free
@@ -162,7 +165,7 @@ struct exp_stats {
     uint32_t nbuckets;
     uint64_t quantiles[EXP_QUANTILES]; /* end-to-end latency (first visibility), nearest rank */
     uint32_t nquantiles;               /* EXP_QUANTILES, or 0 when nothing was delivered */
-    struct exp_marker *markers;        /* crashes, restarts, partitions, heals, in time order */
+    struct exp_marker *markers;        /* faults, restarts, heals, moves: in time order */
     uint32_t nmarkers, markers_cap;
     /* A window query's rows for the store: the emission log, then the processing-time
      * contrast table (by_processing_time), and the watermark over time (exp_windows). */
@@ -177,9 +180,9 @@ struct exp_stats {
 };
 void exp_stats_free(struct exp_stats *st);
 
-/* The bucket width for cfg: `requested_ns` if not 0, else duration / 50 rounded to the
- * nearest whole ms (at least 1 ms); either way raised, in whole ms, until the run
- * (duration + drain) needs at most EXP_BUCKETS_MAX buckets. */
+/* The bucket width for cfg: `requested_ns` if not 0, else duration / 50 (for a CSV
+ * replay: its rows' arrival span / 50) rounded to the nearest whole ms (at least 1 ms); either way
+ * raised, in whole ms, until the run (duration + drain) needs at most EXP_BUCKETS_MAX buckets. */
 uint64_t exp_bucket_ns(const struct pipe_config *cfg, uint64_t requested_ns);
 
 /* Per record (exp_options.records), kept only when asked: the default ledger holds two

@@ -37,6 +37,32 @@ int plot_format_parse(const char *s) {
     return -1;
 }
 
+int plot_size_parse(const char *s, int *width, int *height) {
+    if (!s) return -1;
+    if (strcmp(s, "slide") == 0) {
+        *width = 1280;
+        *height = 720;
+        return 0;
+    }
+    char *end = NULL;
+    long w = strtol(s, &end, 10);
+    if (end == s || (*end != 'x' && *end != 'X')) return -1;
+    const char *hs = end + 1;
+    long h = strtol(hs, &end, 10);
+    if (end == hs || *end || w < 200 || h < 200 || w > 10000 || h > 10000) return -1;
+    *width = (int)w;
+    *height = (int)h;
+    return 0;
+}
+
+int plot_font_scale_parse(const char *s, double *out) {
+    char *end = NULL;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || end == s || *end || !(v >= 0.5 && v <= 4)) return -1;
+    *out = v;
+    return 0;
+}
+
 const char *plot_format_ext(enum plot_format f) {
     FT_ASSERT((unsigned)f < 3);
     return format_ext[f];
@@ -85,6 +111,15 @@ void plot_dat_str(FILE *dat, const char *s) {
 }
 
 void plot_gp_terminal(FILE *gp, enum plot_format f) {
+    /* One look in every format. pngcairo draws 12 pt text 16 px high (96 dpi); the svg
+     * terminal reads font sizes as CSS pixels (x 4/3 to match) and draws points 1.38
+     * times as large (pscale); pdfcairo, 96 pixels to the inch, thins lines to 2/3
+     * and enlarges points (its linewidth and pointscale put them back). */
+    static const char *const unit[] = {"funit = 1.0\npscale = 1.0\n",
+                                       "funit = 4.0/3\npscale = 0.72\n",
+                                       "funit = 1.0\npscale = 1.0\n"};
+    fputs(unit[f], gp);
+    fputs("f(pt) = sprintf(\"DejaVu Sans,%g\", pt * fs * funit)\nfnt = f(12)\n", gp);
     switch (f) {
     case PLOT_PNG:
         fputs("set terminal pngcairo size width,height font fnt noenhanced "
@@ -97,10 +132,16 @@ void plot_gp_terminal(FILE *gp, enum plot_format f) {
               gp);
         break;
     case PLOT_PDF:
-        /* pdfcairo sizes are inches: 96 pixels to the inch keeps the proportions. */
-        fputs("set terminal pdfcairo size width/96.0,height/96.0 font fnt noenhanced\n", gp);
+        fputs("set terminal pdfcairo size width/96.0,height/96.0 font fnt linewidth 1.5 "
+              "pointscale 0.8125 noenhanced\n",
+              gp);
         break;
     }
+}
+
+void plot_gp_size(FILE *gp, int width, int height, double font_scale) {
+    fprintf(gp, "width = %d\nheight = %d\nfs = %.2f   # font scale\n", width, height,
+            font_scale > 0 ? font_scale : 1.0);
 }
 
 /* The rest of a comment line: newlines in s would end the comment, so they become
@@ -412,10 +453,11 @@ int plot_fig_open(struct plot_ctx *c, struct plot_fig *f, const char *name, cons
     gp_comment(f->gp, c->opt->db);
     fprintf(f->gp,
             "# Redraw from this directory with `gnuplot %s.gp`; the data is %s.dat (its\n"
-            "# header names the columns). Restyle here: size in pixels, font, colours below;\n"
-            "# see docs/plots.md.\n"
-            "width = %d\nheight = %d\nfnt = \"DejaVu Sans,12\"\n",
-            name, name, width, height);
+            "# header names the columns). Restyle here: size in pixels, font scale, colours\n"
+            "# below; see docs/plots.md.\n",
+            name, name);
+    plot_gp_size(f->gp, c->opt->width > 0 ? c->opt->width : width,
+                 c->opt->height > 0 ? c->opt->height : height, c->opt->font_scale);
     plot_gp_terminal(f->gp, c->opt->format);
     fprintf(f->gp, "set output \"%s.%s\"\n", name, plot_format_ext(c->opt->format));
     fprintf(f->dat, "# %s.dat: ", name);
@@ -563,16 +605,34 @@ int plot_protocol_rank(const char *protocol) {
     return p >= 0 ? p : DLV_COUNT;
 }
 
+/* One style per delivery protocol (by rank) and per Byzantine algorithm: Okabe-Ito
+ * colours (distinguishable with the common colour-vision deficiencies, and no two of
+ * them the same hue: at-most-once vermillion, at-least-once reddish purple), each with
+ * its own point shape and dash, so a series stays told apart in grey or where it lies
+ * over another. */
+struct proto_style {
+    const char *name, *color;
+    int pt, dash;
+};
+static const struct proto_style proto_styles[] = {{"at-most-once", "#D55E00", 7, 1},
+                                                  {"at-least-once", "#CC79A7", 5, 2},
+                                                  {"exactly-once", "#0072B2", 9, 4},
+                                                  {"exactly-once-txn", "#009E73", 11, 5},
+                                                  {"exactly-once-checkpoint", "#000000", 13, 3},
+                                                  {"om", "#D55E00", 7, 1},
+                                                  {"sm", "#0072B2", 5, 2},
+                                                  {"dolev-strong", "#009E73", 9, 4}};
+
+static const struct proto_style *proto_style(const char *protocol) {
+    for (size_t i = 0; i < sizeof proto_styles / sizeof proto_styles[0]; i++)
+        if (strcmp(protocol, proto_styles[i].name) == 0) return &proto_styles[i];
+    return NULL;
+}
+
 const char *plot_protocol_color(const char *protocol) {
-    /* Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
-    static const char *const by_rank[] = {"#D55E00", "#E69F00", "#0072B2", "#009E73",
-                                          "#CC79A7"}; /* ... exactly-once-checkpoint */
-    static const char *const others[] = {"#CC79A7", "#56B4E9", "#000000", "#F0E442"};
-    int r = plot_protocol_rank(protocol);
-    if (r < (int)(sizeof by_rank / sizeof by_rank[0])) return by_rank[r];
-    if (strcmp(protocol, "om") == 0) return "#D55E00";
-    if (strcmp(protocol, "sm") == 0) return "#0072B2";
-    if (strcmp(protocol, "dolev-strong") == 0) return "#009E73";
+    static const char *const others[] = {"#56B4E9", "#E69F00", "#8C564B", "#666666"};
+    const struct proto_style *st = proto_style(protocol);
+    if (st) return st->color;
     unsigned h = 0;
     for (const char *p = protocol; *p; p++)
         h = h * 31u + (unsigned char)*p;
@@ -580,9 +640,84 @@ const char *plot_protocol_color(const char *protocol) {
 }
 
 int plot_protocol_dash(const char *protocol) {
-    static const int by_rank[] = {1, 1, 2, 4, 3};
-    int r = plot_protocol_rank(protocol);
-    return r < 5 ? by_rank[r] : 5;
+    const struct proto_style *st = proto_style(protocol);
+    return st ? st->dash : 6;
+}
+
+int plot_protocol_point(const char *protocol) {
+    const struct proto_style *st = proto_style(protocol);
+    return st ? st->pt : 15;
+}
+
+/* ---- times: seconds, or clock time for replayed clock-time input ---- */
+
+const char *plot_time_text(double t_s, bool clock, char *buf, size_t size) {
+    if (clock) {
+        long m = (long)floor(t_s / 60.0 + 0.5);
+        snprintf(buf, size, "%02ld:%02ld", (m / 60) % 24, m % 60);
+    } else {
+        snprintf(buf, size, "%g s", t_s);
+    }
+    return buf;
+}
+
+void plot_clock_tics(FILE *gp, char axis, double lo, double hi, bool labels) {
+    static const double steps_min[] = {1, 2, 5, 10, 15, 30, 60, 120, 240};
+    double step = 240 * 60.0;
+    for (size_t i = 0; i < sizeof steps_min / sizeof steps_min[0]; i++)
+        if ((hi - lo) / (steps_min[i] * 60.0) <= 8) {
+            step = steps_min[i] * 60.0;
+            break;
+        }
+    fprintf(gp, "set %ctics (", axis);
+    char b[32];
+    int k = 0;
+    for (double t = ceil(lo / step) * step; t <= hi && k < 64; t += step, k++)
+        fprintf(gp, "%s\"%s\" %.9g", k ? ", " : "",
+                labels ? plot_time_text(t, true, b, sizeof b) : "", t);
+    fputs(")\n", gp);
+}
+
+void plot_summed_words(const char *words, char *buf, size_t size) {
+    const char *per = strstr(words, " per ");
+    if (per)
+        snprintf(buf, size, "%.*s,\nsummed over every %s", (int)(per - words), words, per + 5);
+    else
+        snprintf(buf, size, "%s,\nsummed over the keys", words);
+}
+
+void plot_per_line(const char *words, char *buf, size_t size) {
+    const char *per = strstr(words, " per ");
+    if (per)
+        snprintf(buf, size, "%.*s\n%s", (int)(per - words), words, per + 1);
+    else
+        snprintf(buf, size, "%s", words);
+}
+
+/* ---- the scenario file (table scenarios, schema 6) ---- */
+
+bool plot_scenario_meta(struct plot_ctx *c, const char *scenario, struct plot_meta *m) {
+    memset(m, 0, sizeof *m);
+    if (!plot_table_exists(c, "scenarios")) return false;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT seed, duration_ns, faults, coalesce(window_aggregate, ''),"
+                           " coalesce(window_value, '') FROM scenarios WHERE scenario_hash ="
+                           " (SELECT r.scenario_hash FROM runs r WHERE r.scenario = ?1"
+                           " ORDER BY r.id DESC LIMIT 1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        m->known = true;
+        m->seed = sqlite3_column_int64(st, 0);
+        m->duration_s = (double)sqlite3_column_int64(st, 1) / 1e9;
+        plot_text(m->faults, sizeof m->faults, st, 2);
+        plot_text(m->aggregate, sizeof m->aggregate, st, 3);
+        plot_text(m->window_value, sizeof m->window_value, st, 4);
+    }
+    sqlite3_finalize(st);
+    return m->known;
 }
 
 double plot_sd(int64_t n, double mean, double mean_sq) {
@@ -597,7 +732,7 @@ unsigned long long plot_seed(sqlite3_int64 v) {
 
 /* ---- the driver ---- */
 
-static int mkdir_p(const char *dir, struct ft_error *err) {
+int plot_mkdir(const char *dir, struct ft_error *err) {
     char buf[PLOT_PATH_MAX];
     if (strlen(dir) >= sizeof buf) return ft_fail(err, FT_ELIMIT, "output directory path too long");
     strcpy(buf, dir);
@@ -688,7 +823,7 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
                        o->only);
     struct plot_ctx c = {.opt = o, .rep = rep, .err = err};
     int rc = open_db(&c);
-    if (!rc) rc = mkdir_p(o->out_dir, err);
+    if (!rc) rc = plot_mkdir(o->out_dir, err);
     for (uint32_t i = 0; !rc && i < plot_nfamilies; i++)
         if (family_wanted(o->only, plot_families[i])) rc = family_fns[i](&c);
     sqlite3_close(c.db);

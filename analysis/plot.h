@@ -29,6 +29,8 @@ struct plot_options {
     const char *only;    /* NULL: every figure; else a figure's name or its family */
     const char *gnuplot; /* NULL: "gnuplot" from PATH */
     FILE *notes;         /* one line per skipped figure (NULL: quiet) */
+    int width, height;   /* > 0: every figure this size in pixels (else its own) */
+    double font_scale;   /* text size factor (0: 1) */
 };
 
 struct plot_report {
@@ -44,15 +46,28 @@ int plot_all(const struct plot_options *o, struct plot_report *rep, struct ft_er
 
 /* True when --only NAME names a family or one of its figures (FAMILY-...). */
 bool plot_only_known(const char *only);
+
+/* Creates dir and its parents when missing. 0, or FT_EIO / FT_ELIMIT with err filled. */
+int plot_mkdir(const char *dir, struct ft_error *err);
+
 /* The figure families, in the order they are drawn (for --help and docs). */
 extern const char *const plot_families[];
 extern const uint32_t plot_nfamilies;
 
 /* ---- shared with diagram.c: one gnuplot session over scripts already on disk ---- */
 
-/* The `set terminal` line for a format at width x height pixels (vector formats get
- * the same proportions), using the gnuplot string variable `fnt` for the font. */
+/* The size variables of a script: width, height (pixels) and fs (font scale). */
+void plot_gp_size(FILE *gp, int width, int height, double font_scale);
+/* The `set terminal` line for a format at width x height pixels, after plot_gp_size,
+ * with what makes SVG and PDF look as the PNG does (the same text, point and line sizes
+ * relative to the figure): variables funit and pscale (multiply every `ps` by pscale),
+ * the function f(pt) giving the font at pt points times fs, and fnt = f(12). */
 void plot_gp_terminal(FILE *gp, enum plot_format f);
+/* Parses --size: "WxH" (each 200..10000 pixels) or "slide" (1280x720, 16:9).
+ * Returns 0 or -1. */
+int plot_size_parse(const char *s, int *width, int *height);
+/* Parses --font-scale: a number in [0.5, 4]. Returns 0 or -1. */
+int plot_font_scale_parse(const char *s, double *out);
 /* Writes s as a double-quoted gnuplot string literal. */
 void plot_gp_str(FILE *gp, const char *s);
 /* Runs one gnuplot in dir and loads each script names[i] + ".gp" in turn (reset in

@@ -9,7 +9,7 @@
 
 #include "plot_internal.h"
 
-#define CMP_ROWS_MAX (PLOT_PANELS_MAX * PLOT_SERIES_MAX)
+#define CMP_ROWS_MAX (64u * PLOT_SERIES_MAX)
 
 /* Runs of a scenario's newest file version; `r` is the runs alias. */
 #define LATEST_HASH                                                                                \
@@ -25,12 +25,23 @@ static const char *plain_runs(const struct plot_ctx *c) {
     return " 1";
 }
 
-/* ---- (a) comparison: lost and duplicated per protocol, one panel per scenario ---- */
+/* ---- (a) comparison: lost and duplicated per protocol, one panel per scenario with a
+ * failure; the scenarios without one are named under the panels, never dropped silently ---- */
+
+#define CMP_SCENARIOS_MAX 64u
 
 struct cmp_row {
     char scenario[PLOT_TEXT_MAX], protocol[PLOT_TEXT_MAX];
     int64_t runs;
     double sent, delivered, lost, lost_sd, dup, dup_sd;
+};
+
+/* A scenario's failures: the faults its file injects (table scenarios), or, for a
+ * database without that table, what its runs show (a crash, a record lost or
+ * duplicated). */
+struct cmp_scenario {
+    char name[PLOT_TEXT_MAX], faults[128];
+    bool failure, left_out; /* left_out: a failure past the PLOT_PANELS_MAX drawn */
 };
 
 static int cmp_order(const void *a, const void *b) {
@@ -56,9 +67,7 @@ static int cmp_read(struct plot_ctx *c, struct cmp_row *rows, uint32_t *n) {
     *n = 0;
     while ((rc = plot_step(c, st)) == 1) {
         if (*n == CMP_ROWS_MAX) {
-            rc = ft_fail(c->err, FT_ELIMIT,
-                         "comparison: more than %u (scenario, protocol) "
-                         "pairs",
+            rc = ft_fail(c->err, FT_ELIMIT, "comparison: more than %u (scenario, protocol) pairs",
                          CMP_ROWS_MAX);
             break;
         }
@@ -79,7 +88,60 @@ static int cmp_read(struct plot_ctx *c, struct cmp_row *rows, uint32_t *n) {
     return 0;
 }
 
-static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t index, bool key) {
+/* Whether the scenario's runs show a failure (for databases without table scenarios). */
+static int cmp_runs_fail(struct plot_ctx *c, const char *scenario, bool *fail) {
+    char sql[768];
+    snprintf(sql, sizeof sql,
+             "SELECT EXISTS (SELECT 1 FROM runs r JOIN outcomes o ON o.run_id = r.id WHERE"
+             " r.scenario = ?1 AND %s AND" LATEST_HASH
+             " AND (o.lost > 0 OR o.duplicated > 0 OR o.crashes > 0))",
+             plain_runs(c));
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c, sql, &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
+    rc = plot_step(c, st);
+    *fail = rc == 1 && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int cmp_classify(struct plot_ctx *c, const struct cmp_row *rows, uint32_t n,
+                        struct cmp_scenario *sc, uint32_t *nsc) {
+    *nsc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i && strcmp(rows[i].scenario, rows[i - 1].scenario) == 0) continue;
+        if (*nsc == CMP_SCENARIOS_MAX)
+            return ft_fail(c->err, FT_ELIMIT, "comparison: more than %u scenarios",
+                           CMP_SCENARIOS_MAX);
+        struct cmp_scenario *s = &sc[(*nsc)++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->name, sizeof s->name, "%s", rows[i].scenario);
+        struct plot_meta meta;
+        if (plot_scenario_meta(c, s->name, &meta)) {
+            snprintf(s->faults, sizeof s->faults, "%s", meta.faults);
+            s->failure = meta.faults[0] != '\0';
+        } else {
+            int rc = cmp_runs_fail(c, s->name, &s->failure);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+/* Two-line protocol names for the x axis of a narrow panel. */
+static void short_protocol(const char *p, char *buf, size_t size) {
+    const char *dash = strstr(p, "-once");
+    if (dash && dash[5] == '-')
+        snprintf(buf, size, "%.*s\n%s", (int)(dash + 5 - p), p, dash + 6);
+    else if (dash && dash > p)
+        snprintf(buf, size, "%.*s\n%s", (int)(dash + 1 - p), p, dash + 1);
+    else
+        snprintf(buf, size, "%s", p);
+}
+
+static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t index,
+                      const char *faults) {
     double top = 0;
     int64_t runs_min = rows[0].runs, runs_max = rows[0].runs;
     for (uint32_t i = 0; i < n; i++) {
@@ -87,77 +149,146 @@ static void cmp_panel(FILE *gp, const struct cmp_row *rows, uint32_t n, uint32_t
         if (rows[i].runs < runs_min) runs_min = rows[i].runs;
         if (rows[i].runs > runs_max) runs_max = rows[i].runs;
     }
-    char title[3 * PLOT_TEXT_MAX + 64], seeds[48];
+    char title[4 * PLOT_TEXT_MAX + 200], seeds[48];
     if (runs_min == runs_max)
         snprintf(seeds, sizeof seeds, "%lld seed%s", (long long)runs_min, runs_min == 1 ? "" : "s");
     else
         snprintf(seeds, sizeof seeds, "%lld-%lld seeds", (long long)runs_min, (long long)runs_max);
-    snprintf(title, sizeof title, "%s\n%s, %.0f records sent per run", rows[0].scenario, seeds,
-             rows[0].sent);
+    snprintf(title, sizeof title, "%s\n%s%s%s, %.0f sent per run", rows[0].scenario, faults,
+             faults[0] ? "; " : "", seeds, rows[0].sent);
     fputs("set title ", gp);
     plot_gp_str(gp, title);
-    fprintf(gp, "\nset xrange [-0.6:%u.6]\nset yrange [0:%.6g]\nset xtics (", n - 1,
-            top > 0 ? top * 1.3 : 1.0);
+    /* at most five y tics: the least step of 1, 2 or 5 times a power of ten above ymax/5 */
+    double ymax = top > 0 ? top * 1.3 : 1.0, r = ymax / 5, p = pow(10, floor(log10(r)));
+    double step = r <= p ? p : r <= 2 * p ? 2 * p : r <= 5 * p ? 5 * p : 10 * p;
+    fprintf(gp, "\nset xrange [-0.6:%u.6]\nset yrange [0:%.6g]\nset ytics %.6g\nset xtics (", n - 1,
+            ymax, step);
     for (uint32_t i = 0; i < n; i++) {
+        char two[PLOT_TEXT_MAX + 2];
+        short_protocol(rows[i].protocol, two, sizeof two);
         fputs(i ? ", " : "", gp);
-        plot_gp_str(gp, rows[i].protocol);
+        plot_gp_str(gp, two);
         fprintf(gp, " %u", i);
     }
-    fprintf(gp, ")\n%s\n",
-            key ? "set key at screen 0.5, screen 1 - 34.0/height center top horizontal maxrows 1"
-                : "unset key");
     fprintf(gp,
-            "plot \"comparison.dat\" index %u using ($1-bw/2):6:(bw) with boxes lc rgb c_lost "
+            ")\nplot \"comparison.dat\" index %u using ($1-bw/2):6:(bw) with boxes lc rgb c_lost "
             "title \"lost\", \\\n"
             "     \"\" index %u using ($1+bw/2):8:(bw) with boxes lc rgb c_dup "
             "title \"duplicated (extra copies)\", \\\n"
             "     \"\" index %u using ($1-bw/2):($6-$7):(0):($7 > 0 ? 2*$7 : NaN) with vectors "
-            "heads size screen 0.008,90 lc rgb \"#000000\" notitle, \\\n"
+            "heads size screen 0.006,90 lc rgb \"#000000\" notitle, \\\n"
             "     \"\" index %u using ($1+bw/2):($8-$9):(0):($9 > 0 ? 2*$9 : NaN) with vectors "
-            "heads size screen 0.008,90 lc rgb \"#000000\" notitle, \\\n"
-            "     \"\" index %u using ($1-bw/2):($6+$7):(lab($6)) with labels offset 0,0.8 "
-            "notitle, \\\n"
-            "     \"\" index %u using ($1+bw/2):($8+$9):(lab($8)) with labels offset 0,0.8 "
-            "notitle\n",
+            "heads size screen 0.006,90 lc rgb \"#000000\" notitle, \\\n"
+            "     \"\" index %u using ($1-bw/2):($6+$7):(lab($6)) with labels offset 0,0.7 "
+            "font f(10) notitle, \\\n"
+            "     \"\" index %u using ($1+bw/2):($8+$9):(lab($8)) with labels offset 0,0.7 "
+            "font f(10) notitle\n",
             index, index, index, index, index, index);
 }
 
-static int cmp_write(struct plot_ctx *c, const struct cmp_row *rows, uint32_t n, uint32_t npanels) {
-    uint32_t cols = npanels < 2 ? npanels : 2, nrows = (npanels + cols - 1) / cols;
-    struct plot_fig f;
-    int rc = plot_fig_open(c, &f, "comparison",
-                           "records lost and duplicated per protocol, one panel per scenario",
-                           (int)(cols * 760), (int)(nrows * 450 + 130));
-    if (rc) return rc;
-    fputs("# One block per scenario (gnuplot index 0, 1, ...), one line per protocol. Means\n"
-          "# over the seeds of the scenario's newest file version, sd = sample standard\n"
-          "# deviation over those seeds.\n"
-          "# columns: 1 x  2 protocol  3 runs  4 sent  5 delivered  6 lost  7 lost_sd\n"
-          "#          8 duplicated  9 duplicated_sd\n",
-          f.dat);
+/* The names of the scenarios without a failure, for the note under the panels. */
+static void cmp_note(const struct cmp_scenario *sc, uint32_t nsc, bool left_out, char *buf,
+                     size_t size) {
+    size_t k = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < nsc && k < size; i++)
+        if (left_out ? sc[i].left_out : !sc[i].failure && !sc[i].left_out)
+            k += (size_t)snprintf(buf + k, size - k, "%s%s", k ? ", " : "", sc[i].name);
+}
+
+static bool cmp_drawn(const struct cmp_scenario *sc, uint32_t nsc, const char *name) {
+    for (uint32_t i = 0; i < nsc; i++)
+        if (strcmp(sc[i].name, name) == 0) return sc[i].failure;
+    return false;
+}
+
+static const char *cmp_faults(const struct cmp_scenario *sc, uint32_t nsc, const char *name) {
+    for (uint32_t i = 0; i < nsc; i++)
+        if (strcmp(sc[i].name, name) == 0) return sc[i].faults;
+    return "";
+}
+
+/* Panels of about 460 x 340 pixels in a grid close to 16:9: cols / rows ~ 1.3. */
+static void cmp_grid(uint32_t npanels, uint32_t *cols, uint32_t *rows) {
+    uint32_t k = 1;
+    while (k * k * 10 < npanels * 13)
+        k++;
+    *cols = k < npanels ? k : npanels;
+    *rows = (npanels + *cols - 1) / *cols;
+}
+
+static void cmp_header(FILE *gp, uint32_t npanels, const char *note) {
+    uint32_t cols, nrows;
+    cmp_grid(npanels, &cols, &nrows);
     fputs("c_lost = \"#D55E00\"\nc_dup = \"#CC79A7\"\nbw = 0.38\n"
           "lab(v) = v == int(v) ? sprintf(\"%d\", int(v)) : sprintf(\"%.1f\", v)\n"
           "set style fill solid 0.85 border -1\nset grid ytics lc rgb \"#dddddd\"\n"
-          "set ylabel \"records per run (mean)\"\nset xtics scale 0\n",
-          f.gp);
-    fprintf(f.gp,
-            "set multiplot layout %u,%u title \"Records lost and duplicated per protocol "
-            "and failure scenario (mean over seeds, error bars: +-1 sd)\" margins 0.06, "
-            "0.99, 60.0/height, 1 - 125.0/height spacing 0.07, 115.0/height\n",
+          "unset ylabel\nunset key\nftic = f(10)\nset xtics scale 0 font ftic\n"
+          "set label 2 \"records per run (mean over the seeds)\" at screen 12.0 * fs / width, "
+          "screen 0.5 center rotate by 90\n"
+          /* the legend as objects: a key does not fit across a narrow panel */
+          "kx = 0.5\nky = 1 - 44.0 * fs / height\nkw = 26.0 * fs / width\nkh = 12.0 * fs / height\n"
+          "set object 1 rect from screen kx - 12 * kw, screen ky - kh / 2 to screen kx - 11 * kw,"
+          " screen ky + kh / 2 fc rgb c_lost fs solid 0.85 border -1 front\n"
+          "set label 3 \"lost\" at screen kx - 10.7 * kw, screen ky left\n"
+          "set object 2 rect from screen kx - 7 * kw, screen ky - kh / 2 to screen kx - 6 * kw,"
+          " screen ky + kh / 2 fc rgb c_dup fs solid 0.85 border -1 front\n"
+          "set label 4 \"duplicated (extra copies)\" at screen kx - 5.7 * kw, screen ky left\n",
+          gp);
+    char q[2400];
+    fprintf(gp, "set label 1 %s at screen 0.5, screen 16.0 * fs / height center font f(11)\n",
+            plot_q(q, sizeof q, note));
+    fprintf(gp,
+            "set multiplot layout %u,%u title \"Records lost and duplicated per protocol, in "
+            "every scenario with a failure (mean over seeds, error bars: +-1 sd)\" margins "
+            "100.0 * fs / width, 0.99, 80.0 * fs / height, 1 - 120.0 * fs / height spacing 80.0 * "
+            "fs / width, "
+            "125.0 * fs / height\n",
             nrows, cols);
-    uint32_t first = 0, panel = 0;
+}
+
+static int cmp_write(struct plot_ctx *c, const struct cmp_row *rows, uint32_t n,
+                     const struct cmp_scenario *sc, uint32_t nsc, uint32_t npanels) {
+    uint32_t cols, nrows;
+    cmp_grid(npanels, &cols, &nrows);
+    struct plot_fig f;
+    int rc = plot_fig_open(c, &f, "comparison",
+                           "records lost and duplicated per protocol, one panel per scenario "
+                           "with a failure",
+                           (int)(cols * 460 + 80), (int)(nrows * 360 + 190));
+    if (rc) return rc;
+    fputs("# One block per scenario with a failure (gnuplot index 0, 1, ...), one line per\n"
+          "# protocol. Means over the seeds of the scenario's newest file version, sd =\n"
+          "# sample standard deviation over those seeds.\n"
+          "# columns: 1 x  2 protocol  3 runs  4 sent  5 delivered  6 lost  7 lost_sd\n"
+          "#          8 duplicated  9 duplicated_sd\n",
+          f.dat);
+    char none[1024], over[1024], note[2200];
+    cmp_note(sc, nsc, false, none, sizeof none);
+    cmp_note(sc, nsc, true, over, sizeof over);
+    snprintf(note, sizeof note, "%s%s%s%s%s",
+             none[0] ? "Scenarios without a failure (not drawn): " : "", none,
+             none[0] && over[0] ? "\n" : "",
+             over[0] ? "Left out, past the panels one figure holds: " : "", over);
+    fprintf(f.dat, "# scenarios without a failure (not drawn): %s\n", none[0] ? none : "none");
+    if (over[0])
+        fprintf(f.dat, "# scenarios with a failure left out (past %u panels): %s\n",
+                PLOT_PANELS_MAX, over);
+    cmp_header(f.gp, npanels, note);
+    uint32_t first = 0;
     for (uint32_t i = 1; i <= n; i++) {
         if (i < n && strcmp(rows[i].scenario, rows[first].scenario) == 0) continue;
-        uint32_t b = plot_block(&f, "scenario %s", rows[first].scenario);
-        for (uint32_t k = first; k < i; k++) {
-            const struct cmp_row *r = &rows[k];
-            fprintf(f.dat, "%u ", k - first);
-            plot_dat_str(f.dat, r->protocol);
-            fprintf(f.dat, " %lld %.6g %.6g %.6g %.6g %.6g %.6g\n", (long long)r->runs, r->sent,
-                    r->delivered, r->lost, r->lost_sd, r->dup, r->dup_sd);
+        if (cmp_drawn(sc, nsc, rows[first].scenario)) {
+            uint32_t b = plot_block(&f, "scenario %s", rows[first].scenario);
+            for (uint32_t k = first; k < i; k++) {
+                const struct cmp_row *r = &rows[k];
+                fprintf(f.dat, "%u ", k - first);
+                plot_dat_str(f.dat, r->protocol);
+                fprintf(f.dat, " %lld %.6g %.6g %.6g %.6g %.6g %.6g\n", (long long)r->runs, r->sent,
+                        r->delivered, r->lost, r->lost_sd, r->dup, r->dup_sd);
+            }
+            cmp_panel(f.gp, rows + first, i - first, b, cmp_faults(sc, nsc, rows[first].scenario));
         }
-        cmp_panel(f.gp, rows + first, i - first, b, panel == 0);
-        panel++;
         first = i;
     }
     fputs("unset multiplot\n", f.gp);
@@ -168,26 +299,34 @@ int plot_fig_comparison(struct plot_ctx *c) {
     static const char fam[] = "comparison";
     if (!plot_wanted(c, fam, fam)) return 0;
     struct cmp_row *rows = malloc(CMP_ROWS_MAX * sizeof *rows);
-    if (!rows) return ft_fail(c->err, FT_ENOMEM, "out of memory");
-    uint32_t n = 0;
-    int rc = cmp_read(c, rows, &n);
-    uint32_t npanels = 0, keep = 0;
-    for (uint32_t i = 0; !rc && i < n; i++) {
-        bool fresh = i == 0 || strcmp(rows[i].scenario, rows[i - 1].scenario) != 0;
-        if (fresh && npanels == PLOT_PANELS_MAX) {
-            plot_skip(c, fam, "only the first %u scenarios fit one figure; %s and later left out",
-                      PLOT_PANELS_MAX, rows[i].scenario);
-            break;
-        }
-        npanels += fresh;
-        keep = i + 1;
+    struct cmp_scenario *sc = malloc(CMP_SCENARIOS_MAX * sizeof *sc);
+    if (!rows || !sc) {
+        free(rows);
+        free(sc);
+        return ft_fail(c->err, FT_ENOMEM, "out of memory");
     }
-    if (!rc && keep == 0)
+    uint32_t n = 0, nsc = 0, npanels = 0;
+    int rc = cmp_read(c, rows, &n);
+    if (!rc) rc = cmp_classify(c, rows, n, sc, &nsc);
+    for (uint32_t i = 0; !rc && i < nsc; i++) {
+        if (sc[i].failure && npanels == PLOT_PANELS_MAX) {
+            sc[i].failure = false; /* named in the figure and in a note */
+            sc[i].left_out = true;
+            plot_note(c, fam, "%s left out: more than %u scenarios with a failure", sc[i].name,
+                      PLOT_PANELS_MAX);
+        }
+        npanels += sc[i].failure;
+    }
+    if (!rc && n == 0) {
         rc = plot_skip(c, fam, "no runs with outcomes in %s (ftsim run --db fills them)",
                        c->opt->db);
-    else if (!rc)
-        rc = cmp_write(c, rows, keep, npanels);
+    } else if (!rc && npanels == 0) {
+        rc = plot_skip(c, fam, "no scenario in %s injects a failure", c->opt->db);
+    } else if (!rc) {
+        rc = cmp_write(c, rows, n, sc, nsc, npanels);
+    }
     free(rows);
+    free(sc);
     return rc;
 }
 
@@ -386,7 +525,7 @@ static int sweep_write(struct plot_ctx *c, const struct sweep_pt *pts, uint32_t 
         plot_q(q, sizeof q, label);
         int w = snprintf(plot_lost + kl, sizeof plot_lost - kl,
                          "%s\"%s.dat\" index %u using 2:4:5 with yerrorbars lc rgb \"%s\" pt 7 "
-                         "ps 1.3 lw 1.5 title %s",
+                         "ps 1.3*pscale lw 1.5 title %s",
                          s ? ", \\\n     " : "", name, b, col, q);
         if (w > 0 && (size_t)w < sizeof plot_lost - kl) kl += (size_t)w;
         w = snprintf(plot_dup + kd, sizeof plot_dup - kd,

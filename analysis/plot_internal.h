@@ -12,7 +12,7 @@
 #include "plot.h"
 
 #define PLOT_SERIES_MAX 16u /* lines or bar groups one panel draws */
-#define PLOT_PANELS_MAX 12u /* scenarios side by side in one figure */
+#define PLOT_PANELS_MAX 24u /* scenarios side by side in one figure */
 
 struct plot_ctx {
     sqlite3 *db;
@@ -104,6 +104,31 @@ const char *plot_protocol_color(const char *protocol);
 /* A dash type for a protocol's line: later protocols dashed, so a line drawn over an
  * identical earlier one leaves it visible (gnuplot dt). */
 int plot_protocol_dash(const char *protocol);
+/* A point type (gnuplot pt) per protocol or algorithm: with the colour and the dash,
+ * no two protocols share a style. */
+int plot_protocol_point(const char *protocol);
+/* A time as "12.5 s", or as clock time "HH:MM" (clock: input replayed from clock times,
+ * simulated seconds since midnight). Returns buf. */
+#define PLOT_CLOCK_FROM_S 3600.0 /* data starting this late is clock time */
+const char *plot_time_text(double t_s, bool clock, char *buf, size_t size);
+/* Explicit tics on axis ('x' or 'y') every 1, 2, 5, ... 240 minutes (about 8 over
+ * [lo, hi]), labelled HH:MM (or unlabelled, for a panel above another). */
+void plot_clock_tics(FILE *gp, char axis, double lo, double hi, bool labels);
+/* What the results store knows of a scenario's newest file (table scenarios, schema
+ * 6); known false for an older database or a file stored only in sweep points. */
+struct plot_meta {
+    bool known;
+    sqlite3_int64 seed; /* the file's seed: (the seed `ftsim run` uses) */
+    double duration_s;  /* the source's duration; 0: none */
+    char faults[128];   /* "crash,drop", "" */
+    char aggregate[16]; /* "count", "mean", ...; "" without a window query */
+    char window_value[160];
+};
+bool plot_scenario_meta(struct plot_ctx *c, const char *scenario, struct plot_meta *m);
+/* words with a line break before " per " (an axis label: "count of log lines\nper host"). */
+void plot_per_line(const char *words, char *buf, size_t size);
+/* The same words for a sum over keys: "count of log lines,\nsummed over every host". */
+void plot_summed_words(const char *words, char *buf, size_t size);
 /* Sample standard deviation from n, the mean and the mean of squares (0 when n < 2). */
 double plot_sd(int64_t n, double mean, double mean_sq);
 /* A uint64 seed stored as int64 bits, back to unsigned. */

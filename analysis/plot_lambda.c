@@ -1,7 +1,7 @@
 /* (f) The lambda architecture (table lambda_views, schema v4; docs/plots.md): for each
- * scenario, the least seed's run of every protocol, three panels over processing time:
- * the served view's total against the reference (records created so far), the
- * difference served - reference (above zero: duplicates the speed layer counted, until
+ * scenario, every protocol's run on the file's seed (else the least), three panels over
+ * processing time: the served view's total against the reference (records created so
+ * far), the difference served - reference (above zero: duplicates the speed layer counted, until
  * a batch view recomputed from the lake corrects them; below: records in flight), and
  * the staleness of the served view with the age of the batch view it uses. */
 #include <stdlib.h>
@@ -17,16 +17,21 @@ struct lam_run {
     char protocol[PLOT_TEXT_MAX];
 };
 
-/* The runs to draw: per protocol, the least seed with lambda rows. */
+/* The runs to draw: per protocol, the file's seed (table scenarios), else the least, with
+ * lambda rows. */
 static int lam_runs(struct plot_ctx *c, const char *scenario, struct lam_run *runs, uint32_t *n) {
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
                           "SELECT r.id, r.seed, r.protocol FROM runs r WHERE r.scenario = ?1"
                           " AND" PLOT_PLAIN_LATEST " AND EXISTS (SELECT 1 FROM lambda_views v"
-                          " WHERE v.run_id = r.id) ORDER BY r.protocol, r.seed < 0, r.seed",
+                          " WHERE v.run_id = r.id) ORDER BY r.protocol, r.seed = ?2 DESC,"
+                          " r.seed < 0, r.seed",
                           &st);
     if (rc) return rc;
+    struct plot_meta meta; /* the file's own seed first (table scenarios), as ftsim run */
+    bool known = plot_scenario_meta(c, scenario, &meta);
     sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, known ? meta.seed : 0);
     *n = 0;
     while ((rc = plot_step(c, st)) == 1 && *n < LAMBDA_PROTOCOLS_MAX) {
         char proto[PLOT_TEXT_MAX];
@@ -108,8 +113,9 @@ static int lam_write(struct plot_ctx *c, const char *scenario, const struct lam_
     int rc = plot_fig_open(c, &f, name, "lambda architecture: served view vs reference, staleness",
                            1300, 1100);
     if (rc) return rc;
-    fputs("# One block per protocol (its least seed), the total over all keys: 1 t_s  2 served\n"
-          "# (batch view + speed view)  3 reference (records created by t)  4 served -\n"
+    fputs("# One block per protocol (the file's seed, else its least), the total over all\n"
+          "# keys: 1 t_s  2 served (batch view + speed view)  3 reference (records created\n"
+          "# by t)  4 served -\n"
           "# reference  5 staleness_s (t - newest event served)  6 batch view age_s.\n",
           f.dat);
     double tmax = 0;

@@ -1,8 +1,11 @@
-/* Figures over simulated time and latency: (c) throughput and end-to-end latency per
- * bucket of one seed, every protocol, with the run's crashes, restarts and partitions
- * marked (tables timeseries, markers); (d) the end-to-end latency CDF per protocol,
- * each percentile averaged over the seeds (table latency_quantiles). Only plain runs
- * (params '') of a scenario's newest file version are drawn. */
+/* Figures over simulated time (docs/plots.md): (c) timeseries-SCENARIO, for one seed
+ * (the file's own when stored, table scenarios), every protocol: records made visible
+ * per second, a lane per fault (a node down, the network partitioned, partitions moved,
+ * messages a drop: rule removed) and the latency record -> sink row, the x axis over
+ * the data's span (clock time for clock-time input), the drain after the source's end
+ * left out (its partial bins would look like a failure) and said so. Only plain runs
+ * (params '') of a scenario's newest file version are drawn. The latency CDF is in
+ * plot_latency.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +13,22 @@
 #include "grow.h"
 #include "plot_internal.h"
 
-#define MARKERS_MAX 64u
+#define MARKERS_MAX 256u
+#define LANES_MAX 8u
+#define TS_BUCKETS_MAX 100000u
+
+struct ts_bucket {
+    double t0, w, tput, p50, p99; /* s, s, records/s, ms, ms (p50 <= 0: nothing visible) */
+    int64_t visible, in_flight, retries;
+};
 
 struct ts_run {
     sqlite3_int64 id;
     char protocol[PLOT_TEXT_MAX];
+    struct ts_bucket *b;
+    size_t n, drawn;         /* buckets; the first `drawn` end by the source's end */
+    int64_t drained_visible; /* rows made visible in the buckets left out */
+    int same_tput, same_lat; /* index of an earlier run with the same series, or -1 */
 };
 
 static int run_order(const void *a, const void *b) {
@@ -23,21 +37,21 @@ static int run_order(const void *a, const void *b) {
     return d ? d : strcmp(x->protocol, y->protocol);
 }
 
-/* The runs of (scenario, seed) that have rows in `table`, in protocol order. */
-static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, const char *table,
+/* The runs of (scenario, seed) with time series, in protocol order. */
+static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
                    struct ts_run *runs, uint32_t *n) {
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT r.id, r.protocol FROM runs r WHERE r.scenario = ?1 AND r.seed = ?2 "
-             "AND" PLOT_PLAIN_LATEST " AND EXISTS (SELECT 1 FROM %s t WHERE t.run_id = r.id)",
-             table);
     sqlite3_stmt *st;
-    int rc = plot_prepare(c, sql, &st);
+    int rc = plot_prepare(c,
+                          "SELECT r.id, r.protocol FROM runs r WHERE r.scenario = ?1 AND"
+                          " r.seed = ?2 AND" PLOT_PLAIN_LATEST
+                          " AND EXISTS (SELECT 1 FROM timeseries t WHERE t.run_id = r.id)",
+                          &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, seed);
     *n = 0;
     while ((rc = plot_step(c, st)) == 1 && *n < PLOT_SERIES_MAX) {
+        memset(&runs[*n], 0, sizeof runs[*n]);
         runs[*n].id = sqlite3_column_int64(st, 0);
         plot_text(runs[*n].protocol, sizeof runs[*n].protocol, st, 1);
         (*n)++;
@@ -47,15 +61,7 @@ static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
     return rc < 0 ? rc : 0;
 }
 
-/* ---- (c) timeseries ---- */
-
-struct ts_extent {
-    double t_max_s; /* end of the last bucket in which anything happened */
-    double lat_min_ms, lat_max_ms, tput_max;
-};
-
-static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run *r,
-                    struct ts_extent *x) {
+static int read_buckets(struct plot_ctx *c, struct ts_run *r) {
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
                           "SELECT bucket_start_ns, bucket_ns, visible, throughput_per_s,"
@@ -64,44 +70,47 @@ static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run 
                           &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, r->id);
-    FILE *dat = f->dat;
-    plot_block(f, "%s (run %lld)", r->protocol, (long long)r->id);
+    size_t cap = 0;
     while ((rc = plot_step(c, st)) == 1) {
-        double t0 = (double)sqlite3_column_int64(st, 0) / 1e9;
-        double w = (double)sqlite3_column_int64(st, 1) / 1e9;
-        int64_t visible = sqlite3_column_int64(st, 2);
-        double tput = sqlite3_column_double(st, 3);
-        double p50 = (double)sqlite3_column_int64(st, 4) / 1e6;
-        double p99 = (double)sqlite3_column_int64(st, 5) / 1e6;
-        /* a drain tail with nothing visible, in flight or retried is not drawn */
-        if (visible > 0 || sqlite3_column_int64(st, 6) > 0 || sqlite3_column_int64(st, 7) > 0)
-            x->t_max_s = fmax(x->t_max_s, t0 + w);
-        x->tput_max = fmax(x->tput_max, tput);
-        fprintf(dat, "%.9g %.9g %.6g ", t0 + w / 2, w, tput);
-        if (visible > 0 && p50 > 0) {
-            x->lat_min_ms = fmin(x->lat_min_ms, p50);
-            x->lat_max_ms = fmax(x->lat_max_ms, p99);
-            fprintf(dat, "%.6g %.6g", p50, p99);
-        } else {
-            fputs("NaN NaN", dat); /* no record became visible: no latency to draw */
+        if (r->n >= TS_BUCKETS_MAX || ft_grow((void **)&r->b, &cap, r->n + 1, sizeof *r->b, 256)) {
+            rc = ft_fail(c->err, FT_ELIMIT, "timeseries: more than %u buckets in run %lld",
+                         TS_BUCKETS_MAX, (long long)r->id);
+            break;
         }
-        fprintf(dat, " %lld %lld\n", (long long)sqlite3_column_int64(st, 6),
-                (long long)sqlite3_column_int64(st, 7));
+        struct ts_bucket *k = &r->b[r->n++];
+        k->t0 = (double)sqlite3_column_int64(st, 0) / 1e9;
+        k->w = (double)sqlite3_column_int64(st, 1) / 1e9;
+        k->visible = sqlite3_column_int64(st, 2);
+        k->tput = sqlite3_column_double(st, 3);
+        k->p50 = k->visible > 0 ? (double)sqlite3_column_int64(st, 4) / 1e6 : 0;
+        k->p99 = k->visible > 0 ? (double)sqlite3_column_int64(st, 5) / 1e6 : 0;
+        k->in_flight = sqlite3_column_int64(st, 6);
+        k->retries = sqlite3_column_int64(st, 7);
     }
     sqlite3_finalize(st);
     return rc < 0 ? rc : 0;
 }
 
+static bool active(const struct ts_bucket *k) {
+    return k->visible > 0 || k->in_flight > 0 || k->retries > 0;
+}
+
+/* ---- markers: the run's faults and what followed them ---- */
+
 struct ts_marker {
     double t_s;
-    char kind[16], node[PLOT_TEXT_MAX];
+    char kind[16], node[PLOT_TEXT_MAX], label[PLOT_TEXT_MAX];
 };
 
 static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n, double span_s,
                       struct ts_marker *m, uint32_t *nm) {
     *nm = 0;
     if (!plot_table_exists(c, "markers")) return 0;
-    char sql[512] = "SELECT t_ns, kind, coalesce(node, '') FROM markers WHERE run_id IN (";
+    bool label = plot_column_exists(c, "markers", "label");
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "SELECT t_ns, kind, coalesce(node, ''), %s FROM markers WHERE run_id IN (",
+             label ? "coalesce(label, '')" : "''");
     for (uint32_t i = 0; i < n; i++) {
         size_t k = strlen(sql);
         snprintf(sql + k, sizeof sql - k, "%s%lld", i ? "," : "", (long long)runs[i].id);
@@ -111,13 +120,14 @@ static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n,
     int rc = plot_prepare(c, sql, &st);
     if (rc) return rc;
     while ((rc = plot_step(c, st)) == 1 && *nm < MARKERS_MAX) {
-        struct ts_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", ""};
+        struct ts_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", "", ""};
         plot_text(k.kind, sizeof k.kind, st, 1);
         plot_text(k.node, sizeof k.node, st, 2);
+        plot_text(k.label, sizeof k.label, st, 3);
         bool near = false; /* the same event in another protocol's run, a moment apart */
         for (uint32_t i = 0; i < *nm && !near; i++)
             near = strcmp(m[i].kind, k.kind) == 0 && strcmp(m[i].node, k.node) == 0 &&
-                   fabs(m[i].t_s - k.t_s) <= 0.01 * span_s;
+                   strcmp(m[i].label, k.label) == 0 && fabs(m[i].t_s - k.t_s) <= 0.01 * span_s;
         if (!near) m[(*nm)++] = k;
     }
     sqlite3_finalize(st);
@@ -125,265 +135,439 @@ static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n,
 }
 
 static const char *marker_color(const char *kind) {
-    if (strcmp(kind, "crash") == 0) return "#C00000";
+    if (strcmp(kind, "crash") == 0 || strcmp(kind, "drop") == 0) return "#C00000";
     if (strcmp(kind, "restart") == 0) return "#007A3D";
     if (strcmp(kind, "partition") == 0) return "#B8860B";
     if (strcmp(kind, "rebalance") == 0) return "#7B2FA0";
     return "#1F5FA0"; /* heal */
 }
 
-/* Vertical lines for every marker, labels in the top panel, shaded spans while a node
- * is down (crash -> its restart) or the network is partitioned (partition -> heal). */
-static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t n, double t_max) {
+/* The fault lanes, top to bottom: the network partitioned, each node that crashed
+ * (down until its restart), partitions moved to other workers, messages dropped by a
+ * rule. Returns how many; names[i] is lane i's label. */
+struct ts_lanes {
+    char name[LANES_MAX][PLOT_TEXT_MAX + 16];
+    char key[LANES_MAX][PLOT_TEXT_MAX + 16]; /* kind or node the lane collects */
+    uint32_t n;
+};
+
+static int lane_of(struct ts_lanes *L, const char *key, const char *name) {
+    for (uint32_t i = 0; i < L->n; i++)
+        if (strcmp(L->key[i], key) == 0) return (int)i;
+    if (L->n == LANES_MAX) return -1;
+    snprintf(L->key[L->n], sizeof L->key[L->n], "%s", key);
+    snprintf(L->name[L->n], sizeof L->name[L->n], "%s", name);
+    return (int)L->n++;
+}
+
+static void lanes_of(const struct ts_marker *m, uint32_t nm, struct ts_lanes *L) {
+    memset(L, 0, sizeof *L);
+    for (uint32_t i = 0; i < nm; i++)
+        if (strcmp(m[i].kind, "partition") == 0) lane_of(L, "partition", "network partitioned");
+    for (uint32_t i = 0; i < nm; i++)
+        if (strcmp(m[i].kind, "crash") == 0) {
+            char name[PLOT_TEXT_MAX + 16];
+            snprintf(name, sizeof name, "%s down", m[i].node);
+            lane_of(L, m[i].node, name);
+        }
+    for (uint32_t i = 0; i < nm; i++)
+        if (strcmp(m[i].kind, "rebalance") == 0) lane_of(L, "rebalance", "partitions moved");
+    for (uint32_t i = 0; i < nm; i++)
+        if (strcmp(m[i].kind, "drop") == 0) lane_of(L, "drop", "dropped by rule");
+}
+
+/* What the lanes hold: a plot clause is written only for data that has rows (gnuplot
+ * 5.4 crashes on `with labels` whose every point is undefined). */
+struct ts_lane_has {
+    uint32_t bars, pts; /* their blocks */
+    bool bar, bar_label, drop, move, pt_label;
+};
+
+/* Bars (a node down, the network partitioned) and points (moves, drops) per lane, in
+ * two blocks; every marker also gets a thin vertical line across the panels. */
+static void lanes_dat(struct plot_fig *f, const struct ts_marker *m, uint32_t nm,
+                      struct ts_lanes *L, double x_end, struct ts_lane_has *h) {
     FILE *gp = f->gp, *dat = f->dat;
-    plot_block(f, "markers: 1 t_s  2 kind  3 node");
-    for (uint32_t i = 0; i < n; i++) {
-        fprintf(dat, "%.9g %s ", m[i].t_s, m[i].kind);
-        plot_dat_str(dat, m[i].node);
-        fputc('\n', dat);
-        const char *col = marker_color(m[i].kind);
-        fprintf(gp,
-                "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead lc rgb \"%s\" dt 2 "
-                "lw 1.5 front\n",
-                m[i].t_s, m[i].t_s, col);
-        char text[PLOT_TEXT_MAX + 32], q[2 * PLOT_TEXT_MAX + 80];
-        snprintf(text, sizeof text, "%s%s%s", m[i].kind, m[i].node[0] ? " " : "", m[i].node);
-        /* a marker close after the previous one puts its label right of its line */
-        bool close = i > 0 && m[i].t_s - m[i - 1].t_s <= 0.02 * t_max;
-        fprintf(gp,
-                "set label %s at %.9g, graph 0.97 rotate by 90 right offset %s,0 "
-                "tc rgb \"%s\" boxed front\n",
-                plot_q(q, sizeof q, text), m[i].t_s, close ? "1.5" : "-0.9", col);
+    memset(h, 0, sizeof *h);
+    h->bars = plot_block(f, "fault bars: 1 from_s  2 to_s  3 lane (1 = bottom)  4 kind  5 label"
+                            "  6 rgb");
+    bool any = false;
+    for (uint32_t i = 0; i < nm; i++) {
         bool crash = strcmp(m[i].kind, "crash") == 0, part = strcmp(m[i].kind, "partition") == 0;
         if (!crash && !part) continue;
-        double end = t_max;
-        for (uint32_t k = i + 1; k < n; k++)
+        int lane = lane_of(L, crash ? m[i].node : "partition", "");
+        double end = x_end;
+        bool ended = false;
+        for (uint32_t k = i + 1; k < nm && !ended; k++)
             if ((crash && strcmp(m[k].kind, "restart") == 0 && strcmp(m[k].node, m[i].node) == 0) ||
                 (part && strcmp(m[k].kind, "heal") == 0)) {
                 end = m[k].t_s;
-                break;
+                ended = true;
             }
-        fprintf(gp,
-                "set object rect from %.9g, graph 0 to %.9g, graph 1 behind fc rgb \"%s\" "
-                "fs solid 0.12 noborder\n",
-                m[i].t_s, end, col);
-    }
-}
-
-static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
-                    const struct ts_run *runs, uint32_t n, const char *name) {
-    struct plot_fig f;
-    int rc = plot_fig_open(c, &f, name, "throughput and end-to-end latency over simulated time",
-                           1300, 860);
-    if (rc) return rc;
-    fputs("# One block per protocol (gnuplot index 0, 1, ...), then the markers block.\n"
-          "# columns: 1 t_s (bucket middle)  2 bucket_s  3 throughput_per_s (records made\n"
-          "#          visible per second)  4 latency_p50_ms  5 latency_p99_ms (NaN: no record\n"
-          "#          became visible in the bucket)  6 in_flight  7 retries\n",
-          f.dat);
-    struct ts_extent x = {0, INFINITY, 0, 0};
-    for (uint32_t i = 0; !rc && i < n; i++)
-        rc = ts_block(c, &f, &runs[i], &x);
-    struct ts_marker *m = malloc(MARKERS_MAX * sizeof *m);
-    uint32_t nm = 0;
-    if (!rc && !m) rc = ft_fail(c->err, FT_ENOMEM, "out of memory");
-    if (!rc) rc = ts_markers(c, runs, n, x.t_max_s, m, &nm);
-    for (uint32_t i = 0; i < nm; i++)
-        x.t_max_s = fmax(x.t_max_s, m[i].t_s * 1.02);
-    if (x.t_max_s <= 0) x.t_max_s = 1;
-    if (rc) {
-        free(m);
-        plot_fig_abort(c, &f);
-        return rc;
-    }
-    char title[256], q[600];
-    snprintf(title, sizeof title,
-             "%s, seed %llu: records made visible and their end-to-end latency over time", scenario,
-             plot_seed(seed));
-    fprintf(f.gp,
-            "set multiplot layout 2,1 title %s\n"
-            "set lmargin 12\nset rmargin 4\nset grid lc rgb \"#dddddd\"\n"
-            "set style textbox opaque noborder\n"
-            "set key outside top center horizontal\nset xrange [0:%.9g]\n",
-            plot_q(q, sizeof q, title), x.t_max_s);
-    ts_marks_gp(&f, m, nm, x.t_max_s);
-    free(m);
-    fprintf(f.gp,
-            "set xlabel \"simulated time (s)\"\nset ylabel \"throughput (records/s)\"\n"
-            "set yrange [0:%.6g]\nplot ",
-            x.tput_max > 0 ? x.tput_max * 1.15 : 1.0);
-    for (uint32_t i = 0; i < n; i++)
-        fprintf(f.gp,
-                "%s\"%s.dat\" index %u using 1:3 with lines lw 2 dt %d lc rgb \"%s\" "
-                "title \"%s\"",
-                i ? ", \\\n     " : "", name, i, plot_protocol_dash(runs[i].protocol),
-                plot_protocol_color(runs[i].protocol), runs[i].protocol);
-    bool logy = x.lat_max_ms > 0 && x.lat_min_ms > 0 && x.lat_max_ms / x.lat_min_ms > 30;
-    fprintf(f.gp,
-            "\nunset label\nset ylabel \"end-to-end latency (ms%s)\"\nset yrange [%s:*]\n%s"
-            "plot ",
-            logy ? ", log scale" : "", logy ? "*" : "0", logy ? "set logscale y\n" : "");
-    for (uint32_t i = 0; i < n; i++) {
-        const char *col = plot_protocol_color(runs[i].protocol);
-        fprintf(f.gp,
-                "%s\"%s.dat\" index %u using 1:4 with lines lw 2 lc rgb \"%s\" title "
-                "\"%s p50\", \\\n     \"\" index %u using 1:5 with lines lw 1.5 dt 2 lc "
-                "rgb \"%s\" title \"p99\"",
-                i ? ", \\\n     " : "", name, i, col, runs[i].protocol, i, col);
-    }
-    fputs("\nunset multiplot\n", f.gp);
-    return plot_fig_close(c, &f);
-}
-
-int plot_fig_timeseries(struct plot_ctx *c) {
-    static const char fam[] = "timeseries";
-    if (!plot_table_has_rows(c, "timeseries") || !c->has_params)
-        return plot_skip(c, fam, "no rows in table timeseries of %s", c->opt->db);
-    sqlite3_stmt *st;
-    int rc = plot_prepare(c,
-                          "SELECT r.scenario, r.seed, count(DISTINCT r.protocol) AS np"
-                          " FROM runs r WHERE" PLOT_PLAIN_LATEST
-                          " AND EXISTS (SELECT 1 FROM timeseries t WHERE t.run_id = r.id)"
-                          " GROUP BY r.scenario, r.seed"
-                          " ORDER BY r.scenario, np DESC, r.seed < 0, r.seed",
-                          &st);
-    if (rc) return rc;
-    char last[PLOT_TEXT_MAX] = "";
-    bool any = false;
-    int step = 0;
-    while (!rc && (step = plot_step(c, st)) == 1) {
-        char scn[PLOT_TEXT_MAX], slug[PLOT_TEXT_MAX], name[PLOT_NAME_MAX];
-        plot_text(scn, sizeof scn, st, 0);
-        if (any && strcmp(scn, last) == 0) continue; /* the first row: most protocols, least seed */
+        if (lane < 0) continue;
+        fprintf(dat, "%.9g %.9g %u %s ", m[i].t_s, end, L->n - (uint32_t)lane, m[i].kind);
+        plot_dat_str(dat, ended ? "" : crash ? "no restart" : "not healed");
+        fprintf(dat, " %ld\n", strtol(marker_color(m[i].kind) + 1, NULL, 16));
         any = true;
-        snprintf(last, sizeof last, "%s", scn);
-        plot_slug(scn, slug, sizeof slug);
-        snprintf(name, sizeof name, "%s-%s", fam, slug);
-        if (!plot_wanted(c, fam, name)) continue;
-        struct ts_run runs[PLOT_SERIES_MAX];
-        uint32_t n;
-        sqlite3_int64 seed = sqlite3_column_int64(st, 1);
-        rc = runs_of(c, scn, seed, "timeseries", runs, &n);
-        if (!rc) rc = ts_write(c, scn, seed, runs, n, name);
+        h->bar_label |= !ended;
     }
-    sqlite3_finalize(st);
-    if (!rc && step < 0) rc = step;
-    if (rc) return rc;
-    return any ? 0 : plot_skip(c, fam, "no plain runs (params '') with timeseries rows");
+    if (!any) fputs("NaN NaN NaN none \"\" 0\n", dat);
+    h->bar = any;
+    h->pts = plot_block(f, "fault points: 1 t_s  2 lane  3 kind  4 label");
+    any = false;
+    double last_label = -INFINITY;
+    for (uint32_t i = 0; i < nm; i++) {
+        bool drop = strcmp(m[i].kind, "drop") == 0, move = strcmp(m[i].kind, "rebalance") == 0;
+        if (!drop && !move) continue;
+        int lane = lane_of(L, m[i].kind, "");
+        if (lane < 0) continue;
+        fprintf(dat, "%.9g %u %s ", m[i].t_s, L->n - (uint32_t)lane, m[i].kind);
+        /* a label only where it does not run into the previous one (~ 1/8 of the axis) */
+        bool room = drop && m[i].t_s - last_label > x_end / 8;
+        plot_dat_str(dat, room ? m[i].label : "");
+        fputc('\n', dat);
+        if (room) last_label = m[i].t_s;
+        h->pt_label |= room;
+        h->drop |= drop;
+        h->move |= move;
+        any = true;
+    }
+    if (!any) fputs("NaN NaN none \"\"\n", dat);
+    for (uint32_t i = 0; i < nm; i++)
+        fprintf(gp,
+                "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead back lc rgb \"%s\" dt 3 "
+                "lw 1.2\n",
+                m[i].t_s, m[i].t_s, marker_color(m[i].kind));
 }
 
-/* ---- (d) latency CDF ---- */
+/* ---- extents ---- */
 
-struct cdf_pt {
-    char protocol[PLOT_TEXT_MAX];
-    double percent, ms;
-    int64_t seeds;
+struct ts_extent {
+    double lo, hi; /* x range (s) */
+    bool clock;    /* clock-time input: HH:MM tics */
+    double tput_max, lat_min, lat_max;
 };
 
-static int cdf_order(const void *a, const void *b) {
-    const struct cdf_pt *x = a, *y = b;
-    int d = plot_protocol_rank(x->protocol) - plot_protocol_rank(y->protocol);
-    if (!d) d = strcmp(x->protocol, y->protocol);
-    return d ? d : (x->percent > y->percent) - (x->percent < y->percent);
+/* Which buckets are drawn: those ending by the source's end (duration_s > 0), else all
+ * up to the last active one; and the x range over the active buckets and markers. */
+static void ts_extent(struct ts_run *runs, uint32_t n, double duration_s, const struct ts_marker *m,
+                      uint32_t nm, struct ts_extent *x) {
+    *x = (struct ts_extent){INFINITY, 0, false, 0, INFINITY, 0};
+    for (uint32_t i = 0; i < n; i++) {
+        struct ts_run *r = &runs[i];
+        r->drawn = r->n;
+        r->drained_visible = 0;
+        if (duration_s > 0)
+            for (size_t k = 0; k < r->n; k++)
+                if (r->b[k].t0 + r->b[k].w > duration_s * (1 + 1e-9)) {
+                    r->drawn = k;
+                    break;
+                }
+        for (size_t k = r->drawn; k < r->n; k++)
+            r->drained_visible += r->b[k].visible;
+        for (size_t k = 0; k < r->drawn; k++) {
+            const struct ts_bucket *b = &r->b[k];
+            if (!active(b)) continue;
+            x->lo = fmin(x->lo, b->t0);
+            x->hi = fmax(x->hi, b->t0 + b->w);
+            x->tput_max = fmax(x->tput_max, b->tput);
+            if (b->p50 > 0) {
+                x->lat_min = fmin(x->lat_min, b->p50);
+                x->lat_max = fmax(x->lat_max, b->p99);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < nm; i++) {
+        x->lo = fmin(x->lo, m[i].t_s);
+        x->hi = fmax(x->hi, m[i].t_s);
+    }
+    if (!(x->lo <= x->hi)) x->lo = x->hi = 0;
+    x->clock = x->lo >= PLOT_CLOCK_FROM_S;
+    double span = x->hi - x->lo, pad = 0.02 * span + (span == 0);
+    x->lo = !x->clock && x->lo <= 0.25 * x->hi ? 0 : x->lo - pad;
+    x->hi += pad;
 }
 
-static int cdf_read(struct plot_ctx *c, const char *scenario, struct cdf_pt **out, size_t *n) {
-    sqlite3_stmt *st;
-    int rc =
-        plot_prepare(c,
-                     "SELECT r.protocol, q.percent, avg(q.latency_ns),"
-                     " count(DISTINCT r.id) FROM latency_quantiles q"
-                     " JOIN runs r ON r.id = q.run_id WHERE r.scenario = ?1 AND" PLOT_PLAIN_LATEST
-                     " GROUP BY r.protocol, q.percent",
-                     &st);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
-    struct cdf_pt *pts = NULL;
-    size_t cap = 0;
-    *n = 0;
-    while ((rc = plot_step(c, st)) == 1) {
-        if (*n >= 128u * PLOT_SERIES_MAX ||
-            ft_grow((void **)&pts, &cap, *n + 1, sizeof *pts, 256)) {
-            rc = ft_fail(c->err, FT_ELIMIT, "latency-cdf: more than %u protocols", PLOT_SERIES_MAX);
-            break;
-        }
-        struct cdf_pt *q = &pts[(*n)++];
-        plot_text(q->protocol, sizeof q->protocol, st, 0);
-        q->percent = sqlite3_column_double(st, 1);
-        q->ms = sqlite3_column_double(st, 2) / 1e6;
-        q->seeds = sqlite3_column_int64(st, 3);
+/* Run j's series equals an earlier run's (throughput, or p50 and p99): -1 or its index. */
+static int same_as(const struct ts_run *runs, uint32_t j, bool latency) {
+    for (uint32_t i = 0; i < j; i++) {
+        const struct ts_run *a = &runs[i], *b = &runs[j];
+        bool eq = a->drawn == b->drawn;
+        for (size_t k = 0; eq && k < a->drawn; k++)
+            eq = latency ? a->b[k].p50 == b->b[k].p50 && a->b[k].p99 == b->b[k].p99
+                         : a->b[k].tput == b->b[k].tput;
+        if (eq) return (int)i;
     }
-    sqlite3_finalize(st);
-    if (rc < 0) {
-        free(pts);
+    return -1;
+}
+
+/* ---- writing ---- */
+
+static void ts_block(struct plot_fig *f, const struct ts_run *r) {
+    plot_block(f, "%s (run %lld)%s", r->protocol, (long long)r->id,
+               r->drawn < r->n ? ", up to the source's end" : "");
+    for (size_t k = 0; k < r->drawn; k++) {
+        const struct ts_bucket *b = &r->b[k];
+        fprintf(f->dat, "%.9g %.9g %.6g ", b->t0 + b->w / 2, b->w, b->tput);
+        if (b->p50 > 0)
+            fprintf(f->dat, "%.6g %.6g", b->p50, b->p99);
+        else
+            fputs("NaN NaN", f->dat); /* nothing became visible: no latency */
+        fprintf(f->dat, " %lld %lld\n", (long long)b->in_flight, (long long)b->retries);
+    }
+    if (r->drawn == 0) fputs("NaN NaN NaN NaN NaN 0 0\n", f->dat);
+}
+
+/* Vertical layout in pixels (times fs), from the top: title, throughput key and panel,
+ * the fault lanes, the latency key and panel, the x axis. */
+static void ts_layout(FILE *gp, uint32_t nlanes, size_t lane_chars, uint32_t nruns,
+                      size_t title_chars) {
+    /* the keys take as many rows as their entries need at this width (~9 px a character
+     * and 80 px of sample per entry): throughput one entry per protocol, latency a
+     * column of two (p50, p99) per protocol */
+    fprintf(gp,
+            "nl = %u\nlm = (%.0f * fs) / width\nrm = 1 - 24.0 / width\n"
+            "colw = (%zu * 9 + 80) * fs\ncols = floor((width - 40) / colw)\n"
+            "cols = cols < 1 ? 1 : cols\nrows1 = ceil(%u.0 / cols)\nrows2 = 2 * rows1\n"
+            "top = 64 * fs\nkey1 = (rows1 * 19 + 9) * fs\nlane = 22 * fs * nl\n"
+            "gap = (nl > 0 ? 12 : 0) * fs\nkey2 = (rows2 * 19 + 10) * fs\nbot = 56 * fs\n"
+            "ph = (height - top - key1 - lane - 2 * gap - key2 - bot) / 2.0\n"
+            "y1t = 1 - (top + key1) / height\ny1b = y1t - ph / height\n"
+            "y2t = y1b - gap / height\ny2b = y2t - lane / height\n"
+            "y3t = y2b - (gap + key2) / height\ny3b = bot / height\n"
+            "set lmargin at screen lm\nset rmargin at screen rm\n",
+            nlanes, 36.0 + 8.5 * (double)(lane_chars > 9 ? lane_chars : 9), title_chars, nruns);
+}
+
+static void ts_plot_tput(FILE *gp, const char *name, const struct ts_run *runs, uint32_t n,
+                         const struct ts_extent *x) {
+    fprintf(gp,
+            "set tmargin at screen y1t\nset bmargin at screen y1b\nset format x \"\"\n"
+            "unset xlabel\nset key at screen 0.5, screen y1t + key1 / height center top "
+            "horizontal\nset ylabel \"records made visible\\nat the sink per second\"\n"
+            "set yrange [0:%.6g]\nplot ",
+            x->tput_max > 0 ? x->tput_max * 1.15 : 1.0);
+    for (uint32_t i = 0; i < n; i++) {
+        char title[3 * PLOT_TEXT_MAX], q[6 * PLOT_TEXT_MAX];
+        snprintf(title, sizeof title, "%s%s%s%s", runs[i].protocol,
+                 runs[i].same_tput >= 0 ? " (same as " : "",
+                 runs[i].same_tput >= 0 ? runs[runs[i].same_tput].protocol : "",
+                 runs[i].same_tput >= 0 ? ")" : "");
+        fprintf(gp,
+                "%s\"%s.dat\" index %u using 1:3 with linespoints lw 2 dt %d pt %d ps 0.9*pscale "
+                "pi -6 lc rgb \"%s\" title %s",
+                i ? ", \\\n     " : "", name, i, plot_protocol_dash(runs[i].protocol),
+                plot_protocol_point(runs[i].protocol), plot_protocol_color(runs[i].protocol),
+                plot_q(q, sizeof q, title));
+    }
+    fputc('\n', gp);
+}
+
+static void lane_clause(FILE *gp, bool *first, const char *name, uint32_t index, const char *rest) {
+    fprintf(gp, "%s\"%s.dat\" index %u %s", *first ? "plot " : ", \\\n     ", name, index, rest);
+    *first = false;
+}
+
+static void ts_plot_lanes(FILE *gp, const char *name, const struct ts_lanes *L,
+                          const struct ts_lane_has *h) {
+    if (L->n == 0) return;
+    fputs("set tmargin at screen y2t\nset bmargin at screen y2b\nunset key\nunset ylabel\n"
+          "set yrange [0.5:nl + 0.5]\nset grid noytics\nset ytics scale 0 (",
+          gp);
+    for (uint32_t i = 0; i < L->n; i++) {
+        char q[2 * PLOT_TEXT_MAX + 40];
+        fprintf(gp, "%s%s %u", i ? ", " : "", plot_q(q, sizeof q, L->name[i]), L->n - i);
+    }
+    fputs(")\nset style fill solid 0.55 noborder\n", gp);
+    bool first = true;
+    if (h->bar)
+        lane_clause(gp, &first, name, h->bars,
+                    "using (($1 + $2) / 2):3:(($2 - $1) / 2):(0.32):6 with boxxyerror "
+                    "lc rgb variable notitle");
+    if (h->bar_label)
+        lane_clause(gp, &first, name, h->bars,
+                    "using 2:3:5 with labels right offset -0.5,0 font f(10) notitle");
+    if (h->drop)
+        lane_clause(gp, &first, name, h->pts,
+                    "using 1:(strcol(3) eq \"drop\" ? $2 : NaN) with points pt 2 ps 1.6*pscale "
+                    "lw 2 lc rgb \"#C00000\" notitle");
+    if (h->move)
+        lane_clause(gp, &first, name, h->pts,
+                    "using 1:(strcol(3) eq \"rebalance\" ? $2 : NaN) with points pt 9 "
+                    "ps 1.4*pscale lc rgb \"#7B2FA0\" notitle");
+    if (h->pt_label)
+        lane_clause(gp, &first, name, h->pts,
+                    "using 1:2:4 with labels left offset 1,0 font f(10) notitle");
+    fputs("\nset grid ytics\nset ytics autofreq scale 1\n", gp);
+}
+
+/* A latency value with no neighbour to join: a line would not show it, a point must. */
+static bool isolated(const struct ts_run *r) {
+    for (size_t k = 0; k < r->drawn; k++)
+        if (r->b[k].p50 > 0 && (k == 0 || r->b[k - 1].p50 <= 0) &&
+            (k + 1 == r->drawn || r->b[k + 1].p50 <= 0))
+            return true;
+    return false;
+}
+
+static void ts_plot_latency(FILE *gp, const char *name, const struct ts_run *runs, uint32_t n,
+                            const struct ts_extent *x) {
+    bool logy = x->lat_max > 0 && x->lat_min > 0 && x->lat_max / x->lat_min > 30;
+    bool constant = x->lat_max > 0 && x->lat_max <= x->lat_min * 1.02;
+    fputs("set tmargin at screen y3t\nset bmargin at screen y3b\nset format x\n"
+          "set key at screen 0.5, screen y3t + key2 / height center top vertical maxrows rows2\n",
+          gp);
+    fprintf(gp, "set ylabel \"latency record -> sink row\\n(ms%s)\"\n", logy ? ", log scale" : "");
+    if (logy)
+        fputs("set logscale y\nset yrange [*:*]\n", gp);
+    else
+        fprintf(gp, "set yrange [0:%.6g]\n",
+                x->lat_max > 0 ? x->lat_max * (constant ? 2.0 : 1.2) : 1.0);
+    if (constant) /* drawn mid-panel, and said: a line on the border reads as nothing */
+        fprintf(gp,
+                "set label \"every record made visible after %.3g ms (constant)\" at graph "
+                "0.02, graph 0.88 left front\n",
+                x->lat_max);
+    fputs("plot ", gp);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ts_run *r = &runs[i];
+        const char *col = plot_protocol_color(r->protocol);
+        char title[3 * PLOT_TEXT_MAX], q[6 * PLOT_TEXT_MAX];
+        snprintf(title, sizeof title, "%s p50%s%s%s", r->protocol,
+                 r->same_lat >= 0 ? " (same as " : "",
+                 r->same_lat >= 0 ? runs[r->same_lat].protocol : "", r->same_lat >= 0 ? ")" : "");
+        fprintf(gp,
+                "%s\"%s.dat\" index %u using 1:4 with linespoints lw 2 dt %d pt %d ps 0.9*pscale "
+                "pi %d lc rgb \"%s\" title %s, \\\n     \"\" index %u using 1:5 with lines lw 1.2 "
+                "dt (4,4) lc rgb \"%s\" title \"p99\"",
+                i ? ", \\\n     " : "", name, i, plot_protocol_dash(r->protocol),
+                plot_protocol_point(r->protocol), isolated(r) ? 1 : -6, col,
+                plot_q(q, sizeof q, title), i, col);
+    }
+    fputs("\nunset label\n", gp);
+}
+
+static void ts_title(char *buf, size_t size, const char *scenario, sqlite3_int64 seed,
+                     bool file_seed, const struct ts_run *runs, uint32_t n, double duration_s,
+                     bool clock) {
+    int64_t drained = 0;
+    for (uint32_t i = 0; i < n; i++)
+        drained = runs[i].drained_visible > drained ? runs[i].drained_visible : drained;
+    int k = snprintf(buf, size, "%s, seed %llu%s: records made visible and their latency", scenario,
+                     plot_seed(seed), file_seed ? " (the file's)" : "");
+    char t[32];
+    if (k > 0 && (size_t)k < size && duration_s > 0 && drained > 0)
+        snprintf(buf + k, size - (size_t)k,
+                 "\nthe drain after the source's end at %s (up to %lld more rows made visible) "
+                 "is not drawn: its bins are partial",
+                 plot_time_text(duration_s, clock, t, sizeof t), (long long)drained);
+}
+
+static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, bool file_seed,
+                    struct ts_run *runs, uint32_t n, const char *name) {
+    struct plot_meta meta;
+    plot_scenario_meta(c, scenario, &meta);
+    struct ts_marker *m = malloc(MARKERS_MAX * sizeof *m);
+    if (!m) return ft_fail(c->err, FT_ENOMEM, "out of memory");
+    uint32_t nm = 0;
+    struct ts_extent x;
+    ts_extent(runs, n, meta.duration_s, m, 0, &x);
+    int rc = ts_markers(c, runs, n, x.hi - x.lo, m, &nm);
+    struct ts_lanes L;
+    lanes_of(m, nm, &L);
+    size_t lane_chars = 0;
+    for (uint32_t i = 0; i < L.n; i++)
+        lane_chars = strlen(L.name[i]) > lane_chars ? strlen(L.name[i]) : lane_chars;
+    ts_extent(runs, n, meta.duration_s, m, nm, &x);
+    for (uint32_t i = 0; i < n; i++) {
+        runs[i].same_tput = same_as(runs, i, false);
+        runs[i].same_lat = same_as(runs, i, true);
+    }
+    struct plot_fig f;
+    if (!rc)
+        rc = plot_fig_open(c, &f, name, "throughput, faults and latency over simulated time", 1300,
+                           (int)(860 + 22 * L.n));
+    if (rc) {
+        free(m);
         return rc;
     }
-    qsort(pts, *n, sizeof *pts, cdf_order);
-    *out = pts;
-    return 0;
-}
-
-static int cdf_write(struct plot_ctx *c, const char *scenario, const struct cdf_pt *pts, size_t n,
-                     const char *name) {
-    struct plot_fig f;
-    int rc = plot_fig_open(c, &f, name, "end-to-end latency CDF per protocol", 1100, 700);
-    if (rc) return rc;
-    double lo = INFINITY, hi = 0;
-    for (size_t i = 0; i < n; i++)
-        if (pts[i].ms > 0) {
-            lo = fmin(lo, pts[i].ms);
-            hi = fmax(hi, pts[i].ms);
-        }
-    fputs("# One block per protocol; the latency of each percentile averaged over the seeds.\n"
-          "# columns: 1 latency_ms  2 percent  3 seeds\n",
+    fputs("# One block per protocol (gnuplot index 0, 1, ...), then the fault lanes.\n"
+          "# columns: 1 t_s (bucket middle)  2 bucket_s  3 throughput_per_s (records made\n"
+          "#          visible per second)  4 latency_p50_ms  5 latency_p99_ms (record created\n"
+          "#          -> its row visible at the sink; NaN: no record became visible in the\n"
+          "#          bucket)  6 in_flight  7 retries\n",
           f.dat);
-    char title[256], q[600];
-    snprintf(title, sizeof title,
-             "%s: end-to-end latency CDF per protocol\nlatency = record "
-             "created -> first visible at the sink; each percentile "
-             "averaged over the seeds",
-             scenario);
-    bool logx = lo > 0 && hi / lo > 20;
-    fprintf(
-        f.gp,
-        "set title %s\nset grid lc rgb \"#dddddd\"\nset key bottom right opaque box\n"
-        "set xlabel \"end-to-end latency (ms%s)\"\nset ylabel \"records with latency <= x (%%)\"\n"
-        "set yrange [0:100]\n%splot ",
-        plot_q(q, sizeof q, title), logx ? ", log scale" : "", logx ? "set logscale x\n" : "");
-    uint32_t block = 0;
-    for (size_t first = 0, i = 1; i <= n; i++) {
-        if (i < n && strcmp(pts[i].protocol, pts[first].protocol) == 0) continue;
-        const char *proto = pts[first].protocol;
-        uint32_t b = plot_block(&f, "%s", proto);
-        for (size_t k = first; k < i; k++)
-            fprintf(f.dat, "%.6g %.6g %lld\n", pts[k].ms > 0 ? pts[k].ms : NAN, pts[k].percent,
-                    (long long)pts[k].seeds);
-        char label[PLOT_TEXT_MAX + 32];
-        snprintf(label, sizeof label, "%s (%lld seed%s)", proto, (long long)pts[first].seeds,
-                 pts[first].seeds == 1 ? "" : "s");
-        fprintf(f.gp,
-                "%s\"%s.dat\" index %u using 1:2 with lines lw 2.5 dt %d lc rgb \"%s\" "
-                "title %s",
-                block ? ", \\\n     " : "", name, b, plot_protocol_dash(proto),
-                plot_protocol_color(proto), plot_q(q, sizeof q, label));
-        block++;
-        first = i;
+    for (uint32_t i = 0; i < n; i++)
+        ts_block(&f, &runs[i]);
+    char title[512], q[1100];
+    ts_title(title, sizeof title, scenario, seed, file_seed, runs, n, meta.duration_s, x.clock);
+    fprintf(f.gp, "set multiplot title %s\nset grid lc rgb \"#dddddd\"\nset xrange [%.9g:%.9g]\n",
+            plot_q(q, sizeof q, title), x.lo, x.hi);
+    if (x.clock) plot_clock_tics(f.gp, 'x', x.lo, x.hi, false);
+    size_t title_chars = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int same = runs[i].same_tput >= 0 ? runs[i].same_tput : runs[i].same_lat;
+        size_t k =
+            strlen(runs[i].protocol) + 4 + (same >= 0 ? 11 + strlen(runs[same].protocol) : 0);
+        title_chars = k > title_chars ? k : title_chars;
     }
-    fputc('\n', f.gp);
+    ts_layout(f.gp, L.n, lane_chars, n, title_chars);
+    struct ts_lane_has h;
+    lanes_dat(&f, m, nm, &L, x.hi, &h);
+    free(m);
+    ts_plot_tput(f.gp, name, runs, n, &x);
+    ts_plot_lanes(f.gp, name, &L, &h);
+    fprintf(f.gp, "set xlabel \"simulated time%s\"\n",
+            x.clock ? " (clock time of the replayed input)" : " (s)");
+    if (x.clock) plot_clock_tics(f.gp, 'x', x.lo, x.hi, true);
+    ts_plot_latency(f.gp, name, runs, n, &x);
+    fputs("unset multiplot\n", f.gp);
     return plot_fig_close(c, &f);
 }
 
-static int cdf_scenario(struct plot_ctx *c, const char *scn, const char *name, void *ctx) {
+/* The seed to draw: the file's own (table scenarios) when it has time series, else the
+ * least seed of those with the most protocols. */
+static int ts_seed(struct plot_ctx *c, const char *scenario, sqlite3_int64 *seed, bool *file_seed) {
+    struct plot_meta meta;
+    bool known = plot_scenario_meta(c, scenario, &meta);
+    sqlite3_stmt *st;
+    int rc = plot_prepare(c,
+                          "SELECT r.seed, count(DISTINCT r.protocol) AS np FROM runs r WHERE"
+                          " r.scenario = ?1 AND" PLOT_PLAIN_LATEST
+                          " AND EXISTS (SELECT 1 FROM timeseries t WHERE t.run_id = r.id)"
+                          " GROUP BY r.seed ORDER BY r.seed = ?2 DESC, np DESC, r.seed < 0, r.seed"
+                          " LIMIT 1",
+                          &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, known ? meta.seed : 0);
+    rc = plot_step(c, st);
+    if (rc == 1) {
+        *seed = sqlite3_column_int64(st, 0);
+        *file_seed = known && *seed == meta.seed;
+    }
+    sqlite3_finalize(st);
+    return rc < 0 ? rc : rc == 1 ? 0 : FT_ENOENT;
+}
+
+static int ts_scenario(struct plot_ctx *c, const char *scn, const char *name, void *ctx) {
     (void)ctx;
-    struct cdf_pt *pts = NULL;
-    size_t n = 0;
-    int rc = cdf_read(c, scn, &pts, &n);
-    if (!rc && n) rc = cdf_write(c, scn, pts, n, name);
-    free(pts);
+    sqlite3_int64 seed = 0;
+    bool file_seed = false;
+    int rc = ts_seed(c, scn, &seed, &file_seed);
+    if (rc == FT_ENOENT) return 0;
+    struct ts_run runs[PLOT_SERIES_MAX];
+    uint32_t n = 0;
+    if (!rc) rc = runs_of(c, scn, seed, runs, &n);
+    for (uint32_t i = 0; !rc && i < n; i++)
+        rc = read_buckets(c, &runs[i]);
+    if (!rc && n) rc = ts_write(c, scn, seed, file_seed, runs, n, name);
+    for (uint32_t i = 0; i < n; i++)
+        free(runs[i].b);
     return rc;
 }
 
-int plot_fig_latency_cdf(struct plot_ctx *c) {
-    return plot_each_scenario_in(c, "latency-cdf", "latency_quantiles", cdf_scenario, NULL,
-                                 "no plain runs (params '') with latency quantiles");
+int plot_fig_timeseries(struct plot_ctx *c) {
+    return plot_each_scenario_in(c, "timeseries", "timeseries", ts_scenario, NULL,
+                                 "no plain runs (params '') with timeseries rows");
 }

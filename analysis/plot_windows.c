@@ -1,16 +1,18 @@
-/* (e) Windows over processing time (table window_results; docs/plots.md): for one run
- * per scenario, each window's count (its rows' latest value per key, summed over keys)
- * as it is emitted trigger after trigger, the final emission marked. Two optional
- * additions the schema v2 does not have yet, used when present:
- *   window_results.time_domain ('event' | 'processing'): a panel per assignment;
- *   watermarks(run_id, t_ns, watermark_ns, late_dropped): the watermark (event time)
- *   against processing time, each window's end, and the late records dropped so far. */
+/* (e) windows-SCENARIO (table window_results; docs/plots.md): for one run per scenario
+ * (the file's seed, exactly-once first), each event-time window's final value per key
+ * and, where the protocols of that seed end differently, per protocol
+ * (plot_windows_final.c); for an additive aggregate (count, sum) each window's total
+ * over the keys at every emission over processing time, by event time and by processing
+ * time when both are stored; and the watermark against processing time with the late
+ * records dropped (table watermarks). The y axes name the aggregate (table scenarios);
+ * a mean, min or max is never summed over keys. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grow.h"
 #include "plot_internal.h"
+#include "plot_windows.h"
 
 #define WINDOWS_MAX 16u /* windows drawn per panel; later ones are left out (noted) */
 #define WIN_ROWS_MAX 100000u
@@ -107,38 +109,6 @@ static int wm_read(struct plot_ctx *c, sqlite3_int64 run, struct wm_pt **out, si
     return 0;
 }
 
-/* Times of a run replaying clock times (CSV input: ns since midnight) are shown as
- * HH:MM; a run that starts near 0 keeps seconds. */
-#define CLOCK_FROM_S 3600.0
-
-static const char *win_time(double t_s, bool clock, char *buf, size_t size) {
-    if (clock) {
-        long m = (long)floor(t_s / 60.0 + 0.5);
-        snprintf(buf, size, "%02ld:%02ld", (m / 60) % 24, m % 60);
-    } else {
-        snprintf(buf, size, "%g s", t_s);
-    }
-    return buf;
-}
-
-/* Explicit tics every 1, 2, 5, 10, 15, 30 or 60 minutes (about 8 over [lo, hi]),
- * labelled HH:MM: this gnuplot has no time-interval tic format for plain numbers. */
-static void clock_tics(FILE *gp, char axis, double lo, double hi) {
-    static const double steps_min[] = {1, 2, 5, 10, 15, 30, 60, 120, 240};
-    double step = 240 * 60.0;
-    for (size_t i = 0; i < sizeof steps_min / sizeof steps_min[0]; i++)
-        if ((hi - lo) / (steps_min[i] * 60.0) <= 8) {
-            step = steps_min[i] * 60.0;
-            break;
-        }
-    fprintf(gp, "set %ctics (", axis);
-    char b[32];
-    int k = 0;
-    for (double t = ceil(lo / step) * step; t <= hi && k < 64; t += step, k++)
-        fprintf(gp, "%s\"%s\" %.9g", k ? ", " : "", win_time(t, true, b, sizeof b), t);
-    fputs(")\n", gp);
-}
-
 static bool same_window(const struct win_pt *a, const struct win_pt *b) {
     return strcmp(a->domain, b->domain) == 0 && a->start_s == b->start_s && a->end_s == b->end_s;
 }
@@ -166,21 +136,22 @@ static void win_panel(struct plot_fig *f, const struct win_pt *w, size_t n, cons
             fprintf(f->dat, "%.9g %.9g %d\n", w[j].at_s, w[j].total, w[j].final);
         const char *col = win_colors[nwin % NCOLORS];
         char t0[32], t1[32];
-        int len = snprintf(plot + k, sizeof plot - k,
-                           "%s\"%s.dat\" index %u using 1:2 with steps lw 2 lc rgb \"%s\" title "
-                           "\"[%s, %s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5 : 0.6) "
-                           "with points pt 7 ps variable lc rgb \"%s\" notitle",
-                           nwin ? ", \\\n     " : "", f->name, b, col,
-                           win_time(w[first].start_s, clock, t0, sizeof t0),
-                           win_time(w[first].end_s, clock, t1, sizeof t1), b, col);
+        int len = snprintf(
+            plot + k, sizeof plot - k,
+            "%s\"%s.dat\" index %u using 1:2 with steps lw 2 dt %u lc rgb \"%s\" title "
+            "\"[%s, %s)\", \\\n     \"\" index %u using 1:2:($3 > 0 ? 1.5*pscale : 0.6*pscale) "
+            "with points pt 7 ps variable lc rgb \"%s\" notitle",
+            nwin ? ", \\\n     " : "", f->name, b, (unsigned)(1 + nwin / NCOLORS), col,
+            plot_time_text(w[first].start_s, clock, t0, sizeof t0),
+            plot_time_text(w[first].end_s, clock, t1, sizeof t1), b, col);
         if (len > 0 && (size_t)len < sizeof plot - k) k += (size_t)len;
         nwin++;
         first = i;
     }
     if (nwin)
         fprintf(f->gp,
-                "set title \"%s-time windows: count per window at each emission (large "
-                "dot: final)\"\nplot %s\n",
+                "set title \"%s-time windows: the total at each emission (large dot: "
+                "final)\"\nplot %s\n",
                 domain, plot);
 }
 
@@ -199,13 +170,15 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const 
             last = w[i].end_s;
         }
     fputs("set yrange [*:*]\nset offsets 0, 0, 0, 0\n", f->gp);
-    if (clock && n) {
+    if (clock && n) { /* tics over the watermark and every window end drawn */
         double lo = m[0].wm_s, hi = m[0].wm_s;
         for (size_t i = 0; i < n; i++) {
             lo = fmin(lo, m[i].wm_s);
             hi = fmax(hi, m[i].wm_s);
         }
-        clock_tics(f->gp, 'y', lo - 60, hi + 60);
+        for (size_t i = 0; i < nw; i++)
+            hi = fmax(hi, w[i].end_s);
+        plot_clock_tics(f->gp, 'y', lo - 60, hi + 60, true);
     }
     fprintf(f->gp,
             "set title \"watermark (event time) against processing time; a window is final "
@@ -215,21 +188,19 @@ static void wm_panel(struct plot_fig *f, const struct wm_pt *m, size_t n, const 
             "\"watermark\", \\\n"
             "     \"\" index %u using (xlo):1:(xhi-xlo):(0) with vectors nohead dt 3 lc rgb "
             "\"#888888\" title \"window end\", \\\n"
-            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN) with points pt 2 ps 1.6 lw 2 "
+            "     \"\" index %u using 1:($4 > 0 ? $2 : NaN) with points pt 2 ps 1.6*pscale lw 2 "
             "lc rgb \"#C00000\" title \"late records dropped\", \\\n"
             "     \"\" index %u using 1:($4 > 0 ? $2 : NaN):(sprintf(\"+%%d\", $4)) with "
             "labels offset 0,1 tc rgb \"#C00000\" notitle\n",
             clock ? " (clock time)" : " (s)", f->name, bm, be, bm, bm);
 }
 
-static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
-                     const char *protocol, const struct win_pt *w, size_t n, const struct wm_pt *m,
-                     size_t nm, const char *name) {
-    bool ev = false, pr = false;
+/* The x range of the processing-time panels: the emissions and watermarks, not the
+ * idle time before them. */
+static void win_proc_axis(const struct win_pt *w, size_t n, const struct wm_pt *m, size_t nm,
+                          double *xlo, double *xhi, bool *clock) {
     double tmax = 0, tmin = INFINITY;
     for (size_t i = 0; i < n; i++) {
-        ev |= strcmp(w[i].domain, "event") == 0;
-        pr |= strcmp(w[i].domain, "processing") == 0;
         tmax = fmax(tmax, w[i].at_s);
         tmin = fmin(tmin, w[i].at_s);
     }
@@ -238,35 +209,61 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
         tmin = fmin(tmin, m[i].t_s);
     }
     if (!(tmin <= tmax)) tmin = tmax = 0;
-    /* the axis spans the emissions, not the idle time before them */
-    bool clock = tmin >= CLOCK_FROM_S;
+    *clock = tmin >= PLOT_CLOCK_FROM_S;
     double span = tmax - tmin, pad = 0.03 * span + (span == 0);
-    double xlo = clock || tmin > 0.25 * tmax ? tmin - pad : 0;
-    uint32_t panels = (uint32_t)ev + (uint32_t)pr + (nm > 0);
-    struct plot_fig f;
-    int rc = plot_fig_open(c, &f, name, "window counts over processing time, watermark, late drops",
-                           1300, (int)(panels * 380 + 80));
+    *xlo = *clock || tmin > 0.25 * tmax ? tmin - pad : 0;
+    *xhi = tmax + pad;
+}
+
+static int win_write(struct plot_ctx *c, const struct wf_query *q, bool file_seed,
+                     const struct win_pt *w, size_t n, const struct wm_pt *m, size_t nm,
+                     const char *name) {
+    bool ev = false, pr = false;
+    for (size_t i = 0; q->additive && i < n; i++) {
+        ev |= strcmp(w[i].domain, "event") == 0;
+        pr |= strcmp(w[i].domain, "processing") == 0;
+    }
+    double xlo, xhi;
+    bool clock;
+    win_proc_axis(w, ev || pr ? n : 0, m, nm, &xlo, &xhi, &clock);
+    struct wf_data d;
+    int rc = wf_load(c, q, &d);
     if (rc) return rc;
-    fputs("# Windows: one block per window: 1 emitted_at_s (processing time)  2 count (latest\n"
-          "# value per key, summed over keys)  3 final (1: the window's final emission).\n",
+    uint32_t panels = 1 + (uint32_t)d.protos_differ + (uint32_t)ev + (uint32_t)pr + (nm > 0);
+    struct plot_fig f;
+    rc = plot_fig_open(c, &f, name,
+                       "window values: final per key and protocol, emissions, watermark", 1300,
+                       (int)(panels * 320 + 80));
+    if (rc) {
+        wf_free(&d);
+        return rc;
+    }
+    fputs("# Final tables first (one block per key or protocol: 1 window_start_s  2 value),\n"
+          "# then the emissions: one block per window: 1 emitted_at_s (processing time)\n"
+          "# 2 total (latest value per key, summed over keys)  3 final (1: the window's final\n"
+          "# emission); then the watermark.\n",
           f.dat);
-    char title[256], q[600];
-    snprintf(title, sizeof title, "%s, seed %llu, %s: windowed counts over processing time",
-             scenario, plot_seed(seed), protocol);
+    char title[512], qt[1100];
+    snprintf(title, sizeof title, "%s, seed %llu%s: windowed query, %s%s", q->scenario,
+             plot_seed(q->seed), file_seed ? " (the file's)" : "", q->value_words,
+             d.nprotos > 1 && !d.protos_differ ? "; every protocol ends with the same totals" : "");
     fprintf(f.gp,
-            "set multiplot layout %u,1 title %s\nset lmargin 12\nset rmargin 28\n"
+            "set multiplot layout %u,1 title %s\nset lmargin 14\nset rmargin 26\n"
             "set grid lc rgb \"#dddddd\"\nset key outside right top\n"
-            "set ylabel \"records in window\"\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
-            "xlo = %.9g\nxhi = %.9g\n"
-            "set xrange [xlo:xhi]\n",
-            panels, plot_q(q, sizeof q, title), xlo, tmax + pad);
-    if (clock) /* seconds since midnight shown as clock time (gnuplot's %tH:%tM) */
-    {
-        clock_tics(f.gp, 'x', xlo, tmax + pad);
+            "set offsets 0, 0, graph 0.08, 0\n",
+            panels, plot_q(qt, sizeof qt, title));
+    wf_panels(&f, q, &d, clock);
+    fprintf(f.gp, "xlo = %.9g\nxhi = %.9g\nset xrange [xlo:xhi]\nset yrange [0:*]\n", xlo, xhi);
+    if (clock) {
+        plot_clock_tics(f.gp, 'x', xlo, xhi, true);
         fputs("set xlabel \"processing time (clock time of the replayed input, simulated)\"\n",
               f.gp);
-    } else
-        fputs("set xlabel \"processing time (s, simulated)\"\n", f.gp);
+    } else {
+        fputs("set xtics autofreq\nset xlabel \"processing time (s, simulated)\"\n", f.gp);
+    }
+    char yl[400];
+    plot_summed_words(q->value_words, yl, sizeof yl);
+    if (ev || pr) fprintf(f.gp, "set ylabel %s\n", plot_q(qt, sizeof qt, yl));
     uint32_t left_out = 0;
     if (ev) win_panel(&f, w, n, "event", clock, &left_out);
     if (pr) win_panel(&f, w, n, "processing", clock, &left_out);
@@ -275,24 +272,26 @@ static int win_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 see
     if (left_out)
         plot_note(c, name, "%u windows after the first %u per panel left out", left_out,
                   WINDOWS_MAX);
+    wf_free(&d);
     return plot_fig_close(c, &f);
 }
 
-/* The run to draw for a scenario: the least seed, the protocol most likely to show the
- * window semantics undisturbed (exactly-once first). */
-static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 *run,
-                    sqlite3_int64 *seed, char *protocol, size_t size) {
+/* The run to draw for a scenario: the file's seed when stored (else the least), the
+ * protocol most likely to show the window semantics undisturbed (exactly-once first). */
+static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 file_seed,
+                    sqlite3_int64 *run, sqlite3_int64 *seed, char *protocol, size_t size) {
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
                           "SELECT r.id, r.seed, r.protocol FROM runs r WHERE r.scenario = ?1"
                           " AND" PLOT_PLAIN_LATEST " AND EXISTS (SELECT 1 FROM window_results w"
-                          " WHERE w.run_id = r.id) ORDER BY r.seed < 0, r.seed,"
+                          " WHERE w.run_id = r.id) ORDER BY r.seed = ?2 DESC, r.seed < 0, r.seed,"
                           " CASE r.protocol WHEN 'exactly-once' THEN 0"
                           " WHEN 'exactly-once-txn' THEN 1 WHEN 'at-least-once' THEN 2"
                           " WHEN 'at-most-once' THEN 3 ELSE 4 END, r.protocol LIMIT 1",
                           &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, file_seed);
     rc = plot_step(c, st);
     if (rc == 1) {
         *run = sqlite3_column_int64(st, 0);
@@ -304,16 +303,24 @@ static int pick_run(struct plot_ctx *c, const char *scenario, sqlite3_int64 *run
 }
 
 static int win_scenario(struct plot_ctx *c, const char *scn, bool domains, const char *name) {
-    sqlite3_int64 run, seed;
+    struct plot_meta meta;
+    bool known = plot_scenario_meta(c, scn, &meta);
     char proto[PLOT_TEXT_MAX];
-    int rc = pick_run(c, scn, &run, &seed, proto, sizeof proto);
+    struct wf_query q = {.scenario = scn, .protocol = proto, .domains = domains};
+    int rc = pick_run(c, scn, known ? meta.seed : 0, &q.run, &q.seed, proto, sizeof proto);
     if (rc == FT_ENOENT) return 0;
+    /* without the scenario's row the aggregate is unknown: the values are added up as
+     * counts, and the axis says so */
+    q.additive = !known || !meta.aggregate[0] || strcmp(meta.aggregate, "count") == 0 ||
+                 strcmp(meta.aggregate, "sum") == 0;
+    q.value_words =
+        known && meta.window_value[0] ? meta.window_value : "window value (aggregate not recorded)";
     struct win_pt *w = NULL;
     struct wm_pt *m = NULL;
     size_t n = 0, nm = 0;
-    if (!rc) rc = win_read(c, run, domains, &w, &n);
-    if (!rc) rc = wm_read(c, run, &m, &nm);
-    if (!rc && n) rc = win_write(c, scn, seed, proto, w, n, m, nm, name);
+    if (!rc) rc = win_read(c, q.run, domains, &w, &n);
+    if (!rc) rc = wm_read(c, q.run, &m, &nm);
+    if (!rc && n) rc = win_write(c, &q, known && q.seed == meta.seed, w, n, m, nm, name);
     free(w);
     free(m);
     return rc;

@@ -198,6 +198,32 @@ static const char *const res_migrations[] = {
      * index served no query */
     "DROP INDEX IF EXISTS runs_by_protocol;"
     "CREATE INDEX runs_by_scenario_id ON runs (scenario, id);",
+    /* 6: the scenario file behind a hash, for the figures: its own seed (the one `ftsim
+     * run` uses), the source's duration, the failures it injects and what a window
+     * row's value is (written with plain runs, store_scenario.c); and markers for the
+     * messages a scenario's drop: rule removes, with a label naming the message (the
+     * kind list is a CHECK, so the table is rebuilt, rows kept in order) */
+    "CREATE TABLE scenarios ("
+    " scenario_hash TEXT PRIMARY KEY,"
+    " scenario TEXT NOT NULL,"
+    " seed INTEGER NOT NULL," /* the file's seed:, stored like runs.seed */
+    " duration_ns INTEGER,"   /* the source's duration; NULL for a Byzantine scenario */
+    " faults TEXT NOT NULL,"  /* comma-separated failures the file injects; '' none */
+    " window_aggregate TEXT," /* count, sum, mean, min, max; NULL without a window query */
+    " window_value TEXT,"     /* what a window row's value is, in words */
+    " about TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE markers_v6 ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " t_ns INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('crash', 'restart', 'partition', 'heal', 'rebalance',"
+    " 'drop')),"
+    " node TEXT,"
+    " label TEXT);"
+    "INSERT INTO markers_v6 (run_id, t_ns, kind, node) SELECT run_id, t_ns, kind, node"
+    " FROM markers ORDER BY rowid;"
+    "DROP TABLE markers;"
+    "ALTER TABLE markers_v6 RENAME TO markers;"
+    "CREATE INDEX markers_by_run ON markers (run_id, t_ns);",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
@@ -232,14 +258,14 @@ static const char *const res_child_cols[RES_NCHILD] = {
      " window_latency_p50_ns, window_latency_p99_ns, late_dropped"),
     "run_id, buckets",
     "run_id, quantiles",
-    "run_id, t_ns, kind, node",
+    "run_id, t_ns, kind, node, label",
     "run_id, window_start_ns, window_end_ns, key, value, emitted_at_ns, final, time_domain",
     ("run_id, algorithm, n, m, traitors, strategy, ic1, ic2, rounds, messages, bytes,"
      " signatures_made, signatures_verified, signatures_rejected, decisions"),
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
     "run_id, seq, t_ns, watermark_ns, late_dropped",
     "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns"};
-static const int res_child_ncols[RES_NCHILD] = {16, 2, 2, 4, 8, 15, 11, 5, 8};
+static const int res_child_ncols[RES_NCHILD] = {16, 2, 2, 5, 8, 15, 11, 5, 8};
 
 #define RES_OUTCOME_COLS 12
 
@@ -471,6 +497,7 @@ void res_close(struct res_db *db) {
     sqlite3_finalize(db->put_run);
     sqlite3_finalize(db->update_run);
     sqlite3_finalize(db->has_run);
+    sqlite3_finalize(db->put_scenario);
     for (int i = 0; i < RES_NCHILD; i++) {
         sqlite3_finalize(db->put[i]);
         sqlite3_finalize(db->putn[i]);
@@ -715,6 +742,7 @@ static int res_bind_marker(sqlite3_stmt *st, int base, int64_t id, const struct 
     sqlite3_bind_int64(st, base + 1, id);
     sqlite3_bind_text(st, base + 3, exp_marker_name(m->kind), -1, SQLITE_STATIC);
     if (m->node[0]) sqlite3_bind_text(st, base + 4, m->node, -1, SQLITE_STATIC);
+    if (m->label[0]) sqlite3_bind_text(st, base + 5, m->label, -1, SQLITE_STATIC);
     return res_bind_u64(st, base + 2, m->t_ns, "t_ns", err);
 }
 
@@ -913,17 +941,19 @@ static int res_put_all(struct res_db *db, const struct res_run *r, int64_t *id,
     if (!rc && r->agreement) rc = res_put_agreement(db, *id, r->agreement, err);
     if (!rc && r->nevents)
         rc = res_put_rows(db, RES_EVENTS, *id, r, r->nevents, res_bind_event, err);
+    if (!rc && r->file && (!r->params || !r->params[0])) rc = res_put_scenario(db, r, err);
     return rc;
 }
 
 /* After a failure part-way through binding: no stale binding may reach the next run
  * (NULL columns rely on cleared bindings). */
 static void res_reset_all(struct res_db *db) {
-    sqlite3_stmt *all[3 + 3 * RES_NCHILD] = {db->put_run, db->update_run, db->has_run};
+    sqlite3_stmt *all[4 + 3 * RES_NCHILD] = {db->put_run, db->update_run, db->has_run,
+                                             db->put_scenario};
     for (int i = 0; i < RES_NCHILD; i++) {
-        all[3 + 3 * i] = db->put[i];
-        all[4 + 3 * i] = db->putn[i];
-        all[5 + 3 * i] = db->del[i];
+        all[4 + 3 * i] = db->put[i];
+        all[5 + 3 * i] = db->putn[i];
+        all[6 + 3 * i] = db->del[i];
     }
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (!all[i]) continue;

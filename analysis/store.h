@@ -14,7 +14,7 @@
 #include "err.h"
 #include "experiment.h"
 
-#define RES_SCHEMA_VERSION 5
+#define RES_SCHEMA_VERSION 6
 #define RES_PARAMS_MAX 4096u         /* bytes of a run's params string */
 #define RES_CHILD_ROWS_MAX 50000000u /* rows of one child table for one run */
 
@@ -61,6 +61,18 @@ struct res_agreement {
     const char *decisions; /* JSON array of {"node":id,"decision":"attack"|"retreat"} */
 };
 
+/* The scenario file a run came from, as the figures use it (table scenarios, keyed by
+ * the file's hash): stored with every plain run (params ""), replacing the row. */
+struct res_scenario {
+    uint64_t seed;                /* the file's seed: (what `ftsim run` uses without --seed) */
+    uint64_t duration_ns;         /* the source's duration; 0: none (a Byzantine scenario) */
+    const char *faults;           /* comma-separated failures the file injects ("crash,drop"), "" */
+    const char *window_aggregate; /* "count", "sum", "mean", "min", "max"; NULL: no query */
+    const char *window_value;     /* a window row's value in words ("count of ... per
+                                     host"); NULL without a window query */
+    const char *about;            /* the file's about: text ("" when none) */
+};
+
 /* One run and, optionally, its child rows; every pointer after `outcome` may be NULL
  * (with its count 0), which stores no rows in that table. */
 struct res_run {
@@ -83,6 +95,7 @@ struct res_run {
     size_t nevents;
     /* optional: a name for an event's code (e.g. the message kind), stored as label */
     const char *(*event_label)(const struct sim_trace_rec *r);
+    const struct res_scenario *file; /* optional: the scenario file (plain runs only) */
 };
 
 /* Opens (creating or migrating) the database at path, for writing. Refused before

@@ -17,7 +17,8 @@
 
 const char *const res_tables[] = {
     "runs",           "outcomes",  "timeseries", "latency_quantiles", "markers",
-    "window_results", "agreement", "events",     "watermarks", "lambda_views", "run_results",       NULL};
+    "window_results", "agreement", "events",     "watermarks",        "lambda_views",
+    "run_results",    "scenarios", NULL};
 static const char *const res_order[] = {"id",
                                         "run_id",
                                         "run_id, bucket_start_ns",
@@ -28,7 +29,8 @@ static const char *const res_order[] = {"id",
                                         "run_id, seq",
                                         "run_id, seq",
                                         "run_id, seq",
-                                        "run_id"};
+                                        "run_id",
+                                        "scenario_hash"};
 _Static_assert(sizeof res_order / sizeof res_order[0] + 1 ==
                    sizeof res_tables / sizeof res_tables[0],
                "one ordering per exported table");

@@ -33,6 +33,7 @@ extern const char *const res_child_tables[RES_NCHILD];
 struct res_db {
     sqlite3 *db;
     sqlite3_stmt *put_run, *update_run, *has_run;
+    sqlite3_stmt *put_scenario;     /* prepared on first use (store_scenario.c) */
     sqlite3_stmt *put[RES_NCHILD];  /* one row */
     sqlite3_stmt *putn[RES_NCHILD]; /* RES_BATCH rows (NULL for one-row tables) */
     sqlite3_stmt *del[RES_NCHILD];
@@ -61,5 +62,8 @@ int64_t res_u64_bits(uint64_t v);
  * column of the row. Resets and clears the bindings either way. */
 int res_step(struct res_db *db, sqlite3_stmt *st, int64_t *id, const char *what,
              struct ft_error *err);
+/* Writes r->file as the scenarios row of r->scenario_hash (inside the run's
+ * transaction). */
+int res_put_scenario(struct res_db *db, const struct res_run *r, struct ft_error *err);
 
 #endif

@@ -135,6 +135,10 @@ static int merge_copy(struct res_db *db, struct ft_error *err) {
                       "JOIN " SHARD
                       ".runs s ON " KEY_MATCH("m", "s") " WHERE s.id = ftsim_merge_map.old_id);";
     int rc = res_exec(db, runs_sql, "cannot copy the shard's runs", err);
+    /* the scenario files: a hash names one file, so a row either side has is the same */
+    if (!rc)
+        rc = res_exec(db, "INSERT OR IGNORE INTO main.scenarios SELECT * FROM " SHARD ".scenarios",
+                      "cannot copy the shard's scenarios", err);
     for (int i = 0; !rc && i < RES_NCHILD; i++) {
         char cols[1024], sql[2600];
         const char *t = res_child_tables[i];

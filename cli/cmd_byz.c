@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "scenario.h"
+#include "scn_meta.h"
 #include "store.h"
 #include "trace_filter.h"
 
@@ -147,9 +148,12 @@ static int store_one(struct res_db *db, const struct scenario *scn, uint64_t see
         .decisions = byz_decisions_json(o, decisions, sizeof decisions)};
     struct exp_outcome eo = {.messages = o->messages, .end_ns = o->end_ns, .events = o->events};
     memcpy(eo.trace_hash, o->trace_hash, sizeof eo.trace_hash);
+    struct scn_meta meta;
+    scn_meta_fill(scn, &meta);
     struct res_run r = {.scenario = scn->name,
                         .scenario_hash = scn->hash,
                         .seed = seed,
+                        .file = &meta.file,
                         .protocol = byz_alg_name(o->alg),
                         .status = o->ic1 && o->ic2 ? "ok" : "violated",
                         .outcome = &eo,

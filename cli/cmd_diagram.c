@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_diagram.h"
 #include "diagram.h"
 #include "explain.h"
 #include "scenario.h"
@@ -17,7 +18,8 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: ftsim diagram FILE --out SEQ.svg|SEQ.png|SEQ.pdf [--seed N] [--protocol P]\n"
-            "                      [--from T --to T] [--record R] [--explain]\n"
+            "                      [--protocols P1,P2,...] [--from T --to T] [--record R]\n"
+            "                      [--size WxH|slide] [--font-scale F] [--explain]\n"
             "\n"
             "Runs the scenario FILE once and draws its messages as a sequence diagram: each\n"
             "node a vertical lifeline, each message an arrow from (sender, send time) to\n"
@@ -32,18 +34,33 @@ static void usage(FILE *f) {
             "(a step crash or a dropped message), else the messages around the first fault.\n"
             "At most %u messages fit one diagram.\n"
             "\n"
+            "--protocols draws the same record under each protocol side by side (the first\n"
+            "protocol's run picks it), e.g. --protocols at-most-once,at-least-once,exactly-once.\n"
+            "\n"
+            "A Byzantine scenario is drawn as one agreement, round by round: the commander's\n"
+            "orders and the lieutenants' relays with the value and path (OM) or signers (SM,\n"
+            "Dolev-Strong) each carries, a traitor's messages dashed, a chain whose signature\n"
+            "fails crossed out, the decisions and whether IC1 and IC2 hold; each algorithm of\n"
+            "the file side by side (or those of --protocol/--protocols). It draws the first\n"
+            "decision that breaks agreement, else the first; in exhaustive mode, the first run\n"
+            "of the table that breaks agreement (else one with a lying lieutenant).\n"
+            "\n"
             "  --out FILE      the image; its extension picks svg, png or pdf\n"
             "  --seed N        seed of the run (default: the file's `seed:`)\n"
             "  --protocol P    at-most-once, at-least-once, exactly-once, exactly-once-txn,\n"
-            "                  exactly-once-checkpoint\n"
-            "                  (default: at-least-once when the file lists it, else its first)\n"
+            "                  exactly-once-checkpoint; a Byzantine algorithm: om, sm,\n"
+            "                  dolev-strong (default: at-least-once when the file lists it,\n"
+            "                  else its first; a Byzantine file's every algorithm)\n"
+            "  --protocols L   a comma-separated list of protocols (or algorithms), side by side\n"
             "  --from T, --to T  window of send times, e.g. 2.5s, 2500ms (both or neither)\n"
             "  --record R      only the messages carrying source record R\n"
             "  --explain       explain the run (`ftsim explain`) and draw the chain of its first\n"
             "                  lost or duplicated record (or of --record R): the record's\n"
             "                  messages and those that moved it on (a commit, a join), the\n"
             "                  chain highlighted, its cause ringed and labelled; prints the\n"
-            "                  record's story\n"
+            "                  record's story (one protocol, not a Byzantine file)\n"
+            "  --size WxH      the image W x H pixels (200..10000), or `slide`: 1280x720\n"
+            "  --font-scale F  text F times its size, 0.5..4 (default 1)\n"
             "  --help          this text\n"
             "\n"
             "exit status: 0 drawn, 2 bad input (scenario, option, too many or no messages),\n"
@@ -56,7 +73,10 @@ struct diag_args {
     unsigned long long seed;
     bool has_seed;
     struct cli_trace_filter focus; /* --record, --from/--to */
-    int protocol;
+    const char *protocol;          /* --protocol; --protocols (names resolved with the file) */
+    const char *protocols;
+    int width, height;
+    double font_scale;
     bool explain;
 };
 
@@ -68,6 +88,9 @@ static int bad(const char *what, const char *got) {
 static int parse(int argc, char **argv, struct diag_args *a) {
     static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
                                          {"protocol", required_argument, NULL, 'p'},
+                                         {"protocols", required_argument, NULL, 'P'},
+                                         {"size", required_argument, NULL, 'z'},
+                                         {"font-scale", required_argument, NULL, 'F'},
                                          {"from", required_argument, NULL, CLI_OPT_FROM},
                                          {"to", required_argument, NULL, CLI_OPT_TO},
                                          {"record", required_argument, NULL, CLI_OPT_RECORD},
@@ -77,7 +100,7 @@ static int parse(int argc, char **argv, struct diag_args *a) {
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "s:p:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:p:P:o:z:F:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (cli_parse_u64(optarg, &a->seed) != 0)
@@ -85,9 +108,18 @@ static int parse(int argc, char **argv, struct diag_args *a) {
             a->has_seed = true;
             break;
         case 'p':
-            a->protocol = dlv_parse(optarg);
-            if (a->protocol < 0)
-                return cli_unknown_protocol("diagram", optarg, CLI_NAMES_PROTOCOLS);
+            a->protocol = optarg;
+            break;
+        case 'P':
+            a->protocols = optarg;
+            break;
+        case 'z':
+            if (plot_size_parse(optarg, &a->width, &a->height) != 0)
+                return bad("--size expects WxH (200..10000 pixels each) or slide", optarg);
+            break;
+        case 'F':
+            if (plot_font_scale_parse(optarg, &a->font_scale) != 0)
+                return bad("--font-scale expects a number from 0.5 to 4", optarg);
             break;
         case CLI_OPT_FROM:
         case CLI_OPT_TO:
@@ -125,6 +157,91 @@ static enum dlv_protocol default_protocol(const struct scenario *scn) {
     return scn->nprotocols ? scn->protocols[0] : DLV_AT_LEAST_ONCE;
 }
 
+/* --protocol and --protocols as protocols (pipeline) or algorithms (Byzantine), in
+ * order, without repeats: ids[], *n. CLI_USAGE with a message for an unknown name. */
+static int names_of(const struct diag_args *a, bool byz, int *ids, uint32_t max, uint32_t *n) {
+    *n = 0;
+    const char *lists[2] = {a->protocol, a->protocols};
+    for (int l = 0; l < 2; l++)
+        for (const char *p = lists[l]; p && *p;) {
+            size_t len = strcspn(p, ",");
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
+            int id = byz ? byz_alg_parse(name) : dlv_parse(name);
+            if (id < 0)
+                return cli_unknown_protocol("diagram", name,
+                                            byz ? CLI_NAMES_ALGORITHMS : CLI_NAMES_PROTOCOLS);
+            bool seen = false;
+            for (uint32_t i = 0; i < *n; i++)
+                seen |= ids[i] == id;
+            if (!seen && *n < max) ids[(*n)++] = id;
+            p += len + (p[len] == ',');
+        }
+    return CLI_OK;
+}
+
+static void print_report(const struct diag_args *a, const struct scenario *scn,
+                         const struct diag_options *o, const struct diag_report *rep) {
+    if (o->byz) {
+        printf("%s: %s, seed %llu: decision %llu, %u messages (%u rejected or discarded), %u "
+               "generals\n",
+               a->out, scn->name, (unsigned long long)o->seed, (unsigned long long)rep->record + 1,
+               rep->arrows, rep->lost, rep->lifelines);
+        if (rep->fault[0]) printf("  %s\n", rep->fault);
+        return;
+    }
+    printf("%s: %s, %s, seed %llu: %u messages (%u lost or dropped), %u crashes, %u restarts, "
+           "%.3f ms to %.3f ms",
+           a->out, scn->name, dlv_name(o->nprotocols ? o->protocols[0] : o->protocol),
+           (unsigned long long)o->seed, rep->arrows, rep->lost, rep->crashes, rep->restarts,
+           (double)rep->from_ns / 1e6, (double)rep->to_ns / 1e6);
+    if (o->nprotocols > 1) printf(" (%u protocols side by side)", o->nprotocols);
+    if (rep->focused) printf(", record %llu", (unsigned long long)rep->record);
+    printf("\n  first fault: %s\n", rep->fault[0] ? rep->fault : "none");
+    if (rep->truncated)
+        fprintf(stderr,
+                "ftsim diagram: showing the first %u messages only; choose --from/--to "
+                "or --record to see others\n",
+                DIAG_ARROWS_MAX);
+}
+
+/* The options for the file: protocols (or the Byzantine runs) and the focus. */
+static int options_for(const struct diag_args *a, const struct scenario *scn,
+                       struct diag_options *o, struct diag_byz *byz, char *about, size_t size) {
+    bool is_byz = scn->kind == SCN_KIND_BYZANTINE;
+    int ids[(int)DLV_COUNT > (int)BYZ_ALG_COUNT ? (int)DLV_COUNT : (int)BYZ_ALG_COUNT];
+    uint32_t n = 0;
+    int rc = names_of(a, is_byz, ids, DLV_COUNT, &n);
+    if (rc) return rc;
+    *o = (struct diag_options){.cfg = &scn->pipe,
+                               .protocol = default_protocol(scn),
+                               .seed = a->has_seed ? a->seed : scn->seed,
+                               .has_window = a->focus.has_from,
+                               .from_ns = a->focus.from_ns,
+                               .to_ns = a->focus.to_ns,
+                               .has_record = a->focus.has_record,
+                               .record = a->focus.record,
+                               .out = a->out,
+                               .title = scn->name,
+                               .width = a->width,
+                               .height = a->height,
+                               .font_scale = a->font_scale};
+    if (is_byz) {
+        struct ft_error err = {0};
+        if (cli_diagram_byz(scn, ids, n, o->seed, byz, about, size, &err) != 0) {
+            fprintf(stderr, "ftsim diagram: %s: %s\n", a->file, err.msg);
+            return CLI_USAGE;
+        }
+        o->byz = byz;
+        return CLI_OK;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        o->protocols[i] = (enum dlv_protocol)ids[i];
+    o->nprotocols = n;
+    if (n) o->protocol = o->protocols[0];
+    return CLI_OK;
+}
+
 /* --explain: the run explained, the record drawn, its chain for the diagram. */
 struct explained {
     struct explain_result res;
@@ -146,6 +263,12 @@ static int by_id(const void *a, const void *b) {
 
 static int explain_for_diagram(const struct diag_args *a, const struct scenario *scn,
                                struct diag_options *o, struct explained *e) {
+    if (o->byz || o->nprotocols > 1) {
+        fprintf(stderr, "ftsim diagram: %s: --explain draws one protocol's run of a pipeline "
+                        "scenario (not %s)\n",
+                a->file, o->byz ? "a Byzantine file" : "--protocols side by side");
+        return CLI_USAGE;
+    }
     struct explain_opts eo = {.has_record = a->focus.has_record, .record = a->focus.record};
     struct ft_error err = {0};
     int rc = explain_run(&scn->pipe, o->protocol, o->seed, &eo, &e->res, &err);
@@ -184,7 +307,7 @@ static int explain_for_diagram(const struct diag_args *a, const struct scenario 
 }
 
 int cli_diagram(int argc, char **argv) {
-    struct diag_args a = {.protocol = -1};
+    struct diag_args a = {0};
     int rc = parse(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     struct scenario *scn = malloc(sizeof *scn);
@@ -196,17 +319,14 @@ int cli_diagram(int argc, char **argv) {
         return cli_print_load_error("diagram", rc, &err);
     }
     signal(SIGPIPE, SIG_IGN); /* a failing gnuplot gives a message, not a dead ftsim */
-    struct diag_options o = {.cfg = &scn->pipe,
-                             .protocol = a.protocol >= 0 ? (enum dlv_protocol)a.protocol
-                                                         : default_protocol(scn),
-                             .seed = a.has_seed ? a.seed : scn->seed,
-                             .has_window = a.focus.has_from,
-                             .from_ns = a.focus.from_ns,
-                             .to_ns = a.focus.to_ns,
-                             .has_record = a.focus.has_record,
-                             .record = a.focus.record,
-                             .out = a.out,
-                             .title = scn->name};
+    struct diag_options o;
+    struct diag_byz byz;
+    char about[256];
+    rc = options_for(&a, scn, &o, &byz, about, sizeof about);
+    if (rc) {
+        free(scn);
+        return rc;
+    }
     struct explained ex = {0};
     if (a.explain && (rc = explain_for_diagram(&a, scn, &o, &ex)) != CLI_OK) {
         free(scn);
@@ -214,30 +334,19 @@ int cli_diagram(int argc, char **argv) {
     }
     struct diag_report rep;
     rc = diag_draw(&o, &rep, &err);
-
     if (rc) {
         fprintf(stderr, "ftsim diagram: %s: %s\n", a.file, err.msg);
         explained_free(&ex);
         free(scn);
         return rc == FT_ELIMIT || rc == FT_EINVAL ? CLI_USAGE : CLI_INTERNAL;
     }
-    printf("%s: %s, %s, seed %llu: %u messages (%u lost or dropped), %u crashes, %u restarts, "
-           "%.3f ms to %.3f ms",
-           a.out, scn->name, dlv_name(o.protocol), (unsigned long long)o.seed, rep.arrows, rep.lost,
-           rep.crashes, rep.restarts, (double)rep.from_ns / 1e6, (double)rep.to_ns / 1e6);
-    if (rep.focused) printf(", record %llu", (unsigned long long)rep.record);
-    printf("\n  first fault: %s\n", rep.fault[0] ? rep.fault : "none");
+    print_report(&a, scn, &o, &rep);
     if (a.explain) {
         fputs("  explained: ", stdout);
         explain_write_story(stdout, &ex.res, ex.x);
         fputc('\n', stdout);
     }
     explained_free(&ex);
-    if (rep.truncated)
-        fprintf(stderr,
-                "ftsim diagram: showing the first %u messages only; choose --from/--to "
-                "or --record to see others\n",
-                DIAG_ARROWS_MAX);
     free(scn);
     return CLI_OK;
 }

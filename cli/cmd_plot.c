@@ -13,7 +13,8 @@
 #include "suggest.h"
 
 static void usage(FILE *f) {
-    fputs("usage: ftsim plot DB --out DIR [--format png|svg|pdf] [--only NAME]\n"
+    fputs("usage: ftsim plot DB --out DIR [--format png|svg|pdf] [--only NAME] [--size WxH|slide]\n"
+          "                  [--font-scale F]\n"
           "\n"
           "Draws the figures of the results database DB (written by `ftsim run --db` and\n"
           "`ftsim sweep`) with gnuplot. Each figure NAME is written as DIR/NAME.dat (the\n"
@@ -22,22 +23,26 @@ static void usage(FILE *f) {
           "skipped with a note on stderr. DB is never written.\n"
           "\n"
           "figures (docs/plots.md):\n"
-          "  comparison              lost and duplicated records per protocol, per scenario\n"
+          "  comparison              lost and duplicated records per protocol, one panel per\n"
+          "                          scenario with a failure (the others named)\n"
           "  loss-sweep-SCENARIO     lost / duplicated fraction vs network.loss of a sweep,\n"
           "                          with the analytic at-most-once expectation\n"
-          "  timeseries-SCENARIO     throughput and latency over simulated time, faults marked\n"
-          "  latency-cdf-SCENARIO    end-to-end latency CDF per protocol\n"
-          "  windows-SCENARIO        window counts over processing time, watermark, late drops\n"
-          "  drivers-SCENARIO        micro-batch vs continuous: window latency per driver, from\n"
-          "                          a sweep over driver.kind\n"
-          "  byzantine-agreement     agreement success vs traitors, OM and SM\n"
+          "  timeseries-SCENARIO     throughput, a lane per fault and the latency record ->\n"
+          "                          sink row over simulated time (the file's seed)\n"
+          "  latency-cdf-SCENARIO    latency record -> sink row, CDF per protocol\n"
+          "  windows-SCENARIO        window values per key and protocol, watermark, late drops\n"
+          "  drivers-SCENARIO        micro-batch against continuous: latency record -> window\n"
+          "                          row and late drops\n"
+          "  byzantine-agreement     agreement with traitors against n, per algorithm\n"
           "  byzantine-cost          messages and signature checks vs n, with closed forms\n"
-          "  lambda-SCENARIO         the lambda architecture's served view against the\n"
-          "                          reference, and its staleness, over processing time\n"
+          "  lambda-SCENARIO         the lambda architecture: served view vs reference\n"
           "\n"
           "  --out DIR       output directory (created when missing)\n"
-          "  --format F      png (default), svg or pdf\n"
+          "  --format F      png (default), svg or pdf (the same proportions as the png)\n"
           "  --only NAME     only this figure, or this family (e.g. timeseries)\n"
+          "  --size WxH      every figure W x H pixels (200..10000), or `slide`: 1280x720,\n"
+          "                  16:9 (default: each figure's own size)\n"
+          "  --font-scale F  text F times its size, 0.5..4 (default 1)\n"
           "  --help          this text\n"
           "\n"
           "DB is opened read-only (never migrated, its journal mode never changed; a writer\n"
@@ -52,18 +57,21 @@ static void usage(FILE *f) {
 
 struct plot_args {
     const char *db, *out, *only;
-    int format;
+    int format, width, height;
+    double font_scale;
 };
 
 static int parse(int argc, char **argv, struct plot_args *a) {
     static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
                                          {"format", required_argument, NULL, 'f'},
                                          {"only", required_argument, NULL, 'n'},
+                                         {"size", required_argument, NULL, 'z'},
+                                         {"font-scale", required_argument, NULL, 'F'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "o:f:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:f:n:z:F:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             a->out = optarg;
@@ -75,6 +83,23 @@ static int parse(int argc, char **argv, struct plot_args *a) {
             a->format = plot_format_parse(optarg);
             if (a->format < 0) {
                 fprintf(stderr, "ftsim plot: --format expects png, svg or pdf, got '%s'\n", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'z':
+            if (plot_size_parse(optarg, &a->width, &a->height) != 0) {
+                fprintf(stderr,
+                        "ftsim plot: --size expects WxH (200..10000 pixels each) or "
+                        "slide, got '%s'\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'F':
+            if (plot_font_scale_parse(optarg, &a->font_scale) != 0) {
+                fprintf(stderr,
+                        "ftsim plot: --font-scale expects a number from 0.5 to 4, got '%s'\n",
+                        optarg);
                 return CLI_USAGE;
             }
             break;
@@ -102,7 +127,14 @@ int cli_plot(int argc, char **argv) {
     if (rc) return rc < 0 ? CLI_OK : rc;
     /* A gnuplot that dies early must give an error message, not kill us with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
-    struct plot_options o = {a.db, a.out, (enum plot_format)a.format, a.only, NULL, stderr};
+    struct plot_options o = {.db = a.db,
+                             .out_dir = a.out,
+                             .format = (enum plot_format)a.format,
+                             .only = a.only,
+                             .notes = stderr,
+                             .width = a.width,
+                             .height = a.height,
+                             .font_scale = a.font_scale};
     struct plot_report *rep = malloc(sizeof *rep);
     if (!rep) return CLI_INTERNAL;
     struct ft_error err = {0};

@@ -11,8 +11,10 @@
 #include "cli.h"
 #include "experiment.h"
 #include "grow.h"
+#include "plot.h"
 #include "progress.h"
 #include "scenario.h"
+#include "scn_meta.h"
 #include "store.h"
 #include "suggest.h"
 #include "trace_filter.h"
@@ -20,6 +22,7 @@
 static void usage(FILE *f) {
     fputs("usage: ftsim run FILE|NAME [--seed N] [--protocol P]... [--db FILE] [--out DIR]\n"
           "                [--json] [--trace] [--record R] [--from T --to T] [--node NAME]...\n"
+          "                [--events group|checkpoint|faults] [--plot DIR]\n"
           "\n"
           "Runs the scenario FILE (or NAME: a scenario found by name, e.g. lost-ack, in\n"
           "./scenarios or the installed scenarios, as 'ftsim list' shows) under each\n"
@@ -53,13 +56,16 @@ static void usage(FILE *f) {
           "                  (lake/partition=P/part-N.jsonl) and/or the warehouse\n"
           "                  (warehouse.db, a SQLite file), as the scenario's sink says\n"
           "                  (default: the sink's path: in the file, else nothing)\n"
+          "  --plot DIR      also draw the scenario's figures (ftsim plot) into DIR, from\n"
+          "                  its runs, stored in DIR/SCENARIO.db (made afresh; not with --db)\n"
           "  --json          print one JSON object instead of the table (with \"moments\":\n"
           "                  the coverage moments the run reached, docs/swarm.md)\n"
           "  --trace         print every trace event (one line each) before the results;\n"
           "                  with --db also store them in the events table\n"
           "  --help          this text\n"
-          "\n"
-          "Trace lines: protocol, simulated time, event, node, then for a message the peer\n"
+          "\n",
+          f);
+    fputs("Trace lines: protocol, simulated time, event, node, then for a message the peer\n"
           "(-> to, <- from), its kind, the source record it carries (r28; blank for\n"
           "heartbeats, assigns, inits and checkpoint messages; a commit names the last\n"
           "record of its transaction) and the simulator's message id, e.g.\n"
@@ -76,6 +82,11 @@ static void usage(FILE *f) {
           "                  checkpoint event and crash at a checkpoint step\n"
           "  --from T, --to T  events from T to T inclusive, e.g. 2.5s, 2500ms (both or\n"
           "                  neither)\n"
+          "  --events K      only events of kind K (comma-separated): group (a worker joined\n"
+          "                  or was evicted, a partition moved, a stale owner fenced),\n"
+          "                  checkpoint (exactly-once-checkpoint's steps), faults (crashes,\n"
+          "                  restarts, partitions, heals, messages a drop: rule removed);\n"
+          "                  group and checkpoint keep crashes, restarts, partitions and heals\n"
           "  --node NAME     events at NAME or with NAME as peer (repeatable; as the trace\n"
           "                  names them: source, broker, worker-1, ..., sink; a Byzantine\n"
           "                  scenario's commander, lieutenant-1, ... or gateway, replica-1,\n"
@@ -208,8 +219,28 @@ static bool keeps_record(struct trace_printer *tp, const struct sim_trace_rec *r
     }
 }
 
+/* --events: the group's events (a worker joined or was evicted, a partition moved, a
+ * stale owner fenced), exactly-once-checkpoint's steps, or the faults (a crash at a step
+ * or a time, a restart, a partition and its heal, a message a drop: rule removed); the
+ * group and checkpoint kinds keep crashes, restarts, partitions and heals as context. */
+static bool keeps_events(const struct sim_trace_rec *r, uint32_t events) {
+    bool ctx = r->type == SIM_TR_CRASH || r->type == SIM_TR_RESTART ||
+               r->type == SIM_TR_PARTITION || r->type == SIM_TR_HEAL || r->type == SIM_TR_FAULT;
+    bool user = r->type == SIM_TR_USER;
+    if ((events & CLI_EVENTS_FAULTS) &&
+        (ctx || (r->type == SIM_TR_DROP && r->reason == SIM_DROP_RULE)))
+        return true;
+    if ((events & CLI_EVENTS_GROUP) &&
+        (ctx || (user && (r->kind == PIPE_TR_MEMBER || r->kind == PIPE_TR_REBALANCE ||
+                          r->kind == PIPE_TR_FENCED))))
+        return true;
+    return (events & CLI_EVENTS_CHECKPOINT) &&
+           (ctx || (user && r->kind >= PIPE_TR_CKPT_TRIGGER && r->kind <= PIPE_TR_CKPT_ROLLBACK));
+}
+
 static bool keeps(struct trace_printer *tp, const struct sim_trace_rec *r) {
     const struct cli_trace_filter *f = tp->filter;
+    if (f->events && !keeps_events(r, f->events)) return false;
     if (f->has_record && !keeps_record(tp, r)) return false;
     return cli_filter_keeps(f, r->time_ns, r->node, event_peer(r));
 }
@@ -366,7 +397,8 @@ static void print_window_table(const struct scenario *scn, const char *proto,
     bool clock = scn->pipe.source.kind == SRC_CSV;
     char a[40], b[40], c[40];
     printf("\nwindows under %s: %llu rows (%llu final), %llu late contributions dropped "
-           "(%llu records), %llu rows emitted %s %llu %s, reference %s, latency p50 %s p99 %s\n",
+           "(%llu records), %llu rows emitted %s %llu %s, reference %s, latency record -> window "
+           "row p50 %s p99 %s\n",
            proto, (unsigned long long)o->windows, (unsigned long long)o->windows_final,
            (unsigned long long)o->late_dropped, (unsigned long long)o->late_records,
            (unsigned long long)o->window_rows_emitted,
@@ -394,6 +426,7 @@ static void print_window_table(const struct scenario *scn, const char *proto,
 }
 
 static void print_table_header(void) {
+    printf("latency p50/p99: record created -> its row visible at the sink (ms)\n");
     printf("%-23s %9s %9s %7s %10s %8s %9s %9s  %-9s %s\n", "protocol", "sent", "delivered", "lost",
            "duplicated", "retries", "p50 ms", "p99 ms", "reference", "trace hash");
 }
@@ -412,6 +445,7 @@ struct run_opts {
     bool has_seed, json, trace;
     struct cli_trace_filter filter; /* --record, --from/--to, --node (imply trace) */
     const char *db, *out;
+    const char *plot; /* --plot DIR */
     uint32_t nprotocols;
     enum dlv_protocol protocols[DLV_COUNT];
     uint32_t nalgs; /* Byzantine algorithms given with --protocol */
@@ -422,6 +456,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
     static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
                                          {"protocol", required_argument, NULL, 'p'},
                                          {"db", required_argument, NULL, 'd'},
+                                         {"plot", required_argument, NULL, 'g'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"trace", no_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
@@ -430,6 +465,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
                                          {"from", required_argument, NULL, CLI_OPT_FROM},
                                          {"to", required_argument, NULL, CLI_OPT_TO},
                                          {"node", required_argument, NULL, CLI_OPT_NODE},
+                                         {"events", required_argument, NULL, CLI_OPT_EVENTS},
                                          {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0: glibc re-initialises getopt (argument permutation included) */
@@ -452,6 +488,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
             break;
         }
         case 'd': o->db = optarg; break;
+        case 'g':
+            o->plot = optarg;
+            break;
         case 'o': o->out = optarg; break;
         case 'j': o->json = true; break;
         case 't': o->trace = true; break;
@@ -459,6 +498,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, const char **fi
         case CLI_OPT_FROM:
         case CLI_OPT_TO:
         case CLI_OPT_NODE:
+        case CLI_OPT_EVENTS:
             if (cli_filter_opt("run", c, optarg, &o->filter) != CLI_OK) return CLI_USAGE;
             o->trace = true;
             break;
@@ -497,6 +537,13 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
         fprintf(stderr, "ftsim run: %s runs %s, so --protocol takes %s\n", scn->file,
                 byz ? "Byzantine agreement" : "delivery protocols",
                 byz ? "om, sm or dolev-strong" : "a delivery protocol (see 'ftsim list')");
+        return CLI_USAGE;
+    }
+    if (byz && o->filter.events) {
+        fprintf(stderr,
+                "ftsim run: %s runs Byzantine agreement; --events chooses a pipeline's group, "
+                "checkpoint and fault events; --from/--to and --node filter its trace\n",
+                scn->file);
         return CLI_USAGE;
     }
     if (byz && o->filter.has_record) {
@@ -601,21 +648,70 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                 file, pname, RUN_TRACE_EVENTS_MAX);
         return CLI_INTERNAL;
     }
+    struct scn_meta file_meta;
+    scn_meta_fill(scn, &file_meta);
     const struct res_run rr = {.scenario = scn->name,
-                         .scenario_hash = scn->hash,
-                         .seed = seed,
-                         .protocol = pname,
-                         .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
-                         .outcome = &out,
-                         .stats = stats,
-                         .events = tp->keep ? tp->events : NULL,
-                         .nevents = tp->keep ? tp->nevents : 0,
-                         .event_label = event_label};
+                               .scenario_hash = scn->hash,
+                               .seed = seed,
+                               .protocol = pname,
+                               .status = exp_guarantee_held(p, &out) ? "ok" : "violated",
+                               .outcome = &out,
+                               .stats = stats,
+                               .events = tp->keep ? tp->events : NULL,
+                               .nevents = tp->keep ? tp->nevents : 0,
+                               .event_label = event_label,
+                               .file = &file_meta.file};
     if (res_store_run(db, &rr, NULL, &err) != 0) {
         fprintf(stderr, "ftsim run: %s\n", err.msg);
         return CLI_INTERNAL;
     }
     return CLI_OK;
+}
+
+/* --plot DIR: the runs go to DIR/SCENARIO.db, made afresh, which o->db then names. */
+static int plot_db(struct run_opts *o, const struct scenario *scn, char *path, size_t size) {
+    if (!o->plot) return CLI_OK;
+    if (o->db) {
+        fprintf(stderr, "ftsim run: --plot keeps its own database in DIR; give --db or --plot, "
+                        "then `ftsim plot DB --out DIR`\n");
+        return CLI_USAGE;
+    }
+    struct ft_error err = {0};
+    char slug[SCN_NAME_MAX];
+    snprintf(slug, sizeof slug, "%s", scn->name);
+    for (char *p = slug; *p; p++)
+        if (*p == '/') *p = '-';
+    int k = snprintf(path, size, "%s/%s.db", o->plot, slug);
+    if (k < 0 || (size_t)k >= size) {
+        fprintf(stderr, "ftsim run: --plot %s: path too long\n", o->plot);
+        return CLI_USAGE;
+    }
+    if (plot_mkdir(o->plot, &err) != 0) {
+        fprintf(stderr, "ftsim run: --plot: %s\n", err.msg);
+        return CLI_INTERNAL;
+    }
+    static const char *const ext[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[PLOT_PATH_MAX + 8];
+        snprintf(p, sizeof p, "%s%s", path, ext[i]);
+        remove(p);
+    }
+    o->db = path;
+    return CLI_OK;
+}
+
+/* After the runs: every figure of DIR/SCENARIO.db into DIR, one line per image. */
+static int draw_plots(const struct run_opts *o) {
+    struct plot_options po = {.db = o->db, .out_dir = o->plot, .format = PLOT_PNG, .notes = NULL};
+    struct plot_report *rep = malloc(sizeof *rep);
+    struct ft_error err = {0};
+    if (!rep) return CLI_INTERNAL;
+    int rc = plot_all(&po, rep, &err);
+    if (rc) fprintf(stderr, "ftsim run: --plot: %s\n", err.msg);
+    for (uint32_t i = 0; !rc && i < rep->written; i++)
+        fprintf(o->json ? stderr : stdout, "figure: %s/%s.png\n", o->plot, rep->names[i]);
+    free(rep);
+    return rc == 0 ? CLI_OK : rc == FT_EINVAL || rc == FT_EDB ? CLI_USAGE : CLI_INTERNAL;
 }
 
 int cli_run(int argc, char **argv) {
@@ -633,6 +729,11 @@ int cli_run(int argc, char **argv) {
         free(scn);
         return cli_print_load_error("run", rc, &err);
     }
+    char plot_path[PLOT_PATH_MAX];
+    if ((rc = plot_db(&o, scn, plot_path, sizeof plot_path)) != CLI_OK) {
+        free(scn);
+        return rc;
+    }
     uint64_t seed = o.has_seed ? o.seed : scn->seed;
     if ((rc = check_kind(&o, scn)) != CLI_OK || scn->kind == SCN_KIND_BYZANTINE) {
         struct res_db *bdb = NULL;
@@ -644,6 +745,10 @@ int cli_run(int argc, char **argv) {
         if (rc == CLI_OK)
             rc = cli_byz_run(scn, seed, o.algs, o.nalgs, o.json, o.trace, &o.filter, bdb);
         res_close(bdb);
+        if (o.plot && (rc == CLI_OK || rc == CLI_VIOLATED)) {
+            int prc = draw_plots(&o);
+            rc = prc != CLI_OK ? prc : rc;
+        }
         free(scn);
         return rc;
     }
@@ -694,6 +799,7 @@ int cli_run(int argc, char **argv) {
     free(tp.events);
     if (o.json) printf("]}\n");
     res_close(db);
+    if (o.plot && exit_code == CLI_OK) exit_code = draw_plots(&o);
     free(scn);
     return exit_code;
 }

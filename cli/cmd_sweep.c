@@ -14,6 +14,7 @@
 #include "progress.h"
 #include "experiment.h"
 #include "scenario.h"
+#include "scn_meta.h"
 #include "store.h"
 #include "suggest.h"
 #include "sweep.h"
@@ -59,6 +60,7 @@ struct sweep_cli {
     char hash[65];
     char (*names)[SCN_NAME_MAX]; /* scenario name per combination */
     struct scenario *scn;        /* the combination last parsed (workers keep their own) */
+    struct scn_meta meta;        /* the file's, for plain runs (no --set: one combination) */
     uint64_t scn_combo;          /* UINT64_MAX: none */
     struct res_db *db;
     bool tty;
@@ -221,6 +223,7 @@ static int load_scenarios(struct sweep_cli *s) {
         fprintf(stderr, "ftsim sweep: %s\n", err.msg);
         return CLI_USAGE;
     }
+    scn_meta_fill(s->scn, &s->meta);
     s->names = calloc(s->plan.ncombos, sizeof *s->names);
     if (!s->names) return CLI_INTERNAL;
     for (uint64_t c = 0; c < s->plan.ncombos; c++) {
@@ -265,7 +268,8 @@ static int store(void *ctx, uint64_t index, const struct exp_outcome *out,
                         .status = exp_guarantee_held(pt.protocol, out) ? "ok" : "violated",
                         .outcome = out,
                         .params = params,
-                        .stats = stats};
+                        .stats = stats,
+                        .file = &s->meta.file};
     int rc = res_store_run(s->db, &r, NULL, err);
     if (!rc) s->stored++;
     return rc;

@@ -267,6 +267,8 @@ static int src_csv(struct scn_ctx *c, const struct scn_node *m, vals v) {
             d.rows[i].value < 0 ? 0 - (uint64_t)d.rows[i].value : (uint64_t)d.rows[i].value;
         if (a > c->csv_value_abs_max) c->csv_value_abs_max = a;
     }
+    s->csv_first_arrival_ns = d.n ? d.rows[0].arrival_ns : 0;
+    s->csv_last_arrival_ns = d.last_arrival_ns;
     csv_free(&d);
     return rc;
 }

@@ -37,6 +37,18 @@ int cli_filter_opt(const char *cmd, int opt, const char *arg, struct cli_trace_f
         else
             f->to_ns = ns, f->has_to = true;
         return CLI_OK;
+    case CLI_OPT_EVENTS:
+        for (const char *p = arg; *p;) {
+            static const char *const kinds[] = {"group", "checkpoint", "faults"};
+            size_t len = strcspn(p, ",");
+            int k = 0;
+            while (k < 3 && !(strlen(kinds[k]) == len && strncmp(p, kinds[k], len) == 0))
+                k++;
+            if (k == 3) return bad(cmd, "--events expects group, checkpoint or faults", arg);
+            f->events |= 1u << k;
+            p += len + (p[len] == ',');
+        }
+        return CLI_OK;
     case CLI_OPT_NODE:
         if (f->nnodes == CLI_FILTER_NODES_MAX) {
             fprintf(stderr, "ftsim %s: at most %u --node options\n", cmd, CLI_FILTER_NODES_MAX);
@@ -62,7 +74,7 @@ int cli_filter_check(const char *cmd, const struct cli_trace_filter *f) {
 }
 
 bool cli_filter_any(const struct cli_trace_filter *f) {
-    return f->has_record || f->has_from || f->has_to || f->nnodes;
+    return f->has_record || f->has_from || f->has_to || f->nnodes || f->events;
 }
 
 int cli_filter_nodes(const char *cmd, const char *file, struct cli_trace_filter *f,

@@ -12,7 +12,10 @@
 #define CLI_FILTER_NODES_MAX 16u /* --node options one command takes */
 
 /* getopt_long values of the options (beyond every short option letter). */
-enum { CLI_OPT_RECORD = 0x100, CLI_OPT_FROM, CLI_OPT_TO, CLI_OPT_NODE };
+enum { CLI_OPT_RECORD = 0x100, CLI_OPT_FROM, CLI_OPT_TO, CLI_OPT_NODE, CLI_OPT_EVENTS };
+
+/* --events KIND[,KIND...]: kinds of events (a pipeline's; cmd_run.c decides which). */
+enum { CLI_EVENTS_GROUP = 1u, CLI_EVENTS_CHECKPOINT = 2u, CLI_EVENTS_FAULTS = 4u };
 
 struct cli_trace_filter {
     bool has_record, has_from, has_to;
@@ -20,10 +23,11 @@ struct cli_trace_filter {
     uint32_t nnodes;
     const char *names[CLI_FILTER_NODES_MAX]; /* --node NAME, as given */
     uint32_t nodes[CLI_FILTER_NODES_MAX];    /* their node ids, once resolved */
+    uint32_t events;                         /* --events: CLI_EVENTS_* bits, 0 = all */
 };
 
 /* One option, opt = CLI_OPT_*: --record R (a non-negative integer), --from/--to T (a
- * duration: 2.5s, 2500ms), --node NAME. 0, or a message "ftsim CMD: ..." on stderr and
+ * duration: 2.5s, 2500ms), --node NAME, --events group,checkpoint,faults. 0, or a message "ftsim CMD: ..." on stderr and
  * CLI_USAGE. */
 int cli_filter_opt(const char *cmd, int opt, const char *arg, struct cli_trace_filter *f);
 /* After the options: --from and --to both or neither, --from not after --to. */

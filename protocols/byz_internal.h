@@ -13,6 +13,8 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wire format assumes little-endian");
 _Static_assert(BYZ_NODES_MAX <= 32, "node sets are 32-bit masks; OM paths pack 5-bit ids");
 _Static_assert(4 + 5 * (BYZ_M_MAX + 1) <= 64, "an OM path (m + 1 ids) packs into 64 bits");
+_Static_assert(6 + 5 * (BYZ_M_MAX + 1) <= 64 && BYZ_M_MAX + 1 <= 15,
+               "a message tag (byz_tag) packs a path");
 
 /* Signed chains on the wire: a 6-byte header (instance u32, algorithm u8, value u8)
  * then one (signer id u8, Ed25519 signature) link per signer. Link t's signature covers

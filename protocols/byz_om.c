@@ -109,7 +109,8 @@ static void send_value(struct sim *s, struct byz_node *nd, const uint8_t *path, 
     memcpy(buf + OM_HDR, path, len);
     if (nd->strategy == BYZ_FORGE) /* "it was x, not me, who said so" */
         buf[OM_HDR + len - 1] = other_than(nd, path, len);
-    sim_send(s, nd->id, j, BYZ_MSG_OM, buf, OM_HDR + len);
+    sim_send_tagged(s, nd->id, j, BYZ_MSG_OM, byz_tag(BYZ_MSG_OM, buf, OM_HDR + len), buf,
+                    OM_HDR + len);
 }
 
 /* Relays the value got for path[0..len-1] (not containing this node) as path + [me]. */

@@ -51,7 +51,8 @@ static bool on_chain(const struct byz_chain *c, uint32_t id) {
 
 static void send_chain(struct sim *s, const struct byz_node *nd, const struct byz_chain *c,
                        uint32_t j) {
-    sim_send(s, nd->id, j, BYZ_MSG_CHAIN, c->b, c->len);
+    sim_send_tagged(s, nd->id, j, BYZ_MSG_CHAIN, byz_tag(BYZ_MSG_CHAIN, c->b, c->len), c->b,
+                    c->len);
 }
 
 static int sm_init(struct byz_node *nd, struct ft_error *err) {

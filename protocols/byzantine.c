@@ -97,6 +97,37 @@ int byz_config_check(const struct byz_config *c, struct ft_error *err) {
     return 0;
 }
 
+/* ---- message tags (for diagrams) ---- */
+
+uint64_t byz_tag(uint32_t kind, const uint8_t *data, uint32_t len) {
+    uint32_t value = BYZ_TAG_NO_VALUE, n = 0;
+    uint8_t ids[BYZ_M_MAX + 1];
+    if (kind == BYZ_MSG_OM && len >= 5) { /* instance u32, value u8, the path's ids */
+        value = data[4];
+        for (uint32_t i = 5; i < len && n <= BYZ_M_MAX; i++)
+            ids[n++] = data[i];
+    } else if (kind == BYZ_MSG_CHAIN && len >= BYZ_CHAIN_HDR) {
+        value = data[5];
+        for (uint32_t o = BYZ_CHAIN_HDR; o < len && n <= BYZ_M_MAX; o += BYZ_LINK_BYTES)
+            ids[n++] = data[o];
+    } else if (kind == BYZ_MSG_OUTPUT && len >= 5) {
+        value = data[4];
+    }
+    uint64_t tag = (value > 1 ? BYZ_TAG_NO_VALUE : value) | (uint64_t)n << 2;
+    for (uint32_t t = 0; t < n; t++)
+        tag |= (uint64_t)(ids[t] & 31u) << (6 + 5 * t);
+    return tag;
+}
+
+void byz_tag_decode(uint64_t tag, struct byz_tag_info *out) {
+    memset(out, 0, sizeof *out);
+    out->value = (uint8_t)(tag & 3u);
+    out->len = (uint32_t)(tag >> 2 & 15u);
+    if (out->len > BYZ_M_MAX + 1) out->len = BYZ_M_MAX + 1;
+    for (uint32_t t = 0; t < out->len; t++)
+        out->ids[t] = (uint8_t)(tag >> (6 + 5 * t) & 31u);
+}
+
 /* ---- node behaviour shared by every algorithm ---- */
 
 int byz_traitor_value(struct sim *s, const struct byz_node *nd, uint8_t truth, uint32_t j) {
@@ -145,7 +176,8 @@ static void finish_decision(struct sim *s, struct byz_node *nd) {
     uint8_t buf[5];
     memcpy(buf, &nd->inst, 4);
     buf[4] = nd->strategy == BYZ_LOYAL ? v : v ^ 1;
-    sim_send(s, nd->id, nd->sink, BYZ_MSG_OUTPUT, buf, sizeof buf);
+    sim_send_tagged(s, nd->id, nd->sink, BYZ_MSG_OUTPUT, byz_tag(BYZ_MSG_OUTPUT, buf, sizeof buf),
+                    buf, sizeof buf);
 }
 
 static void node_timer(struct sim *s, uint32_t node, uint64_t tag, void *ctx) {

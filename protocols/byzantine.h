@@ -153,4 +153,18 @@ enum { BYZ_MSG_OM = 1, BYZ_MSG_CHAIN, BYZ_MSG_OUTPUT, BYZ_MSG_KINDS };
 enum { BYZ_TR_DECIDE = 1, BYZ_TR_REJECT, BYZ_TR_DISCARD };
 const char *byz_msg_name(uint32_t kind);
 
+/* What a message says, as its tag (sim_send_tagged: the trace hook sees it, the trace
+ * hash does not): the value (BYZ_TAG_NO_VALUE when the payload has none) and the path
+ * (OM: "j1 says the commander said") or chain of signers (SM, Dolev-Strong) it names,
+ * read from the bytes on the wire, so a traitor's lie shows as it was sent. For
+ * message-sequence diagrams; nothing in the agreement reads it. */
+#define BYZ_TAG_NO_VALUE 3u
+struct byz_tag_info {
+    uint8_t value; /* BYZ_RETREAT, BYZ_ATTACK or BYZ_TAG_NO_VALUE */
+    uint32_t len;  /* ids in the path or chain */
+    uint8_t ids[BYZ_M_MAX + 1];
+};
+uint64_t byz_tag(uint32_t kind, const uint8_t *data, uint32_t len);
+void byz_tag_decode(uint64_t tag, struct byz_tag_info *out);
+
 #endif

@@ -23,30 +23,42 @@ done
 
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
-n=0
-for png in "$dir"/*.png; do
-    [ -e "$png" ] || break
-    n=$((n + 1))
+# One image: its checks and its redraw; problems go to the worker's file $tmp/fails-W.
+check_png() {
+    local png=$1 w=$2 name
     name=$(basename "$png" .png)
+    say() { echo "$*" >>"$tmp/fails-$w"; }
     if [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" != 89504e470d0a1a0a ]; then
-        fail "$png: not a PNG"
-        continue
+        say "$png: not a PNG"
+        return
     fi
     size=$(stat -c %s "$png")
-    [ "$size" -ge 10000 ] || fail "$png: $size bytes, too small for a drawn figure"
-    if [ -e "$dir/$name.dat" ] && [ ! -s "$dir/$name.dat" ]; then fail "$dir/$name.dat: empty"; fi
+    [ "$size" -ge 10000 ] || say "$png: $size bytes, too small for a drawn figure"
+    if [ -e "$dir/$name.dat" ] && [ ! -s "$dir/$name.dat" ]; then say "$dir/$name.dat: empty"; fi
     if [ ! -f "$dir/$name.gp" ]; then
-        fail "$png: no $name.gp beside it"
-        continue
+        say "$png: no $name.gp beside it"
+        return
     fi
-    cp "$png" "$tmp/before.png"
+    cp "$png" "$tmp/before-$w.png"
     rm -f "$png"
-    if ! (cd "$dir" && gnuplot "$name.gp" 2>"$tmp/gnuplot.err"); then
-        fail "$dir/$name.gp: gnuplot failed: $(head -n 3 "$tmp/gnuplot.err")"
-        cp "$tmp/before.png" "$png"
-    elif ! cmp -s "$png" "$tmp/before.png"; then
-        fail "$dir/$name.gp: redraws $name.png differently"
+    if ! (cd "$dir" && gnuplot "$name.gp" 2>"$tmp/gnuplot-$w.err"); then
+        say "$dir/$name.gp: gnuplot failed: $(head -n 3 "$tmp/gnuplot-$w.err" | tr "\n" " ")"
+        cp "$tmp/before-$w.png" "$png"
+    elif ! cmp -s "$png" "$tmp/before-$w.png"; then
+        say "$dir/$name.gp: redraws $name.png differently"
     fi
+}
+# Two workers (gnuplot redraws are most of the time), each every second image.
+pngs=("$dir"/*.png)
+[ -e "${pngs[0]}" ] || pngs=()
+n=${#pngs[@]}
+for w in 0 1; do
+    (for ((i = w; i < n; i += 2)); do check_png "${pngs[$i]}" "$w"; done) &
+done
+wait
+for w in 0 1; do
+    [ -f "$tmp/fails-$w" ] || continue
+    while IFS= read -r line; do fail "$line"; done <"$tmp/fails-$w"
 done
 [ "$n" -gt 0 ] || fail "$dir: no images"
 if [ "$fails" -gt 0 ]; then

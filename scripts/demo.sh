@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `make demo`: the lecture pack, with the release build. Runs every scenario in
-# scenarios/ into out/results.db (several seeds, for error bars), a small sweep of
-# lossy-network.yaml over the network loss, draws every figure into out/plots/, the
-# message-sequence diagrams of crash-during-processing and lost-ack into
-# out/diagrams/, and writes out/index.html: a gallery of every figure with its
-# scenario's about: text and the command that reproduces it.
+# scenarios/ into out/results.db (its own seed, then several seeds for error bars), a
+# sweep of lossy-network.yaml over the network loss, draws every figure into out/plots/
+# and the message-sequence diagrams into out/diagrams/ (a failure of each kind, the same
+# record under three protocols, two Byzantine runs), writes out/index.html, the gallery
+# by the lecture's six parts (scripts/gallery.sh), and checks it all: each figure a PNG
+# its .gp redraws (scripts/check-figures.sh) and the gallery in headless Chromium, every
+# image loaded and nothing wider than 1024 pixels (scripts/check-gallery.sh).
 set -euo pipefail
 ftsim=${1:-build/release/cli/ftsim}
 seeds=${DEMO_SEEDS:-1..10}  # seeds per scenario (error bars over seeds)
@@ -17,15 +19,15 @@ use_sweep=auto
 
 mkdir -p "$out"
 rm -rf "$out/results.db" "$out/results.db-wal" "$out/results.db-shm" "$out/plots" \
-       "$out/diagrams" "$out/index.html"
+       "$out/diagrams" "$out/index.html" "$out/data-commands.txt"
 if [ "$use_sweep" = auto ] && "$ftsim" sweep --help >/dev/null 2>&1; then
     use_sweep=yes
 fi
 failed=()
-data_cmds=() # what filled results.db, for the gallery
+: >"$out/data-commands.txt" # what filled results.db, for the gallery
 # Runs "$@" and records it; a failure is remembered, the demo goes on.
 data() {
-    data_cmds+=("$*")
+    echo "$*" >>"$out/data-commands.txt"
     "$@" || failed+=("$*")
 }
 
@@ -65,7 +67,7 @@ fi
 echo
 
 echo "== figures: ftsim plot $out/results.db --out $out/plots"
-"$ftsim" plot "$out/results.db" --out "$out/plots" >"$out/plots.list" \
+"$ftsim" plot "$out/results.db" --out "$out/plots" >/dev/null \
     || failed+=("ftsim plot")
 echo "== the lake and the warehouse of lake-vs-warehouse.yaml: $out/sinks/PROTOCOL/"
 if [ -f scenarios/lake-vs-warehouse.yaml ]; then
@@ -75,11 +77,27 @@ if [ -f scenarios/lake-vs-warehouse.yaml ]; then
 fi
 echo "== message-sequence diagrams"
 mkdir -p "$out/diagrams"
-for s in crash-during-processing lost-ack; do
-    [ -f "scenarios/$s.yaml" ] || continue
-    "$ftsim" diagram "scenarios/$s.yaml" --out "$out/diagrams/$s.png" \
-        || failed+=("ftsim diagram $s")
-done
+: >"$out/diagrams/commands.txt"
+# NAME SCENARIO [OPTIONS]: one diagram per failure the lecture shows (checkpoint-crash
+# under its own protocol, in the window of checkpoint 4), the lost ack under three
+# protocols side by side, and two Byzantine runs.
+while read -r name scn opts; do
+    [ -f "scenarios/$scn.yaml" ] || continue
+    cmd="ftsim diagram scenarios/$scn.yaml $opts${opts:+ }--out $out/diagrams/$name.png"
+    echo "$name $scn $cmd" >>"$out/diagrams/commands.txt"
+    # shellcheck disable=SC2086 # opts are words
+    "$ftsim" diagram "scenarios/$scn.yaml" $opts --out "$out/diagrams/$name.png" >/dev/null \
+        || failed+=("ftsim diagram $name")
+done <<'DIAGRAMS'
+crash-during-processing crash-during-processing
+lost-ack lost-ack
+lost-ack-protocols lost-ack --protocols at-most-once,at-least-once,exactly-once
+partition-heal partition-heal
+consumer-group-windows consumer-group-windows
+checkpoint-crash checkpoint-crash --protocol exactly-once-checkpoint --from 4s --to 4.0025s
+byzantine-om-n3 byzantine-om-n3
+byzantine-forged-signature byzantine-forged-signature
+DIAGRAMS
 echo
 
 echo "== checking the figures: every family there, each a PNG its .gp redraws"
@@ -87,87 +105,14 @@ bash scripts/check-figures.sh "$out/plots" comparison 'loss-sweep-*' 'timeseries
     'latency-cdf-*' 'windows-*' 'drivers-*' byzantine-agreement byzantine-cost 'lambda-*' \
     || failed+=("figure check of $out/plots")
 bash scripts/check-figures.sh "$out/diagrams" crash-during-processing lost-ack \
+    lost-ack-protocols partition-heal consumer-group-windows checkpoint-crash 'byzantine-*' \
     || failed+=("figure check of $out/diagrams")
 echo
 
-# ---- the gallery ----
-html_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }
-# The about: text of the scenario whose name: is $1 ("" when none is).
-about_of() {
-    local f
-    for f in scenarios/*.yaml; do
-        if [ "$(sed -n 's/^name:[[:space:]]*//p' "$f" | head -n 1)" = "$1" ]; then
-            "$ftsim" list scenarios | sed -n "s/^  $(basename "$f")[[:space:]]*//p"
-            return
-        fi
-    done
-}
-# What a figure family shows (docs/plots.md has the long form).
-caption_of() {
-    case $1 in
-    comparison) echo "Records lost and duplicated (extra copies) per protocol, one panel per failure scenario: mean over the seeds, error bars one standard deviation." ;;
-    loss-sweep-*) echo "Lost and duplicated fraction against the network loss probability p of a sweep; the dashed line is the analytic expectation for at-most-once, 1-(1-p)^3 over its three lossy hops." ;;
-    timeseries-*) echo "Records made visible per second and their end-to-end latency (p50, p99) over simulated time, with crashes, restarts and partitions marked." ;;
-    latency-cdf-*) echo "End-to-end latency CDF per protocol (record created to first visible at the sink), each percentile averaged over the seeds." ;;
-    windows-*) echo "Window counts over processing time, with the watermark and the late records dropped." ;;
-    drivers-*) echo "The same windowed query under the micro-batch and the continuous driver: emission latency (p50, p99) and the late contributions each drops." ;;
-    lambda-*) echo "The lambda architecture: the served view (batch view + speed view) against the reference, their difference (the at-least-once sawtooth a batch view recomputed from the lake corrects), and the staleness of the served view beside the age of its batch view." ;;
-    byzantine-agreement) echo "Byzantine agreement: share of runs in which IC1 and IC2 hold against the number of traitors, OM and SM." ;;
-    byzantine-cost) echo "Byzantine agreement: messages and signature verifications against n (log scale), beside the closed forms." ;;
-    *) echo "" ;;
-    esac
-}
-figure() { # image, title, caption, about, command
-    cat <<EOF
-<figure>
-  <a href="$1"><img src="$1" alt="$(printf '%s' "$2" | html_escape)"></a>
-  <figcaption><b>$(printf '%s' "$2" | html_escape)</b>. $(printf '%s' "$3" | html_escape)
-EOF
-    [ -n "$4" ] && printf '  <p class="about">Scenario: %s</p>\n' "$(printf '%s' "$4" | html_escape)"
-    printf '  <pre>%s</pre></figcaption>\n</figure>\n' "$(printf '%s' "$5" | html_escape)"
-}
-{
-    cat <<'EOF'
-<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>ftsim lecture pack</title>
-<style>
-body { font-family: sans-serif; max-width: 1300px; margin: 2em auto; padding: 0 1em; }
-figure { margin: 2.5em 0; border-top: 1px solid #ccc; padding-top: 1em; }
-img { max-width: 100%; border: 1px solid #eee; }
-pre { background: #f6f6f6; padding: .6em; overflow-x: auto; }
-.about { color: #444; font-style: italic; }
-</style></head><body>
-<h1>ftsim lecture pack</h1>
-<p>Every figure was drawn by <code>make demo</code> from <code>out/results.db</code>. Beside
-each image lie its data (<code>NAME.dat</code>) and its gnuplot script
-(<code>NAME.gp</code>): edit the script to restyle the figure and run it again from its
-directory. docs/plots.md explains each figure.</p>
-<details><summary>The commands that filled out/results.db</summary><pre>
-EOF
-    printf '%s\n' "${data_cmds[@]}" | html_escape
-    echo "</pre></details>"
-    echo "<h2>Message-sequence diagrams</h2>"
-    for s in crash-during-processing lost-ack; do
-        [ -f "$out/diagrams/$s.png" ] || continue
-        figure "diagrams/$s.png" "$s: message-sequence diagram" \
-            "One run under at-least-once: each node a lifeline, each message an arrow in simulated time; lost messages end in a cross; crashes, restarts and records made visible at the sink are marked." \
-            "$(about_of "$s")" \
-            "$ftsim diagram scenarios/$s.yaml --out $s.png    # or: cd $out/diagrams && gnuplot $s.gp"
-    done
-    echo "<h2>Figures</h2>"
-    while read -r img; do
-        name=$(basename "$img" .png)
-        scenario=""
-        for fam in loss-sweep timeseries latency-cdf windows lambda; do
-            case $name in "$fam"-*) scenario=${name#"$fam"-} ;; esac
-        done
-        figure "plots/$name.png" "$name" "$(caption_of "$name")" \
-            "$( [ -n "$scenario" ] && about_of "$scenario" )" \
-            "$ftsim plot $out/results.db --out $out/plots --only $name    # or: cd $out/plots && gnuplot $name.gp"
-    done <"$out/plots.list"
-    echo "</body></html>"
-} >"$out/index.html"
-rm -f "$out/plots.list"
+echo "== the gallery: $out/index.html, by the lecture's six parts"
+bash scripts/gallery.sh "$out" "$ftsim" || failed+=("scripts/gallery.sh")
+bash scripts/check-gallery.sh "$out/index.html" 1024 || failed+=("gallery check in Chromium")
+echo
 
 echo "== kernel example: a lossy network and one crash"
 "$ftsim" example --seed 1 || failed+=("ftsim example")

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ftsim needs to build, test and plot, and only
-# those that are missing. Idempotent: prints nothing when everything is present.
+# Installs the Debian packages ftsim needs to build, test, plot and check the gallery
+# (chromium, run headless), and only those that are missing. Idempotent: prints nothing
+# when everything is present; never asks (no stdin, no recommended packages).
 # Runs as root, or through sudo when it is available.
 set -euo pipefail
 
 pkgs=(gcc clang make cmake pkg-config libsodium-dev libsqlite3-dev libyaml-dev
-      libcmocka-dev libxxhash-dev gnuplot-nox fonts-dejavu-core sqlite3 parallel)
+      libcmocka-dev libxxhash-dev gnuplot-nox fonts-dejavu-core sqlite3 parallel
+      chromium) # chromium: make demo checks the gallery in it, headless
 # Only for what needs them: `make fuzz` (libFuzzer's runtime), `make memcheck`
 # (valgrind); `make test` renders the man page with man-db when it is there.
 [ -n "${FTSIM_DEPS_FUZZ:-}" ] && pkgs+=(libclang-rt-14-dev)
@@ -31,5 +33,5 @@ fi
 
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >/dev/null
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$sudo apt-get update -qq </dev/null >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null

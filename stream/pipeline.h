@@ -78,6 +78,7 @@ struct pipe_source {
     /* csv */
     char csv_path[PIPE_PATH_MAX]; /* resolved against the scenario's directory */
     uint64_t csv_rows;            /* rows with arrival < duration (for limit checks) */
+    uint64_t csv_first_arrival_ns, csv_last_arrival_ns; /* the replay's span (for figures) */
     /* every kind: the fraction of malformed records (source.h, enum src_defect) */
     double malformed_p;
 };

@@ -109,22 +109,27 @@ static void expect_buckets(const struct exp_stats *st, const struct expect *e, u
     }
 }
 
-static void expect_markers(const struct exp_stats *st) {
+/* The dropped produce of record 2 is sent (and dropped by the rule) at its creation,
+ * phase + 200 ms, from the source to the broker; then the partition and the crash. */
+static void expect_markers(const struct exp_stats *st, uint64_t phase) {
     static const struct {
         uint64_t t;
         enum exp_marker_kind kind;
-        const char *node;
-    } want[] = {{1200 * MS, EXP_MARK_PARTITION, ""},
-                {1300 * MS, EXP_MARK_HEAL, ""},
-                {1500 * MS, EXP_MARK_CRASH, "worker-1"},
-                {1700 * MS, EXP_MARK_RESTART, "worker-1"}};
-    assert_int_equal(st->nmarkers, 4);
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(st->markers[i].t_ns, want[i].t);
+        const char *node, *label;
+    } want[] = {{200 * MS, EXP_MARK_DROP, "source", "produce r2 -> broker"},
+                {1200 * MS, EXP_MARK_PARTITION, "", ""},
+                {1300 * MS, EXP_MARK_HEAL, "", ""},
+                {1500 * MS, EXP_MARK_CRASH, "worker-1", ""},
+                {1700 * MS, EXP_MARK_RESTART, "worker-1", ""}};
+    assert_int_equal(st->nmarkers, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(st->markers[i].t_ns, want[i].t + (i == 0 ? phase : 0));
         assert_int_equal(st->markers[i].kind, want[i].kind);
         assert_string_equal(st->markers[i].node, want[i].node);
+        assert_string_equal(st->markers[i].label, want[i].label);
     }
     assert_string_equal(exp_marker_name(EXP_MARK_PARTITION), "partition");
+    assert_string_equal(exp_marker_name(EXP_MARK_DROP), "drop");
 }
 
 static void test_buckets_markers_and_quantiles_of_a_retried_record(void **state) {
@@ -150,7 +155,7 @@ static void test_buckets_markers_and_quantiles_of_a_retried_record(void **state)
     assert_int_equal(st.nquantiles, EXP_QUANTILES);
     for (unsigned i = 0; i < EXP_QUANTILES; i++)
         assert_int_equal(st.quantiles[i], (ledger_quantile_pct[i] <= 90 ? 3 : 53) * MS);
-    expect_markers(&st);
+    expect_markers(&st, phase);
     exp_stats_free(&st);
     free(scn);
 }
@@ -173,10 +178,10 @@ static void test_lost_record_stays_in_flight_and_no_retries(void **state) {
     assert_int_equal(st.buckets[st.nbuckets - 1].in_flight, 1);
     for (unsigned i = 0; i < EXP_QUANTILES; i++)
         assert_int_equal(st.quantiles[i], 3 * MS);
-    expect_markers(&st);
+    expect_markers(&st, phase);
     /* reusing the struct for a second run replaces, never appends */
     assert_int_equal(exp_run(&scn->pipe, DLV_AT_MOST_ONCE, scn->seed, &opt, &o, &err), 0);
-    assert_int_equal(st.nmarkers, 4);
+    assert_int_equal(st.nmarkers, 5);
     assert_int_equal(st.nbuckets, e.n);
     exp_stats_free(&st);
     free(scn);

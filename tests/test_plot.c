@@ -195,7 +195,8 @@ static long file_size(const char *path) {
 
 static int run_plot(const char *db, const char *out, enum plot_format fmt, const char *only,
                     struct plot_report *rep, struct ft_error *err) {
-    struct plot_options o = {db, out, fmt, only, NULL, stdout};
+    struct plot_options o = {
+        .db = db, .out_dir = out, .format = fmt, .only = only, .notes = stdout};
     memset(err, 0, sizeof *err);
     return plot_all(&o, rep, err);
 }
@@ -456,7 +457,7 @@ static void test_absent_data_is_skipped_with_a_note_and_no_image(void **state) {
     snprintf(notes_path, sizeof notes_path, "%s/notes.txt", f->dir);
     FILE *notes = fopen(notes_path, "w");
     assert_non_null(notes);
-    struct plot_options o = {f->db, f->out, PLOT_PNG, NULL, NULL, notes};
+    struct plot_options o = {.db = f->db, .out_dir = f->out, .format = PLOT_PNG, .notes = notes};
     struct plot_report rep;
     struct ft_error err = {0};
     assert_int_equal(plot_all(&o, &rep, &err), 0);
@@ -525,7 +526,11 @@ static void test_bad_input_is_refused(void **state) {
 static void test_missing_gnuplot_is_an_environment_error(void **state) {
     struct fx *f = *state;
     make_sample(f->db, false);
-    struct plot_options o = {f->db, f->out, PLOT_PNG, "comparison", "/nonexistent/gnuplot", NULL};
+    struct plot_options o = {.db = f->db,
+                             .out_dir = f->out,
+                             .format = PLOT_PNG,
+                             .only = "comparison",
+                             .gnuplot = "/nonexistent/gnuplot"};
     struct plot_report rep;
     struct ft_error err = {0};
     assert_int_equal(plot_all(&o, &rep, &err), FT_EIO);

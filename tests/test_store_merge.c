@@ -138,7 +138,7 @@ static void test_merge_refuses_another_schema_version(void **state) {
         fwrite(buf, 1, n, dst);
     fclose(src);
     fclose(dst);
-    expect_refused(f->out, f->a, FT_EPARSE, "its schema version is 1", "schema version 5");
+    expect_refused(f->out, f->a, FT_EPARSE, "its schema version is 1", "schema version 6");
     assert_int_equal(raw_int(f->a, "PRAGMA user_version"), 1); /* the shard is untouched */
 }
 
@@ -203,9 +203,9 @@ static void test_csv_quotes_per_rfc_4180(void **state) {
     put(f->out, "plain", "h1", 1, "t1");
     put(f->out, "a,b \"q\"\r\nz", "h2", 2, "t2");
     export_ok(f->out, "markers", NULL, f->csv, 2);
-    assert_string_equal(slurp(f->csv), "run_id,t_ns,kind,node\r\n"
-                                       "1,1500,crash,worker-1\r\n"
-                                       "2,1500,crash,worker-1\r\n");
+    assert_string_equal(slurp(f->csv), "run_id,t_ns,kind,node,label\r\n"
+                                       "1,1500,crash,worker-1,\r\n"
+                                       "2,1500,crash,worker-1,\r\n");
     export_ok(f->out, "runs", "seed = 2", f->csv, 1);
     assert_string_equal(
         slurp(f->csv),

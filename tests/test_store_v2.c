@@ -549,6 +549,53 @@ static void test_stats_lambda_points_store_as_lambda_views(void **state) {
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outcomes"), 1);
 }
 
+/* Schema 6: a plain run writes its scenario file's row (replaced by the next plain run
+ * of the same hash), a sweep point (params) does not; a drop marker keeps its label; the
+ * markers of a v4 file survive the table's rebuild. */
+static void test_plain_runs_describe_their_scenario_file(void **state) {
+    struct fx *f = *state;
+    copy_file("tests/data/store/results-v4.db", f->path);
+    int64_t markers = raw_int(f->path, "SELECT count(*) FROM markers");
+    struct res_db *db = open_ok(f->path);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM markers"), markers);
+    struct exp_outcome o = {.sent = 20};
+    snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
+    struct exp_marker drop = {
+        .t_ns = 5, .kind = EXP_MARK_DROP, .node = "worker-1", .label = "ack r28 -> broker"};
+    struct exp_stats s = {.markers = &drop, .nmarkers = 1};
+    struct res_scenario file = {
+        .seed = 42, .duration_ns = 5000000000ull, .faults = "drop", .about = "one ack lost"};
+    struct res_run r = {.scenario = "lost",
+                        .scenario_hash = "h6",
+                        .seed = 1,
+                        .protocol = "at-least-once",
+                        .status = "ok",
+                        .outcome = &o,
+                        .params = "network.loss=0.1",
+                        .stats = &s,
+                        .file = &file};
+    store_ok(db, &r);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM scenarios"), 0);
+    r.params = "";
+    store_ok(db, &r);
+    file.seed = 43;
+    file.window_aggregate = "count";
+    file.window_value = "count of records per key";
+    r.seed = 2;
+    store_ok(db, &r);
+    res_close(db);
+    char got[512];
+    raw_rows(f->path,
+             "SELECT scenario_hash, scenario, seed, duration_ns, faults, window_aggregate,"
+             " window_value, about FROM scenarios",
+             got, sizeof got);
+    assert_string_equal(got, "h6|lost|43|5000000000|drop|count|count of records per key|"
+                             "one ack lost");
+    raw_rows(f->path, "SELECT DISTINCT kind, node, label FROM markers WHERE kind = 'drop'", got,
+             sizeof got);
+    assert_string_equal(got, "drop|worker-1|ack r28 -> broker");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -562,6 +609,7 @@ int main(void) {
         T(test_has_run_finds_exactly_the_stored_key),
         T(test_child_count_without_rows_is_refused),
         T(test_stats_lambda_points_store_as_lambda_views),
+        T(test_plain_runs_describe_their_scenario_file),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
