@@ -81,11 +81,12 @@ enum {
     T_DRIVER,
     T_GROUP,
     T_LAMBDA,
+    T_MODEL,
     T_N
 };
 static const char *const top_keys[T_N] = {
     "name",    "about", "seed",     "seeds", "duration",  "drain",  "nodes",    "source", "network",
-    "links",   "delivery", "sink",  "protocols", "faults", "expect", "pipeline", "driver", "group", "lambda"};
+    "links",   "delivery", "sink",  "protocols", "faults", "expect", "pipeline", "driver", "group", "lambda", "model"};
 
 typedef const struct scn_node *const *values;
 
@@ -160,7 +161,8 @@ static int sec_source(struct scn_ctx *c, values top) {
 }
 
 static int sec_stream(struct scn_ctx *c, values top) {
-    return scn_stream_query(c, top[T_PIPELINE], top[T_DRIVER]);
+    int rc = scn_stream_query(c, top[T_PIPELINE], top[T_DRIVER]);
+    return rc ? rc : scn_ml_model(c, top[T_MODEL]);
 }
 
 /* ---- network and links ---- */
@@ -632,12 +634,20 @@ enum {
     E_WINDOWS,
     E_WINDOWS_MATCH_REFERENCE,
     E_WINDOW_ROWS,
+    E_MODEL_INPUT_LOST, /* E_MODEL_INPUT_LOST.. : scn_ml_expect, in its order */
+    E_MODEL_INPUT_DUPLICATED,
+    E_MODEL_INPUT_MATCHES_REFERENCE,
+    E_MODEL_ERROR_FINAL,
+    E_MODEL_FROZEN_ERROR_FINAL,
+    E_MODEL_IDENTICAL_TO_FAULT_FREE,
     E_N
 };
 static const char *const expect_keys[E_N] = {
     "lost",         "duplicated", "delivered",
     "matches_reference", "rejected", "lambda_final_match", "lambda_max_diff",
-    "lambda_overcount", "lambda_max_staleness_ms", "lambda_max_batch_age_ms", "late_dropped", "windows", "windows_match_reference", "window_rows"};
+    "lambda_overcount", "lambda_max_staleness_ms", "lambda_max_batch_age_ms", "late_dropped", "windows", "windows_match_reference", "window_rows",
+    "model_input_lost", "model_input_duplicated", "model_input_matches_reference",
+    "model_error_final", "model_frozen_error_final", "model_identical_to_fault_free"};
 
 static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *proto,
                       struct scn_expect *e) {
@@ -658,6 +668,7 @@ static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *p
     if (!rc && v[E_REJECTED]) rc = scn_get_bound(c, v[E_REJECTED], "rejected", &e->rejected);
     if (!rc) rc = scn_lambda_expect(c, m, v + E_LAMBDA_FINAL_MATCH, e);
     if (!rc) rc = scn_stream_expect(c, m, v + E_LATE_DROPPED, e);
+    if (!rc) rc = scn_ml_expect(c, m, v + E_MODEL_INPUT_LOST, e);
     e->set = true;
     e->line = m->line;
     e->col = m->col;
@@ -689,6 +700,9 @@ static int sec_expect(struct scn_ctx *c, values top) {
 
 static int check_records(struct scn_ctx *c, values top) {
     const struct pipe_config *p = &c->out->pipe;
+    int rc = scn_ml_check(c, top[T_PIPELINE], top[T_DRIVER], top[T_GROUP], top[T_PROTOCOLS],
+                          top[T_DELIVERY]);
+    if (rc) return rc;
     /* A window query's state is kept per partition (a task) and moves with it when the
      * group rebalances (stream/window_stage.c, docs/scenario-format.md `group`). */
     /* Checkpoints roll back the whole job over a static assignment; moving a partition
@@ -760,6 +774,8 @@ static void scenario_init(struct scenario *o, const char *name, const char *text
         o->expect[p].matches_reference = -1;
         o->expect[p].windows_match_reference = -1;
         o->expect[p].lambda_final_match = -1;
+        o->expect[p].model_input_matches_reference = -1;
+        o->expect[p].model_identical_to_fault_free = -1;
     }
     crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL, 0);
     sodium_bin2hex(o->hash, sizeof o->hash, h, sizeof h);

@@ -126,4 +126,19 @@ int scn_lambda_expect(struct scn_ctx *c, const struct scn_node *m,
 int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
                       struct scn_expect *e);
 
+/* scn_ml.c: streaming ML. The clusters and linear source kinds; a pipeline of one kmeans
+ * or linear_regression operator; `model:` (NULL: none); the cross-checks (nodes for
+ * messages: pipeline, driver, group, protocols, delivery, any may be NULL); v: the
+ * values of the six model_* expectations in m. */
+bool scn_ml_source_kind(const char *kind);
+int scn_ml_source(struct scn_ctx *c, const struct scn_node *m);
+bool scn_ml_is_op(const struct scn_node *item);
+int scn_ml_pipeline(struct scn_ctx *c, const struct scn_node *pipeline);
+int scn_ml_model(struct scn_ctx *c, const struct scn_node *n);
+int scn_ml_check(struct scn_ctx *c, const struct scn_node *pipeline, const struct scn_node *driver,
+                 const struct scn_node *group, const struct scn_node *protocols,
+                 const struct scn_node *delivery);
+int scn_ml_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
+                  struct scn_expect *e);
+
 #endif

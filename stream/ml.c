@@ -315,6 +315,36 @@ bool ml_least_squares(const struct ml_spec *s, struct ml_model *m, const double 
     return true;
 }
 
+/* ---- flat form ---- */
+
+size_t ml_params_len(const struct ml_spec *s) {
+    return s->kind == ML_KMEANS ? (size_t)s->k * (s->d + 1) : ml_coefs(s);
+}
+
+void ml_pack(const struct ml_spec *s, const struct ml_model *m, double *out) {
+    if (s->kind != ML_KMEANS) {
+        memcpy(out, m->coef, ml_coefs(s) * sizeof *out);
+        return;
+    }
+    for (uint32_t j = 0; j < s->k; j++)
+        memcpy(out + (size_t)j * s->d, m->c[j], s->d * sizeof *out);
+    memcpy(out + (size_t)s->k * s->d, m->w, s->k * sizeof *out);
+}
+
+void ml_unpack(const struct ml_spec *s, const double *in, struct ml_model *m) {
+    memset(m, 0, sizeof *m);
+    m->kind = s->kind;
+    m->d = s->d;
+    if (s->kind != ML_KMEANS) {
+        memcpy(m->coef, in, ml_coefs(s) * sizeof *in);
+        return;
+    }
+    m->k = s->k;
+    for (uint32_t j = 0; j < s->k; j++)
+        memcpy(m->c[j], in + (size_t)j * s->d, s->d * sizeof *in);
+    memcpy(m->w, in + (size_t)s->k * s->d, s->k * sizeof *in);
+}
+
 /* ---- errors ---- */
 
 double ml_centre_error(const struct ml_model *m, const struct ml_model *ref) {

@@ -102,6 +102,12 @@ void ml_kmeans_lloyd(const struct ml_spec *s, struct ml_model *m, const double *
  * Gaussian elimination with partial pivoting. false (m unchanged) when singular. */
 bool ml_least_squares(const struct ml_spec *s, struct ml_model *m, const double *st);
 
+/* A model as a flat array (messages, series): k-means k * d centres then k weights;
+ * regression the coefficients. */
+size_t ml_params_len(const struct ml_spec *s);
+void ml_pack(const struct ml_spec *s, const struct ml_model *m, double *out);
+void ml_unpack(const struct ml_spec *s, const double *in, struct ml_model *m);
+
 /* ---- errors against a reference model ---- */
 /* k-means: mean over ref's centres of the distance to the nearest centre of m. */
 double ml_centre_error(const struct ml_model *m, const struct ml_model *ref);

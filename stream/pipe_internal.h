@@ -33,8 +33,10 @@ _Static_assert(sizeof(struct wire) == WIRE_FIELDS * sizeof(uint64_t), "wire: 64-
 enum { T_SRC_NEXT = 1, T_SRC_RETRY, T_BRK_RETRY, T_WRK_OUTPUT, T_WRK_COMMIT, T_WRK_LINGER,
        T_WRK_INIT, T_BRK_SESSION, T_WRK_HEARTBEAT,
        /* the checkpoint coordinator's timers at the broker (checkpoint.c) */
-       T_CK_TRIGGER, T_CK_TIMEOUT, T_CK_COMMIT, T_CK_RESTORE };
-_Static_assert(T_CK_RESTORE < 16, "timer types fit in 4 bits");
+       T_CK_TRIGGER, T_CK_TIMEOUT, T_CK_COMMIT, T_CK_RESTORE,
+       /* the streaming model: a worker's statistics retry, the driver's trigger */
+       T_ML_STATS, T_ML_TRIGGER };
+_Static_assert(T_ML_TRIGGER < 16, "timer types fit in 4 bits");
 
 struct log_entry {
     uint64_t rec, event_ns, created_ns;
@@ -56,13 +58,16 @@ struct pipe {
     struct wstage *ws; /* the windowed query (window_stage.c), NULL without one */
     struct ckpt *ck;   /* exactly-once-checkpoint (checkpoint.c), NULL otherwise */
     struct sinks *sinks; /* the sink's rows, rejects and sums (stream/sinks.h) */
+    struct mls_feat *feat; /* records' features (stream/ml_wire.c), NULL without */
+    struct mls *ml;        /* the streaming model (stream/ml_*.c), NULL without */
+    uint32_t driver;       /* the model's driver node */
 };
 
-static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,
-                             const struct wire *w) {
+/* The canonical encoding of w into buf (at least WIRE_BYTES_MAX bytes); its length. */
+static inline size_t wire_encode(const struct wire *w, unsigned char *buf) {
     uint64_t f[WIRE_FIELDS];
     memcpy(f, w, sizeof f);
-    unsigned char buf[WIRE_BYTES_MAX], *p = buf + 2;
+    unsigned char *p = buf + 2;
     unsigned mask = 0;
     for (unsigned i = 0; i < WIRE_FIELDS; i++) {
         if (!f[i]) continue;
@@ -72,8 +77,22 @@ static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t
     }
     buf[0] = (unsigned char)mask;
     buf[1] = (unsigned char)(mask >> 8);
-    sim_send_tagged(s, from, to, kind, w->rec, buf, (size_t)(p - buf));
+    return (size_t)(p - buf);
 }
+
+static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,
+                             const struct wire *w) {
+    unsigned char buf[WIRE_BYTES_MAX];
+    size_t n = wire_encode(w, buf);
+    sim_send_tagged(s, from, to, kind, w->rec, buf, (uint32_t)n);
+}
+/* Mask bit 12 of a produce or record message: the record's features follow the fields
+ * (dim + 1 little-endian doubles: x, then the label). wire_get ignores them. */
+#define WIRE_FEATURES_BIT (1u << 12)
+/* wire_send for a source record: with its features when it has any (stream/ml_wire.c). */
+struct pipe;
+void pipe_send_record(struct sim *s, struct pipe *p, uint32_t from, uint32_t to, uint32_t kind,
+                      const struct wire *w);
 
 /* Decodes a message; a short or malformed one yields zeros for what it lacks. */
 static inline struct wire wire_get(const struct sim_msg *m) {

@@ -4,6 +4,7 @@
  * resends every unacknowledged record. */
 #include <stdlib.h>
 
+#include "ml_stage.h"
 #include "pipe_internal.h"
 
 struct src_dur {
@@ -25,6 +26,7 @@ int pipe_source_init(struct sim *s, struct pipe *p) {
     struct src_dur *d = sim_node_durable(s, p->source);
     if (src_gen_init(&d->gen, &p->cfg.source, p->cfg.duration_ns, p->seed) != 0) return FT_ENOMEM;
     d->have_next = src_gen_next(&d->gen, &d->next);
+    if (d->have_next) mls_feat_note(s, p, &d->gen, &d->next);
     return 0;
 }
 
@@ -56,7 +58,7 @@ static int outbox_put(struct sim *s, struct src_dur *d, const struct src_record 
 static void send_produce(struct sim *s, struct pipe *p, const struct src_record *r) {
     struct wire w = {.rec = r->id, .key = r->key, .event_ns = r->event_ns,
                      .created_ns = r->arrival_ns, .value = (uint64_t)r->value};
-    wire_send(s, p->source, p->broker, PIPE_MSG_PRODUCE, &w);
+    pipe_send_record(s, p, p->source, p->broker, PIPE_MSG_PRODUCE, &w);
 }
 
 static void arm_retry(struct sim *s, struct pipe *p, struct src_dur *d, uint64_t id) {
@@ -81,6 +83,7 @@ static void emit_due(struct sim *s, struct pipe *p, struct src_dur *d) {
         send_produce(s, p, &d->next);
         d->emitted = d->next.id + 1;
         d->have_next = src_gen_next(&d->gen, &d->next);
+        if (d->have_next) mls_feat_note(s, p, &d->gen, &d->next);
     }
     arm_next(s, p, d);
 }

@@ -14,6 +14,7 @@
  * state is volatile. exactly-once-checkpoint workers run stream/checkpoint.c instead. */
 #include <stdlib.h>
 
+#include "ml_stage.h"
 #include "pipe_internal.h"
 
 struct pend { /* an output awaiting the sink's ack */
@@ -67,6 +68,8 @@ static struct wire map_record(const struct wpart *wp, const struct wire *in) {
 /* The broker's ack of input offsets [offset, end), in the partition's generation. */
 static void send_ack(struct sim *s, struct pipe *p, uint32_t me, const struct wpart *wp,
                      uint64_t rec, uint64_t offset, uint64_t end) {
+    /* a model: the ack also waits for the driver to apply the records */
+    if (p->ml && mls_hold_ack(s, p, me, wp->part, wp->gen, rec, offset, end)) return;
     struct wire ack = {.rec = rec, .partition = wp->part, .offset = offset, .end = end,
                        .epoch = wp->gen};
     wire_send(s, me, p->broker, PIPE_MSG_ACK, &ack);
@@ -95,6 +98,7 @@ static void on_record(struct sim *s, struct pipe *p, uint32_t me, struct wpart *
                       const struct wire *in) {
     if (sim_step(s, me, p->step_receive, in->rec)) return;
     if (p->ws) wstage_record(s, p, me, in);
+    if (p->ml) mls_record(s, p, me, in);
     struct wire out = map_record(wp, in);
     if (!dlv_retries(p->proto)) {
         wire_send(s, me, p->sink, PIPE_MSG_OUTPUT, &out);
@@ -311,6 +315,7 @@ static void send_heartbeat(struct sim *s, struct pipe *p, uint32_t me) {
 
 static void worker_start(struct sim *s, uint32_t me, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ml) mls_worker_start(s, p, me); /* the model's batches are volatile too */
     if (p->ck) { /* exactly-once-checkpoint: checkpoint.c */
         ckpt_worker_start(s, p, me);
         return;
@@ -329,6 +334,7 @@ static void worker_start(struct sim *s, uint32_t me, void *ctx) {
 
 static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ml && mls_worker_msg(s, p, me, m)) return;
     if (p->ck) {
         ckpt_worker_msg(s, p, me, m);
         return;
@@ -365,6 +371,7 @@ static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
 
 static void worker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ml && mls_worker_timer(s, p, me, tag)) return;
     if (p->ck) {
         ckpt_worker_timer(s, p, me, tag);
         return;
