@@ -20,9 +20,12 @@ static void usage(FILE *f) {
           "For each scenario (a DIR means every *.yaml in it), runs every protocol that the\n"
           "file's expect: block names, over every seed of its seeds: range, and checks the\n"
           "expectations (lost, duplicated, delivered, matches_reference; for a windowed\n"
-          "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
-          "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
-          "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
+          "query late_dropped, windows, windows_match_reference, window_rows; for a model\n"
+          "model_input_lost, model_input_duplicated, model_input_matches_reference,\n"
+          "model_error_final, model_frozen_error_final, model_identical_to_fault_free;\n"
+          "for Byzantine scenarios ic1, ic2, violations, divergent, messages,\n"
+          "signatures_rejected per algorithm). Prints one line per scenario and protocol\n"
+          "or algorithm, then\n"
           "'N passed, N failed'.\n"
           "\n"
           "  --tap           print TAP (Test Anything Protocol) instead\n"
@@ -101,7 +104,10 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         struct exp_outcome o;
         struct ft_error err = {0};
         struct exp_windows w = {0};
-        if (exp_run_windows(&scn->pipe, p, seed, NULL, &o, scn->expect[p].nrows ? &w : NULL,
+        /* a model's fault-free run only when an expectation compares with it */
+        struct exp_options eo = {.model_no_fault_free =
+                                     scn->expect[p].model_identical_to_fault_free < 0};
+        if (exp_run_windows(&scn->pipe, p, seed, &eo, &o, scn->expect[p].nrows ? &w : NULL,
                             &err) != 0) {
             if (c->tty) fputs("\r\033[K", stderr);
             fprintf(stderr, "ftsim check: %s: %s seed %llu: %s\n", scn->file, r.protocol,
@@ -112,6 +118,7 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         bool ok = check_outcome(&scn->expect[p], &o, detail, sizeof detail);
         ok &= scn_check_windows(&scn->expect[p], &o, &w, detail, sizeof detail);
         ok &= scn_check_lambda(&scn->expect[p], &o, detail, sizeof detail);
+        ok &= scn_check_model(&scn->expect[p], &o, detail, sizeof detail);
         exp_windows_free(&w);
         if (!ok || seed == scn->seed_first)
             snprintf(r.detail, sizeof r.detail, "seed %llu: %s", (unsigned long long)seed,

@@ -257,11 +257,13 @@ enum {
     D_LINGER,
     D_CHECKPOINT,
     D_CHECKPOINT_TIMEOUT,
+    D_COMMIT_INTERVAL,
     D_N
 };
 static const char *const delivery_keys[D_N] = {"ack_timeout", "max_timeout", "backoff",
                                                "window",      "batch",       "linger",
-                                               "checkpoint",  "checkpoint_timeout"};
+                                               "checkpoint",  "checkpoint_timeout",
+                                               "commit_interval"};
 static const struct scn_mapspec delivery_spec = {
     "for 'delivery'", "in 'delivery'", "key", delivery_keys, D_N, 0};
 
@@ -302,6 +304,9 @@ static int sec_delivery(struct scn_ctx *c, values top) {
     if (!rc && v[D_BATCH]) rc = scn_get_u32(c, v[D_BATCH], "batch", 1, PIPE_BATCH_MAX, &d->batch);
     if (!rc && v[D_LINGER]) rc = scn_get_duration(c, v[D_LINGER], "linger", false, &d->linger_ns);
     if (!rc) rc = delivery_checkpoint(c, v, d);
+    if (!rc && v[D_COMMIT_INTERVAL])
+        rc = scn_get_duration(c, v[D_COMMIT_INTERVAL], "commit_interval", false,
+                              &d->commit_interval_ns);
     if (!rc && d->max_timeout_ns < d->ack_timeout_ns)
         return scn_fail(c, v[D_MAX_TIMEOUT] ? v[D_MAX_TIMEOUT] : v[D_ACK_TIMEOUT],
                         "'max_timeout' (%s) must be at least 'ack_timeout' (%s)",

@@ -23,7 +23,7 @@ struct mls_out { /* statistics sent, awaiting the driver's ack */
 };
 struct mls_slot { /* a held input ack: sent once the sink and the model have the record */
     uint64_t off1, rec;
-    uint8_t sink, model;
+    uint8_t sink, model, ready; /* ready: both, waiting for the next commit (commit_interval) */
 };
 struct mls_worker {
     uint64_t epoch;    /* exactly-once-checkpoint: its job epoch, 0 = awaiting RESTORE */
@@ -33,6 +33,7 @@ struct mls_worker {
     size_t nout, cap_out;
     struct bitset *seen;    /* idempotent protocols: per partition, offsets applied */
     struct mls_slot *slots; /* partitions x window (retrying protocols but checkpoint) */
+    bool commit_armed;      /* commit_interval: the next commit's timer is set */
 };
 struct mls_wsnap { /* a worker's ML state at a checkpoint barrier */
     uint64_t closed_b;

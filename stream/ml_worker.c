@@ -49,6 +49,7 @@ static void worker_reset(struct sim *s, struct pipe *p, struct mls_worker *mw) {
         memset(mw->slots, 0,
                (size_t)p->cfg.partitions * p->cfg.delivery.window * sizeof *mw->slots);
     mw->closed_b = 0;
+    mw->commit_armed = false;
 }
 
 void mls_worker_start(struct sim *s, struct pipe *p, uint32_t me) {
@@ -83,13 +84,41 @@ static struct mls_slot *slot_of(struct pipe *p, struct mls_worker *mw, uint32_t 
     return &mw->slots[(size_t)part * win + off % win];
 }
 
-static void release(struct sim *s, struct pipe *p, uint32_t me, uint32_t part,
-                    struct mls_slot *sl) {
-    if (!sl->sink || !sl->model) return;
+#define COMMIT_TAG TAG(T_ML_STATS, 0xfffff, 0) /* commit_interval's timer */
+
+static void send_ack(struct sim *s, struct pipe *p, uint32_t me, uint32_t part,
+                     struct mls_slot *sl) {
     uint64_t off = sl->off1 - 1;
     struct wire ack = {.rec = sl->rec, .partition = part, .offset = off, .end = off + 1};
     memset(sl, 0, sizeof *sl);
     wire_send(s, me, p->broker, PIPE_MSG_ACK, &ack);
+}
+
+/* Both have the record: its offset is committed now, or at the next multiple of
+ * commit_interval (the consumer's auto-commit). */
+static void release(struct sim *s, struct pipe *p, uint32_t me, uint32_t part,
+                    struct mls_slot *sl) {
+    uint64_t every = p->cfg.delivery.commit_interval_ns, now = sim_now(s);
+    if (!sl->sink || !sl->model) return;
+    if (!every) {
+        send_ack(s, p, me, part, sl);
+        return;
+    }
+    struct mls_worker *mw = &p->ml->w[windex(p, me)];
+    sl->ready = 1;
+    if (!mw->commit_armed) sim_timer_set(s, me, (now / every + 1) * every - now, COMMIT_TAG);
+    mw->commit_armed = true;
+}
+
+/* commit_interval's timer: every ready offset is committed, in partition and slot order. */
+static void commit_ready(struct sim *s, struct pipe *p, uint32_t me) {
+    struct mls_worker *mw = &p->ml->w[windex(p, me)];
+    uint32_t win = p->cfg.delivery.window;
+    mw->commit_armed = false;
+    for (uint32_t part = 0; part < p->cfg.partitions; part++)
+        for (uint32_t i = 0; i < win; i++)
+            if (mw->slots[(size_t)part * win + i].ready)
+                send_ack(s, p, me, part, &mw->slots[(size_t)part * win + i]);
 }
 
 /* Marks (part, off) done by the sink (sink) or the model (!sink); a slot held by another
@@ -269,6 +298,10 @@ bool mls_worker_msg(struct sim *s, struct pipe *p, uint32_t me, const struct sim
 
 bool mls_worker_timer(struct sim *s, struct pipe *p, uint32_t me, uint64_t tag) {
     if (TAG_TYPE(tag) != T_ML_STATS) return false;
+    if (tag == COMMIT_TAG) {
+        commit_ready(s, p, me);
+        return true;
+    }
     struct mls_worker *mw = &p->ml->w[windex(p, me)];
     struct mls_out *o = out_find(mw, TAG_P(tag), TAG_OFF(tag));
     if (!o) return true;

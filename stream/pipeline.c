@@ -212,6 +212,7 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     if (cfg->ml.spec.kind != ML_NONE && (rc = mls_new(p, err))) return rc;
     if ((rc = sinks_new(&p->cfg, seed, &p->sinks, err)) || (rc = lambda_new(s, p->sinks, err)))
         return rc;
+    p->sinks->pipe = p; /* the lake's rows show their records' features */
     if (pipe_source_init(s, p) || pipe_broker_init(s, p) || pipe_sink_init(s, p))
         return ft_fail(err, FT_ENOMEM, "out of memory building the pipeline");
     rc = set_links(s, p, err);

@@ -200,6 +200,8 @@ struct pipe_delivery {
     uint64_t checkpoint_ns;  /* checkpoint: the coordinator triggers one this often */
     uint64_t checkpoint_timeout_ns; /* checkpoint: aborted if not complete by then
                                        (<= checkpoint_ns; the next one is due anyway) */
+    uint64_t commit_interval_ns; /* a model: input offsets are committed at multiples of
+                                    this once applied (Kafka's auto-commit), 0 = at once */
 };
 
 /* Consumer-group membership (docs/scenario-format.md, `group`). With rebalance off the
