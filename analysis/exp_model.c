@@ -89,12 +89,14 @@ static int series(const struct pipe *pipe, const struct pipe_config *cfg, struct
     bool has_frozen = pipe_ml_frozen(pipe, &frozen, &frozen_ns, &rows);
     const struct pipe_features *f = &cfg->source.feat;
     int rc = 0;
+    double sum = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         const struct pipe_ml_point *pt = &pts[i];
         int64_t b = (int64_t)pt->batch;
         double e;
         ml_unpack(spec, params + pt->params, &m);
         if (error_at(cfg, pt->t_ns, &m, &e)) {
+            sum += e;
             rc = row(r, b, pt->t_ns, "error", e);
             if (f->drift && pt->t_ns < f->drift_ns) out->model_error_before_drift = e;
         }
@@ -112,6 +114,7 @@ static int series(const struct pipe *pipe, const struct pipe_config *cfg, struct
         if (!rc && spec->kind == ML_KMEANS) rc = centres(r, b, pt->t_ns, "centre", &m);
     }
     out->model_updates = n;
+    out->model_error_mean = n ? sum / (double)n : 0;
     out->model_has_frozen = has_frozen;
     out->model_frozen_rows = rows;
     return rc;

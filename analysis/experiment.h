@@ -64,6 +64,7 @@ struct exp_outcome {
     bool model_input_matches_reference; /* every generated record consumed exactly once */
     double model_error_final;        /* against the true model at the end (ml.h errors) */
     double model_error_before_drift; /* at the last update before the drift (no drift: 0) */
+    double model_error_mean;         /* over every update of the run: what a fault cost */
     double model_cost_final;         /* the last update's mean score (k-means: cost/point) */
     bool model_has_frozen;           /* an offline model was trained */
     double model_frozen_error_final; /* its error against the true model at the end */
@@ -79,7 +80,7 @@ struct exp_outcome {
  * per update (batch >= 0) "error" (against the true model then), "cost" (the mean score
  * of the records it scored), "applied" (records it consumed), "epoch", and with a frozen
  * model "frozen_error" and "frozen_cost"; k-means "centre.J.x" / "centre.J.y" (the first
- * two coordinates). Per run (batch -1): "final_error", "error_before_drift",
+ * two coordinates). Per run (batch -1): "final_error", "error_mean", "error_before_drift",
  * "input_applied", "input_lost", "input_duplicated", "drift_ns", "frozen_ns",
  * "frozen_final_error", "fault_free_distance", "identical_to_fault_free"; k-means with
  * d >= 2 the true centres "true.J.x" / "true.J.y" (t = 0, and t = the drift after it)

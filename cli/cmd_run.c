@@ -303,6 +303,9 @@ static void print_json_model(const struct exp_outcome *o, const struct exp_model
            o->model_input_matches_reference ? "true" : "false");
     if (o->model_has_truth) json_num(o->model_error_final);
     else fputs("null", stdout);
+    printf(",\"error_mean\":");
+    if (o->model_has_truth) json_num(o->model_error_mean);
+    else fputs("null", stdout);
     printf(",\"cost_final\":");
     json_num(o->model_cost_final);
     if (o->model_has_frozen) {
@@ -427,7 +430,9 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
 /* The model's summary under a protocol's row. */
 static void print_model_line(const struct exp_outcome *o) {
     char err[48] = "", frozen[64] = "", ff[80] = "";
-    if (o->model_has_truth) snprintf(err, sizeof err, ", error %.4g", o->model_error_final);
+    if (o->model_has_truth)
+        snprintf(err, sizeof err, ", error %.4g (mean %.4g)", o->model_error_final,
+                 o->model_error_mean);
     if (o->model_has_frozen)
         snprintf(frozen, sizeof frozen, ", frozen model's error %.4g", o->model_frozen_error_final);
     if (o->model_fault_free_done)

@@ -315,8 +315,9 @@ int scn_ml_check(struct scn_ctx *c, const struct scn_node *pipeline, const struc
     const struct pipe_config *p = &c->out->pipe;
     char a[32], b[32];
     if (p->ml.spec.kind == ML_NONE && p->delivery.commit_interval_ns)
-        return scn_fail(c, delivery, "'commit_interval' paces the input commits of a model's "
-                                     "workers, and this file's pipeline has no model");
+        return scn_fail(c, delivery,
+                        "'commit_interval' paces the input commits of a model's "
+                        "workers, and this file's pipeline has no model");
     if (p->ml.spec.kind == ML_NONE) return 0;
     if (p->query.driver == PIPE_DRIVER_CONTINUOUS)
         return scn_fail(c, driver,

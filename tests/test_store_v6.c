@@ -108,8 +108,12 @@ static void test_model_metrics_rows_go_with_their_run(void **state) {
     struct exp_stats st = {.model = rows, .nmodel = (uint32_t)n};
     struct exp_outcome o = {.sent = 10, .delivered = 10};
     snprintf(o.trace_hash, sizeof o.trace_hash, "%s", "cafe");
-    struct res_run r = {.scenario = "ml-try", .scenario_hash = "feedbeef", .seed = 1,
-                        .protocol = "at-least-once", .status = "ok", .outcome = &o,
+    struct res_run r = {.scenario = "ml-try",
+                        .scenario_hash = "feedbeef",
+                        .seed = 1,
+                        .protocol = "at-least-once",
+                        .status = "ok",
+                        .outcome = &o,
                         .stats = &st};
     int64_t id = store_ok(db, &r);
     char sql[256], got[512];
