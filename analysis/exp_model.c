@@ -191,7 +191,9 @@ int exp_model_finish(const struct exp_model_ctx *m, const struct pipe *pipe,
         bool on;
         double v;
     } sum[] = {
+        {"model_kind", true, spec->kind == ML_KMEANS ? 1.0 : 2.0},
         {"final_error", out->model_has_truth, out->model_error_final},
+        {"error_mean", out->model_has_truth, out->model_error_mean},
         {"error_before_drift", f->drift && out->model_has_truth, out->model_error_before_drift},
         {"input_applied", true, (double)out->model_input_applied},
         {"input_lost", true, (double)out->model_input_lost},

@@ -80,7 +80,8 @@ struct exp_outcome {
  * per update (batch >= 0) "error" (against the true model then), "cost" (the mean score
  * of the records it scored), "applied" (records it consumed), "epoch", and with a frozen
  * model "frozen_error" and "frozen_cost"; k-means "centre.J.x" / "centre.J.y" (the first
- * two coordinates). Per run (batch -1): "final_error", "error_mean", "error_before_drift",
+ * two coordinates). Per run (batch -1): "model_kind" (1 k-means, 2 regression),
+ * "final_error", "error_mean", "error_before_drift",
  * "input_applied", "input_lost", "input_duplicated", "drift_ns", "frozen_ns",
  * "frozen_final_error", "fault_free_distance", "identical_to_fault_free"; k-means with
  * d >= 2 the true centres "true.J.x" / "true.J.y" (t = 0, and t = the drift after it)

@@ -10,22 +10,14 @@
 #include "grow.h"
 #include "plot_internal.h"
 
-#define MARKERS_MAX 64u
-
-struct ts_run {
-    sqlite3_int64 id;
-    char protocol[PLOT_TEXT_MAX];
-};
-
 static int run_order(const void *a, const void *b) {
-    const struct ts_run *x = a, *y = b;
+    const struct plot_run *x = a, *y = b;
     int d = plot_protocol_rank(x->protocol) - plot_protocol_rank(y->protocol);
     return d ? d : strcmp(x->protocol, y->protocol);
 }
 
-/* The runs of (scenario, seed) that have rows in `table`, in protocol order. */
-static int runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, const char *table,
-                   struct ts_run *runs, uint32_t *n) {
+int plot_runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, const char *table,
+                 struct plot_run *runs, uint32_t *n) {
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT r.id, r.protocol FROM runs r WHERE r.scenario = ?1 AND r.seed = ?2 "
@@ -54,7 +46,7 @@ struct ts_extent {
     double lat_min_ms, lat_max_ms, tput_max;
 };
 
-static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run *r,
+static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct plot_run *r,
                     struct ts_extent *x) {
     sqlite3_stmt *st;
     int rc = plot_prepare(c,
@@ -92,13 +84,8 @@ static int ts_block(struct plot_ctx *c, struct plot_fig *f, const struct ts_run 
     return rc < 0 ? rc : 0;
 }
 
-struct ts_marker {
-    double t_s;
-    char kind[16], node[PLOT_TEXT_MAX];
-};
-
-static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n, double span_s,
-                      struct ts_marker *m, uint32_t *nm) {
+int plot_markers(struct plot_ctx *c, const struct plot_run *runs, uint32_t n, double span_s,
+                 struct plot_marker *m, uint32_t *nm) {
     *nm = 0;
     if (!plot_table_exists(c, "markers")) return 0;
     char sql[512] = "SELECT t_ns, kind, coalesce(node, '') FROM markers WHERE run_id IN (";
@@ -110,8 +97,8 @@ static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n,
     sqlite3_stmt *st;
     int rc = plot_prepare(c, sql, &st);
     if (rc) return rc;
-    while ((rc = plot_step(c, st)) == 1 && *nm < MARKERS_MAX) {
-        struct ts_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", ""};
+    while ((rc = plot_step(c, st)) == 1 && *nm < PLOT_MARKERS_MAX) {
+        struct plot_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", ""};
         plot_text(k.kind, sizeof k.kind, st, 1);
         plot_text(k.node, sizeof k.node, st, 2);
         bool near = false; /* the same event in another protocol's run, a moment apart */
@@ -132,9 +119,7 @@ static const char *marker_color(const char *kind) {
     return "#1F5FA0"; /* heal */
 }
 
-/* Vertical lines for every marker, labels in the top panel, shaded spans while a node
- * is down (crash -> its restart) or the network is partitioned (partition -> heal). */
-static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t n, double t_max) {
+void plot_markers_gp(struct plot_fig *f, const struct plot_marker *m, uint32_t n, double t_max) {
     FILE *gp = f->gp, *dat = f->dat;
     plot_block(f, "markers: 1 t_s  2 kind  3 node");
     for (uint32_t i = 0; i < n; i++) {
@@ -171,7 +156,7 @@ static void ts_marks_gp(struct plot_fig *f, const struct ts_marker *m, uint32_t 
 }
 
 static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed,
-                    const struct ts_run *runs, uint32_t n, const char *name) {
+                    const struct plot_run *runs, uint32_t n, const char *name) {
     struct plot_fig f;
     int rc = plot_fig_open(c, &f, name, "throughput and end-to-end latency over simulated time",
                            1300, 860);
@@ -184,10 +169,10 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
     struct ts_extent x = {0, INFINITY, 0, 0};
     for (uint32_t i = 0; !rc && i < n; i++)
         rc = ts_block(c, &f, &runs[i], &x);
-    struct ts_marker *m = malloc(MARKERS_MAX * sizeof *m);
+    struct plot_marker *m = malloc(PLOT_MARKERS_MAX * sizeof *m);
     uint32_t nm = 0;
     if (!rc && !m) rc = ft_fail(c->err, FT_ENOMEM, "out of memory");
-    if (!rc) rc = ts_markers(c, runs, n, x.t_max_s, m, &nm);
+    if (!rc) rc = plot_markers(c, runs, n, x.t_max_s, m, &nm);
     for (uint32_t i = 0; i < nm; i++)
         x.t_max_s = fmax(x.t_max_s, m[i].t_s * 1.02);
     if (x.t_max_s <= 0) x.t_max_s = 1;
@@ -206,7 +191,7 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
             "set style textbox opaque noborder\n"
             "set key outside top center horizontal\nset xrange [0:%.9g]\n",
             plot_q(q, sizeof q, title), x.t_max_s);
-    ts_marks_gp(&f, m, nm, x.t_max_s);
+    plot_markers_gp(&f, m, nm, x.t_max_s);
     free(m);
     fprintf(f.gp,
             "set xlabel \"simulated time (s)\"\nset ylabel \"throughput (records/s)\"\n"
@@ -260,10 +245,10 @@ int plot_fig_timeseries(struct plot_ctx *c) {
         plot_slug(scn, slug, sizeof slug);
         snprintf(name, sizeof name, "%s-%s", fam, slug);
         if (!plot_wanted(c, fam, name)) continue;
-        struct ts_run runs[PLOT_SERIES_MAX];
+        struct plot_run runs[PLOT_SERIES_MAX];
         uint32_t n;
         sqlite3_int64 seed = sqlite3_column_int64(st, 1);
-        rc = runs_of(c, scn, seed, "timeseries", runs, &n);
+        rc = plot_runs_of(c, scn, seed, "timeseries", runs, &n);
         if (!rc) rc = ts_write(c, scn, seed, runs, n, name);
     }
     sqlite3_finalize(st);
