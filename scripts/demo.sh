@@ -85,6 +85,7 @@ echo
 echo "== checking the figures: every family there, each a PNG its .gp redraws"
 bash scripts/check-figures.sh "$out/plots" comparison 'loss-sweep-*' 'timeseries-*' \
     'latency-cdf-*' 'windows-*' 'drivers-*' byzantine-agreement byzantine-cost 'lambda-*' \
+    'model-error-*' 'kmeans-centres-*' 'offline-vs-streaming-*' \
     || failed+=("figure check of $out/plots")
 bash scripts/check-figures.sh "$out/diagrams" crash-during-processing lost-ack \
     || failed+=("figure check of $out/diagrams")
@@ -112,6 +113,9 @@ caption_of() {
     windows-*) echo "Window counts over processing time, with the watermark and the late records dropped." ;;
     drivers-*) echo "The same windowed query under the micro-batch and the continuous driver: emission latency (p50, p99) and the late contributions each drops." ;;
     lambda-*) echo "The lambda architecture: the served view (batch view + speed view) against the reference, their difference (the at-least-once sawtooth a batch view recomputed from the lake corrects), and the staleness of the served view beside the age of its batch view." ;;
+    model-error-*) echo "A streaming model (MLlib's streaming k-means or linear regression with SGD) under each protocol: its error against the true model over simulated time (log scale), with the drift, crashes and restarts marked, above the records each model update consumed (replayed duplicates show as bumps, losses as dips); the key gives each protocol's input lost and duplicated, measured against the generated records." ;;
+    kmeans-centres-*) echo "Streaming k-means: the points of one batch, the true centres before and after the drift, and each protocol's learned centres with their paths over the run; the right panel zooms on one centre, where at-least-once's replayed pre-drift points pull the path back." ;;
+    offline-vs-streaming-*) echo "A model trained once, offline, on the lake's committed rows and then frozen (the batch layer) against the streaming model that keeps learning (the speed layer): model error and prediction error over time; after the drift the frozen model's error jumps and stays up while the streaming model recovers." ;;
     byzantine-agreement) echo "Byzantine agreement: share of runs in which IC1 and IC2 hold against the number of traitors, OM and SM." ;;
     byzantine-cost) echo "Byzantine agreement: messages and signature verifications against n (log scale), beside the closed forms." ;;
     *) echo "" ;;
@@ -158,7 +162,8 @@ EOF
     while read -r img; do
         name=$(basename "$img" .png)
         scenario=""
-        for fam in loss-sweep timeseries latency-cdf windows lambda; do
+        for fam in loss-sweep timeseries latency-cdf windows lambda model-error kmeans-centres \
+            offline-vs-streaming; do
             case $name in "$fam"-*) scenario=${name#"$fam"-} ;; esac
         done
         figure "plots/$name.png" "$name" "$(caption_of "$name")" \
