@@ -100,7 +100,7 @@ static int series(const struct pipe *pipe, const struct pipe_config *cfg, struct
             rc = row(r, b, pt->t_ns, "error", e);
             if (f->drift && pt->t_ns < f->drift_ns) out->model_error_before_drift = e;
         }
-        if (!rc) rc = row(r, b, pt->t_ns, "applied", (double)pt->applied);
+        if (!rc && !pt->restored) rc = row(r, b, pt->t_ns, "applied", (double)pt->applied);
         if (!rc) rc = row(r, b, pt->t_ns, "epoch", (double)pt->epoch);
         if (!rc && pt->scored > 0) {
             rc = row(r, b, pt->t_ns, "cost", pt->score / pt->scored);
@@ -113,7 +113,9 @@ static int series(const struct pipe *pipe, const struct pipe_config *cfg, struct
         }
         if (!rc && spec->kind == ML_KMEANS) rc = centres(r, b, pt->t_ns, "centre", &m);
     }
-    out->model_updates = n;
+    out->model_updates = 0;
+    for (size_t i = 0; i < n; i++)
+        out->model_updates += !pts[i].restored;
     out->model_error_mean = n ? sum / (double)n : 0;
     out->model_has_frozen = has_frozen;
     out->model_frozen_rows = rows;

@@ -28,8 +28,9 @@ static int get_node(struct scn_ctx *c, const struct scn_node *n, const char *key
             snprintf(w, sizeof w, "worker-1 to worker-%u", c->out->pipe.workers);
         return scn_fail(c, n,
                         "unknown node '%s' for '%s' (this scenario's nodes: source, "
-                        "broker, %s, sink)",
-                        scn_text(n->text, t, sizeof t), key, w);
+                        "broker, %s, sink%s)",
+                        scn_text(n->text, t, sizeof t), key, w,
+                        c->out->pipe.ml.spec.kind != ML_NONE ? ", driver" : "");
     }
     snprintf(out, PIPE_NAME_MAX, "%s", n->text);
     return 0;

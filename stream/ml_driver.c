@@ -27,7 +27,8 @@ struct mls_snap *mls_snap_find(struct mls *ml, uint64_t k) {
 
 /* ---- the series (observation only) ---- */
 
-static void observe(struct sim *s, struct pipe *p, uint64_t applied, const double *acc) {
+static void observe(struct sim *s, struct pipe *p, uint64_t applied, const double *acc,
+                    bool restored) {
     struct mls *ml = p->ml;
     const struct ml_spec *spec = ml->spec;
     size_t np = ml_params_len(spec);
@@ -47,6 +48,7 @@ static void observe(struct sim *s, struct pipe *p, uint64_t applied, const doubl
         (struct pipe_ml_point){.t_ns = sim_now(s),
                                .batch = ml->d.b,
                                .epoch = ml->d.epoch,
+                               .restored = restored,
                                .applied = applied,
                                .scored = tail ? tail[ML_TAIL_SCORED] : 0,
                                .score = tail ? tail[ML_TAIL_SCORE] : 0,
@@ -125,7 +127,7 @@ static void close_batch(struct sim *s, struct pipe *p) {
         report_input(p, pt, +1);
         if (dlv_retries(p->proto)) ack(s, p, pt, MLS_ACK_OK, NULL, 0);
     }
-    observe(s, p, applied, acc);
+    observe(s, p, applied, acc, false);
     free(acc);
     if (p->ck) {
         if (log_close(p, d)) sim_fail(s, FT_ENOMEM, "model driver: out of memory");
@@ -201,7 +203,7 @@ static void apply_rollback(struct sim *s, struct pipe *p) {
     d->epoch = d->rb_epoch;
     d->rb_pending = false;
     if (!d->pend) sim_fail(s, FT_ENOMEM, "model driver: out of memory");
-    observe(s, p, 0, NULL); /* the model as restored */
+    observe(s, p, 0, NULL, true); /* the model as restored */
 }
 
 void mls_ckpt_rollback(struct sim *s, struct pipe *p, uint64_t k, uint64_t epoch) {

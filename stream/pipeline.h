@@ -442,13 +442,15 @@ const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, 
 
 /* ---- the streaming model (cfg.ml; stream/ml_stage.h) ---- */
 
-/* One model update of the driver, in order: when, which batch (JOB id) and job epoch,
+/* One model update of the driver (or a rollback's restored model), in order: when,
+ * which batch (JOB id) and job epoch,
  * the records it consumed, the scores of the records the workers scored in the batches
  * it applied (scored records, Σ score under the model that scored them, Σ score under
  * the frozen model; ml.h says what a score is), and the model after it, flat
  * (ml_pack; pipe_ml_params()[params ..]). */
 struct pipe_ml_point {
     uint64_t t_ns, batch, epoch;
+    bool restored; /* not an update: the model a checkpoint rollback restored */
     uint64_t applied;
     double scored, score, score_frozen;
     size_t params;
