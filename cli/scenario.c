@@ -484,7 +484,9 @@ static const char *const msg_route[PIPE_MSG_KINDS][2] = {
     [PIPE_MSG_BARRIER] = {"broker", "worker"},   [PIPE_MSG_SNAPSHOT_ACK] = {"worker", "broker"},
     [PIPE_MSG_CKPT_COMMIT] = {"broker", "sink"}, [PIPE_MSG_CKPT_COMMIT_ACK] = {"sink", "broker"},
     [PIPE_MSG_JOIN] = {"worker", "broker"},      [PIPE_MSG_RESTORE] = {"broker", NULL},
-    [PIPE_MSG_RESTORE_ACK] = {NULL, "broker"}};
+    [PIPE_MSG_RESTORE_ACK] = {NULL, "broker"},
+    [PIPE_MSG_ML_JOB] = {"driver", "worker"},    [PIPE_MSG_ML_STATS] = {"worker", "driver"},
+    [PIPE_MSG_ML_STATS_ACK] = {"driver", "worker"}};
 
 static const char *role_of(const char *node) {
     return strncmp(node, "worker-", 7) ? node : "worker";
@@ -494,6 +496,7 @@ static const char *article(const char *role) {
     return !strcmp(role, "worker")   ? "a worker"
            : !strcmp(role, "broker") ? "the broker"
            : !strcmp(role, "sink")   ? "the sink"
+           : !strcmp(role, "driver") ? "the driver"
                                      : "the source";
 }
 
@@ -514,7 +517,8 @@ static int fault_drop(struct scn_ctx *c, const struct scn_node *const *v, struct
                             "a message kind (produce, produce-ack, record, ack, "
                             "output, output-ack, commit, commit-ack, init, init-ack, "
                             "heartbeat, assign, barrier, snapshot-ack, checkpoint-commit, "
-                            "checkpoint-commit-ack, join, restore, restore-ack)");
+                            "checkpoint-commit-ack, join, restore, restore-ack, ml-job, "
+                            "ml-stats, ml-stats-ack)");
     int rc = 0;
     if (v[F_FROM] && ((rc = get_node(c, v[F_FROM], "from", true, f->from)) ||
                       (rc = check_route(c, v[F_FROM], f, 0))))
