@@ -3,7 +3,10 @@
  * adding devices, and each protocol's cost relative to at-most-once measured in the
  * same run. A scenario with a window query (bench/windowed.yaml) is the windowed case
  * instead: its first protocol under the micro-batch driver (the file's trigger) and the
- * continuous driver, with the windowed query's rows and triggers. A run is single-threaded:
+ * continuous driver, with the windowed query's rows and triggers. A scenario with a model
+ * (bench/kmeans.yaml) is the model case: its rate scaled to RECORDS, every protocol it
+ * lists, records/s through the streaming model, without the fault-free comparison run.
+ * A run is single-threaded:
  * records_per_cpu_s divides by the process's CPU time (what one core did, whatever else the shared
  * machine runs), records_per_s by wall time; each is the best of 3 runs. Prints `name value unit`
  * lines. */
@@ -19,10 +22,11 @@
 static int best_of_3(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
                      struct exp_outcome *o, double *cpu_s, double *wall_s) {
     struct ft_error err = {0};
+    struct exp_options opt = {.model_no_fault_free = true};
     *cpu_s = *wall_s = 1e30;
     for (int rep = 0; rep < 3; rep++) {
         double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
-        if (exp_run(cfg, p, seed, NULL, o, &err) != 0) {
+        if (exp_run(cfg, p, seed, &opt, o, &err) != 0) {
             fprintf(stderr, "pipeline: %s\n", err.msg);
             return 3;
         }
@@ -59,6 +63,33 @@ static int windowed(struct scenario *scn) {
     return 0;
 }
 
+/* The model case: records/s through the streaming model, per protocol listed. */
+static int model(struct scenario *scn, double records) {
+    struct pipe_config *c = &scn->pipe;
+    c->source.rate_per_s = records / ((double)c->duration_ns / 1e9);
+    for (uint32_t i = 0; i < scn->nprotocols; i++) {
+        enum dlv_protocol p = scn->protocols[i];
+        const char *name = dlv_name(p);
+        struct exp_outcome o;
+        double cpu, wall;
+        int rc = best_of_3(c, p, scn->seed, &o, &cpu, &wall);
+        if (rc) return rc;
+        printf("pipeline.kmeans.records.%s %llu records (k = %u, d = %u, %u workers, %u "
+               "partitions, trigger %.0f ms)\n",
+               name, (unsigned long long)o.sent, c->ml.spec.k, c->ml.spec.d, c->workers,
+               c->partitions, (double)c->query.trigger_ns / 1e6);
+        printf("pipeline.kmeans.records_per_cpu_s.%s %.0f records/s\n", name, (double)o.sent / cpu);
+        printf("pipeline.kmeans.records_per_s.%s %.0f records/s\n", name, (double)o.sent / wall);
+        printf("pipeline.kmeans.model_updates.%s %llu updates\n", name,
+               (unsigned long long)o.model_updates);
+        printf("pipeline.kmeans.model_input_applied.%s %llu records\n", name,
+               (unsigned long long)o.model_input_applied);
+        printf("pipeline.kmeans.model_error_final.%s %.4f\n", name, o.model_error_final);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *file = argc > 1 ? argv[1] : "scenarios/lost-ack.yaml";
     double records = argc > 2 ? atof(argv[2]) : 1e6;
@@ -69,6 +100,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     struct pipe_config *c = &scn.pipe;
+    if (c->ml.spec.kind != ML_NONE) return model(&scn, records);
     double per_device = (double)c->duration_ns / (double)c->source.period_ns;
     c->source.keys = (uint32_t)(records / per_device + 0.5);
     if (c->source.keys < 1 || c->source.keys > PIPE_KEYS_MAX) {
