@@ -160,6 +160,23 @@ static void log_range(FILE *gp, const struct extent *x) {
     fprintf(gp, "set logscale y\nset yrange [%.6g:%.6g]\n", lo / 1.5, hi * 1.5);
 }
 
+/* The start of a two-panel figure over simulated time: the title, the markers, and the
+ * first panel's log-scale error axis. */
+static int two_panels(struct plot_ctx *c, struct plot_fig *f, const struct plot_run *runs,
+                      uint32_t n, struct extent *x, const char *title) {
+    char q[900];
+    fprintf(f->gp,
+            "set multiplot layout 2,1 title %s\nset lmargin 12\nset rmargin 4\n"
+            "set grid lc rgb \"#dddddd\"\nset style textbox opaque noborder\n"
+            "set key outside top center horizontal\nset xrange [0:%.6g]\n",
+            plot_q(q, sizeof q, title), x->t_max * 1.02 + (x->t_max == 0));
+    int rc = marks(c, f, runs, n, x);
+    fprintf(f->gp, "set xlabel \"simulated time (s)\"\nset ylabel %s\n",
+            plot_q(q, sizeof q, error_label(c, runs[0].id)));
+    log_range(f->gp, x);
+    return rc;
+}
+
 /* ---- (g) model-error ---- */
 
 static int err_write(struct plot_ctx *c, const char *scn, sqlite3_int64 seed,
@@ -188,15 +205,7 @@ static int err_write(struct plot_ctx *c, const char *scn, sqlite3_int64 seed,
              scn, plot_seed(seed),
              kind == 1 ? "mean distance from each true centre to the nearest learned one"
                        : "RMSE of the learned w and b against the true ones");
-    fprintf(f.gp,
-            "set multiplot layout 2,1 title %s\nset lmargin 12\nset rmargin 4\n"
-            "set grid lc rgb \"#dddddd\"\nset style textbox opaque noborder\n"
-            "set key outside top center horizontal\nset xrange [0:%.6g]\n",
-            plot_q(q, sizeof q, title), x.t_max * 1.02 + (x.t_max == 0));
-    rc = marks(c, &f, runs, n, &x);
-    fprintf(f.gp, "set xlabel \"simulated time (s)\"\nset ylabel %s\n",
-            plot_q(q, sizeof q, error_label(c, runs[0].id)));
-    log_range(f.gp, &x);
+    rc = two_panels(c, &f, runs, n, &x, title);
     fputs("plot ", f.gp);
     for (uint32_t i = 0; i < n; i++) {
         char key[160];
@@ -393,20 +402,12 @@ static int off_write(struct plot_ctx *c, const char *scn, sqlite3_int64 seed,
         plot_fig_abort(c, &f);
         return rc;
     }
-    char title[256], q[600];
+    char title[256];
     snprintf(title, sizeof title,
              "%s, seed %llu: a model trained offline on the lake, frozen, against the "
              "streaming model",
              scn, plot_seed(seed));
-    fprintf(f.gp,
-            "set multiplot layout 2,1 title %s\nset lmargin 12\nset rmargin 4\n"
-            "set grid lc rgb \"#dddddd\"\nset style textbox opaque noborder\n"
-            "set key outside top center horizontal\nset xrange [0:%.6g]\n",
-            plot_q(q, sizeof q, title), x.t_max * 1.02 + (x.t_max == 0));
-    rc = marks(c, &f, runs, n, &x);
-    fprintf(f.gp, "set xlabel \"simulated time (s)\"\nset ylabel %s\n",
-            plot_q(q, sizeof q, error_label(c, runs[0].id)));
-    log_range(f.gp, &x);
+    rc = two_panels(c, &f, runs, n, &x, title);
     for (int panel = 0; panel < 2; panel++) {
         if (panel)
             fputs("unset label\nset ylabel \"prediction error (MSE of the records scored, "

@@ -126,6 +126,14 @@ int scn_lambda_expect(struct scn_ctx *c, const struct scn_node *m,
 int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
                       struct scn_expect *e);
 
+/* Check messages (scn_stream.c): appends to buf (never past size); the bound's form
+ * appends ", NAME V (expect B)" and returns whether it holds (true when unchecked). */
+void scn_append(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool scn_append_bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
+                      size_t size);
+/* Whether a comparison holds, given the sign of (measured - bound) (scn_value.c). */
+bool scn_cmp_ok(enum scn_cmp op, int sign);
+
 /* scn_ml.c: streaming ML. The clusters and linear source kinds; a pipeline of one kmeans
  * or linear_regression operator; `model:` (NULL: none); the cross-checks (nodes for
  * messages: pipeline, driver, group, protocols, delivery, any may be NULL); v: the

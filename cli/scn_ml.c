@@ -6,7 +6,6 @@
  * model_error_final, model_frozen_error_final, model_identical_to_fault_free) with their
  * check against a run. Every error is FT_EPARSE with file:line:col. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -379,23 +378,6 @@ static int get_fbound(struct scn_ctx *c, const struct scn_node *n, const char *k
     return scn_get_number(c, &num, key, -1e300, 1e300, false, &out->value);
 }
 
-static bool fbound_holds(const struct scn_fbound *b, double v) {
-    switch (b->op) {
-    case SCN_LT:
-        return v < b->value;
-    case SCN_LE:
-        return v <= b->value;
-    case SCN_GT:
-        return v > b->value;
-    case SCN_GE:
-        return v >= b->value;
-    case SCN_EQ:
-        return v == b->value;
-    default:
-        return true;
-    }
-}
-
 int scn_ml_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
                   struct scn_expect *e) {
     static const char *const names[6] = {
@@ -424,44 +406,28 @@ int scn_ml_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_
     return rc;
 }
 
-static void add(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t size, const char *fmt, ...) {
-    size_t len = strlen(buf);
-    if (len + 3 >= size) return;
-    if (len) len += (size_t)snprintf(buf + len, size - len, ", ");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, size - len, fmt, ap);
-    va_end(ap);
-}
-
-static bool count(const char *name, const struct scn_bound *b, uint64_t v, char *buf, size_t size) {
-    if (b->op == SCN_CMP_NONE) return true;
-    char want[32];
-    add(buf, size, "%s %llu (expect %s)", name, (unsigned long long)v,
-        scn_bound_str(b, want, sizeof want));
-    return scn_bound_holds(b, v);
-}
-
 static bool number(const char *name, const struct scn_fbound *b, double v, char *buf, size_t size) {
     static const char *const ops[] = {[SCN_EQ] = "",   [SCN_NE] = "!=", [SCN_LT] = "<",
                                       [SCN_LE] = "<=", [SCN_GT] = ">",  [SCN_GE] = ">="};
     if (b->op == SCN_CMP_NONE) return true;
-    add(buf, size, "%s %.4g (expect %s%g)", name, v, ops[b->op], b->value);
-    return fbound_holds(b, v);
+    scn_append(buf, size, "%s%s %.4g (expect %s%g)", buf[0] ? ", " : "", name, v, ops[b->op],
+               b->value);
+    return scn_cmp_ok(b->op, (v > b->value) - (v < b->value));
 }
 
 static bool flag(const char *name, int want, bool v, char *buf, size_t size) {
     if (want < 0) return true;
-    add(buf, size, "%s %s (expect %s)", name, v ? "true" : "false", want ? "true" : "false");
+    scn_append(buf, size, "%s%s %s (expect %s)", buf[0] ? ", " : "", name, v ? "true" : "false",
+               want ? "true" : "false");
     return v == (want == 1);
 }
 
 bool scn_check_model(const struct scn_expect *e, const struct exp_outcome *o, char *buf,
                      size_t size) {
-    bool ok = count("model_input_lost", &e->model_input_lost, o->model_input_lost, buf, size);
-    ok &= count("model_input_duplicated", &e->model_input_duplicated, o->model_input_duplicated,
-                buf, size);
+    bool ok =
+        scn_append_bound("model_input_lost", &e->model_input_lost, o->model_input_lost, buf, size);
+    ok &= scn_append_bound("model_input_duplicated", &e->model_input_duplicated,
+                           o->model_input_duplicated, buf, size);
     ok &= flag("model_input_matches_reference", e->model_input_matches_reference,
                o->model_input_matches_reference, buf, size);
     ok &= number("model_error_final", &e->model_error_final, o->model_error_final, buf, size);

@@ -645,9 +645,7 @@ int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct 
 
 /* ---- checking a run ---- */
 
-static void append(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t size, const char *fmt, ...) {
+void scn_append(char *buf, size_t size, const char *fmt, ...) {
     size_t len = strlen(buf);
     if (len + 1 >= size) return;
     va_list ap;
@@ -656,11 +654,12 @@ static void append(char *buf, size_t size, const char *fmt, ...) {
     va_end(ap);
 }
 
-static bool bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf, size_t size) {
+bool scn_append_bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
+                      size_t size) {
     if (b->op == SCN_CMP_NONE) return true;
     char want[32];
-    append(buf, size, "%s%s %llu (expect %s)", buf[0] ? ", " : "", name, (unsigned long long)v,
-           scn_bound_str(b, want, sizeof want));
+    scn_append(buf, size, "%s%s %llu (expect %s)", buf[0] ? ", " : "", name, (unsigned long long)v,
+               scn_bound_str(b, want, sizeof want));
     return scn_bound_holds(b, v);
 }
 
@@ -673,28 +672,29 @@ static bool row_holds(const struct scn_window_row *r, const struct exp_windows *
             continue;
         bool ok = x->final && fabs(x->value - r->value) <= 1e-9 * fmax(1.0, fabs(r->value));
         if (!ok)
-            append(buf, size, "%swindow row (line %d) %s = %.10g%s (expect %.10g)",
-                   buf[0] ? ", " : "", r->line, r->key, x->value, x->final ? "" : " not final",
-                   r->value);
+            scn_append(buf, size, "%swindow row (line %d) %s = %.10g%s (expect %.10g)",
+                       buf[0] ? ", " : "", r->line, r->key, x->value, x->final ? "" : " not final",
+                       r->value);
         return ok;
     }
-    append(buf, size, "%swindow row (line %d) for key %s missing", buf[0] ? ", " : "", r->line,
-           r->key);
+    scn_append(buf, size, "%swindow row (line %d) for key %s missing", buf[0] ? ", " : "", r->line,
+               r->key);
     return false;
 }
 
 bool scn_check_windows(const struct scn_expect *e, const struct exp_outcome *o,
                        const struct exp_windows *w, char *buf, size_t size) {
-    bool ok = bound("late_dropped", &e->late_dropped, o->late_dropped, buf, size);
-    ok &= bound("windows", &e->windows, o->windows, buf, size);
+    bool ok = scn_append_bound("late_dropped", &e->late_dropped, o->late_dropped, buf, size);
+    ok &= scn_append_bound("windows", &e->windows, o->windows, buf, size);
     if (e->windows_match_reference >= 0) {
-        append(buf, size, "%swindows_match_reference %s (expect %s)", buf[0] ? ", " : "",
-               o->windows_match_reference ? "true" : "false",
-               e->windows_match_reference ? "true" : "false");
+        scn_append(buf, size, "%swindows_match_reference %s (expect %s)", buf[0] ? ", " : "",
+                   o->windows_match_reference ? "true" : "false",
+                   e->windows_match_reference ? "true" : "false");
         ok &= o->windows_match_reference == (e->windows_match_reference == 1);
     }
     for (uint32_t i = 0; i < e->nrows; i++)
         ok &= row_holds(&e->rows[i], w, buf, size);
-    if (e->nrows && ok) append(buf, size, "%s%u window rows hold", buf[0] ? ", " : "", e->nrows);
+    if (e->nrows && ok)
+        scn_append(buf, size, "%s%u window rows hold", buf[0] ? ", " : "", e->nrows);
     return ok;
 }

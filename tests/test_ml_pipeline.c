@@ -212,8 +212,7 @@ static void test_csv_feature_columns(void **state) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&err, 0, sizeof err);
-        assert_int_equal(csv_parse("t.csv", bad[i].text, strlen(bad[i].text), &d, &err),
-                         FT_EPARSE);
+        assert_int_equal(csv_parse("t.csv", bad[i].text, strlen(bad[i].text), &d, &err), FT_EPARSE);
         printf("%s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
         assert_non_null(strstr(err.msg, bad[i].needle));
         assert_int_equal(err.col, bad[i].col);
@@ -251,8 +250,8 @@ static void test_loader_model_errors(void **state) {
     assert_true(scn.pipe.ml.spec.decay == 1.0); /* MLlib's default */
     assert_true(pipe_node_name_valid(&scn.pipe, "driver"));
     parse_fails("protocols: [exactly-once-txn]\n", "exactly-once-txn", 8);
-    parse_fails("protocols: [at-least-once]\ndriver: { kind: continuous }\n",
-                "micro-batch driver", 9);
+    parse_fails("protocols: [at-least-once]\ndriver: { kind: continuous }\n", "micro-batch driver",
+                9);
     parse_fails("protocols: [at-least-once]\ndriver: { trigger: 5s }\n", "must exceed", 7);
     parse_fails("protocols: [at-least-once]\nmodel: { train_on: lake, until: 5s }\n",
                 "needs a lake", 9);
