@@ -63,8 +63,8 @@ const double *mls_feat_of(const struct pipe *p, uint64_t rec) {
     return f && rec < f->cap && f->have[rec] ? f->v + rec * f->w : NULL;
 }
 
-void pipe_send_record(struct sim *s, struct pipe *p, uint32_t from, uint32_t to, uint32_t kind,
-                      const struct wire *w) {
+void pipe_send_featured(struct sim *s, struct pipe *p, uint32_t from, uint32_t to, uint32_t kind,
+                        const struct wire *w) {
     const double *x = mls_feat_of(p, w->rec);
     if (!x) {
         wire_send(s, from, to, kind, w);

@@ -89,10 +89,10 @@ static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t
 /* Mask bit 12 of a produce or record message: the record's features follow the fields
  * (dim + 1 little-endian doubles: x, then the label). wire_get ignores them. */
 #define WIRE_FEATURES_BIT (1u << 12)
-/* wire_send for a source record: with its features when it has any (stream/ml_wire.c). */
+/* wire_send of a record that carries features: with them (stream/ml_wire.c). */
 struct pipe;
-void pipe_send_record(struct sim *s, struct pipe *p, uint32_t from, uint32_t to, uint32_t kind,
-                      const struct wire *w);
+void pipe_send_featured(struct sim *s, struct pipe *p, uint32_t from, uint32_t to, uint32_t kind,
+                        const struct wire *w);
 
 /* Decodes a message; a short or malformed one yields zeros for what it lacks. */
 static inline struct wire wire_get(const struct sim_msg *m) {
@@ -110,6 +110,15 @@ static inline struct wire wire_get(const struct sim_msg *m) {
     struct wire w;
     memcpy(&w, f, sizeof w);
     return w;
+}
+
+/* wire_send for a source record: with its features when the source has any. */
+static inline void pipe_send_record(struct sim *s, struct pipe *p, uint32_t from, uint32_t to,
+                                    uint32_t kind, const struct wire *w) {
+    if (p->feat)
+        pipe_send_featured(s, p, from, to, kind, w);
+    else
+        wire_send(s, from, to, kind, w);
 }
 
 /* The worker index (0-based) of node id `node`, or PIPE_NO_OWNER for another node. */

@@ -26,7 +26,7 @@ int pipe_source_init(struct sim *s, struct pipe *p) {
     struct src_dur *d = sim_node_durable(s, p->source);
     if (src_gen_init(&d->gen, &p->cfg.source, p->cfg.duration_ns, p->seed) != 0) return FT_ENOMEM;
     d->have_next = src_gen_next(&d->gen, &d->next);
-    if (d->have_next) mls_feat_note(s, p, &d->gen, &d->next);
+    if (d->have_next && p->feat) mls_feat_note(s, p, &d->gen, &d->next);
     return 0;
 }
 
@@ -83,7 +83,7 @@ static void emit_due(struct sim *s, struct pipe *p, struct src_dur *d) {
         send_produce(s, p, &d->next);
         d->emitted = d->next.id + 1;
         d->have_next = src_gen_next(&d->gen, &d->next);
-        if (d->have_next) mls_feat_note(s, p, &d->gen, &d->next);
+        if (d->have_next && p->feat) mls_feat_note(s, p, &d->gen, &d->next);
     }
     arm_next(s, p, d);
 }

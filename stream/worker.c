@@ -68,8 +68,6 @@ static struct wire map_record(const struct wpart *wp, const struct wire *in) {
 /* The broker's ack of input offsets [offset, end), in the partition's generation. */
 static void send_ack(struct sim *s, struct pipe *p, uint32_t me, const struct wpart *wp,
                      uint64_t rec, uint64_t offset, uint64_t end) {
-    /* a model: the ack also waits for the driver to apply the records */
-    if (p->ml && mls_hold_ack(s, p, me, wp->part, wp->gen, rec, offset, end)) return;
     struct wire ack = {.rec = rec, .partition = wp->part, .offset = offset, .end = end,
                        .epoch = wp->gen};
     wire_send(s, me, p->broker, PIPE_MSG_ACK, &ack);
@@ -122,6 +120,9 @@ static void on_output_ack(struct sim *s, struct pipe *p, uint32_t me, struct wpa
     if (pe->offset_plus1 != w->offset + 1) return; /* stale */
     sim_timer_cancel(s, pe->timer);
     pe->offset_plus1 = 0;
+    /* a model: the ack also waits for the driver to apply the record (ml_worker.c) */
+    if (p->ml && mls_hold_ack(s, p, me, wp->part, wp->gen, w->rec, w->offset, w->offset + 1))
+        return;
     send_ack(s, p, me, wp, w->rec, w->offset, w->offset + 1);
 }
 
