@@ -352,6 +352,7 @@ int sweep_pool_run(const uint64_t *todo, uint64_t n, uint32_t jobs,
     free(p.st.windows);
     free(p.st.watermarks);
     free(p.st.lambda);
+    free(p.st.model);
     if (failed) *failed = p.failed;
     return rc;
 }
