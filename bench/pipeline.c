@@ -26,7 +26,7 @@ static int best_of_3(const struct pipe_config *cfg, enum dlv_protocol p, uint64_
     *cpu_s = *wall_s = 1e30;
     for (int rep = 0; rep < 3; rep++) {
         double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
-        if (exp_run(cfg, p, seed, &opt, o, &err) != 0) {
+        if (exp_run(cfg, p, seed, cfg->ml.spec.kind != ML_NONE ? &opt : NULL, o, &err) != 0) {
             fprintf(stderr, "pipeline: %s\n", err.msg);
             return 3;
         }
