@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bitset.h"
+#include "exp_model.h"
 #include "grow.h"
 #include "ledger.h"
 #include "moments.h"
@@ -53,6 +54,7 @@ struct exp_state {
     struct bitset pending; /* at the end: records counted as in flight */
     bool pending_failed;   /* out of memory adding to it */
     uint64_t in_flight;
+    struct exp_model_ctx model; /* a model's input ledger (cfg.ml) */
 };
 
 /* ---- the statistics collector ---- */
@@ -70,6 +72,7 @@ void exp_stats_free(struct exp_stats *st) {
     free(st->windows);
     free(st->watermarks);
     free(st->lambda);
+    free(st->model);
     memset(st, 0, sizeof *st);
 }
 
@@ -274,6 +277,48 @@ static void on_visible(void *ctx, const struct pipe_row *row, uint64_t now_ns) {
         st->crashed_at[row->worker] = 0;
         st->restarted[row->worker] = false;
     }
+}
+
+static void on_model_input(void *ctx, uint64_t rec, int delta) {
+    struct exp_state *st = ctx;
+    exp_model_input(&st->model, rec, delta);
+}
+
+/* A model's measurements: the fault-free run of the same seed and protocol first
+ * (unless asked not to), then the ledger, errors and rows. */
+static int fill_model(struct pipe *pipe, const struct pipe_config *cfg, enum dlv_protocol p,
+                      uint64_t seed, const struct exp_options *opt, struct exp_state *st,
+                      struct exp_model_rows *rows, struct exp_outcome *out,
+                      struct ft_error *err) {
+    double ff[ML_K_MAX * (ML_DIM_MAX + 1)], *ffp = NULL;
+    if (!opt || !opt->model_no_fault_free) {
+        struct pipe_config *c = malloc(sizeof *c);
+        if (!c) return ft_fail(err, FT_ENOMEM, "out of memory");
+        exp_model_fault_free_cfg(cfg, c);
+        struct exp_options o = {.model_no_fault_free = true, .model_final = ff};
+        struct exp_outcome fo;
+        int rc = exp_run(c, p, seed, &o, &fo, err);
+        free(c);
+        if (rc) return rc;
+        ffp = ff;
+    }
+    if (exp_model_finish(&st->model, pipe, cfg, seed, ffp, out, rows))
+        return ft_fail(err, FT_ENOMEM, "out of memory for the model's measurements");
+    if (opt && opt->model_final) {
+        struct ml_model m;
+        pipe_ml_final(pipe, &m);
+        ml_pack(&cfg->ml.spec, &m, opt->model_final);
+    }
+    return 0;
+}
+
+static int stats_model_from(struct exp_stats *st, const struct exp_model_rows *r) {
+    if (r->n > UINT32_MAX) return FT_ELIMIT;
+    st->model = malloc((r->n ? r->n : 1) * sizeof *st->model);
+    if (!st->model) return FT_ENOMEM;
+    if (r->n) memcpy(st->model, r->rows, r->n * sizeof *r->rows);
+    st->nmodel = (uint32_t)r->n;
+    return 0;
 }
 
 static void on_trace(const struct sim_trace_rec *r, void *ctx) {
@@ -637,10 +682,10 @@ bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
 }
 
 uint64_t exp_events_budget(const struct pipe_config *cfg, uint64_t records) {
-    /* duration + drain < 2^64 ns: the ms count times (64 + 3) nodes times 10 fits */
+    /* duration + drain < 2^64 ns: the ms count times (64 + 4) nodes times 10 fits */
     uint64_t ms = (cfg->duration_ns / SIM_NS_PER_MS) + (cfg->drain_ns / SIM_NS_PER_MS) + 1;
     return EXP_EVENTS_BASE + records * EXP_EVENTS_PER_RECORD +
-           ms * (cfg->workers + 3u) * EXP_EVENTS_PER_MS_NODE;
+           ms * pipe_node_count(cfg) * EXP_EVENTS_PER_MS_NODE;
 }
 
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,
@@ -653,6 +698,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                     struct exp_windows *windows, struct ft_error *err) {
     struct exp_windows local = {.want_log = true}; /* the window log when only stats want it */
     struct exp_lambda local_lambda = {0};          /* the lambda series when only stats want it */
+    struct exp_model_rows local_model = {0};       /* the model's rows when only stats want them */
     memset(out, 0, sizeof *out);
     struct exp_state st = {.opt = opt};
     struct exp_collector col;
@@ -668,7 +714,9 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
     if (rc == 0)
         rc = opt && opt->records ? ledger_init_full(&st.ledger, n) : ledger_init(&st.ledger, n);
     if (rc == 0) rc = mom_init(&st.mom, cfg, &st.ledger);
+    if (rc == 0 && cfg->ml.spec.kind != ML_NONE) rc = exp_model_begin(&st.model, n);
     if (rc) {
+        exp_model_end(&st.model);
         col_free(st.col);
         free(ref);
         ledger_free(&st.ledger);
@@ -679,7 +727,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                                      .events_max = budget,
                                      .progress = opt ? opt->progress : NULL,
                                      .progress_ctx = opt ? opt->progress_ctx : NULL});
-    st.nnodes = PIPE_WORKERS_MAX + 3;
+    st.nnodes = PIPE_WORKERS_MAX + 4; /* with a model's driver */
     st.workers = cfg->workers;
     st.crashed_at = calloc(st.nnodes, sizeof *st.crashed_at);
     st.restarted = calloc(st.nnodes, sizeof *st.restarted);
@@ -688,7 +736,8 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         goto done;
     }
     sim_set_trace_hook(s, on_trace, &st);
-    struct pipe_observer obs = {on_visible, &st};
+    struct pipe_observer obs = {on_visible, &st,
+                                cfg->ml.spec.kind != ML_NONE ? on_model_input : NULL};
     rc = pipe_build(s, cfg, p, seed, &obs, &pipe, err);
     if (rc) goto done;
     if (st.col) st.col->pipe = pipe;
@@ -727,6 +776,16 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         if ((rc = fill_lambda(pipe, cfg, seed, series, out, err))) goto done;
         if (st.col && (rc = stats_lambda_from(st.col->out, series, err))) goto done;
     }
+    if (cfg->ml.spec.kind != ML_NONE) {
+        struct exp_model_rows *rows = opt && opt->model ? opt->model
+                                      : st.col          ? &local_model
+                                                        : NULL;
+        if ((rc = fill_model(pipe, cfg, p, seed, opt, &st, rows, out, err))) goto done;
+        if (st.col && (rc = stats_model_from(st.col->out, rows))) {
+            ft_fail(err, rc, "out of memory for the model's measurements");
+            goto done;
+        }
+    }
     if (opt && opt->sink_dir) {
         struct pipe_sink_meta meta = {.protocol = dlv_name(p), .seed = seed};
         if ((rc = pipe_sink_write(pipe, opt->sink_dir, opt->sink_meta ? opt->sink_meta : &meta,
@@ -744,6 +803,8 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
 done:
     exp_windows_free(&local);
     exp_lambda_free(&local_lambda);
+    exp_model_rows_free(&local_model);
+    exp_model_end(&st.model);
     if (rc && st.col) exp_stats_free(st.col->out);
     col_free(st.col);
     pipe_free(pipe);

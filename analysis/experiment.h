@@ -63,7 +63,52 @@ struct exp_outcome {
     uint64_t lambda_max_batch_age_ns; /* max t - batch_ns (t before a view), t <= duration */
     /* coverage moments reached (stream/moments.h): how often each happened */
     uint64_t moments[PIPE_MOMENTS];
+    /* a streaming model (cfg.ml; analysis/exp_model.c): its input measured against the
+     * generator's records, its error against the source's true model */
+    bool model_enabled;
+    uint64_t model_updates;          /* model updates the driver made */
+    uint64_t model_input_applied;    /* distinct records the final model consumed */
+    uint64_t model_input_lost;       /* generated records it never consumed */
+    uint64_t model_input_duplicated; /* extra consumptions, summed over records */
+    bool model_input_matches_reference; /* every generated record consumed exactly once */
+    double model_error_final;        /* against the true model at the end (ml.h errors) */
+    double model_error_before_drift; /* at the last update before the drift (no drift: 0) */
+    double model_error_mean;         /* over every update of the run: what a fault cost */
+    double model_cost_final;         /* the last update's mean score (k-means: cost/point) */
+    bool model_has_frozen;           /* an offline model was trained */
+    double model_frozen_error_final; /* its error against the true model at the end */
+    uint64_t model_frozen_rows;      /* lake rows it was trained on */
+    /* the same seed and protocol without faults (exp_model_fault_free) */
+    bool model_fault_free_done;
+    bool model_identical_to_fault_free; /* the final models are equal bit for bit */
+    double model_fault_free_distance;   /* the final model's error against that one */
+    bool model_has_truth;               /* the source has a true model (not a CSV) */
 };
+
+/* The model's measurements for the store (model_metrics) and --json, in update order:
+ * per update (batch >= 0) "error" (against the true model then), "cost" (the mean score
+ * of the records it scored), "applied" (records it consumed), "epoch", and with a frozen
+ * model "frozen_error" and "frozen_cost"; k-means "centre.J.x" / "centre.J.y" (the first
+ * two coordinates). Per run (batch -1): "model_kind" (1 k-means, 2 regression),
+ * "final_error", "error_mean", "error_before_drift",
+ * "input_applied", "input_lost", "input_duplicated", "drift_ns", "frozen_ns",
+ * "frozen_final_error", "fault_free_distance", "identical_to_fault_free"; k-means with
+ * d >= 2 the true centres "true.J.x" / "true.J.y" (t = 0, and t = the drift after it)
+ * and "sample.x" / "sample.y": the points of the run's last full batch interval, from
+ * the generator (batch = the point's index). */
+#define EXP_MODEL_METRIC_BYTES 24u
+struct exp_model_row {
+    int64_t batch; /* -1: the run as a whole */
+    uint64_t t_ns;
+    char metric[EXP_MODEL_METRIC_BYTES];
+    double value;
+};
+struct exp_model_rows {
+    struct exp_model_row *rows;
+    size_t n, cap;
+};
+void exp_model_rows_free(struct exp_model_rows *m);
+#define EXP_MODEL_SAMPLE_MAX 400u /* points of the sample batch kept */
 
 /* The lambda views over processing time, one point per sample for the total over all
  * keys (key "") and, with at most PIPE_LAMBDA_KEYS_MAX source keys, one per key:
@@ -177,6 +222,9 @@ struct exp_stats {
      * the same order (at most EXP_LAMBDA_POINTS_MAX points). */
     struct exp_lambda_point *lambda;
     uint32_t nlambda;
+    /* a model's measurements (struct exp_model_row), as exp_options.model gets them */
+    struct exp_model_row *model;
+    uint32_t nmodel;
 };
 void exp_stats_free(struct exp_stats *st);
 
@@ -213,6 +261,12 @@ struct exp_options {
     void *progress_ctx;
     /* optional: filled with the per-record ledger (free with exp_records_free) */
     struct exp_records *records;
+    /* optional, with a model: its measurements (free with exp_model_rows_free) */
+    struct exp_model_rows *model;
+    /* with a model: skip the fault-free run of the same seed (model_fault_free_*) */
+    bool model_no_fault_free;
+    /* optional, with a model: its final parameters (ml_pack) into model_final */
+    double *model_final;
 };
 
 /* Every run has an event budget: EXP_EVENTS_PER_RECORD per source record (the shipped

@@ -18,13 +18,16 @@
 #include "plot_internal.h"
 #include "store.h"
 
-const char *const plot_families[] = {"comparison", "loss-sweep", "timeseries", "latency-cdf",
-                                     "windows",    "drivers",    "byzantine",  "lambda"};
+const char *const plot_families[] = {"comparison",  "loss-sweep",   "timeseries",
+                                     "latency-cdf", "windows",      "drivers",
+                                     "byzantine",   "lambda",       "model-error",
+                                     "kmeans-centres", "offline-vs-streaming"};
 const uint32_t plot_nfamilies = sizeof plot_families / sizeof plot_families[0];
 
 static int (*const family_fns[])(struct plot_ctx *) = {
     plot_fig_comparison, plot_fig_loss_sweep, plot_fig_timeseries, plot_fig_latency_cdf,
-    plot_fig_windows,    plot_fig_drivers,    plot_fig_byzantine,  plot_fig_lambda};
+    plot_fig_windows,    plot_fig_drivers,    plot_fig_byzantine,  plot_fig_lambda,
+    plot_fig_model_error, plot_fig_kmeans_centres, plot_fig_offline};
 _Static_assert(sizeof family_fns / sizeof family_fns[0] ==
                    sizeof plot_families / sizeof plot_families[0],
                "one function per figure family");

@@ -40,6 +40,9 @@ int plot_fig_windows(struct plot_ctx *c);
 int plot_fig_drivers(struct plot_ctx *c);
 int plot_fig_byzantine(struct plot_ctx *c);
 int plot_fig_lambda(struct plot_ctx *c);
+int plot_fig_model_error(struct plot_ctx *c);
+int plot_fig_kmeans_centres(struct plot_ctx *c);
+int plot_fig_offline(struct plot_ctx *c);
 
 /* True when --only asks for this figure (its exact name or its family). */
 bool plot_wanted(const struct plot_ctx *c, const char *family, const char *name);
@@ -90,6 +93,29 @@ bool plot_column_exists(struct plot_ctx *c, const char *table, const char *colum
 /* The table or view exists and has a row (without counting them: the time series is a
  * view that unpacks every run's JSON). */
 bool plot_table_has_rows(struct plot_ctx *c, const char *table);
+
+/* ---- shared by the figures over simulated time (plot_timeseries.c) ---- */
+struct plot_run {
+    sqlite3_int64 id;
+    char protocol[PLOT_TEXT_MAX];
+};
+/* The runs of (scenario, seed) that have rows in `table`, in protocol order (at most
+ * PLOT_SERIES_MAX). */
+int plot_runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, const char *table,
+                 struct plot_run *runs, uint32_t *n);
+#define PLOT_MARKERS_MAX 64u
+struct plot_marker {
+    double t_s;
+    char kind[16], node[PLOT_TEXT_MAX];
+};
+/* The crash/restart/partition/heal/rebalance markers of the runs (one per event when
+ * the runs share it within 1% of span_s), in time order; at most PLOT_MARKERS_MAX. */
+int plot_markers(struct plot_ctx *c, const struct plot_run *runs, uint32_t n, double span_s,
+                 struct plot_marker *m, uint32_t *nm);
+/* Vertical lines for every marker, labels at the top of the next plot, shaded spans
+ * while a node is down (crash -> its restart) or the network is partitioned (partition
+ * -> heal); the markers also go to a data block of f. */
+void plot_markers_gp(struct plot_fig *f, const struct plot_marker *m, uint32_t n, double t_max);
 
 /* s as a double-quoted gnuplot string literal in buf (truncated to fit); returns buf. */
 const char *plot_q(char *buf, size_t size, const char *s);

@@ -224,6 +224,16 @@ static const char *const res_migrations[] = {
     "DROP TABLE markers;"
     "ALTER TABLE markers_v6 RENAME TO markers;"
     "CREATE INDEX markers_by_run ON markers (run_id, t_ns);",
+    /* 7: a streaming model's measurements (struct exp_model_row), long format: one row
+     * per (update, metric), batch NULL for the run as a whole */
+    "CREATE TABLE model_metrics ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " batch INTEGER,"
+    " time_ns INTEGER NOT NULL,"
+    " metric TEXT NOT NULL,"
+    " value REAL,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VERSION,
@@ -232,7 +242,8 @@ _Static_assert(sizeof res_migrations / sizeof res_migrations[0] == RES_SCHEMA_VE
 const char *const res_child_tables[RES_NCHILD] = {
     "outcomes", "timeseries_json", "latency_quantiles_json",
     "markers",  "window_results",  "agreement",
-    "events",   "watermarks",      "lambda_views"};
+    "events",   "watermarks",      "lambda_views",
+    "model_metrics"};
 
 /* A new run is inserted (RETURNING its id); a rerun of (scenario_hash, params, seed,
  * protocol) returns nothing there, and then keeps its row and id through the UPDATE,
@@ -264,8 +275,9 @@ static const char *const res_child_cols[RES_NCHILD] = {
      " signatures_made, signatures_verified, signatures_rejected, decisions"),
     "run_id, seq, t_ns, kind, node, peer, msg_id, arg, code, label, reason",
     "run_id, seq, t_ns, watermark_ns, late_dropped",
-    "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns"};
-static const int res_child_ncols[RES_NCHILD] = {16, 2, 2, 5, 8, 15, 11, 5, 8};
+    "run_id, seq, t_ns, key, served, reference, batch_ns, staleness_ns",
+    "run_id, seq, batch, time_ns, metric, value"};
+static const int res_child_ncols[RES_NCHILD] = {16, 2, 2, 5, 8, 15, 11, 5, 8, 6};
 
 #define RES_OUTCOME_COLS 12
 
@@ -526,7 +538,8 @@ static int res_check_children(const struct res_run *r, struct ft_error *err) {
                        RES_PARAMS_MAX - 1);
     if ((s && ((s->nbuckets && !s->buckets) || (s->nmarkers && !s->markers) ||
                (s->nwindows && !s->windows) || (s->nwatermarks && !s->watermarks) ||
-               (s->nlambda && !s->lambda) || s->nquantiles > EXP_QUANTILES)) ||
+               (s->nlambda && !s->lambda) || (s->nmodel && !s->model) ||
+               s->nquantiles > EXP_QUANTILES)) ||
         (r->nwindows && !r->windows) || (r->nevents && !r->events) ||
         (r->nwatermarks && !r->watermarks) || (r->nlambda && !r->lambda))
         return ft_fail(err, FT_EINVAL, "res_store_run: a child row count without its rows");
@@ -834,6 +847,18 @@ static int res_bind_stat_lambda(sqlite3_stmt *st, int base, int64_t id, const st
     return res_bind_lambda_row(st, base, id, i, &l, err);
 }
 
+/* Row i of model_metrics (seq = i): batch NULL for a whole-run metric. */
+static int res_bind_stat_model(sqlite3_stmt *st, int base, int64_t id, const struct res_run *r,
+                               size_t i, struct ft_error *err) {
+    const struct exp_model_row *m = &r->stats->model[i];
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)i);
+    if (m->batch >= 0) sqlite3_bind_int64(st, base + 3, m->batch);
+    sqlite3_bind_text(st, base + 5, m->metric, -1, SQLITE_STATIC);
+    if (m->value - m->value == 0) sqlite3_bind_double(st, base + 6, m->value); /* NaN: NULL */
+    return res_bind_u64(st, base + 4, m->t_ns, "a model metric's time_ns", err);
+}
+
 static void res_bind_node(sqlite3_stmt *st, int i, uint32_t node) {
     if (node != SIM_NODE_NONE) sqlite3_bind_int64(st, i, node);
 }
@@ -887,6 +912,8 @@ static int res_put_stats(struct res_db *db, int64_t id, const struct res_run *r,
         rc = res_put_rows(db, RES_WATERMARKS, id, r, s->nwatermarks, res_bind_stat_watermark, err);
     if (!rc && s->nlambda)
         rc = res_put_rows(db, RES_LAMBDA, id, r, s->nlambda, res_bind_stat_lambda, err);
+    if (!rc && s->nmodel)
+        rc = res_put_rows(db, RES_MODEL, id, r, s->nmodel, res_bind_stat_model, err);
     return rc;
 }
 

@@ -14,7 +14,7 @@
 #include "err.h"
 #include "experiment.h"
 
-#define RES_SCHEMA_VERSION 6
+#define RES_SCHEMA_VERSION 7
 #define RES_PARAMS_MAX 4096u         /* bytes of a run's params string */
 #define RES_CHILD_ROWS_MAX 50000000u /* rows of one child table for one run */
 

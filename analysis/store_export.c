@@ -18,7 +18,7 @@
 const char *const res_tables[] = {
     "runs",           "outcomes",  "timeseries", "latency_quantiles", "markers",
     "window_results", "agreement", "events",     "watermarks",        "lambda_views",
-    "run_results",    "scenarios", NULL};
+    "model_metrics",  "run_results", "scenarios", NULL};
 static const char *const res_order[] = {"id",
                                         "run_id",
                                         "run_id, bucket_start_ns",
@@ -26,6 +26,7 @@ static const char *const res_order[] = {"id",
                                         "run_id, t_ns, rowid",
                                         "run_id, window_start_ns, rowid",
                                         "run_id",
+                                        "run_id, seq",
                                         "run_id, seq",
                                         "run_id, seq",
                                         "run_id, seq",

@@ -26,6 +26,7 @@ enum res_child {
     RES_EVENTS,
     RES_WATERMARKS,
     RES_LAMBDA,
+    RES_MODEL,
     RES_NCHILD
 };
 extern const char *const res_child_tables[RES_NCHILD];

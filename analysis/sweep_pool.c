@@ -26,11 +26,12 @@
 #define POOL_QUEUE                                                                                 \
     8u /* runs queued per worker: work to go on with while the parent waits on the disk */
 #define POOL_MARKERS_MAX 1000000u /* markers one result may carry */
+#define POOL_MODEL_ROWS_MAX 50000000u /* model rows one result may carry */
 
 struct pool_header {
     uint64_t index;
     int32_t rc;
-    uint32_t nbuckets, nquantiles, nmarkers, nwindows, nwatermarks, nlambda;
+    uint32_t nbuckets, nquantiles, nmarkers, nwindows, nwatermarks, nlambda, nmodel;
     uint64_t bucket_ns;
     struct exp_outcome out;
     char msg[FT_ERROR_MSG_MAX];
@@ -90,6 +91,7 @@ static int child_send(int fd, uint64_t index, int rc, const struct exp_outcome *
     h.nwindows = st->nwindows;
     h.nwatermarks = st->nwatermarks;
     h.nlambda = st->nlambda;
+    h.nmodel = st->nmodel;
     h.bucket_ns = st->bucket_ns;
     if (write_full(fd, &h, sizeof h) ||
         write_full(fd, st->buckets, st->nbuckets * sizeof *st->buckets) ||
@@ -97,7 +99,8 @@ static int child_send(int fd, uint64_t index, int rc, const struct exp_outcome *
         write_full(fd, st->markers, st->nmarkers * sizeof *st->markers) ||
         write_full(fd, st->windows, st->nwindows * sizeof *st->windows) ||
         write_full(fd, st->watermarks, st->nwatermarks * sizeof *st->watermarks) ||
-        write_full(fd, st->lambda, st->nlambda * sizeof *st->lambda))
+        write_full(fd, st->lambda, st->nlambda * sizeof *st->lambda) ||
+        write_full(fd, st->model, st->nmodel * sizeof *st->model))
         return -1;
     return 0;
 }
@@ -125,7 +128,7 @@ struct pool {
     uint64_t ntodo, next, done, failed;
     const struct sweep_pool_ops *ops;
     struct exp_stats st; /* a result's child rows, reused */
-    uint32_t buckets_cap, markers_cap, windows_cap, watermarks_cap, lambda_cap;
+    uint32_t buckets_cap, markers_cap, windows_cap, watermarks_cap, lambda_cap, model_cap;
 };
 
 static void pool_close(int *fd) {
@@ -208,14 +211,16 @@ static int pool_read_rows(struct pool *p, int fd, const struct pool_header *h) {
     struct exp_stats *st = &p->st;
     if (h->nbuckets > EXP_BUCKETS_MAX || h->nquantiles > EXP_QUANTILES ||
         h->nmarkers > POOL_MARKERS_MAX || h->nwindows > 2 * PIPE_WINDOW_LOG_MAX ||
-        h->nwatermarks > PIPE_WINDOW_LOG_MAX || h->nlambda > EXP_LAMBDA_POINTS_MAX)
+        h->nwatermarks > PIPE_WINDOW_LOG_MAX || h->nlambda > EXP_LAMBDA_POINTS_MAX ||
+        h->nmodel > POOL_MODEL_ROWS_MAX)
         return -1;
     if (pool_grow((void **)&st->buckets, &p->buckets_cap, h->nbuckets, sizeof *st->buckets) ||
         pool_grow((void **)&st->markers, &p->markers_cap, h->nmarkers, sizeof *st->markers) ||
         pool_grow((void **)&st->windows, &p->windows_cap, h->nwindows, sizeof *st->windows) ||
         pool_grow((void **)&st->watermarks, &p->watermarks_cap, h->nwatermarks,
                   sizeof *st->watermarks) ||
-        pool_grow((void **)&st->lambda, &p->lambda_cap, h->nlambda, sizeof *st->lambda))
+        pool_grow((void **)&st->lambda, &p->lambda_cap, h->nlambda, sizeof *st->lambda) ||
+        pool_grow((void **)&st->model, &p->model_cap, h->nmodel, sizeof *st->model))
         return -1;
     st->nbuckets = h->nbuckets;
     st->nquantiles = h->nquantiles;
@@ -223,6 +228,7 @@ static int pool_read_rows(struct pool *p, int fd, const struct pool_header *h) {
     st->nwindows = h->nwindows;
     st->nwatermarks = h->nwatermarks;
     st->nlambda = h->nlambda;
+    st->nmodel = h->nmodel;
     st->bucket_ns = h->bucket_ns;
     if ((h->nbuckets && read_full(fd, st->buckets, h->nbuckets * sizeof *st->buckets) != 1) ||
         (h->nquantiles &&
@@ -231,7 +237,8 @@ static int pool_read_rows(struct pool *p, int fd, const struct pool_header *h) {
         (h->nwindows && read_full(fd, st->windows, h->nwindows * sizeof *st->windows) != 1) ||
         (h->nwatermarks &&
          read_full(fd, st->watermarks, h->nwatermarks * sizeof *st->watermarks) != 1) ||
-        (h->nlambda && read_full(fd, st->lambda, h->nlambda * sizeof *st->lambda) != 1))
+        (h->nlambda && read_full(fd, st->lambda, h->nlambda * sizeof *st->lambda) != 1) ||
+        (h->nmodel && read_full(fd, st->model, h->nmodel * sizeof *st->model) != 1))
         return -1;
     return 0;
 }
@@ -345,6 +352,7 @@ int sweep_pool_run(const uint64_t *todo, uint64_t n, uint32_t jobs,
     free(p.st.windows);
     free(p.st.watermarks);
     free(p.st.lambda);
+    free(p.st.model);
     if (failed) *failed = p.failed;
     return rc;
 }

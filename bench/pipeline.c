@@ -7,7 +7,10 @@
  * (the file's trigger) and under the continuous driver, alternating, BENCH_ROUNDS rounds;
  * each windowed ratio is plain CPU time / windowed CPU time of one round, the median
  * printed. `--memory` runs each protocol once in a child process and prints its peak
- * resident set (getrusage of the child) per record. A run is single-threaded:
+ * resident set (getrusage of the child) per record. A scenario with a model
+ * (bench/kmeans.yaml) is the model case: its rate scaled to RECORDS, every protocol it
+ * lists, records/s through the streaming model, without the fault-free comparison run.
+ * A run is single-threaded:
  * records_per_cpu_s divides by the process's CPU time (what one core did, whatever else
  * the shared machine runs), records_per_s by wall time. Prints `name value unit` lines. */
 #include <stdio.h>
@@ -33,7 +36,8 @@ static int run_once(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
                     struct exp_outcome *o, struct timing *t) {
     struct ft_error err = {0};
     double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
-    if (exp_run(cfg, p, seed, NULL, o, &err) != 0) {
+    struct exp_options opt = {.model_no_fault_free = true};
+    if (exp_run(cfg, p, seed, cfg->ml.spec.kind != ML_NONE ? &opt : NULL, o, &err) != 0) {
         fprintf(stderr, "pipeline: %s\n", err.msg);
         return 3;
     }
@@ -52,6 +56,34 @@ static int best_of_3(const struct pipe_config *cfg, enum dlv_protocol p, uint64_
         if (rc) return rc;
         if (t.wall_s < best->wall_s) best->wall_s = t.wall_s;
         if (t.cpu_s < best->cpu_s) best->cpu_s = t.cpu_s;
+    }
+    return 0;
+}
+
+/* The model case: records/s through the streaming model, per protocol listed. */
+static int model(struct scenario *scn, double records) {
+    struct pipe_config *c = &scn->pipe;
+    c->source.rate_per_s = records / ((double)c->duration_ns / 1e9);
+    for (uint32_t i = 0; i < scn->nprotocols; i++) {
+        enum dlv_protocol p = scn->protocols[i];
+        const char *name = dlv_name(p);
+        struct exp_outcome o;
+        struct timing t;
+        int rc = best_of_3(c, p, scn->seed, &o, &t);
+        if (rc) return rc;
+        printf("pipeline.kmeans.records.%s %llu records (k = %u, d = %u, %u workers, %u "
+               "partitions, trigger %.0f ms)\n",
+               name, (unsigned long long)o.sent, c->ml.spec.k, c->ml.spec.d, c->workers,
+               c->partitions, (double)c->query.trigger_ns / 1e6);
+        printf("pipeline.kmeans.records_per_cpu_s.%s %.0f records/s\n", name,
+               (double)o.sent / t.cpu_s);
+        printf("pipeline.kmeans.records_per_s.%s %.0f records/s\n", name,
+               (double)o.sent / t.wall_s);
+        printf("pipeline.kmeans.model_updates.%s %llu updates\n", name,
+               (unsigned long long)o.model_updates);
+        printf("pipeline.kmeans.model_input_applied.%s %llu records\n", name,
+               (unsigned long long)o.model_input_applied);
+        printf("pipeline.kmeans.model_error_final.%s %.4f\n", name, o.model_error_final);
     }
     return 0;
 }
@@ -256,6 +288,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
         return 2;
     }
+    if (!mem && scn.pipe.ml.spec.kind != ML_NONE) return model(&scn, records);
     if (scn.pipe.source.kind != SRC_IOT) {
         fprintf(stderr, "pipeline: %s: the benchmark scales an iot source\n", file);
         return 2;

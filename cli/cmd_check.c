@@ -26,9 +26,12 @@ static void usage(FILE *f) {
           "For each scenario (a DIR means every *.yaml in it), runs every protocol that the\n"
           "file's expect: block names, over every seed of its seeds: range, and checks the\n"
           "expectations (lost, duplicated, delivered, matches_reference; for a windowed\n"
-          "query late_dropped, windows, windows_match_reference, window_rows; for Byzantine\n"
-          "scenarios ic1, ic2, violations, divergent, messages, signatures_rejected per\n"
-          "algorithm). Prints one line per scenario and protocol or algorithm, then\n"
+          "query late_dropped, windows, windows_match_reference, window_rows; for a model\n"
+          "model_input_lost, model_input_duplicated, model_input_matches_reference,\n"
+          "model_error_final, model_frozen_error_final, model_identical_to_fault_free;\n"
+          "for Byzantine scenarios ic1, ic2, violations, divergent, messages,\n"
+          "signatures_rejected per algorithm). Prints one line per scenario and protocol\n"
+          "or algorithm, then\n"
           "'N passed, N failed'. A FAIL line (and TAP and JUnit) gives the command that\n"
           "reproduces it (ftsim run FILE --seed N --protocol P) and, under it, the `ftsim\n"
           "explain` summary of that scenario, seed and protocol (why: one line per cause of\n"
@@ -124,7 +127,11 @@ static int check_protocol(struct checker *c, const struct scenario *scn, enum dl
         struct ft_error err = {0};
         struct exp_windows w = {0};
         struct cli_progress prog = {.label = scn->name}; /* Ctrl-C stops the run */
-        struct exp_options opt = {.progress = cli_progress, .progress_ctx = &prog};
+        /* a model's fault-free run only when an expectation compares with it */
+        struct exp_options opt = {.progress = cli_progress,
+                                  .progress_ctx = &prog,
+                                  .model_no_fault_free =
+                                      scn->expect[p].model_identical_to_fault_free < 0};
         int rc =
             exp_run_windows(&scn->pipe, p, seed, &opt, &o, scn->expect[p].nrows ? &w : NULL, &err);
         if (rc != 0) {

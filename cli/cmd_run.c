@@ -35,7 +35,12 @@ static void usage(FILE *f) {
           "without progress stops with exit status 2. A scenario with\n"
           "a windowed query (pipeline:) then prints, per protocol, its window table (window,\n"
           "key, value, emitted at, final) with the late contributions dropped and whether\n"
-          "it matches the no-lateness reference; --json has it as \"windows\". A Byzantine\n"
+          "it matches the no-lateness reference; --json has it as \"windows\". A scenario\n"
+          "with a model (a kmeans or linear_regression pipeline) prints under each protocol\n"
+          "its model line: updates, the records the model consumed, lost and duplicated\n"
+          "(against the generated records), its final and mean error against the true\n"
+          "model, and how far it ends from the model the same seed learns without faults;\n"
+          "--json has it, with every update's measurements, as \"model\". A Byzantine\n"
           "scenario prints, per algorithm, IC1, IC2, messages, signatures and decisions (or,\n"
           "with exhaustive: true, one row per placement of traitors, strategy and order).\n"
           "A protocol whose lost records were partly still in flight when the run ended\n"
@@ -333,8 +338,55 @@ static void print_json_lambda(const struct exp_outcome *o, const struct exp_lamb
     printf("]}");
 }
 
+/* A double as JSON (null when not finite). */
+static void json_num(double v) {
+    if (v - v == 0)
+        printf("%.17g", v);
+    else
+        fputs("null", stdout);
+}
+
+/* ,"model":{...}: the model's input ledger, errors and per-update measurements. */
+static void print_json_model(const struct exp_outcome *o, const struct exp_model_rows *m) {
+    printf(",\"model\":{\"updates\":%llu,\"input_applied\":%llu,\"input_lost\":%llu,"
+           "\"input_duplicated\":%llu,\"input_matches_reference\":%s,\"error_final\":",
+           (unsigned long long)o->model_updates, (unsigned long long)o->model_input_applied,
+           (unsigned long long)o->model_input_lost, (unsigned long long)o->model_input_duplicated,
+           o->model_input_matches_reference ? "true" : "false");
+    if (o->model_has_truth) json_num(o->model_error_final);
+    else fputs("null", stdout);
+    printf(",\"error_mean\":");
+    if (o->model_has_truth) json_num(o->model_error_mean);
+    else fputs("null", stdout);
+    printf(",\"cost_final\":");
+    json_num(o->model_cost_final);
+    if (o->model_has_frozen) {
+        printf(",\"frozen_rows\":%llu,\"frozen_error_final\":",
+               (unsigned long long)o->model_frozen_rows);
+        json_num(o->model_frozen_error_final);
+    }
+    if (o->model_fault_free_done) {
+        printf(",\"identical_to_fault_free\":%s,\"fault_free_distance\":",
+               o->model_identical_to_fault_free ? "true" : "false");
+        json_num(o->model_fault_free_distance);
+    }
+    printf(",\"metrics\":[");
+    for (size_t i = 0; m && i < m->n; i++) {
+        const struct exp_model_row *r = &m->rows[i];
+        printf("%s{\"batch\":", i ? "," : "");
+        if (r->batch >= 0) printf("%lld", (long long)r->batch);
+        else fputs("null", stdout);
+        printf(",\"t_ns\":%llu,\"metric\":\"%s\",\"value\":", (unsigned long long)r->t_ns,
+               r->metric);
+        json_num(r->value);
+        putchar('}');
+    }
+    printf("]}");
+}
+
 static void print_json_run(const char *proto, const struct exp_outcome *o,
-                           const struct exp_windows *w, const struct exp_lambda *l, bool first) {
+                           const struct exp_windows *w, const struct exp_lambda *l,
+                           const struct exp_model_rows *m, bool first) {
     printf("%s{\"protocol\":\"%s\",\"sent\":%llu,\"delivered\":%llu,\"lost\":%llu,"
            "\"duplicated\":%llu,\"retries\":%llu,\"messages\":%llu,\"latency_p50_ns\":%llu,"
            "\"latency_p99_ns\":%llu,\"recovery_ns\":%llu,\"crashes\":%llu,"
@@ -351,11 +403,12 @@ static void print_json_run(const char *proto, const struct exp_outcome *o,
            (unsigned long long)o->rejected, (unsigned long long)o->events, o->trace_hash);
     if (o->windows_enabled) print_json_windows(o, w);
     if (o->lambda_enabled) print_json_lambda(o, l);
+    if (o->model_enabled) print_json_model(o, m);
     printf(",\"moments\":{"); /* the coverage moments reached (docs/swarm.md) */
-    for (unsigned m = 0, n = 0; m < PIPE_MOMENTS; m++)
-        if (o->moments[m])
-            printf("%s\"%s\":%llu", n++ ? "," : "", pipe_moment_name(m),
-                   (unsigned long long)o->moments[m]);
+    for (unsigned k = 0, n = 0; k < PIPE_MOMENTS; k++)
+        if (o->moments[k])
+            printf("%s\"%s\":%llu", n++ ? "," : "", pipe_moment_name(k),
+                   (unsigned long long)o->moments[k]);
     printf("}}");
 }
 
@@ -438,6 +491,24 @@ static void print_table_row(const char *proto, const struct exp_outcome *o) {
            (unsigned long long)o->retries, (double)o->latency_p50_ns / 1e6,
            (double)o->latency_p99_ns / 1e6, o->matches_reference ? "yes" : "NO",
            o->trace_hash);
+}
+
+/* The model's summary under a protocol's row. */
+static void print_model_line(const struct exp_outcome *o) {
+    char err[48] = "", frozen[64] = "", ff[80] = "";
+    if (o->model_has_truth)
+        snprintf(err, sizeof err, ", error %.4g (mean %.4g)", o->model_error_final,
+                 o->model_error_mean);
+    if (o->model_has_frozen)
+        snprintf(frozen, sizeof frozen, ", frozen model's error %.4g", o->model_frozen_error_final);
+    if (o->model_fault_free_done)
+        snprintf(ff, sizeof ff, "; %s the fault-free run's (distance %.3g)",
+                 o->model_identical_to_fault_free ? "identical to" : "differs from",
+                 o->model_fault_free_distance);
+    printf("  %-15s model: %llu updates; input %llu records, %llu lost, %llu duplicated%s%s%s\n",
+           "", (unsigned long long)o->model_updates, (unsigned long long)o->model_input_applied,
+           (unsigned long long)o->model_input_lost, (unsigned long long)o->model_input_duplicated,
+           err, frozen, ff);
 }
 
 struct run_opts {
@@ -558,9 +629,9 @@ static int check_kind(const struct run_opts *o, const struct scenario *scn) {
 
 /* --node against the pipeline's nodes: source, broker, worker-1..W, sink. */
 static int resolve_nodes(struct run_opts *o, const struct scenario *scn) {
-    char buf[PIPE_WORKERS_MAX + 3][PIPE_NAME_MAX];
-    const char *names[PIPE_WORKERS_MAX + 3];
-    uint32_t n = scn->pipe.workers + 3;
+    char buf[PIPE_WORKERS_MAX + 4][PIPE_NAME_MAX];
+    const char *names[PIPE_WORKERS_MAX + 4];
+    uint32_t n = pipe_node_count(&scn->pipe);
     for (uint32_t i = 0; i < n; i++)
         names[i] = pipe_node_name(&scn->pipe, i, buf[i], sizeof buf[i]);
     return cli_filter_nodes("run", scn->file, &o->filter, names, n);
@@ -572,7 +643,8 @@ static int resolve_nodes(struct run_opts *o, const struct scenario *scn) {
 static int run_one(const struct run_opts *o, const struct scenario *scn, struct res_db *db,
                    const char *file, uint64_t seed, enum dlv_protocol p, bool first,
                    struct trace_printer *tp, struct exp_stats *stats, struct exp_outcome *outp,
-                   struct exp_windows *win, struct exp_lambda *lam) {
+                   struct exp_windows *win, struct exp_lambda *lam,
+                   struct exp_model_rows *model) {
     const char *pname = dlv_name(p);
     struct ft_error err = {0};
     tp->protocol = pname;
@@ -590,6 +662,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                              .progress = cli_progress,
                              .progress_ctx = &prog};
     if (scn->pipe.lambda.enabled) eo.lambda = lam;
+    if (scn->pipe.ml.spec.kind != ML_NONE && o->json) eo.model = model;
     char dir[PIPE_PATH_MAX + 64];
     const char *base = o->out ? o->out : scn->pipe.sink.path[0] ? scn->pipe.sink.path : NULL;
     struct pipe_sink_meta meta = {.scenario = scn->name, .protocol = pname, .seed = seed};
@@ -613,7 +686,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
         fprintf(stderr, "ftsim run: %s: %s: no message carries record %llu (%llu records sent)\n",
                 file, pname, (unsigned long long)o->filter.record, (unsigned long long)out.sent);
     if (o->json)
-        print_json_run(pname, &out, win, lam, first);
+        print_json_run(pname, &out, win, lam, model, first);
     else if (o->trace) /* the trace lines above: the row needs its header again */
         print_table_header();
     if (!o->json) print_table_row(pname, &out);
@@ -640,6 +713,7 @@ static int run_one(const struct run_opts *o, const struct scenario *scn, struct 
                (unsigned long long)out.lambda_overcount,
                out.lambda_final_match ? "equal" : "DIFFERENT",
                (double)out.lambda_max_staleness_ns / 1e9, (double)out.lambda_max_batch_age_ns / 1e9);
+    if (!o->json && !o->trace && out.model_enabled) print_model_line(&out);
     if (!db) return CLI_OK;
     if (tp->overflow) {
         fprintf(stderr,
@@ -779,11 +853,12 @@ int cli_run(int argc, char **argv) {
     struct trace_printer tp = {.scn = scn, .keep = o.trace && db, .filter = &o.filter};
     struct exp_windows win[DLV_COUNT] = {{0}};
     struct exp_lambda lam[DLV_COUNT] = {{0}};
+    struct exp_model_rows model[DLV_COUNT] = {{0}};
     struct exp_outcome outs[DLV_COUNT];
     uint32_t ran = 0;
     for (uint32_t i = 0; i < o.nprotocols && exit_code == CLI_OK; i++) {
         exit_code = run_one(&o, scn, db, file, seed, o.protocols[i], i == 0, &tp, &stats,
-                            &outs[i], &win[i], &lam[i]);
+                            &outs[i], &win[i], &lam[i], &model[i]);
         if (exit_code == CLI_OK) ran = i + 1;
     }
     for (uint32_t i = 0; !o.json && scn->pipe.query.enabled && i < ran; i++) {
@@ -794,6 +869,7 @@ int cli_run(int argc, char **argv) {
     for (uint32_t i = 0; i < DLV_COUNT; i++) {
         exp_windows_free(&win[i]);
         exp_lambda_free(&lam[i]);
+        exp_model_rows_free(&model[i]);
     }
     exp_stats_free(&stats);
     free(tp.events);

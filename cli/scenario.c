@@ -29,8 +29,9 @@ static int get_node(struct scn_ctx *c, const struct scn_node *n, const char *key
             snprintf(w, sizeof w, "worker-1 to worker-%u", c->out->pipe.workers);
         return scn_fail(c, n,
                         "unknown node '%s' for '%s' (this scenario's nodes: source, "
-                        "broker, %s, sink)",
-                        scn_text(n->text, t, sizeof t), key, w);
+                        "broker, %s, sink%s)",
+                        scn_text(n->text, t, sizeof t), key, w,
+                        c->out->pipe.ml.spec.kind != ML_NONE ? ", driver" : "");
     }
     snprintf(out, PIPE_NAME_MAX, "%s", n->text);
     return 0;
@@ -82,11 +83,12 @@ enum {
     T_DRIVER,
     T_GROUP,
     T_LAMBDA,
+    T_MODEL,
     T_N
 };
 static const char *const top_keys[T_N] = {
     "name",    "about", "seed",     "seeds", "duration",  "drain",  "nodes",    "source", "network",
-    "links",   "delivery", "sink",  "protocols", "faults", "expect", "pipeline", "driver", "group", "lambda"};
+    "links",   "delivery", "sink",  "protocols", "faults", "expect", "pipeline", "driver", "group", "lambda", "model"};
 
 typedef const struct scn_node *const *values;
 
@@ -161,7 +163,8 @@ static int sec_source(struct scn_ctx *c, values top) {
 }
 
 static int sec_stream(struct scn_ctx *c, values top) {
-    return scn_stream_query(c, top[T_PIPELINE], top[T_DRIVER]);
+    int rc = scn_stream_query(c, top[T_PIPELINE], top[T_DRIVER]);
+    return rc ? rc : scn_ml_model(c, top[T_MODEL]);
 }
 
 /* ---- network and links ---- */
@@ -256,11 +259,13 @@ enum {
     D_LINGER,
     D_CHECKPOINT,
     D_CHECKPOINT_TIMEOUT,
+    D_COMMIT_INTERVAL,
     D_N
 };
 static const char *const delivery_keys[D_N] = {"ack_timeout", "max_timeout", "backoff",
                                                "window",      "batch",       "linger",
-                                               "checkpoint",  "checkpoint_timeout"};
+                                               "checkpoint",  "checkpoint_timeout",
+                                               "commit_interval"};
 static const struct scn_mapspec delivery_spec = {
     "for 'delivery'", "in 'delivery'", "key", delivery_keys, D_N, 0};
 
@@ -301,6 +306,9 @@ static int sec_delivery(struct scn_ctx *c, values top) {
     if (!rc && v[D_BATCH]) rc = scn_get_u32(c, v[D_BATCH], "batch", 1, PIPE_BATCH_MAX, &d->batch);
     if (!rc && v[D_LINGER]) rc = scn_get_duration(c, v[D_LINGER], "linger", false, &d->linger_ns);
     if (!rc) rc = delivery_checkpoint(c, v, d);
+    if (!rc && v[D_COMMIT_INTERVAL])
+        rc = scn_get_duration(c, v[D_COMMIT_INTERVAL], "commit_interval", false,
+                              &d->commit_interval_ns);
     if (!rc && d->max_timeout_ns < d->ack_timeout_ns)
         return scn_fail(c, v[D_MAX_TIMEOUT] ? v[D_MAX_TIMEOUT] : v[D_ACK_TIMEOUT],
                         "'max_timeout' (%s) must be at least 'ack_timeout' (%s)",
@@ -477,7 +485,9 @@ static const char *const msg_route[PIPE_MSG_KINDS][2] = {
     [PIPE_MSG_BARRIER] = {"broker", "worker"},   [PIPE_MSG_SNAPSHOT_ACK] = {"worker", "broker"},
     [PIPE_MSG_CKPT_COMMIT] = {"broker", "sink"}, [PIPE_MSG_CKPT_COMMIT_ACK] = {"sink", "broker"},
     [PIPE_MSG_JOIN] = {"worker", "broker"},      [PIPE_MSG_RESTORE] = {"broker", NULL},
-    [PIPE_MSG_RESTORE_ACK] = {NULL, "broker"},   [PIPE_MSG_ASSIGN_ACK] = {"worker", "broker"}};
+    [PIPE_MSG_RESTORE_ACK] = {NULL, "broker"},   [PIPE_MSG_ASSIGN_ACK] = {"worker", "broker"},
+    [PIPE_MSG_ML_JOB] = {"driver", "worker"},    [PIPE_MSG_ML_STATS] = {"worker", "driver"},
+    [PIPE_MSG_ML_STATS_ACK] = {"driver", "worker"}};
 
 static const char *role_of(const char *node) {
     return strncmp(node, "worker-", 7) ? node : "worker";
@@ -487,6 +497,7 @@ static const char *article(const char *role) {
     return !strcmp(role, "worker")   ? "a worker"
            : !strcmp(role, "broker") ? "the broker"
            : !strcmp(role, "sink")   ? "the sink"
+           : !strcmp(role, "driver") ? "the driver"
                                      : "the source";
 }
 
@@ -507,8 +518,8 @@ static int fault_drop(struct scn_ctx *c, const struct scn_node *const *v, struct
                             "a message kind (produce, produce-ack, record, ack, "
                             "output, output-ack, commit, commit-ack, init, init-ack, "
                             "heartbeat, assign, assign-ack, barrier, snapshot-ack, "
-                            "checkpoint-commit, "
-                            "checkpoint-commit-ack, join, restore, restore-ack)");
+                            "checkpoint-commit, checkpoint-commit-ack, join, restore, "
+                            "restore-ack, ml-job, ml-stats, ml-stats-ack)");
     int rc = 0;
     if (v[F_FROM] && ((rc = get_node(c, v[F_FROM], "from", true, f->from)) ||
                       (rc = check_route(c, v[F_FROM], f, 0))))
@@ -634,12 +645,20 @@ enum {
     E_WINDOWS,
     E_WINDOWS_MATCH_REFERENCE,
     E_WINDOW_ROWS,
+    E_MODEL_INPUT_LOST, /* E_MODEL_INPUT_LOST.. : scn_ml_expect, in its order */
+    E_MODEL_INPUT_DUPLICATED,
+    E_MODEL_INPUT_MATCHES_REFERENCE,
+    E_MODEL_ERROR_FINAL,
+    E_MODEL_FROZEN_ERROR_FINAL,
+    E_MODEL_IDENTICAL_TO_FAULT_FREE,
     E_N
 };
 static const char *const expect_keys[E_N] = {
     "lost",         "duplicated", "delivered",
     "matches_reference", "rejected", "lambda_final_match", "lambda_max_diff",
-    "lambda_overcount", "lambda_max_staleness_ms", "lambda_max_batch_age_ms", "late_dropped", "windows", "windows_match_reference", "window_rows"};
+    "lambda_overcount", "lambda_max_staleness_ms", "lambda_max_batch_age_ms", "late_dropped", "windows", "windows_match_reference", "window_rows",
+    "model_input_lost", "model_input_duplicated", "model_input_matches_reference",
+    "model_error_final", "model_frozen_error_final", "model_identical_to_fault_free"};
 
 static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *proto,
                       struct scn_expect *e) {
@@ -660,6 +679,7 @@ static int get_expect(struct scn_ctx *c, const struct scn_node *m, const char *p
     if (!rc && v[E_REJECTED]) rc = scn_get_bound(c, v[E_REJECTED], "rejected", &e->rejected);
     if (!rc) rc = scn_lambda_expect(c, m, v + E_LAMBDA_FINAL_MATCH, e);
     if (!rc) rc = scn_stream_expect(c, m, v + E_LATE_DROPPED, e);
+    if (!rc) rc = scn_ml_expect(c, m, v + E_MODEL_INPUT_LOST, e);
     e->set = true;
     e->line = m->line;
     e->col = m->col;
@@ -691,6 +711,9 @@ static int sec_expect(struct scn_ctx *c, values top) {
 
 static int check_records(struct scn_ctx *c, values top) {
     const struct pipe_config *p = &c->out->pipe;
+    int rc = scn_ml_check(c, top[T_PIPELINE], top[T_DRIVER], top[T_GROUP], top[T_PROTOCOLS],
+                          top[T_DELIVERY]);
+    if (rc) return rc;
     /* A window query's state is kept per partition (a task) and moves with it when the
      * group rebalances (stream/window_stage.c, docs/scenario-format.md `group`). */
     /* Checkpoints roll back the whole job over a static assignment; moving a partition
@@ -712,10 +735,10 @@ static int check_records(struct scn_ctx *c, values top) {
     uint64_t n = pipe_estimated_records(p);
     char d[32];
     /* Poisson sources may exceed their estimate a little: twice it bounds a window */
-    int rc = n <= PIPE_RECORDS_MAX
-                 ? scn_check_window_sum(c, top[T_PIPELINE] ? top[T_PIPELINE] : top[T_SOURCE],
-                                        2 * n + 1000)
-                 : 0;
+    rc = n <= PIPE_RECORDS_MAX
+             ? scn_check_window_sum(c, top[T_PIPELINE] ? top[T_PIPELINE] : top[T_SOURCE],
+                                    2 * n + 1000)
+             : 0;
     if (rc || n <= PIPE_RECORDS_MAX) return rc;
     return scn_fail(c, top[T_SOURCE] ? top[T_SOURCE] : top[T_DURATION],
                     "the source would generate about %llu records in 'duration' (%s), more than "
@@ -767,6 +790,8 @@ static void scenario_init(struct scenario *o, const char *name, const char *text
         o->expect[p].matches_reference = -1;
         o->expect[p].windows_match_reference = -1;
         o->expect[p].lambda_final_match = -1;
+        o->expect[p].model_input_matches_reference = -1;
+        o->expect[p].model_identical_to_fault_free = -1;
     }
     crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL, 0);
     sodium_bin2hex(o->hash, sizeof o->hash, h, sizeof h);

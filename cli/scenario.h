@@ -45,6 +45,10 @@ struct scn_expect {
     int windows_match_reference; /* -1 unchecked */
     uint32_t nrows;
     struct scn_window_row rows[SCN_WINDOW_ROWS_MAX];
+    /* a streaming model (cli/scn_ml.c): -1 unchecked */
+    struct scn_bound model_input_lost, model_input_duplicated;
+    int model_input_matches_reference, model_identical_to_fault_free;
+    struct scn_fbound model_error_final, model_frozen_error_final;
 };
 
 /* A pipeline scenario compares delivery protocols; a Byzantine one (a file with a
@@ -106,6 +110,9 @@ bool scn_check_windows(const struct scn_expect *e, const struct exp_outcome *o,
 /* Checks the lambda expectations of e against a run; appends like scn_check_windows. */
 bool scn_check_lambda(const struct scn_expect *e, const struct exp_outcome *o, char *buf,
                       size_t size);
+/* Checks the model expectations of e against a run; appends like scn_check_windows. */
+bool scn_check_model(const struct scn_expect *e, const struct exp_outcome *o, char *buf,
+                     size_t size);
 /* Writes a bound as the file would ("0", ">0", "<=5") into buf. */
 const char *scn_bound_str(const struct scn_bound *b, char *buf, size_t size);
 

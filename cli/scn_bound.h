@@ -12,4 +12,10 @@ struct scn_bound {
     uint64_t value;
 };
 
+/* The same on a measured number ("<0.5", ">=1e-3"): model errors. */
+struct scn_fbound {
+    enum scn_cmp op; /* SCN_CMP_NONE: not checked */
+    double value;
+};
+
 #endif

@@ -132,4 +132,27 @@ int scn_lambda_expect(struct scn_ctx *c, const struct scn_node *m,
 int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
                       struct scn_expect *e);
 
+/* Check messages (scn_stream.c): appends to buf (never past size); the bound's form
+ * appends ", NAME V (expect B)" and returns whether it holds (true when unchecked). */
+void scn_append(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool scn_append_bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
+                      size_t size);
+/* Whether a comparison holds, given the sign of (measured - bound) (scn_value.c). */
+bool scn_cmp_ok(enum scn_cmp op, int sign);
+
+/* scn_ml.c: streaming ML. The clusters and linear source kinds; a pipeline of one kmeans
+ * or linear_regression operator; `model:` (NULL: none); the cross-checks (nodes for
+ * messages: pipeline, driver, group, protocols, delivery, any may be NULL); v: the
+ * values of the six model_* expectations in m. */
+bool scn_ml_source_kind(const char *kind);
+int scn_ml_source(struct scn_ctx *c, const struct scn_node *m);
+bool scn_ml_is_op(const struct scn_node *item);
+int scn_ml_pipeline(struct scn_ctx *c, const struct scn_node *pipeline);
+int scn_ml_model(struct scn_ctx *c, const struct scn_node *n);
+int scn_ml_check(struct scn_ctx *c, const struct scn_node *pipeline, const struct scn_node *driver,
+                 const struct scn_node *group, const struct scn_node *protocols,
+                 const struct scn_node *delivery);
+int scn_ml_expect(struct scn_ctx *c, const struct scn_node *m, const struct scn_node *const *v,
+                  struct scn_expect *e);
+
 #endif

@@ -269,11 +269,24 @@ static int src_csv(struct scn_ctx *c, const struct scn_node *m, vals v) {
     }
     s->csv_first_arrival_ns = d.n ? d.rows[0].arrival_ns : 0;
     s->csv_last_arrival_ns = d.last_arrival_ns;
+    s->feat.dim = d.dim; /* x1..xd columns: records with features */
+    s->feat.label = d.has_label;
     csv_free(&d);
     return rc;
 }
 
+/* The value of `kind` in mapping m, or NULL. */
+static const struct scn_node *kind_of(const struct scn_node *m) {
+    for (uint32_t i = 0; m->type == SCN_Y_MAP && i + 1 < m->n; i += 2)
+        if (m->kids[i]->type == SCN_Y_SCALAR && !strcmp(m->kids[i]->text, "kind"))
+            return m->kids[i + 1];
+    return NULL;
+}
+
 int scn_stream_source(struct scn_ctx *c, const struct scn_node *m) {
+    const struct scn_node *kind = kind_of(m);
+    if (kind && kind->type == SCN_Y_SCALAR && scn_ml_source_kind(kind->text))
+        return scn_ml_source(c, m); /* feature vectors with a true model: scn_ml.c */
     const struct scn_node *v[S_N];
     int rc = scn_map_collect(c, m, &source_spec, v);
     if (rc) return rc;
@@ -283,7 +296,8 @@ int scn_stream_source(struct scn_ctx *c, const struct scn_node *m) {
         i++;
     if (i == NKINDS)
         return scn_expected(c, k, "kind",
-                            "a source kind (iot, keyed, csv, logs, ads or clickstream)");
+                            "a source kind (iot, keyed, csv, logs, ads, clickstream, clusters "
+                            "or linear)");
     if ((rc = scn_check_allowed(c, m, &source_spec, kinds[i].allowed, kinds[i].noun))) return rc;
     c->out->pipe.source.kind = kinds[i].kind;
     if (v[S_MALFORMED] &&
@@ -302,14 +316,18 @@ int scn_stream_source(struct scn_ctx *c, const struct scn_node *m) {
         return src_ads(c, v);
     case SRC_CLICKS:
         return src_clicks(c, v);
+    case SRC_CLUSTERS:
+    case SRC_LINEAR:
+        break; /* scn_ml_source */
     }
     return 0;
 }
 
 /* ---- pipeline ---- */
 
-enum { O_MAP, O_FILTER, O_KEY_BY, O_JOIN, O_WINDOW, O_N };
-static const char *const op_keys[O_N] = {"map", "filter", "key_by", "join", "window"};
+enum { O_MAP, O_FILTER, O_KEY_BY, O_JOIN, O_WINDOW, O_KMEANS, O_LINREG, O_N };
+static const char *const op_keys[O_N] = {"map",    "filter", "key_by",           "join",
+                                         "window", "kmeans", "linear_regression"};
 static const struct scn_mapspec op_spec = {
     "for each operator in 'pipeline'", "in 'pipeline'", "operator", op_keys, O_N, 0};
 
@@ -474,6 +492,10 @@ static int get_op(struct scn_ctx *c, const struct scn_node *item, bool last, boo
                         item->n / 2);
     for (int i = 0; i < O_N; i++)
         if (v[i]) which = i;
+    if (which == O_KMEANS || which == O_LINREG)
+        return scn_fail(c, item->kids[0],
+                        "'%s' is a model operator: it must be the pipeline's only operator",
+                        op_keys[which]);
     if ((which == O_WINDOW) != last)
         return scn_fail(c, item->kids[0],
                         last ? "the pipeline must end with a 'window'"
@@ -536,10 +558,16 @@ int scn_stream_query(struct scn_ctx *c, const struct scn_node *pipeline,
         return 0;
     }
     if (pipeline->type != SCN_Y_SEQ || !pipeline->n)
-        return scn_expected(c, pipeline, "pipeline", "a list of operators ending in a window");
+        return scn_expected(c, pipeline, "pipeline",
+                            "a list of operators ending in a window, or one kmeans or "
+                            "linear_regression");
     if (pipeline->n > PIPE_OPS_MAX + 1)
         return scn_fail(c, pipeline, "a pipeline has at most %u operators before its window",
                         PIPE_OPS_MAX);
+    if (scn_ml_is_op(pipeline->kids[0])) { /* a model: scn_ml.c */
+        int rc = scn_ml_pipeline(c, pipeline);
+        return rc || !driver ? rc : get_driver(c, driver);
+    }
     bool joined = false;
     for (uint32_t i = 0; i < pipeline->n; i++) {
         int rc = get_op(c, pipeline->kids[i], i + 1 == pipeline->n, &joined);
@@ -628,9 +656,7 @@ int scn_stream_expect(struct scn_ctx *c, const struct scn_node *m, const struct 
 
 /* ---- checking a run ---- */
 
-static void append(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t size, const char *fmt, ...) {
+void scn_append(char *buf, size_t size, const char *fmt, ...) {
     size_t len = strlen(buf);
     if (len + 1 >= size) return;
     va_list ap;
@@ -639,11 +665,12 @@ static void append(char *buf, size_t size, const char *fmt, ...) {
     va_end(ap);
 }
 
-static bool bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf, size_t size) {
+bool scn_append_bound(const char *name, const struct scn_bound *b, uint64_t v, char *buf,
+                      size_t size) {
     if (b->op == SCN_CMP_NONE) return true;
     char want[32];
-    append(buf, size, "%s%s %llu (expect %s)", buf[0] ? ", " : "", name, (unsigned long long)v,
-           scn_bound_str(b, want, sizeof want));
+    scn_append(buf, size, "%s%s %llu (expect %s)", buf[0] ? ", " : "", name, (unsigned long long)v,
+               scn_bound_str(b, want, sizeof want));
     return scn_bound_holds(b, v);
 }
 
@@ -656,29 +683,30 @@ static bool row_holds(const struct scn_window_row *r, const struct exp_windows *
             continue;
         bool ok = x->final && fabs(x->value - r->value) <= 1e-9 * fmax(1.0, fabs(r->value));
         if (!ok)
-            append(buf, size, "%swindow row (line %d) %s = %.10g%s (expect %.10g)",
-                   buf[0] ? ", " : "", r->line, r->key, x->value, x->final ? "" : " not final",
-                   r->value);
+            scn_append(buf, size, "%swindow row (line %d) %s = %.10g%s (expect %.10g)",
+                       buf[0] ? ", " : "", r->line, r->key, x->value, x->final ? "" : " not final",
+                       r->value);
         return ok;
     }
-    append(buf, size, "%swindow row (line %d) for key %s missing", buf[0] ? ", " : "", r->line,
-           r->key);
+    scn_append(buf, size, "%swindow row (line %d) for key %s missing", buf[0] ? ", " : "", r->line,
+               r->key);
     return false;
 }
 
 bool scn_check_windows(const struct scn_expect *e, const struct exp_outcome *o,
                        const struct exp_windows *w, char *buf, size_t size) {
-    bool ok = bound("late_dropped", &e->late_dropped, o->late_dropped, buf, size);
-    ok &= bound("windows", &e->windows, o->windows, buf, size);
+    bool ok = scn_append_bound("late_dropped", &e->late_dropped, o->late_dropped, buf, size);
+    ok &= scn_append_bound("windows", &e->windows, o->windows, buf, size);
     if (e->windows_match_reference >= 0) {
-        append(buf, size, "%swindows_match_reference %s (expect %s)", buf[0] ? ", " : "",
-               o->windows_match_reference ? "true" : "false",
-               e->windows_match_reference ? "true" : "false");
+        scn_append(buf, size, "%swindows_match_reference %s (expect %s)", buf[0] ? ", " : "",
+                   o->windows_match_reference ? "true" : "false",
+                   e->windows_match_reference ? "true" : "false");
         ok &= o->windows_match_reference == (e->windows_match_reference == 1);
     }
     for (uint32_t i = 0; i < e->nrows; i++)
         ok &= row_holds(&e->rows[i], w, buf, size);
-    if (e->nrows && ok) append(buf, size, "%s%u window rows hold", buf[0] ? ", " : "", e->nrows);
+    if (e->nrows && ok)
+        scn_append(buf, size, "%s%u window rows hold", buf[0] ? ", " : "", e->nrows);
     return ok;
 }
 

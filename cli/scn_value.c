@@ -614,24 +614,28 @@ int scn_get_bound(struct scn_ctx *c, const struct scn_node *n, const char *key,
     return 0;
 }
 
-bool scn_bound_holds(const struct scn_bound *b, uint64_t v) {
-    switch (b->op) {
+bool scn_cmp_ok(enum scn_cmp op, int sign) {
+    switch (op) {
     case SCN_EQ:
-        return v == b->value;
+        return sign == 0;
     case SCN_NE:
-        return v != b->value;
+        return sign != 0;
     case SCN_LT:
-        return v < b->value;
+        return sign < 0;
     case SCN_LE:
-        return v <= b->value;
+        return sign <= 0;
     case SCN_GT:
-        return v > b->value;
+        return sign > 0;
     case SCN_GE:
-        return v >= b->value;
+        return sign >= 0;
     case SCN_CMP_NONE:
         return true;
     }
     return true;
+}
+
+bool scn_bound_holds(const struct scn_bound *b, uint64_t v) {
+    return scn_cmp_ok(b->op, (v > b->value) - (v < b->value));
 }
 
 const char *scn_bound_str(const struct scn_bound *b, char *buf, size_t size) {

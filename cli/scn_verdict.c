@@ -39,6 +39,7 @@ static uint32_t judge_expect(const struct scn_expect *e, const struct exp_outcom
     }
     bad |= !scn_check_windows(e, o, w, buf, size) << SCN_EK_WINDOWS;
     bad |= !scn_check_lambda(e, o, buf, size) << SCN_EK_LAMBDA;
+    bad |= !scn_check_model(e, o, buf, size) << SCN_EK_MODEL;
     return bad;
 }
 
@@ -100,7 +101,7 @@ const char *scn_key_name(int key) {
     static const char *const ek[SCN_EK_COUNT] = {
         "expect: lost",       "expect: duplicated",        "expect: delivered",
         "expect: rejected",   "expect: matches_reference", "expect: window keys",
-        "expect: lambda keys"};
+        "expect: lambda keys", "expect: model keys"};
     if (key >= 0 && key < VRD_KEYS) return vrd_key_name((enum vrd_key)key);
     if (key >= SCN_KEY_EXPECT && key < SCN_KEY_EXPECT + SCN_EK_COUNT)
         return ek[key - SCN_KEY_EXPECT];

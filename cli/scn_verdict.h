@@ -21,6 +21,7 @@ enum scn_ekey {
     SCN_EK_REFERENCE,
     SCN_EK_WINDOWS, /* late_dropped, windows, windows_match_reference, window_rows */
     SCN_EK_LAMBDA,  /* the lambda_* keys */
+    SCN_EK_MODEL,   /* the model_* keys */
     SCN_EK_COUNT
 };
 

@@ -36,6 +36,9 @@ printf '%s\n' "$best"
 # continuous alternating in 5 rounds, the ratios windowed / plain their medians.
 "$dir/pipeline" bench/windowed.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e6 * s }')"
 
+# Streaming k-means (d = 2, K = 8) under micro-batch: 1e6 records, 8 partitions, 4 workers.
+"$dir/pipeline" bench/kmeans.yaml "$(awk -v s="${scale:-1}" 'BEGIN { print 1e6 * s }')"
+
 # Byzantine agreement: OM/SM/Dolev-Strong costs for n = 4..10, m = 1..3, and libsodium's
 # own Ed25519 rates from the same run (docs/PERFORMANCE.md, "Byzantine agreement").
 "$dir/byzantine"

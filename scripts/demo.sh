@@ -103,6 +103,7 @@ echo
 echo "== checking the figures: every family there, each a PNG its .gp redraws"
 bash scripts/check-figures.sh "$out/plots" comparison 'loss-sweep-*' 'timeseries-*' \
     'latency-cdf-*' 'windows-*' 'drivers-*' byzantine-agreement byzantine-cost 'lambda-*' \
+    'model-error-*' 'kmeans-centres-*' 'offline-vs-streaming-*' \
     || failed+=("figure check of $out/plots")
 bash scripts/check-figures.sh "$out/diagrams" crash-during-processing lost-ack \
     lost-ack-protocols partition-heal consumer-group-windows checkpoint-crash 'byzantine-*' \

@@ -33,9 +33,11 @@ declare -A part_of=(
     [checkpoint-crash]=3 [byzantine-om-n3]=3 [byzantine-om-n4]=3 [byzantine-sm-n3]=3
     [byzantine-forged-signature]=3 [byzantine-replicated-stage]=3 [byzantine-cost]=3
     [lambda]=4
-    [spark-windowed-wordcount]=5 [late-data-watermark]=5)
+    [spark-windowed-wordcount]=5 [late-data-watermark]=5
+    [ml-kmeans-lost-ack]=6 [ml-regression-crash-drift]=6 [ml-offline-vs-streaming]=6)
 # The figure families of one scenario, in the order its section shows them.
-families=(timeseries windows lambda drivers loss-sweep latency-cdf model-error kmeans-centres)
+families=(timeseries windows lambda drivers loss-sweep latency-cdf model-error kmeans-centres
+          offline-vs-streaming)
 
 # HTML-escapes stdin (a file), or with -v NAME its argument into the variable NAME: in
 # bash, without a process per string (the page has hundreds).
@@ -92,7 +94,7 @@ fi
 # Every scenario's part, once: the table's, else 6 for a spark.ml figure, else 0.
 for s in "${!file_of[@]}"; do
     if [ -z "${part_of[$s]:-}" ]; then
-        case " ${figs_of[$s]:-} " in *" model-"* | *" kmeans-"*) part_of[$s]=6 ;; *) part_of[$s]=0 ;; esac
+        case " ${figs_of[$s]:-} " in *" model-"* | *" kmeans-"* | *" offline-"*) part_of[$s]=6 ;; *) part_of[$s]=0 ;; esac
     fi
 done
 
@@ -118,8 +120,9 @@ caption_of() {
     lambda-*) CAPTION="The served view (batch + speed) against the reference: at-least-once's speed layer runs ahead with duplicates until the next batch view, recomputed from the lake, corrects it: a sawtooth." ;;
     byzantine-agreement) CAPTION="With one traitor, OM(1) fails in some runs with n = 3 generals and holds with n = 4 (OM needs n >= 3t+1); signed messages (SM, Dolev-Strong) hold with n = 3." ;;
     byzantine-cost) CAPTION="Messages and signature checks against n with the closed forms (dashed): OM(1), SM(1) and Dolev-Strong send the same messages; Dolev-Strong checks far fewer signatures." ;;
-    model-error-*) CAPTION="The model's error over the stream under each protocol: duplicates and losses bias what it learns." ;;
-    kmeans-centres-*) CAPTION="Streaming k-means' centres under each protocol against the centres learned offline." ;;
+    model-error-*) CAPTION="A streaming model (MLlib's streaming k-means or linear regression with SGD) under each protocol: its error against the true model over simulated time (log scale), with the drift, crashes and restarts marked, above the records each model update consumed (replayed duplicates show as bumps, losses as dips); the key gives each protocol's input lost and duplicated, measured against the generated records." ;;
+    kmeans-centres-*) CAPTION="Streaming k-means: the points of one batch, the true centres before and after the drift, and each protocol's learned centres with their paths over the run; the right panel zooms on one centre, where at-least-once's replayed pre-drift points pull the path back." ;;
+    offline-vs-streaming-*) CAPTION="A model trained once, offline, on the lake's committed rows and then frozen (the batch layer) against the streaming model that keeps learning (the speed layer): model error and prediction error over time; after the drift the frozen model's error jumps and stays up while the streaming model recovers." ;;
     *) CAPTION="" ;;
     esac
 }

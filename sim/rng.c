@@ -82,3 +82,8 @@ uint64_t rng_exponential(struct rng *r, uint64_t mean) {
     if (x >= 0x1.0p63) return UINT64_MAX / 2;
     return (uint64_t)x;
 }
+
+double rng_gaussian(struct rng *r) {
+    double u1 = 1.0 - rng_uniform(r), u2 = rng_uniform(r);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}

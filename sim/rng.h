@@ -25,6 +25,9 @@ bool rng_bernoulli(struct rng *r, double p);
 uint64_t rng_below(struct rng *r, uint64_t n);
 /* Unbiased integer in [lo, hi] (inclusive); lo > hi returns lo. */
 uint64_t rng_range(struct rng *r, uint64_t lo, uint64_t hi);
+/* Standard normal (Box-Muller, one draw per call: sqrt(-2 log u1) cos(2 pi u2) with
+ * u1 in (0, 1]); log and cos are libm's, called at run time on every build. */
+double rng_gaussian(struct rng *r);
 /* Exponentially distributed with the given mean, rounded down to an integer. */
 uint64_t rng_exponential(struct rng *r, uint64_t mean);
 

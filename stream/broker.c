@@ -85,7 +85,7 @@ static void send_record(struct sim *s, struct pipe *p, struct brk_vol *v, uint32
                      .created_ns = e.created_ns, .value = (uint64_t)e.value,
                      .partition = part, .offset = off, .end = off + 1,
                      .epoch = p->ck ? ckpt_epoch(p) : d->grp.gen[part]};
-    wire_send(s, p->broker, p->worker[d->grp.owner[part]], PIPE_MSG_RECORD, &w);
+    pipe_send_record(s, p, p->broker, p->worker[d->grp.owner[part]], PIPE_MSG_RECORD, &w);
     if (!dlv_retries(p->proto)) return;
     struct win_slot *sl = slot_of(p, v, part, off);
     sl->attempt = attempt;

@@ -12,6 +12,7 @@
  * Messages of an older epoch are ignored. The store lives outside the nodes (durable). */
 #include <stdlib.h>
 
+#include "ml_stage.h"
 #include "pipe_internal.h"
 
 struct ck_meta { /* one checkpoint in the store */
@@ -89,6 +90,7 @@ uint64_t ckpt_epoch(const struct pipe *p) {
 
 static void meta_free(struct pipe *p, struct ck_meta *m) {
     if (!m) return;
+    if (p->ml) mls_ckpt_forget(p, m->id); /* the model stage's part of the snapshot */
     for (uint32_t w = 0; m->snap && w < p->cfg.workers; w++)
         wstage_snap_free(&m->snap[w]);
     free(m->snap);
@@ -464,6 +466,7 @@ static void rollback(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
             snaps[w] = &m->snap[w];
         wstage_rollback(p->ws, ck->epoch, snaps);
     }
+    if (p->ml) mls_ckpt_rollback(s, p, ck->restore_k, ck->epoch); /* the model's cut */
     memset(cv->restored, 0, (size_t)p->cfg.workers + 1);
     sim_timer_cancel(s, cv->restore_timer);
     cv->restore_attempt = 0;
@@ -599,6 +602,7 @@ static bool drain(struct sim *s, struct pipe *p, uint32_t me, struct ck_wvol *v,
         wp->rb_off1[wp->next % win] = 0;
         if (sim_step(s, me, p->step_receive, in.rec)) return false;
         if (p->ws) wstage_record(s, p, me, &in);
+        if (p->ml) mls_record(s, p, me, &in);
         struct ck_pend *pe = &wp->pend[wp->next % win];
         *pe = (struct ck_pend){.off1 = wp->next + 1, .out = in};
         pe->out.value = (uint64_t)pipe_map_value((int64_t)in.value);
@@ -648,6 +652,11 @@ static bool try_snapshot(struct sim *s, struct pipe *p, uint32_t me, struct ck_w
             sim_fail(s, rc, "worker snapshot: %s", ft_strerror(rc));
             return false;
         }
+    }
+    int rc = p->ml ? mls_ckpt_snapshot(p, w, k) : 0; /* the model's open batches */
+    if (rc) {
+        sim_fail(s, rc, "worker snapshot: %s", ft_strerror(rc));
+        return false;
     }
     m->snap[w].taken = true;
     sim_trace_user(s, me, PIPE_TR_CKPT_SNAPSHOT, k, v->epoch);
@@ -744,12 +753,11 @@ static void on_restore(struct sim *s, struct pipe *p, uint32_t me, struct ck_wvo
         v->epoch = r->epoch;
         v->aligning = 0;
         v->seen_k = v->snap_k = v->acked_k = r->txn;
-        if (p->ws) {
-            int rc = wstage_restore(s, p->ws, w, &m->snap[w], v->epoch);
-            if (rc) {
-                sim_fail(s, rc, "worker restore: %s", ft_strerror(rc));
-                return;
-            }
+        int rc = p->ws ? wstage_restore(s, p->ws, w, &m->snap[w], v->epoch) : 0;
+        if (!rc && p->ml) rc = mls_ckpt_restore(s, p, w, r->txn, v->epoch);
+        if (rc) {
+            sim_fail(s, rc, "worker restore: %s", ft_strerror(rc));
+            return;
         }
     }
     wire_send(s, me, p->broker, PIPE_MSG_RESTORE_ACK, &ack);
@@ -801,7 +809,7 @@ bool ckpt_settled(struct sim *s, const struct pipe *p) {
         const struct ck_wvol *v = sim_node_volatile((struct sim *)s, p->worker[w]);
         if (!sim_node_up(s, p->worker[w]) || v->epoch != ck->epoch) return false;
     }
-    return true;
+    return !p->ml || mls_ckpt_settled(s, p, ck->epoch);
 }
 
 int ckpt_finish(struct sim *s, struct pipe *p, struct ft_error *err) {

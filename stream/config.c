@@ -46,7 +46,9 @@ uint64_t pipe_estimated_records(const struct pipe_config *c) {
         break;
     case SRC_ADS: n *= 1.0 + s->win_p * (1.0 + s->ctr); break;
     case SRC_CLICKS: n *= s->clicks_per_session > 1 ? s->clicks_per_session : 1.0; break;
-    case SRC_KEYED: break;
+    case SRC_KEYED:
+    case SRC_CLUSTERS:
+    case SRC_LINEAR: break;
     }
     if (n > 1e18) return UINT64_MAX;
     return (uint64_t)n;
@@ -70,6 +72,8 @@ static const char *const msg_names[PIPE_MSG_KINDS] = {
     [PIPE_MSG_CKPT_COMMIT_ACK] = "checkpoint-commit-ack",
     [PIPE_MSG_JOIN] = "join",           [PIPE_MSG_RESTORE] = "restore",
     [PIPE_MSG_RESTORE_ACK] = "restore-ack", [PIPE_MSG_ASSIGN_ACK] = "assign-ack",
+    [PIPE_MSG_ML_JOB] = "ml-job",       [PIPE_MSG_ML_STATS] = "ml-stats",
+    [PIPE_MSG_ML_STATS_ACK] = "ml-stats-ack",
 };
 
 const char *pipe_msg_name(int kind) {
@@ -123,9 +127,14 @@ bool pipe_trace_record(const struct sim_trace_rec *r, uint64_t *rec) {
     }
 }
 
+uint32_t pipe_node_count(const struct pipe_config *c) {
+    return c->workers + 3 + (c->ml.spec.kind != ML_NONE);
+}
+
 bool pipe_node_name_valid(const struct pipe_config *c, const char *name) {
     if (strcmp(name, "source") == 0 || strcmp(name, "broker") == 0 || strcmp(name, "sink") == 0)
         return true;
+    if (strcmp(name, "driver") == 0) return c->ml.spec.kind != ML_NONE;
     if (strncmp(name, "worker-", 7) != 0 || name[7] < '1' || name[7] > '9') return false;
     char *end;
     unsigned long w = strtoul(name + 7, &end, 10);

@@ -7,15 +7,17 @@
 #include "fileio.h"
 #include "grow.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NS_PER_S 1000000000ull
-#define COLS_MAX 4
+#define COLS_MAX (4 + CSV_DIM_MAX + 1)
 
 enum { C_EVENT, C_KEY, C_VALUE, C_ARRIVAL, C_N };
+enum { C_X1 = C_N, C_LABEL = C_X1 + CSV_DIM_MAX }; /* feature columns (features_of) */
 static const char *const col_names[C_N] = {"event_time", "key", "value", "arrival_time"};
 
 /* ---- times ---- */
@@ -361,8 +363,67 @@ static int time_of(struct parser *p, const struct field *f, const char *col, uin
     return fail_at(p, f->at, "bad %s '%s': %s", col, q, why);
 }
 
+/* ---- feature columns: x1..xd and label (streaming ML) ---- */
+
+/* The code of a feature column name (x1..x16 without leading zeros, label), or -1. */
+static int feature_column(const struct field *f) {
+    if (f->n == 5 && !memcmp(f->s, "label", 5)) return C_LABEL;
+    if (f->n < 2 || f->n > 3 || f->s[0] != 'x' || f->s[1] < '1' || f->s[1] > '9' ||
+        !digits(f->s + 1, f->n - 1))
+        return -1;
+    uint64_t i = num(f->s + 1, f->n - 1);
+    return i >= 1 && i <= CSV_DIM_MAX ? C_X1 + (int)(i - 1) : -1;
+}
+
+/* The feature columns must be x1 to xd without a gap; a label needs features. */
+static int feature_header(struct parser *p, const bool *seen) {
+    uint32_t d = 0;
+    while (d < CSV_DIM_MAX && seen[d])
+        d++;
+    for (uint32_t i = d; i < CSV_DIM_MAX; i++)
+        if (seen[i])
+            return fail_at(p, p->line_start,
+                           "the header has feature column x%u but not x%u (features are "
+                           "x1, x2, ... without a gap)",
+                           i + 1, d + 1);
+    if (seen[CSV_DIM_MAX] && !d)
+        return fail_at(p, p->line_start, "the header has 'label' but no feature columns x1..");
+    p->out->dim = d;
+    p->out->has_label = seen[CSV_DIM_MAX];
+    return 0;
+}
+
+/* A finite decimal number (strtod in the C locale: correctly rounded) into fx[i]. */
+static int feature_of(struct parser *p, const struct field *f, uint32_t i, double *fx) {
+    char buf[64], q[200];
+    quote(f->s, f->n, q, sizeof q);
+    if (!f->n || f->n >= sizeof buf || !strchr("+-.0123456789", f->s[0]))
+        return fail_at(p, f->at, "expected a decimal number (like 0.25 or -3e2), found '%s'", q);
+    memcpy(buf, f->s, f->n);
+    buf[f->n] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if (*end || end == buf)
+        return fail_at(p, f->at, "expected a decimal number (like 0.25 or -3e2), found '%s'", q);
+    if (errno == ERANGE || !(v - v == 0))
+        return fail_at(p, f->at, "a number must be finite and within double range, found '%s'", q);
+    fx[i] = v;
+    return 0;
+}
+
+static int add_features(struct parser *p, const double *fx, uint32_t *at) {
+    struct csv_data *d = p->out;
+    size_t w = (size_t)d->dim + 1;
+    if (ft_grow((void **)&d->feat, &d->cap_feat, (d->nfeat + 1) * w, sizeof *d->feat, 256 * w))
+        return ft_fail(p->err, FT_ENOMEM, "out of memory reading '%s'", p->name);
+    memcpy(d->feat + d->nfeat * w, fx, w * sizeof *fx);
+    *at = (uint32_t)d->nfeat++;
+    return 0;
+}
+
 static int header(struct parser *p, size_t eol, int *cols, int *ncols) {
-    bool seen[C_N] = {false};
+    bool seen[C_N] = {false}, feat_seen[CSV_DIM_MAX + 1] = {false};
     char q[200];
     struct field f;
     int more = 1;
@@ -371,16 +432,23 @@ static int header(struct parser *p, size_t eol, int *cols, int *ncols) {
         int c = -1;
         for (int i = 0; i < C_N; i++)
             if (f.n == strlen(col_names[i]) && !memcmp(f.s, col_names[i], f.n)) c = i;
+        if (c < 0) c = feature_column(&f);
         quote(f.s, f.n, q, sizeof q);
         if (c < 0)
             return fail_at(p, f.at,
                            "unknown column '%s' (the header names event_time, key, value and "
-                           "optionally arrival_time)",
-                           q);
-        if (seen[c]) return fail_at(p, f.at, "column '%s' appears twice in the header", q);
-        seen[c] = true;
+                           "optionally arrival_time, features x1..x%u and label)",
+                           q, CSV_DIM_MAX);
+        if (c >= C_N ? feat_seen[c - C_N] : seen[c])
+            return fail_at(p, f.at, "column '%s' appears twice in the header", q);
+        if (c >= C_N)
+            feat_seen[c - C_N] = true;
+        else
+            seen[c] = true;
         cols[(*ncols)++] = c;
     }
+    int rc = feature_header(p, feat_seen);
+    if (rc) return rc;
     for (int i = 0; i < C_ARRIVAL; i++)
         if (!seen[i])
             return fail_at(p, p->line_start,
@@ -405,6 +473,7 @@ static int data_row(struct parser *p, size_t eol, const int *cols, int ncols) {
     struct field f;
     int rc, i = 0;
     bool arrival = false;
+    double fx[CSV_DIM_MAX + 1] = {0};
     do {
         if ((rc = read_field(p, eol, &f)) < 0) return rc;
         if (i >= ncols)
@@ -416,6 +485,8 @@ static int data_row(struct parser *p, size_t eol, const int *cols, int ncols) {
             e = time_of(p, &f, "arrival_time", &r.arrival_ns), arrival = true;
         else if (c == C_KEY)
             e = key_id(p, &f, &r.key);
+        else if (c >= C_N)
+            e = feature_of(p, &f, c == C_LABEL ? p->out->dim : (uint32_t)(c - C_X1), fx);
         else
             e = value_of(p, &f, &r.value);
         if (e) return e;
@@ -423,6 +494,7 @@ static int data_row(struct parser *p, size_t eol, const int *cols, int ncols) {
     if (i < ncols)
         return fail_at(p, eol, "expected %d fields as in the header, found %d", ncols, i);
     if (!arrival) r.arrival_ns = r.event_ns;
+    if (p->out->dim && (rc = add_features(p, fx, &r.feat))) return rc;
     return add_row(p, &r);
 }
 
@@ -510,5 +582,6 @@ int csv_load(const char *path, struct csv_data *out, struct ft_error *err) {
 void csv_free(struct csv_data *d) {
     free(d->rows);
     free(d->keys);
+    free(d->feat);
     memset(d, 0, sizeof *d);
 }

@@ -3,7 +3,9 @@
  * Times are clock times HH:MM[:SS[.fff]] (ns since midnight), ISO 8601 timestamps
  * (ns since midnight UTC of the first ISO date in the file) or seconds (integer or
  * decimal). Rows come out sorted by (arrival, line); keys get ids in order of first
- * appearance. Every malformed row is an error naming file:line:col. */
+ * appearance. Every malformed row is an error naming file:line:col. Optional feature
+ * columns x1..xd (d <= CSV_DIM_MAX, all of x1 to xd) and `label` hold decimal numbers:
+ * a feature vector and its label per row (streaming ML). */
 #ifndef FTSIM_CSV_H
 #define FTSIM_CSV_H
 
@@ -20,12 +22,14 @@
 #define CSV_DAYS_MAX 100u         /* times are below CSV_DAYS_MAX days */
 #define CSV_TIME_MAX ((uint64_t)CSV_DAYS_MAX * 86400ull * 1000000000ull)
 #define CSV_VALUE_MAX 1000000000000000ll /* |value| <= 10^15 */
+#define CSV_DIM_MAX 16u                  /* feature columns x1..x16 */
 
 struct csv_row {
     uint64_t event_ns, arrival_ns;
     int64_t value;
     uint32_t key;
     uint32_t line; /* 1-based line in the file */
+    uint32_t feat; /* with features: its row in csv_data.feat */
 };
 
 struct csv_data {
@@ -36,6 +40,11 @@ struct csv_data {
     bool has_arrival;
     uint64_t last_arrival_ns;
     uint32_t last_arrival_line;
+    /* feature columns: dim values x1..xd, then the label (0 without one) per row */
+    uint32_t dim;
+    bool has_label;
+    double *feat; /* (dim + 1) doubles per row, rows in file order */
+    size_t nfeat, cap_feat;
 };
 
 /* Parses text (len bytes); `name` is the file name in messages. 0, FT_EPARSE with

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "grow.h"
+#include "ml_stage.h"
 #include "pipe_internal.h"
 #include "sinks.h"
 
@@ -128,6 +129,12 @@ size_t sinks_json(const struct sinks *k, const struct sink_row *r, char *buf, si
         at = append(buf, size, at, ",\"value\":%lld", (long long)r->value);
         break;
     }
+    const double *x = k->pipe ? mls_feat_of(k->pipe, r->rec) : NULL;
+    uint32_t dim = k->cfg->source.feat.dim;
+    for (uint32_t i = 0; x && i < dim; i++) /* %.17g: the double back bit for bit */
+        at = append(buf, size, at, "%s%.17g", i ? "," : ",\"x\":[", x[i]);
+    if (x) at = append(buf, size, at, "]");
+    if (x && k->cfg->source.feat.label) at = append(buf, size, at, ",\"label\":%.17g", x[dim]);
     at = append(buf, size, at, "}");
     if (size) buf[at < size ? at : size - 1] = '\0';
     return at;

@@ -35,8 +35,13 @@ enum { T_SRC_NEXT = 1, T_SRC_RETRY, T_BRK_RETRY, T_WRK_OUTPUT, T_WRK_COMMIT, T_W
        T_WRK_INIT, T_BRK_SESSION, T_WRK_HEARTBEAT,
        /* the checkpoint coordinator's timers at the broker (checkpoint.c) */
        T_CK_TRIGGER, T_CK_TIMEOUT, T_CK_COMMIT, T_CK_RESTORE,
-       T_BRK_ASSIGN /* the group coordinator re-sends an unacknowledged assignment */ };
-_Static_assert(T_BRK_ASSIGN < 16, "timer types fit in 4 bits");
+       T_BRK_ASSIGN, /* the group coordinator re-sends an unacknowledged assignment */
+       /* the streaming model: a worker's statistics retry (and its commit timer) */
+       T_ML_STATS,
+       /* the driver's trigger: the driver is a node of its own and this is its only
+        * timer, so it shares the last 4-bit type with the workers' T_ML_STATS */
+       T_ML_TRIGGER = T_ML_STATS };
+_Static_assert(T_ML_STATS < 16, "timer types fit in 4 bits");
 
 struct pipe {
     struct sim *s;
@@ -53,15 +58,18 @@ struct pipe {
     struct ckpt *ck;   /* exactly-once-checkpoint (checkpoint.c), NULL otherwise */
     struct sinks *sinks; /* the sink's rows, rejects and sums (stream/sinks.h) */
     uint64_t moment[PIPE_MOMENTS]; /* coverage moments the nodes counted (moments.h) */
+    struct mls_feat *feat; /* records' features (stream/ml_wire.c), NULL without */
+    struct mls *ml;        /* the streaming model (stream/ml_*.c), NULL without */
+    uint32_t driver;       /* the model's driver node */
 };
 /* Counts a coverage moment: one increment, nothing traced, nothing else changed. */
 #define PIPE_MOMENT(p, id) ((void)((p)->moment[PIPE_M_##id]++))
 
-static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,
-                             const struct wire *w) {
+/* The canonical encoding of w into buf (at least WIRE_BYTES_MAX bytes); its length. */
+static inline size_t wire_encode(const struct wire *w, unsigned char *buf) {
     uint64_t f[WIRE_FIELDS];
     memcpy(f, w, sizeof f);
-    unsigned char buf[WIRE_BYTES_MAX], *p = buf + 2;
+    unsigned char *p = buf + 2;
     unsigned mask = 0;
     for (unsigned i = 0; i < WIRE_FIELDS; i++) {
         if (!f[i]) continue;
@@ -71,8 +79,22 @@ static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t
     }
     buf[0] = (unsigned char)mask;
     buf[1] = (unsigned char)(mask >> 8);
-    sim_send_tagged(s, from, to, kind, w->rec, buf, (size_t)(p - buf));
+    return (size_t)(p - buf);
 }
+
+static inline void wire_send(struct sim *s, uint32_t from, uint32_t to, uint32_t kind,
+                             const struct wire *w) {
+    unsigned char buf[WIRE_BYTES_MAX];
+    size_t n = wire_encode(w, buf);
+    sim_send_tagged(s, from, to, kind, w->rec, buf, (uint32_t)n);
+}
+/* Mask bit 12 of a produce or record message: the record's features follow the fields
+ * (dim + 1 little-endian doubles: x, then the label). wire_get ignores them. */
+#define WIRE_FEATURES_BIT (1u << 12)
+/* wire_send of a record that carries features: with them (stream/ml_wire.c). */
+struct pipe;
+void pipe_send_featured(struct sim *s, struct pipe *p, uint32_t from, uint32_t to, uint32_t kind,
+                        const struct wire *w);
 
 /* Decodes a message; a short or malformed one yields zeros for what it lacks. */
 static inline struct wire wire_get(const struct sim_msg *m) {
@@ -90,6 +112,15 @@ static inline struct wire wire_get(const struct sim_msg *m) {
     struct wire w;
     memcpy(&w, f, sizeof w);
     return w;
+}
+
+/* wire_send for a source record: with its features when the source has any. */
+static inline void pipe_send_record(struct sim *s, struct pipe *p, uint32_t from, uint32_t to,
+                                    uint32_t kind, const struct wire *w) {
+    if (p->feat)
+        pipe_send_featured(s, p, from, to, kind, w);
+    else
+        wire_send(s, from, to, kind, w);
 }
 
 /* The worker index (0-based) of node id `node`, or PIPE_NO_OWNER for another node. */

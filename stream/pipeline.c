@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml_stage.h"
 #include "pipe_internal.h"
 #include "sinks.h"
 
@@ -121,13 +122,14 @@ const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, 
         snprintf(buf, size, "worker-%u", id - 1);
         return buf;
     }
+    if (id == c->workers + 3 && c->ml.spec.kind != ML_NONE) return "driver";
     return id == c->workers + 2 ? "sink" : "-";
 }
 
 /* Adds the nodes in the order pipe_node_name() describes. */
 static int add_nodes(struct sim *s, struct pipe *p) {
     uint32_t w = p->cfg.workers;
-    for (uint32_t i = 0; i < w + 3; i++) {
+    for (uint32_t i = 0; i < pipe_node_count(&p->cfg); i++) {
         char buf[PIPE_NAME_MAX];
         const char *name = pipe_node_name(&p->cfg, i, buf, sizeof buf);
         int id;
@@ -139,8 +141,10 @@ static int add_nodes(struct sim *s, struct pipe *p) {
         else if (i < w + 2)
             id = add_node(s, name, &pipe_worker_ops, p,
                           p->ck ? ckpt_worker_volatile_bytes() : pipe_worker_volatile_bytes(), 0);
-        else
+        else if (i == w + 2)
             id = add_node(s, name, &pipe_sink_ops, p, 0, pipe_sink_durable_bytes());
+        else /* the model's driver (stream/ml_driver.c); its state is the stage's */
+            id = add_node(s, name, &pipe_driver_ops, p, 0, 0);
         if (id < 0) return id;
         FT_ASSERT((uint32_t)id == i);
     }
@@ -148,6 +152,7 @@ static int add_nodes(struct sim *s, struct pipe *p) {
     p->broker = 1;
     for (uint32_t i = 0; i < w; i++) p->worker[i] = i + 2;
     p->sink = w + 2;
+    p->driver = w + 3;
     return 0;
 }
 
@@ -213,8 +218,11 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     }
     *out = p;
     if (cfg->query.enabled && (rc = wstage_new(p, &p->ws, err))) return rc;
+    if (cfg->source.feat.dim && (rc = mls_feat_new(p, err))) return rc;
+    if (cfg->ml.spec.kind != ML_NONE && (rc = mls_new(p, err))) return rc;
     if ((rc = sinks_new(&p->cfg, seed, &p->sinks, err)) || (rc = lambda_new(s, p->sinks, err)))
         return rc;
+    p->sinks->pipe = p; /* the lake's rows show their records' features */
     if (pipe_source_init(s, p) || pipe_broker_init(s, p) || pipe_sink_init(s, p))
         return ft_fail(err, FT_ENOMEM, "out of memory building the pipeline");
     rc = set_links(s, p, err);
@@ -229,6 +237,8 @@ void pipe_free(struct pipe *p) {
     pipe_sink_free(p->s, p);
     ckpt_free(p);
     wstage_free(p->ws);
+    mls_free(p);
+    mls_feat_free(p);
     sinks_free(p->sinks);
     free(p);
 }

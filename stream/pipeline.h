@@ -13,6 +13,7 @@
 
 #include "dlv.h"
 #include "moments.h"
+#include "ml.h"
 #include "query.h"
 #include "sim.h"
 
@@ -38,10 +39,32 @@ enum src_kind {
     SRC_CSV,       /* replay of a user's CSV table (stream/csv.h) */
     SRC_LOGS,      /* server and security logs: bursty arrivals, levels, an attack */
     SRC_ADS,       /* real-time advertising: bid requests, impressions, clicks */
-    SRC_CLICKS     /* clickstream: user sessions of page views with think times */
+    SRC_CLICKS,    /* clickstream: user sessions of page views with think times */
+    SRC_CLUSTERS,  /* feature vectors around K true centres (stream/source_ml.c) */
+    SRC_LINEAR     /* x uniform in a box, label y = w.x + b + noise (stream/source_ml.c) */
 };
-#define SRC_KINDS 6
+#define SRC_KINDS 8
 #define PIPE_PATH_MAX 512u
+
+/* Feature vectors (streaming ML, docs/scenario-format.md `source`): a record of a
+ * clusters or linear source, or of a CSV with x1..xd columns, carries dim doubles and,
+ * with `label`, a label. Each kind has a known true model so a learned one can be
+ * measured: clusters draw x = centre[j] + N(0, sd^2) per coordinate, j by the shares;
+ * linear draws x uniform in [lo, hi]^dim and y = w.x + b + N(0, noise^2). At drift_ns
+ * (event time) the centres move by move[j], the line becomes (w2, b2). */
+struct pipe_features {
+    uint32_t dim; /* features per record, 0 = none */
+    bool label;   /* records carry a label (linear: y; clusters: the true centre's index) */
+    uint32_t k;   /* clusters */
+    double centre[ML_K_MAX][ML_DIM_MAX];
+    double share[ML_K_MAX]; /* relative; the cluster of a point is drawn by share */
+    double sd;
+    double w[ML_DIM_MAX], b, lo, hi, noise; /* linear */
+    bool drift;
+    uint64_t drift_ns;
+    double move[ML_K_MAX][ML_DIM_MAX]; /* clusters: added to each centre at the drift */
+    double w2[ML_DIM_MAX], b2;         /* linear: the line from the drift on */
+};
 
 /* Every generator is a pure function of (this, duration, seed); docs/scenario-format.md
  * documents each parameter. `keys` is the number of distinct source keys for every kind
@@ -81,6 +104,8 @@ struct pipe_source {
     uint64_t csv_first_arrival_ns, csv_last_arrival_ns; /* the replay's span (for figures) */
     /* every kind: the fraction of malformed records (source.h, enum src_defect) */
     double malformed_p;
+    /* records with features: clusters, linear, or a csv with x1.. columns */
+    struct pipe_features feat;
 };
 
 struct pipe_link {
@@ -112,6 +137,10 @@ enum pipe_msg_kind {
     PIPE_MSG_RESTORE,         /* broker -> worker / sink: new job epoch, restore point */
     PIPE_MSG_RESTORE_ACK,     /* worker / sink -> broker */
     PIPE_MSG_ASSIGN_ACK,      /* worker -> broker: an assignment received (rebalance on) */
+    /* the streaming model (stream/ml_stage.h) */
+    PIPE_MSG_ML_JOB,      /* driver -> worker: batch b with the model */
+    PIPE_MSG_ML_STATS,    /* worker -> driver: a partition's statistics for batch b */
+    PIPE_MSG_ML_STATS_ACK, /* driver -> worker: applied (or which records already were) */
     PIPE_MSG_KINDS
 };
 const char *pipe_msg_name(int kind);
@@ -174,6 +203,8 @@ struct pipe_delivery {
     uint64_t checkpoint_ns;  /* checkpoint: the coordinator triggers one this often */
     uint64_t checkpoint_timeout_ns; /* checkpoint: aborted if not complete by then
                                        (<= checkpoint_ns; the next one is due anyway) */
+    uint64_t commit_interval_ns; /* a model: input offsets are committed at multiples of
+                                    this once applied (Kafka's auto-commit), 0 = at once */
 };
 
 /* Consumer-group membership (docs/scenario-format.md, `group`). With rebalance off the
@@ -218,6 +249,17 @@ struct pipe_lambda {
 #define PIPE_LAMBDA_KEYS_MAX 32u         /* per-key series up to this many keys */
 #define PIPE_LAMBDA_SAMPLES_MAX 100000u  /* samples in duration + drain */
 
+/* A streaming model (docs/scenario-format.md `pipeline` kmeans / linear_regression and
+ * `model`; stream/ml_stage.c): workers compute each micro-batch's statistics, a driver
+ * node updates the model and sends it back with the next batch. With `offline`, a batch
+ * job trains a frozen model once on the lake's committed rows up to until_ns. */
+struct pipe_ml {
+    struct ml_spec spec; /* kind ML_NONE: no model */
+    bool offline;
+    uint64_t until_ns;
+};
+#define PIPE_ML_RECORDS_MAX 2000000ull /* records a run with a model may generate */
+
 struct pipe_config {
     uint64_t duration_ns; /* the source generates records for this long */
     uint64_t drain_ns;    /* then the run may go on this long for retries to settle */
@@ -238,6 +280,7 @@ struct pipe_config {
      * test (tests/swarm_test.sh), which cli/ sets from the environment variable
      * FTSIM_TEST_PLANT=sink-forgets-dedup. */
     uint32_t test_plant;
+    struct pipe_ml ml;
 };
 #define PIPE_PLANT_SINK_FORGETS_DEDUP 1u /* the exactly-once sink forgets its dedup table
                                             when it restarts */
@@ -295,6 +338,9 @@ struct pipe_row {
 struct pipe_observer {
     void (*visible)(void *ctx, const struct pipe_row *row, uint64_t now_ns);
     void *ctx;
+    /* optional (a model): the driver's model consumed record rec (delta +1), or a
+     * checkpoint rollback took that update back (delta -1) */
+    void (*model_input)(void *ctx, uint64_t rec, int delta);
 };
 
 /* Adds source, broker, workers and sink to s and arms cfg's faults. The returned
@@ -304,7 +350,8 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
                struct ft_error *err);
 void pipe_free(struct pipe *p);
 /* The name of node `id` in a pipeline built from c: ids are source 0, broker 1,
- * worker-1..worker-W 2..W+1, sink W+2; "-" for any other id. buf holds worker names. */
+ * worker-1..worker-W 2..W+1, sink W+2, a model's driver W+3; "-" for any other id. buf
+ * holds worker names. */
 const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, size_t size);
 /* The warehouse's aggregated table: visible rows per key (nkeys = source keys). */
 const uint64_t *pipe_warehouse_counts(const struct pipe *p, uint32_t *nkeys);
@@ -420,5 +467,31 @@ const char *pipe_window_key_name(const struct pipe *p, uint64_t key, char *buf, 
 /* The coverage moments the pipeline's nodes counted in this run (moments.h), added to
  * out[0 .. PIPE_MOMENTS-1]; call after pipe_window_finish. */
 void pipe_moments_add(const struct pipe *p, uint64_t out[PIPE_MOMENTS]);
+/* ---- the streaming model (cfg.ml; stream/ml_stage.h) ---- */
+
+/* One model update of the driver (or a rollback's restored model), in order: when,
+ * which batch (JOB id) and job epoch,
+ * the records it consumed, the scores of the records the workers scored in the batches
+ * it applied (scored records, Σ score under the model that scored them, Σ score under
+ * the frozen model; ml.h says what a score is), and the model after it, flat
+ * (ml_pack; pipe_ml_params()[params ..]). */
+struct pipe_ml_point {
+    uint64_t t_ns, batch, epoch;
+    bool restored; /* not an update: the model a checkpoint rollback restored */
+    uint64_t applied;
+    double scored, score, score_frozen;
+    size_t params;
+};
+#define PIPE_ML_POINTS_MAX 200000u
+const struct pipe_ml_point *pipe_ml_series(const struct pipe *p, size_t *n);
+const double *pipe_ml_params(const struct pipe *p);
+/* The model the driver holds at the end, and the initial one (ml_init). */
+void pipe_ml_final(const struct pipe *p, struct ml_model *out);
+void pipe_ml_initial(const struct pipe *p, struct ml_model *out);
+/* The frozen (offline) model and when it was trained; false without one. */
+bool pipe_ml_frozen(const struct pipe *p, struct ml_model *out, uint64_t *trained_ns,
+                    uint64_t *rows);
+/* Nodes in a pipeline built from c: source, broker, workers, sink, and a model's driver. */
+uint32_t pipe_node_count(const struct pipe_config *c);
 
 #endif

@@ -33,6 +33,7 @@ struct sinks {
     uint64_t rejected[SRC_DEFECTS]; /* [0]: all rejects, [d]: by reason d */
     struct src_gen names;           /* key names for the files */
     struct lambda *lambda;          /* the lambda layers (lambda.c), NULL without */
+    const struct pipe *pipe;        /* its records' features (ml_wire.c), for the lake */
     int rc;                         /* first failure (FT_ENOMEM) */
 };
 
@@ -46,9 +47,10 @@ struct wire;
 bool sinks_row(struct sinks *k, const struct wire *w, uint32_t worker, uint64_t now_ns);
 
 /* A row as one line of JSON, the way the lake stores it (schema on read: a malformed
- * record keeps its defect). Returns the length written, always < SINK_JSON_BYTES (a
- * key is at most 63 bytes, each at most 6 once escaped). */
-#define SINK_JSON_BYTES 1024u
+ * record keeps its defect; a record with features has "x": [...] and "label"). Returns
+ * the length written, always < SINK_JSON_BYTES (a key is at most 63 bytes, each at most
+ * 6 once escaped; at most 17 numbers of at most 24 characters). */
+#define SINK_JSON_BYTES 2048u
 size_t sinks_json(const struct sinks *k, const struct sink_row *r, char *buf, size_t size);
 
 /* lake.c / warehouse.c: write the files under dir (created if missing). */

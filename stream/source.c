@@ -213,6 +213,9 @@ static bool csv_next_record(struct src_gen *g, struct src_record *r) {
     r->arrival_ns = row->arrival_ns;
     r->key = row->key;
     r->value = row->value;
+    if (g->csv.dim) /* x1..xd and the label: the record's features */
+        memcpy(g->feat, g->csv.feat + (size_t)row->feat * (g->csv.dim + 1),
+               (g->csv.dim + 1) * sizeof *g->feat);
     g->csv_next++;
     return true;
 }
@@ -239,6 +242,8 @@ int src_gen_open(struct src_gen *g, const struct pipe_source *cfg, uint64_t dura
     case SRC_LOGS: rc = src_logs_init(g, seed); break;
     case SRC_ADS: rc = src_ads_init(g, seed); break;
     case SRC_CLICKS: rc = src_clicks_init(g, seed); break;
+    case SRC_CLUSTERS:
+    case SRC_LINEAR: rc = src_ml_init(g, seed); break;
     }
     if (rc == FT_ENOMEM) ft_fail(err, rc, "out of memory for the source generator");
     if (rc == FT_EINVAL) ft_fail(err, rc, "source parameters out of range");
@@ -272,6 +277,8 @@ static bool gen_next(struct src_gen *g, struct src_record *r) {
     case SRC_LOGS: return src_logs_next(g, r);
     case SRC_ADS: return src_ads_next(g, r);
     case SRC_CLICKS: return src_clicks_next(g, r);
+    case SRC_CLUSTERS:
+    case SRC_LINEAR: return src_ml_next(g, r);
     }
     return false;
 }
@@ -381,7 +388,9 @@ static const char *const key_prefix[SRC_KINDS] = {[SRC_KEYED] = "key",
                                                   [SRC_IOT] = "device",
                                                   [SRC_LOGS] = "host",
                                                   [SRC_ADS] = "campaign",
-                                                  [SRC_CLICKS] = "user"};
+                                                  [SRC_CLICKS] = "user",
+                                                  [SRC_CLUSTERS] = "key",
+                                                  [SRC_LINEAR] = "key"};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", "alert"};
 static const char *const ad_events[] = {"bid", "impression", "click"};
 

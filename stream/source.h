@@ -86,6 +86,9 @@ struct src_gen {
     struct csv_data csv;
     size_t csv_next;
     uint64_t defect_key; /* malformed records (cfg.malformed_p > 0) */
+    /* records with features (cfg.feat.dim > 0): the last record's x, then its label */
+    double feat[ML_DIM_MAX + 1];
+    double share_total; /* clusters: the sum of the shares */
 };
 
 /* Returns 0, FT_ENOMEM, FT_EINVAL (iot with jitter >= period / 2), or for csv FT_EIO /
@@ -126,6 +129,14 @@ bool src_value_parse(enum src_kind kind, const char *name, int64_t *v);
 /* The source key called `name`, or -1. */
 int64_t src_key_parse(const struct src_gen *g, const char *name);
 
+/* The features of the record src_gen_next returned last (cfg.feat.dim doubles, then the
+ * label), or NULL when the source has none. */
+const double *src_gen_features(const struct src_gen *g);
+/* The true model of a clusters or linear source at event time t_ns, shaped for spec (a
+ * regression's intercept is b when spec has one). false for other sources. */
+bool src_true_model(const struct pipe_source *cfg, uint64_t t_ns, const struct ml_spec *spec,
+                    struct ml_model *out);
+
 /* Log levels (SRC_LOGS values) and ad events (SRC_ADS values). */
 enum { SRC_LOG_DEBUG = 0, SRC_LOG_INFO, SRC_LOG_WARN, SRC_LOG_ERROR, SRC_LOG_ALERT };
 enum { SRC_AD_BID = 0, SRC_AD_IMPRESSION, SRC_AD_CLICK };
@@ -137,6 +148,8 @@ int src_ads_init(struct src_gen *g, uint64_t seed);
 bool src_ads_next(struct src_gen *g, struct src_record *r);
 int src_clicks_init(struct src_gen *g, uint64_t seed);
 bool src_clicks_next(struct src_gen *g, struct src_record *r);
+int src_ml_init(struct src_gen *g, uint64_t seed); /* source_ml.c: clusters and linear */
+bool src_ml_next(struct src_gen *g, struct src_record *r);
 
 /* The mean gap in ns of Poisson arrivals at rate_per_s > 0: 1e9 / rate, converted to an
  * integer only inside [0, SRC_GAP_MEAN_MAX_NS] (the loader keeps rates >= 1e-6, whose gaps

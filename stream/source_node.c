@@ -5,6 +5,7 @@
  * lowest unacknowledged one on: an acknowledged prefix needs nothing kept. */
 #include <stdlib.h>
 
+#include "ml_stage.h"
 #include "pipe_internal.h"
 
 struct out_slot {
@@ -31,6 +32,7 @@ int pipe_source_init(struct sim *s, struct pipe *p) {
     struct src_dur *d = sim_node_durable(s, p->source);
     if (src_gen_init(&d->gen, &p->cfg.source, p->cfg.duration_ns, p->seed) != 0) return FT_ENOMEM;
     d->have_next = src_gen_next(&d->gen, &d->next);
+    if (d->have_next && p->feat) mls_feat_note(s, p, &d->gen, &d->next);
     return 0;
 }
 
@@ -77,7 +79,7 @@ void pipe_source_pending(struct sim *s, const struct pipe *p, pipe_rec_fn *fn, v
 static void send_produce(struct sim *s, struct pipe *p, const struct src_record *r) {
     struct wire w = {.rec = r->id, .key = r->key, .event_ns = r->event_ns,
                      .created_ns = r->arrival_ns, .value = (uint64_t)r->value};
-    wire_send(s, p->source, p->broker, PIPE_MSG_PRODUCE, &w);
+    pipe_send_record(s, p, p->source, p->broker, PIPE_MSG_PRODUCE, &w);
 }
 
 static void arm_retry(struct sim *s, struct pipe *p, struct src_dur *d, uint64_t id) {
@@ -100,6 +102,7 @@ static void emit_due(struct sim *s, struct pipe *p, struct src_dur *d) {
         if (retry) arm_retry(s, p, d, d->next.id);
         send_produce(s, p, &d->next);
         d->have_next = src_gen_next(&d->gen, &d->next);
+        if (d->have_next && p->feat) mls_feat_note(s, p, &d->gen, &d->next);
     }
     arm_next(s, p, d);
 }

@@ -15,6 +15,7 @@
  * state is volatile. exactly-once-checkpoint workers run stream/checkpoint.c instead. */
 #include <stdlib.h>
 
+#include "ml_stage.h"
 #include "pipe_internal.h"
 
 struct pend { /* an output awaiting the sink's ack */
@@ -96,6 +97,7 @@ static void on_record(struct sim *s, struct pipe *p, uint32_t me, struct wpart *
                       const struct wire *in) {
     if (sim_step(s, me, p->step_receive, in->rec)) return;
     if (p->ws) wstage_record(s, p, me, in);
+    if (p->ml) mls_record(s, p, me, in);
     struct wire out = map_record(wp, in);
     if (!dlv_retries(p->proto)) {
         wire_send(s, me, p->sink, PIPE_MSG_OUTPUT, &out);
@@ -119,6 +121,9 @@ static void on_output_ack(struct sim *s, struct pipe *p, uint32_t me, struct wpa
     if (pe->offset_plus1 != w->offset + 1) return; /* stale */
     sim_timer_cancel(s, pe->timer);
     pe->offset_plus1 = 0;
+    /* a model: the ack also waits for the driver to apply the record (ml_worker.c) */
+    if (p->ml && mls_hold_ack(s, p, me, wp->part, wp->gen, w->rec, w->offset, w->offset + 1))
+        return;
     send_ack(s, p, me, wp, w->rec, w->offset, w->offset + 1);
 }
 
@@ -321,6 +326,7 @@ static void send_heartbeat(struct sim *s, struct pipe *p, uint32_t me) {
 
 static void worker_start(struct sim *s, uint32_t me, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ml) mls_worker_start(s, p, me); /* the model's batches are volatile too */
     if (p->ck) { /* exactly-once-checkpoint: checkpoint.c */
         ckpt_worker_start(s, p, me);
         return;
@@ -339,6 +345,7 @@ static void worker_start(struct sim *s, uint32_t me, void *ctx) {
 
 static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ml && mls_worker_msg(s, p, me, m)) return;
     if (p->ck) {
         ckpt_worker_msg(s, p, me, m);
         return;
@@ -379,6 +386,7 @@ static void worker_msg(struct sim *s, uint32_t me, const struct sim_msg *m, void
 
 static void worker_timer(struct sim *s, uint32_t me, uint64_t tag, void *ctx) {
     struct pipe *p = ctx;
+    if (p->ml && mls_worker_timer(s, p, me, tag)) return;
     if (p->ck) {
         ckpt_worker_timer(s, p, me, tag);
         return;

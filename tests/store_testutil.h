@@ -57,6 +57,19 @@ static inline void raw_rows(const char *path, const char *sql, char *out, size_t
     sqlite3_close(c);
 }
 
+/* Copies the file from to the file to (a database of an older ftsim, before opening it). */
+static inline void raw_copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, b), n);
+    fclose(a);
+    assert_int_equal(fclose(b), 0);
+}
+
 static inline struct res_db *open_ok(const char *path) {
     struct res_db *db = NULL;
     struct ft_error err = {0};

@@ -16,6 +16,9 @@
 #             `ftsim run --db` and merged shards, hold the values scenarios/lambda.yaml
 #             states, and
 #             `ftsim plot` draws the lambda figure from the sweep's database
+#   model     a model's rows (model_metrics) are the same from --jobs 2, --jobs 1,
+#             `ftsim run --db` and merged shards; the sweep's database has what `ftsim plot`
+#             needs for the model figures
 #   refuse    merge refuses another schema version and another scenario hash (exit 2,
 #             clear message); a bad --set exits 2 with a did-you-mean
 # Equality is checked in SQL: EXCEPT both ways over the run key, trace hash, status and
@@ -253,6 +256,32 @@ lambda)
     [ "$(grep -c '^# index [01]: .*, seed 1$' "$tmp/plots/lambda-lambda.dat")" = 2 ] || fail "figure blocks"
     [ "$(grep -c '^75 6000 6000 0 ' "$tmp/plots/lambda-lambda.dat")" = 2 ] || fail "figure's last samples"
     echo "plotted: $png ($(wc -c <"$png") bytes)"
+    ;;
+model)
+    mscn=scenarios/ml-kmeans-lost-ack.yaml
+    "$ftsim" sweep "$mscn" --seeds 1..2 --jobs 2 --db "$tmp/m2.db" >/dev/null
+    "$ftsim" sweep "$mscn" --seeds 1..2 --jobs 1 --db "$tmp/m1.db" >/dev/null
+    for s in 1 2; do "$ftsim" run "$mscn" --seed "$s" --db "$tmp/mr.db" >/dev/null; done
+    for k in 1 2; do "$ftsim" sweep "$mscn" --seeds 1..2 --shard "$k/2" --db "$tmp/ms-$k.db" >/dev/null; done
+    "$ftsim" merge "$tmp/mm.db" "$tmp"/ms-1.db "$tmp"/ms-2.db >/dev/null
+    dump() { sqlite3 "$1" "SELECT r.params, r.seed, r.protocol, m.seq, m.batch, m.time_ns, m.metric,
+        printf('%!.17g', m.value) FROM model_metrics m JOIN runs r ON r.id = m.run_id
+        ORDER BY r.params, r.seed, r.protocol, m.seq"; }
+    dump "$tmp/m2.db" >"$tmp/m2.txt"
+    n=$(wc -l <"$tmp/m2.txt")
+    [ "$n" -gt 1000 ] || fail "only $n model rows"
+    # 4 protocols x 2 seeds, each with its run-level input ledger
+    [ "$(grep -c '|input_duplicated|' "$tmp/m2.txt")" = 8 ] || fail "input_duplicated rows"
+    for other in m1 mr mm; do
+        dump "$tmp/$other.db" >"$tmp/$other.txt"
+        cmp "$tmp/m2.txt" "$tmp/$other.txt" || fail "m2.db and $other.db store other model rows"
+    done
+    echo "same: $n model rows from --jobs 2, --jobs 1, run --db and merged shards"
+    "$ftsim" plot "$tmp/m2.db" --out "$tmp/plots" >/dev/null
+    for fig in model-error-ml-kmeans-lost-ack kmeans-centres-ml-kmeans-lost-ack; do
+        [ -s "$tmp/plots/$fig.png" ] || fail "no $fig.png"
+    done
+    echo "plotted: the model figures"
     ;;
 byzantine)
     bscn=scenarios/byzantine-om-n3.yaml

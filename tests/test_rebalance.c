@@ -108,7 +108,7 @@ static void run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t see
     struct sim *s = sim_new(&(struct sim_config){.seed = seed});
     assert_non_null(s);
     sim_set_trace_hook(s, on_trace, r);
-    struct pipe_observer obs = {on_visible, r};
+    struct pipe_observer obs = {on_visible, r, NULL};
     struct pipe *pipe = NULL;
     struct ft_error err;
     memset(&err, 0, sizeof err);

@@ -64,23 +64,11 @@ static void lambda_rows(const char *path, int64_t id, char *out, size_t size) {
     raw_rows(path, sql, out, size);
 }
 
-static void copy_file(const char *from, const char *to) {
-    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-    assert_non_null(a);
-    assert_non_null(b);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, b), n);
-    fclose(a);
-    assert_int_equal(fclose(b), 0);
-}
-
 /* ---- migration from v1 ---- */
 
 static void test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row(void **state) {
     struct fx *f = *state;
-    copy_file("tests/data/store/results-v1.db", f->path);
+    raw_copy_file("tests/data/store/results-v1.db", f->path);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
     res_close(open_ok(f->path));
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), RES_SCHEMA_VERSION);
@@ -123,7 +111,7 @@ static void test_v1_database_of_the_previous_ftsim_migrates_keeping_every_row(vo
 
 static void test_v3_database_migrates_keeping_every_row(void **state) {
     struct fx *f = *state;
-    copy_file("tests/data/store/results-v3.db", f->path);
+    raw_copy_file("tests/data/store/results-v3.db", f->path);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     struct res_db *db = open_ok(f->path);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), RES_SCHEMA_VERSION);
@@ -183,7 +171,7 @@ static void test_v4_database_migrates_to_packed_rows_reading_the_same(void **sta
     char *before = malloc(2 * SIZE), *after = malloc(2 * SIZE);
     assert_non_null(before);
     assert_non_null(after);
-    copy_file("tests/data/store/results-v4.db", f->path);
+    raw_copy_file("tests/data/store/results-v4.db", f->path);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
     raw_rows(f->path, v4_timeseries_sql, before, SIZE);
     raw_rows(f->path, v4_quantiles_sql, before + SIZE, SIZE);
@@ -214,7 +202,7 @@ static void test_v4_database_migrates_to_packed_rows_reading_the_same(void **sta
 
 static void test_migrated_key_includes_params(void **state) {
     struct fx *f = *state;
-    copy_file("tests/data/store/results-v1.db", f->path);
+    raw_copy_file("tests/data/store/results-v1.db", f->path);
     struct res_db *db = open_ok(f->path);
     char hash[80];
     raw_rows(f->path, "SELECT scenario_hash FROM runs WHERE id = 1", hash, sizeof hash);
@@ -554,7 +542,7 @@ static void test_stats_lambda_points_store_as_lambda_views(void **state) {
  * markers of a v4 file survive the table's rebuild. */
 static void test_plain_runs_describe_their_scenario_file(void **state) {
     struct fx *f = *state;
-    copy_file("tests/data/store/results-v4.db", f->path);
+    raw_copy_file("tests/data/store/results-v4.db", f->path);
     int64_t markers = raw_int(f->path, "SELECT count(*) FROM markers");
     struct res_db *db = open_ok(f->path);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM markers"), markers);
