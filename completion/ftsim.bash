@@ -22,21 +22,23 @@ _ftsim() {
     fi
     cmd=${COMP_WORDS[1]}
     case "$prev" in
-    --protocol) mapfile -t COMPREPLY < <(compgen -W "$protocols" -- "$cur"); return ;;
+    --protocol | --protocols) mapfile -t COMPREPLY < <(compgen -W "$protocols" -- "$cur"); return ;;
     --format) mapfile -t COMPREPLY < <(compgen -W "png svg pdf" -- "$cur"); return ;;
     --table)
-        mapfile -t COMPREPLY < <(compgen -W "runs outcomes timeseries latency_quantiles markers window_results agreement events watermarks lambda_views run_results" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "runs outcomes timeseries latency_quantiles markers window_results agreement events watermarks lambda_views model_metrics scenarios run_results" -- "$cur")
         return ;;
     --only)
-        mapfile -t COMPREPLY < <(compgen -W "comparison loss-sweep timeseries latency-cdf windows drivers byzantine lambda" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "comparison loss-sweep timeseries latency-cdf windows drivers byzantine lambda model-error kmeans-centres offline-vs-streaming" -- "$cur")
         return ;;
-    --db | --junit | --out) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-    --seed | --seeds | --set | --jobs | --shard | --where | --record | --from | --to | --node | --runs)
+    --events) mapfile -t COMPREPLY < <(compgen -W "group checkpoint faults" -- "$cur"); return ;;
+    --size) mapfile -t COMPREPLY < <(compgen -W "slide" -- "$cur"); return ;;
+    --db | --junit | --out | --plot) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --seed | --seeds | --set | --jobs | --shard | --where | --record | --from | --to | --node | --runs | --font-scale)
         return ;;
     esac
     local opts=""
     case "$cmd" in
-    run) opts="--seed --protocol --db --out --json --trace --record --from --to --node --help" ;;
+    run) opts="--seed --protocol --db --out --plot --json --trace --record --from --to --node --events --help" ;;
     explain) opts="--seed --protocol --record --json --all --help" ;;
     check) opts="--tap --junit --exhaustive --help" ;;
     list) opts="--help" ;;
@@ -45,8 +47,8 @@ _ftsim() {
     shrink) opts="--seed --protocol --out --seeds --help" ;;
     merge) opts="--help" ;;
     export) opts="--table --where --out --help" ;;
-    plot) opts="--out --format --only --help" ;;
-    diagram) opts="--out --seed --protocol --from --to --record --explain --help" ;;
+    plot) opts="--out --format --only --size --font-scale --help" ;;
+    diagram) opts="--out --seed --protocol --protocols --from --to --record --explain --size --font-scale --help" ;;
     example) opts="--seed --trace --help" ;;
     esac
     if [[ "$cur" == -* ]]; then

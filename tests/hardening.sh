@@ -395,7 +395,7 @@ case_completion_completes_commands_and_names() {
         COMP_WORDS=(ftsim ru); COMP_CWORD=1; _ftsim; echo "1:${COMPREPLY[*]}"
         COMP_WORDS=(ftsim run --protocol exactly-once-t); COMP_CWORD=3; _ftsim; echo "2:${COMPREPLY[*]}"
         COMP_WORDS=(ftsim check lost-a); COMP_CWORD=2; _ftsim; echo "3:${COMPREPLY[*]}"
-        COMP_WORDS=(ftsim plot --fo); COMP_CWORD=2; _ftsim; echo "4:${COMPREPLY[*]}"' >"$T/out" 2>"$T/err"
+        COMP_WORDS=(ftsim plot --form); COMP_CWORD=2; _ftsim; echo "4:${COMPREPLY[*]}"' >"$T/out" 2>"$T/err"
     grep -qx '1:run' "$T/out" || fail "ftsim ru<TAB> did not give run"
     grep -qx '2:exactly-once-txn' "$T/out" || fail "--protocol exactly-once-t<TAB>"
     grep -qx '3:lost-ack' "$T/out" || fail "a scenario name"
@@ -415,5 +415,6 @@ case_readme_points_only_inside_the_repository() {
     done
 }
 
+declare -F "case_$CASE" >/dev/null || { echo "FAIL $CASE: no such case in $0"; exit 1; }
 "case_$CASE"
 echo "ok $CASE"
