@@ -158,7 +158,7 @@ refuse)
     set -e
     echo "$msg"
     [ $rc = 2 ] || fail "merge of a v1 shard exited $rc, expected 2"
-    grep -q "its schema version is 1, but .* has schema version 6" <<<"$msg" || fail "message"
+    grep -q "its schema version is 1, but .* has schema version 7" <<<"$msg" || fail "message"
     # the same scenario name from an edited file: another hash
     cp "$scn" "$tmp/lost-ack.yaml"
     echo "# edited" >>"$tmp/lost-ack.yaml"

@@ -138,7 +138,7 @@ static void test_merge_refuses_another_schema_version(void **state) {
         fwrite(buf, 1, n, dst);
     fclose(src);
     fclose(dst);
-    expect_refused(f->out, f->a, FT_EPARSE, "its schema version is 1", "schema version 6");
+    expect_refused(f->out, f->a, FT_EPARSE, "its schema version is 1", "schema version 7");
     assert_int_equal(raw_int(f->a, "PRAGMA user_version"), 1); /* the shard is untouched */
 }
 

@@ -1,11 +1,11 @@
-/* Results store schema v6 (analysis/store.h, docs/results-schema.md): a v5 database
+/* Results store schemas v6 and v7 (analysis/store.h, docs/results-schema.md): a v5 database
  * written by the previous ftsim (tests/data/store/results-v5.db: `ftsim run --db` of
  * lost-ack.yaml --seed 3, lambda.yaml and late-data-watermark.yaml --protocol
  * exactly-once by the v5 ftsim at commit ed8d4f9: 7 runs, 3,300 lambda rows, 25 window
- * rows, 5 watermarks, 351 time buckets) migrates keeping every row of every table, and
- * gains model_metrics; a run's model rows are written with it (NULL batch for run-level
- * metrics, NULL for a value that is not a number), replaced by a rerun and deleted with
- * it. Values are read back through a separate connection and compared with the ones
+ * rows, 5 watermarks, 351 time buckets) migrates through v6 (scenarios, markers rebuilt
+ * with a label) to v7 keeping every row of every table, and gains model_metrics; a
+ * run's model rows are written with it (NULL batch for run-level metrics, NULL for a
+ * value that is not a number), replaced by a rerun and deleted with it. Values are read back through a separate connection and compared with the ones
  * stated here. */
 #include <math.h>
 #include <setjmp.h>
@@ -52,7 +52,7 @@ static const char *const v5_dumps[] = {
     "SELECT * FROM outcomes ORDER BY run_id",
     "SELECT * FROM timeseries_json ORDER BY run_id",
     "SELECT * FROM latency_quantiles_json ORDER BY run_id",
-    "SELECT * FROM markers ORDER BY run_id, t_ns, kind, node",
+    "SELECT run_id, t_ns, kind, node FROM markers ORDER BY run_id, t_ns, kind, node",
     "SELECT run_id, window_start_ns, window_end_ns, key, printf('%.17g', value), emitted_at_ns,"
     " final, time_domain FROM window_results ORDER BY rowid",
     "SELECT * FROM agreement ORDER BY run_id",
@@ -77,8 +77,8 @@ static void test_v5_database_migrates_keeping_every_row(void **state) {
     for (size_t i = 0; i < NDUMPS; i++)
         raw_rows(f->path, v5_dumps[i], before + i * DUMP_BYTES, DUMP_BYTES);
     res_close(open_ok(f->path));
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
-    assert_int_equal(RES_SCHEMA_VERSION, 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
+    assert_int_equal(RES_SCHEMA_VERSION, 7);
     for (size_t i = 0; i < NDUMPS; i++) {
         raw_rows(f->path, v5_dumps[i], after + i * DUMP_BYTES, DUMP_BYTES);
         assert_string_equal(after + i * DUMP_BYTES, before + i * DUMP_BYTES);
