@@ -103,15 +103,19 @@ struct plot_run {
  * PLOT_SERIES_MAX). */
 int plot_runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, const char *table,
                  struct plot_run *runs, uint32_t *n);
-#define PLOT_MARKERS_MAX 64u
+#define PLOT_MARKERS_MAX 256u
 struct plot_marker {
     double t_s;
-    char kind[16], node[PLOT_TEXT_MAX];
+    char kind[16], node[PLOT_TEXT_MAX], label[PLOT_TEXT_MAX];
 };
-/* The crash/restart/partition/heal/rebalance markers of the runs (one per event when
- * the runs share it within 1% of span_s), in time order; at most PLOT_MARKERS_MAX. */
-int plot_markers(struct plot_ctx *c, const struct plot_run *runs, uint32_t n, double span_s,
-                 struct plot_marker *m, uint32_t *nm);
+/* The markers of the runs ids[0..n-1] (crash, restart, partition, heal, rebalance, and
+ * with `drops` the drop rule's, labelled), one per event when the runs share it within
+ * 1% of span_s, in time order; at most PLOT_MARKERS_MAX into m. */
+int plot_markers(struct plot_ctx *c, const sqlite3_int64 *ids, uint32_t n, double span_s,
+                 bool drops, struct plot_marker *m, uint32_t *nm);
+/* A marker kind's colour: crash and drop red, restart green, partition ochre, rebalance
+ * purple, heal blue. */
+const char *plot_marker_color(const char *kind);
 /* Vertical lines for every marker, labels at the top of the next plot, shaded spans
  * while a node is down (crash -> its restart) or the network is partitioned (partition
  * -> heal); the markers also go to a data block of f. */

@@ -1,10 +1,9 @@
 /* The runs and fault markers a figure over simulated time draws (plot_internal.h):
  * plot_runs_of lists the plain runs of (scenario, seed) that have rows in a table, in
- * protocol order; plot_markers reads their crashes, restarts, partitions, heals and
- * moves (not the drop rule's markers, one per dropped message: the model figures draw
- * the faults that change what a node holds); plot_markers_gp draws them as lines with
- * their labels, a node's down time (crash to restart) and a partition (to its heal)
- * shaded. The time series draws its own lanes (plot_timeseries.c). */
+ * protocol order; plot_markers reads their crashes, restarts, partitions, heals, moves
+ * and, when asked, the drop rule's dropped messages (the time series lanes them; the
+ * model figures leave them out and draw what plot_markers_gp draws: lines with their
+ * labels, a node's down time (crash to restart) and a partition (to its heal) shaded). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,35 +39,41 @@ int plot_runs_of(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed, c
     return rc < 0 ? rc : 0;
 }
 
-int plot_markers(struct plot_ctx *c, const struct plot_run *runs, uint32_t n, double span_s,
-                 struct plot_marker *m, uint32_t *nm) {
+int plot_markers(struct plot_ctx *c, const sqlite3_int64 *ids, uint32_t n, double span_s,
+                 bool drops, struct plot_marker *m, uint32_t *nm) {
     *nm = 0;
     if (!plot_table_exists(c, "markers")) return 0;
-    char sql[512] = "SELECT t_ns, kind, coalesce(node, '') FROM markers WHERE run_id IN (";
+    bool label = plot_column_exists(c, "markers", "label");
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "SELECT t_ns, kind, coalesce(node, ''), %s FROM markers WHERE run_id IN (",
+             label ? "coalesce(label, '')" : "''");
     for (uint32_t i = 0; i < n; i++) {
         size_t k = strlen(sql);
-        snprintf(sql + k, sizeof sql - k, "%s%lld", i ? "," : "", (long long)runs[i].id);
+        snprintf(sql + k, sizeof sql - k, "%s%lld", i ? "," : "", (long long)ids[i]);
     }
-    strncat(sql, ") AND kind <> 'drop' ORDER BY t_ns, kind, node", sizeof sql - strlen(sql) - 1);
+    strncat(sql, drops ? ")" : ") AND kind <> 'drop'", sizeof sql - strlen(sql) - 1);
+    strncat(sql, " ORDER BY t_ns, kind, node", sizeof sql - strlen(sql) - 1);
     sqlite3_stmt *st;
     int rc = plot_prepare(c, sql, &st);
     if (rc) return rc;
     while ((rc = plot_step(c, st)) == 1 && *nm < PLOT_MARKERS_MAX) {
-        struct plot_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", ""};
+        struct plot_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", "", ""};
         plot_text(k.kind, sizeof k.kind, st, 1);
         plot_text(k.node, sizeof k.node, st, 2);
+        plot_text(k.label, sizeof k.label, st, 3);
         bool near = false; /* the same event in another protocol's run, a moment apart */
         for (uint32_t i = 0; i < *nm && !near; i++)
             near = strcmp(m[i].kind, k.kind) == 0 && strcmp(m[i].node, k.node) == 0 &&
-                   fabs(m[i].t_s - k.t_s) <= 0.01 * span_s;
+                   strcmp(m[i].label, k.label) == 0 && fabs(m[i].t_s - k.t_s) <= 0.01 * span_s;
         if (!near) m[(*nm)++] = k;
     }
     sqlite3_finalize(st);
     return rc < 0 ? rc : 0;
 }
 
-static const char *marker_color(const char *kind) {
-    if (strcmp(kind, "crash") == 0) return "#C00000";
+const char *plot_marker_color(const char *kind) {
+    if (strcmp(kind, "crash") == 0 || strcmp(kind, "drop") == 0) return "#C00000";
     if (strcmp(kind, "restart") == 0) return "#007A3D";
     if (strcmp(kind, "partition") == 0) return "#B8860B";
     if (strcmp(kind, "rebalance") == 0) return "#7B2FA0";
@@ -82,7 +87,7 @@ void plot_markers_gp(struct plot_fig *f, const struct plot_marker *m, uint32_t n
         fprintf(dat, "%.9g %s ", m[i].t_s, m[i].kind);
         plot_dat_str(dat, m[i].node);
         fputc('\n', dat);
-        const char *col = marker_color(m[i].kind);
+        const char *col = plot_marker_color(m[i].kind);
         fprintf(gp,
                 "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead lc rgb \"%s\" dt 2 "
                 "lw 1.5 front\n",

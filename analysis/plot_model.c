@@ -121,11 +121,16 @@ static int per_update(struct plot_ctx *c, struct plot_fig *f, const struct plot_
  * at the bottom, where they cannot cover a crash's label. */
 static int marks(struct plot_ctx *c, struct plot_fig *f, const struct plot_run *runs, uint32_t n,
                  struct extent *x) {
-    struct plot_marker m[PLOT_MARKERS_MAX];
+    struct plot_marker *m = malloc(PLOT_MARKERS_MAX * sizeof *m);
+    sqlite3_int64 ids[PLOT_SERIES_MAX];
     uint32_t nm = 0;
-    int rc = plot_markers(c, runs, n, x->t_max, m, &nm);
+    for (uint32_t i = 0; i < n; i++)
+        ids[i] = runs[i].id;
+    int rc = m ? plot_markers(c, ids, n, x->t_max, false, m, &nm)
+               : ft_fail(c->err, FT_ENOMEM, "out of memory");
+    if (!rc) plot_markers_gp(f, m, nm, x->t_max * 1.02);
+    free(m);
     if (rc) return rc;
-    plot_markers_gp(f, m, nm, x->t_max * 1.02);
     const char *const extra[2][2] = {{"drift_ns", "drift of the true model"},
                                      {"frozen_ns", "offline model trained"}};
     for (int i = 0; i < 2; i++) {

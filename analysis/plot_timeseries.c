@@ -13,7 +13,6 @@
 #include "grow.h"
 #include "plot_internal.h"
 
-#define MARKERS_MAX 256u
 #define LANES_MAX 8u
 #define TS_BUCKETS_MAX 100000u
 
@@ -97,51 +96,6 @@ static bool active(const struct ts_bucket *k) {
 
 /* ---- markers: the run's faults and what followed them ---- */
 
-struct ts_marker {
-    double t_s;
-    char kind[16], node[PLOT_TEXT_MAX], label[PLOT_TEXT_MAX];
-};
-
-static int ts_markers(struct plot_ctx *c, const struct ts_run *runs, uint32_t n, double span_s,
-                      struct ts_marker *m, uint32_t *nm) {
-    *nm = 0;
-    if (!plot_table_exists(c, "markers")) return 0;
-    bool label = plot_column_exists(c, "markers", "label");
-    char sql[640];
-    snprintf(sql, sizeof sql,
-             "SELECT t_ns, kind, coalesce(node, ''), %s FROM markers WHERE run_id IN (",
-             label ? "coalesce(label, '')" : "''");
-    for (uint32_t i = 0; i < n; i++) {
-        size_t k = strlen(sql);
-        snprintf(sql + k, sizeof sql - k, "%s%lld", i ? "," : "", (long long)runs[i].id);
-    }
-    strncat(sql, ") ORDER BY t_ns, kind, node", sizeof sql - strlen(sql) - 1);
-    sqlite3_stmt *st;
-    int rc = plot_prepare(c, sql, &st);
-    if (rc) return rc;
-    while ((rc = plot_step(c, st)) == 1 && *nm < MARKERS_MAX) {
-        struct ts_marker k = {(double)sqlite3_column_int64(st, 0) / 1e9, "", "", ""};
-        plot_text(k.kind, sizeof k.kind, st, 1);
-        plot_text(k.node, sizeof k.node, st, 2);
-        plot_text(k.label, sizeof k.label, st, 3);
-        bool near = false; /* the same event in another protocol's run, a moment apart */
-        for (uint32_t i = 0; i < *nm && !near; i++)
-            near = strcmp(m[i].kind, k.kind) == 0 && strcmp(m[i].node, k.node) == 0 &&
-                   strcmp(m[i].label, k.label) == 0 && fabs(m[i].t_s - k.t_s) <= 0.01 * span_s;
-        if (!near) m[(*nm)++] = k;
-    }
-    sqlite3_finalize(st);
-    return rc < 0 ? rc : 0;
-}
-
-static const char *marker_color(const char *kind) {
-    if (strcmp(kind, "crash") == 0 || strcmp(kind, "drop") == 0) return "#C00000";
-    if (strcmp(kind, "restart") == 0) return "#007A3D";
-    if (strcmp(kind, "partition") == 0) return "#B8860B";
-    if (strcmp(kind, "rebalance") == 0) return "#7B2FA0";
-    return "#1F5FA0"; /* heal */
-}
-
 /* The fault lanes, top to bottom: the network partitioned, each node that crashed
  * (down until its restart), partitions moved to other workers, messages dropped by a
  * rule. Returns how many; names[i] is lane i's label. */
@@ -160,7 +114,7 @@ static int lane_of(struct ts_lanes *L, const char *key, const char *name) {
     return (int)L->n++;
 }
 
-static void lanes_of(const struct ts_marker *m, uint32_t nm, struct ts_lanes *L) {
+static void lanes_of(const struct plot_marker *m, uint32_t nm, struct ts_lanes *L) {
     memset(L, 0, sizeof *L);
     for (uint32_t i = 0; i < nm; i++)
         if (strcmp(m[i].kind, "partition") == 0) lane_of(L, "partition", "network partitioned");
@@ -185,7 +139,7 @@ struct ts_lane_has {
 
 /* Bars (a node down, the network partitioned) and points (moves, drops) per lane, in
  * two blocks; every marker also gets a thin vertical line across the panels. */
-static void lanes_dat(struct plot_fig *f, const struct ts_marker *m, uint32_t nm,
+static void lanes_dat(struct plot_fig *f, const struct plot_marker *m, uint32_t nm,
                       struct ts_lanes *L, double x_end, struct ts_lane_has *h) {
     FILE *gp = f->gp, *dat = f->dat;
     memset(h, 0, sizeof *h);
@@ -207,7 +161,7 @@ static void lanes_dat(struct plot_fig *f, const struct ts_marker *m, uint32_t nm
         if (lane < 0) continue;
         fprintf(dat, "%.9g %.9g %u %s ", m[i].t_s, end, L->n - (uint32_t)lane, m[i].kind);
         plot_dat_str(dat, ended ? "" : crash ? "no restart" : "not healed");
-        fprintf(dat, " %ld\n", strtol(marker_color(m[i].kind) + 1, NULL, 16));
+        fprintf(dat, " %ld\n", strtol(plot_marker_color(m[i].kind) + 1, NULL, 16));
         any = true;
         h->bar_label |= !ended;
     }
@@ -237,7 +191,7 @@ static void lanes_dat(struct plot_fig *f, const struct ts_marker *m, uint32_t nm
         fprintf(gp,
                 "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead back lc rgb \"%s\" dt 3 "
                 "lw 1.2\n",
-                m[i].t_s, m[i].t_s, marker_color(m[i].kind));
+                m[i].t_s, m[i].t_s, plot_marker_color(m[i].kind));
 }
 
 /* ---- extents ---- */
@@ -250,7 +204,7 @@ struct ts_extent {
 
 /* Which buckets are drawn: those ending by the source's end (duration_s > 0), else all
  * up to the last active one; and the x range over the active buckets and markers. */
-static void ts_extent(struct ts_run *runs, uint32_t n, double duration_s, const struct ts_marker *m,
+static void ts_extent(struct ts_run *runs, uint32_t n, double duration_s, const struct plot_marker *m,
                       uint32_t nm, struct ts_extent *x) {
     *x = (struct ts_extent){INFINITY, 0, false, 0, INFINITY, 0};
     for (uint32_t i = 0; i < n; i++) {
@@ -467,12 +421,15 @@ static int ts_write(struct plot_ctx *c, const char *scenario, sqlite3_int64 seed
                     struct ts_run *runs, uint32_t n, const char *name) {
     struct plot_meta meta;
     plot_scenario_meta(c, scenario, &meta);
-    struct ts_marker *m = malloc(MARKERS_MAX * sizeof *m);
+    struct plot_marker *m = malloc(PLOT_MARKERS_MAX * sizeof *m);
     if (!m) return ft_fail(c->err, FT_ENOMEM, "out of memory");
     uint32_t nm = 0;
     struct ts_extent x;
     ts_extent(runs, n, meta.duration_s, m, 0, &x);
-    int rc = ts_markers(c, runs, n, x.hi - x.lo, m, &nm);
+    sqlite3_int64 ids[PLOT_SERIES_MAX];
+    for (uint32_t i = 0; i < n; i++)
+        ids[i] = runs[i].id;
+    int rc = plot_markers(c, ids, n, x.hi - x.lo, true, m, &nm);
     struct ts_lanes L;
     lanes_of(m, nm, &L);
     size_t lane_chars = 0;
