@@ -112,11 +112,16 @@ static struct scn_bound zero(void) {
     return (struct scn_bound){.op = SCN_EQ, .value = 0};
 }
 
+void scn_expect_none(struct scn_expect *e) {
+    memset(e, 0, sizeof *e); /* every bound SCN_CMP_NONE */
+    e->matches_reference = e->windows_match_reference = e->lambda_final_match = -1;
+    e->model_input_matches_reference = e->model_identical_to_fault_free = -1;
+}
+
 void scn_expect_promised(enum dlv_protocol p, const struct exp_outcome *o,
                          const struct scn_expect *base, struct scn_expect *out) {
-    memset(out, 0, sizeof *out);
+    scn_expect_none(out);
     out->set = true;
-    out->matches_reference = out->windows_match_reference = out->lambda_final_match = -1;
     uint32_t k = vrd_promised(p, o);
     if (k & VRD_BIT(VRD_LOST)) out->lost = zero();
     if (k & VRD_BIT(VRD_DUPLICATED)) out->duplicated = zero();

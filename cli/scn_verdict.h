@@ -49,6 +49,9 @@ bool scn_verdict_has(const struct scn_verdict *v, int key);
 /* "lost" (a broken guarantee) or "expect: duplicated". */
 const char *scn_key_name(int key);
 
+/* e with no expectation at all (every bound none, every flag -1). */
+void scn_expect_none(struct scn_expect *e);
+
 /* The expect: entry that states p's promise in run o as bounds (lost: 0, duplicated: 0,
  * matches_reference: true, windows_match_reference: true where promised), plus base's
  * `rejected` bound under the exactly-once variants (each row visible once: the rejects
