@@ -17,7 +17,6 @@
 #include "grow.h"
 #include "ledger.h"
 #include "moments.h"
-#include "verdict.h"
 
 _Static_assert(EXP_QUANTILES == LEDGER_QUANTILES, "stats keep the ledger's quantiles");
 #include "source.h"
@@ -260,10 +259,6 @@ void exp_windows_free(struct exp_windows *w) {
     free(w->proc_rows);
     memset(w, 0, sizeof *w);
     w->want_log = want_log;
-}
-
-bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
-    return (unsigned)p < DLV_COUNT && vrd_violated(p, o) == 0;
 }
 
 uint64_t exp_events_budget(const struct pipe_config *cfg, uint64_t records) {

@@ -110,7 +110,7 @@ static void trigger(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     uint64_t k = ck->next_k++;
     sim_trace_user(s, p->broker, PIPE_TR_CKPT_TRIGGER, k, ck->epoch);
     for (uint32_t part = 0; part < p->cfg.partitions; part++) {
-        m->offsets[part] = pipe_broker_position(s, p, part);
+        m->offsets[part] = p->up.broker_position(s, p, part);
         struct wire b = {
             .partition = part, .offset = m->offsets[part], .txn = k, .epoch = ck->epoch};
         wire_send(s, p->broker, owner_of(p, part), PIPE_MSG_BARRIER, &b);
@@ -160,7 +160,7 @@ static void rollback(struct sim *s, struct pipe *p, struct ckpt_cvol *cv) {
     cv->restore_attempt = 0;
     restore_round(s, p, cv); /* first, so a FIFO link delivers it before the records */
     for (uint32_t part = 0; part < p->cfg.partitions; part++)
-        pipe_broker_rewind(s, p, part, m->offsets[part]);
+        p->up.broker_rewind(s, p, part, m->offsets[part]);
 }
 
 void ckpt_coord_msg(struct sim *s, struct pipe *p, const struct sim_msg *m) {

@@ -6,7 +6,8 @@
 #ifndef FTSIM_CHECKPOINT_INTERNAL_H
 #define FTSIM_CHECKPOINT_INTERNAL_H
 
-#include "pipe_internal.h"
+#include "checkpoint.h"
+#include "window_stage.h"
 
 struct ck_meta { /* one checkpoint in the store */
     uint64_t id, epoch;

@@ -33,7 +33,7 @@ static int sp_commit(struct sim *s, struct pipe *p, struct ck_spart *sp, uint64_
     for (uint64_t i = 0; i < n; i++)
         if (!sp->present[i]) return FT_EINVAL;
     for (uint64_t i = 0; i < n; i++)
-        pipe_sink_apply(s, p, &sp->rows[i], (uint32_t)sp->rows[i].status);
+        p->up.sink_apply(s, p, &sp->rows[i], (uint32_t)sp->rows[i].status);
     size_t rest = sp->used > n ? sp->used - n : 0; /* only the live part moves */
     memmove(sp->rows, sp->rows + n, rest * sizeof *sp->rows);
     memmove(sp->present, sp->present + n, rest);
