@@ -79,8 +79,7 @@ struct ck_meta *ck_meta_find(const struct ckpt *ck, uint64_t id);
 struct ck_meta *ck_meta_new(struct pipe *p, uint64_t id, uint64_t epoch);
 /* Drops the entries for which drop(m, arg) holds, keeping the order of the rest;
  * ck_meta_above and ck_meta_below are the usual drops (id > k, id < k). */
-void ck_meta_prune(struct pipe *p, bool (*drop)(const struct ck_meta *, uint64_t),
-                   uint64_t arg);
+void ck_meta_prune(struct pipe *p, bool (*drop)(const struct ck_meta *, uint64_t), uint64_t arg);
 bool ck_meta_above(const struct ck_meta *m, uint64_t k);
 bool ck_meta_below(const struct ck_meta *m, uint64_t k);
 /* Snapshots older than the restore point are never restored: their engines go (their

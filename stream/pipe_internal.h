@@ -1,12 +1,9 @@
-/* The pipeline's core, below every node and stage module of stream/ (docs/design.md,
- * "Layers inside stream/"): the wire format, timer tags, struct pipe and its accessors.
- * It declares no module's functions: each module has its own header (broker.h,
- * checkpoint.h, ...) and a lower module reaches a higher one only through struct
- * pipe_up. Wire messages are one struct of 64-bit fields; on the network a message
- * carries a 16-bit little-endian mask of its nonzero fields and then those fields, 8
- * little-endian bytes each, in struct order: a canonical encoding (the trace hashes it;
- * little-endian hosts are asserted at compile time), a third of the struct's 96 bytes
- * for a record. */
+/* The pipeline's core, below every node and stage of stream/ (docs/design.md, "Layers
+ * inside stream/"): wire format, timer tags, struct pipe; no module's functions (each has
+ * its own header; lower ones call up through struct pipe_up). On the network a message
+ * is a 16-bit little-endian mask of its nonzero 64-bit fields, then those fields, 8
+ * little-endian bytes each, in struct order: canonical (the trace hashes it; little-endian
+ * hosts asserted at compile time), a third of the struct's 96 bytes for a record. */
 #ifndef FTSIM_PIPE_INTERNAL_H
 #define FTSIM_PIPE_INTERNAL_H
 

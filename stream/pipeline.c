@@ -1,9 +1,8 @@
 /* Builds the pipeline's nodes on a simulator and arms the scenario's faults by node
- * name. Node ids are assigned in a fixed order (source, broker, workers, sink), so
- * the same config always gives the same ids and the same trace. The top of stream/: it
- * assembles every module and wires the up-calls of the lower ones (struct pipe_up); no
- * module it builds calls into it. Also the results' accessors of pipeline.h, which
- * warehouse.c (writing files after the run) reads. */
+ * name. Node ids are assigned in a fixed order (source, broker, workers, sink), so the
+ * same config always gives the same ids and the same trace. The top of stream/: it
+ * assembles every module and sets the up-calls of the lower ones (struct pipe_up); no
+ * module it builds calls into it. Also pipeline.h's accessors of the results. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
