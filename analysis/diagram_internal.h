@@ -1,5 +1,6 @@
 /* Internals of `ftsim diagram` shared by diagram.c (one pipeline run: collect, choose,
- * lay out, write), diagram_side.c (the same record under several protocols side by
+ * lay out, write; in diagram_trace.c, diagram_select.c, diagram_layout.c and
+ * diagram_write.c), diagram_side.c (the same record under several protocols side by
  * side) and diagram_byz.c (a Byzantine agreement round by round). Not a public API. */
 #ifndef FTSIM_DIAGRAM_INTERNAL_H
 #define FTSIM_DIAGRAM_INTERNAL_H
@@ -118,8 +119,22 @@ void dg_placer_add_marks(struct dg_placer *pl, const struct pipe_config *cfg,
 void dg_place_label(struct dg_placer *pl, double x, double y, double dx, double dy, size_t len,
                     bool lost, double *lx, double *ly);
 void dg_write_yticks(FILE *gp, const struct dg_layout *L, double px_per_ms);
-/* from diagram.c: a message lost at its send (it never travelled); mark k's label */
+/* ---- choosing (diagram_select.c) ---- */
+/* A message lost at its send (it never travelled). */
 bool dg_dropped_at_send(const struct dg_arrow *a);
+/* The name of node id in a pipeline built from cfg (pipe_node_name). */
+const char *dg_node_name(const struct pipe_config *cfg, uint32_t id, char *buf, size_t n);
+/* Message msg is one of the explained chain's (c->msgs is sorted). */
+bool dg_chain_has(const struct diag_chain *c, uint64_t msg);
+/* The messages to draw into v (the followed record's or chain's, or the default view
+ * around the first fault), with what rep reports about them. 0 or FT_ENOMEM. */
+int dg_select_view(const struct diag_options *o, const struct dg_trace *t, struct diag_report *rep,
+                   struct dg_view *v, struct ft_error *err);
+/* The marks inside v's window into idx (at most DIAG_MARKS_MAX; the followed record's
+ * visibility extends v's end); their count. */
+size_t dg_select_marks(const struct dg_trace *t, struct dg_view *v, size_t *idx);
+/* ---- writing (diagram_write.c) ---- */
+/* Mark k's label. */
 bool dg_mark_text(const struct pipe_config *cfg, const struct dg_trace *t, const size_t *mk,
                   size_t nmk, size_t k, char *buf, size_t size);
 

@@ -1,4 +1,5 @@
-/* Internals of the results store shared by store.c (schema, writing runs),
+/* Internals of the results store shared by store.c (opening, statements),
+ * store_schema.c (migrations), store_write.c (writing runs), store_read.c (readers),
  * store_merge.c (merging shard databases) and store_export.c (CSV). Not a public API:
  * callers use store.h. */
 #ifndef FTSIM_STORE_INTERNAL_H
@@ -30,6 +31,7 @@ enum res_child {
     RES_NCHILD
 };
 extern const char *const res_child_tables[RES_NCHILD];
+extern const int res_child_ncols[RES_NCHILD]; /* columns of each, run_id included (store.c) */
 
 struct res_db {
     sqlite3 *db;
@@ -44,6 +46,11 @@ struct res_db {
 };
 
 int res_sql_fail(const struct res_db *db, struct ft_error *err, const char *what);
+/* store_schema.c: applies the missing migrations and sets user_version in one
+ * transaction (FT_EDB for a newer or foreign schema); then switches the file to WAL,
+ * retrying while another process holds the lock. 0 or a negative FT_E* with err filled. */
+int res_migrate(struct res_db *db, struct ft_error *err);
+int res_enable_wal(struct res_db *db, struct ft_error *err);
 /* "file:PATH?params" with PATH percent-escaped as SQLite's URI names need; -1 if it
  * does not fit (store_read.c). */
 int res_uri(const char *path, const char *params, char *buf, size_t size);

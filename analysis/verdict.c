@@ -1,4 +1,6 @@
-/* The delivery guarantees as a function of protocol and outcome (verdict.h). */
+/* The delivery guarantees as a function of protocol and outcome (verdict.h), and
+ * experiment.h's exp_guarantee_held, which is their verdict on a run: defined here so
+ * that verdict stays below the experiment runner whose outcome it judges. */
 #include "verdict.h"
 
 const char *vrd_key_name(enum vrd_key k) {
@@ -39,4 +41,8 @@ uint32_t vrd_violated(enum dlv_protocol p, const struct exp_outcome *o) {
     if (!o->matches_reference) bad |= VRD_BIT(VRD_REFERENCE);
     if (o->windows_enabled && !o->windows_match_reference) bad |= VRD_BIT(VRD_WINDOWS);
     return bad & vrd_promised(p, o);
+}
+
+bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o) {
+    return (unsigned)p < DLV_COUNT && vrd_violated(p, o) == 0;
 }

@@ -113,6 +113,17 @@ int scn_get_bound(struct scn_ctx *c, const struct scn_node *n, const char *key,
 /* scenario.c: name, about, seed and seeds (any may be NULL but name and about). */
 int scn_sec_common(struct scn_ctx *c, const struct scn_node *name, const struct scn_node *about,
                    const struct scn_node *seed, const struct scn_node *seeds);
+/* scenario.c: a node name of the scenario's pipeline into out (any: "" allowed, meaning
+ * any node); the protocols' names, indexed by enum dlv_protocol, into names; whether
+ * protocol p is in the scenario's `protocols`. */
+int scn_get_node(struct scn_ctx *c, const struct scn_node *n, const char *key, bool any,
+                 char out[PIPE_NAME_MAX]);
+const char *const *scn_protocol_names(const char *names[DLV_COUNT]);
+bool scn_protocol_listed(const struct scenario *o, int p);
+/* scn_fault.c: the `faults:` list (NULL: none); nodes must be decoded before. */
+int scn_sec_faults(struct scn_ctx *c, const struct scn_node *n);
+/* scn_expect.c: the `expect:` mapping (NULL: none); protocols must be decoded before. */
+int scn_sec_expect(struct scn_ctx *c, const struct scn_node *m);
 /* scn_byz.c: a mapping with a `byzantine` key is a Byzantine scenario. */
 bool scn_byz_is(const struct scn_node *root);
 int scn_byz_parse(struct scn_ctx *c, const struct scn_node *root);

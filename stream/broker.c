@@ -8,7 +8,10 @@
  * committed offset, and acks from a stale generation are fenced. */
 #include <stdlib.h>
 
-#include "pipe_internal.h"
+#include "broker.h"
+#include "checkpoint.h"
+#include "group.h"
+#include "ml_feat.h"
 
 /* A partition's log (plog.h) and its consumer's committed offset. Retention drops the
  * offsets below what the consumer committed and (exactly-once-checkpoint) below the

@@ -1,5 +1,7 @@
-/* Pipeline configuration: defaults, limits helpers, and the names of message kinds,
- * steps and nodes that scenario files use. */
+/* Pipeline configuration: defaults, limits helpers, the names of message kinds, steps
+ * and nodes that scenario files use, and the pure functions of a record every module
+ * shares (the worker's map, the partition of a key). The bottom of stream/: it calls no
+ * other module of it (docs/design.md, "Layers inside stream/"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,4 +141,24 @@ bool pipe_node_name_valid(const struct pipe_config *c, const char *name) {
     char *end;
     unsigned long w = strtoul(name + 7, &end, 10);
     return *end == '\0' && w >= 1 && w <= c->workers;
+}
+
+int64_t pipe_map_value(int64_t v) {
+    return v * 9 / 5 + 32000; /* milli-degrees Celsius -> milli-degrees Fahrenheit */
+}
+
+uint32_t pipe_partition_of(uint32_t key, uint32_t partitions) {
+    uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)((h >> 32) % partitions);
+}
+
+const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, size_t size) {
+    if (id == 0) return "source";
+    if (id == 1) return "broker";
+    if (id >= 2 && id - 2 < c->workers) {
+        snprintf(buf, size, "worker-%u", id - 1);
+        return buf;
+    }
+    if (id == c->workers + 3 && c->ml.spec.kind != ML_NONE) return "driver";
+    return id == c->workers + 2 ? "sink" : "-";
 }

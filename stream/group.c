@@ -10,7 +10,7 @@
  * eviction and move is traced (PIPE_TR_MEMBER, PIPE_TR_REBALANCE). */
 #include <stdlib.h>
 
-#include "pipe_internal.h"
+#include "group.h"
 
 uint32_t pipe_group_owner(const uint8_t *member, uint32_t workers, uint32_t partition) {
     FT_ASSERT(workers > 0);
@@ -128,7 +128,7 @@ static void rebalance(struct sim *s, struct pipe *p, struct grp_dur *g, struct g
         sim_trace_user(s, p->broker, PIPE_TR_REBALANCE, i, g->gen[i] << 32 | node);
         if (from != PIPE_NO_OWNER) send_assign(s, p, from, i, g->gen[i], WIRE_REVOKED);
         assign(s, p, g, v, i);
-        pipe_broker_moved(s, p, i);
+        p->up.broker_moved(s, p, i);
     }
 }
 

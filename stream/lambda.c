@@ -12,8 +12,8 @@
 
 #include "bitset.h"
 #include "grow.h"
+#include "lambda.h"
 #include "pipe_internal.h"
-#include "sinks.h"
 
 struct job {
     struct lambda *l;
@@ -46,6 +46,8 @@ int lambda_new(struct sim *s, struct sinks *k, struct ft_error *err) {
     struct lambda *l = calloc(1, sizeof *l);
     if (!l) return ft_fail(err, FT_ENOMEM, "out of memory for the lambda layers");
     k->lambda = l;
+    k->lambda_row = lambda_row; /* the row store's hook: it never calls up into here */
+    k->lambda_free = lambda_free;
     l->cfg = cfg;
     l->k = k;
     l->nkeys = cfg->source.keys;

@@ -5,6 +5,7 @@
 #ifndef FTSIM_ML_INTERNAL_H
 #define FTSIM_ML_INTERNAL_H
 
+#include "ml_feat.h"
 #include "ml_stage.h"
 #include "pipe_internal.h"
 

@@ -1,6 +1,6 @@
-/* The streaming model inside the simulated pipeline (internal to stream/): the feature
- * store, the workers' per-batch statistics (ml_worker.c) and the driver node that owns
- * the global model (ml_driver.c). Spark's shape: at every trigger the driver sends
+/* The streaming model inside the simulated pipeline (internal to stream/): the workers'
+ * per-batch statistics (ml_worker.c) and the driver node that owns the global model
+ * (ml_driver.c); the records' features are ml_feat.h's. Spark's shape: at every trigger the driver sends
  * JOB b with the model to every worker; a worker scores the records it applied since
  * its last JOB with that model, sends one STATS per partition (sufficient statistics and
  * the record ids, summed in offset order) and keeps it until the driver's STATS_ACK; the
@@ -20,18 +20,6 @@
 
 struct pipe;
 struct wire;
-struct src_gen;
-struct src_record;
-
-/* ---- the feature store: every record's features as the source produced them ----
- * (the payload bytes of a record that carries features; immutable once produced) */
-int mls_feat_new(struct pipe *p, struct ft_error *err); /* when the source has features */
-void mls_feat_free(struct pipe *p);
-/* The source produced record r with the features g holds. */
-void mls_feat_note(struct sim *s, struct pipe *p, const struct src_gen *g,
-                   const struct src_record *r);
-/* Record rec's features (dim doubles, then the label), or NULL when unknown. */
-const double *mls_feat_of(const struct pipe *p, uint64_t rec);
 
 /* One partition's statistics for one batch, as a worker sent them. */
 struct mls_partial {

@@ -1,22 +1,23 @@
 /* Builds the pipeline's nodes on a simulator and arms the scenario's faults by node
- * name. Node ids are assigned in a fixed order (source, broker, workers, sink), so
- * the same config always gives the same ids and the same trace. */
+ * name. Node ids are assigned in a fixed order (source, broker, workers, sink), so the
+ * same config always gives the same ids and the same trace. The top of stream/: it
+ * assembles every module and sets the up-calls of the lower ones (struct pipe_up); no
+ * module it builds calls into it. Also pipeline.h's accessors of the results. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
+#include "checkpoint.h"
+#include "lambda.h"
+#include "ml_feat.h"
 #include "ml_stage.h"
 #include "pipe_internal.h"
+#include "sink.h"
 #include "sinks.h"
-
-int64_t pipe_map_value(int64_t v) {
-    return v * 9 / 5 + 32000; /* milli-degrees Celsius -> milli-degrees Fahrenheit */
-}
-
-uint32_t pipe_partition_of(uint32_t key, uint32_t partitions) {
-    uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ull;
-    return (uint32_t)((h >> 32) % partitions);
-}
+#include "source_node.h"
+#include "window_stage.h"
+#include "worker.h"
 
 const uint64_t *pipe_warehouse_counts(const struct pipe *p, uint32_t *nkeys) {
     *nkeys = p->cfg.source.keys;
@@ -115,17 +116,6 @@ static int add_node(struct sim *s, const char *name, const struct sim_node_ops *
     return id;
 }
 
-const char *pipe_node_name(const struct pipe_config *c, uint32_t id, char *buf, size_t size) {
-    if (id == 0) return "source";
-    if (id == 1) return "broker";
-    if (id >= 2 && id - 2 < c->workers) {
-        snprintf(buf, size, "worker-%u", id - 1);
-        return buf;
-    }
-    if (id == c->workers + 3 && c->ml.spec.kind != ML_NONE) return "driver";
-    return id == c->workers + 2 ? "sink" : "-";
-}
-
 /* Adds the nodes in the order pipe_node_name() describes. */
 static int add_nodes(struct sim *s, struct pipe *p) {
     uint32_t w = p->cfg.workers;
@@ -193,6 +183,10 @@ int pipe_build(struct sim *s, const struct pipe_config *cfg, enum dlv_protocol p
     p->proto = proto;
     p->seed = seed;
     if (obs) p->obs = *obs;
+    p->up = (struct pipe_up){.broker_position = pipe_broker_position,
+                             .broker_rewind = pipe_broker_rewind,
+                             .broker_moved = pipe_broker_moved,
+                             .sink_apply = pipe_sink_apply};
     p->backoff = (struct dlv_backoff){cfg->delivery.ack_timeout_ns, cfg->delivery.max_timeout_ns,
                                       cfg->delivery.backoff};
     p->step_receive = sim_step_id(s, PIPE_STEP_AFTER_RECEIVE);

@@ -14,7 +14,7 @@
 #include "dlv.h"
 #include "moments.h"
 #include "ml.h"
-#include "query.h"
+#include "pipe_query.h"
 #include "sim.h"
 
 #define PIPE_WORKERS_MAX 64u

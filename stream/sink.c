@@ -12,7 +12,8 @@
  * rejected row is visible in its rejects, not in the counts) and the lake's rows. */
 #include <stdlib.h>
 
-#include "pipe_internal.h"
+#include "checkpoint.h"
+#include "sink.h"
 #include "sinks.h"
 
 struct sink_part {

@@ -1,10 +1,11 @@
-/* The sink's storage behind its aggregated table (internal to stream/): every row the
- * sink commits passes through sinks_row, in commit order. The warehouse side validates
- * it against the declared schema (pipe_warehouse_reason) and keeps per-key sums and
- * rejects by reason; the lake side keeps the committed rows themselves (the master
- * dataset) when asked to. Nothing here is written to disk during the run: lake.c and
- * warehouse.c write the files afterwards from these rows, so file contents are a pure
- * function of the run and equal what the sink made visible. */
+/* The sink's storage behind its aggregated table (sinks.c, internal to stream/): every
+ * row the sink commits passes through sinks_row, in commit order. The warehouse side
+ * validates it against the declared schema (pipe_warehouse_reason) and keeps per-key
+ * sums and rejects by reason; the lake side keeps the committed rows themselves (the
+ * master dataset) when asked to. Nothing here is written to disk during the run: lake.c
+ * and warehouse.c write the files afterwards from these rows, so file contents are a
+ * pure function of the run and equal what the sink made visible. Below the sink node,
+ * the lake, the warehouse and the lambda layers, which listen through a hook. */
 #ifndef FTSIM_SINKS_H
 #define FTSIM_SINKS_H
 
@@ -33,7 +34,11 @@ struct sinks {
     uint64_t rejected[SRC_DEFECTS]; /* [0]: all rejects, [d]: by reason d */
     struct src_gen names;           /* key names for the files */
     struct lambda *lambda;          /* the lambda layers (lambda.c), NULL without */
-    const struct pipe *pipe;        /* its records' features (ml_wire.c), for the lake */
+    /* set by lambda_new with lambda: every kept row goes to lambda_row, and sinks_free
+     * frees the layers with lambda_free (a hook: this module never calls up into them) */
+    void (*lambda_row)(struct lambda *l, const struct sink_row *r);
+    void (*lambda_free)(struct lambda *l);
+    const struct pipe *pipe;        /* its records' features (ml_feat.c), for the lake */
     int rc;                         /* first failure (FT_ENOMEM) */
 };
 
@@ -53,20 +58,7 @@ bool sinks_row(struct sinks *k, const struct wire *w, uint32_t worker, uint64_t 
 #define SINK_JSON_BYTES 2048u
 size_t sinks_json(const struct sinks *k, const struct sink_row *r, char *buf, size_t size);
 
-/* lake.c / warehouse.c: write the files under dir (created if missing). */
-int lake_write(const struct sinks *k, const char *dir, struct ft_error *err);
-struct pipe;
-int warehouse_write(const struct sinks *k, struct pipe *p, const uint64_t *counts, const char *dir,
-                    const struct pipe_sink_meta *meta, struct ft_error *err);
-/* lambda.c: the layers fed by sinks_row (cfg.lambda.enabled; else nothing). */
-struct lambda;
-struct sim;
-int lambda_new(struct sim *s, struct sinks *k, struct ft_error *err);
-int lambda_schedule(struct sim *s, struct lambda *l, struct ft_error *err);
-void lambda_free(struct lambda *l);
-void lambda_row(struct lambda *l, const struct sink_row *r);
-
-/* mkdir -p of dir (warehouse.c); 0 or FT_EIO with err filled. */
+/* mkdir -p of dir; 0 or FT_EIO with err filled. */
 int sinks_mkdir(const char *dir, struct ft_error *err);
 
 #endif

@@ -5,8 +5,8 @@
  * lowest unacknowledged one on: an acknowledged prefix needs nothing kept. */
 #include <stdlib.h>
 
-#include "ml_stage.h"
-#include "pipe_internal.h"
+#include "ml_feat.h"
+#include "source_node.h"
 
 struct out_slot {
     struct src_record r;

@@ -14,14 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lake.h"
 #include "pipe_internal.h"
 #include "sinks.h"
-
-int pipe_warehouse_reason(int defect, int64_t value) {
-    if (defect != SRC_DEFECT_NONE) return defect;
-    return value < -PIPE_WAREHOUSE_VALUE_MAX || value > PIPE_WAREHOUSE_VALUE_MAX ? SRC_DEFECT_RANGE
-                                                                                 : SRC_DEFECT_NONE;
-}
 
 void pipe_warehouse_rejects(const struct pipe *p, uint64_t out[4]) {
     _Static_assert(SRC_DEFECTS == 4, "rejects: total + three reasons");
@@ -30,26 +25,6 @@ void pipe_warehouse_rejects(const struct pipe *p, uint64_t out[4]) {
 
 void pipe_sink_keep_rows(struct pipe *p, bool on) {
     p->sinks->keep = on || p->cfg.sink.kind != PIPE_SINK_WAREHOUSE;
-}
-
-int sinks_mkdir(const char *dir, struct ft_error *err) {
-    char path[PIPE_PATH_MAX + 96];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path)
-        return ft_fail(err, FT_EINVAL, "bad output directory '%s'", dir);
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return ft_fail(err, FT_EIO, "cannot create directory '%s': %s", path, strerror(errno));
-        path[i] = c;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ft_fail(err, FT_EIO, "'%s' is not a directory", dir);
-    return 0;
 }
 
 static const char *const schema =
@@ -281,8 +256,9 @@ static int fill(struct wh *w, struct pipe *p, const uint64_t *counts,
     return rc;
 }
 
-int warehouse_write(const struct sinks *k, struct pipe *p, const uint64_t *counts, const char *dir,
-                    const struct pipe_sink_meta *meta, struct ft_error *err) {
+static int warehouse_write(const struct sinks *k, struct pipe *p, const uint64_t *counts,
+                           const char *dir, const struct pipe_sink_meta *meta,
+                           struct ft_error *err) {
     char path[PIPE_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/warehouse.db", dir);
     if (unlink(path) != 0 && errno != ENOENT) /* a new file each run: same run, same rows */

@@ -15,8 +15,10 @@
  * state is volatile. exactly-once-checkpoint workers run stream/checkpoint.c instead. */
 #include <stdlib.h>
 
+#include "checkpoint.h"
 #include "ml_stage.h"
-#include "pipe_internal.h"
+#include "window_stage.h"
+#include "worker.h"
 
 struct pend { /* an output awaiting the sink's ack */
     uint64_t offset_plus1; /* 0 = free */

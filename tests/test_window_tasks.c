@@ -18,7 +18,8 @@
 #include <cmocka.h>
 
 #include "experiment.h"
-#include "pipe_internal.h" /* the window stage's claim, revoke and record, driven directly */
+#include "pipe_internal.h"
+#include "window_stage.h" /* the window stage's claim, revoke and record, driven directly */
 #include "scenario.h"
 #include "source.h"
 
