@@ -121,7 +121,9 @@ int swarm_file_with_expect(const struct swarm_base *b, const char *text, size_t 
 
 int swarm_recheck(const struct pipe_config *cfg, const struct scn_expect *e, enum dlv_protocol p,
                   uint64_t seed, int key) {
-    if (key == VRD_DUPLICATED || key == SCN_KEY_EXPECT + SCN_EK_DUPLICATED) return 1;
+    if (key == VRD_DUPLICATED || key == VRD_MODEL_DUPLICATED ||
+        key == SCN_KEY_EXPECT + SCN_EK_DUPLICATED)
+        return 1;
     struct pipe_config *c = malloc(sizeof *c);
     if (!c) return -1;
     *c = *cfg;

@@ -20,8 +20,7 @@ struct tally {
 /* The expect: keys of the base that still apply: `rejected` under the exactly-once
  * variants (each row visible once, so the rejects depend on the input alone). */
 static void base_keys(const struct swarm_base *b, enum dlv_protocol p, struct scn_expect *e) {
-    memset(e, 0, sizeof *e);
-    e->matches_reference = e->windows_match_reference = e->lambda_final_match = -1;
+    scn_expect_unchecked(e);
     if (p >= DLV_EXACTLY_ONCE && b->scn->expect[p].set) e->rejected = b->scn->expect[p].rejected;
 }
 
