@@ -119,6 +119,11 @@ int swarm_file_with_expect(const struct swarm_base *b, const char *text, size_t 
     return rc;
 }
 
+uint64_t swarm_recheck_drain_ns(const struct pipe_config *cfg) {
+    uint64_t rounds = 300 * cfg->delivery.max_timeout_ns; /* <= 300 x a day: no overflow */
+    return rounds > SWARM_RECHECK_DRAIN_NS ? rounds : SWARM_RECHECK_DRAIN_NS;
+}
+
 int swarm_recheck(const struct pipe_config *cfg, const struct scn_expect *e, enum dlv_protocol p,
                   uint64_t seed, int key) {
     if (key == VRD_DUPLICATED || key == VRD_MODEL_DUPLICATED ||
@@ -128,7 +133,8 @@ int swarm_recheck(const struct pipe_config *cfg, const struct scn_expect *e, enu
     if (!c) return -1;
     *c = *cfg;
     uint64_t room = PIPE_DURATION_MAX - c->drain_ns;
-    c->drain_ns += room < SWARM_RECHECK_DRAIN_NS ? room : SWARM_RECHECK_DRAIN_NS;
+    uint64_t more = swarm_recheck_drain_ns(cfg);
+    c->drain_ns += room < more ? room : more;
     struct exp_outcome o;
     struct exp_windows w = {0};
     struct ft_error err = {0};

@@ -224,6 +224,20 @@ static void test_model_promise_as_expect(void **state) {
     assert_string_equal(v.detail, "");
 }
 
+/* The late-run recheck gives every base the same number of retry rounds: 300 s for a
+ * back-off capped at 1 s (the default), 300 x 20 s = 6000 s for the k-means scenario's
+ * max_timeout of 20 s, never less than 300 s. */
+static void test_recheck_drain_follows_the_backoff_cap(void **state) {
+    (void)state;
+    struct pipe_config c;
+    pipe_config_defaults(&c);
+    assert_int_equal(swarm_recheck_drain_ns(&c), 300ull * 1000000000ull);
+    c.delivery.max_timeout_ns = 20ull * 1000000000ull;
+    assert_int_equal(swarm_recheck_drain_ns(&c), 6000ull * 1000000000ull);
+    c.delivery.max_timeout_ns = 100ull * 1000000ull; /* 100 ms: the 300 s floor */
+    assert_int_equal(swarm_recheck_drain_ns(&c), 300ull * 1000000000ull);
+}
+
 /* ---- coverage moments at hand-made situations ---- */
 
 /* 2 s of 4 keys at 50 records/s, 20 s of drain; the protocols and faults follow. */
@@ -292,6 +306,7 @@ int main(void) {
         cmocka_unit_test(test_window_promise_rule),
         cmocka_unit_test(test_model_promise_rule),
         cmocka_unit_test(test_model_promise_as_expect),
+        cmocka_unit_test(test_recheck_drain_follows_the_backoff_cap),
         cmocka_unit_test(test_moments_at_a_crash_and_a_lost_ack),
         cmocka_unit_test(test_moment_duplicate_suppressed),
         cmocka_unit_test(test_moment_ack_lost_before_visible_is_not_counted),
