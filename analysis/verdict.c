@@ -4,8 +4,12 @@
 #include "verdict.h"
 
 const char *vrd_key_name(enum vrd_key k) {
-    static const char *const names[VRD_KEYS] = {"lost", "duplicated", "matches_reference",
-                                                "windows_match_reference"};
+    static const char *const names[VRD_KEYS] = {"lost",
+                                                "duplicated",
+                                                "matches_reference",
+                                                "windows_match_reference",
+                                                "model_input_lost",
+                                                "model_input_duplicated"};
     return k < VRD_KEYS ? names[k] : "?";
 }
 
@@ -17,7 +21,8 @@ static bool windows_promised(enum dlv_protocol p, const struct exp_outcome *o) {
     return (p == DLV_EXACTLY_ONCE || p == DLV_EXACTLY_ONCE_TXN) && o->worker_crashes == 0;
 }
 
-uint32_t vrd_promised(enum dlv_protocol p, const struct exp_outcome *o) {
+/* The delivery promises alone: what the sink's output must be. */
+static uint32_t delivery_promised(enum dlv_protocol p, const struct exp_outcome *o) {
     switch (p) {
     case DLV_AT_MOST_ONCE:
         return VRD_BIT(VRD_DUPLICATED);
@@ -34,12 +39,22 @@ uint32_t vrd_promised(enum dlv_protocol p, const struct exp_outcome *o) {
     return 0;
 }
 
+uint32_t vrd_promised(enum dlv_protocol p, const struct exp_outcome *o) {
+    uint32_t k = delivery_promised(p, o);
+    if (!o->model_enabled) return k;
+    if (k & VRD_BIT(VRD_LOST)) k |= VRD_BIT(VRD_MODEL_LOST);
+    if (k & VRD_BIT(VRD_DUPLICATED)) k |= VRD_BIT(VRD_MODEL_DUPLICATED);
+    return k;
+}
+
 uint32_t vrd_violated(enum dlv_protocol p, const struct exp_outcome *o) {
     uint32_t bad = 0;
     if (o->lost) bad |= VRD_BIT(VRD_LOST);
     if (o->duplicated) bad |= VRD_BIT(VRD_DUPLICATED);
     if (!o->matches_reference) bad |= VRD_BIT(VRD_REFERENCE);
     if (o->windows_enabled && !o->windows_match_reference) bad |= VRD_BIT(VRD_WINDOWS);
+    if (o->model_enabled && o->model_input_lost) bad |= VRD_BIT(VRD_MODEL_LOST);
+    if (o->model_enabled && o->model_input_duplicated) bad |= VRD_BIT(VRD_MODEL_DUPLICATED);
     return bad & vrd_promised(p, o);
 }
 

@@ -12,6 +12,7 @@
 
 #include "fileio.h"
 #include "scn_internal.h"
+#include "scn_verdict.h"
 
 /* ---- names ---- */
 
@@ -485,13 +486,8 @@ static void scenario_init(struct scenario *o, const char *name, const char *text
     snprintf(o->file, sizeof o->file, "%s", name);
     o->seed = o->seed_first = o->seed_last = 1;
     pipe_config_defaults(&o->pipe);
-    for (int p = 0; p < DLV_COUNT; p++) {
-        o->expect[p].matches_reference = -1;
-        o->expect[p].windows_match_reference = -1;
-        o->expect[p].lambda_final_match = -1;
-        o->expect[p].model_input_matches_reference = -1;
-        o->expect[p].model_identical_to_fault_free = -1;
-    }
+    for (int p = 0; p < DLV_COUNT; p++)
+        scn_expect_unchecked(&o->expect[p]);
     crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL, 0);
     sodium_bin2hex(o->hash, sizeof o->hash, h, sizeof h);
 }

@@ -45,19 +45,28 @@ static uint32_t judge_expect(const struct scn_expect *e, const struct exp_outcom
 
 /* "lost 3 (promised 0)" for each broken promise. */
 static void describe_guarantee(uint32_t bad, const struct exp_outcome *o, char *buf, size_t size) {
-    const char *sep = buf[0] ? ", " : "";
-    if (bad & VRD_BIT(VRD_LOST))
-        append(buf, size, "%slost %llu (promised 0)", sep, (unsigned long long)o->lost), sep = ", ";
-    if (bad & VRD_BIT(VRD_DUPLICATED))
-        append(buf, size, "%sduplicated %llu (promised 0)", sep, (unsigned long long)o->duplicated),
-            sep = ", ";
-    if (bad & VRD_BIT(VRD_REFERENCE))
-        append(buf, size, "%smatches_reference false (%llu keys differ)", sep,
-               (unsigned long long)o->keys_mismatched),
-            sep = ", ";
-    if (bad & VRD_BIT(VRD_WINDOWS))
-        append(buf, size, "%swindows_match_reference false (%llu rows differ)", sep,
-               (unsigned long long)o->windows_mismatched);
+    const struct {
+        enum vrd_key k;
+        const char *fmt;
+        uint64_t v;
+    } say[] = {
+        {VRD_LOST, "lost %llu (promised 0)", o->lost},
+        {VRD_DUPLICATED, "duplicated %llu (promised 0)", o->duplicated},
+        {VRD_REFERENCE, "matches_reference false (%llu keys differ)", o->keys_mismatched},
+        {VRD_WINDOWS, "windows_match_reference false (%llu rows differ)", o->windows_mismatched},
+        {VRD_MODEL_LOST, "model_input_lost %llu (promised 0)", o->model_input_lost},
+        {VRD_MODEL_DUPLICATED, "model_input_duplicated %llu (promised 0)",
+         o->model_input_duplicated}};
+    for (size_t i = 0; i < sizeof say / sizeof say[0]; i++) {
+        if (!(bad & VRD_BIT(say[i].k))) continue;
+        append(buf, size, "%s", buf[0] ? ", " : "");
+        append(buf, size, say[i].fmt, (unsigned long long)say[i].v);
+    }
+}
+
+/* Whether b is "= 0", the bound a promise states. */
+static bool is_zero(const struct scn_bound *b) {
+    return b->op == SCN_EQ && !b->value;
 }
 
 bool scn_judge(const struct scn_expect *e, enum dlv_protocol p, const struct exp_outcome *o,
@@ -70,15 +79,20 @@ bool scn_judge(const struct scn_expect *e, enum dlv_protocol p, const struct exp
     if (!(what & SCN_JUDGE_EXPECT) || !e) return !v->guarantee;
     struct scn_expect rest = *e; /* what the guarantee judged already is not judged twice */
     uint32_t promised = what & SCN_JUDGE_GUARANTEE ? vrd_promised(p, o) : 0;
-    if ((promised & VRD_BIT(VRD_LOST)) && rest.lost.op == SCN_EQ && !rest.lost.value)
-        rest.lost.op = SCN_CMP_NONE;
-    if ((promised & VRD_BIT(VRD_DUPLICATED)) && rest.duplicated.op == SCN_EQ &&
-        !rest.duplicated.value)
+    if ((promised & VRD_BIT(VRD_LOST)) && is_zero(&rest.lost)) rest.lost.op = SCN_CMP_NONE;
+    if ((promised & VRD_BIT(VRD_DUPLICATED)) && is_zero(&rest.duplicated))
         rest.duplicated.op = SCN_CMP_NONE;
     if ((promised & VRD_BIT(VRD_REFERENCE)) && rest.matches_reference == 1)
         rest.matches_reference = -1;
     if ((promised & VRD_BIT(VRD_WINDOWS)) && rest.windows_match_reference == 1)
         rest.windows_match_reference = -1;
+    const uint32_t model_both = VRD_BIT(VRD_MODEL_LOST) | VRD_BIT(VRD_MODEL_DUPLICATED);
+    if ((promised & VRD_BIT(VRD_MODEL_LOST)) && is_zero(&rest.model_input_lost))
+        rest.model_input_lost.op = SCN_CMP_NONE;
+    if ((promised & VRD_BIT(VRD_MODEL_DUPLICATED)) && is_zero(&rest.model_input_duplicated))
+        rest.model_input_duplicated.op = SCN_CMP_NONE;
+    if ((promised & model_both) == model_both && rest.model_input_matches_reference == 1)
+        rest.model_input_matches_reference = -1;
     v->expect = judge_expect(&rest, o, w, v->detail, sizeof v->detail);
     return !v->guarantee && !v->expect;
 }
@@ -112,7 +126,7 @@ static struct scn_bound zero(void) {
     return (struct scn_bound){.op = SCN_EQ, .value = 0};
 }
 
-void scn_expect_none(struct scn_expect *e) {
+void scn_expect_unchecked(struct scn_expect *e) {
     memset(e, 0, sizeof *e); /* every bound SCN_CMP_NONE */
     e->matches_reference = e->windows_match_reference = e->lambda_final_match = -1;
     e->model_input_matches_reference = e->model_identical_to_fault_free = -1;
@@ -120,13 +134,15 @@ void scn_expect_none(struct scn_expect *e) {
 
 void scn_expect_promised(enum dlv_protocol p, const struct exp_outcome *o,
                          const struct scn_expect *base, struct scn_expect *out) {
-    scn_expect_none(out);
+    scn_expect_unchecked(out);
     out->set = true;
     uint32_t k = vrd_promised(p, o);
     if (k & VRD_BIT(VRD_LOST)) out->lost = zero();
     if (k & VRD_BIT(VRD_DUPLICATED)) out->duplicated = zero();
     if (k & VRD_BIT(VRD_REFERENCE)) out->matches_reference = 1;
     if (k & VRD_BIT(VRD_WINDOWS)) out->windows_match_reference = 1;
+    if (k & VRD_BIT(VRD_MODEL_LOST)) out->model_input_lost = zero();
+    if (k & VRD_BIT(VRD_MODEL_DUPLICATED)) out->model_input_duplicated = zero();
     if (base && base->set && p >= DLV_EXACTLY_ONCE) out->rejected = base->rejected;
 }
 
@@ -139,7 +155,9 @@ int scn_expect_yaml(const struct scn_expect *e, char *buf, size_t size) {
     } bounds[] = {{"lost", &e->lost},
                   {"duplicated", &e->duplicated},
                   {"delivered", &e->delivered},
-                  {"rejected", &e->rejected}};
+                  {"rejected", &e->rejected},
+                  {"model_input_lost", &e->model_input_lost},
+                  {"model_input_duplicated", &e->model_input_duplicated}};
     for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
         if (bounds[i].b->op != SCN_CMP_NONE) {
             const char *t = scn_bound_str(bounds[i].b, b, sizeof b), *q = *t <= '9' ? "" : "\"";

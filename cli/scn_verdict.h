@@ -40,7 +40,8 @@ bool scn_judge(const struct scn_expect *e, enum dlv_protocol p, const struct exp
                const struct exp_windows *w, unsigned what, struct scn_verdict *v);
 
 /* The first failed key of v, in the order guarantee keys (lost, duplicated,
- * matches_reference, windows_match_reference), then expect keys: k for guarantee key k,
+ * matches_reference, windows_match_reference, model_input_lost, model_input_duplicated),
+ * then expect keys: k for guarantee key k,
  * SCN_KEY_EXPECT + k for expect key k, -1 when none failed. */
 #define SCN_KEY_EXPECT 16
 int scn_verdict_first(const struct scn_verdict *v);
@@ -49,17 +50,19 @@ bool scn_verdict_has(const struct scn_verdict *v, int key);
 /* "lost" (a broken guarantee) or "expect: duplicated". */
 const char *scn_key_name(int key);
 
-/* e with no expectation at all (every bound none, every flag -1). */
-void scn_expect_none(struct scn_expect *e);
-
+/* e checks nothing: every bound unset, every flag -1 (a file's expect: entry before its
+ * keys are read). */
+void scn_expect_unchecked(struct scn_expect *e);
 /* The expect: entry that states p's promise in run o as bounds (lost: 0, duplicated: 0,
- * matches_reference: true, windows_match_reference: true where promised), plus base's
+ * matches_reference: true, windows_match_reference: true, model_input_lost: 0,
+ * model_input_duplicated: 0 where promised), plus base's
  * `rejected` bound under the exactly-once variants (each row visible once: the rejects
  * depend on the input alone). base may be NULL. */
 void scn_expect_promised(enum dlv_protocol p, const struct exp_outcome *o,
                          const struct scn_expect *base, struct scn_expect *out);
-/* The YAML flow mapping of e's lost, duplicated, delivered, rejected, matches_reference
- * and windows_match_reference ("{ lost: 0, duplicated: 0 }"); other keys are left out. */
+/* The YAML flow mapping of e's lost, duplicated, delivered, rejected, model_input_lost,
+ * model_input_duplicated, matches_reference and windows_match_reference ("{ lost: 0,
+ * duplicated: 0 }"); other keys are left out. */
 int scn_expect_yaml(const struct scn_expect *e, char *buf, size_t size);
 
 #endif

@@ -93,11 +93,16 @@ int swarm_report(const struct swarm_base *b, const struct swarm_run *runs, uint6
                  const struct exp_outcome *out, bool all, bool shrink, double secs);
 
 /* A run that fails key may only not have converged in its drain: records still on their
- * way when the run stopped. swarm_recheck runs it again with SWARM_RECHECK_DRAIN_NS more
+ * way when the run stopped. swarm_recheck runs it again with swarm_recheck_drain_ns more
  * drain: 1 it still fails key (a violation), 0 it held (it converges late: not a
  * violation), -1 the run failed. e: the expect: keys judged besides the guarantee. A broken
- * duplicated key is not re-run (time does not mend a duplicate): 1. */
+ * duplicated or model_input_duplicated key is not re-run (time does not mend a
+ * duplicate): 1. */
 #define SWARM_RECHECK_DRAIN_NS (300ull * 1000000000ull)
+/* The extra drain: SWARM_RECHECK_DRAIN_NS, or 300 back-off ceilings (300 x max_timeout)
+ * when that is longer: the same number of retry rounds for a base whose retries back off
+ * to tens of seconds (a model's ack_timeout exceeds its trigger) as for one capped at 1 s. */
+uint64_t swarm_recheck_drain_ns(const struct pipe_config *cfg);
 int swarm_recheck(const struct pipe_config *cfg, const struct scn_expect *e, enum dlv_protocol p,
                   uint64_t seed, int key);
 

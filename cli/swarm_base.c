@@ -119,14 +119,22 @@ int swarm_file_with_expect(const struct swarm_base *b, const char *text, size_t 
     return rc;
 }
 
+uint64_t swarm_recheck_drain_ns(const struct pipe_config *cfg) {
+    uint64_t rounds = 300 * cfg->delivery.max_timeout_ns; /* <= 300 x a day: no overflow */
+    return rounds > SWARM_RECHECK_DRAIN_NS ? rounds : SWARM_RECHECK_DRAIN_NS;
+}
+
 int swarm_recheck(const struct pipe_config *cfg, const struct scn_expect *e, enum dlv_protocol p,
                   uint64_t seed, int key) {
-    if (key == VRD_DUPLICATED || key == SCN_KEY_EXPECT + SCN_EK_DUPLICATED) return 1;
+    if (key == VRD_DUPLICATED || key == VRD_MODEL_DUPLICATED ||
+        key == SCN_KEY_EXPECT + SCN_EK_DUPLICATED)
+        return 1;
     struct pipe_config *c = malloc(sizeof *c);
     if (!c) return -1;
     *c = *cfg;
     uint64_t room = PIPE_DURATION_MAX - c->drain_ns;
-    c->drain_ns += room < SWARM_RECHECK_DRAIN_NS ? room : SWARM_RECHECK_DRAIN_NS;
+    uint64_t more = swarm_recheck_drain_ns(cfg);
+    c->drain_ns += room < more ? room : more;
     struct exp_outcome o;
     struct exp_windows w = {0};
     struct ft_error err = {0};

@@ -20,7 +20,7 @@ struct tally {
 /* The expect: keys of the base that still apply: `rejected` under the exactly-once
  * variants (each row visible once, so the rejects depend on the input alone). */
 static void base_keys(const struct swarm_base *b, enum dlv_protocol p, struct scn_expect *e) {
-    scn_expect_none(e);
+    scn_expect_unchecked(e);
     if (p >= DLV_EXACTLY_ONCE && b->scn->expect[p].set) e->rejected = b->scn->expect[p].rejected;
 }
 
@@ -97,7 +97,7 @@ static int judge_run(const struct swarm_base *b, const struct swarm_run *r,
                 printf("late     %s under %s: %s; held with %llu s more drain (records were "
                        "still on their way)\n",
                        r->name, dlv_name(p), v.detail,
-                       (unsigned long long)(SWARM_RECHECK_DRAIN_NS / 1000000000ull));
+                       (unsigned long long)(swarm_recheck_drain_ns(&b->scn->pipe) / 1000000000ull));
                 t->late++;
                 bad[i] = false;
             }
@@ -129,7 +129,7 @@ static void summary(const struct swarm_base *b, const struct tally *t, double se
            (unsigned long long)t->refused, (unsigned long long)t->skipped, secs,
            secs > 0 ? (double)t->executed / secs : 0.0);
     printf("runs that held only with %llu s more drain (not violations): %llu\n",
-           (unsigned long long)(SWARM_RECHECK_DRAIN_NS / 1000000000ull),
+           (unsigned long long)(swarm_recheck_drain_ns(&b->scn->pipe) / 1000000000ull),
            (unsigned long long)t->late);
     printf("faults tried per kind (runs drawn with it, faults):\n");
     for (int k = 0; k < SW_KINDS; k++)

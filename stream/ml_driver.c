@@ -459,8 +459,9 @@ int mls_new(struct pipe *p, struct ft_error *err) {
         mw->epoch = 1;
         mw->buf = calloc(P, sizeof *mw->buf);
         mw->seen = calloc(P, sizeof *mw->seen);
+        mw->held = calloc(P, sizeof *mw->held);
         mw->slots = calloc((size_t)P * p->cfg.delivery.window, sizeof *mw->slots);
-        if (!mw->buf || !mw->seen || !mw->slots)
+        if (!mw->buf || !mw->seen || !mw->held || !mw->slots)
             return ft_fail(err, FT_ENOMEM, "out of memory for the model");
     }
     if (p->cfg.ml.offline) {
@@ -481,12 +482,15 @@ void mls_free(struct pipe *p) {
         for (uint32_t part = 0; mw->buf && part < p->cfg.partitions; part++) {
             mls_buf_free(&mw->buf[part]);
             bitset_free(&mw->seen[part]);
+            bitset_free(&mw->held[part].sunk);
+            bitset_free(&mw->held[part].modeled);
         }
         for (size_t i = 0; i < mw->nout; i++)
             mls_out_free(&mw->out[i]);
         free(mw->out);
         free(mw->buf);
         free(mw->seen);
+        free(mw->held);
         free(mw->slots);
     }
     struct mls_driver *d = &ml->d;

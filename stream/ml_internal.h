@@ -22,9 +22,16 @@ struct mls_out { /* statistics sent, awaiting the driver's ack */
     uint32_t attempt;
     sim_timer_t timer;
 };
-struct mls_slot { /* a held input ack: sent once the sink and the model have the record */
+/* A held input ack: an offset is acked once the sink and the model both have it (in this
+ * incarnation). The two sets are keyed by offset, not by a window slot: a record may be
+ * marked again after its ack went (a redelivered record the model already has, a record
+ * at-least-once applied twice), and such a mark must neither wait for a partner that
+ * already came nor hold a slot a later offset needs. */
+struct mls_held {
+    struct bitset sunk, modeled;
+};
+struct mls_slot { /* an ack due at the next commit (commit_interval) */
     uint64_t off1, rec;
-    uint8_t sink, model, ready; /* ready: both, waiting for the next commit (commit_interval) */
 };
 struct mls_worker {
     uint64_t epoch;    /* exactly-once-checkpoint: its job epoch, 0 = awaiting RESTORE */
@@ -33,7 +40,8 @@ struct mls_worker {
     struct mls_out *out;
     size_t nout, cap_out;
     struct bitset *seen;    /* idempotent protocols: per partition, offsets applied */
-    struct mls_slot *slots; /* partitions x window (retrying protocols but checkpoint) */
+    struct mls_held *held;  /* per partition (retrying protocols but checkpoint) */
+    struct mls_slot *slots; /* partitions x window: acks due at the next commit */
     bool commit_armed;      /* commit_interval: the next commit's timer is set */
 };
 struct mls_wsnap { /* a worker's ML state at a checkpoint barrier */

@@ -43,6 +43,8 @@ static void worker_reset(struct sim *s, struct pipe *p, struct mls_worker *mw) {
     for (uint32_t part = 0; part < p->cfg.partitions; part++) {
         mw->buf[part].n = 0;
         bitset_clear(&mw->seen[part]);
+        bitset_clear(&mw->held[part].sunk);
+        bitset_clear(&mw->held[part].modeled);
     }
     outbox_clear(s, mw);
     if (mw->slots)
@@ -86,54 +88,58 @@ static struct mls_slot *slot_of(struct pipe *p, struct mls_worker *mw, uint32_t 
 
 #define COMMIT_TAG TAG(T_ML_STATS, 0xfffff, 0) /* commit_interval's timer */
 
-static void send_ack(struct sim *s, struct pipe *p, uint32_t me, uint32_t part,
-                     struct mls_slot *sl) {
-    uint64_t off = sl->off1 - 1;
-    struct wire ack = {.rec = sl->rec, .partition = part, .offset = off, .end = off + 1};
-    memset(sl, 0, sizeof *sl);
+static void send_ack(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t off,
+                     uint64_t rec) {
+    struct wire ack = {.rec = rec, .partition = part, .offset = off, .end = off + 1};
     wire_send(s, me, p->broker, PIPE_MSG_ACK, &ack);
 }
 
 /* Both have the record: its offset is committed now, or at the next multiple of
- * commit_interval (the consumer's auto-commit). */
-static void release(struct sim *s, struct pipe *p, uint32_t me, uint32_t part,
-                    struct mls_slot *sl) {
+ * commit_interval (the consumer's auto-commit). The broker sends offset o + window only
+ * once o is committed, so a slot due for a newer offset makes this one a repeat the
+ * broker has (acked now, the broker ignores it), and a slot due for an older offset
+ * cannot be (its ack would go first all the same). */
+static void release(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t off,
+                    uint64_t rec) {
     uint64_t every = p->cfg.delivery.commit_interval_ns, now = sim_now(s);
-    if (!sl->sink || !sl->model) return;
-    if (!every) {
-        send_ack(s, p, me, part, sl);
+    struct mls_worker *mw = &p->ml->w[windex(p, me)];
+    struct mls_slot *sl = every ? slot_of(p, mw, part, off) : NULL;
+    if (!sl || sl->off1 > off + 1) {
+        send_ack(s, p, me, part, off, rec);
         return;
     }
-    struct mls_worker *mw = &p->ml->w[windex(p, me)];
-    sl->ready = 1;
+    if (sl->off1 && sl->off1 != off + 1) send_ack(s, p, me, part, sl->off1 - 1, sl->rec);
+    *sl = (struct mls_slot){.off1 = off + 1, .rec = rec};
     if (!mw->commit_armed) sim_timer_set(s, me, (now / every + 1) * every - now, COMMIT_TAG);
     mw->commit_armed = true;
 }
 
-/* commit_interval's timer: every ready offset is committed, in partition and slot order. */
+/* commit_interval's timer: every due offset is committed, in partition and slot order. */
 static void commit_ready(struct sim *s, struct pipe *p, uint32_t me) {
     struct mls_worker *mw = &p->ml->w[windex(p, me)];
     uint32_t win = p->cfg.delivery.window;
     mw->commit_armed = false;
     for (uint32_t part = 0; part < p->cfg.partitions; part++)
-        for (uint32_t i = 0; i < win; i++)
-            if (mw->slots[(size_t)part * win + i].ready)
-                send_ack(s, p, me, part, &mw->slots[(size_t)part * win + i]);
+        for (uint32_t i = 0; i < win; i++) {
+            struct mls_slot *sl = &mw->slots[(size_t)part * win + i];
+            if (!sl->off1) continue;
+            send_ack(s, p, me, part, sl->off1 - 1, sl->rec);
+            memset(sl, 0, sizeof *sl);
+        }
 }
 
-/* Marks (part, off) done by the sink (sink) or the model (!sink); a slot held by another
- * offset is a stale record's and left alone. */
+/* Marks (part, off) done by the sink (sink) or the model (!sink); every mark that finds
+ * the other side done releases the ack: a repeated mark (the broker redelivered a record
+ * whose ack was lost, the driver applied resent statistics again) acks it again. */
 static void mark(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t off,
                  uint64_t rec, bool sink) {
-    struct mls_worker *mw = &p->ml->w[windex(p, me)];
-    struct mls_slot *sl = slot_of(p, mw, part, off);
-    if (sl->off1 && sl->off1 != off + 1) return;
-    if (!sl->off1) *sl = (struct mls_slot){.off1 = off + 1, .rec = rec};
-    if (sink)
-        sl->sink = 1;
-    else
-        sl->model = 1;
-    release(s, p, me, part, sl);
+    struct mls_held *h = &p->ml->w[windex(p, me)].held[part];
+    int rc = bitset_insert(sink ? &h->sunk : &h->modeled, off);
+    if (rc < 0) {
+        sim_fail(s, rc, "model stage: out of memory for held acks");
+        return;
+    }
+    if (bitset_has(sink ? &h->modeled : &h->sunk, off)) release(s, p, me, part, off, rec);
 }
 
 bool mls_hold_ack(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t gen,

@@ -19,6 +19,10 @@
 #   moments   lost-ack.yaml under at-least-once reaches ack-lost-after-sink-committed
 #             exactly as often as its trace shows an ack, output-ack or commit-ack of a
 #             record dropped after the record's "visible" line (counted here with awk)
+#   model     a swarm over ml-kmeans-lost-ack.yaml judges the model by the promise
+#             (docs/ml.md): every file's expect: entry is the promise alone (model input
+#             lost 0 where lost is, duplicated 0 where duplicated is) and none of the
+#             base's own model keys; `ftsim check` on each file gives the swarm's verdict
 #   usage     swarm without --runs, with a bad --protocol, on a Byzantine file: exit 2
 set -euo pipefail
 ftsim=$(realpath "$1")
@@ -151,6 +155,29 @@ moments)
            grep -c 'fault .*at step after-emit' || true)
     [ "${got:-0}" -eq "$want" ] && [ "$want" -ge 1 ] ||
         fail "crash-between-emit-and-ack: counted ${got:-0}, the trace shows $want"
+    ;;
+model)
+    "$ftsim" swarm scenarios/ml-kmeans-lost-ack.yaml --runs 6 --seed 2 --all \
+        --out "$tmp/m" > "$tmp/m.txt" || true
+    n=$(ls "$tmp"/m/*.yaml | wc -l)
+    [ "$n" -eq 6 ] || fail "expected 6 files with --all, found $n"
+    for f in "$tmp"/m/*.yaml; do
+        name=$(basename "$f" .yaml)
+        ! grep -Eq 'model_(identical_to_fault_free|error_final|input_matches_reference)' "$f" ||
+            fail "$f keeps a model key of the base that is no promise"
+        grep -qx '  at-most-once: {duplicated: 0, model_input_duplicated: 0}' "$f" ||
+            fail "$f: at-most-once's entry is not its promise"
+        grep -qx '  at-least-once: {lost: 0, model_input_lost: 0}' "$f" ||
+            fail "$f: at-least-once's entry is not its promise"
+        [ "$(grep -c 'model_input_lost: 0, model_input_duplicated: 0, matches_reference: true}' \
+            "$f")" -eq 2 ] || fail "$f: the exactly-once entries are not their promise"
+        grep -q "^late .*$name under" "$tmp/m.txt" && continue  # held only with more drain
+        rc=0
+        "$ftsim" check "$f" > /dev/null || rc=$?
+        want=0
+        grep -q "^VIOLATED $name under" "$tmp/m.txt" && want=1
+        [ "$rc" -eq "$want" ] || fail "check $f exits $rc, the swarm said $want"
+    done
     ;;
 usage)
     rc=0; "$ftsim" swarm scenarios/lost-ack.yaml --out "$tmp/u" > /dev/null 2>&1 || rc=$?

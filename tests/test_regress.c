@@ -6,7 +6,9 @@
  * loses; every exactly-once variant loses and duplicates nothing and its warehouse equals the
  * reference; a window table equals its reference under exactly-once-checkpoint always, and under
  * exactly-once and exactly-once-txn when no worker crashed in the run (the trace's crash events
- * at worker nodes), in either case when no contribution was dropped as late. Every violation is
+ * at worker nodes), in either case when no contribution was dropped as late. With a streaming
+ * model its input is held to the same promise as the sink's (docs/ml.md): no record consumed
+ * twice where duplicates are excluded, none missed where losses are. Every violation is
  * printed before the test fails, so one run names all of them. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -49,6 +51,10 @@ static bool judge(enum dlv_protocol p, const struct exp_outcome *o, bool worker_
     bool eo = p == DLV_EXACTLY_ONCE || p == DLV_EXACTLY_ONCE_TXN || p == DLV_EXACTLY_ONCE_CKPT;
     if (eo && o->duplicated) WHY(" duplicated %llu", (unsigned long long)o->duplicated);
     if (eo && !o->matches_reference) WHY(" warehouse differs from the reference");
+    if (o->model_enabled && p != DLV_AT_MOST_ONCE && o->model_input_lost)
+        WHY(" model missed %llu records", (unsigned long long)o->model_input_lost);
+    if (o->model_enabled && p != DLV_AT_LEAST_ONCE && o->model_input_duplicated)
+        WHY(" model consumed %llu records again", (unsigned long long)o->model_input_duplicated);
     bool windows_promised =
         !o->late_dropped && (p == DLV_EXACTLY_ONCE_CKPT || (eo && !worker_crashed));
     if (windows_promised && o->windows_enabled && !o->windows_match_reference)

@@ -169,6 +169,75 @@ static void test_window_promise_rule(void **state) {
     assert_string_equal(scn_key_name(scn_verdict_first(&v)), "lost");
 }
 
+/* ---- the verdict's model promise rule (docs/ml.md) ---- */
+
+/* A model run whose sink output is perfect but whose model missed 5 records and consumed
+ * 2 twice: the model's input is judged by the protocol's own promise (at-most-once: no
+ * duplicate; at-least-once: no loss; the exactly-once variants: neither). */
+static void test_model_promise_rule(void **state) {
+    (void)state;
+    struct exp_outcome o = {.model_enabled = true,
+                            .matches_reference = true,
+                            .model_input_lost = 5,
+                            .model_input_duplicated = 2};
+    const uint32_t ml = VRD_BIT(VRD_MODEL_LOST), md = VRD_BIT(VRD_MODEL_DUPLICATED);
+    assert_int_equal(vrd_violated(DLV_AT_MOST_ONCE, &o), md);
+    assert_int_equal(vrd_violated(DLV_AT_LEAST_ONCE, &o), ml);
+    assert_int_equal(vrd_violated(DLV_EXACTLY_ONCE, &o), ml | md);
+    assert_int_equal(vrd_violated(DLV_EXACTLY_ONCE_CKPT, &o), ml | md);
+    struct scn_verdict v;
+    assert_false(scn_judge(NULL, DLV_AT_LEAST_ONCE, &o, NULL, SCN_JUDGE_GUARANTEE, &v));
+    assert_int_equal(scn_verdict_first(&v), VRD_MODEL_LOST);
+    assert_string_equal(v.detail, "model_input_lost 5 (promised 0)");
+    assert_string_equal(scn_key_name(VRD_MODEL_DUPLICATED), "model_input_duplicated");
+    o.model_enabled = false; /* no model, no model promise */
+    assert_int_equal(vrd_promised(DLV_EXACTLY_ONCE, &o) & (ml | md), 0);
+    assert_int_equal(vrd_violated(DLV_EXACTLY_ONCE, &o), 0);
+}
+
+/* What a swarm writes and judges for a model run: the promise as bounds, and none of the
+ * base's scenario-specific model keys (an unchecked entry checks nothing: a model that
+ * differs from the fault-free one and an input that is not the reference pass). */
+static void test_model_promise_as_expect(void **state) {
+    (void)state;
+    struct exp_outcome o = {.model_enabled = true, .matches_reference = true};
+    struct scn_expect e;
+    char y[512];
+    scn_expect_promised(DLV_AT_MOST_ONCE, &o, NULL, &e);
+    assert_int_equal(scn_expect_yaml(&e, y, sizeof y), 0);
+    assert_string_equal(y, "{ duplicated: 0, model_input_duplicated: 0 }");
+    scn_expect_promised(DLV_AT_LEAST_ONCE, &o, NULL, &e);
+    assert_int_equal(scn_expect_yaml(&e, y, sizeof y), 0);
+    assert_string_equal(y, "{ lost: 0, model_input_lost: 0 }");
+    scn_expect_promised(DLV_EXACTLY_ONCE, &o, NULL, &e);
+    assert_int_equal(scn_expect_yaml(&e, y, sizeof y), 0);
+    assert_string_equal(y, "{ lost: 0, duplicated: 0, model_input_lost: 0, "
+                           "model_input_duplicated: 0, matches_reference: true }");
+    assert_int_equal(e.model_input_matches_reference, -1);
+    assert_int_equal(e.model_identical_to_fault_free, -1);
+    struct scn_verdict v;
+    o.model_input_lost = 3; /* at-most-once may lose */
+    assert_true(scn_judge(&e, DLV_AT_MOST_ONCE, &o, NULL, SCN_JUDGE_EXPECT, &v) == false);
+    scn_expect_unchecked(&e);
+    assert_true(
+        scn_judge(&e, DLV_AT_MOST_ONCE, &o, NULL, SCN_JUDGE_GUARANTEE | SCN_JUDGE_EXPECT, &v));
+    assert_string_equal(v.detail, "");
+}
+
+/* The late-run recheck gives every base the same number of retry rounds: 300 s for a
+ * back-off capped at 1 s (the default), 300 x 20 s = 6000 s for the k-means scenario's
+ * max_timeout of 20 s, never less than 300 s. */
+static void test_recheck_drain_follows_the_backoff_cap(void **state) {
+    (void)state;
+    struct pipe_config c;
+    pipe_config_defaults(&c);
+    assert_int_equal(swarm_recheck_drain_ns(&c), 300ull * 1000000000ull);
+    c.delivery.max_timeout_ns = 20ull * 1000000000ull;
+    assert_int_equal(swarm_recheck_drain_ns(&c), 6000ull * 1000000000ull);
+    c.delivery.max_timeout_ns = 100ull * 1000000ull; /* 100 ms: the 300 s floor */
+    assert_int_equal(swarm_recheck_drain_ns(&c), 300ull * 1000000000ull);
+}
+
 /* ---- coverage moments at hand-made situations ---- */
 
 /* 2 s of 4 keys at 50 records/s, 20 s of drain; the protocols and faults follow. */
@@ -235,6 +304,9 @@ int main(void) {
     const struct CMUnitTest doc_tests[] = {
         cmocka_unit_test(test_doc_edits_emit_a_file_the_loader_reads_back),
         cmocka_unit_test(test_window_promise_rule),
+        cmocka_unit_test(test_model_promise_rule),
+        cmocka_unit_test(test_model_promise_as_expect),
+        cmocka_unit_test(test_recheck_drain_follows_the_backoff_cap),
         cmocka_unit_test(test_moments_at_a_crash_and_a_lost_ack),
         cmocka_unit_test(test_moment_duplicate_suppressed),
         cmocka_unit_test(test_moment_ack_lost_before_visible_is_not_counted),
