@@ -1,6 +1,7 @@
 /* Exact percentiles over a counted or plain multiset; see qset.h. The switch to a plain
  * array happens when the map must grow to more bytes than 8 per value added (and there
- * are at least QSET_MAP_MIN values), so the memory is never much above the array's. */
+ * are at least QSET_MAP_MIN values), so the memory is never much above the array's.
+ * Percentiles of the array are selected in place, without a sorted copy. */
 #include "qset.h"
 
 #include <stdlib.h>
@@ -47,14 +48,19 @@ static uint64_t rank_of(uint64_t n, unsigned pct) {
     return r ? r : 1;
 }
 
+/* In place: each rank's value selected where a sort would put it (no second array,
+ * which would double the memory of a set of distinct values). */
 static int ranks_raw(struct qset *q, const uint8_t *pct, size_t k, uint64_t *out) {
-    uint64_t *tmp = malloc((q->nvals ? q->nvals : 1) * sizeof *tmp);
-    if (!tmp) return FT_ENOMEM;
-    const uint64_t *sorted = sort_u64(q->vals, tmp, q->nvals);
-    if (sorted != q->vals) memcpy(q->vals, sorted, q->nvals * sizeof *q->vals);
-    free(tmp);
-    for (size_t i = 0; i < k; i++)
-        out[i] = q->vals[rank_of(q->n, pct[i]) - 1];
+    enum { KMAX = 32 };
+    size_t pos[KMAX];
+    for (size_t done = 0; done < k; done += KMAX) {
+        size_t m = k - done < KMAX ? k - done : KMAX;
+        for (size_t i = 0; i < m; i++)
+            pos[i] = rank_of(q->n, pct[done + i]) - 1;
+        select_u64(q->vals, q->nvals, pos, m);
+        for (size_t i = 0; i < m; i++)
+            out[done + i] = q->vals[rank_of(q->n, pct[done + i]) - 1];
+    }
     return 0;
 }
 

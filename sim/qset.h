@@ -24,7 +24,7 @@ int qset_add(struct qset *q, uint64_t v); /* 0 or FT_ENOMEM */
 /* Nearest rank for each of the k percentiles pct[i] (0..100): the value of rank
  * ceil(n * pct / 100) (rank 1 for 0) in the ascending list of every value added, as
  * ledger_nearest_rank gives it on that list; all 0 when the set is empty. May sort the
- * set's own values in place. 0 or FT_ENOMEM. */
+ * set's own values in place (partly). 0 or FT_ENOMEM. */
 int qset_nearest_ranks(struct qset *q, const uint8_t *pct, size_t k, uint64_t *out);
 void qset_free(struct qset *q);
 /* Bytes held now. */

@@ -8,7 +8,7 @@
  * aggregate of the same window, and the sorted rows merge them (win_ref_spill moves
  * them all out, for input grouped by key). Once the table outgrows the cache, records
  * are applied a few behind their arrival, so the state of each is fetched while earlier
- * ones apply. */
+ * ones apply. The rows are made in the list's own array (no second copy of the table). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +188,22 @@ static int gather(struct win_ref *r, struct ft_error *err) {
     return 0;
 }
 
+/* The final row of aggregate c. */
+static struct win_row row_of(const struct win_ref *r, const struct wagg *c) {
+    int64_t start = c->k * (int64_t)r->spec.slide_ns;
+    return (struct win_row){.start_ns = start,
+                            .end_ns = start + (int64_t)r->spec.length_ns,
+                            .key = c->key,
+                            .count = c->count,
+                            .sum = c->sum,
+                            .min = c->min,
+                            .max = c->max,
+                            .value = win_agg_value(r->spec.agg, c->count, c->sum, c->min, c->max),
+                            .emitted_at_ns = r->last_ns,
+                            .final = true,
+                            .output = true};
+}
+
 int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_error *err) {
     *out = NULL;
     *n = 0;
@@ -196,26 +212,21 @@ int win_ref_rows(struct win_ref *r, struct win_row **out, size_t *n, struct ft_e
         rc = apply_oldest(r, err);
     if (!rc) rc = gather(r, err);
     if (rc) return rc;
-    struct win_row *rows = malloc((r->nout ? r->nout : 1) * sizeof *rows);
+    /* The rows take the aggregates' own array, grown to row size and filled from the
+     * end: row i (at 80 i bytes) covers aggregates i and later only, which are read
+     * already. No second array of the whole table. */
+    _Static_assert(sizeof(struct win_row) >= sizeof(struct wagg), "rows fill from the end");
+    struct win_row *rows = realloc(r->out, (r->nout ? r->nout : 1) * sizeof *rows);
     if (!rows) return ft_fail(err, FT_ENOMEM, "cannot hold the reference table");
-    for (size_t i = 0; i < r->nout; i++) {
-        const struct wagg *c = &r->out[i];
-        int64_t start = c->k * (int64_t)r->spec.slide_ns;
-        rows[i] =
-            (struct win_row){.start_ns = start,
-                             .end_ns = start + (int64_t)r->spec.length_ns,
-                             .key = c->key,
-                             .count = c->count,
-                             .sum = c->sum,
-                             .min = c->min,
-                             .max = c->max,
-                             .value = win_agg_value(r->spec.agg, c->count, c->sum, c->min, c->max),
-                             .emitted_at_ns = r->last_ns,
-                             .final = true,
-                             .output = true};
+    r->out = NULL;
+    r->cap_out = 0;
+    for (size_t i = r->nout; i-- > 0;) {
+        struct wagg c = ((const struct wagg *)(void *)rows)[i];
+        rows[i] = row_of(r, &c);
     }
     *out = rows;
     *n = r->nout;
+    r->nout = 0;
     return 0;
 }
 

@@ -6,32 +6,47 @@
 
 #include "err.h"
 
-/* Every live entry into a fresh table of cap slots; pos[] follows its entries. */
+/* Every live entry, in slot order, into a cleared table of cap slots; pos[] follows its
+ * entries. The entries wait in a compact list while the array itself is cleared (and
+ * grown in place when cap is larger): a rebuild touches no fresh table-sized memory
+ * beyond the growth. */
 static int rebuild(struct wtab *t, uint32_t cap, uint32_t *pos, size_t npos) {
-    struct wagg *a = calloc(cap, sizeof *a);
-    uint32_t *moved = npos ? malloc((size_t)t->cap * sizeof *moved) : NULL;
-    if (!a || (npos && !moved)) {
-        free(a);
-        free(moved);
+    struct wagg *list = malloc((t->live ? t->live : 1) * sizeof *list);
+    uint32_t *idx = npos ? malloc((size_t)t->cap * sizeof *idx) : NULL;        /* slot -> list */
+    uint32_t *to = npos ? malloc((t->live ? t->live : 1) * sizeof *to) : NULL; /* list -> slot */
+    struct wagg *a = list && (!npos || (idx && to)) && cap != t->cap
+                         ? realloc(t->a, (size_t)cap * sizeof *a)
+                         : t->a;
+    if (!list || (npos && (!idx || !to)) || !a) {
+        free(list);
+        free(idx);
+        free(to);
         return FT_ENOMEM;
     }
-    struct wtab n = {a, cap, 0, 0};
+    for (size_t p = 0; p < npos; p++)
+        FT_ASSERT(pos[p] < t->cap && a[pos[p]].state == WAGG_LIVE);
+    uint32_t m = 0;
     for (uint32_t i = 0; i < t->cap; i++) {
-        if (t->a[i].state != WAGG_LIVE) continue;
+        if (a[i].state != WAGG_LIVE) continue;
+        if (idx) idx[i] = m;
+        list[m++] = a[i];
+    }
+    FT_ASSERT(m == t->live);
+    memset(a, 0, (size_t)cap * sizeof *a);
+    *t = (struct wtab){a, cap, 0, 0};
+    for (uint32_t j = 0; j < m; j++) {
         bool found;
-        uint32_t j = wtab_find(&n, t->a[i].k, t->a[i].key, &found);
+        uint32_t s = wtab_find(t, list[j].k, list[j].key, &found);
         FT_ASSERT(!found);
-        n.a[j] = t->a[i];
-        n.live++;
-        if (moved) moved[i] = j;
+        t->a[s] = list[j];
+        t->live++;
+        if (to) to[j] = s;
     }
-    for (size_t p = 0; p < npos; p++) {
-        FT_ASSERT(pos[p] < t->cap && t->a[pos[p]].state == WAGG_LIVE);
-        pos[p] = moved[pos[p]];
-    }
-    free(moved);
-    free(t->a);
-    *t = n;
+    for (size_t p = 0; p < npos; p++)
+        pos[p] = to[idx[pos[p]]];
+    free(list);
+    free(idx);
+    free(to);
     return 0;
 }
 

@@ -4,8 +4,8 @@
  * the windows one record updates sit side by side, usually in one or two
  * cache lines (wtab_home): a record costs about one miss, not one per window and
  * another for an index. No allocation per record; deletion leaves a tombstone, and the table is
- * rebuilt (tombstones purged or capacity doubled) only when it must grow, with the
- * positions a caller holds (its dirty list) moved along. */
+ * rebuilt (tombstones purged or capacity doubled, in the same array) only when it must
+ * grow, with the positions a caller holds (its dirty list) moved along. */
 #ifndef FTSIM_WINDOW_STATE_H
 #define FTSIM_WINDOW_STATE_H
 

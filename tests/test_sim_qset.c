@@ -2,7 +2,9 @@
  * the nearest ranks equal those of a qsorted copy of every value added, both while the
  * set counts a few distinct values and after it has turned to a plain array (many
  * distinct values); and the map agrees with a plain array of counts through inserts and
- * deletions that force backward shifts across the table's wrap-around. */
+ * deletions that force backward shifts across the table's wrap-around; and selection in
+ * place (sort.h) puts every asked position where qsort would, on inputs chosen to break
+ * a quickselect (sorted, reversed, all equal, organ pipe, few values, sawtooth). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include "qset.h"
+#include "sort.h"
 #include "testutil.h"
 #include "u64map.h"
 
@@ -92,11 +95,68 @@ static void test_map_matches_an_array_through_deletions(void **state) {
     free(want);
 }
 
+enum { PATTERNS = 7 };
+
+/* Key i of n in pattern `kind`: 0 sorted, 1 reversed, 2 all equal, 3 organ pipe, 4 three
+ * values, 5 sawtooth, else random. */
+static uint64_t pattern_key(size_t i, size_t n, int kind, uint64_t *x) {
+    switch (kind) {
+    case 0:
+        return i;
+    case 1:
+        return n - i;
+    case 2:
+        return 7;
+    case 3:
+        return i < n / 2 ? i : n - i;
+    case 4:
+        return tu_splitmix64(x) % 3;
+    case 5:
+        return i % 17;
+    default:
+        return tu_splitmix64(x);
+    }
+}
+
+static void test_select_puts_positions_where_a_sort_would(void **state) {
+    (void)state;
+    static const size_t sizes[] = {1, 2, 25, 26, 1000, 100003};
+    uint64_t x = 21;
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        uint64_t *a = malloc(n * sizeof *a), *ref = malloc(n * sizeof *ref);
+        assert_non_null(a);
+        assert_non_null(ref);
+        for (int kind = 0; kind < PATTERNS; kind++) {
+            for (size_t i = 0; i < n; i++)
+                a[i] = pattern_key(i, n, kind, &x);
+            memcpy(ref, a, n * sizeof *a);
+            qsort(ref, n, sizeof *ref, cmp_u64);
+            size_t pos[9] = {n - 1, 0, n / 2, n / 3, n - 1, (n * 99) / 100, n / 7, 1 % n, 0};
+            size_t want[9];
+            memcpy(want, pos, sizeof pos);
+            select_u64(a, n, pos, 9);
+            for (size_t i = 0; i < 9; i++)
+                assert_int_equal(a[want[i]], ref[want[i]]);
+            for (size_t i = 1; i < 9; i++)
+                assert_true(pos[i - 1] <= pos[i]);
+            select_u64(a, n, pos, 9); /* again on its own partly ordered output */
+            for (size_t i = 0; i < 9; i++)
+                assert_int_equal(a[want[i]], ref[want[i]]);
+            qsort(a, n, sizeof *a, cmp_u64); /* still a permutation of the input */
+            assert_memory_equal(a, ref, n * sizeof *a);
+        }
+        free(a);
+        free(ref);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_few_distinct_values_stay_counted),
         cmocka_unit_test(test_many_distinct_values_turn_to_an_array),
         cmocka_unit_test(test_map_matches_an_array_through_deletions),
+        cmocka_unit_test(test_select_puts_positions_where_a_sort_would),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
