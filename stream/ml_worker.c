@@ -96,9 +96,8 @@ static void send_ack(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, 
 
 /* Both have the record: its offset is committed now, or at the next multiple of
  * commit_interval (the consumer's auto-commit). The broker sends offset o + window only
- * once o is committed, so a slot due for a newer offset makes this one a repeat the
- * broker has (acked now, the broker ignores it), and a slot due for an older offset
- * cannot be (its ack would go first all the same). */
+ * once o is committed, so of two offsets that share a slot the older is a repeat the
+ * broker has: acked at once (the broker ignores it), it never holds the slot. */
 static void release(struct sim *s, struct pipe *p, uint32_t me, uint32_t part, uint64_t off,
                     uint64_t rec) {
     uint64_t every = p->cfg.delivery.commit_interval_ns, now = sim_now(s);
