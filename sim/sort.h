@@ -1,7 +1,8 @@
 /* Sorting 64-bit keys: an LSD radix sort on 11-bit digits, stable, O(n) per pass and
- * only as many passes as the largest key needs (an insertion sort for short arrays). Callers pack what they sort into the
- * key (the ledger its latencies; the IoT generator (time offset << bits) | device).
- * And selection in place (a few percentiles of many values, without a second array). */
+ * only as many passes as the largest key needs (an insertion sort for short arrays).
+ * Callers pack what they sort into the key (the ledger its latencies; the IoT generator
+ * (time offset << bits) | device). And selection in place: a few percentiles of many
+ * values, without a second array. */
 #ifndef FTSIM_SORT_H
 #define FTSIM_SORT_H
 
