@@ -107,6 +107,9 @@ int dg_by_send(const void *a, const void *b);               /* qsort of arrows *
 void dg_trace_free(struct dg_trace *t);
 
 /* ---- layout (diagram_layout.c) ---- */
+/* x in the ascending array a[0..n-1] (bsearch), or NULL: the layout's times, a chain's
+ * message ids. */
+const uint64_t *dg_find_u64(const uint64_t *a, size_t n, uint64_t x);
 int dg_lifeline_of(const struct dg_layout *L, uint32_t node);
 double dg_y_of(const struct dg_layout *L, uint64_t t);
 int dg_layout_build(const struct dg_trace *t, const struct dg_view *v, const size_t *mk, size_t nmk,

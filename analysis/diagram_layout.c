@@ -33,17 +33,14 @@ static int cmp_u64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+const uint64_t *dg_find_u64(const uint64_t *a, size_t n, uint64_t x) {
+    return n ? bsearch(&x, a, n, sizeof *a, cmp_u64) : NULL;
+}
+
 double dg_y_of(const struct dg_layout *L, uint64_t t) {
-    size_t lo = 0, hi = L->nt;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (L->t[mid] < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    FT_ASSERT(lo < L->nt && L->t[lo] == t);
-    return L->y[lo];
+    const uint64_t *at = dg_find_u64(L->t, L->nt, t);
+    FT_ASSERT(at);
+    return L->y[at - L->t];
 }
 
 int dg_layout_build(const struct dg_trace *t, const struct dg_view *v, const size_t *mk, size_t nmk,

@@ -91,15 +91,7 @@ static bool of_record(const struct dg_arrow *a, uint64_t record) {
 }
 
 bool dg_chain_has(const struct diag_chain *c, uint64_t msg) {
-    size_t lo = 0, hi = c->nmsgs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->msgs[mid] < msg)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < c->nmsgs && c->msgs[lo] == msg;
+    return dg_find_u64(c->msgs, c->nmsgs, msg) != NULL;
 }
 
 /* A message of the followed record, or of the explained chain (--explain). */

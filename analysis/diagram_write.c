@@ -312,12 +312,6 @@ static void write_lines(FILE *dat, const struct diag_options *o, const struct dg
  * band; index 5: the cause, a ring at the drop's cross or on the node's lifeline, with
  * its words. */
 
-static bool has_time(const struct dg_layout *L, uint64_t t) {
-    for (size_t i = 0; i < L->nt; i++)
-        if (L->t[i] == t) return true;
-    return false;
-}
-
 /* Returns whether the cause is drawn (a clause must not plot a block of NaN labels). */
 static bool write_chain(FILE *dat, const struct diag_chain *c, const struct dg_trace *t,
                         const struct dg_view *v, const struct dg_layout *L) {
@@ -337,7 +331,7 @@ static bool write_chain(FILE *dat, const struct diag_chain *c, const struct dg_t
     }
     if (!any) fputs("NaN NaN NaN NaN 0\n", dat);
     if (!cause && c->has_cause && !c->cause_msg && dg_lifeline_of(L, c->cause_node) >= 0 &&
-        has_time(L, c->cause_t_ns))
+        dg_find_u64(L->t, L->nt, c->cause_t_ns))
         cause = true, cx = dg_lifeline_of(L, c->cause_node), cy = dg_y_of(L, c->cause_t_ns);
     fputs("\n\n# index 5: the cause. 1 x  2 y  3 label\n", dat);
     if (!cause) {
