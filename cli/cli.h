@@ -49,6 +49,9 @@ int cli_print_load_error(const char *cmd, int rc, const struct ft_error *err);
  * 0 is returned; otherwise a message "ftsim CMD: expected one WHAT (see 'ftsim CMD
  * --help')" and CLI_USAGE. */
 int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **out);
+/* The same for a command's one scenario (a FILE, or a NAME as cli_scenario_path finds
+ * it; the found path lives in a static buffer, one per process). */
+int cli_one_scenario(const char *cmd, int argc, char **argv, const char **file);
 
 /* The exit code of a run that failed with FT_E* rc: a limit the scenario reached (its
  * event budget, a table too large) is bad input (2); Ctrl-C (FT_EINTR), memory and the

@@ -139,9 +139,7 @@ static int parse(int argc, char **argv, struct diag_args *a) {
             return cli_bad_option("diagram", opts, argv);
         }
     }
-    int rc = cli_one_operand("diagram", "scenario FILE", argc, argv, &a->file);
-    static char found[CLI_DIR_MAX + 256];
-    if (rc == CLI_OK) a->file = cli_scenario_path(a->file, found, sizeof found); /* or a NAME */
+    int rc = cli_one_scenario("diagram", argc, argv, &a->file);
     if (rc) return rc;
     if (!a->out) {
         fprintf(stderr, "ftsim diagram: --out FILE.svg|FILE.png|FILE.pdf is required\n");

@@ -102,10 +102,7 @@ static int parse(int argc, char **argv, struct explain_args *a) {
             return cli_bad_option("explain", opts, argv);
         }
     }
-    static char found[CLI_DIR_MAX + 256];
-    int rc = cli_one_operand("explain", "scenario FILE", argc, argv, &a->file);
-    if (rc == CLI_OK) a->file = cli_scenario_path(a->file, found, sizeof found); /* by name */
-    return rc;
+    return cli_one_scenario("explain", argc, argv, &a->file);
 }
 
 /* Explains one protocol's run and prints it; the exit code. */

@@ -79,10 +79,7 @@ static int parse_opts(int argc, char **argv, struct shrink_opts *o, const char *
             return cli_bad_option("shrink", opts, argv);
         }
     }
-    static char found[CLI_DIR_MAX + 256];
-    int rc = cli_one_operand("shrink", "scenario FILE", argc, argv, file);
-    if (rc == CLI_OK) *file = cli_scenario_path(*file, found, sizeof found); /* by name */
-    return rc;
+    return cli_one_scenario("shrink", argc, argv, file);
 }
 
 int cli_shrink(int argc, char **argv) {

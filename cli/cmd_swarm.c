@@ -162,9 +162,7 @@ static int parse_opts(int argc, char **argv, struct swarm_cli *s) {
         int rc = parse_one(s, c);
         if (rc) return rc;
     }
-    static char found[CLI_DIR_MAX + 256];
-    int rc = cli_one_operand("swarm", "scenario FILE", argc, argv, &s->file);
-    if (rc == CLI_OK) s->file = cli_scenario_path(s->file, found, sizeof found); /* by name */
+    int rc = cli_one_scenario("swarm", argc, argv, &s->file);
     if (rc == CLI_OK && !s->runs) {
         fprintf(stderr, "ftsim swarm: --runs N is required (see 'ftsim swarm --help')\n");
         return CLI_USAGE;

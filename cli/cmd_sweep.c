@@ -187,9 +187,7 @@ static int parse_opts(int argc, char **argv, struct sweep_cli *s) {
         int rc = c == '?' || c == ':' ? cli_bad_option("sweep", opts, argv) : parse_one(s, c);
         if (rc) return rc;
     }
-    int rc = cli_one_operand("sweep", "scenario FILE", argc, argv, &s->file);
-    static char found[CLI_DIR_MAX + 256];
-    if (rc == CLI_OK) s->file = cli_scenario_path(s->file, found, sizeof found); /* or a NAME */
+    int rc = cli_one_scenario("sweep", argc, argv, &s->file);
     if (rc == CLI_OK && !s->db_path) {
         fprintf(stderr, "ftsim sweep: --db OUT.db is required (see 'ftsim sweep --help')\n");
         return CLI_USAGE;

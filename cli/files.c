@@ -53,6 +53,13 @@ int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, co
     return CLI_OK;
 }
 
+int cli_one_scenario(const char *cmd, int argc, char **argv, const char **file) {
+    static char found[CLI_DIR_MAX + 256];
+    int rc = cli_one_operand(cmd, "scenario FILE", argc, argv, file);
+    if (rc == CLI_OK) *file = cli_scenario_path(*file, found, sizeof found);
+    return rc;
+}
+
 int cli_parse_u64(const char *s, unsigned long long *out) {
     if (!s || *s < '0' || *s > '9') return -1;
     char *end;
