@@ -289,6 +289,12 @@ static int note_latency(struct win_engine *e, const struct win_input *r, int64_t
     return 0;
 }
 
+int64_t win_first_end(const struct win_engine *e, uint64_t t_ns) {
+    int64_t first, last;
+    windows_of(e, t_ns, &first, &last);
+    return end_of(e, first);
+}
+
 void win_prefetch(const struct win_engine *e, const struct win_input *r) {
     int64_t first, last;
     if (r->event_ns > (uint64_t)WIN_TIME_MAX) return;

@@ -98,6 +98,9 @@ int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *
  * a batch can ask for record i + WIN_PREFETCH_AHEAD while it applies record i. */
 #define WIN_PREFETCH_AHEAD 8u
 void win_prefetch(const struct win_engine *e, const struct win_input *r);
+/* The end of the first window an event at t_ns (<= WIN_TIME_MAX) belongs to: no
+ * watermark below it can close, emit or release anything r would add. */
+int64_t win_first_end(const struct win_engine *e, uint64_t t_ns);
 /* The largest event time applied so far (false when none). */
 bool win_max_event(const struct win_engine *e, uint64_t *max_ns);
 /* Raises the watermark to wm (a lower value is ignored). Complete mode keeps it but

@@ -24,6 +24,15 @@ struct wtask_sink {
     uint32_t part; /* the task's partition */
 };
 
+/* A record continuous mode holds back (lazy): the watermark its host's engine had when
+ * it arrived, the one its trigger raised it to, and the time of that trigger. */
+struct wdeferred {
+    struct win_input r;
+    int64_t wm_before, wm_after;
+    uint64_t now;
+};
+#define DEFER_MAX 64u
+
 struct wtask {              /* the window state of one input partition */
     struct win_engine *eng; /* NULL: no worker runs the task (its host never started) */
     struct wtask_sink ctx;
@@ -33,6 +42,12 @@ struct wtask {              /* the window state of one input partition */
     size_t nbatch, cap_batch;
     struct bitset applied; /* idempotent protocols: offsets applied */
     int64_t idle_until; /* continuous: a watermark below this emits nothing (win_idle_until) */
+    /* continuous, lazy: records whose trigger could close, emit or release nothing the
+     * table sees yet, in arrival order; replay() makes the engine's calls they were due */
+    struct wdeferred *defer;
+    uint32_t ndefer;
+    int64_t defer_due; /* the earliest first window end among them */
+    int64_t vwm;       /* the engine's watermark once they are replayed */
 };
 
 struct wstage {
@@ -43,6 +58,7 @@ struct wstage {
     struct wtask *task; /* per partition */
     uint32_t ntask;
     bool tick_armed;
+    bool lazy; /* continuous mode may hold records back (lazy_ok) */
     bool has_max;
     uint64_t max_event; /* query-wide, through the last completed trigger */
     struct win_table table;
@@ -61,6 +77,8 @@ struct wstage {
     struct wstage_txn open[PIPE_WORKERS_MAX];
     uint64_t epoch[PIPE_WORKERS_MAX], job_epoch;
 };
+
+static bool lazy_ok(const struct wstage *st);
 
 /* Room for element n of an array of elem-byte elements. */
 static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
@@ -175,6 +193,7 @@ int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
         return ft_fail(err, FT_ENOMEM, "out of memory for the window stage");
     }
     st->ntask = p->cfg.partitions;
+    st->lazy = lazy_ok(st);
     for (uint32_t i = 0; i < st->ntask; i++) { /* static assignment: p mod workers */
         st->task[i].ctx = (struct wtask_sink){st, i};
         st->task[i].host = i % p->cfg.workers;
@@ -197,9 +216,73 @@ static int64_t query_watermark(const struct wstage *st) {
     return st->has_max ? (int64_t)st->max_event - (int64_t)st->spec.delay_ns : WIN_NO_WATERMARK;
 }
 
+/* ---- continuous mode, lazily ----
+ * A record's trigger in continuous mode, when the result table is the only reader
+ * (table_only) and the mode is not complete, changes only the engine: held-back rows,
+ * latency samples, stats. Until the watermark reaches the first end of a window the
+ * record touches, or one the engine could close (its idle_until), nothing of it reaches
+ * the table. Such a record waits in its task's queue with the watermarks and the time
+ * of its trigger; replay() makes the very calls its trigger would have made (apply
+ * under the watermark it saw, raise the watermark, emit at its time), in arrival order,
+ * when the watermark gets there, when the queue fills, and before anything reads or
+ * drops the engine (settle). The engine's state, its rows, stats and latency samples
+ * are the same as eagerly; the records of a queue apply together, fetched ahead
+ * (WIN_PREFETCH_AHEAD), so a record's state is no longer a cache miss of its own. */
+
+static bool lazy_ok(const struct wstage *st) {
+    return st->p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS && !st->keep_log && !st->ckpt &&
+           st->spec.mode != WIN_MODE_COMPLETE;
+}
+
+/* The queued records' triggers, in order. 0 or the first failure (win_apply, win_emit). */
+static int replay(struct wtask *t, struct ft_error *err) {
+    uint32_t n = t->ndefer;
+    int rc = 0;
+    t->ndefer = 0;
+    for (uint32_t i = 0; i < n; i++)
+        win_prefetch(t->eng, &t->defer[i].r);
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        const struct wdeferred *d = &t->defer[i];
+        win_set_watermark(t->eng, d->wm_before);
+        rc = win_apply(t->eng, &d->r, err);
+        win_set_watermark(t->eng, d->wm_after);
+        if (!rc) rc = win_emit(t->eng, d->now, err);
+    }
+    win_set_watermark(t->eng, t->vwm);
+    t->idle_until = win_idle_until(t->eng);
+    return rc;
+}
+
+/* Task t's engine as if nothing had waited: before it is read, dropped or changed. */
+static void settle(struct wstage *st, struct wtask *t) {
+    if (!t->ndefer) return;
+    struct ft_error err = {0};
+    int rc = replay(t, &err);
+    if (rc && !st->rc) st->rc = rc;
+}
+
+/* Holds back task t's record r, whose trigger raises the engine's watermark to wm: true
+ * when that trigger would have left the table as it is (see above). */
+static bool defer(struct wtask *t, const struct win_input *r, int64_t wm_before, int64_t wm,
+                  uint64_t now) {
+    if (t->ndefer == DEFER_MAX || r->event_ns > (uint64_t)WIN_TIME_MAX) return false;
+    int64_t due = win_first_end(t->eng, r->event_ns);
+    if (t->ndefer && t->defer_due < due) due = t->defer_due;
+    if (wm >= due || wm >= t->idle_until) return false;
+    struct win_stats ws;
+    win_get_stats(t->eng, &ws); /* WIN_ENTRIES_MAX fails where it would have */
+    if (ws.open + ((uint64_t)t->ndefer + 1) * WIN_PER_RECORD_MAX > WIN_ENTRIES_MAX) return false;
+    if (!t->defer && !(t->defer = malloc(DEFER_MAX * sizeof *t->defer))) return false;
+    t->defer[t->ndefer++] = (struct wdeferred){*r, wm_before, wm, now};
+    t->defer_due = due;
+    t->vwm = wm;
+    return true;
+}
+
 /* The task's engine goes; its stats count as discarded work when `keep_stats`. */
 static void drop_engine(struct wstage *st, struct wtask *t, bool keep_stats) {
     if (!t->eng) return;
+    settle(st, t);
     if (keep_stats) {
         struct win_stats s;
         win_get_stats(t->eng, &s);
@@ -236,6 +319,7 @@ void wstage_free(struct wstage *st) {
     for (uint32_t i = 0; st->task && i < st->ntask; i++) {
         win_free(st->task[i].eng);
         free(st->task[i].batch);
+        free(st->task[i].defer);
         bitset_free(&st->task[i].applied);
     }
     free(st->task);
@@ -408,20 +492,36 @@ static int buffer(struct wtask *t, const struct win_input *r) {
     return 0;
 }
 
-/* Continuous: the record is a trigger of its own. */
+/* Task t's queue, then r, applied. */
+static int replay_then_apply(struct wtask *t, const struct win_input *r, struct ft_error *err) {
+    int rc = t->ndefer ? replay(t, err) : 0;
+    return rc ? rc : win_apply(t->eng, r, err);
+}
+
+/* Continuous: the record is a trigger of its own (held back when lazy allows). */
 static int continuous(struct sim *s, struct wstage *st, struct wtask *t, const struct win_input *r,
                       struct ft_error *err) {
     uint64_t now = sim_now(s);
     int64_t before = query_watermark(st);
-    int rc = win_apply(t->eng, r, err);
+    int64_t t_wm = t->ndefer ? t->vwm : win_watermark(t->eng); /* what r is applied under */
+    int64_t wm = st->has_max && r->event_ns <= st->max_event
+                     ? before
+                     : (int64_t)r->event_ns - (int64_t)st->spec.delay_ns;
+    bool held = st->lazy && task_live(s, st, t) && defer(t, r, t_wm, wm > t_wm ? wm : t_wm, now);
+    int rc = held ? 0 : replay_then_apply(t, r, err);
     if (rc) return rc;
     if (!st->has_max || r->event_ns > st->max_event) st->max_event = r->event_ns;
     st->has_max = true;
-    int64_t wm = query_watermark(st);
+    FT_ASSERT(wm == query_watermark(st));
     if (wm != before) note_watermark(st, now);
     for (uint32_t i = 0; i < st->ntask && !rc; i++) {
         struct wtask *o = &st->task[i];
-        if ((o != t && wm == before) || !task_live(s, st, o)) continue;
+        if ((o != t && wm == before) || !task_live(s, st, o) || (o == t && held)) continue;
+        if (o->ndefer) { /* o != t: its queue waits while nothing of it is due */
+            if (o->vwm < wm) o->vwm = wm;
+            if (wm < o->idle_until && wm < o->defer_due) continue;
+            if ((rc = replay(o, err))) break;
+        }
         win_set_watermark(o->eng, wm);
         if (o != t && wm < o->idle_until) continue; /* its trigger would do nothing */
         rc = win_emit(o->eng, now, err);
@@ -485,6 +585,7 @@ int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err) {
     bool seen = false;
     for (uint32_t i = 0; i < st->ntask; i++) {
         struct wtask *t = &st->task[i];
+        settle(st, t);
         if (!task_live(s, st, t)) {
             if (t->eng) win_flush(t->eng); /* what it emitted before its host went */
             continue;
@@ -500,7 +601,9 @@ int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n) {
     return win_table_rows(&st->table, st->spec.agg, rows, n);
 }
 
-void wstage_stats(const struct wstage *st, struct pipe_window_stats *out) {
+void wstage_stats(struct wstage *st, struct pipe_window_stats *out) {
+    for (uint32_t i = 0; i < st->ntask; i++)
+        settle(st, &st->task[i]);
     struct win_stats acc = st->gone;
     uint64_t idle = 0;
     for (uint32_t i = 0; i < st->ntask; i++) {
@@ -528,7 +631,10 @@ int wstage_latency_ranks(struct wstage *st, const uint8_t *pct, size_t k, uint64
 }
 
 void wstage_keep_log(struct wstage *st, bool on) {
+    for (uint32_t i = 0; i < st->ntask; i++)
+        settle(st, &st->task[i]);
     st->keep_log = on;
+    st->lazy = lazy_ok(st);
     for (uint32_t i = 0; i < st->ntask; i++)
         if (st->task[i].eng) table_only(st, st->task[i].eng);
 }

@@ -38,7 +38,7 @@ void wstage_record(struct sim *s, struct pipe *p, uint32_t me, const struct wire
  * closes. */
 int wstage_finish(struct sim *s, struct wstage *st, struct ft_error *err);
 int wstage_rows(const struct wstage *st, struct win_row **rows, size_t *n);
-void wstage_stats(const struct wstage *st, struct pipe_window_stats *out);
+void wstage_stats(struct wstage *st, struct pipe_window_stats *out);
 /* Nearest-rank percentiles of the latency samples (qset_nearest_ranks). */
 int wstage_latency_ranks(struct wstage *st, const uint8_t *pct, size_t k, uint64_t *out);
 void wstage_keep_log(struct wstage *st, bool on);
