@@ -295,11 +295,31 @@ int64_t win_first_end(const struct win_engine *e, uint64_t t_ns) {
     return end_of(e, first);
 }
 
-void win_prefetch(const struct win_engine *e, const struct win_input *r) {
-    int64_t first, last;
-    if (r->event_ns > (uint64_t)WIN_TIME_MAX) return;
-    windows_of(e, r->event_ns, &first, &last);
-    wtab_prefetch(&e->tab, first, last, r->key);
+void win_fetch(const struct win_engine *e, const struct win_input *r, size_t n, size_t stride) {
+    /* the addresses first, then the loads alone: a tight loop of loads keeps many misses
+     * in flight, where loads among the hashing keep only a few */
+    const volatile uint8_t *at[4 * WIN_FETCH_BATCH];
+    size_t m = 0;
+    uint32_t mask = e->tab.cap - 1;
+    FT_ASSERT(n <= WIN_FETCH_BATCH);
+    if (!e->tab.cap) return;
+    /* a window's home slot and the next (half the finds probe on, at load 1/2); the
+     * next window's home is usually that next slot */
+    for (size_t i = 0; i < n; i++, r = (const void *)((const char *)r + stride)) {
+        int64_t first, last;
+        if (r->event_ns > (uint64_t)WIN_TIME_MAX) continue;
+        windows_of(e, r->event_ns, &first, &last);
+        uint32_t h = wtab_home(&e->tab, first, r->key), g = wtab_home(&e->tab, last, r->key);
+        at[m++] = &e->tab.a[h].state;
+        at[m++] = &e->tab.a[(h + 1) & mask].state;
+        if (g != h && g != ((h + 1) & mask)) at[m++] = &e->tab.a[g].state;
+        if (g != h) at[m++] = &e->tab.a[(g + 1) & mask].state;
+    }
+    uint8_t x = 0;
+    for (size_t i = 0; i < m; i++)
+        x |= *at[i];
+    volatile uint8_t sink = x;
+    (void)sink;
 }
 
 int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *err) {
@@ -314,7 +334,6 @@ int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *
     if (2 * ((uint64_t)e->tab.live + e->tab.tomb + nwin) > e->tab.cap &&
         wtab_reserve(&e->tab, nwin, e->dirty, e->ndirty))
         return ft_fail(err, FT_ENOMEM, "out of memory");
-    wtab_prefetch(&e->tab, first, last, r->key);
     for (int64_t k = first; k <= last; k++) {
         int64_t end = end_of(e, k);
         if (is_final(e, end)) {

@@ -94,10 +94,11 @@ int win_clone(const struct win_engine *e, struct win_engine **out);
  * drops and counts its contribution to each final one. 0, FT_EINVAL (event time above
  * WIN_TIME_MAX), FT_ELIMIT (too many open aggregates, or a sum overflow) or FT_ENOMEM. */
 int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *err);
-/* A hint, no effect on the result: fetches the state r would update, so that applying
- * a batch can ask for record i + WIN_PREFETCH_AHEAD while it applies record i. */
-#define WIN_PREFETCH_AHEAD 8u
-void win_prefetch(const struct win_engine *e, const struct win_input *r);
+/* No effect on the result: loads the state that records r[0], r[stride], ... (n of
+ * them, at most WIN_FETCH_BATCH) would update, their cache misses overlapping, so that
+ * applying them next finds it in cache. stride: bytes from one record to the next. */
+#define WIN_FETCH_BATCH 64u
+void win_fetch(const struct win_engine *e, const struct win_input *r, size_t n, size_t stride);
 /* The end of the first window an event at t_ns (<= WIN_TIME_MAX) belongs to: no
  * watermark below it can close, emit or release anything r would add. */
 int64_t win_first_end(const struct win_engine *e, uint64_t t_ns);

@@ -31,7 +31,7 @@ struct wdeferred {
     int64_t wm_before, wm_after;
     uint64_t now;
 };
-#define DEFER_MAX 64u
+#define DEFER_MAX WIN_FETCH_BATCH
 
 struct wtask {              /* the window state of one input partition */
     struct win_engine *eng; /* NULL: no worker runs the task (its host never started) */
@@ -226,8 +226,8 @@ static int64_t query_watermark(const struct wstage *st) {
  * under the watermark it saw, raise the watermark, emit at its time), in arrival order,
  * when the watermark gets there, when the queue fills, and before anything reads or
  * drops the engine (settle). The engine's state, its rows, stats and latency samples
- * are the same as eagerly; the records of a queue apply together, fetched ahead
- * (WIN_PREFETCH_AHEAD), so a record's state is no longer a cache miss of its own. */
+ * are the same as eagerly; the records of a queue apply together, their state loaded
+ * first (win_fetch), so a record's state is no longer a cache miss of its own. */
 
 static bool lazy_ok(const struct wstage *st) {
     return st->p->cfg.query.driver == PIPE_DRIVER_CONTINUOUS && !st->keep_log && !st->ckpt &&
@@ -239,8 +239,8 @@ static int replay(struct wtask *t, struct ft_error *err) {
     uint32_t n = t->ndefer;
     int rc = 0;
     t->ndefer = 0;
-    for (uint32_t i = 0; i < n; i++)
-        win_prefetch(t->eng, &t->defer[i].r);
+    _Static_assert(DEFER_MAX <= WIN_FETCH_BATCH, "a queue is fetched at once");
+    win_fetch(t->eng, &t->defer[0].r, n, sizeof *t->defer);
     for (uint32_t i = 0; !rc && i < n; i++) {
         const struct wdeferred *d = &t->defer[i];
         win_set_watermark(t->eng, d->wm_before);
@@ -446,7 +446,9 @@ static int trigger_task(struct wtask *t, int64_t wm, uint64_t now, bool *seen, u
     int rc = 0;
     for (size_t i = 0; !rc && i < t->nbatch; i++) {
         const struct win_input *r = &t->batch[i];
-        if (i + WIN_PREFETCH_AHEAD < t->nbatch) win_prefetch(t->eng, r + WIN_PREFETCH_AHEAD);
+        if (i % WIN_FETCH_BATCH == 0)
+            win_fetch(t->eng, r, t->nbatch - i < WIN_FETCH_BATCH ? t->nbatch - i : WIN_FETCH_BATCH,
+                      sizeof *r);
         rc = win_apply(t->eng, r, err);
         if (!*seen || r->event_ns > *max_ns) *max_ns = r->event_ns;
         *seen = true;

@@ -6,6 +6,13 @@
 
 #include "err.h"
 
+/* A table array of cap entries, each in a cache line of its own (malloc aligns to 16
+ * bytes only: an entry would straddle two lines, and a probe would miss twice). */
+static struct wagg *aligned_table(size_t cap) {
+    void *a;
+    return posix_memalign(&a, sizeof(struct wagg), cap * sizeof(struct wagg)) ? NULL : a;
+}
+
 /* Every live entry, in slot order, into a cleared table of cap slots; pos[] follows its
  * entries. The entries wait in a compact list while the array itself is cleared (and
  * grown in place when cap is larger): a rebuild touches no fresh table-sized memory
@@ -14,24 +21,25 @@ static int rebuild(struct wtab *t, uint32_t cap, uint32_t *pos, size_t npos) {
     struct wagg *list = malloc((t->live ? t->live : 1) * sizeof *list);
     uint32_t *idx = npos ? malloc((size_t)t->cap * sizeof *idx) : NULL;        /* slot -> list */
     uint32_t *to = npos ? malloc((t->live ? t->live : 1) * sizeof *to) : NULL; /* list -> slot */
-    struct wagg *a = list && (!npos || (idx && to)) && cap != t->cap
-                         ? realloc(t->a, (size_t)cap * sizeof *a)
-                         : t->a;
+    struct wagg *old = t->a, *a = old;
+    if (cap != t->cap && (!list || !(a = aligned_table(cap)))) a = NULL;
     if (!list || (npos && (!idx || !to)) || !a) {
+        if (a != old) free(a);
         free(list);
         free(idx);
         free(to);
         return FT_ENOMEM;
     }
     for (size_t p = 0; p < npos; p++)
-        FT_ASSERT(pos[p] < t->cap && a[pos[p]].state == WAGG_LIVE);
+        FT_ASSERT(pos[p] < t->cap && old[pos[p]].state == WAGG_LIVE);
     uint32_t m = 0;
     for (uint32_t i = 0; i < t->cap; i++) {
-        if (a[i].state != WAGG_LIVE) continue;
+        if (old[i].state != WAGG_LIVE) continue;
         if (idx) idx[i] = m;
-        list[m++] = a[i];
+        list[m++] = old[i];
     }
     FT_ASSERT(m == t->live);
+    if (a != old) free(old);
     memset(a, 0, (size_t)cap * sizeof *a);
     *t = (struct wtab){a, cap, 0, 0};
     for (uint32_t j = 0; j < m; j++) {
@@ -70,7 +78,7 @@ void wtab_remove(struct wtab *t, uint32_t i) {
 int wtab_clone(const struct wtab *t, struct wtab *out) {
     *out = (struct wtab){0};
     if (!t->cap) return 0;
-    out->a = malloc((size_t)t->cap * sizeof *out->a);
+    out->a = aligned_table(t->cap);
     if (!out->a) return FT_ENOMEM;
     memcpy(out->a, t->a, (size_t)t->cap * sizeof *out->a);
     out->cap = t->cap;
