@@ -10,6 +10,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "bitset.h"
 #include "exp_internal.h"
@@ -266,6 +269,15 @@ uint64_t exp_events_budget(const struct pipe_config *cfg, uint64_t records) {
     uint64_t ms = (cfg->duration_ns / SIM_NS_PER_MS) + (cfg->drain_ns / SIM_NS_PER_MS) + 1;
     return EXP_EVENTS_BASE + records * EXP_EVENTS_PER_RECORD +
            ms * pipe_node_count(cfg) * EXP_EVENTS_PER_MS_NODE;
+}
+
+void exp_keep_memory(void) {
+#ifdef __GLIBC__
+    /* blocks below 32 MiB (glibc's largest threshold) from the heap, not from mmap, whose
+     * pages go back at free; up to 256 MiB of free heap stays with the process */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
 }
 
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,

@@ -286,6 +286,12 @@ uint64_t exp_events_budget(const struct pipe_config *cfg, uint64_t records);
  * where the protocol promises it (verdict.h: the window promise rule). */
 bool exp_guarantee_held(enum dlv_protocol p, const struct exp_outcome *o);
 
+/* For a process that runs one run after another (sweep, swarm, check, shrink, the
+ * benchmarks): a run reuses the memory the previous one freed instead of faulting in
+ * fresh pages, about 15 us of CPU each on a VM (docs/PERFORMANCE.md, the window stage).
+ * glibc's malloc only; no effect on any result. */
+void exp_keep_memory(void);
+
 /* Runs cfg under protocol p and seed. Returns 0, or a negative FT_E* with err filled
  * (a fault naming an unknown node, a limit hit during the run, ...). */
 int exp_run(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t seed,

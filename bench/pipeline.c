@@ -278,6 +278,7 @@ static int usage(void) {
 int main(int argc, char **argv) {
     bool mem = argc > 1 && strcmp(argv[1], "--memory") == 0;
     if (mem && argc < 4) return usage();
+    exp_keep_memory(); /* as ftsim: a run reuses what the previous one freed */
     int a = mem ? 2 : 1;
     const char *file = argc > a ? argv[a] : "scenarios/lost-ack.yaml";
     double records = argc > a + 1 ? atof(argv[a + 1]) : 1e6;

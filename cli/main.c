@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "experiment.h"
 #include "progress.h"
 #include "suggest.h"
 
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
     int c;
     opterr = 0; /* the commands print one line of their own (cli_bad_option) */
     cli_interrupt_install();
+    exp_keep_memory(); /* sweep, swarm, check and shrink run one run after another */
     /* '+': stop at the first non-option, which is the command. */
     while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
         switch (c) {
