@@ -25,19 +25,38 @@ static int to_raw(struct qset *q) {
     return 0;
 }
 
-int qset_add(struct qset *q, uint64_t v) {
+/* c copies of v into the map or the array. */
+static int store(struct qset *q, uint64_t v, uint64_t c) {
     const struct u64map *m = &q->counts;
     bool grows = 2 * (m->n + 1) > m->cap && !u64map_get(m, v);
     if (!q->raw && grows && q->n >= QSET_MAP_MIN &&
         u64map_bytes_for(m->n + 1) > 8 * (size_t)(q->n + 1) && to_raw(q))
         return FT_ENOMEM;
-    if (q->raw) {
-        if (ft_grow((void **)&q->vals, &q->cap_vals, q->nvals + 1, sizeof *q->vals, 1024))
-            return FT_ENOMEM;
-        q->vals[q->nvals++] = v;
-    } else if (u64map_add(&q->counts, v, 1)) {
+    if (!q->raw) return u64map_add(&q->counts, v, c) ? FT_ENOMEM : 0;
+    if (ft_grow((void **)&q->vals, &q->cap_vals, q->nvals + c, sizeof *q->vals, 1024))
         return FT_ENOMEM;
+    for (uint64_t i = 0; i < c; i++)
+        q->vals[q->nvals++] = v;
+    return 0;
+}
+
+/* The pending run into the map or the array. */
+static int settle(struct qset *q) {
+    int rc = q->run_n ? store(q, q->run_v, q->run_n) : 0;
+    if (!rc) q->run_n = 0;
+    return rc;
+}
+
+/* A run of equal values (one link latency after another) counts up without a lookup. */
+int qset_add(struct qset *q, uint64_t v) {
+    if (q->run_n && v == q->run_v) {
+        q->run_n++;
+        q->n++;
+        return 0;
     }
+    if (settle(q)) return FT_ENOMEM;
+    q->run_v = v;
+    q->run_n = 1;
     q->n++;
     return 0;
 }
@@ -92,6 +111,7 @@ int qset_nearest_ranks(struct qset *q, const uint8_t *pct, size_t k, uint64_t *o
         memset(out, 0, k * sizeof *out);
         return 0;
     }
+    if (settle(q)) return FT_ENOMEM;
     return q->raw ? ranks_raw(q, pct, k, out) : ranks_counted(q, pct, k, out);
 }
 

@@ -18,6 +18,7 @@ struct qset {
     bool raw;             /* every value in vals instead */
     uint64_t *vals;
     size_t nvals, cap_vals;
+    uint64_t run_v, run_n; /* the latest values, all equal to run_v, not stored yet */
 };
 
 int qset_add(struct qset *q, uint64_t v); /* 0 or FT_ENOMEM */
