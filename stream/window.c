@@ -295,31 +295,43 @@ int64_t win_first_end(const struct win_engine *e, uint64_t t_ns) {
     return end_of(e, first);
 }
 
-void win_fetch(const struct win_engine *e, const struct win_input *r, size_t n, size_t stride) {
-    /* the addresses first, then the loads alone: a tight loop of loads keeps many misses
-     * in flight, where loads among the hashing keep only a few */
+/* Loads of table slots gathered first and then issued together: a tight loop of loads
+ * keeps many cache misses in flight, where loads among the hashing keep only a few. A
+ * window's home slot goes with the next (half the finds probe on, at load 1/2), and the
+ * next window's home is usually that next slot. */
+struct fetch {
     const volatile uint8_t *at[4 * WIN_FETCH_BATCH];
-    size_t m = 0;
-    uint32_t mask = e->tab.cap - 1;
+    size_t n;
+};
+
+static void fetch_windows(struct fetch *f, const struct wtab *t, int64_t first, int64_t last,
+                          uint64_t key) {
+    uint32_t m = t->cap - 1, h = wtab_home(t, first, key), g = wtab_home(t, last, key);
+    f->at[f->n++] = &t->a[h].state;
+    f->at[f->n++] = &t->a[(h + 1) & m].state;
+    if (g != h && g != ((h + 1) & m)) f->at[f->n++] = &t->a[g].state;
+    if (g != h) f->at[f->n++] = &t->a[(g + 1) & m].state;
+}
+
+static void fetch_all(const struct fetch *f) {
+    uint8_t x = 0;
+    for (size_t i = 0; i < f->n; i++)
+        x |= *f->at[i];
+    volatile uint8_t sink = x;
+    (void)sink;
+}
+
+void win_fetch(const struct win_engine *e, const struct win_input *r, size_t n, size_t stride) {
+    struct fetch f = {.n = 0};
     FT_ASSERT(n <= WIN_FETCH_BATCH);
     if (!e->tab.cap) return;
-    /* a window's home slot and the next (half the finds probe on, at load 1/2); the
-     * next window's home is usually that next slot */
     for (size_t i = 0; i < n; i++, r = (const void *)((const char *)r + stride)) {
         int64_t first, last;
         if (r->event_ns > (uint64_t)WIN_TIME_MAX) continue;
         windows_of(e, r->event_ns, &first, &last);
-        uint32_t h = wtab_home(&e->tab, first, r->key), g = wtab_home(&e->tab, last, r->key);
-        at[m++] = &e->tab.a[h].state;
-        at[m++] = &e->tab.a[(h + 1) & mask].state;
-        if (g != h && g != ((h + 1) & mask)) at[m++] = &e->tab.a[g].state;
-        if (g != h) at[m++] = &e->tab.a[(g + 1) & mask].state;
+        fetch_windows(&f, &e->tab, first, last, r->key);
     }
-    uint8_t x = 0;
-    for (size_t i = 0; i < m; i++)
-        x |= *at[i];
-    volatile uint8_t sink = x;
-    (void)sink;
+    fetch_all(&f);
 }
 
 int win_apply(struct win_engine *e, const struct win_input *r, struct ft_error *err) {
@@ -434,21 +446,37 @@ static int scratch_push(struct win_engine *e, size_t n, uint32_t pos) {
     return 0;
 }
 
+static void close_one(struct win_engine *e, const struct heap_entry *h, uint64_t now) {
+    bool found;
+    uint32_t pos = wtab_find(&e->tab, (int64_t)h->slot, h->seq, &found);
+    FT_ASSERT(found);
+    struct wagg *x = &e->tab.a[pos];
+    bool out = e->spec.mode != WIN_MODE_UPDATE || x->dirty;
+    send_row(e, x, now, out, true);
+    x->dirty = false;
+    wtab_remove(&e->tab, pos);
+    e->st.open--;
+}
+
 /* Closes the live aggregates whose end the watermark passed (all when everything), in
- * (end, key) order: the heap's, which is (start, key) order. */
+ * (end, key) order: the heap's, which is (start, key) order. They leave the heap a batch
+ * at a time, their state loaded together. */
 static void close_due(struct win_engine *e, uint64_t now, bool everything) {
-    const struct heap_entry *top;
-    while ((top = heap_top(&e->closing)) && (everything || passed(e, top->time))) {
-        struct heap_entry h = heap_pop(&e->closing);
-        bool found;
-        uint32_t pos = wtab_find(&e->tab, (int64_t)h.slot, h.seq, &found);
-        FT_ASSERT(found);
-        struct wagg *x = &e->tab.a[pos];
-        bool out = e->spec.mode != WIN_MODE_UPDATE || x->dirty;
-        send_row(e, x, now, out, true);
-        x->dirty = false;
-        wtab_remove(&e->tab, pos);
-        e->st.open--;
+    struct heap_entry due[WIN_FETCH_BATCH];
+    for (;;) {
+        const struct heap_entry *top;
+        struct fetch f = {.n = 0};
+        size_t n = 0;
+        while (n < WIN_FETCH_BATCH && (top = heap_top(&e->closing)) &&
+               (everything || passed(e, top->time))) {
+            due[n] = heap_pop(&e->closing);
+            fetch_windows(&f, &e->tab, (int64_t)due[n].slot, (int64_t)due[n].slot, due[n].seq);
+            n++;
+        }
+        if (!n) return;
+        fetch_all(&f);
+        for (size_t i = 0; i < n; i++)
+            close_one(e, &due[i], now);
     }
 }
 

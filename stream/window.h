@@ -169,6 +169,7 @@ struct win_table {
     size_t n, cap;
     uint32_t *index; /* open addressing over rows, UINT32_MAX = empty */
     size_t index_cap;
+    size_t indexed; /* rows [0, indexed) are in the index; the rest join it at a lookup */
 };
 
 void win_table_init(struct win_table *t);
@@ -179,13 +180,18 @@ int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r)
  * it is updated without a lookup; otherwise *slot is set to where the row is. */
 int win_table_apply_at(struct win_table *t, uint32_t part, const struct win_row *r,
                        uint32_t *slot);
+/* Adds the row of a (start, key, part) the table does not hold (the caller knows: the
+ * first row of an aggregate of an engine that is the only one to have written rows of
+ * that part), without a lookup: *slot is set to it. The index takes it at the next
+ * lookup. 0, FT_ENOMEM or FT_ELIMIT. */
+int win_table_append(struct win_table *t, uint32_t part, const struct win_row *r, uint32_t *slot);
 /* The table with the partial rows of each (start, key) combined under agg, sorted by
  * (start, key); final only when every part's row is final; emitted_at the latest. The
  * caller frees *out. */
 int win_table_rows(const struct win_table *t, enum win_agg agg, struct win_row **out, size_t *n);
 /* The row of (start, key) with the partials of parts 0 .. nparts-1 combined, as
- * win_table_rows would show it now. 0, FT_ENOENT (no such row) or FT_ELIMIT. */
-int win_table_combined(const struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
+ * win_table_rows would show it now. 0, FT_ENOENT (no such row), FT_ELIMIT or FT_ENOMEM. */
+int win_table_combined(struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
                        enum win_agg agg, struct win_row *out);
 /* The value an aggregate shows for (count, sum, min, max). */
 double win_agg_value(enum win_agg agg, uint64_t count, int64_t sum, int64_t min, int64_t max);

@@ -48,6 +48,7 @@ struct wtask {              /* the window state of one input partition */
     uint32_t ndefer;
     int64_t defer_due; /* the earliest first window end among them */
     int64_t vwm;       /* the engine's watermark once they are replayed */
+    uint32_t engines;  /* made for the task so far: with one, its rows are all its engine's */
 };
 
 struct wstage {
@@ -106,11 +107,15 @@ static void log_row(struct wstage *st, const struct win_row *r) {
 }
 
 /* A row reaches the result table (the sink's view); slot: where the row of its
- * aggregate was stored last (win_sink.row_at), or NULL. */
+ * aggregate was stored last (win_sink.row_at), or NULL. An aggregate's first row
+ * (UINT32_MAX) is new to the table when its engine is the only one the task has had: an
+ * engine makes each (window, key) at most once. */
 static void apply_row_at(struct wstage *st, uint32_t part, const struct win_row *r,
                          uint32_t *slot) {
     uint32_t none = UINT32_MAX;
-    int rc = win_table_apply_at(&st->table, part, r, slot ? slot : &none);
+    int rc = slot && *slot == UINT32_MAX && st->task[part].engines == 1 && !st->keep_log
+                 ? win_table_append(&st->table, part, r, slot)
+                 : win_table_apply_at(&st->table, part, r, slot ? slot : &none);
     if (rc && !st->rc) st->rc = rc;
     if (!rc && st->keep_log && (r->output || r->final)) log_row(st, r);
 }
@@ -307,6 +312,7 @@ static int new_engine(struct wstage *st, struct wtask *t, struct ft_error *err) 
     struct win_sink sink = {NULL, on_latency, &t->ctx};
     int rc = win_new(&st->spec, &sink, &t->eng, err);
     if (rc) return rc;
+    t->engines++;
     win_set_row_at(t->eng, on_row);
     win_set_watermark(t->eng, query_watermark(st));
     table_only(st, t->eng);
@@ -729,6 +735,7 @@ static int task_restore(struct wstage *st, struct wtask *t, uint32_t part,
     drop_engine(st, t, false);
     t->nbatch = 0;
     int rc = ts && ts->eng ? win_clone(ts->eng, &t->eng) : new_engine(st, t, err);
+    if (!rc && ts && ts->eng) t->engines++;
     t->idle_until = INT64_MIN;
     for (size_t i = 0; !rc && ts && i < ts->nbatch; i++)
         rc = buffer(t, &ts->batch[i]);

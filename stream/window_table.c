@@ -89,6 +89,7 @@ void win_table_free(struct win_table *t) {
     memset(t, 0, sizeof *t);
 }
 
+/* Every row into a fresh index of cap slots. */
 static int table_reindex(struct win_table *t, size_t cap) {
     uint32_t *idx = malloc(cap * sizeof *idx);
     if (!idx) return FT_ENOMEM;
@@ -102,9 +103,29 @@ static int table_reindex(struct win_table *t, size_t cap) {
     free(t->index);
     t->index = idx;
     t->index_cap = cap;
+    t->indexed = t->n;
     return 0;
 }
 
+/* The rows appended without a lookup join the index. */
+static int catch_up(struct win_table *t) {
+    if (t->indexed == t->n && t->index_cap) return 0;
+    size_t cap = t->index_cap ? t->index_cap : 64;
+    while (2 * t->n > cap)
+        cap *= 2;
+    if (cap != t->index_cap) return table_reindex(t, cap);
+    size_t m = cap - 1;
+    for (size_t r = t->indexed; r < t->n; r++) {
+        size_t i = row_hash(t->rows[r].start_ns, t->rows[r].key, t->part[r]) & m;
+        while (t->index[i] != EMPTY)
+            i = (i + 1) & m;
+        t->index[i] = (uint32_t)r;
+    }
+    t->indexed = t->n;
+    return 0;
+}
+
+/* Appends r; slot: its index slot (the index is up to date), or SIZE_MAX (it lags). */
 static int table_add(struct win_table *t, uint32_t part, const struct win_row *r, size_t slot) {
     if (t->n >= WIN_TABLE_ROWS_MAX) return FT_ELIMIT;
     if (t->n == t->cap) {
@@ -118,9 +139,19 @@ static int table_add(struct win_table *t, uint32_t part, const struct win_row *r
     }
     t->rows[t->n] = *r;
     t->part[t->n] = part;
+    if (slot == SIZE_MAX) {
+        t->n++;
+        return 0;
+    }
     t->index[slot] = (uint32_t)t->n++;
+    t->indexed = t->n;
     if (2 * t->n > t->index_cap) return table_reindex(t, t->index_cap * 2);
     return 0;
+}
+
+int win_table_append(struct win_table *t, uint32_t part, const struct win_row *r, uint32_t *slot) {
+    *slot = (uint32_t)t->n;
+    return table_add(t, part, r, SIZE_MAX);
 }
 
 /* Row x takes r (a close notice keeps its emission time). */
@@ -139,7 +170,7 @@ int win_table_apply_at(struct win_table *t, uint32_t part, const struct win_row 
         table_set(t, x, r);
         return 0;
     }
-    if (!t->index_cap && table_reindex(t, 64)) return FT_ENOMEM;
+    if (catch_up(t)) return FT_ENOMEM;
     size_t m = t->index_cap - 1, i = row_hash(r->start_ns, r->key, part) & m;
     for (; t->index[i] != EMPTY; i = (i + 1) & m) {
         x = t->index[i];
@@ -160,9 +191,10 @@ int win_table_apply(struct win_table *t, uint32_t part, const struct win_row *r)
     return win_table_apply_at(t, part, r, &slot);
 }
 
-int win_table_combined(const struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
+int win_table_combined(struct win_table *t, int64_t start_ns, uint64_t key, uint32_t nparts,
                        enum win_agg agg, struct win_row *out) {
     bool found = false;
+    if (catch_up(t)) return FT_ENOMEM;
     for (uint32_t part = 0; t->index_cap && part < nparts; part++) {
         size_t m = t->index_cap - 1, i = row_hash(start_ns, key, part) & m;
         for (; t->index[i] != EMPTY; i = (i + 1) & m) {
