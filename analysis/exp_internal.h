@@ -39,10 +39,23 @@ void exp_col_trace(struct exp_collector *c, const struct sim_trace_rec *r);
 int exp_col_finish(struct exp_collector *c);
 
 /* ---- exp_views.c ---- */
+/* The windowed query's no-lateness reference, fed the generated records one at a time
+ * (exp_wref_add, a src_gen_each callback) in the order src_gen_each gives them with
+ * any_order = exp_wref_any_order(cfg): so the replay that counts the records for the
+ * warehouse can feed it too. */
+struct exp_wref;
+struct src_record;
+int exp_wref_new(const struct pipe_config *cfg, bool by_arrival, struct exp_wref **out,
+                 struct ft_error *err);
+int exp_wref_add(void *ctx, const struct src_record *r);
+bool exp_wref_any_order(const struct pipe_config *cfg);
+void exp_wref_free(struct exp_wref *f);
 /* After the run: the window table (its log and watermark when table->want_log) into
- * table and its comparison with the reference into out. 0 or a negative FT_E*. */
+ * table and its comparison with the reference into out: `fed`'s, when the replay fed one
+ * (it is spent then), else one computed now. 0 or a negative FT_E*. */
 int exp_fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,
-                     struct exp_windows *table, struct exp_outcome *out, struct ft_error *err);
+                     struct exp_wref *fed, struct exp_windows *table, struct exp_outcome *out,
+                     struct ft_error *err);
 /* After the run: the lambda series (into series when not NULL) against the reference
  * counts, summarised into out. 0 or a negative FT_E*. */
 int exp_fill_lambda(const struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,

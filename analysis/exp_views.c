@@ -12,19 +12,54 @@
 #include "source.h"
 
 /* The no-lateness reference of the windowed query: the operators and the windows over
- * the generated input, every contribution counted. */
-/* The reference table from the input alone; by_arrival: windows assigned by the
+ * the generated input, every contribution counted; by_arrival: windows assigned by the
  * record's arrival (processing time) instead of its event time. */
-struct ref_feed {
-    const struct query *q;
+struct exp_wref {
+    struct src_gen names;
+    struct query q;
     struct win_ref *ref;
     bool by_arrival;
-    struct ft_error *err;
+    struct ft_error *err; /* own, until wref_rows */
+    struct ft_error own;
     uint32_t source_key; /* of the previous record */
 };
 
-static int ref_record(void *ctx, const struct src_record *r) {
-    struct ref_feed *f = ctx;
+void exp_wref_free(struct exp_wref *f) {
+    if (!f) return;
+    win_ref_free(f->ref);
+    query_free(&f->q);
+    src_gen_free(&f->names);
+    free(f);
+}
+
+int exp_wref_new(const struct pipe_config *cfg, bool by_arrival, struct exp_wref **out,
+                 struct ft_error *err) {
+    struct exp_wref *f = calloc(1, sizeof *f);
+    *out = NULL;
+    if (!f) return ft_fail(err, FT_ENOMEM, "out of memory for the window reference");
+    f->by_arrival = by_arrival;
+    f->err = &f->own;
+    int rc = src_names_open(&f->names, &cfg->source, err);
+    if (rc) {
+        free(f);
+        return rc;
+    }
+    rc = query_compile(&cfg->query, &f->names, &f->q, err);
+    if (rc) {
+        src_gen_free(&f->names);
+        free(f);
+        return rc;
+    }
+    if ((rc = win_ref_new(&cfg->query.window, &f->ref, err))) {
+        exp_wref_free(f);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+int exp_wref_add(void *ctx, const struct src_record *r) {
+    struct exp_wref *f = ctx;
     /* device by device (no id): a device's windows are done when the next one starts */
     if (r->id == UINT64_MAX && r->key != f->source_key) {
         int rc = win_ref_spill(f->ref, f->err);
@@ -33,31 +68,35 @@ static int ref_record(void *ctx, const struct src_record *r) {
     f->source_key = r->key;
     uint64_t k;
     int64_t v;
-    if (r->defect || query_apply(f->q, r->key, r->value, &k, &v) != QUERY_KEEP) return 0;
+    if (r->defect || query_apply(&f->q, r->key, r->value, &k, &v) != QUERY_KEEP) return 0;
     struct win_input in = {k, f->by_arrival ? r->arrival_ns : r->event_ns, v, r->arrival_ns};
     return win_ref_add(f->ref, &in, f->err);
 }
 
+bool exp_wref_any_order(const struct pipe_config *cfg) {
+    return !(cfg->source.malformed_p > 0); /* ids decide which record is malformed */
+}
+
+/* The reference table of f, fed the whole input; f is spent. */
+static int wref_rows(struct exp_wref *f, struct win_row **rows, size_t *n, struct ft_error *err) {
+    f->err = err;
+    return win_ref_rows(f->ref, rows, n, err);
+}
+
 static int window_reference(const struct pipe_config *cfg, uint64_t seed, bool by_arrival,
                             struct win_row **rows, size_t *n, struct ft_error *err) {
-    struct src_gen names;
-    struct query q;
-    struct win_ref *ref = NULL;
-    int rc = src_names_open(&names, &cfg->source, err);
+    struct exp_wref *f;
+    int rc = exp_wref_new(cfg, by_arrival, &f, err);
     if (rc) return rc;
-    rc = query_compile(&cfg->query, &names, &q, err);
-    if (!rc) rc = win_ref_new(&cfg->query.window, &ref, err);
-    /* the aggregates do not depend on the order: device by device where ids (which
-     * decide a malformed record) do not matter */
-    struct ref_feed f = {&q, ref, by_arrival, err, 0};
-    if (!rc)
-        rc = src_gen_each(&cfg->source, cfg->duration_ns, seed, !(cfg->source.malformed_p > 0),
-                          ref_record, &f);
-    if (rc && !err->msg[0]) ft_fail(err, rc, "cannot replay the source for the window reference");
-    if (!rc) rc = win_ref_rows(ref, rows, n, err);
-    win_ref_free(ref);
-    query_free(&q);
-    src_gen_free(&names);
+    /* the aggregates do not depend on the order: device by device where they can */
+    rc = src_gen_each(&cfg->source, cfg->duration_ns, seed, exp_wref_any_order(cfg), exp_wref_add,
+                      f);
+    if (rc && f->own.msg[0])
+        *err = f->own;
+    else if (rc)
+        ft_fail(err, rc, "cannot replay the source for the window reference");
+    if (!rc) rc = wref_rows(f, rows, n, err);
+    exp_wref_free(f);
     return rc;
 }
 
@@ -78,13 +117,14 @@ static int export_rows(const struct pipe *pipe, const struct win_row *rows, size
 }
 
 int exp_fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64_t seed,
-                     struct exp_windows *table, struct exp_outcome *out, struct ft_error *err) {
+                     struct exp_wref *fed, struct exp_windows *table, struct exp_outcome *out,
+                     struct ft_error *err) {
     struct win_row *rows = NULL, *ref = NULL;
     size_t n = 0, nref = 0;
     int rc = pipe_window_finish(pipe, err);
     if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
         ft_fail(err, rc, "cannot hold the window table");
-    if (!rc) rc = window_reference(cfg, seed, false, &ref, &nref, err);
+    if (!rc) rc = fed ? wref_rows(fed, &ref, &nref, err) : window_reference(cfg, seed, false, &ref, &nref, err);
     if (rc) goto done;
     struct pipe_window_stats ws;
     pipe_window_stats(pipe, &ws);

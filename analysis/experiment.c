@@ -120,21 +120,51 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
 
 /* Reference: visible rows per key if every record were delivered exactly once; with a
  * collector, also the records created per bucket. */
+struct counts_feed {
+    uint64_t *counts, *total;
+    uint32_t keys;
+    struct exp_wref *wref; /* NULL: not fed, or it failed (computed again after the run) */
+};
+
+static int count_and_feed(void *ctx, const struct src_record *r) {
+    struct counts_feed *f = ctx;
+    if (r->key < f->keys) f->counts[r->key]++;
+    (*f->total)++;
+    if (f->wref && exp_wref_add(f->wref, r)) {
+        exp_wref_free(f->wref);
+        f->wref = NULL;
+    }
+    return 0;
+}
+
+/* Records per key (the warehouse's reference) from a replay of the source. *wref, when
+ * not NULL, is a window reference the same replay feeds where it can (its order suits
+ * it, nothing needs the merged stream); otherwise, or when feeding it failed, it is freed
+ * and set to NULL, and the window reference is computed after the run. */
 static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64_t **counts,
-                            uint64_t *n, struct exp_collector *col) {
+                            uint64_t *n, struct exp_collector *col, struct exp_wref **wref) {
     uint64_t *c = calloc(cfg->source.keys, sizeof *c);
     if (!c) return FT_ENOMEM;
     /* the warehouse may reject: malformed records, CSV values out of its range */
     bool rejects = cfg->sink.kind != PIPE_SINK_LAKE &&
                    (cfg->source.malformed_p > 0 || cfg->source.kind == SRC_CSV);
     if (!col && !rejects) { /* counts only: each device's stream on its own, no merge */
-        if (src_gen_counts(&cfg->source, cfg->duration_ns, seed, c, n) != 0) {
+        *n = 0;
+        struct counts_feed f = {c, n, cfg->source.keys, exp_wref_any_order(cfg) ? *wref : NULL};
+        if (!f.wref) {
+            exp_wref_free(*wref);
+            *wref = NULL;
+        }
+        if (src_gen_each(&cfg->source, cfg->duration_ns, seed, true, count_and_feed, &f) != 0) {
             free(c);
             return FT_ENOMEM;
         }
+        *wref = f.wref;
         *counts = c;
         return 0;
     }
+    exp_wref_free(*wref);
+    *wref = NULL;
     /* statistics also need every record's creation time, rejects every record's
      * defect and value: replay the merged stream */
     struct src_gen g;
@@ -302,7 +332,11 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         st.col = &col;
         rc = exp_col_init(&col, cfg, opt->stats, opt->bucket_ns);
     }
-    if (rc == 0) rc = reference_counts(cfg, seed, &ref, &n, st.col);
+    /* the window reference from the same replay as the counts where it can be */
+    struct exp_wref *wref = NULL;
+    struct ft_error ignored = {0}; /* a failure shows again after the run, as before */
+    if (rc == 0 && cfg->query.enabled) (void)exp_wref_new(cfg, false, &wref, &ignored);
+    if (rc == 0) rc = reference_counts(cfg, seed, &ref, &n, st.col, &wref);
     if (rc == 0)
         rc = opt && opt->records ? ledger_init_full(&st.ledger, n) : ledger_init(&st.ledger, n);
     if (rc == 0) rc = mom_init(&st.mom, cfg, &st.ledger);
@@ -311,6 +345,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         exp_model_end(&st.model);
         exp_col_free(st.col);
         free(ref);
+        exp_wref_free(wref);
         ledger_free(&st.ledger);
         return ft_fail(err, rc, "out of memory for %llu records", (unsigned long long)n);
     }
@@ -354,7 +389,7 @@ int exp_run_windows(const struct pipe_config *cfg, enum dlv_protocol p, uint64_t
         ft_fail(err, rc, "%s", sim_error(s)->msg);
         goto done;
     }
-    if (cfg->query.enabled && (rc = exp_fill_windows(pipe, cfg, seed, windows, out, err)))
+    if (cfg->query.enabled && (rc = exp_fill_windows(pipe, cfg, seed, wref, windows, out, err)))
         goto done;
     if (stats_windows && (rc = stats_windows_from(st.col->out, windows)) != 0) {
         ft_fail(err, rc, rc == FT_ELIMIT ? "the window log has more than %u rows: too many to store"
@@ -407,5 +442,6 @@ done:
     free(st.crashed_at);
     free(st.restarted);
     free(ref);
+    exp_wref_free(wref);
     return rc;
 }
