@@ -98,12 +98,6 @@ double win_agg_value(enum win_agg agg, uint64_t count, int64_t sum, int64_t min,
 
 /* ---- the engine's state ---- */
 
-struct sort_item {
-    int64_t k;
-    uint64_t key;
-    uint32_t pos;
-};
-
 struct win_engine {
     struct win_spec spec;
     int64_t span, span_rem; /* L / S and L mod S: the windows of t from one division */
@@ -116,7 +110,7 @@ struct win_engine {
     struct heap lat_heap;  /* append: (end of the record's first window, seq, arrival) */
     uint64_t *lat_pending; /* update/complete: arrivals applied since the last emit */
     size_t nlat, cap_lat;
-    struct sort_item *scratch;
+    struct wsort *scratch;
     size_t cap_scratch;
     int64_t wm;
     bool seen;
@@ -322,7 +316,8 @@ static void fetch_all(const struct fetch *f) {
 }
 
 void win_fetch(const struct win_engine *e, const struct win_input *r, size_t n, size_t stride) {
-    struct fetch f = {.n = 0};
+    struct fetch f;
+    f.n = 0; /* the addresses are not cleared: 4 KB, at every emission */
     FT_ASSERT(n <= WIN_FETCH_BATCH);
     if (!e->tab.cap) return;
     for (size_t i = 0; i < n; i++, r = (const void *)((const char *)r + stride)) {
@@ -434,15 +429,9 @@ static bool passed(const struct win_engine *e, uint64_t t) {
     return e->wm != WIN_NO_WATERMARK && e->wm >= 0 && t <= (uint64_t)e->wm;
 }
 
-static int cmp_item(const void *a, const void *b) {
-    const struct sort_item *x = a, *y = b;
-    if (x->k != y->k) return x->k < y->k ? -1 : 1;
-    return x->key < y->key ? -1 : x->key > y->key;
-}
-
 static int scratch_push(struct win_engine *e, size_t n, uint32_t pos) {
     if (grow((void **)&e->scratch, sizeof *e->scratch, &e->cap_scratch, n + 1)) return FT_ENOMEM;
-    e->scratch[n] = (struct sort_item){e->tab.a[pos].k, e->tab.a[pos].key, pos};
+    e->scratch[n] = (struct wsort){e->tab.a[pos].k, e->tab.a[pos].key, pos};
     return 0;
 }
 
@@ -465,7 +454,8 @@ static void close_due(struct win_engine *e, uint64_t now, bool everything) {
     struct heap_entry due[WIN_FETCH_BATCH];
     for (;;) {
         const struct heap_entry *top;
-        struct fetch f = {.n = 0};
+        struct fetch f;
+        f.n = 0;
         size_t n = 0;
         while (n < WIN_FETCH_BATCH && (top = heap_top(&e->closing)) &&
                (everything || passed(e, top->time))) {
@@ -499,7 +489,7 @@ static int emit_changed(struct win_engine *e, uint64_t now) {
             if (e->tab.a[e->dirty[i]].state == WAGG_LIVE && scratch_push(e, n++, e->dirty[i]))
                 return FT_ENOMEM;
     }
-    if (n > 1 && !e->unordered) qsort(e->scratch, n, sizeof *e->scratch, cmp_item);
+    if (n > 1 && !e->unordered) qsort(e->scratch, n, sizeof *e->scratch, wsort_cmp);
     for (size_t i = 0; i < n; i++)
         send_row(e, &e->tab.a[e->scratch[i].pos], now, true, false);
     for (uint32_t i = 0; i < e->ndirty; i++)

@@ -157,10 +157,32 @@ int win_ref_add(struct win_ref *r, const struct win_input *in, struct ft_error *
     return 0;
 }
 
-static int cmp_agg(const void *a, const void *b) {
-    const struct wagg *x = a, *y = b;
-    if (x->k != y->k) return x->k < y->k ? -1 : 1;
-    return x->key < y->key ? -1 : x->key > y->key;
+/* out[] into (k, key) order: the order sorted on 24-byte items, then the aggregates
+ * moved along its cycles, each once. 0 or FT_ENOMEM. */
+static int sort_out(struct win_ref *r) {
+    size_t n = r->nout;
+    struct wsort *ix = malloc((n ? n : 1) * sizeof *ix);
+    if (!ix) return FT_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        ix[i] = (struct wsort){r->out[i].k, r->out[i].key, (uint32_t)i};
+    qsort(ix, n, sizeof *ix, wsort_cmp);
+    for (size_t j = 0; j < n; j++) { /* sorted[j] = out[ix[j].pos] */
+        if (ix[j].pos == j) continue;
+        struct wagg first = r->out[j];
+        size_t k = j;
+        for (;;) {
+            size_t from = ix[k].pos;
+            ix[k].pos = (uint32_t)k; /* placed */
+            if (from == j) {
+                r->out[k] = first;
+                break;
+            }
+            r->out[k] = r->out[from];
+            k = from;
+        }
+    }
+    free(ix);
+    return 0;
 }
 
 /* The table's aggregates join those moved out, sorted by (k, key); two of one window
@@ -170,7 +192,7 @@ static int gather(struct win_ref *r, struct ft_error *err) {
         return ft_fail(err, FT_ENOMEM, "cannot hold the reference table");
     for (uint32_t i = 0; i < r->tab.cap; i++)
         if (r->tab.a[i].state == WAGG_LIVE) r->out[r->nout++] = r->tab.a[i];
-    qsort(r->out, r->nout, sizeof *r->out, cmp_agg);
+    if (sort_out(r)) return ft_fail(err, FT_ENOMEM, "cannot hold the reference table");
     size_t m = 0;
     for (size_t i = 0; i < r->nout; i++) {
         struct wagg *c = &r->out[i], *p = m ? &r->out[m - 1] : NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "window.h"
+#include "window_state.h"
 
 #define EMPTY UINT32_MAX
 
@@ -229,17 +230,25 @@ int win_table_rows(const struct win_table *t, enum win_agg agg, struct win_row *
     *out = NULL;
     *n = 0;
     if (!t->n) return 0;
+    /* the order from (start, key) and the row's place, then the rows in that order */
     struct win_row *rows = malloc(t->n * sizeof *rows);
-    if (!rows) return FT_ENOMEM;
-    memcpy(rows, t->rows, t->n * sizeof *rows);
-    qsort(rows, t->n, sizeof *rows, cmp_row);
+    struct wsort *ix = malloc(t->n * sizeof *ix);
+    if (!rows || !ix) {
+        free(rows);
+        free(ix);
+        return FT_ENOMEM;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        ix[i] = (struct wsort){t->rows[i].start_ns, t->rows[i].key, (uint32_t)i};
+    qsort(ix, t->n, sizeof *ix, wsort_cmp);
     size_t m = 0;
     for (size_t i = 0; i < t->n; i++) {
-        struct win_row *r = &rows[i];
+        const struct win_row *r = &t->rows[ix[i].pos];
         if (m && !cmp_row(&rows[m - 1], r)) { /* another engine's partial: combine */
             struct win_row *c = &rows[m - 1];
             if (__builtin_add_overflow(c->sum, r->sum, &c->sum)) {
                 free(rows);
+                free(ix);
                 return FT_ELIMIT;
             }
             c->count += r->count;
@@ -252,6 +261,7 @@ int win_table_rows(const struct win_table *t, enum win_agg agg, struct win_row *
         }
         rows[m++] = *r;
     }
+    free(ix);
     *out = rows;
     *n = m;
     return 0;
