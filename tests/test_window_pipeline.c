@@ -6,7 +6,10 @@
  * a brute-force count over the generated records; a worker crash losing the window
  * state it held (volatile) even under exactly-once, and only the state of the
  * partitions it hosts (tasks: the other worker's keys still equal the count); and
- * replayed offsets skipped by exactly-once but counted twice by at-least-once. */
+ * replayed offsets skipped by exactly-once but counted twice by at-least-once; and the
+ * continuous driver holding records back (when only the table reads the rows) giving
+ * what it gives triggering each record at once (with the emission log kept), through
+ * late records, a worker crash and a task handed over. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -509,6 +512,62 @@ static void test_replays_counted_by_at_least_once_only(void **state) {
     assert_true(eo.windows_match_reference);
 }
 
+/* The continuous driver, p, seed: held back (no log: the table is the only reader) and
+ * at once (the log kept) give the same table, statistics, latencies and trace. */
+static void expect_held_back_as_at_once(enum dlv_protocol p, uint64_t seed) {
+    struct ft_error err = {0};
+    struct exp_outcome held, once;
+    struct exp_windows wh = {0}, wo = {.want_log = true};
+    scn->pipe.query.driver = PIPE_DRIVER_CONTINUOUS;
+    if (exp_run_windows(&scn->pipe, p, seed, NULL, &held, &wh, &err) ||
+        exp_run_windows(&scn->pipe, p, seed, NULL, &once, &wo, &err))
+        fail_msg("exp_run: %s", err.msg);
+    assert_true(wo.nlog > 0 && wh.nlog == 0);
+    assert_string_equal(held.trace_hash, once.trace_hash);
+    assert_int_equal(held.window_rows_emitted, once.window_rows_emitted);
+    assert_int_equal(held.window_triggers, once.window_triggers);
+    assert_int_equal(held.late_dropped, once.late_dropped);
+    assert_int_equal(held.late_records, once.late_records);
+    assert_int_equal(held.windows_mismatched, once.windows_mismatched);
+    assert_int_equal(held.window_latency_p50_ns, once.window_latency_p50_ns);
+    assert_int_equal(held.window_latency_p99_ns, once.window_latency_p99_ns);
+    assert_int_equal(wh.n, wo.n);
+    for (size_t i = 0; i < wh.n; i++) {
+        const struct exp_window_row *a = &wh.rows[i], *b = &wo.rows[i];
+        assert_int_equal(a->window_start_ns, b->window_start_ns);
+        assert_int_equal(a->window_end_ns, b->window_end_ns);
+        assert_string_equal(a->key, b->key);
+        assert_true(a->value == b->value);
+        assert_int_equal(a->emitted_at_ns, b->emitted_at_ns);
+        assert_int_equal(a->final, b->final);
+    }
+    exp_windows_free(&wh);
+    exp_windows_free(&wo);
+}
+
+static void test_continuous_held_back_as_at_once(void **state) {
+    (void)state;
+    uint64_t late = 0, emitted = 0;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        load("tests/data/good/stream.yaml"); /* append: a row leaves when it closes */
+        expect_held_back_as_at_once(DLV_EXACTLY_ONCE, seed);
+        load("scenarios/late-data-watermark.yaml"); /* late records dropped */
+        expect_held_back_as_at_once(DLV_AT_LEAST_ONCE, seed);
+        struct exp_outcome o;
+        run(DLV_AT_LEAST_ONCE, &o, NULL);
+        late += o.late_dropped;
+        load("scenarios/security-logs.yaml"); /* a crash: the held records replay first */
+        add_crash_of_worker_1();
+        expect_held_back_as_at_once(DLV_EXACTLY_ONCE, seed);
+        expect_held_back_as_at_once(DLV_AT_LEAST_ONCE, seed);
+        load("scenarios/consumer-group-windows.yaml"); /* a task handed over, and back */
+        expect_held_back_as_at_once(DLV_EXACTLY_ONCE, seed);
+        run(DLV_EXACTLY_ONCE, &o, NULL);
+        emitted += o.window_rows_emitted;
+    }
+    assert_true(late > 0 && emitted > 0); /* the cases hold what they are for */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_stream_key_is_read),
@@ -522,6 +581,7 @@ int main(void) {
         cmocka_unit_test(test_worker_crash_loses_window_state),
         cmocka_unit_test(test_crash_loses_only_the_hosted_partitions),
         cmocka_unit_test(test_replays_counted_by_at_least_once_only),
+        cmocka_unit_test(test_continuous_held_back_as_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
