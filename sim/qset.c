@@ -27,6 +27,10 @@ static int to_raw(struct qset *q) {
 
 /* c copies of v into the map or the array. */
 static int store(struct qset *q, uint64_t v, uint64_t c) {
+    if (q->raw && c == 1 && q->nvals < q->cap_vals) { /* the usual case once raw */
+        q->vals[q->nvals++] = v;
+        return 0;
+    }
     const struct u64map *m = &q->counts;
     bool grows = 2 * (m->n + 1) > m->cap && !u64map_get(m, v);
     if (!q->raw && grows && q->n >= QSET_MAP_MIN &&
