@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "experiment.h"
 #include "scenario.h"
 #include "store.h"
 #include "sweep.h"
@@ -162,6 +163,7 @@ int main(int argc, char **argv) {
     int reps = argc > 3 ? atoi(argv[3]) : 5;
     static struct bench b;
     char dir[] = "/tmp/ftsim-bench-sweep-XXXXXX";
+    exp_keep_memory(); /* as ftsim sweep: a run reuses what the previous one freed */
     if (seeds < 1 || reps < 1 || reps > REPS_MAX || load(&b, file, seeds) != 0 || !mkdtemp(dir))
         return 2;
     uint64_t *todo = malloc(b.plan.nruns * sizeof *todo);
