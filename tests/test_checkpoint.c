@@ -19,13 +19,14 @@
 
 #include "experiment.h"
 #include "scenario.h"
+#include "testutil.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)
 #define N 50 /* readings: record i at (50 + 100 i) ms, event time = arrival */
 
 static struct scenario *scn;
-static const char *csv = "test_checkpoint.tmp.csv", *yaml = "test_checkpoint.tmp.yaml";
+static char dir[256], csv[300], yaml[300]; /* a fresh directory of the suite's own */
 
 struct ev {
     uint64_t t_ns;
@@ -54,6 +55,9 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
 static int setup(void **state) {
     (void)state;
     scn = malloc(sizeof *scn);
+    if (tu_mkdtemp("checkpoint", dir, sizeof dir)) return -1;
+    snprintf(csv, sizeof csv, "%s/readings.csv", dir);
+    snprintf(yaml, sizeof yaml, "%s/exact.yaml", dir);
     FILE *f = fopen(csv, "w");
     if (!scn || !f) return -1;
     fputs("event_time,key,value\n", f);
@@ -66,8 +70,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     free(scn);
-    remove(csv);
-    remove(yaml);
+    tu_rmdir_all(dir);
     return 0;
 }
 

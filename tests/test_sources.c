@@ -343,7 +343,9 @@ static void test_keyed_and_csv_sources(void **state) {
     check_determinism(&c, 10 * S);
     free(l.r);
     /* csv: rows by arrival, cut at the duration */
-    const char *path = "test_sources.tmp.csv";
+    char dir[256], path[300];
+    assert_int_equal(tu_mkdtemp("sources", dir, sizeof dir), 0);
+    snprintf(path, sizeof path, "%s/rows.csv", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("event_time,key,value,arrival_time\n5,b,2,9\n1,a,1,1\n3,a,4,20\n", f);
@@ -364,7 +366,7 @@ static void test_keyed_and_csv_sources(void **state) {
     assert_int_equal(src_key_parse(&g, "b"), 0);
     src_gen_free(&g);
     free(l.r);
-    remove(path);
+    tu_rmdir_all(dir);
     snprintf(csv.csv_path, sizeof csv.csv_path, "no-such-file.csv");
     assert_int_equal(src_gen_open(&g, &csv, 15 * S, 1, &err), FT_EIO);
 }

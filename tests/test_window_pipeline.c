@@ -23,6 +23,7 @@
 #include "experiment.h"
 #include "scenario.h"
 #include "source.h"
+#include "testutil.h"
 
 #define S 1000000000ll
 #define MIN (60 * S)
@@ -112,7 +113,10 @@ static void test_every_stream_key_is_read(void **state) {
 
 static void test_csv_errors_name_the_csv_position(void **state) {
     (void)state;
-    const char *csv = "test_window_pipeline.tmp.csv", *yaml = "test_window_pipeline.tmp.yaml";
+    char dir[256], csv[300], yaml[300];
+    assert_int_equal(tu_mkdtemp("window-pipeline", dir, sizeof dir), 0);
+    snprintf(csv, sizeof csv, "%s/words.csv", dir);
+    snprintf(yaml, sizeof yaml, "%s/t.yaml", dir);
     FILE *f = fopen(csv, "w");
     assert_non_null(f);
     fputs("event_time,key,value\n12:00,a,1\n12:01,b,x\n", f);
@@ -130,8 +134,7 @@ static void test_csv_errors_name_the_csv_position(void **state) {
     assert_int_equal(err.line, 3);
     assert_int_equal(err.col, 9);
     assert_non_null(strstr(err.msg, "expected an integer value"));
-    remove(csv);
-    remove(yaml);
+    tu_rmdir_all(dir);
 }
 
 /* ---- through the pipeline ---- */
