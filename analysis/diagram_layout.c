@@ -8,6 +8,7 @@
 #include "diagram_internal.h"
 #include "grow.h"
 #include "plot_internal.h"
+#include "sort.h"
 
 /* ---- layout: lifelines and the time axis ---- */
 
@@ -28,13 +29,8 @@ static void add_lifeline(struct dg_layout *L, uint32_t node) {
     L->node[i] = node;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 const uint64_t *dg_find_u64(const uint64_t *a, size_t n, uint64_t x) {
-    return n ? bsearch(&x, a, n, sizeof *a, cmp_u64) : NULL;
+    return n ? bsearch(&x, a, n, sizeof *a, sort_cmp_u64) : NULL;
 }
 
 double dg_y_of(const struct dg_layout *L, uint64_t t) {
@@ -67,7 +63,7 @@ int dg_layout_build(const struct dg_trace *t, const struct dg_view *v, const siz
         L->t[n++] = m->t_ns;
         if (m->type != MK_PARTITION && m->type != MK_HEAL) add_lifeline(L, m->node);
     }
-    qsort(transit, nd, sizeof *transit, cmp_u64);
+    qsort(transit, nd, sizeof *transit, sort_cmp_u64);
     uint64_t transit_ns = nd && transit[nd / 2] ? transit[nd / 2] : SIM_NS_PER_MS;
     L->transit_ns = transit_ns;
     L->transit_ms = (double)transit_ns / 1e6;
@@ -77,7 +73,7 @@ int dg_layout_build(const struct dg_trace *t, const struct dg_view *v, const siz
     for (size_t k = 0; k < v->nsel; k++)
         if (dg_dropped_at_send(&t->arrows[v->sel[k]]))
             L->t[n++] = t->arrows[v->sel[k]].t0 + transit_ns / 2;
-    qsort(L->t, n, sizeof *L->t, cmp_u64);
+    qsort(L->t, n, sizeof *L->t, sort_cmp_u64);
     L->gap_ms = fmax(DIAG_GAP_FACTOR * L->transit_ms, DIAG_GAP_MIN_MS);
     L->cut_ms = 2.0 * L->transit_ms;
     size_t u = 0;

@@ -124,7 +124,9 @@ int exp_fill_windows(struct pipe *pipe, const struct pipe_config *cfg, uint64_t 
     int rc = pipe_window_finish(pipe, err);
     if (!rc && (rc = pipe_window_rows(pipe, &rows, &n)))
         ft_fail(err, rc, "cannot hold the window table");
-    if (!rc) rc = fed ? wref_rows(fed, &ref, &nref, err) : window_reference(cfg, seed, false, &ref, &nref, err);
+    if (!rc)
+        rc = fed ? wref_rows(fed, &ref, &nref, err)
+                 : window_reference(cfg, seed, false, &ref, &nref, err);
     if (rc) goto done;
     struct pipe_window_stats ws;
     pipe_window_stats(pipe, &ws);

@@ -88,16 +88,6 @@ static int model(struct scenario *scn, double records) {
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Variant 0: the query off (plain); 1: micro-batch; 2: continuous. */
 static void set_variant(struct pipe_config *c, const struct pipe_query *q, int v) {
     c->query = *q;
@@ -145,9 +135,9 @@ static int windowed(struct scenario *scn) {
     }
     for (int v = 0; v < 3; v++) print_windowed(c, p, names[v], &o[v], &best[v]);
     printf("pipeline.windowed.ratio.micro-batch %.2f ratio (median of %d rounds)\n",
-           median(ratio[0], BENCH_ROUNDS), BENCH_ROUNDS);
+           bench_median(ratio[0], BENCH_ROUNDS), BENCH_ROUNDS);
     printf("pipeline.windowed.ratio.continuous %.2f ratio (median of %d rounds)\n",
-           median(ratio[1], BENCH_ROUNDS), BENCH_ROUNDS);
+           bench_median(ratio[1], BENCH_ROUNDS), BENCH_ROUNDS);
     fflush(stdout);
     return 0;
 }

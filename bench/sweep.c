@@ -138,23 +138,12 @@ static int load(struct bench *b, const char *file, uint64_t seeds) {
 
 #define REPS_MAX 64
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median of v[0..n), n >= 1 (v is sorted in place). */
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* 100 * (a / b - 1) of each repetition's pair, the median over repetitions. */
 static double median_overhead(const double *a, const double *b, int reps) {
     double v[REPS_MAX];
     for (int i = 0; i < reps; i++)
         v[i] = 100.0 * (a[i] - b[i]) / b[i];
-    return median(v, reps);
+    return bench_median(v, reps);
 }
 
 int main(int argc, char **argv) {
@@ -205,7 +194,7 @@ int main(int argc, char **argv) {
     for (int m = 0; m < M_N; m++) {
         for (int i = 0; i < reps; i++)
             ratio[i] = wall[m][1][i] / wall[m][2][i];
-        printf("sweep.speedup_jobs_2.%s %.2f ratio\n", mode_names[m], median(ratio, reps));
+        printf("sweep.speedup_jobs_2.%s %.2f ratio\n", mode_names[m], bench_median(ratio, reps));
     }
     for (uint32_t jobs = 1; jobs <= 2; jobs++) {
         printf("sweep.sqlite_overhead.jobs_%u %.1f %%\n", jobs,
@@ -218,14 +207,14 @@ int main(int argc, char **argv) {
                median_overhead(cpu[M_STORE][jobs], cpu[M_STATS][jobs], reps));
     for (int i = 0; i < reps; i++)
         ratio[i] = 100.0 * store_cpu[i] / run_cpu[i];
-    printf("sweep.store_cpu_over_run_cpu %.1f %%\n", median(ratio, reps));
-    printf("sweep.store_us_per_run.jobs_1 %.0f us\n", 1e6 * median(store_wall, reps) / n);
-    printf("sweep.store_cpu_us_per_run %.0f us\n", 1e6 * median(store_cpu, reps) / n);
-    printf("sweep.run_cpu_us_per_run %.0f us\n", 1e6 * median(run_cpu, reps) / n);
+    printf("sweep.store_cpu_over_run_cpu %.1f %%\n", bench_median(ratio, reps));
+    printf("sweep.store_us_per_run.jobs_1 %.0f us\n", 1e6 * bench_median(store_wall, reps) / n);
+    printf("sweep.store_cpu_us_per_run %.0f us\n", 1e6 * bench_median(store_cpu, reps) / n);
+    printf("sweep.run_cpu_us_per_run %.0f us\n", 1e6 * bench_median(run_cpu, reps) / n);
     for (uint32_t jobs = 1; jobs <= 2; jobs++)
         for (int m = 0; m < M_N; m++)
             printf("sweep.cpu_us_per_run.jobs_%u.%s %.0f us\n", jobs, mode_names[m],
-                   1e6 * median(cpu[m][jobs], reps) / n);
+                   1e6 * bench_median(cpu[m][jobs], reps) / n);
     free(todo);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "diagram.h"
 #include "explain.h"
 #include "scenario.h"
+#include "sort.h"
 #include "suggest.h"
 #include "trace_filter.h"
 
@@ -254,11 +255,6 @@ static void explained_free(struct explained *e) {
     free(e->msgs);
 }
 
-static int by_id(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int explain_for_diagram(const struct diag_args *a, const struct scenario *scn,
                                struct diag_options *o, struct explained *e) {
     if (o->byz || o->nprotocols > 1) {
@@ -287,7 +283,7 @@ static int explain_for_diagram(const struct diag_args *a, const struct scenario 
     size_t n = 0;
     for (uint32_t i = 0; i < e->x->n; i++)
         if (e->x->chain[i].msg) e->msgs[n++] = e->x->chain[i].msg;
-    qsort(e->msgs, n, sizeof *e->msgs, by_id);
+    qsort(e->msgs, n, sizeof *e->msgs, sort_cmp_u64);
     struct diag_chain *c = &e->chain;
     *c = (struct diag_chain){.record = e->x->rec, .msgs = e->msgs, .nmsgs = n};
     if (e->x->cause != EXPLAIN_NONE) {

@@ -127,3 +127,8 @@ void select_u64(uint64_t *a, size_t n, size_t *pos, size_t k) {
         depth += 2;
     select_range(a, 0, n, pos, k, depth);
 }
+
+int sort_cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}

@@ -16,5 +16,7 @@ uint64_t *sort_u64(uint64_t *a, uint64_t *tmp, size_t n);
  * put there, for each of the k positions pos[i] < n (sorted ascending on return). No
  * allocation; O(n log k) expected, O(n log n) at worst. */
 void select_u64(uint64_t *a, size_t n, size_t *pos, size_t k);
+/* Ascending order of two uint64_t, for qsort and bsearch. */
+int sort_cmp_u64(const void *a, const void *b);
 
 #endif
