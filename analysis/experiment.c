@@ -118,8 +118,7 @@ static void on_trace(const struct sim_trace_rec *r, void *ctx) {
     if (st->opt && st->opt->trace) st->opt->trace(r, st->opt->trace_ctx);
 }
 
-/* Reference: visible rows per key if every record were delivered exactly once; with a
- * collector, also the records created per bucket. */
+/* The replay's callback: records per key, and the window reference fed with them. */
 struct counts_feed {
     uint64_t *counts, *total;
     uint32_t keys;
@@ -137,10 +136,11 @@ static int count_and_feed(void *ctx, const struct src_record *r) {
     return 0;
 }
 
-/* Records per key (the warehouse's reference) from a replay of the source. *wref, when
- * not NULL, is a window reference the same replay feeds where it can (its order suits
- * it, nothing needs the merged stream); otherwise, or when feeding it failed, it is freed
- * and set to NULL, and the window reference is computed after the run. */
+/* Reference: visible rows per key if every record were delivered exactly once, from a
+ * replay of the source; with a collector, also the records created per bucket. *wref,
+ * when not NULL, is a window reference the same replay feeds where it can (its order
+ * suits it, nothing needs the merged stream); otherwise, or when feeding it failed, it
+ * is freed and set to NULL, and the window reference is computed after the run. */
 static int reference_counts(const struct pipe_config *cfg, uint64_t seed, uint64_t **counts,
                             uint64_t *n, struct exp_collector *col, struct exp_wref **wref) {
     uint64_t *c = calloc(cfg->source.keys, sizeof *c);

@@ -14,9 +14,8 @@ static struct wagg *aligned_table(size_t cap) {
 }
 
 /* Every live entry, in slot order, into a cleared table of cap slots; pos[] follows its
- * entries. The entries wait in a compact list while the array itself is cleared (and
- * grown in place when cap is larger): a rebuild touches no fresh table-sized memory
- * beyond the growth. */
+ * entries. The entries wait in a compact list while the array itself is cleared (a
+ * purge), or replaced by a larger aligned one (growth). */
 static int rebuild(struct wtab *t, uint32_t cap, uint32_t *pos, size_t npos) {
     struct wagg *list = malloc((t->live ? t->live : 1) * sizeof *list);
     uint32_t *idx = npos ? malloc((size_t)t->cap * sizeof *idx) : NULL;        /* slot -> list */

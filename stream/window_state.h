@@ -1,11 +1,11 @@
 /* The (window, key) aggregates of a window engine (window.c) and of the no-lateness
  * reference (window_ref.c), internal to stream/: one open-addressed table of 64-byte
- * entries, linear probing, with consecutive windows of a key in consecutive slots, so
- * the windows one record updates sit side by side, usually in one or two
- * cache lines (wtab_home): a record costs about one miss, not one per window and
- * another for an index. No allocation per record; deletion leaves a tombstone, and the table is
- * rebuilt (tombstones purged or capacity doubled, in the same array) only when it must
- * grow, with the positions a caller holds (its dirty list) moved along. */
+ * entries, each in a cache line of its own (the array is aligned), linear probing, with
+ * consecutive windows of a key in consecutive slots, so the windows one record updates
+ * sit side by side (wtab_home): a record costs about one miss, not one per window and
+ * another for an index. No allocation per record; deletion leaves a tombstone, and the
+ * table is rebuilt (tombstones purged in the same array, or a doubled array) only when
+ * it must grow, with the positions a caller holds (its dirty list) moved along. */
 #ifndef FTSIM_WINDOW_STATE_H
 #define FTSIM_WINDOW_STATE_H
 
@@ -67,18 +67,9 @@ static inline uint32_t wtab_find(const struct wtab *t, int64_t k, uint64_t key, 
     return ins != UINT32_MAX ? ins : i;
 }
 
-/* Loads the home slots of windows first..last of key: a batch that loads the state of
- * all its records first has their cache misses overlap. A real load, not a prefetch: on
- * this machine (a VM) __builtin_prefetch was measured to hide nothing, loads issued
- * together do (docs/PERFORMANCE.md, the window stage). */
-static inline void wtab_fetch(const struct wtab *t, int64_t first, int64_t last, uint64_t key) {
-    if (!t->cap) return;
-    volatile uint8_t sink = t->a[wtab_home(t, first, key)].state;
-    if (last != first) sink = t->a[wtab_home(t, last, key)].state;
-    (void)sink;
-}
-
-/* Asks for the home slots of windows first..last of key ahead of use (a hint). */
+/* Asks for the home slots of windows first..last of key ahead of use (a hint; on this
+ * VM a software prefetch was measured to hide nothing, so the engine loads a batch's
+ * slots instead: win_fetch). */
 static inline void wtab_prefetch(const struct wtab *t, int64_t first, int64_t last, uint64_t key) {
     if (!t->cap) return;
     __builtin_prefetch(&t->a[wtab_home(t, first, key)]);
