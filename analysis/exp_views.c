@@ -45,12 +45,8 @@ int exp_wref_new(const struct pipe_config *cfg, bool by_arrival, struct exp_wref
         return rc;
     }
     rc = query_compile(&cfg->query, &f->names, &f->q, err);
+    if (!rc) rc = win_ref_new(&cfg->query.window, &f->ref, err);
     if (rc) {
-        src_gen_free(&f->names);
-        free(f);
-        return rc;
-    }
-    if ((rc = win_ref_new(&cfg->query.window, &f->ref, err))) {
         exp_wref_free(f);
         return rc;
     }

@@ -59,7 +59,6 @@ struct wstage {
     struct wtask *task; /* per partition */
     uint32_t ntask;
     bool tick_armed;
-    bool lazy; /* continuous mode may hold records back (lazy_ok) */
     bool has_max;
     uint64_t max_event; /* query-wide, through the last completed trigger */
     struct win_table table;
@@ -78,8 +77,6 @@ struct wstage {
     struct wstage_txn open[PIPE_WORKERS_MAX];
     uint64_t epoch[PIPE_WORKERS_MAX], job_epoch;
 };
-
-static bool lazy_ok(const struct wstage *st);
 
 /* Room for element n of an array of elem-byte elements. */
 static int grow_array(void **a, size_t elem, size_t *cap, size_t n) {
@@ -198,7 +195,6 @@ int wstage_new(struct pipe *p, struct wstage **out, struct ft_error *err) {
         return ft_fail(err, FT_ENOMEM, "out of memory for the window stage");
     }
     st->ntask = p->cfg.partitions;
-    st->lazy = lazy_ok(st);
     for (uint32_t i = 0; i < st->ntask; i++) { /* static assignment: p mod workers */
         st->task[i].ctx = (struct wtask_sink){st, i};
         st->task[i].host = i % p->cfg.workers;
@@ -515,7 +511,8 @@ static int continuous(struct sim *s, struct wstage *st, struct wtask *t, const s
     int64_t wm = st->has_max && r->event_ns <= st->max_event
                      ? before
                      : (int64_t)r->event_ns - (int64_t)st->spec.delay_ns;
-    bool held = st->lazy && task_live(s, st, t) && defer(t, r, t_wm, wm > t_wm ? wm : t_wm, now);
+    bool held =
+        lazy_ok(st) && task_live(s, st, t) && defer(t, r, t_wm, wm > t_wm ? wm : t_wm, now);
     int rc = held ? 0 : replay_then_apply(t, r, err);
     if (rc) return rc;
     if (!st->has_max || r->event_ns > st->max_event) st->max_event = r->event_ns;
@@ -642,7 +639,6 @@ void wstage_keep_log(struct wstage *st, bool on) {
     for (uint32_t i = 0; i < st->ntask; i++)
         settle(st, &st->task[i]);
     st->keep_log = on;
-    st->lazy = lazy_ok(st);
     for (uint32_t i = 0; i < st->ntask; i++)
         if (st->task[i].eng) table_only(st, st->task[i].eng);
 }
